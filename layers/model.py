@@ -1,0 +1,184 @@
+"""The vocabulary of the layer catalog: what one city layer is, as plain data.
+
+A layer is data, not code (see DESIGN.md): its store schema, TileJSON, OGC collection,
+MapLibre style and legend are all derived from one :class:`Layer` value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Lang = Literal["ru", "kk", "en"]
+LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
+
+
+class Access(StrEnum):
+    """Who may see a layer."""
+
+    PUBLIC = "public"
+    PLANNER = "planner"
+
+
+class PropType(StrEnum):
+    """The types a layer property can be declared with."""
+
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    DATE = "date"
+    DATETIME = "datetime"
+    JSON = "json"
+
+
+class GeomType(StrEnum):
+    """Stored geometry types. Lines and polygons are stored as multi-geometries so a layer
+    has exactly one type whatever its sources hold."""
+
+    POINT = "Point"
+    LINE = "MultiLineString"
+    POLYGON = "MultiPolygon"
+
+
+@dataclass(frozen=True)
+class Titles:
+    """A label in the three interface languages."""
+
+    ru: str
+    kk: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """Return the label in ``lang``, falling back to Russian (the default language)."""
+        return str(getattr(self, lang, self.ru))
+
+    def as_dict(self) -> dict[str, str]:
+        """Return ``{"ru": …, "kk": …, "en": …}``."""
+        return {"ru": self.ru, "kk": self.kk, "en": self.en}
+
+
+def t(ru: str, kk: str, en: str) -> Titles:
+    """Return :class:`Titles`; a short name keeps the catalog readable."""
+    return Titles(ru, kk, en)
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One typed property of a layer.
+
+    ``choices`` restricts a string property to a closed vocabulary (values outside it are
+    rejected at load); ``unit`` is shown in feature cards; ``searchable`` marks the
+    properties that the search endpoint looks in.
+    """
+
+    name: str
+    type: PropType
+    title: Titles
+    unit: str | None = None
+    choices: tuple[str, ...] | None = None
+    searchable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """Names of the date properties that place a feature in time (for the time slider)."""
+
+    start: str
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class Style:
+    """Hints for the generated MapLibre style and legend."""
+
+    kind: Literal["fill", "line", "circle", "fill-extrusion"]
+    color: str
+    outline: str | None = None
+    width: float = 1.0
+    radius: float = 4.0
+    opacity: float = 0.8
+    category_property: str | None = None
+    category_colors: dict[str, str] = field(default_factory=dict)
+    label_property: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One city layer of the catalog.
+
+    ``h3_below_zoom``: dense point layers are served as H3 hexagon counts below this zoom.
+    ``public_aggregate``: a planner-only point layer whose H3 counts (not its points) are
+    public, as for residents' appeals.
+    """
+
+    id: str
+    title: Titles
+    module: str
+    geometry: GeomType
+    properties: tuple[Prop, ...]
+    style: Style
+    access: Access = Access.PUBLIC
+    minzoom: int = 0
+    maxzoom: int = 16
+    source: str = ""
+    licence: str = ""
+    attribution: str = ""
+    description: Titles | None = None
+    temporal: Temporal | None = None
+    h3_below_zoom: int | None = None
+    public_aggregate: bool = False
+    simplify: bool = True
+
+    @property
+    def table(self) -> str:
+        """Return the store table name (identifiers only ever come from the registry)."""
+        return self.id
+
+    def prop(self, name: str) -> Prop:
+        """Return the declared property ``name``; raise ``KeyError`` if it is not declared."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def prop_names(self) -> tuple[str, ...]:
+        """Return the declared property names in catalog order."""
+        return tuple(p.name for p in self.properties)
+
+    def summary(self, lang: str = "ru") -> dict[str, Any]:
+        """Return a JSON-ready description of the layer (used by ``/catalog``)."""
+        return {
+            "id": self.id,
+            "title": self.title.as_dict(),
+            "module": self.module,
+            "geometry": self.geometry.value,
+            "access": self.access.value,
+            "minzoom": self.minzoom,
+            "maxzoom": self.maxzoom,
+            "licence": self.licence,
+            "attribution": self.attribution,
+            "temporal": None
+            if self.temporal is None
+            else {"start": self.temporal.start, "end": self.temporal.end},
+            "properties": [
+                {
+                    "name": p.name,
+                    "type": p.type.value,
+                    "title": p.title.as_dict(),
+                    "unit": p.unit,
+                    "choices": list(p.choices) if p.choices else None,
+                }
+                for p in self.properties
+            ],
+            "style": {
+                "kind": self.style.kind,
+                "color": self.style.color,
+                "category_property": self.style.category_property,
+                "category_colors": self.style.category_colors,
+            },
+        }

@@ -1,0 +1,45 @@
+"""Domain exceptions. The core raises these; the HTTP edge maps them to statuses in one place
+(:mod:`twin.api.errors`) and the CLI prints their message."""
+
+from __future__ import annotations
+
+
+class TwinError(Exception):
+    """Base of every error the twin reports to a user. ``code`` is the stable error code."""
+
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadInput(TwinError):
+    """The caller gave something malformed or out of range."""
+
+    code = "bad_input"
+
+
+class SourceError(BadInput):
+    """A whole source file cannot be read: missing, not geodata, truncated, wrong encoding,
+    unusable CRS. The message names the file and, where known, the row."""
+
+    code = "bad_source"
+
+
+class NotFound(TwinError):
+    """A layer, feature or resource does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+
+
+class Unauthorized(TwinError):
+    """An API key was sent but is not valid."""
+
+    code = "unauthorized"
+
+
+class StoreError(TwinError):
+    """The store cannot be used as it is (e.g. a schema version this code does not know)."""
+
+    code = "store_error"
