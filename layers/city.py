@@ -71,7 +71,8 @@ BUILDINGS = Layer(
 )
 
 ROAD_CLASSES = (
-    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+    "motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+    "primary_link", "secondary_link", "tertiary_link", "unclassified", "residential",
     "living_street", "service", "pedestrian", "footway", "path", "cycleway", "steps", "track",
     "road", "other",
 )

@@ -28,4 +28,15 @@ ACCESSIBILITY = (
         PropType.BOOL,
         t("Доступный вход", "Қолжетімді кіреберіс", "Accessible entrance"),
     ),
+    # True where the three values above were generated rather than surveyed or mapped.
+    Prop(
+        "accessibility_generated",
+        PropType.BOOL,
+        t("Доступность — демо-данные", "Қолжетімділік — демо-деректер",
+          "Accessibility is demo data"),
+    ),
 )
+
+# Canonical district names (English, as in the OSM boundaries) used in every `district` value.
+DISTRICT_NAMES = ("Alatau", "Almaly", "Auezov", "Bostandyk", "Medeu", "Nauryzbay", "Turksib",
+                  "Zhetysu")
