@@ -32,11 +32,22 @@ ACCESSIBILITY = (
     Prop(
         "accessibility_generated",
         PropType.BOOL,
-        t("Доступность — демо-данные", "Қолжетімділік — демо-деректер",
-          "Accessibility is demo data"),
+        t(
+            "Доступность — демо-данные",
+            "Қолжетімділік — демо-деректер",
+            "Accessibility is demo data",
+        ),
     ),
 )
 
 # Canonical district names (English, as in the OSM boundaries) used in every `district` value.
-DISTRICT_NAMES = ("Alatau", "Almaly", "Auezov", "Bostandyk", "Medeu", "Nauryzbay", "Turksib",
-                  "Zhetysu")
+DISTRICT_NAMES = (
+    "Alatau",
+    "Almaly",
+    "Auezov",
+    "Bostandyk",
+    "Medeu",
+    "Nauryzbay",
+    "Turksib",
+    "Zhetysu",
+)

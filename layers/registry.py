@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from layers.city import (
     BUILDINGS,
     BUS_STOPS,
@@ -62,5 +60,3 @@ def get(layer_id: str) -> Layer:
 def ids() -> tuple[str, ...]:
     """Return every layer id in catalog order."""
     return tuple(_BY_ID)
-
-

@@ -1,0 +1,141 @@
+"""A throwaway PostgreSQL 15 + PostGIS cluster for tests and benchmarks, started without systemd.
+
+``initdb`` refuses to run as root, so the cluster belongs to the ``postgres`` system user (created
+by the Debian package) and lives in a temporary directory that user can write.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("TWIN_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(*args: str) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return list(args)
+
+
+@contextmanager
+def postgis_cluster(*, dbname: str = "twin") -> Iterator[str]:
+    """Start a fresh cluster with a PostGIS database; yield its URL; stop and delete it after."""
+    if not (PG_BIN / "initdb").exists():
+        raise RuntimeError(
+            f"PostgreSQL not found in {PG_BIN}: run .ci/run or install postgresql-15-postgis-3"
+        )
+    root = Path(tempfile.mkdtemp(prefix="twin-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        "-c shared_buffers=512MB -c max_connections=100"
+    )
+    subprocess.run(
+        _as_postgres(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+        for _ in range(50):
+            r = subprocess.run(
+                [
+                    str(PG_BIN / "psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "postgres",
+                    "-c",
+                    f"CREATE DATABASE {dbname}",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if r.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"could not create database: {r.stderr}")
+        subprocess.run(
+            [
+                str(PG_BIN / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-d",
+                dbname,
+                "-c",
+                "CREATE EXTENSION postgis",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield url
+    finally:
+        subprocess.run(
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(url: str, name: str) -> str:
+    """Create database ``name`` with PostGIS on the cluster of ``url``; return its URL."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return f"{base}/{name}"

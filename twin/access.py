@@ -1,0 +1,69 @@
+"""Who may see what: the one place where a layer's access level meets a caller's role.
+
+Every endpoint, search and analysis asks :func:`can_see` / :func:`visible_layers`, so a
+planner-only layer cannot leak through a route that forgot to check.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from layers import LAYERS, Access, Layer
+from twin.errors import NotFound, Unauthorized
+from twin.settings import AuthSettings
+
+
+class Role(StrEnum):
+    """A caller's role; ``anonymous`` is a resident who sent no key."""
+
+    ANONYMOUS = "anonymous"
+    RESIDENT = "resident"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+_SEES_PLANNER_LAYERS = {Role.PLANNER, Role.ADMIN}
+
+
+def role_for(authorization: str | None, auth: AuthSettings) -> Role:
+    """Return the role of an ``Authorization`` header value (``Bearer <key>``).
+
+    No header means :attr:`Role.ANONYMOUS`; a header with an unknown key raises
+    :class:`Unauthorized` rather than silently downgrading, so a typo in a planner's key is
+    noticed.
+    """
+    if not authorization:
+        return Role.ANONYMOUS
+    scheme, _, key = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Authorization must be 'Bearer <key>'")
+    role = auth.keys().get(key.strip())
+    if role is None:
+        raise Unauthorized("unknown API key")
+    return Role(role)
+
+
+def can_see(role: Role, layer: Layer) -> bool:
+    """Return whether ``role`` may see the features of ``layer``."""
+    return layer.access is Access.PUBLIC or role in _SEES_PLANNER_LAYERS
+
+
+def can_see_aggregate(role: Role, layer: Layer) -> bool:
+    """Return whether ``role`` may see ``layer`` at least as aggregated (H3) counts."""
+    return can_see(role, layer) or layer.public_aggregate
+
+
+def visible_layers(role: Role) -> list[Layer]:
+    """Return the layers ``role`` may see, in catalog order."""
+    return [layer for layer in LAYERS if can_see(role, layer)]
+
+
+def require_layer(role: Role, layer_id: str) -> Layer:
+    """Return the layer ``layer_id`` if ``role`` may see it; otherwise raise :class:`NotFound`.
+
+    An invisible layer answers exactly like a missing one, so its existence is not leaked.
+    """
+    for layer in LAYERS:
+        if layer.id == layer_id and can_see(role, layer):
+            return layer
+    raise NotFound(f"no layer {layer_id!r}")

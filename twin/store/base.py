@@ -1,0 +1,398 @@
+"""The store interface: one class for what both stores share, two small subclasses for what
+differs (engine set-up, how geometry crosses the wire, how rows are bulk-staged).
+
+A load is one transaction: rows are bulk-written into a temporary stage table, counted against
+the layer table, upserted on ``(source, source_id)`` only where the content hash differs, and
+rows of that source no longer present are deleted. Rejected rows go to the quarantine table
+and the load is logged in the provenance table, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from layers import LAYERS, Layer, PropType
+from twin.store.schema import GEOM, build_metadata
+
+ProgressFn = Callable[[str, int], None]
+
+
+@dataclass
+class Rejection:
+    """A row that was not loaded, and why."""
+
+    row: int | None
+    source_id: str | None
+    reason: str
+    properties: dict[str, Any]
+    wkt: str | None
+
+
+@dataclass
+class Batch:
+    """One source's conformed rows for one layer.
+
+    ``frame`` has ``source_id``, ``synthetic``, the layer's declared properties and
+    ``geometry`` (EPSG:4326, the layer's geometry type); see :func:`etl.transform.conform`.
+    With ``replace`` the source's rows absent from ``frame`` are deleted, so a source always
+    mirrors its latest file.
+    """
+
+    layer: Layer
+    source: str
+    frame: gpd.GeoDataFrame
+    file: str
+    sha256: str
+    licence: str
+    rejected: Sequence[Rejection] = ()
+    replace: bool = True
+
+
+@dataclass
+class LoadResult:
+    """What one batch changed. ``changed_bounds`` holds (minx, miny, maxx, maxy) of every old and
+    new geometry that was inserted, updated or deleted (for tile cache invalidation)."""
+
+    layer: str
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    changed_bounds: np.ndarray = field(default_factory=lambda: np.empty((0, 4)))
+
+    @property
+    def loaded(self) -> int:
+        """Return the rows now stored from this batch (new, updated and unchanged)."""
+        return self.inserted + self.updated + self.unchanged
+
+
+def row_hashes(frame: gpd.GeoDataFrame, layer: Layer) -> list[str]:
+    """Return a content hash per row (properties, synthetic flag and geometry WKB)."""
+    cols = ["synthetic", *layer.prop_names]
+    props = frame[cols].astype(object)
+    props = props.where(props.notna(), None).map(repr)
+    prop_hash = pd.util.hash_pandas_object(props, index=False).to_numpy()
+    wkb = shapely.to_wkb(np.asarray(frame.geometry.values), byte_order=1, output_dimension=2)
+    geom_hash = pd.util.hash_array(np.asarray(wkb, dtype=object))
+    return [f"{a:016x}{b:016x}" for a, b in zip(prop_hash, geom_hash, strict=True)]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _records(frame: gpd.GeoDataFrame, layer: Layer) -> list[list[Any]]:
+    """Return the frame's property values as plain Python values, column-major converted."""
+    out: list[list[Any]] = []
+    for p in layer.properties:
+        col = frame[p.name] if p.name in frame else pd.Series([None] * len(frame))
+        values = col.astype(object).where(col.notna(), None).tolist()
+        if p.type is PropType.BOOL:
+            values = [None if v is None else bool(v) for v in values]
+        elif p.type is PropType.INT:
+            values = [None if v is None else int(v) for v in values]
+        elif p.type is PropType.FLOAT:
+            values = [None if v is None else float(v) for v in values]
+        elif p.type is PropType.JSON:
+            values = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
+        elif p.type in (PropType.DATE, PropType.DATETIME):
+            values = [v if v is None or isinstance(v, str) else v.isoformat() for v in values]
+        out.append(values)
+    return out
+
+
+class Store(abc.ABC):
+    """A city store: the layer tables plus meta, provenance and quarantine."""
+
+    kind: str = ""
+
+    def __init__(self, url: str, engine: sa.Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self.metadata, self.tables = build_metadata()
+        self.meta_table = self.metadata.tables["twin_meta"]
+        self.provenance_table = self.metadata.tables["twin_provenance"]
+        self.quarantine_table = self.metadata.tables["twin_quarantine"]
+
+    # -- backend specifics -------------------------------------------------------------
+    @abc.abstractmethod
+    def _prepare(self, conn: sa.Connection) -> None:
+        """Make the database ready for the schema (extensions, base tables)."""
+
+    @abc.abstractmethod
+    def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
+        """Return geometries in the form the stage table takes."""
+
+    @abc.abstractmethod
+    def _stage(
+        self, conn: sa.Connection, layer: Layer, columns: list[str], rows: Iterator[tuple[Any, ...]]
+    ) -> None:
+        """Create the temporary stage table for ``layer`` and bulk-write ``rows`` into it."""
+
+    @abc.abstractmethod
+    def _geom_wkb_sql(self, column: str) -> str:
+        """Return SQL that selects ``column`` as WKB bytes (or an equivalent the decoder takes)."""
+
+    @abc.abstractmethod
+    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        """Return shapely geometries from what :meth:`_geom_wkb_sql` selected."""
+
+    @abc.abstractmethod
+    def _bbox_sql(self, layer: Layer) -> tuple[str, str]:
+        """Return (join clause, where clause) restricting rows to :minx/:miny/:maxx/:maxy."""
+
+    @abc.abstractmethod
+    def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
+        """Return (join clause, select list) giving minx, miny, maxx, maxy of each row ``t``."""
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    # -- schema ------------------------------------------------------------------------
+    def ensure_schema(self) -> list[str]:
+        """Create or upgrade the schema; return what was done (empty when up to date)."""
+        from twin.store.upgrade import ensure_schema
+
+        return ensure_schema(self)
+
+    # -- writing -----------------------------------------------------------------------
+    def load(
+        self, batches: Sequence[Batch], *, progress: ProgressFn | None = None
+    ) -> list[LoadResult]:
+        """Write every batch in one transaction; return what each changed.
+
+        Nothing is written if any batch fails: the transaction is rolled back and the store is
+        exactly as before.
+        """
+        results: list[LoadResult] = []
+        with self.engine.begin() as conn:
+            for batch in batches:
+                results.append(self._load_batch(conn, batch))
+                if progress is not None:
+                    progress(batch.layer.id, len(batch.frame))
+        return results
+
+    def _load_batch(self, conn: sa.Connection, batch: Batch) -> LoadResult:
+        layer, frame = batch.layer, batch.frame
+        t = layer.table
+        now = _now()
+        n = len(frame)
+        hashes = row_hashes(frame, layer) if n else []
+        geoms = np.asarray(frame.geometry.values)
+        columns = [
+            "source",
+            "source_id",
+            "synthetic",
+            "row_hash",
+            "loaded_at",
+            *layer.prop_names,
+            GEOM,
+        ]
+        prop_values = _records(frame, layer)
+        source_ids = frame["source_id"].astype(str).tolist()
+        synthetic = [bool(v) for v in frame["synthetic"].tolist()]
+        encoded = self._encode_geoms(geoms)
+        rows = zip(
+            [batch.source] * n,
+            source_ids,
+            synthetic,
+            hashes,
+            [now] * n,
+            *prop_values,
+            encoded,
+            strict=True,
+        )
+        self._stage(conn, layer, columns, rows)
+
+        result = LoadResult(layer=layer.id, source=batch.source, rejected=len(batch.rejected))
+        changed_ids = [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    f'SELECT s.source_id FROM twin_stage s LEFT JOIN "{t}" x '
+                    f"ON x.source = s.source AND x.source_id = s.source_id "
+                    f"WHERE x.fid IS NULL OR x.row_hash <> s.row_hash"
+                )
+            )
+        ]
+        existing = conn.execute(
+            sa.text(
+                f'SELECT count(*) FROM twin_stage s JOIN "{t}" x '
+                f"ON x.source = s.source AND x.source_id = s.source_id"
+            )
+        ).scalar_one()
+        old_bounds = self._old_bounds(conn, layer, batch)
+        result.inserted = n - existing
+        result.updated = len(changed_ids) - result.inserted
+        result.unchanged = existing - result.updated
+
+        if batch.replace:
+            deleted = conn.execute(
+                sa.text(
+                    f'DELETE FROM "{t}" WHERE source = :source AND NOT EXISTS '
+                    f'(SELECT 1 FROM twin_stage s WHERE s.source_id = "{t}".source_id)'
+                ),
+                {"source": batch.source},
+            )
+            result.deleted = deleted.rowcount
+        if changed_ids:
+            cols = ", ".join(f'"{c}"' for c in columns)
+            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[2:])
+            conn.execute(
+                sa.text(
+                    f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage WHERE true '
+                    f"ON CONFLICT (source, source_id) DO UPDATE SET {sets} "
+                    f'WHERE "{t}".row_hash <> excluded.row_hash'
+                )
+            )
+        conn.execute(sa.text("DROP TABLE twin_stage"))
+
+        if changed_ids:
+            changed = frame["source_id"].astype(str).isin(set(changed_ids)).to_numpy()
+            new_bounds = shapely.bounds(geoms[changed])
+            result.changed_bounds = np.vstack([old_bounds, new_bounds])
+        else:
+            result.changed_bounds = old_bounds
+        self._write_log(conn, batch, result, now)
+        return result
+
+    def _old_bounds(self, conn: sa.Connection, layer: Layer, batch: Batch) -> np.ndarray:
+        """Return bounds of stored rows of the batch's source that the batch changes or drops."""
+        t = layer.table
+        join, select = self._bounds_sql(layer)
+        rows = conn.execute(
+            sa.text(
+                f'SELECT {select} FROM "{t}" t {join} LEFT JOIN twin_stage s '
+                f"ON s.source_id = t.source_id WHERE t.source = :source AND "
+                f"((s.source_id IS NULL AND :replace) OR s.row_hash <> t.row_hash)"
+            ),
+            {"source": batch.source, "replace": batch.replace},
+        ).fetchall()
+        return np.array(rows, dtype=float).reshape(-1, 4)
+
+    def _write_log(self, conn: sa.Connection, batch: Batch, result: LoadResult, now: str) -> None:
+        q = self.quarantine_table
+        conn.execute(q.delete().where(q.c.source == batch.source, q.c.layer == batch.layer.id))
+        if batch.rejected:
+            conn.execute(
+                q.insert(),
+                [
+                    {
+                        "source": batch.source,
+                        "layer": batch.layer.id,
+                        "file": batch.file,
+                        "row": r.row,
+                        "source_id": r.source_id,
+                        "reason": r.reason,
+                        "properties": json.dumps(r.properties, ensure_ascii=False, default=str),
+                        "wkt": r.wkt,
+                        "loaded_at": now,
+                    }
+                    for r in batch.rejected
+                ],
+            )
+        conn.execute(
+            self.provenance_table.insert().values(
+                source=batch.source,
+                layer=batch.layer.id,
+                file=batch.file,
+                sha256=batch.sha256,
+                rows_loaded=result.loaded,
+                rows_rejected=result.rejected,
+                inserted=result.inserted,
+                updated=result.updated,
+                deleted=result.deleted,
+                licence=batch.licence,
+                loaded_at=now,
+            )
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def count(self, layer: Layer) -> int:
+        """Return the number of features stored in ``layer``."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(f'SELECT count(*) FROM "{layer.table}"')).scalar_one())
+
+    def counts(self) -> dict[str, int]:
+        """Return the feature count of every layer."""
+        return {layer.id: self.count(layer) for layer in LAYERS}
+
+    def read_frame(
+        self,
+        layer: Layer,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        source: str | None = None,
+        with_system: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """Return the features of ``layer`` (optionally those whose envelope meets ``bbox``)
+        as a GeoDataFrame in EPSG:4326, ordered by ``fid``."""
+        t = layer.table
+        props = ", ".join(f't."{p}"' for p in layer.prop_names)
+        params: dict[str, Any] = {}
+        join, where = "", "1 = 1"
+        if bbox is not None:
+            join, where = self._bbox_sql(layer)
+            params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))
+        if source is not None:
+            where += " AND t.source = :source"
+            params["source"] = source
+        sql = (
+            f"SELECT t.fid, t.source, t.source_id, t.synthetic, t.row_hash, {props}, "
+            f'{self._geom_wkb_sql("t." + GEOM)} AS geom FROM "{t}" t {join} '
+            f"WHERE {where} ORDER BY t.fid"
+        )
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sql), params)
+            keys = list(result.keys())
+            rows = result.fetchall()
+        data = pd.DataFrame.from_records(rows, columns=keys)
+        geoms = self._decode_geoms(data.pop("geom").tolist()) if len(data) else np.array([])
+        frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+        frame["synthetic"] = frame["synthetic"].astype(bool)
+        if not with_system:
+            frame = frame.drop(columns=["source", "row_hash"])
+        return frame
+
+    def checksum(self, layer: Layer) -> str:
+        """Return a SHA-256 over every stored row of ``layer`` (keys, values and geometry)."""
+        frame = self.read_frame(layer, with_system=True)
+        digest = hashlib.sha256()
+        wkb = shapely.to_wkb(np.asarray(frame.geometry.values), byte_order=1)
+        values = frame.drop(columns="geometry").astype(object)
+        values = values.where(values.notna(), None)
+        for row, g in zip(values.itertuples(index=False), wkb, strict=True):
+            digest.update("\x1f".join(map(repr, row)).encode())
+            digest.update(g)
+        return digest.hexdigest()
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """Return the load log, newest first."""
+        p = self.provenance_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(p).order_by(p.c.id.desc())).mappings().all()
+        return [dict(r) for r in rows]
+
+    def quarantine(self, layer: str | None = None) -> list[dict[str, Any]]:
+        """Return the rejected rows (of one layer, or all), in load order."""
+        q = self.quarantine_table
+        stmt = sa.select(q).order_by(q.c.id)
+        if layer is not None:
+            stmt = stmt.where(q.c.layer == layer)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings().all()]

@@ -1,0 +1,72 @@
+"""The production store: PostGIS 3, through SQLAlchemy with psycopg 3 and its pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from layers import Layer
+from twin.store.base import Store
+
+
+def engine_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver named (``postgresql+psycopg://``)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class PostGISStore(Store):
+    """PostGIS: tables with GiST indexes, bulk writes with COPY."""
+
+    kind = "postgis"
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        engine = sa.create_engine(
+            engine_url(url), pool_size=pool_size, max_overflow=8, pool_pre_ping=True
+        )
+        super().__init__(url, engine)
+
+    def _prepare(self, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+
+    def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
+        if len(geoms) == 0:
+            return []
+        return list(
+            shapely.to_wkb(
+                shapely.set_srid(geoms, 4326), hex=True, include_srid=True, output_dimension=2
+            )
+        )
+
+    def _stage(
+        self, conn: sa.Connection, layer: Layer, columns: list[str], rows: Iterator[tuple[Any, ...]]
+    ) -> None:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        conn.exec_driver_sql(
+            f'CREATE TEMP TABLE twin_stage ON COMMIT DROP AS SELECT {cols} FROM "{layer.table}" '
+            "WITH NO DATA"
+        )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY twin_stage ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.exec_driver_sql("CREATE INDEX ON twin_stage (source_id)")
+        conn.exec_driver_sql("ANALYZE twin_stage")
+
+    def _geom_wkb_sql(self, column: str) -> str:
+        return f"ST_AsBinary({column})"
+
+    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        return shapely.from_wkb([bytes(v) for v in values])
+
+    def _bbox_sql(self, layer: Layer) -> tuple[str, str]:
+        return ("", "t.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+
+    def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
+        return ("", "ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom), ST_YMax(t.geom)")

@@ -1,0 +1,107 @@
+"""The store schema, derived from the layer catalog.
+
+Every layer table has the same system columns — ``fid`` (integer key), ``source`` and
+``source_id`` (the upsert key), ``synthetic`` (generated demo data), ``row_hash`` (content
+hash, so a re-load that changes nothing writes nothing) and ``loaded_at`` — then the layer's
+declared properties, then ``geom`` in EPSG:4326 with a spatial index.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+
+from layers import LAYERS, GeomType, Layer, PropType
+
+# Bump when the system tables or the mapping of types change; add a step to MIGRATIONS.
+SCHEMA_VERSION = 1
+
+SYSTEM_COLUMNS = ("fid", "source", "source_id", "synthetic", "row_hash", "loaded_at")
+GEOM = "geom"
+
+_GEOM_SQL = {
+    GeomType.POINT: "POINT",
+    GeomType.LINE: "MULTILINESTRING",
+    GeomType.POLYGON: "MULTIPOLYGON",
+}
+
+
+def sql_type(prop_type: PropType) -> sa.types.TypeEngine:  # type: ignore[type-arg]
+    """Return the SQLAlchemy column type a declared property type is stored as."""
+    return {
+        PropType.STR: sa.Text(),
+        PropType.INT: sa.BigInteger(),
+        PropType.FLOAT: sa.Float(precision=53),
+        PropType.BOOL: sa.Boolean(),
+        PropType.DATE: sa.Date(),
+        PropType.DATETIME: sa.DateTime(timezone=True),
+        PropType.JSON: sa.Text(),
+    }[prop_type]
+
+
+def layer_table(layer: Layer, metadata: sa.MetaData) -> sa.Table:
+    """Return the table of ``layer`` registered in ``metadata``."""
+    return sa.Table(
+        layer.table,
+        metadata,
+        sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("source_id", sa.Text, nullable=False),
+        sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+        sa.Column("row_hash", sa.Text, nullable=False),
+        sa.Column("loaded_at", sa.Text, nullable=False),
+        *(sa.Column(p.name, sql_type(p.type)) for p in layer.properties),
+        sa.Column(
+            GEOM, Geometry(_GEOM_SQL[layer.geometry], srid=4326, spatial_index=True, nullable=False)
+        ),
+        sa.UniqueConstraint("source", "source_id", name=f"uq_{layer.table}_source"),
+    )
+
+
+def system_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    """Return the twin's own tables: meta (schema version), provenance and quarantine."""
+    meta = sa.Table(
+        "twin_meta",
+        metadata,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    provenance = sa.Table(
+        "twin_provenance",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("layer", sa.Text, nullable=False),
+        sa.Column("file", sa.Text, nullable=False),
+        sa.Column("sha256", sa.Text, nullable=False),
+        sa.Column("rows_loaded", sa.Integer, nullable=False),
+        sa.Column("rows_rejected", sa.Integer, nullable=False),
+        sa.Column("inserted", sa.Integer, nullable=False),
+        sa.Column("updated", sa.Integer, nullable=False),
+        sa.Column("deleted", sa.Integer, nullable=False),
+        sa.Column("licence", sa.Text, nullable=False),
+        sa.Column("loaded_at", sa.Text, nullable=False),
+    )
+    quarantine = sa.Table(
+        "twin_quarantine",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("layer", sa.Text, nullable=False),
+        sa.Column("file", sa.Text, nullable=False),
+        sa.Column("row", sa.Integer),
+        sa.Column("source_id", sa.Text),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("properties", sa.Text, nullable=False),
+        sa.Column("wkt", sa.Text),
+        sa.Column("loaded_at", sa.Text, nullable=False),
+    )
+    return {"meta": meta, "provenance": provenance, "quarantine": quarantine}
+
+
+def build_metadata(layers: tuple[Layer, ...] = LAYERS) -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    """Return the metadata of the whole store and the layer tables by layer id."""
+    metadata = sa.MetaData()
+    system_tables(metadata)
+    tables = {layer.id: layer_table(layer, metadata) for layer in layers}
+    return metadata, tables
