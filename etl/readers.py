@@ -1,0 +1,344 @@
+"""Extract: read a geodata file into raw tables, one per sub-layer, without judging the rows.
+
+Readers only parse. They keep every column as the file has it, number every feature (``_row``,
+1-based, in file order) and record the features whose geometry could not be parsed in
+``row_errors`` instead of dropping them, so that :func:`etl.transform.conform` can reject them
+with a reason. A problem with the whole file (missing, not geodata, truncated, not UTF-8, empty,
+a CSV without coordinates) raises :class:`twin.errors.SourceError` naming the file.
+
+Supported: GeoJSON (``.geojson``/``.json``), GeoPackage (``.gpkg``), Shapefile (``.shp`` or a
+zipped shapefile ``.zip``), FlatGeobuf (``.fgb``), CSV with lon/lat or WKT columns (``.csv``,
+see :mod:`etl.csvread`) and OSM PBF (``.pbf``/``.osm.pbf``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import shapely
+from pyogrio.errors import DataSourceError
+
+from twin.errors import SourceError
+
+EXPECTED = "expected GeoJSON, GeoPackage, Shapefile, FlatGeobuf, CSV or OSM PBF"
+
+# The GDAL OSM driver also offers "multilinestrings" and "other_relations"; route and
+# miscellaneous relations are not city features, so a whole-file read leaves them out.
+OSM_LAYERS = ("points", "lines", "multipolygons")
+
+_FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GeoPackage",
+    ".shp": "Shapefile",
+    ".zip": "zipped Shapefile",
+    ".fgb": "FlatGeobuf",
+    ".csv": "CSV",
+    ".pbf": "OSM PBF",
+}
+
+
+@dataclass
+class RawTable:
+    """One sub-layer of a file as read, before any validation.
+
+    ``frame`` holds every column of the file plus ``_row`` (1-based feature number in the file);
+    its geometry is ``None`` where it could not be parsed, and its CRS is ``None`` when the file
+    declares none. ``row_errors`` maps such rows (by ``_row``) to a reason starting "row N: ".
+    """
+
+    path: Path
+    name: str
+    frame: gpd.GeoDataFrame
+    row_errors: dict[int, str] = field(default_factory=dict)
+
+
+def read_file(path: str | Path, *, sublayer: str | None = None) -> list[RawTable]:
+    """Return the raw tables of a geodata file: one per vector layer, or only ``sublayer``.
+
+    Parameters
+    ----------
+    path
+        A GeoJSON, GeoPackage, Shapefile (plain or zipped), FlatGeobuf, CSV or OSM PBF file.
+    sublayer
+        The one layer to read (a GeoPackage table, an OSM layer such as ``"points"``, a
+        shapefile's name inside a zip). ``None`` reads every layer.
+
+    Raises
+    ------
+    SourceError
+        The file is missing, a directory, empty, not geodata, truncated, not UTF-8, or has no
+        layer ``sublayer``.
+
+    Examples
+    --------
+    >>> [t.name for t in read_file("data/almaty/osm/almaty_osm_2012-03.osm.pbf")]
+    ['points', 'lines', 'multipolygons']
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SourceError(f"{p}: no such file")
+    if p.is_dir():
+        raise SourceError(f"{p}: is a directory, not a file")
+    suffix = p.suffix.lower()
+    if suffix not in _FORMATS:
+        raise SourceError(f"{p}: not a geodata file ({EXPECTED})")
+    if p.stat().st_size == 0:
+        raise SourceError(f"{p}: empty file (0 bytes)")
+
+    if suffix == ".csv":
+        from etl.csvread import read_csv  # CSV has its own parser for per-row errors
+
+        return [read_csv(p)]
+    if suffix in (".geojson", ".json"):
+        return [_read_geojson(p, sublayer)]
+    if suffix == ".zip":
+        return _read_zip(p, sublayer)
+    if suffix == ".pbf":
+        return _read_layers(
+            p, _FORMATS[suffix], _pick(p, _list_layers(p, "OSM PBF"), sublayer, default=OSM_LAYERS)
+        )
+    if suffix == ".gpkg":
+        return _read_layers(p, "GeoPackage", _pick(p, _list_layers(p, "GeoPackage"), sublayer))
+    # Single-layer formats: the table name is "" (the file is the layer).
+    layers = _list_layers(p, _FORMATS[suffix])
+    _pick(p, layers, sublayer)
+    return [_read_layer(p, str(p), layers[0], name="", fmt=_FORMATS[suffix])[0]]
+
+
+def _list_layers(p: Path, fmt: str, source: str | None = None) -> list[str]:
+    """Return the names of the spatial layers GDAL sees in ``source`` (default: the file)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            listed = pyogrio.list_layers(source or str(p))
+    except DataSourceError as e:
+        raise _not_readable(p, fmt, e) from None
+    # Attribute-only tables (geometry type None) are not map layers.
+    return [str(name) for name, gtype in listed if gtype is not None]
+
+
+def _pick(
+    p: Path, layers: list[str], sublayer: str | None, default: tuple[str, ...] | None = None
+) -> list[str]:
+    """Return the layers to read: ``sublayer`` if given (it must exist), else all or default."""
+    if sublayer:
+        if sublayer not in layers:
+            raise SourceError(f"{p}: no layer {sublayer!r} (layers: {', '.join(layers)})")
+        return [sublayer]
+    if default is not None:
+        return [name for name in layers if name in default]
+    return layers
+
+
+def _not_readable(p: Path, fmt: str, e: Exception) -> SourceError:
+    """Return the SourceError for a file GDAL cannot open as ``fmt``."""
+    msg = str(e)
+    if "not recognized as being in a supported file format" in msg:
+        return SourceError(f"{p}: not a geodata file ({EXPECTED}); GDAL cannot open it as {fmt}")
+    return SourceError(f"{p}: cannot be read as {fmt}: {msg}")
+
+
+def _read_layers(p: Path, fmt: str, layers: list[str]) -> list[RawTable]:
+    """Return one raw table per named layer of a multi-layer file."""
+    return [_read_layer(p, str(p), layer, name=layer, fmt=fmt)[0] for layer in layers]
+
+
+def _read_layer(
+    p: Path, source: str, layer: str, *, name: str, fmt: str = "geodata"
+) -> tuple[RawTable, np.ndarray]:
+    """Return one layer read with pyogrio (unparseable geometries in ``row_errors``) and the
+    GDAL feature ids."""
+    try:
+        with warnings.catch_warnings():
+            # GDAL warns about each odd geometry; those rows are reported in row_errors.
+            warnings.simplefilter("ignore")
+            frame = pyogrio.read_dataframe(
+                source, layer=layer, on_invalid="ignore", fid_as_index=True
+            )
+    except DataSourceError as e:
+        raise _not_readable(p, fmt, e) from None
+    except Exception as e:  # a corrupt file fails inside GDAL with many exception types
+        raise SourceError(f"{p}: cannot be read as {fmt}: {e}") from None
+    fids = frame.index.to_numpy()
+    if p.suffix.lower() == ".gpkg" and "fid" not in frame.columns:
+        # A GeoPackage fid is the table's primary key, an id worth keeping.
+        frame.insert(0, "fid", fids)
+    frame = frame.reset_index(drop=True)
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    row_errors: dict[int, str] = {}
+    if len(frame) and frame.geometry.isna().any():
+        row_errors = _wkb_errors(source, layer, frame)
+    return RawTable(path=p, name=name, frame=frame, row_errors=row_errors), fids
+
+
+def _wkb_errors(source: str, layer: str, frame: gpd.GeoDataFrame) -> dict[int, str]:
+    """Return the rows whose geometry GDAL produced but shapely could not parse, with why.
+
+    A second, geometry-only read is cheap and only happens when a null geometry is seen.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, _, wkb, _ = pyogrio.raw.read(source, layer=layer, columns=[])
+    errors: dict[int, str] = {}
+    missing = frame.geometry.isna().to_numpy()
+    for i in np.flatnonzero(missing):
+        if i < len(wkb) and wkb[i] is not None:
+            try:
+                shapely.from_wkb(wkb[i])
+                why = "GDAL could not convert it"
+            except shapely.errors.GEOSException as e:
+                why = str(e).split(": ", 1)[-1]
+            errors[int(i) + 1] = f"row {i + 1}: geometry could not be parsed: {why}"
+    return errors
+
+
+def _read_zip(p: Path, sublayer: str | None) -> list[RawTable]:
+    """Return the shapefile(s) inside a zip, read through GDAL's /vsizip/."""
+    try:
+        with zipfile.ZipFile(p) as z:
+            members = [m for m in z.namelist() if m.lower().endswith(".shp")]
+    except zipfile.BadZipFile:
+        raise SourceError(f"{p}: not a geodata file ({EXPECTED}); not a valid zip") from None
+    if not members:
+        raise SourceError(f"{p}: not a geodata file ({EXPECTED}); the zip holds no .shp")
+    stems = [m[:-4] for m in members]
+    if sublayer:
+        if sublayer not in stems:
+            raise SourceError(f"{p}: no layer {sublayer!r} (layers: {', '.join(stems)})")
+        members = [members[stems.index(sublayer)]]
+    tables = []
+    for member in members:
+        source = f"/vsizip/{p.resolve()}/{member}"
+        layers = _list_layers(p, "zipped Shapefile", source)
+        if not layers:
+            continue
+        name = member[:-4] if len(stems) > 1 or sublayer else ""
+        tables.append(_read_layer(p, source, layers[0], name=name, fmt="zipped Shapefile")[0])
+    return tables
+
+
+def _read_geojson(p: Path, sublayer: str | None) -> RawTable:
+    """Return a GeoJSON file, checked first for binary content, UTF-8 and truncation."""
+    data = p.read_bytes()
+    head = data[:4096]
+    if b"\x00" in head or not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        raise SourceError(f"{p}: not a geodata file ({EXPECTED}); it is not JSON text")
+    text = decode_utf8(p, data)
+    body = text.lstrip("\ufeff \t\r\n")
+    # GDAL's message for a cut-off file is vague; json locates the damage by line and column.
+    if not body.rstrip().endswith("}"):
+        _raise_json_error(p, text, truncated=True)
+    try:
+        layers = _list_layers(p, "GeoJSON")
+    except SourceError:
+        _raise_json_error(p, text)
+        raise SourceError(
+            f"{p}: not a geodata file ({EXPECTED}); valid JSON but not GeoJSON"
+        ) from None
+    _pick(p, layers, sublayer)
+    table, fids = _read_layer(p, str(p), layers[0], name="", fmt="GeoJSON")
+    # GDAL turns integer feature "id" members into FIDs (else numbers features 0..n-1).
+    has_ids = not np.array_equal(fids, np.arange(len(fids)))
+    _geojson_details(text, table, has_ids)
+    return table
+
+
+def _raise_json_error(p: Path, text: str, *, truncated: bool = False) -> None:
+    """Raise the SourceError for invalid JSON, with line and column; return if it parses."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        if truncated or e.pos >= len(text.rstrip()):
+            end = text.rstrip()
+            line = end.count("\n") + 1
+            col = len(end) - (end.rfind("\n") + 1)
+            raise SourceError(
+                f"{p}: truncated GeoJSON: the text stops at line {line}, column {col} before "
+                f"the JSON is complete (json: {e})"
+            ) from None
+        raise SourceError(f"{p}: invalid GeoJSON: {e}") from None
+
+
+def _geojson_details(text: str, table: RawTable, has_ids: bool) -> None:
+    """Add what GDAL hides: feature-level ``id`` members and why a geometry came out null.
+
+    Only parses the JSON when needed (null geometries, or non-sequential FIDs meaning the
+    features carry ids), so a clean file costs no second parse.
+    """
+    frame = table.frame
+    n = len(frame)
+    null_rows = [
+        int(i)
+        for i in np.flatnonzero(frame.geometry.isna().to_numpy())
+        if i + 1 not in table.row_errors
+    ]
+    needs_ids = has_ids and "id" not in frame.columns
+    if not null_rows and not needs_ids:
+        return
+    doc = json.loads(text)
+    features: list[Any] = []
+    if isinstance(doc, dict):
+        if doc.get("type") == "FeatureCollection":
+            features = list(doc.get("features") or [])
+        elif doc.get("type") == "Feature":
+            features = [doc]
+    if len(features) != n:
+        return
+    if needs_ids:
+        ids = [f.get("id") if isinstance(f, dict) else None for f in features]
+        if any(i is not None for i in ids):
+            frame.insert(0, "id", ids)
+    for i in null_rows:
+        geom = features[i].get("geometry") if isinstance(features[i], dict) else None
+        if geom is None:
+            continue  # a genuinely null geometry; conform rejects it as empty
+        table.row_errors[i + 1] = f"row {i + 1}: geometry could not be parsed: {_why(geom)}"
+
+
+def _why(geom: Any) -> str:
+    """Return why a GeoJSON geometry object is unusable, in words."""
+    known = (
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    )
+    if not isinstance(geom, dict) or geom.get("type") not in known:
+        kind = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+        return f"unknown geometry type {kind!r}"
+    try:
+        shapely.from_geojson(json.dumps(geom))
+    except (shapely.errors.GEOSException, ValueError) as e:
+        return f"invalid {geom['type']}: " + str(e).split(": ", 1)[-1]
+    return f"invalid {geom['type']}"
+
+
+def decode_utf8(p: Path, data: bytes, *, csv: bool = False) -> str:
+    """Return ``data`` strictly decoded as UTF-8 (a BOM is allowed); raise SourceError if not.
+
+    The message gives the byte offset and line (and for a CSV the data row, the header being
+    line 1), so the user can find the bad byte; nothing is silently replaced.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        where = f"line {line}, row {line - 1}" if csv else f"line {line}"
+        raise SourceError(
+            f"{p}: not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start} ({where}) "
+            "cannot be decoded as UTF-8; re-save the file as UTF-8 "
+            "(it may be in a legacy encoding such as Windows-1251)"
+        ) from None
