@@ -377,3 +377,43 @@ LANDUSE = Layer(
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
 )
+
+
+WATERWAYS = Layer(
+    id="waterways",
+    title=t("Реки и каналы", "Өзендер мен арналар", "Rivers and canals"),
+    module="basemap",
+    geometry=GeomType.LINE,
+    properties=(
+        NAME,
+        Prop(
+            "kind",
+            PropType.STR,
+            t("Тип", "Түрі", "Type"),
+            choices=("river", "canal", "stream", "drain", "other"),
+        ),
+    ),
+    style=Style(kind="line", color="#6fa8dc", width=2.0, opacity=1.0, label_property="name"),
+    source=OSM_2012,
+    licence=OSM_LICENCE,
+    attribution=OSM_ATTRIBUTION,
+)
+
+RAILWAYS = Layer(
+    id="railways",
+    title=t("Железные дороги и трамвай", "Темір жолдар мен трамвай", "Railways and tram"),
+    module="communications",
+    geometry=GeomType.LINE,
+    properties=(
+        NAME,
+        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"), choices=("rail", "tram", "other")),
+        Prop(
+            "electrified", PropType.BOOL, t("Электрифицирована", "Электрлендірілген", "Electrified")
+        ),
+    ),
+    style=Style(kind="line", color="#707070", width=1.5, opacity=1.0),
+    minzoom=8,
+    source=OSM_2012,
+    licence=OSM_LICENCE,
+    attribution=OSM_ATTRIBUTION,
+)

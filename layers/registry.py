@@ -11,9 +11,11 @@ from layers.city import (
     LANDUSE,
     PARKS,
     POIS,
+    RAILWAYS,
     ROADS,
     SCHOOLS,
     UTILITY_LINES,
+    WATERWAYS,
 )
 from layers.model import Layer
 from layers.programme import BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
@@ -21,10 +23,12 @@ from layers.sensing import AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
 
 LAYERS: tuple[Layer, ...] = (
     LANDUSE,
+    WATERWAYS,
     CITY_BOUNDARY,
     DISTRICTS,
     BUILDINGS,
     ROADS,
+    RAILWAYS,
     UTILITY_LINES,
     PARKS,
     POIS,

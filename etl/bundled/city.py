@@ -1,0 +1,204 @@
+"""Bundled non-OSM sources: boundaries, population, hospitals, akimat projects, air quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from etl.bundled.common import Prepared, district_name
+
+_KK_DISTRICTS = {
+    "Alatau": "Алатау ауданы",
+    "Almaly": "Алмалы ауданы",
+    "Auezov": "Әуезов ауданы",
+    "Bostandyk": "Бостандық ауданы",
+    "Medeu": "Медеу ауданы",
+    "Nauryzbay": "Наурызбай ауданы",
+    "Turksib": "Түрксіб ауданы",
+    "Zhetysu": "Жетісу ауданы",
+}
+
+_WORK_STATUS = {
+    "планируется": "planned",
+    "в работе": "in_progress",
+    "завершено": "done",
+    "выполнено": "done",
+    "завершен": "done",
+    "отменено": "cancelled",
+    "отменен": "cancelled",
+}
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    frame = pyogrio.read_dataframe(path)
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _rel(data: Path, path: Path) -> str:
+    return str(path.relative_to(data))
+
+
+def boundaries(data: Path) -> list[Prepared]:
+    """Return the city boundary and the eight districts with gov.kz populations."""
+    city_path = data / "almaty/boundaries/almaty_city_boundary_osm2017.geojson"
+    city = _read(city_path)
+    city_frame = gpd.GeoDataFrame(
+        {"_row": city["_row"], "source_id": "2465058", "name": "Алматы", "osm_id": 2465058},
+        geometry=city.geometry.values,
+        crs=city.crs,
+    )
+    path = data / "almaty/boundaries/almaty_districts_osm2017.geojson"
+    src = _read(path)
+    names = src["name"].map(district_name)
+    pop = pd.read_csv(data / "almaty/population/almaty_district_population_govkz.csv")
+    population = dict(
+        zip(pop["district_name"].map(district_name), pop["official_population"], strict=True)
+    )
+    districts = gpd.GeoDataFrame(
+        {
+            "_row": src["_row"],
+            "source_id": src["osm-relation-id"].astype(str),
+            "name": names,
+            "name_ru": src["nameRu"],
+            "name_kk": names.map(_KK_DISTRICTS),
+            "osm_id": src["osm-relation-id"],
+            "population": names.map(population),
+            "area_km2": (src.geometry.to_crs(32643).area / 1e6).round(3),
+        },
+        geometry=src.geometry.values,
+        crs=src.crs,
+    )
+    return [
+        Prepared("city_boundary", _rel(data, city_path), city_path, city_frame),
+        Prepared("districts", _rel(data, path), path, districts),
+    ]
+
+
+def population(data: Path) -> list[Prepared]:
+    """Return the modelled 500 m population grid."""
+    path = data / "almaty/population/almaty_proxy_population_grid500m.geojson"
+    src = _read(path)
+    frame = gpd.GeoDataFrame(
+        {
+            "_row": src["_row"],
+            "source_id": src["cell_id"],
+            "cell_id": src["cell_id"],
+            "population": src["population_estimate_final"],
+            "p10": src["p10"],
+            "p90": src["p90"],
+            "confidence": src["confidence_band"],
+        },
+        geometry=src.geometry.values,
+        crs=src.crs,
+    )
+    return [Prepared("population_grid", _rel(data, path), path, frame)]
+
+
+def health(data: Path) -> list[Prepared]:
+    """Return the medical organisations with emergency statistics and the ones with beds."""
+    path = data / "almaty/health/almaty_hospitals_emergency_stats.geojson"
+    src = _read(path)
+    stats = gpd.GeoDataFrame(
+        {
+            "_row": src["_row"],
+            "source_id": src["medical_organization_id"].astype(str),
+            "name": "Медицинская организация № " + src["medical_organization_id"].astype(str),
+            "kind": "hospital",
+            "emergency_visits": src["total_emergency_visits"],
+            "hospitalised": src["hospitalized_emerg"],
+            "address": src["address"],
+            "district": src["district"].map(district_name),
+        },
+        geometry=src.geometry.values,
+        crs=src.crs,
+    )
+    beds_path = data / "almaty/health/almaty_hospitals_beds_2gis_geocoded.geojson"
+    b = _read(beds_path)
+    beds = gpd.GeoDataFrame(
+        {
+            "_row": b["_row"],
+            "source_id": "beds-" + b["_row"].astype(str),
+            "name": b["medical_organization"].str.strip(' "«»'),
+            "kind": "hospital",
+            "beds": pd.to_numeric(b["Number_of_ beds_actually_deployed_closed"], errors="coerce"),
+            "ownership": b["type2"],
+            "address": b["found_address_2gis"],
+            "district": b["district_2gis"].map(district_name),
+        },
+        geometry=b.geometry.values,
+        crs=b.crs,
+    )
+    return [
+        Prepared("health", _rel(data, path), path, stats),
+        Prepared("health", _rel(data, beds_path), beds_path, beds),
+    ]
+
+
+def works(data: Path) -> list[Prepared]:
+    """Return the akimat's park and square improvement projects as landscaping works."""
+    path = data / "almaty/city_projects/almaty_park_improvement_projects_akimat_gis.geojson"
+    src = _read(path)
+    status = src["status_ru"].str.strip().str.lower().map(_WORK_STATUS)
+    frame = gpd.GeoDataFrame(
+        {
+            "_row": src["_row"],
+            "source_id": src["id"].astype(str),
+            "title": src["address"],
+            "kind": "landscaping",
+            "status": status,
+            "start_date": src["start_date"],
+            "end_date": src["end_date"],
+            "district": src["district_ru"].map(district_name),
+        },
+        geometry=src.geometry.values,
+        crs=src.crs,
+    )
+    return [Prepared("works", _rel(data, path), path, frame)]
+
+
+def air(data: Path) -> list[Prepared]:
+    """Return the Kazhydromet/WAQI stations and the AirGradient sensors."""
+    path = data / "almaty/air_quality/almaty_air_stations_airdatakz.geojson"
+    src = _read(path)
+    stations = gpd.GeoDataFrame(
+        {
+            "_row": src["_row"],
+            "source_id": src["station_id"],
+            "station_id": src["station_id"],
+            "name": src["station_name"],
+            "network": src["source"].map({"kgmt": "kazhydromet", "waqi": "waqi"}),
+            "parameters": src["parameters"].str.replace(";", ", "),
+            "first_reading": src["first_utc"],
+            "last_reading": src["last_utc"],
+        },
+        geometry=src.geometry.values,
+        crs=src.crs,
+    )
+    csv_path = data / "almaty/air_quality/almaty_airgradient_sensors_2026.csv"
+    c = pd.read_csv(csv_path, dtype=str)
+    sensors = gpd.GeoDataFrame(
+        {
+            "_row": np.arange(1, len(c) + 1),
+            "source_id": c["station_id"],
+            "station_id": c["station_id"],
+            "name": c["station_name"],
+            "network": "airgradient",
+            "parameters": "pm25",
+            "first_reading": c["first_utc"],
+            "last_reading": c["last_utc"],
+        },
+        geometry=gpd.points_from_xy(c["lon"].astype(float), c["lat"].astype(float)),
+        crs=4326,
+    )
+    return [
+        Prepared("air_sensors", _rel(data, path), path, stations),
+        Prepared("air_sensors", _rel(data, csv_path), csv_path, sensors),
+    ]
+
+
+PREPARERS = (boundaries, population, health, works, air)

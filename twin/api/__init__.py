@@ -1,0 +1,1 @@
+"""The HTTP edge: thin FastAPI routers over the core."""

@@ -1,0 +1,32 @@
+"""``/healthz`` and ``/catalog``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from twin.access import visible_layers
+from twin.api.deps import RoleDep, StoreDep
+from twin.store.schema import SCHEMA_VERSION
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def healthz(store: StoreDep) -> dict[str, Any]:
+    """Return liveness and the store it serves."""
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok", "store": store.kind, "schema_version": SCHEMA_VERSION}
+
+
+@router.get("/catalog")
+def catalog(store: StoreDep, role: RoleDep) -> dict[str, Any]:
+    """Return the layers the caller may see, with titles, fields, style hints and counts."""
+    out = []
+    for layer in visible_layers(role):
+        entry = layer.summary()
+        entry["count"] = store.count(layer)
+        out.append(entry)
+    return {"role": role.value, "layers": out}

@@ -1,0 +1,27 @@
+"""Request dependencies: the store and the caller's role, from ``app.state``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from twin.access import Role, role_for
+from twin.settings import Settings
+from twin.store import Store
+
+
+def get_store(request: Request) -> Store:
+    """Return the store opened in the app's lifespan."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_role(request: Request, authorization: Annotated[str | None, Header()] = None) -> Role:
+    """Return the caller's role from the ``Authorization: Bearer <key>`` header."""
+    settings: Settings = request.app.state.settings
+    return role_for(authorization, settings.auth)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+RoleDep = Annotated[Role, Depends(get_role)]

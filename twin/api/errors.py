@@ -1,0 +1,62 @@
+"""The one mapping from domain errors to HTTP statuses, and the JSON error shape
+``{"error": code, "detail": message}``. A 500 is always a bug."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from twin.errors import BadInput, NotFound, StoreError, TwinError, Unauthorized
+
+STATUS: dict[type[TwinError], int] = {
+    BadInput: 400,
+    Unauthorized: 401,
+    NotFound: 404,
+    StoreError: 503,
+}
+
+log = logging.getLogger("twin.api")
+
+
+def error_response(status: int, code: str, detail: str) -> JSONResponse:
+    """Return the JSON error response."""
+    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+
+
+def _status_of(exc: TwinError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers on ``app``."""
+
+    @app.exception_handler(TwinError)
+    async def _twin(request: Request, exc: TwinError) -> JSONResponse:
+        return error_response(_status_of(exc), exc.code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(
+                str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")
+            )
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return error_response(400, "bad_input", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return error_response(500, "internal", "internal error (a bug; it has been logged)")

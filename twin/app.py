@@ -1,0 +1,37 @@
+"""The FastAPI application: built by :func:`create_app` from explicit settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from twin.api import catalog, errors
+from twin.settings import Settings
+from twin.store import open_store
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the twin's HTTP app; the store is opened in the lifespan and kept on app.state."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings.store.database_url)
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="Almaty City Twin",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="A geospatial digital twin of Almaty: layers, vector tiles, "
+        "open-data features and city analyses.",
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(catalog.router)
+    return app
