@@ -1,0 +1,1 @@
+"""Seeded generator of the demo data the real Almaty layers lack (placeholder)."""
