@@ -251,15 +251,17 @@ class Store(abc.ABC):
             )
             result.deleted = deleted.rowcount
         if changed_ids:
+            # UPDATE then INSERT rather than INSERT … ON CONFLICT DO UPDATE: inside an upsert,
+            # SQLite overrides the GeoPackage R-tree triggers' own INSERT OR REPLACE and fails.
             cols = ", ".join(f'"{c}"' for c in columns)
-            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[2:])
-            conn.execute(
-                sa.text(
-                    f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage WHERE true '
-                    f"ON CONFLICT (source, source_id) DO UPDATE SET {sets} "
-                    f'WHERE "{t}".row_hash <> excluded.row_hash'
-                )
-            )
+            sets = ", ".join(f'"{c}" = s."{c}"' for c in columns[2:])
+            conn.execute(sa.text(
+                f'UPDATE "{t}" SET {sets} FROM twin_stage s WHERE "{t}".source = s.source '
+                f'AND "{t}".source_id = s.source_id AND "{t}".row_hash <> s.row_hash'))
+            conn.execute(sa.text(
+                f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage s WHERE NOT EXISTS '
+                f'(SELECT 1 FROM "{t}" x WHERE x.source = s.source '
+                f"AND x.source_id = s.source_id)"))
         conn.execute(sa.text("DROP TABLE twin_stage"))
 
         if changed_ids:

@@ -73,8 +73,15 @@ class GeoPackageStore(Store):
         super().__init__(url, engine)
 
     def _prepare(self, conn: sa.Connection) -> None:
-        # gpkgCreateBaseTables runs in the connect listener; nothing more is needed.
-        return None
+        # gpkgCreateBaseTables runs in the connect listener. SpatiaLite 5.0 also writes
+        # validation triggers for the optional metadata-reference table that SQLite cannot
+        # parse (e.g. "column_nameIS", a bare "rowid"); SQLite re-parses every trigger on any
+        # ALTER TABLE, so they would block schema upgrades. GDAL does not create them either.
+        rows = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'gpkg_metadata_reference_%'").fetchall()
+        for (name,) in rows:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
 
     def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
         # Writing the GeoPackage blob here, vectorised, is ~20x faster than calling

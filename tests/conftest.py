@@ -1,0 +1,47 @@
+"""Shared fixtures. Every store test runs on both stores: the embedded GeoPackage and a real
+PostGIS cluster that the session starts from Debian's packages (tests/support/postgres.py)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pyogrio  # noqa: F401  (must be imported before the first SpatiaLite connection)
+import pytest
+
+from tests.support.postgres import create_database, postgis_cluster
+from twin.store import Store, open_store
+
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+_db_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> Iterator[str]:
+    """Yield the URL of a PostGIS cluster started for this test session."""
+    external = os.environ.get("TWIN_TEST_POSTGIS_URL")
+    if external:
+        yield external
+        return
+    with postgis_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["geopackage", "postgis"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of a new, empty store of each kind."""
+    if request.param == "geopackage":
+        return f"gpkg:///{tmp_path_factory.mktemp('store')}/twin.gpkg"
+    base: str = request.getfixturevalue("postgis_url")
+    return create_database(base, f"twin_test_{os.getpid()}_{next(_db_names)}")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """Yield an empty store of each kind with the schema created."""
+    s = open_store(store_url)
+    try:
+        yield s
+    finally:
+        s.close()
