@@ -139,7 +139,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _stage(
-        self, conn: sa.Connection, layer: Layer, columns: list[str], rows: Iterator[tuple[Any, ...]]
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
     ) -> None:
         """Create the temporary stage table for ``layer`` and bulk-write ``rows`` into it."""
 
@@ -217,7 +222,7 @@ class Store(abc.ABC):
             encoded,
             strict=True,
         )
-        self._stage(conn, layer, columns, rows)
+        self._stage(conn, layer, columns, rows, shapely.bounds(geoms) if n else np.empty((0, 4)))
 
         result = LoadResult(layer=layer.id, source=batch.source, rejected=len(batch.rejected))
         changed_ids = [
@@ -251,17 +256,7 @@ class Store(abc.ABC):
             )
             result.deleted = deleted.rowcount
         if changed_ids:
-            # UPDATE then INSERT rather than INSERT … ON CONFLICT DO UPDATE: inside an upsert,
-            # SQLite overrides the GeoPackage R-tree triggers' own INSERT OR REPLACE and fails.
-            cols = ", ".join(f'"{c}"' for c in columns)
-            sets = ", ".join(f'"{c}" = s."{c}"' for c in columns[2:])
-            conn.execute(sa.text(
-                f'UPDATE "{t}" SET {sets} FROM twin_stage s WHERE "{t}".source = s.source '
-                f'AND "{t}".source_id = s.source_id AND "{t}".row_hash <> s.row_hash'))
-            conn.execute(sa.text(
-                f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage s WHERE NOT EXISTS '
-                f'(SELECT 1 FROM "{t}" x WHERE x.source = s.source '
-                f"AND x.source_id = s.source_id)"))
+            self._apply(conn, layer, columns)
         conn.execute(sa.text("DROP TABLE twin_stage"))
 
         if changed_ids:
@@ -272,6 +267,27 @@ class Store(abc.ABC):
             result.changed_bounds = old_bounds
         self._write_log(conn, batch, result, now)
         return result
+
+    def _apply(self, conn: sa.Connection, layer: Layer, columns: list[str]) -> None:
+        """Write the staged rows that are new or changed into the layer table."""
+        # UPDATE then INSERT rather than INSERT … ON CONFLICT DO UPDATE: inside an upsert,
+        # SQLite overrides the GeoPackage R-tree triggers' own INSERT OR REPLACE and fails.
+        t = layer.table
+        cols = ", ".join(f'"{c}"' for c in columns)
+        sets = ", ".join(f'"{c}" = s."{c}"' for c in columns[2:])
+        conn.execute(
+            sa.text(
+                f'UPDATE "{t}" SET {sets} FROM twin_stage s WHERE "{t}".source = s.source '
+                f'AND "{t}".source_id = s.source_id AND "{t}".row_hash <> s.row_hash'
+            )
+        )
+        conn.execute(
+            sa.text(
+                f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage s WHERE NOT EXISTS '
+                f'(SELECT 1 FROM "{t}" x WHERE x.source = s.source '
+                f"AND x.source_id = s.source_id)"
+            )
+        )
 
     def _old_bounds(self, conn: sa.Connection, layer: Layer, batch: Batch) -> np.ndarray:
         """Return bounds of stored rows of the batch's source that the batch changes or drops."""

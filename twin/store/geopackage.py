@@ -79,7 +79,8 @@ class GeoPackageStore(Store):
         # ALTER TABLE, so they would block schema upgrades. GDAL does not create them either.
         rows = conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-            "AND name LIKE 'gpkg_metadata_reference_%'").fetchall()
+            "AND name LIKE 'gpkg_metadata_reference_%'"
+        ).fetchall()
         for (name,) in rows:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
 
@@ -97,16 +98,54 @@ class GeoPackageStore(Store):
         return [_HEAD_ENVELOPE + env[i * 32 : i * 32 + 32] + w for i, w in enumerate(wkb)]
 
     def _stage(
-        self, conn: sa.Connection, layer: Layer, columns: list[str], rows: Iterator[tuple[Any, ...]]
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
     ) -> None:
         cols = ", ".join(f'"{c}"' for c in columns)
         conn.exec_driver_sql(
-            f'CREATE TEMP TABLE twin_stage AS SELECT {cols} FROM "{layer.table}" WHERE 0'
+            f"CREATE TEMP TABLE twin_stage AS SELECT {cols}, 0.0 AS _minx, 0.0 AS _miny, "
+            f'0.0 AS _maxx, 0.0 AS _maxy FROM "{layer.table}" WHERE 0'
         )
-        marks = ", ".join("?" for _ in columns)
+        marks = ", ".join("?" for _ in range(len(columns) + 4))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(f"INSERT INTO twin_stage ({cols}) VALUES ({marks})", rows)
+        with_bounds = ((*row, *b) for row, b in zip(rows, bounds.tolist(), strict=True))
+        cursor.executemany(
+            f"INSERT INTO twin_stage ({cols}, _minx, _miny, _maxx, _maxy) VALUES ({marks})",
+            with_bounds,
+        )
         conn.exec_driver_sql("CREATE INDEX temp.twin_stage_id ON twin_stage (source_id)")
+
+    def _apply(self, conn: sa.Connection, layer: Layer, columns: list[str]) -> None:
+        # The GeoPackage R-tree triggers call SpatiaLite per row to parse each geometry for its
+        # envelope; for a bulk write that costs more than the write itself. Suspend the insert
+        # and update triggers (inside this transaction) and fill the R-tree in one statement
+        # from envelopes computed vectorised in Python. The delete trigger stays: it is cheap.
+        t = layer.table
+        rtree = f"rtree_{t}_geom"
+        triggers = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "AND (name LIKE ? OR name LIKE ?)",
+            (t, f"{rtree}_insert%", f"{rtree}_update%"),
+        ).fetchall()
+        for name, _ in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        conn.exec_driver_sql(
+            f'UPDATE twin_stage SET _minx = NULL WHERE EXISTS (SELECT 1 FROM "{t}" x '
+            "WHERE x.source = twin_stage.source AND x.source_id = twin_stage.source_id "
+            "AND x.row_hash = twin_stage.row_hash)"
+        )
+        super()._apply(conn, layer, columns)
+        conn.exec_driver_sql(
+            f'INSERT OR REPLACE INTO "{rtree}" (id, minx, maxx, miny, maxy) '
+            f'SELECT x.fid, s._minx, s._maxx, s._miny, s._maxy FROM twin_stage s JOIN "{t}" x '
+            "ON x.source = s.source AND x.source_id = s.source_id WHERE s._minx IS NOT NULL"
+        )
+        for _, sql in triggers:
+            conn.exec_driver_sql(sql)
 
     def _geom_wkb_sql(self, column: str) -> str:
         return column

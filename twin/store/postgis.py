@@ -45,7 +45,12 @@ class PostGISStore(Store):
         )
 
     def _stage(
-        self, conn: sa.Connection, layer: Layer, columns: list[str], rows: Iterator[tuple[Any, ...]]
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
     ) -> None:
         cols = ", ".join(f'"{c}"' for c in columns)
         conn.exec_driver_sql(

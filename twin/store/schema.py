@@ -30,8 +30,9 @@ def sql_type(prop_type: PropType) -> sa.types.TypeEngine:  # type: ignore[type-a
     """Return the SQLAlchemy column type a declared property type is stored as."""
     return {
         PropType.STR: sa.Text(),
-        PropType.INT: sa.BigInteger(),
-        PropType.FLOAT: sa.Float(precision=53),
+        # GeoPackage knows INTEGER (64-bit in SQLite) but not BIGINT; GDAL skips BIGINT columns.
+        PropType.INT: sa.BigInteger().with_variant(sa.Integer(), "geopackage"),
+        PropType.FLOAT: sa.Double(),
         PropType.BOOL: sa.Boolean(),
         PropType.DATE: sa.Date(),
         PropType.DATETIME: sa.DateTime(timezone=True),
