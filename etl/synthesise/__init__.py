@@ -1,1 +1,45 @@
-"""Seeded generator of the demo data the real Almaty layers lack (placeholder)."""
+"""Seeded generator of the demo data the real Almaty layers lack.
+
+The real data (a 2012 OSM extract, districts, a population grid, hospitals, the akimat's park
+projects, air stations) has no cameras, appeals, participatory-budget projects, most schools,
+accessibility tags, repair works or indicator history. This package generates them,
+plausibly, from the real layers: every generated feature has ``synthetic = True`` (and real
+features with generated values carry ``accessibility_generated`` / ``readings_synthetic``).
+
+Same inputs and same seed give identical output: every generator draws from its own
+``numpy.random.default_rng([seed, crc32(name)])`` stream over canonically sorted inputs.
+Metric work happens in EPSG:32643; every frame is returned in EPSG:4326 with exactly the
+catalog's columns (``source_id``, ``synthetic``, the declared properties, ``geometry``).
+
+>>> from etl.synthesise import generate_all  # doctest: +SKIP
+>>> out = generate_all(real, seed=2026)  # doctest: +SKIP
+>>> out.new["cameras"], out.enriched["pois"]  # doctest: +SKIP
+"""
+
+from etl.synthesise.accessibility import fill_accessibility
+from etl.synthesise.air import air_readings
+from etl.synthesise.appeals import appeals
+from etl.synthesise.budget import budget_projects
+from etl.synthesise.cameras import cameras
+from etl.synthesise.city import City, MissingLayer
+from etl.synthesise.indicators import district_indicators
+from etl.synthesise.pipeline import Generated, enrich, generate_all
+from etl.synthesise.schools import school_targets, schools
+from etl.synthesise.works import works
+
+__all__ = [
+    "City",
+    "Generated",
+    "MissingLayer",
+    "air_readings",
+    "appeals",
+    "budget_projects",
+    "cameras",
+    "district_indicators",
+    "enrich",
+    "fill_accessibility",
+    "generate_all",
+    "school_targets",
+    "schools",
+    "works",
+]

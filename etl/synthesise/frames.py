@@ -53,6 +53,12 @@ def day(value: datetime.date | str) -> np.datetime64:
     return np.datetime64(value, "D")
 
 
+def days_of(values: pd.Series) -> np.ndarray:
+    """Return ISO date strings (nulls allowed) as numpy days, NaT for nulls."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="%Y-%m-%d")
+    return parsed.to_numpy(dtype="datetime64[D]")
+
+
 def iso(days: np.ndarray) -> np.ndarray:
     """Return ISO ``YYYY-MM-DD`` strings (``None`` for NaT) for an array of numpy days."""
     days = np.asarray(days, dtype="datetime64[D]")

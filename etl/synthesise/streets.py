@@ -14,7 +14,7 @@ import numpy as np
 # Names that are not streets one would put in a title (paths, highways out of town, notes).
 _REJECT = re.compile(
     r"не знаю|тропа|дорожк|переход|подземк|терренкур|велодорож|дорога|тракт|кольцо|речка|"
-    r"проезд|бульвар|объездн|road|^на\s|^\s*$",
+    r"проезд|бульвар|объездн|road|\s[-–]\s|^на\s|^\s*$",
     re.IGNORECASE,
 )
 _AVENUE = re.compile(r"(^|\s)(пр\.|прс\.|проспект|пр-т)(\s|$)", re.IGNORECASE)
