@@ -1,0 +1,67 @@
+"""The HTTP edge: health, catalog, roles and the error shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import layers
+from tests.support.frames import buildings_frame
+from twin.app import create_app
+from twin.settings import AuthSettings, Settings, StoreSettings
+from twin.store import Batch, open_store
+
+PLANNER = {"Authorization": "Bearer plan-123"}
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    store = open_store(store_url)
+    store.load([Batch(layers.get("buildings"), "t", buildings_frame(3), "t", "0" * 64, "x")])
+    store.close()
+    settings = Settings(store=StoreSettings(database_url=store_url),
+                        auth=AuthSettings(api_keys="planner:plan-123,resident:res-1"))
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_healthz(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"
+
+
+def test_catalog_hides_planner_layers_from_residents(client: TestClient) -> None:
+    ids = {entry["id"] for entry in client.get("/catalog").json()["layers"]}
+    assert "buildings" in ids and "cameras" not in ids and "appeals" not in ids
+    resident = client.get("/catalog", headers={"Authorization": "Bearer res-1"}).json()
+    assert "cameras" not in {e["id"] for e in resident["layers"]}
+    planner = client.get("/catalog", headers=PLANNER).json()
+    assert {"cameras", "appeals"} <= {e["id"] for e in planner["layers"]}
+    assert planner["role"] == "planner"
+
+
+def test_catalog_counts_and_titles(client: TestClient) -> None:
+    by_id = {e["id"]: e for e in client.get("/catalog").json()["layers"]}
+    assert by_id["buildings"]["count"] == 3
+    assert by_id["buildings"]["title"] == {"ru": "Здания", "kk": "Ғимараттар",
+                                           "en": "Buildings"}
+    assert by_id["roads"]["licence"] == "ODbL-1.0"
+
+
+def test_unknown_key_is_401_json(client: TestClient) -> None:
+    r = client.get("/catalog", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.json() == {"error": "unauthorized", "detail": "unknown API key"}
+
+
+def test_unknown_route_is_404_json(client: TestClient) -> None:
+    r = client.get("/no/such/thing")
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+
+
+def test_openapi(client: TestClient) -> None:
+    assert "/catalog" in client.get("/openapi.json").json()["paths"]
