@@ -32,8 +32,12 @@ def seasonal_pm25(days: np.ndarray) -> np.ndarray:
     return 18.0 + 62.0 * winter
 
 
-def air_readings(sensors: gpd.GeoDataFrame, *, seed: int = 2026,
-                 today: datetime.date = datetime.date(2026, 11, 27)) -> gpd.GeoDataFrame:
+def air_readings(
+    sensors: gpd.GeoDataFrame,
+    *,
+    seed: int = 2026,
+    today: datetime.date = datetime.date(2026, 11, 27),
+) -> gpd.GeoDataFrame:
     """Return a copy of the air sensors with 30 days of generated daily PM2.5.
 
     Assumptions: a station's daily mean is the seasonal level (:func:`seasonal_pm25`) times
@@ -68,24 +72,29 @@ def air_readings(sensors: gpd.GeoDataFrame, *, seed: int = 2026,
     n = len(sensors)
     days = day(today) - np.arange(DAYS - 1, -1, -1).astype("timedelta64[D]")
     weather = np.empty(DAYS)
-    level = rng.normal(0.0, 0.3)
+    level = float(rng.normal(0.0, 0.3))
     for i in range(DAYS):  # AR(1): thirty steps, not worth vectorising
-        level = 0.7 * level + rng.normal(0.0, 0.3)
+        level = 0.7 * level + float(rng.normal(0.0, 0.3))
         weather[i] = level
     lat = shapely.get_y(shapely.centroid(np.asarray(sensors.geometry.values, dtype=object)))
     lat = np.nan_to_num(lat, nan=43.25)
     foothills = np.clip(1.0 + 4.0 * (lat - 43.25), 0.5, 1.4)
     station = np.exp(rng.normal(0.0, 0.2, n)) * foothills
     noise = np.exp(rng.normal(0.0, 0.15, (n, DAYS)))
-    pm25 = seasonal_pm25(days)[None, :] * np.exp(weather)[None, :] * station[:, None] * noise
-    pm25 = np.round(np.maximum(pm25, 2.0), 1)
+    daily = seasonal_pm25(days)[None, :] * np.exp(weather)[None, :] * station[:, None] * noise
+    pm25: np.ndarray = np.round(np.maximum(daily, 2.0), 1)
     dates = list(iso(days))
-    readings = [json.dumps([{"date": d, "pm25": float(v)} for d, v in zip(dates, row,
-                                                                          strict=True)],
-                           separators=(",", ":")) for row in pm25]
+    readings = [
+        json.dumps(
+            [{"date": d, "pm25": float(v)} for d, v in zip(dates, row, strict=True)],
+            separators=(",", ":"),
+        )
+        for row in pm25
+    ]
     out = pd.DataFrame(sensors.drop(columns="geometry"))
     out["pm25"] = pm25[:, -1] if n else np.empty(0)
     out["readings"] = readings
     out["readings_synthetic"] = True
-    return conform(out, "air_sensors", geometry=sensors.geometry,
-                   crs=str(sensors.crs or "EPSG:4326"))
+    return conform(
+        out, "air_sensors", geometry=sensors.geometry, crs=str(sensors.crs or "EPSG:4326")
+    )

@@ -22,9 +22,18 @@ from layers.sensing import APPEAL_CATEGORIES, APPEAL_STATUSES
 
 # Yearly share of each category (Open Almaty publishes roads, utilities and yards on top).
 _BASE = {
-    "landscaping": 0.12, "roads_transport": 0.16, "utilities": 0.14, "lighting": 0.07,
-    "greening": 0.06, "water": 0.07, "snow_removal": 0.10, "education": 0.04,
-    "healthcare": 0.04, "waste": 0.10, "noise": 0.04, "other": 0.06,
+    "landscaping": 0.12,
+    "roads_transport": 0.16,
+    "utilities": 0.14,
+    "lighting": 0.07,
+    "greening": 0.06,
+    "water": 0.07,
+    "snow_removal": 0.10,
+    "education": 0.04,
+    "healthcare": 0.04,
+    "waste": 0.10,
+    "noise": 0.04,
+    "other": 0.06,
 }
 _WINTER = (11, 12, 1, 2, 3)
 _GROWING = (4, 5, 6, 7, 8, 9, 10)
@@ -32,12 +41,14 @@ WINDOW_DAYS = 3 * 365
 
 # Status shares by the appeal's age in days: [upper bound of age, received, in_progress,
 # resolved, rejected]. Fresh appeals wait; a month on almost all are answered.
-_STATUS_BY_AGE = np.array([
-    [3, 0.75, 0.25, 0.00, 0.00],
-    [14, 0.25, 0.45, 0.25, 0.05],
-    [60, 0.03, 0.17, 0.70, 0.10],
-    [np.inf, 0.00, 0.02, 0.87, 0.11],
-])
+_STATUS_BY_AGE = np.array(
+    [
+        [3, 0.75, 0.25, 0.00, 0.00],
+        [14, 0.25, 0.45, 0.25, 0.05],
+        [60, 0.03, 0.17, 0.70, 0.10],
+        [np.inf, 0.00, 0.02, 0.87, 0.11],
+    ]
+)
 
 
 def category_weights() -> np.ndarray:
@@ -52,8 +63,9 @@ def category_weights() -> np.ndarray:
     col = {c: i for i, c in enumerate(APPEAL_CATEGORIES)}
     winter = np.isin(months, _WINTER)
     growing = np.isin(months, _GROWING)
-    w[:, col["snow_removal"]] *= np.where(np.isin(months, (12, 1, 2)), 2.0,
-                                          np.where(winter, 1.0, 0.0))
+    w[:, col["snow_removal"]] *= np.where(
+        np.isin(months, (12, 1, 2)), 2.0, np.where(winter, 1.0, 0.0)
+    )
     w[:, col["greening"]] *= np.where(growing, 1.6, 0.15)
     w[:, col["landscaping"]] *= np.where(growing, 1.4, 0.4)
     w[:, col["utilities"]] *= np.where(np.isin(months, (10, 11)), 1.4, 1.0)
@@ -61,8 +73,13 @@ def category_weights() -> np.ndarray:
     return w
 
 
-def appeals(city: City, *, seed: int = 2026, today: datetime.date = datetime.date(2026, 11, 27),
-            n: int = 30_000) -> gpd.GeoDataFrame:
+def appeals(
+    city: City,
+    *,
+    seed: int = 2026,
+    today: datetime.date = datetime.date(2026, 11, 27),
+    n: int = 30_000,
+) -> gpd.GeoDataFrame:
     """Return ``n`` synthetic residents' appeals created in the three years up to ``today``.
 
     Assumptions: about 10,000 appeals a year reach Open Almaty for a city of 2.35 M; the
@@ -105,8 +122,9 @@ def appeals(city: City, *, seed: int = 2026, today: datetime.date = datetime.dat
     volume = (1.0 + 0.33 * t) * (1.0 + 0.125 * np.cos(2 * np.pi * (doy - 15) / 365.0))
     created = np.sort(days[rng.choice(WINDOW_DAYS, size=n, p=volume / volume.sum())])
 
-    category = choose_rows(rng.random(n), APPEAL_CATEGORIES,
-                           category_weights()[month_of(created) - 1])
+    category = choose_rows(
+        rng.random(n), APPEAL_CATEGORIES, category_weights()[month_of(created) - 1]
+    )
 
     age = (end - created).astype(int)
     band = np.searchsorted(_STATUS_BY_AGE[:, 0], age, side="right")
@@ -117,8 +135,7 @@ def appeals(city: City, *, seed: int = 2026, today: datetime.date = datetime.dat
     answered = np.isin(status, ("resolved", "rejected"))
     took = 1 + np.floor(rng.gamma(1.5, 6.0, size=n)).astype(int)
     took = np.clip(took, 1, np.maximum(age, 1))
-    resolved = np.where(answered, created + took.astype("timedelta64[D]"),
-                        np.datetime64("NaT"))
+    resolved = np.where(answered, created + took.astype("timedelta64[D]"), np.datetime64("NaT"))
 
     points = snap_to_buildings(populated_points(city, n, rng), city, rng, max_distance=50.0)
     data = {

@@ -10,10 +10,10 @@ import shapely
 
 from etl.synthesise.city import CARRIAGEWAYS, MAIN_ROADS, City
 from etl.synthesise.frames import choose, conform, day, ids, iso, stream
+from etl.synthesise.frames import points as frame_points
 
 # Heavier roads carry more cameras per kilometre (speed enforcement, the Sergek programme).
-_CLASS_FACTOR = {"motorway": 1.5, "trunk": 1.5, "primary": 1.5, "secondary": 1.2,
-                 "tertiary": 1.0}
+_CLASS_FACTOR = {"motorway": 1.5, "trunk": 1.5, "primary": 1.5, "secondary": 1.2, "tertiary": 1.0}
 _LINK_FACTOR = 0.5
 _DENSITY_FLOOR = 500.0  # people/km²: an empty stretch of avenue still gets some cameras
 INSTALL_START = datetime.date(2015, 1, 1)
@@ -24,8 +24,7 @@ def _main_road_parts(city: City) -> tuple[np.ndarray, np.ndarray]:
     roads = city.roads[city.roads["highway"].isin(MAIN_ROADS)]
     if len(roads) == 0:
         return np.empty(0, dtype=object), np.empty(0)
-    clipped = shapely.intersection(np.asarray(roads.geometry.values, dtype=object),
-                                   city.boundary)
+    clipped = shapely.intersection(np.asarray(roads.geometry.values, dtype=object), city.boundary)
     parts, owner = shapely.get_parts(clipped, return_index=True)
     keep = (shapely.get_type_id(parts) == 1) & (shapely.length(parts) > 20.0)
     highway = roads["highway"].to_numpy(dtype=object)[owner[keep]]
@@ -33,19 +32,22 @@ def _main_road_parts(city: City) -> tuple[np.ndarray, np.ndarray]:
     return parts[keep], factor
 
 
-def intersections(city: City) -> tuple[np.ndarray, np.ndarray]:
-    """Return the road intersections inside the city as metric points, and their weights.
+def intersections(city: City) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the road intersections inside the city: metric points, weights, bearings.
 
     A node is an intersection where at least three carriageway segments meet (an OSM way
     passing through a shared node counts twice, a way ending there once) and at least one
     of them is a main road. Its weight is the population density there, tripled where two
     or more distinct main roads meet: the crossings of avenues are where cameras go first.
+    The bearing (radians, clockwise from north) is that of a main road leaving the node,
+    so cameras can stand on the corners between the roads rather than in the carriageway.
     """
     roads = city.roads[city.roads["highway"].isin(CARRIAGEWAYS)]
     if len(roads) == 0:
-        return np.empty(0, dtype=object), np.empty(0)
-    coords, line = shapely.get_coordinates(np.asarray(roads.geometry.values, dtype=object),
-                                           return_index=True)
+        return np.empty(0, dtype=object), np.empty(0), np.empty(0)
+    coords, line = shapely.get_coordinates(
+        np.asarray(roads.geometry.values, dtype=object), return_index=True
+    )
     is_main = roads["highway"].isin(MAIN_ROADS).to_numpy()[line]
     first = np.r_[True, line[1:] != line[:-1]]
     last = np.r_[line[1:] != line[:-1], True]
@@ -56,14 +58,28 @@ def intersections(city: City) -> tuple[np.ndarray, np.ndarray]:
     node = node.ravel()
     total = np.bincount(node, weights=degree, minlength=len(nodes))
     pairs = np.unique(np.column_stack([node[is_main], line[is_main]]), axis=0)
-    mains = np.bincount(pairs[:, 0], minlength=len(nodes)) if len(pairs) else np.zeros(
-        len(nodes), dtype=np.int64)
+    mains = (
+        np.bincount(pairs[:, 0], minlength=len(nodes))
+        if len(pairs)
+        else np.zeros(len(nodes), dtype=np.int64)
+    )
     chosen = np.flatnonzero((total >= 3) & (mains >= 1))
-    points = shapely.points(nodes[chosen])
     inside = shapely.contains_xy(city.boundary, nodes[chosen, 0], nodes[chosen, 1])
-    points, chosen = points[inside], chosen[inside]
+    chosen = chosen[inside]
+    points = frame_points(nodes[chosen, 0], nodes[chosen, 1])
     weight = (city.density(points) + _DENSITY_FLOOR) * np.where(mains[chosen] >= 2, 3.0, 1.0)
-    return points, weight
+    # Bearing of a main road at each node: from its first main-road vertex there to the
+    # next vertex of that way (or the previous one at the way's last vertex).
+    occurrence = np.flatnonzero(is_main)
+    at_node = node[occurrence]
+    order = np.argsort(at_node, kind="stable")
+    first_of = np.unique(at_node[order], return_index=True)
+    lookup = dict(zip(first_of[0].tolist(), occurrence[order][first_of[1]].tolist(), strict=True))
+    idx = np.array([lookup[c] for c in chosen.tolist()], dtype=np.int64)
+    other = np.where(last[idx], idx - 1, idx + 1)
+    delta = coords[other] - coords[idx]
+    bearing = np.arctan2(delta[:, 0], delta[:, 1])
+    return points, weight, bearing
 
 
 def _heading(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -71,8 +87,14 @@ def _heading(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return np.round(np.degrees(np.arctan2(dx, dy)) % 360.0, 1) % 360.0
 
 
-def cameras(city: City, *, seed: int = 2026, today: datetime.date = datetime.date(2026, 11, 27),
-            n: int = 3000, intersection_share: float = 0.45) -> gpd.GeoDataFrame:
+def cameras(
+    city: City,
+    *,
+    seed: int = 2026,
+    today: datetime.date = datetime.date(2026, 11, 27),
+    n: int = 3000,
+    intersection_share: float = 0.45,
+) -> gpd.GeoDataFrame:
     """Return about ``n`` synthetic CCTV cameras on main roads and at intersections.
 
     Assumptions: a city of 2.35 M has a few thousand public cameras; ``intersection_share``
@@ -109,20 +131,22 @@ def cameras(city: City, *, seed: int = 2026, today: datetime.date = datetime.dat
     'fixed'
     """
     rng = stream(seed, "cameras")
-    nodes, node_weight = intersections(city)
+    nodes, node_weight, bearing = intersections(city)
     parts, factor = _main_road_parts(city)
 
     # Intersections: choose crossings without replacement, then 1-4 cameras on each corner.
     xs, ys, hs, at_node = [], [], [], []
-    n_nodes = int(round(n * intersection_share))
+    n_nodes = round(n * intersection_share)
     if len(nodes) and n_nodes:
         per_node = np.minimum(1 + rng.poisson(1.2, size=len(nodes)), 4)
-        k = min(len(nodes), max(1, int(round(n_nodes / per_node.mean()))))
+        k = min(len(nodes), max(1, round(float(n_nodes / per_node.mean()))))
         picked = rng.choice(len(nodes), size=k, replace=False, p=node_weight / node_weight.sum())
         count = per_node[picked]
         owner = np.repeat(picked, count)[:n_nodes]
-        angle = rng.uniform(0, 2 * np.pi, size=len(owner))
-        dist = rng.uniform(6.0, 15.0, size=len(owner))
+        # On a corner: diagonal to the road axes, so off every carriageway of a crossing.
+        corner = rng.integers(0, 4, size=len(owner))
+        angle = bearing[owner] + np.pi / 4 + corner * np.pi / 2 + rng.normal(0, 0.1, len(owner))
+        dist = rng.uniform(8.0, 18.0, size=len(owner))
         cx, cy = shapely.get_x(nodes[owner]), shapely.get_y(nodes[owner])
         px, py = cx + dist * np.sin(angle), cy + dist * np.cos(angle)
         jitter = rng.normal(0.0, 10.0, size=len(owner))
@@ -155,8 +179,9 @@ def cameras(city: City, *, seed: int = 2026, today: datetime.date = datetime.dat
         at_node.append(np.zeros(n_roads, dtype=bool))
 
     if not xs:
-        return conform({"source_id": [], "synthetic": []}, "cameras",
-                       geometry=np.empty(0, dtype=object))
+        return conform(
+            {"source_id": [], "synthetic": []}, "cameras", geometry=np.empty(0, dtype=object)
+        )
     x, y, heading = np.concatenate(xs), np.concatenate(ys), np.concatenate(hs)
     node_cam = np.concatenate(at_node)
     total = len(x)
@@ -167,9 +192,10 @@ def cameras(city: City, *, seed: int = 2026, today: datetime.date = datetime.dat
     status = choose(rng, ("working", "broken", "planned"), (0.90, 0.07, 0.03), total)
     span = (day(today) - day(INSTALL_START)).astype(int)
     installed = day(INSTALL_START) + np.floor(rng.random(total) ** 0.75 * span).astype(
-        "timedelta64[D]")
+        "timedelta64[D]"
+    )
     installed = np.where(status == "planned", np.datetime64("NaT"), installed)
-    points = shapely.points(x, y)
+    points = frame_points(x, y)
     data = {
         "source_id": ids("cam", total),
         "synthetic": np.ones(total, dtype=bool),

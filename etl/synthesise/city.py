@@ -21,8 +21,16 @@ from layers.common import DISTRICT_NAMES
 
 # Main roads: where a city puts traffic cameras and where repair budgets go first.
 MAIN_ROADS = (
-    "motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
-    "primary_link", "secondary_link", "tertiary_link",
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
 )
 # Roads vehicles use; footways, paths and steps are not "streets" for works or cameras.
 CARRIAGEWAYS = (*MAIN_ROADS, "unclassified", "residential", "living_street", "service", "road")
@@ -117,11 +125,11 @@ class City:
         grid = _metric(ordered["population_grid"])[["population", "geometry"]].copy()
         grid["population"] = pd.to_numeric(grid["population"], errors="coerce").fillna(0.0)
         grid["population"] = grid["population"].clip(lower=0.0)
-        grid["district"] = _district_of(shapely.point_on_surface(grid.geometry.values),
-                                        districts)
+        grid["district"] = _district_of(shapely.point_on_surface(grid.geometry.values), districts)
         grid_total = grid.groupby("district")["population"].sum()
-        official = pd.to_numeric(districts.set_index("name")["population"], errors="coerce"
-                                 ).astype("float64")
+        official = pd.to_numeric(districts.set_index("name")["population"], errors="coerce").astype(
+            "float64"
+        )
         # A district without an official figure keeps what the grid says it holds.
         official = official.fillna(grid_total.reindex(official.index)).fillna(0.0)
         districts["population"] = official.round().astype("int64").to_numpy()
@@ -158,8 +166,7 @@ class City:
     @property
     def population(self) -> dict[str, int]:
         """Return the official population of every district."""
-        return dict(zip(self.district_names, self.districts["population"].astype(int),
-                        strict=True))
+        return dict(zip(self.district_names, self.districts["population"].astype(int), strict=True))
 
     @cached_property
     def grid_tree(self) -> shapely.STRtree:
@@ -178,7 +185,8 @@ class City:
         src, hit = self.grid_tree.query(points, predicate="intersects")
         cells = np.asarray(self.grid.geometry.values, dtype=object)
         per_km2 = self.grid["weight"].to_numpy(dtype=float) / np.maximum(
-            shapely.area(cells) / 1e6, 1e-6)
+            shapely.area(cells) / 1e6, 1e-6
+        )
         # A point on a cell edge matches two cells; either density will do, keep the first.
         first = np.unique(src, return_index=True)[1]
         out[src[first]] = per_km2[hit[first]]

@@ -82,8 +82,17 @@ def ids(prefix: str, n: int, width: int = 6) -> list[str]:
     return [f"{prefix}-{i:0{width}d}" for i in range(1, n + 1)]
 
 
-def choose(rng: np.random.Generator, options: Sequence[str], weights: Sequence[float],
-           size: int) -> np.ndarray:
+def points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return an object array of shapely Points (``shapely.points`` typed as an array)."""
+    return np.asarray(shapely.points(x, y), dtype=object)
+
+
+def choose(
+    rng: np.random.Generator,
+    options: Sequence[str],
+    weights: Sequence[float] | np.ndarray,
+    size: int,
+) -> np.ndarray:
     """Return ``size`` values drawn from ``options`` with the given (unnormalised) weights."""
     p = np.asarray(weights, dtype=float)
     return np.asarray(options, dtype=object)[rng.choice(len(options), size=size, p=p / p.sum())]
@@ -127,8 +136,9 @@ def to_multipolygon(geoms: np.ndarray) -> np.ndarray:
 def _cast(values: pd.Series, kind: PropType) -> pd.Series:
     """Return ``values`` in the pandas dtype the catalog type maps to."""
     if kind is PropType.INT:
-        return pd.Series(np.round(pd.to_numeric(values, errors="coerce")), index=values.index
-                         ).astype("Int64")
+        return pd.Series(
+            np.round(pd.to_numeric(values, errors="coerce")), index=values.index
+        ).astype("Int64")
     if kind is PropType.FLOAT:
         return pd.to_numeric(values, errors="coerce").astype("float64")
     if kind is PropType.BOOL:
@@ -144,9 +154,12 @@ def _cast(values: pd.Series, kind: PropType) -> pd.Series:
     return values.astype("str")
 
 
-def conform(frame: pd.DataFrame | Mapping[str, Any], layer_id: str,
-            geometry: np.ndarray | gpd.GeoSeries | None = None,
-            crs: str = WGS84) -> gpd.GeoDataFrame:
+def conform(
+    frame: pd.DataFrame | Mapping[str, Any],
+    layer_id: str,
+    geometry: np.ndarray | gpd.GeoSeries | None = None,
+    crs: str = WGS84,
+) -> gpd.GeoDataFrame:
     """Return a frame with exactly the catalog columns of ``layer_id``, in EPSG:4326.
 
     Columns are ``source_id``, ``synthetic``, the declared properties in catalog order, then
@@ -164,12 +177,14 @@ def conform(frame: pd.DataFrame | Mapping[str, Any], layer_id: str,
     else:
         geom_values = np.asarray(getattr(geometry, "values", geometry), dtype=object)
     out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["source_id"] = pd.Series(np.asarray(data["source_id"], dtype=object)).map(str).astype(
-        "str")
+    out["source_id"] = pd.Series(np.asarray(data["source_id"], dtype=object)).map(str).astype("str")
     out["synthetic"] = pd.Series(np.asarray(data["synthetic"]), dtype="boolean")
     for prop in layer.properties:
-        values = (pd.Series(np.asarray(data[prop.name], dtype=object))
-                  if prop.name in data else pd.Series([None] * n, dtype=object))
+        values = (
+            pd.Series(np.asarray(data[prop.name], dtype=object))
+            if prop.name in data
+            else pd.Series([None] * n, dtype=object)
+        )
         out[prop.name] = _cast(values, prop.type)
     if layer.geometry is GeomType.POLYGON:
         geom_values = to_multipolygon(geom_values)

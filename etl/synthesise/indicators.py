@@ -16,11 +16,24 @@ from layers.common import DISTRICT_NAMES
 FIRST_PERIOD = 2019
 # Yearly population growth by district: the outskirts annexed and built up since 2014 grow
 # fastest, the old centre slowest (gov.kz district reports, rounded).
-GROWTH = {"Alatau": 0.030, "Nauryzbay": 0.029, "Turksib": 0.022, "Bostandyk": 0.020,
-          "Medeu": 0.017, "Zhetysu": 0.016, "Auezov": 0.015, "Almaly": 0.015}
+GROWTH = {
+    "Alatau": 0.030,
+    "Nauryzbay": 0.029,
+    "Turksib": 0.022,
+    "Bostandyk": 0.020,
+    "Medeu": 0.017,
+    "Zhetysu": 0.016,
+    "Auezov": 0.015,
+    "Almaly": 0.015,
+}
 # Yearly growth of the facility stocks, for the back-projection.
-STOCK_GROWTH = {"schools": 0.02, "places": 0.025, "clinics": 0.01, "bus_stops": 0.015,
-                "green": 0.015}
+STOCK_GROWTH = {
+    "schools": 0.02,
+    "places": 0.025,
+    "clinics": 0.01,
+    "bus_stops": 0.015,
+    "green": 0.015,
+}
 APPEAL_ADOPTION = 0.85  # appeals per resident a year earlier, before the data window
 WORKS_TREND = 0.9  # completed works a year earlier, before the data window
 
@@ -48,8 +61,11 @@ def _green_area(city: City) -> np.ndarray:
     """Return the park area (m²) inside each district, overlaps between parks counted once."""
     if len(city.parks) == 0:
         return np.zeros(len(city.districts))
-    return shapely.area(shapely.intersection(
-        np.asarray(city.districts.geometry.values, dtype=object), city.park_union))
+    return shapely.area(
+        shapely.intersection(
+            np.asarray(city.districts.geometry.values, dtype=object), city.park_union
+        )
+    )
 
 
 def district_indicators(
@@ -121,13 +137,21 @@ def district_indicators(
 
     buildings_latest = _count(city.building_district, None, names)
     school_d = _district(schools, city)
-    is_school = (schools["kind"].astype(object) == "school").to_numpy() if len(schools) else \
-        np.zeros(0, dtype=bool)
+    is_school = (
+        (schools["kind"].astype(object) == "school").to_numpy()
+        if len(schools)
+        else np.zeros(0, dtype=bool)
+    )
     capacity = pd.to_numeric(schools["capacity"], errors="coerce").astype(float)
     median = capacity.groupby(school_d).median().reindex(names).fillna(capacity.median())
     capacity = capacity.fillna(pd.Series(school_d).map(median)).fillna(0.0).to_numpy()
-    places_latest = pd.Series(capacity[is_school]).groupby(school_d[is_school]).sum() \
-        .reindex(names, fill_value=0.0).to_numpy()
+    places_latest = (
+        pd.Series(capacity[is_school])
+        .groupby(school_d[is_school])
+        .sum()
+        .reindex(names, fill_value=0.0)
+        .to_numpy()
+    )
     health = city.real.get("health")
     bus = city.real.get("bus_stops")
 
@@ -135,43 +159,56 @@ def district_indicators(
         "buildings": np.round(stock(buildings_latest, growth + 0.01)),
         "schools": np.round(stock(_count(school_d, is_school, names), STOCK_GROWTH["schools"])),
         "places": stock(places_latest, STOCK_GROWTH["places"]),
-        "clinics": np.round(stock(_count(_district(health, city), None, names),
-                                  STOCK_GROWTH["clinics"])),
-        "bus_stops": np.round(stock(_count(_district(bus, city), None, names),
-                                    STOCK_GROWTH["bus_stops"])),
+        "clinics": np.round(
+            stock(_count(_district(health, city), None, names), STOCK_GROWTH["clinics"])
+        ),
+        "bus_stops": np.round(
+            stock(_count(_district(bus, city), None, names), STOCK_GROWTH["bus_stops"])
+        ),
         "green": stock(_green_area(city), STOCK_GROWTH["green"]),
     }
 
     cam_d = _district(cameras, city)
     installed = days_of(cameras["installed_on"])
-    cams = np.stack([_count(cam_d, ~np.isnat(installed) & (year_of(installed) <= y), names)
-                     for y in periods], axis=1)
+    cams = np.stack(
+        [_count(cam_d, ~np.isnat(installed) & (year_of(installed) <= y), names) for y in periods],
+        axis=1,
+    )
 
     pb_d = _district(budget_projects, city)
-    pb_year = budget_projects["year"].to_numpy(dtype=float) if len(budget_projects) else \
-        np.empty(0)
+    pb_year = budget_projects["year"].to_numpy(dtype=float) if len(budget_projects) else np.empty(0)
     projects = np.stack([_count(pb_d, pb_year == y, names) for y in periods], axis=1)
 
     work_d = _district(works, city)
     ended = days_of(works["end_date"])
-    done = (works["status"].astype(object) == "done").to_numpy() if len(works) else \
-        np.zeros(0, dtype=bool)
-    works_done = np.stack([_count(work_d, done & ~np.isnat(ended) & (year_of(ended) == y),
-                                  names) for y in periods], axis=1)
+    done = (
+        (works["status"].astype(object) == "done").to_numpy()
+        if len(works)
+        else np.zeros(0, dtype=bool)
+    )
+    works_done = np.stack(
+        [_count(work_d, done & ~np.isnat(ended) & (year_of(ended) == y), names) for y in periods],
+        axis=1,
+    )
     synthetic = works["synthetic"].fillna(False).to_numpy(dtype=bool)
-    generated_from = int(year_of(days_of(works.loc[synthetic, "start_date"])).min()) \
-        if synthetic.any() else latest
+    generated_from = (
+        int(year_of(days_of(works.loc[synthetic, "start_date"])).min())
+        if synthetic.any()
+        else latest
+    )
     for i in np.flatnonzero(periods < generated_from)[::-1]:
         # Before the generated works begin only the real ones are known: add the trend.
-        works_done[:, i] += np.round(works_done[:, i + 1] * WORKS_TREND
-                                     * rng.uniform(0.85, 1.0, len(names)))
+        works_done[:, i] += np.round(
+            works_done[:, i + 1] * WORKS_TREND * rng.uniform(0.85, 1.0, len(names))
+        )
 
     appeal_d = _district(appeals, city)
     created = days_of(appeals["created_on"])
     now = day(today)
     per_10k = np.full((len(names), len(periods)), np.nan)
-    per_10k[:, -1] = _count(appeal_d, created > now - np.timedelta64(365, "D"), names) \
-        / pop_latest * 1e4
+    per_10k[:, -1] = (
+        _count(appeal_d, created > now - np.timedelta64(365, "D"), names) / pop_latest * 1e4
+    )
     covered_from = created.min() if len(created) else now
     for i, y in enumerate(periods[:-1]):
         if covered_from <= day(f"{y}-01-01"):
@@ -180,25 +217,36 @@ def district_indicators(
         per_10k[:, i] = per_10k[:, i + 1] * APPEAL_ADOPTION * rng.uniform(0.9, 1.05, len(names))
 
     rows = []
-    geometry_of = dict(zip(city.real["districts"]["name"],
-                           city.real["districts"].to_crs(WGS84).geometry, strict=False))
+    geometry_of = dict(
+        zip(
+            city.real["districts"]["name"],
+            city.real["districts"].to_crs(WGS84).geometry,
+            strict=False,
+        )
+    )
     for j, name in enumerate(names):
         for i, y in enumerate(periods):
             pop = population[j, i]
-            rows.append({
-                "source_id": f"ind-{name}-{y}", "synthetic": True, "district": name,
-                "period": int(y), "population": round(pop), "area_km2": round(area_km2[j], 2),
-                "density": round(pop / area_km2[j], 1),
-                "buildings": int(table["buildings"][j, i]),
-                "schools_per_10k": round(table["schools"][j, i] / pop * 1e4, 2),
-                "school_places_per_1k": round(table["places"][j, i] / pop * 1e3, 1),
-                "clinics_per_10k": round(table["clinics"][j, i] / pop * 1e4, 2),
-                "bus_stops_per_10k": round(table["bus_stops"][j, i] / pop * 1e4, 2),
-                "green_m2_per_capita": round(table["green"][j, i] / pop, 2),
-                "appeals_per_10k": round(per_10k[j, i], 1),
-                "works_done": int(works_done[j, i]),
-                "budget_projects": int(projects[j, i]),
-                "cameras_per_10k": round(cams[j, i] / pop * 1e4, 2),
-                "geometry": geometry_of[name],
-            })
+            rows.append(
+                {
+                    "source_id": f"ind-{name}-{y}",
+                    "synthetic": True,
+                    "district": name,
+                    "period": int(y),
+                    "population": round(pop),
+                    "area_km2": round(area_km2[j], 2),
+                    "density": round(pop / area_km2[j], 1),
+                    "buildings": int(table["buildings"][j, i]),
+                    "schools_per_10k": round(table["schools"][j, i] / pop * 1e4, 2),
+                    "school_places_per_1k": round(table["places"][j, i] / pop * 1e3, 1),
+                    "clinics_per_10k": round(table["clinics"][j, i] / pop * 1e4, 2),
+                    "bus_stops_per_10k": round(table["bus_stops"][j, i] / pop * 1e4, 2),
+                    "green_m2_per_capita": round(table["green"][j, i] / pop, 2),
+                    "appeals_per_10k": round(per_10k[j, i], 1),
+                    "works_done": int(works_done[j, i]),
+                    "budget_projects": int(projects[j, i]),
+                    "cameras_per_10k": round(cams[j, i] / pop * 1e4, 2),
+                    "geometry": geometry_of[name],
+                }
+            )
     return conform(pd.DataFrame(rows), "district_indicators", crs=WGS84)

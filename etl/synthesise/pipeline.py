@@ -56,8 +56,11 @@ class Generated:
         out: dict[str, gpd.GeoDataFrame] = {}
         for key in sorted(set(self.new) | set(self.enriched)):
             parts = [f for f in (self.enriched.get(key), self.new.get(key)) if f is not None]
-            out[key] = parts[0] if len(parts) == 1 else gpd.GeoDataFrame(
-                pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+            out[key] = (
+                parts[0]
+                if len(parts) == 1
+                else gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+            )
         return out
 
 
@@ -70,13 +73,15 @@ def _fill_district(frame: gpd.GeoDataFrame, city: City) -> gpd.GeoDataFrame:
     if missing.any():
         frame = frame.copy()
         points = shapely.point_on_surface(
-            np.asarray(frame.to_crs(METRIC_CRS).geometry.values, dtype=object)[missing])
+            np.asarray(frame.to_crs(METRIC_CRS).geometry.values, dtype=object)[missing]
+        )
         frame.loc[missing, "district"] = city.district_of(points)
     return frame
 
 
-def enrich(city: City, *, seed: int = DEFAULT_SEED,
-           today: datetime.date = DEFAULT_TODAY) -> dict[str, gpd.GeoDataFrame]:
+def enrich(
+    city: City, *, seed: int = DEFAULT_SEED, today: datetime.date = DEFAULT_TODAY
+) -> dict[str, gpd.GeoDataFrame]:
     """Return the real layers with generated accessibility and air readings filled in.
 
     Each frame is conformed to its catalog columns and keeps the canonical row order of
@@ -97,8 +102,12 @@ def enrich(city: City, *, seed: int = DEFAULT_SEED,
     return out
 
 
-def generate_all(real: Mapping[str, gpd.GeoDataFrame], *, seed: int = DEFAULT_SEED,
-                 today: datetime.date = DEFAULT_TODAY) -> Generated:
+def generate_all(
+    real: Mapping[str, gpd.GeoDataFrame],
+    *,
+    seed: int = DEFAULT_SEED,
+    today: datetime.date = DEFAULT_TODAY,
+) -> Generated:
     """Return every generated layer and enriched real layer for the real Almaty layers.
 
     Same inputs (in any row order) and same ``seed`` give identical frames, geometry

@@ -9,10 +9,12 @@ import numpy as np
 import shapely
 
 from etl.synthesise.city import City
+from etl.synthesise.frames import points as make_points
 
 
-def points_in_polygons(polygons: np.ndarray, owner: np.ndarray, rng: np.random.Generator,
-                       max_rounds: int = 40) -> np.ndarray:
+def points_in_polygons(
+    polygons: np.ndarray, owner: np.ndarray, rng: np.random.Generator, max_rounds: int = 40
+) -> np.ndarray:
     """Return one point drawn uniformly inside ``polygons[owner[i]]`` for every ``i``.
 
     Rejection sampling in each polygon's bounding box, all points of a round at once. A
@@ -37,11 +39,12 @@ def points_in_polygons(polygons: np.ndarray, owner: np.ndarray, rng: np.random.G
     if len(todo):
         fallback = shapely.point_on_surface(polygons[owner[todo]])
         x[todo], y[todo] = shapely.get_x(fallback), shapely.get_y(fallback)
-    return shapely.points(x, y)
+    return make_points(x, y)
 
 
-def populated_cells(city: City, n: int, rng: np.random.Generator,
-                    district: str | None = None) -> np.ndarray:
+def populated_cells(
+    city: City, n: int, rng: np.random.Generator, district: str | None = None
+) -> np.ndarray:
     """Return ``n`` grid-cell indices drawn with probability proportional to population.
 
     The weights are the gov.kz-calibrated ones (:attr:`City.grid`); with ``district`` only
@@ -60,8 +63,9 @@ def populated_cells(city: City, n: int, rng: np.random.Generator,
     return candidates[rng.choice(len(candidates), size=n, p=p)]
 
 
-def populated_points(city: City, n: int, rng: np.random.Generator,
-                     district: str | None = None) -> np.ndarray:
+def populated_points(
+    city: City, n: int, rng: np.random.Generator, district: str | None = None
+) -> np.ndarray:
     """Return ``n`` points uniform inside population-weighted cells (see :func:`populated_cells`).
 
     With ``district`` the points are kept inside that district: a draw whose cell straddles
@@ -85,14 +89,19 @@ def populated_points(city: City, n: int, rng: np.random.Generator,
         if len(todo) == 0:
             break
     if len(todo):
-        out[todo] = points_in_polygons(np.array([polygon], dtype=object),
-                                       np.zeros(len(todo), dtype=np.int64), rng)
+        out[todo] = points_in_polygons(
+            np.array([polygon], dtype=object), np.zeros(len(todo), dtype=np.int64), rng
+        )
     return out
 
 
-def snap_to_buildings(points: np.ndarray, city: City, rng: np.random.Generator,
-                      max_distance: float = 50.0,
-                      offset: tuple[float, float] = (1.0, 5.0)) -> np.ndarray:
+def snap_to_buildings(
+    points: np.ndarray,
+    city: City,
+    rng: np.random.Generator,
+    max_distance: float = 50.0,
+    offset: tuple[float, float] = (1.0, 5.0),
+) -> np.ndarray:
     """Return the points moved next to the nearest building within ``max_distance`` metres.
 
     A snapped point lands ``offset`` metres outside the building wall, on the side it came
@@ -103,8 +112,9 @@ def snap_to_buildings(points: np.ndarray, city: City, rng: np.random.Generator,
     out = points.copy()
     if len(city.buildings) == 0 or len(points) == 0:
         return out
-    src, hit = city.building_tree.query_nearest(points, max_distance=max_distance,
-                                                all_matches=False)
+    src, hit = city.building_tree.query_nearest(
+        points, max_distance=max_distance, all_matches=False
+    )
     if len(src) == 0:
         return out
     buildings = np.asarray(city.buildings.geometry.values, dtype=object)[hit]
@@ -115,13 +125,14 @@ def snap_to_buildings(points: np.ndarray, city: City, rng: np.random.Generator,
     outside = length > 1e-6
     step = rng.uniform(offset[0], offset[1], size=len(src))
     scale = np.where(outside, step / np.where(outside, length, 1.0), 0.0)
-    moved = shapely.points(shapely.get_x(wall) + dx * scale, shapely.get_y(wall) + dy * scale)
+    moved = make_points(shapely.get_x(wall) + dx * scale, shapely.get_y(wall) + dy * scale)
     out[src[outside]] = moved[outside]
     return out
 
 
-def onto_buildings(points: np.ndarray, city: City,
-                   max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+def onto_buildings(
+    points: np.ndarray, city: City, max_distance: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the points moved onto the nearest building within reach, and that building.
 
     A moved point is the building's point on surface (a facility sits in its building); the
@@ -132,10 +143,12 @@ def onto_buildings(points: np.ndarray, city: City,
     which = np.full(len(points), -1, dtype=np.int64)
     if len(city.buildings) == 0 or len(points) == 0:
         return out, which
-    src, hit = city.building_tree.query_nearest(points, max_distance=max_distance,
-                                                all_matches=False)
-    surface = shapely.point_on_surface(np.asarray(city.buildings.geometry.values,
-                                                  dtype=object)[hit])
+    src, hit = city.building_tree.query_nearest(
+        points, max_distance=max_distance, all_matches=False
+    )
+    surface = shapely.point_on_surface(
+        np.asarray(city.buildings.geometry.values, dtype=object)[hit]
+    )
     out[src] = surface
     which[src] = hit
     return out, which

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -151,28 +149,29 @@ def schools(city: City, *, seed: int = 2026) -> gpd.GeoDataFrame:
             np.asarray(real.to_crs(METRIC_CRS).geometry.values, dtype=object)
         )
         kind_of = real["kind"].to_numpy(dtype=object) if "kind" in real else None
-        for kind in _KINDS:
-            mask = kind_of == kind if kind_of is not None else np.ones(len(pts), dtype=bool)
-            real_xy[kind] = shapely.get_coordinates(pts[mask])
+        for kind_name in _KINDS:
+            mask = kind_of == kind_name if kind_of is not None else np.ones(len(pts), dtype=bool)
+            real_xy[kind_name] = shapely.get_coordinates(pts[mask])
 
     blocks = []
-    for district, population in city.population.items():
-        need = school_targets(
-            population,
-            int(counts.loc[district, "school"]),
-            int(counts.loc[district, "kindergarten"]),
-        )
-        for kind, k in zip(_KINDS, need, strict=True):
-            points = _place(city, district, k, _KINDS[kind][2], real_xy[kind], rng)
-            blocks.append(pd.DataFrame({"district": district, "kind": kind, "geometry": points}))
+    # real_counts is indexed by city.district_names, the order city.population iterates in.
+    for (district, population), (n_school, n_kg) in zip(
+        city.population.items(), counts.to_numpy(dtype=np.int64), strict=True
+    ):
+        need = school_targets(population, int(n_school), int(n_kg))
+        for kind_name, k in zip(_KINDS, need, strict=True):
+            points = _place(city, district, k, _KINDS[kind_name][2], real_xy[kind_name], rng)
+            blocks.append(
+                pd.DataFrame({"district": district, "kind": kind_name, "geometry": points})
+            )
     frame = pd.concat(blocks, ignore_index=True)
     n = len(frame)
-    kind = frame["kind"].to_numpy(dtype=object)
+    kinds = frame["kind"].to_numpy(dtype=object)
     capacity = np.zeros(n)
     names = np.empty(n, dtype=object)
     used = _used_numbers(city)
-    for k, (pattern, (median, low, high, step), _) in _KINDS.items():
-        mask = kind == k
+    for kind_name, (pattern, (median, low, high, step), _) in _KINDS.items():
+        mask = np.asarray(kinds == kind_name, dtype=bool)
         m = int(mask.sum())
         raw = np.exp(rng.normal(np.log(median), 0.35, m))
         capacity[mask] = np.round(np.clip(raw, low, high) / step) * step
@@ -186,7 +185,7 @@ def schools(city: City, *, seed: int = 2026) -> gpd.GeoDataFrame:
             "source_id": [f"syn-school-{i:05d}" for i in range(1, n + 1)],
             "synthetic": np.ones(n, dtype=bool),
             "name": names,
-            "kind": kind,
+            "kind": kinds,
             "capacity": capacity.astype(np.int64),
             "enrolled": np.round(capacity * load).astype(np.int64),
             "language": choose(rng, ("kazakh", "mixed", "russian"), (0.55, 0.30, 0.15), n),
