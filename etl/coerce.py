@@ -87,7 +87,8 @@ def show(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, float | np.floating):
-        return repr(float(value))
+        # 250.0 is usually a 250 that shares a column with nulls; show it as written.
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
     if isinstance(value, int | np.integer):
         return str(int(value))
     return show(str(value))
