@@ -11,9 +11,10 @@ Same inputs and same seed give identical output: every generator draws from its 
 Metric work happens in EPSG:32643; every frame is returned in EPSG:4326 with exactly the
 catalog's columns (``source_id``, ``synthetic``, the declared properties, ``geometry``).
 
->>> from etl.synthesise import generate_all  # doctest: +SKIP
->>> out = generate_all(real, seed=2026)  # doctest: +SKIP
->>> out.new["cameras"], out.enriched["pois"]  # doctest: +SKIP
+>>> from etl.synthesise import generate_all, toy_layers
+>>> out = generate_all(toy_layers(), seed=2026)
+>>> len(out.new["cameras"]), bool(out.new["cameras"]["synthetic"].all())
+(3000, True)
 """
 
 from etl.synthesise.accessibility import fill_accessibility
@@ -25,6 +26,7 @@ from etl.synthesise.city import City, MissingLayer
 from etl.synthesise.indicators import district_indicators
 from etl.synthesise.pipeline import Generated, enrich, generate_all
 from etl.synthesise.schools import school_targets, schools
+from etl.synthesise.toy import toy_layers
 from etl.synthesise.works import works
 
 __all__ = [
@@ -41,5 +43,6 @@ __all__ = [
     "generate_all",
     "school_targets",
     "schools",
+    "toy_layers",
     "works",
 ]

@@ -122,9 +122,12 @@ def fill_accessibility(
 
     Examples
     --------
-    >>> out = fill_accessibility(bus_stops, "bus_stops")  # doctest: +SKIP
-    >>> out.loc[out["accessibility_generated"], "wheelchair"].isna().any()  # doctest: +SKIP
-    False
+    >>> from etl.synthesise.toy import toy_layers
+    >>> out = fill_accessibility(toy_layers()["bus_stops"], "bus_stops")
+    >>> out.loc[0, "wheelchair"], bool(out.loc[0, "accessibility_generated"])  # mapped: kept
+    ('no', False)
+    >>> bool(out["accessibility_generated"].iloc[1:].all())
+    True
     """
     out = frame.copy()
     for column in _COLUMNS:

@@ -64,7 +64,8 @@ def air_readings(
 
     Examples
     --------
-    >>> out = air_readings(real["air_sensors"])  # doctest: +SKIP
+    >>> from etl.synthesise.toy import toy_layers
+    >>> out = air_readings(toy_layers()["air_sensors"])
     >>> len(json.loads(out["readings"].iloc[0]))
     30
     """

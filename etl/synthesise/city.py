@@ -103,6 +103,12 @@ class City:
         ``districts`` and ``population_grid`` are required; every other layer may be
         missing, and the generators then fall back to what remains (for instance points in
         populated cells when there are no buildings to put them on).
+
+        Examples
+        --------
+        >>> from etl.synthesise.toy import toy_layers
+        >>> City.from_layers(toy_layers()).population
+        {'Almaly': 75000, 'Medeu': 30000}
         """
         for required in ("districts", "population_grid"):
             if required not in real or len(real[required]) == 0:
@@ -166,7 +172,8 @@ class City:
     @property
     def population(self) -> dict[str, int]:
         """Return the official population of every district."""
-        return dict(zip(self.district_names, self.districts["population"].astype(int), strict=True))
+        values = self.districts["population"].astype(int).tolist()
+        return dict(zip(self.district_names, values, strict=True))
 
     @cached_property
     def grid_tree(self) -> shapely.STRtree:

@@ -114,6 +114,13 @@ def district_indicators(
     GeoDataFrame
         The ``district_indicators`` layer frame: the district polygons (EPSG:4326, as
         given), ``source_id`` "ind-Almaly-2026"….
+
+    Examples
+    --------
+    >>> from etl.synthesise import generate_all, toy_layers
+    >>> ind = generate_all(toy_layers()).new["district_indicators"]
+    >>> ind.loc[ind["period"] == 2026, ["district", "population", "area_km2"]].values.tolist()
+    [['Almaly', 75000, 4.0], ['Medeu', 30000, 4.0]]
     """
     rng = stream(seed, "district_indicators")
     names = city.district_names

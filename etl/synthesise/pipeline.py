@@ -132,9 +132,12 @@ def generate_all(
 
     Examples
     --------
-    >>> out = generate_all(real, seed=2026)  # doctest: +SKIP
-    >>> sorted(out.new)  # doctest: +SKIP
+    >>> from etl.synthesise.toy import toy_layers
+    >>> out = generate_all(toy_layers(), seed=2026)
+    >>> sorted(out.new)
     ['appeals', 'budget_projects', 'cameras', 'district_indicators', 'schools', 'works']
+    >>> sorted(out.enriched)
+    ['air_sensors', 'bus_stops', 'parks', 'schools']
     """
     city = City.from_layers(real)
     new: dict[str, gpd.GeoDataFrame] = {

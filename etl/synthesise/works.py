@@ -161,7 +161,8 @@ def works(
 
     Examples
     --------
-    >>> w = works(City.from_layers(real))  # doctest: +SKIP
+    >>> from etl.synthesise.toy import toy_layers
+    >>> w = works(City.from_layers(toy_layers()))
     >>> set(w.loc[w["start_date"] > "2026-11-27", "status"]) <= {"planned", "cancelled"}
     True
     """

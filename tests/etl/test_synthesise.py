@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import doctest
+import importlib
 import json
 import re
 from pathlib import Path
@@ -13,7 +15,6 @@ import pandas as pd
 import pyogrio  # noqa: F401  - imported before anything could touch SpatiaLite
 import pytest
 import shapely
-import shapely.affinity
 
 import layers
 from etl import synthesise as syn
@@ -21,6 +22,7 @@ from etl.synthesise.air import seasonal_pm25
 from etl.synthesise.cameras import intersections
 from etl.synthesise.city import MAIN_ROADS
 from etl.synthesise.streets import street_label
+from etl.synthesise.toy import ORIGIN
 from layers.common import DISTRICT_NAMES
 from layers.model import PropType
 
@@ -595,69 +597,15 @@ def test_air_readings(generated: syn.Generated) -> None:
 
 # --------------------------------------------------------------------------- tiny city
 
-X0, Y0 = 650_000.0, 4_790_000.0  # UTM 43N, inside Almaty
-
-
-def _wgs(geoms: list[shapely.Geometry]) -> gpd.GeoSeries:
-    moved = [shapely.affinity.translate(g, X0, Y0) for g in geoms]
-    return gpd.GeoSeries(moved, crs=32643).to_crs(4326)
+# etl.synthesise.toy_layers: two 2 x 2 km square districts side by side, "Almaly" (west,
+# 75,000 residents, 2 real schools) and "Medeu" (east, 30,000); an east-west primary road at
+# y = 1 km crossed by a secondary road at x = 1 km and a residential one at x = 3 km; bus
+# stop bs1 mapped as wheelchair=no. Coordinates are metres from toy.ORIGIN in UTM 43N.
+X0, Y0 = ORIGIN
 
 
 def tiny_city() -> dict[str, gpd.GeoDataFrame]:
-    """Two 2 x 2 km districts side by side, a few roads, 2 real schools in Almaly."""
-    west, east = shapely.box(0, 0, 2000, 2000), shapely.box(2000, 0, 4000, 2000)
-    real: dict[str, gpd.GeoDataFrame] = {}
-    real["districts"] = _frame(
-        {
-            "source_id": ["d/almaly", "d/medeu"],
-            "name": ["Almaly", "Medeu"],
-            "population": pd.array([75_000, 30_000], dtype="Int64"),
-        },
-        _wgs([shapely.multipolygons([west]), shapely.multipolygons([east])]),
-    )
-    real["city_boundary"] = _frame(
-        {"source_id": ["city"], "name": ["Almaty"]}, _wgs([shapely.box(0, 0, 4000, 2000)])
-    )
-    cells = [
-        shapely.box(x, y, x + 500, y + 500)
-        for x in range(0, 4000, 500)
-        for y in range(0, 2000, 500)
-    ]
-    real["population_grid"] = _frame(
-        {"source_id": [f"c{i}" for i in range(len(cells))], "population": [100.0] * len(cells)},
-        _wgs(cells),
-    )
-    roads = [
-        shapely.LineString([(0, 1000), (1000, 1000), (3000, 1000), (4000, 1000)]),
-        shapely.LineString([(1000, 0), (1000, 1000), (1000, 2000)]),
-        shapely.LineString([(3000, 0), (3000, 1000), (3000, 2000)]),
-    ]
-    real["roads"] = _frame(
-        {
-            "source_id": ["w1", "w2", "w3"],
-            "name": ["Абая прс.", "ул. Сейфулина", "улица Шевченко"],
-            "highway": ["primary", "secondary", "residential"],
-        },
-        _wgs(roads),
-    )
-    real["buildings"] = _frame(
-        {"source_id": [f"b{i}" for i in range(4)]},
-        _wgs(
-            [
-                shapely.box(x, y, x + 30, y + 20)
-                for x, y in [(400, 400), (1400, 1500), (2600, 600), (3500, 1500)]
-            ]
-        ),
-    )
-    real["schools"] = _frame(
-        {"source_id": ["s1", "s2"], "name": ["Школа № 1", None], "kind": ["school", "school"]},
-        _wgs([shapely.Point(500, 500), shapely.Point(1500, 1500)]),
-    )
-    real["bus_stops"] = _frame(
-        {"source_id": ["bs1", "bs2", "bs3"], "wheelchair": ["no", None, None]},
-        _wgs([shapely.Point(x, 1010) for x in (500, 1500, 2500)]),
-    )
-    return real
+    return syn.toy_layers()
 
 
 @pytest.fixture(scope="module")
@@ -709,11 +657,11 @@ def test_tiny_city_intersections() -> None:
 
 def test_tiny_city_accessibility(tiny: syn.Generated) -> None:
     stops = tiny.enriched["bus_stops"].set_index("source_id")
-    assert stops.loc["bs1", "wheelchair"] == "no"
-    assert not stops.loc["bs1", "accessibility_generated"]
-    assert pd.isna(stops.loc["bs1", "ramp"])
-    assert stops.loc[["bs2", "bs3"], "accessibility_generated"].all()
-    assert stops.loc[["bs2", "bs3"], "wheelchair"].isin(["yes", "limited", "no"]).all()
+    assert stops.loc["node/bs1", "wheelchair"] == "no"
+    assert not stops.loc["node/bs1", "accessibility_generated"]
+    assert pd.isna(stops.loc["node/bs1", "ramp"])
+    assert stops.loc[["node/bs2", "node/bs3"], "accessibility_generated"].all()
+    assert stops.loc[["node/bs2", "node/bs3"], "wheelchair"].isin(["yes", "limited", "no"]).all()
 
 
 def test_tiny_city_works_and_cameras(tiny: syn.Generated) -> None:
@@ -723,6 +671,30 @@ def test_tiny_city_works_and_cameras(tiny: syn.Generated) -> None:
     assert repairs["title"].str.contains("пр. Абая|ул. Сейфулина|ул. Шевченко").all()
     cams = tiny.new["cameras"]
     assert len(cams) == 3000
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "__init__",
+        "accessibility",
+        "air",
+        "appeals",
+        "budget",
+        "cameras",
+        "city",
+        "indicators",
+        "pipeline",
+        "schools",
+        "streets",
+        "toy",
+        "works",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    name = "etl.synthesise" if module == "__init__" else f"etl.synthesise.{module}"
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
 
 
 def test_missing_required_layer_is_reported() -> None:
