@@ -320,3 +320,34 @@ def test_geojson_unreadable_geometries_are_row_errors(
     assert table.row_errors[3].startswith("row 3: geometry could not be parsed")
     assert set(table.row_errors) == {2, 3}  # row 4 is plainly null, not unparseable
     assert table.frame.geometry.isna().tolist() == [False, True, True, True]
+
+
+def test_csv_with_bom_semicolons_and_odd_case_headers(write_file: WriteFile) -> None:
+    text = "\ufeffID;Longitude;Latitude;name\n1;76.9;43.2;Абай\n"
+    table = _one(write_file("bom.csv", text.encode("utf-8")))
+
+    assert list(table.frame.columns[:4]) == ["ID", "Longitude", "Latitude", "name"]
+    assert table.frame.geometry.iloc[0].equals(shapely.Point(76.9, 43.2))
+    assert table.row_errors == {}
+
+
+def test_geojson_crs_member_is_read(write_file: WriteFile) -> None:
+    text = (
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+        '{"name": "urn:ogc:def:crs:EPSG::32643"}}, "features": [{"type": "Feature", '
+        '"properties": {"id": 1}, "geometry": {"type": "Point", "coordinates": [657985.0, '
+        "4789182.9]}}]}"
+    )
+    frame = _one(write_file("utm.geojson", text)).frame
+
+    assert frame.crs.to_epsg() == 32643
+
+
+def test_single_layer_file_refuses_another_sublayer(
+    known: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "places.fgb"
+    known.to_file(path, driver="FlatGeobuf")
+
+    with pytest.raises(SourceError, match=r"places\.fgb: no layer 'roads' \(layers: places\)"):
+        read_file(path, sublayer="roads")
