@@ -54,8 +54,8 @@ def day(value: datetime.date | str) -> np.datetime64:
 
 
 def days_of(values: pd.Series) -> np.ndarray:
-    """Return ISO date strings (nulls allowed) as numpy days, NaT for nulls."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="%Y-%m-%d")
+    """Return ISO date strings or dates (nulls allowed) as numpy days, NaT for nulls."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="ISO8601")
     return parsed.to_numpy(dtype="datetime64[D]")
 
 
@@ -188,5 +188,10 @@ def conform(
         out[prop.name] = _cast(values, prop.type)
     if layer.geometry is GeomType.POLYGON:
         geom_values = to_multipolygon(geom_values)
+    elif layer.geometry is GeomType.POINT and len(geom_values):
+        # A facility mapped as an area (a school's grounds) is placed at a point inside it.
+        not_point = shapely.get_type_id(geom_values) != 0
+        geom_values = geom_values.copy()
+        geom_values[not_point] = shapely.point_on_surface(geom_values[not_point])
     result = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geom_values, crs=crs))
     return result.to_crs(WGS84) if crs != WGS84 else result

@@ -24,6 +24,15 @@ from etl.synthesise.works import works
 
 DEFAULT_SEED = 2026
 DEFAULT_TODAY = datetime.date(2026, 11, 27)
+WORK_COLUMNS = (
+    "source_id",
+    "synthetic",
+    "status",
+    "start_date",
+    "end_date",
+    "district",
+    "geometry",
+)
 NEW_LAYERS = ("cameras", "appeals", "budget_projects", "schools", "works", "district_indicators")
 
 
@@ -155,7 +164,11 @@ def generate_all(
             return new[layer_id]
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
 
-    real_works = conform(city.real["works"], "works") if "works" in city.real else None
+    # The real works are only counted, so they are passed as loaded: conforming would turn
+    # the akimat's point-only projects into empty MultiPolygons and lose their district.
+    real_works = city.real.get("works")
+    if real_works is not None:
+        real_works = real_works.reindex(columns=list(WORK_COLUMNS)).assign(synthetic=False)
     new["district_indicators"] = district_indicators(
         city,
         cameras=new["cameras"],
