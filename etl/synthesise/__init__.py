@@ -6,6 +6,15 @@ accessibility tags, repair works or indicator history. This package generates th
 plausibly, from the real layers: every generated feature has ``synthetic = True`` (and real
 features with generated values carry ``accessibility_generated`` / ``readings_synthetic``).
 
+:func:`generate_all` returns a :class:`Generated`: ``new`` holds the wholly generated layers
+(cameras, appeals, budget_projects, schools — additions only —, works — generated only —,
+district_indicators), ``enriched`` the real layers with generated values filled in (pois,
+health, schools, bus_stops, parks with accessibility; air_sensors with readings), and
+``Generated.layers()`` merges the two per layer id for an upsert by ``source_id``. Each
+generator is also a public function taking a :class:`City` (the real layers prepared once).
+The function names shadow their modules as package attributes; import module-level helpers
+from the module itself (``from etl.synthesise.cameras import intersections``).
+
 Same inputs and same seed give identical output: every generator draws from its own
 ``numpy.random.default_rng([seed, crc32(name)])`` stream over canonically sorted inputs.
 Metric work happens in EPSG:32643; every frame is returned in EPSG:4326 with exactly the
