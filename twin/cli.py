@@ -86,6 +86,7 @@ def load(
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the generated demo layers.")] = 2026,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every note.")] = False,
 ) -> None:
     """Load files into the store (one transaction per file), or the whole bundled Almaty set."""
     from etl.load import load_bundled, load_files
@@ -98,10 +99,13 @@ def load(
                 summary = load_files(store, paths, layer_id=layer, strict=strict, progress=advance)
             else:
                 summary = load_bundled(store, DATA_DIR, seed=seed, progress=advance)
-    for note in summary.notes[:50]:
+    # Repairs and CRS decisions always show; routine notes only with --verbose.
+    routine = ("kept as EPSG:4326", "properties not in the file")
+    notes = [n for n in summary.notes if verbose or not any(r in n for r in routine)]
+    for note in notes[:50]:
         console.print(f"[dim]note:[/] {note}", highlight=False)
-    if len(summary.notes) > 50:
-        console.print(f"[dim]… and {len(summary.notes) - 50} more notes[/]")
+    if len(notes) > 50:
+        console.print(f"[dim]… and {len(notes) - 50} more notes (see --verbose)[/]")
     table = Table(title="load summary")
     for col in ("layer", "source", "inserted", "updated", "unchanged", "deleted", "rejected"):
         table.add_column(col, justify="left" if col in ("layer", "source") else "right")

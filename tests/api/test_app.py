@@ -21,8 +21,10 @@ def client(store_url: str) -> Iterator[TestClient]:
     store = open_store(store_url)
     store.load([Batch(layers.get("buildings"), "t", buildings_frame(3), "t", "0" * 64, "x")])
     store.close()
-    settings = Settings(store=StoreSettings(database_url=store_url),
-                        auth=AuthSettings(api_keys="planner:plan-123,resident:res-1"))
+    settings = Settings(
+        store=StoreSettings(database_url=store_url),
+        auth=AuthSettings(api_keys="planner:plan-123,resident:res-1"),
+    )
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -46,8 +48,7 @@ def test_catalog_hides_planner_layers_from_residents(client: TestClient) -> None
 def test_catalog_counts_and_titles(client: TestClient) -> None:
     by_id = {e["id"]: e for e in client.get("/catalog").json()["layers"]}
     assert by_id["buildings"]["count"] == 3
-    assert by_id["buildings"]["title"] == {"ru": "Здания", "kk": "Ғимараттар",
-                                           "en": "Buildings"}
+    assert by_id["buildings"]["title"] == {"ru": "Здания", "kk": "Ғимараттар", "en": "Buildings"}
     assert by_id["roads"]["licence"] == "ODbL-1.0"
 
 

@@ -70,11 +70,22 @@ def test_values_round_trip_with_types(store: Store) -> None:
     works = layers.get("works")
     import geopandas as gpd
 
-    frame = gpd.GeoDataFrame({
-        "source_id": ["w1"], "synthetic": [True], "title": ["Сквер"], "kind": ["landscaping"],
-        "status": ["done"], "start_date": ["2024-05-01"], "end_date": ["2024-09-30"],
-        "district": ["Medeu"], "budget_kzt": [1.5e8], "contractor": [None],
-    }, geometry=[square(76.95, 43.23)], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {
+            "source_id": ["w1"],
+            "synthetic": [True],
+            "title": ["Сквер"],
+            "kind": ["landscaping"],
+            "status": ["done"],
+            "start_date": ["2024-05-01"],
+            "end_date": ["2024-09-30"],
+            "district": ["Medeu"],
+            "budget_kzt": [1.5e8],
+            "contractor": [None],
+        },
+        geometry=[square(76.95, 43.23)],
+        crs=4326,
+    )
     store.load([Batch(works, "w", frame, "w", "0" * 64, "test")])
     got = store.read_frame(works).iloc[0]
     assert str(got["start_date"]) == "2024-05-01"
@@ -149,5 +160,23 @@ def test_mistyped_column_is_not_misread(store_url: str) -> None:
         conn.execute(sa.text('ALTER TABLE buildings DROP COLUMN "levels"'))
         conn.execute(sa.text('ALTER TABLE buildings ADD COLUMN "levels" TEXT'))
     s.close()
-    with pytest.raises(StoreError, match="buildings.levels"):
+    with pytest.raises(StoreError, match=r"buildings\.levels"):
         open_store(store_url)
+
+
+def test_changes_are_logged_for_tile_invalidation(store: Store) -> None:
+    start = store.last_change_id()
+    store.load([_batch(buildings_frame(2))])
+    last, changes = store.changes_since(start)
+    assert last > start and {c[0] for c in changes} == {"buildings"}
+    # nothing changes -> nothing logged
+    store.load([_batch(buildings_frame(2))])
+    assert store.changes_since(last) == (last, [])
+    moved = buildings_frame(2)
+    moved.loc[1, "geometry"] = square(77.0, 43.3)
+    store.load([_batch(moved)])
+    _, changes = store.changes_since(last)
+    envelopes = sorted(c[1] for c in changes)
+    # the old and the new place of b2, and nothing of b1
+    assert len(envelopes) == 2
+    assert envelopes[0][0] == pytest.approx(76.902) and envelopes[1][0] == pytest.approx(77.0)

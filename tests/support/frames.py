@@ -16,8 +16,10 @@ def square(x: float, y: float, size: float = 0.001) -> shapely.MultiPolygon:
 def buildings_frame(n: int = 3, *, x0: float = 76.90, y0: float = 43.25) -> gpd.GeoDataFrame:
     """Return ``n`` conformed buildings in a row, ids b1..bn, 0.002° apart."""
     layer = layers.get("buildings")
-    data: dict[str, list[object]] = {"source_id": [f"b{i + 1}" for i in range(n)],
-                                     "synthetic": [False] * n}
+    data: dict[str, list[object]] = {
+        "source_id": [f"b{i + 1}" for i in range(n)],
+        "synthetic": [False] * n,
+    }
     for p in layer.prop_names:
         data[p] = [None] * n
     data["name"] = [f"Дом {i + 1}" for i in range(n)]

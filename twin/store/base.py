@@ -127,6 +127,7 @@ class Store(abc.ABC):
         self.meta_table = self.metadata.tables["twin_meta"]
         self.provenance_table = self.metadata.tables["twin_provenance"]
         self.quarantine_table = self.metadata.tables["twin_quarantine"]
+        self.changes_table = self.metadata.tables["twin_changes"]
 
     # -- backend specifics -------------------------------------------------------------
     @abc.abstractmethod
@@ -304,6 +305,26 @@ class Store(abc.ABC):
         return np.array(rows, dtype=float).reshape(-1, 4)
 
     def _write_log(self, conn: sa.Connection, batch: Batch, result: LoadResult, now: str) -> None:
+        if len(result.changed_bounds):
+            b = result.changed_bounds
+            # One envelope per layer and load when many features changed: a bulk load drops
+            # every cached tile under it anyway, and thousands of rows would only slow readers.
+            if len(b) > 256:
+                b = np.array([[b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]])
+            conn.execute(
+                self.changes_table.insert(),
+                [
+                    {
+                        "layer": batch.layer.id,
+                        "minx": float(r[0]),
+                        "miny": float(r[1]),
+                        "maxx": float(r[2]),
+                        "maxy": float(r[3]),
+                        "changed_at": now,
+                    }
+                    for r in b
+                ],
+            )
         q = self.quarantine_table
         conn.execute(q.delete().where(q.c.source == batch.source, q.c.layer == batch.layer.id))
         if batch.rejected:
@@ -398,6 +419,26 @@ class Store(abc.ABC):
             digest.update("\x1f".join(map(repr, row)).encode())
             digest.update(g)
         return digest.hexdigest()
+
+    def changes_since(self, last_id: int) -> tuple[int, list[tuple[str, tuple[float, ...]]]]:
+        """Return the newest change id and the (layer, envelope) changes after ``last_id``."""
+        c = self.changes_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.c.id, c.c.layer, c.c.minx, c.c.miny, c.c.maxx, c.c.maxy)
+                .where(c.c.id > last_id)
+                .order_by(c.c.id)
+            ).fetchall()
+        if not rows:
+            return last_id, []
+        return int(rows[-1][0]), [(r[1], (r[2], r[3], r[4], r[5])) for r in rows]
+
+    def last_change_id(self) -> int:
+        """Return the id of the newest logged change (0 for none)."""
+        c = self.changes_table
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(c.c.id))).scalar_one_or_none()
+        return int(value or 0)
 
     def provenance(self) -> list[dict[str, Any]]:
         """Return the load log, newest first."""

@@ -8,6 +8,8 @@ declared properties, then ``geom`` in EPSG:4326 with a spatial index.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
@@ -26,9 +28,9 @@ _GEOM_SQL = {
 }
 
 
-def sql_type(prop_type: PropType) -> sa.types.TypeEngine:  # type: ignore[type-arg]
+def sql_type(prop_type: PropType) -> sa.types.TypeEngine[Any]:
     """Return the SQLAlchemy column type a declared property type is stored as."""
-    return {
+    types: dict[PropType, sa.types.TypeEngine[Any]] = {
         PropType.STR: sa.Text(),
         # GeoPackage knows INTEGER (64-bit in SQLite) but not BIGINT; GDAL skips BIGINT columns.
         PropType.INT: sa.BigInteger().with_variant(sa.Integer(), "geopackage"),
@@ -37,7 +39,8 @@ def sql_type(prop_type: PropType) -> sa.types.TypeEngine:  # type: ignore[type-a
         PropType.DATE: sa.Date(),
         PropType.DATETIME: sa.DateTime(timezone=True),
         PropType.JSON: sa.Text(),
-    }[prop_type]
+    }
+    return types[prop_type]
 
 
 def layer_table(layer: Layer, metadata: sa.MetaData) -> sa.Table:
@@ -97,7 +100,21 @@ def system_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("wkt", sa.Text),
         sa.Column("loaded_at", sa.Text, nullable=False),
     )
-    return {"meta": meta, "provenance": provenance, "quarantine": quarantine}
+    # Every write logs the envelopes it touched (old and new geometry), in the same
+    # transaction, so that any process serving tiles can drop exactly the stale cached tiles,
+    # whoever wrote (a `twin load` in another process, an API edit in another worker).
+    changes = sa.Table(
+        "twin_changes",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("layer", sa.Text, nullable=False),
+        sa.Column("minx", sa.Double, nullable=False),
+        sa.Column("miny", sa.Double, nullable=False),
+        sa.Column("maxx", sa.Double, nullable=False),
+        sa.Column("maxy", sa.Double, nullable=False),
+        sa.Column("changed_at", sa.Text, nullable=False),
+    )
+    return {"meta": meta, "provenance": provenance, "quarantine": quarantine, "changes": changes}
 
 
 def build_metadata(layers: tuple[Layer, ...] = LAYERS) -> tuple[sa.MetaData, dict[str, sa.Table]]:

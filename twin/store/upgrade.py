@@ -9,6 +9,7 @@ differs from the declared one is an error — the store is never silently misrea
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,7 +21,7 @@ from twin.store.schema import GEOM, SCHEMA_VERSION, sql_type
 MIGRATIONS: dict[int, Callable[[Store, sa.Connection], None]] = {}
 
 
-def _kind(t: sa.types.TypeEngine) -> str:  # type: ignore[type-arg]
+def _kind(t: sa.types.TypeEngine[Any]) -> str:
     """Return a coarse kind for a column type, comparable across SQLite and PostgreSQL."""
     checks: list[tuple[type, str]] = [
         (sa.Boolean, "bool"),
