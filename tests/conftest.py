@@ -45,3 +45,20 @@ def store(store_url: str) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session", params=["geopackage", "postgis"])
+def almaty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of a store of each kind with the whole bundled Almaty set loaded (once
+    per session; tests must not write to it — use ``store`` for that)."""
+    from etl.load import load_bundled
+    from twin.settings import DATA_DIR
+
+    if request.param == "geopackage":
+        url = f"gpkg:///{tmp_path_factory.mktemp('almaty')}/almaty.gpkg"
+    else:
+        url = create_database(request.getfixturevalue("postgis_url"), "twin_almaty")
+    s = open_store(url)
+    load_bundled(s, DATA_DIR)
+    s.close()
+    return url

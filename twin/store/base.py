@@ -165,6 +165,20 @@ class Store(abc.ABC):
     def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
         """Return (join clause, select list) giving minx, miny, maxx, maxy of each row ``t``."""
 
+    # Public names for the backend's geometry I/O, for query builders outside the store
+    # (features, tiles): select ``geom_wkb_sql("t.geom")`` and decode with ``decode_geoms``.
+    def geom_wkb_sql(self, column: str) -> str:
+        """Return SQL selecting ``column`` in the form :meth:`decode_geoms` takes."""
+        return self._geom_wkb_sql(column)
+
+    def decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        """Return shapely geometries from values selected with :meth:`geom_wkb_sql`."""
+        return self._decode_geoms(values)
+
+    def bbox_sql(self, layer: Layer) -> tuple[str, str]:
+        """Return (join, where) restricting ``t`` (the layer table) to :minx … :maxy."""
+        return self._bbox_sql(layer)
+
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
