@@ -1,0 +1,379 @@
+"""Tile benchmark: our tile server against tipg and the raw ``ST_AsMVT`` floor, same data and tiles.
+
+Run: ``uv run python -m bench.tiles`` (starts its own PostGIS cluster; about 5 minutes).
+
+One PostGIS database holds the bundled Almaty set plus the 10× scaled buildings (~90k); a
+GeoPackage holds the same for the embedded store. A fixed, seeded list of tiles at z10–z16,
+sampled where each layer has features, is requested once per pass, at concurrency 1 and 8, from:
+
+- the raw SQL floor: the tile query run through psycopg with a pool of ``concurrency``
+  connections, no HTTP;
+- tipg (from PyPI, its own virtualenv), restricted to our layer tables and to the declared
+  properties;
+- our server on PostGIS, cold (first request of each tile since the server started) and warm
+  (the same tiles again);
+- our server on the embedded GeoPackage store, cold.
+
+Each server is one uvicorn worker in a subprocess. Prints p50, p95 and tiles/s for each, p95 by
+zoom, the ratios against the goals of issue 3, the largest tile, and checks that every server
+answered 200 (or 204 for an empty tile) for every tile with the feature counts of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyogrio  # noqa: F401  (before SpatiaLite)
+
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+import numpy as np
+import psycopg
+from psycopg_pool import ConnectionPool
+
+import layers
+from bench import servers
+from bench.http_load import Pass, Sample, fetch_all, run_bounded
+from bench.scaled import scaled_buildings_file
+from bench.tile_list import CITY_BBOX, Tile, sample_tiles
+from etl.load import load_bundled, load_files
+from tests.support.postgres import postgis_cluster
+from twin.settings import DATA_DIR
+from twin.store import open_store
+
+ZOOMS = range(10, 17)
+
+
+# -- data --------------------------------------------------------------------------------------
+def load_city(url: str) -> float:
+    """Load the bundled set and the 10× scaled buildings into the store at ``url``; return s."""
+    t0 = time.perf_counter()
+    store = open_store(url)
+    try:
+        load_bundled(store, DATA_DIR)
+        load_files(store, [scaled_buildings_file(10)], layer_id="buildings")
+    finally:
+        store.close()
+    return time.perf_counter() - t0
+
+
+def city_tiles(
+    pg_url: str, layer_ids: Sequence[str], per_zoom: int, seed: int
+) -> tuple[list[Tile], list[Tile]]:
+    """Return (tiles to measure, spare tiles for warming up) for ``layer_ids`` inside each
+    layer's zoom range within z10–z16, in a seeded shuffled order."""
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = CITY_BBOX
+    sample: list[Tile] = []
+    spare: list[Tile] = []
+    with psycopg.connect(pg_url) as conn:
+        for lid in layer_ids:
+            layer = layers.get(lid)
+            # Identifiers come from the registry, never from input.
+            rows = conn.execute(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p "
+                f'FROM "{layer.table}" '
+                "WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY fid) s",
+                (minx, miny, maxx, maxy),
+            ).fetchall()
+            pts = np.array(rows, dtype=float)
+            zooms = [z for z in ZOOMS if layer.minzoom <= z <= layer.maxzoom]
+            got, rest = sample_tiles(lid, pts[:, 0], pts[:, 1], zooms, per_zoom, rng)
+            sample += got
+            spare += rest
+    order = rng.permutation(len(sample))
+    spare_order = rng.permutation(len(spare))
+    return [sample[i] for i in order], [spare[i] for i in spare_order]
+
+
+# -- the raw SQL floor -------------------------------------------------------------------------
+def canonical_sql(layer: layers.Layer) -> str:
+    """Return the plain tile query (the shape tipg and pg_tileserv run): every feature whose box
+    meets the buffered tile, clipped and quantised by ``ST_AsMVTGeom``, declared properties."""
+    props = "".join(f', t."{p}"' for p in layer.prop_names)
+    return (
+        "SELECT ST_AsMVT(q, %(layer)s, 4096, 'geom', 'fid') FROM ("
+        f"SELECT t.fid{props}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), "
+        "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom "
+        f'FROM "{layer.table}" t '
+        "WHERE t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, "
+        "margin => 64.0 / 4096), 4326)) q WHERE q.geom IS NOT NULL"
+    )
+
+
+@dataclass
+class FloorQuery:
+    """How the floor runs one tile: SQL text and its parameters."""
+
+    label: str
+    sql_params: Callable[[Tile], tuple[str, dict[str, object]]]
+
+
+def canonical_floor() -> FloorQuery:
+    """Return the canonical query as a floor."""
+    cache: dict[str, str] = {}
+
+    def build(tile: Tile) -> tuple[str, dict[str, object]]:
+        sql = cache.get(tile.layer) or cache.setdefault(
+            tile.layer, canonical_sql(layers.get(tile.layer))
+        )
+        return sql, {"layer": tile.layer, "z": tile.z, "x": tile.x, "y": tile.y}
+
+    return FloorQuery("canonical ST_AsMVT", build)
+
+
+def floor_query() -> FloorQuery:
+    """Return the floor: the query our server runs, when the tile package exposes it, else the
+    canonical one."""
+    return canonical_floor()
+
+
+def sql_pass(
+    pg_url: str,
+    tiles: Sequence[Tile],
+    floor: FloorQuery,
+    concurrency: int,
+    time_limit_s: float = 120.0,
+) -> Pass:
+    """Return one timed pass of the floor query over ``tiles`` with ``concurrency`` threads
+    sharing a pool of as many connections (opened before the clock starts)."""
+    with ConnectionPool(
+        pg_url, min_size=concurrency, max_size=concurrency, kwargs={"autocommit": True}
+    ) as pool:
+        pool.wait(timeout=30)
+
+        def make_worker() -> Callable[[Tile], Sample]:
+            def work(tile: Tile) -> Sample:
+                sql, params = floor.sql_params(tile)
+                t0 = time.perf_counter()
+                with pool.connection() as conn:
+                    row = conn.execute(sql, params, prepare=True).fetchone()  # type: ignore[arg-type]
+                seconds = time.perf_counter() - t0
+                body = bytes(row[0]) if row and row[0] is not None else b""
+                return Sample(tile, seconds, 200 if body else 204, body, len(body))
+
+            return work
+
+        return run_bounded(tiles, make_worker, concurrency=concurrency, time_limit_s=time_limit_s)
+
+
+# -- the HTTP passes ---------------------------------------------------------------------------
+def tipg_path(tile: Tile) -> str:
+    """Return the tile's path on tipg, asking for the declared properties only (as ours)."""
+    props = ",".join(layers.get(tile.layer).prop_names)
+    return (
+        f"/collections/public.{tile.layer}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"
+        f"?properties={props}"
+    )
+
+
+def warm_up(base: str, paths: Sequence[str]) -> None:
+    """Request ``paths`` (not in the measured list) at concurrency 8 so that the server's pools,
+    lazy imports and catalog are ready before the clock starts; the answers are not checked."""
+    fetch_all(base, paths, concurrency=8, time_limit_s=60.0)
+
+
+def ours_passes(
+    url: str,
+    tiles: Sequence[Tile],
+    spare: Sequence[Tile],
+    concurrencies: Sequence[int],
+    limit_s: float,
+    log: Path,
+    *,
+    warm: bool = True,
+) -> tuple[dict[int, Pass], dict[int, Pass]]:
+    """Return (cold, warm) passes of our server on ``url`` per concurrency. Each concurrency
+    gets a fresh server process, so its first pass meets an empty tile cache."""
+    cold_passes: dict[int, Pass] = {}
+    warm_passes: dict[int, Pass] = {}
+    paths = [t.path() for t in tiles]
+    for c in concurrencies:
+        with servers.ours(url, log=log) as base:
+            warm_up(base, [t.path() for t in spare[:16]])
+            cold_passes[c] = fetch_all(base, paths, concurrency=c, time_limit_s=limit_s)
+            if warm:
+                warm_passes[c] = fetch_all(base, paths, concurrency=c, time_limit_s=limit_s)
+    return cold_passes, warm_passes
+
+
+def tipg_passes(
+    pg_url: str,
+    layer_ids: Sequence[str],
+    tiles: Sequence[Tile],
+    spare: Sequence[Tile],
+    concurrencies: Sequence[int],
+    limit_s: float,
+    log: Path,
+) -> dict[int, Pass]:
+    """Return tipg's pass per concurrency (one process; tipg caches no tiles)."""
+    out: dict[int, Pass] = {}
+    with servers.tipg(pg_url, layer_ids, log=log) as base:
+        warm_up(base, [tipg_path(t) for t in spare[:16]])
+        for c in concurrencies:
+            out[c] = fetch_all(
+                base, [tipg_path(t) for t in tiles], concurrency=c, time_limit_s=limit_s
+            )
+    return out
+
+
+def route_exists() -> bool:
+    """Return whether our app serves ``/tiles/{layer}/{z}/{x}/{y}.mvt`` yet."""
+    try:
+        from twin.app import create_app
+
+        app = create_app()
+    except Exception:
+        return False
+    return any(
+        "/tiles/{" in getattr(r, "path", "") and ".mvt" in getattr(r, "path", "")
+        for r in app.routes
+    )
+
+
+# -- the run -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _phase(name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    print(f"… {name}", flush=True)
+    yield
+    print(f"  {name}: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print the tables; return 0, or 1 when a check failed."""
+    from bench.tiles_report import Run, check, goals, table, zoom_table
+
+    ap = argparse.ArgumentParser(prog="python -m bench.tiles", description=__doc__.split("\n")[0])
+    ap.add_argument("--layers", default="buildings,roads", help="comma-separated layer ids")
+    ap.add_argument("--per-zoom", type=int, default=40, help="tiles per zoom and layer")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--concurrency", default="1,8", help="comma-separated concurrencies")
+    ap.add_argument("--time-limit", type=float, default=90.0, help="seconds per pass at most")
+    ap.add_argument("--skip", default="", help="comma-separated: tipg,ours,embedded")
+    args = ap.parse_args(argv)
+    layer_ids = [s for s in args.layers.split(",") if s]
+    conc = [int(c) for c in args.concurrency.split(",")]
+    skip = set(filter(None, args.skip.split(",")))
+    servers.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = servers.ARTIFACTS / "tiles-servers.log"
+    log.write_bytes(b"")
+    have_route = route_exists()
+    if not have_route:
+        skip |= {"ours", "embedded"}
+        print("our tile route /tiles/{layer}/{z}/{x}/{y}.mvt does not exist yet: skipping ours")
+
+    runs: dict[str, Run] = {}
+    names = {
+        "floor": "raw SQL floor",
+        "canonical": "raw SQL canonical (info)",
+        "tipg": "tipg 1.6.1",
+        "cold": "ours PostGIS cold",
+        "warm": "ours PostGIS warm",
+        "embedded": "ours GeoPackage cold",
+    }
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, postgis_cluster(dbname="bench") as pg_url:
+        with _phase("load PostGIS (bundled + 10× buildings)"):
+            load_city(pg_url)
+        tiles, spare = city_tiles(pg_url, layer_ids, args.per_zoom, args.seed)
+        print(
+            f"  {len(tiles)} tiles: "
+            + ", ".join(
+                f"{lid} z{min(t.z for t in tiles if t.layer == lid)}–"
+                f"z{max(t.z for t in tiles if t.layer == lid)} "
+                f"({sum(t.layer == lid for t in tiles)})"
+                for lid in layer_ids
+            )
+        )
+        floor = floor_query()
+        with _phase(f"raw SQL ({floor.label})"):
+            sql_pass(pg_url, tiles, floor, 8, args.time_limit)  # unmeasured: fills shared buffers
+            runs[names["floor"]] = Run(
+                names["floor"],
+                {c: sql_pass(pg_url, tiles, floor, c, args.time_limit) for c in conc},
+            )
+        if floor.label != "canonical ST_AsMVT":
+            canon = canonical_floor()
+            runs[names["canonical"]] = Run(
+                names["canonical"],
+                {conc[0]: sql_pass(pg_url, tiles, canon, conc[0], args.time_limit)},
+            )
+        if "tipg" not in skip:
+            with _phase("tipg"):
+                ref = names["canonical"] if names["canonical"] in runs else names["floor"]
+                runs[names["tipg"]] = Run(
+                    names["tipg"],
+                    tipg_passes(pg_url, layer_ids, tiles, spare, conc, args.time_limit, log),
+                    ref,
+                )
+        if "ours" not in skip:
+            with _phase("ours on PostGIS"):
+                cold, warm = ours_passes(pg_url, tiles, spare, conc, args.time_limit, log)
+                runs[names["cold"]] = Run(names["cold"], cold, names["floor"])
+                runs[names["warm"]] = Run(names["warm"], warm, names["floor"])
+        if "embedded" not in skip:
+            gpkg_url = f"gpkg:///{tmp}/twin.gpkg"
+            with _phase("load GeoPackage (bundled + 10× buildings)"):
+                load_city(gpkg_url)
+            with _phase("ours on GeoPackage"):
+                emb, _ = ours_passes(gpkg_url, tiles, spare, conc, args.time_limit, log, warm=False)
+                runs[names["embedded"]] = Run(names["embedded"], emb, names["cold"])
+    total = time.perf_counter() - t_start
+
+    print(
+        f"\n{len(tiles)} tiles, z{min(t.z for t in tiles)}–z{max(t.z for t in tiles)}, "
+        f"layers {', '.join(layer_ids)}; one uvicorn worker per server; {total:.0f} s in all\n"
+    )
+    print(table(runs, tiles, conc))
+    for c in conc:
+        print()
+        print(zoom_table(runs, tiles, c))
+    text, record = goals(runs, tiles, conc, names)
+    print()
+    print(text)
+    problems = [p for run in runs.values() for p in check(run, runs, tiles)]
+    print()
+    print("checks: every tile 200/204 from every server, feature counts equal to the reference")
+    for p in problems:
+        print(f"  PROBLEM {p}")
+    if not problems:
+        print("  all good")
+    out = servers.ARTIFACTS / "tiles-result.json"
+    out.write_text(
+        json.dumps(
+            {
+                "tiles": [t._asdict() for t in tiles],
+                "goals": record,
+                "problems": problems,
+                "runs": {
+                    n: {
+                        c: {
+                            "p50": p.p(50),
+                            "p95": p.p(95),
+                            "tiles_per_s": p.throughput,
+                            "skipped": p.skipped,
+                        }
+                        for c, p in r.passes.items()
+                    }
+                    for n, r in runs.items()
+                },
+            },
+            indent=1,
+            default=float,
+        )
+    )
+    print(f"\n(server logs: {log}; numbers: {out})")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""The tile benchmark's checks and printed table: latency and throughput per server, p95 by
+zoom, ratios against the goals of issue 3, the largest tile, status and feature-count checks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bench.http_load import Pass, Sample
+from bench.tile_list import Tile, feature_counts
+
+MAX_TILE_BYTES = 500 * 1024
+
+
+@dataclass
+class Run:
+    """One measured configuration: its passes per concurrency and the reference it is checked
+    against (the name of another run whose feature counts it must match, if any)."""
+
+    name: str
+    passes: dict[int, Pass]
+    reference: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def status_ok(s: Sample) -> bool:
+    """Return whether a sample is a good tile answer: 200 with a body, or an empty 200/204."""
+    if s.error is not None:
+        return False
+    return s.status == 200 or (s.status == 204 and not s.body)
+
+
+def counts_by_index(p: Pass) -> dict[int, int]:
+    """Return the total feature count of each tile of a pass, by tile index."""
+    return {s.index: sum(feature_counts(s.body).values()) for s in p.samples if status_ok(s)}
+
+
+def check(run: Run, runs: dict[str, Run], tiles: Sequence[Tile]) -> list[str]:
+    """Return the problems of ``run``: bad statuses, skipped tiles, and tiles whose feature
+    count differs from its reference run's (at the same concurrency)."""
+    problems: list[str] = []
+    for c, p in run.passes.items():
+        bad = p.failures(status_ok)
+        if bad:
+            s = bad[0]
+            problems.append(
+                f"{run.name} c={c}: {len(bad)} bad answers, e.g. {tiles[s.index].path()} -> "
+                f"{s.status or s.error} {s.body[:120]!r}"
+            )
+        if p.skipped:
+            problems.append(f"{run.name} c={c}: {p.skipped} tiles skipped (time limit)")
+    if run.reference and run.reference in runs:
+        ref = runs[run.reference]
+        ref_counts = counts_by_index(next(iter(ref.passes.values())))
+        for c, p in run.passes.items():
+            mine = counts_by_index(p)
+            diff = [i for i in mine if i in ref_counts and mine[i] != ref_counts[i]]
+            if diff:
+                i = diff[0]
+                problems.append(
+                    f"{run.name} c={c}: {len(diff)}/{len(mine)} tiles differ in feature count "
+                    f"from {ref.name}, e.g. {tiles[i].path()}: {mine[i]} vs {ref_counts[i]}"
+                )
+    return problems
+
+
+def _fmt(v: float, digits: int = 1) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.{digits}f}"
+
+
+def zoom_p95(p: Pass, tiles: Sequence[Tile], z: int) -> float:
+    """Return the p95 latency (ms) of a pass over the tiles of zoom ``z``."""
+    lat = [s.seconds * 1000 for s in p.samples if s.error is None and tiles[s.index].z == z]
+    return float(np.percentile(lat, 95)) if lat else float("nan")
+
+
+def max_tile(p: Pass) -> tuple[int, int]:
+    """Return (largest decoded tile bytes, largest bytes on the wire) of a pass."""
+    sizes = [(len(s.body), s.wire_bytes) for s in p.samples if s.error is None]
+    if not sizes:
+        return 0, 0
+    return max(a for a, _ in sizes), max(b for _, b in sizes)
+
+
+def table(runs: dict[str, Run], tiles: Sequence[Tile], concurrencies: Sequence[int]) -> str:
+    """Return the main table: one row per run and concurrency."""
+    head = (
+        f"{'server':<34}{'c':>3}{'p50 ms':>9}{'p95 ms':>9}{'tiles/s':>10}"
+        f"{'max KB':>9}{'wire KB':>9}{'ok':>11}"
+    )
+    lines = [head, "-" * len(head)]
+    for run in runs.values():
+        for c in concurrencies:
+            p = run.passes.get(c)
+            if p is None:
+                continue
+            big, wire = max_tile(p)
+            ok = len(p.samples) - len(p.failures(status_ok))
+            lines.append(
+                f"{run.name:<34}{c:>3}{_fmt(p.p(50), 2):>9}{_fmt(p.p(95), 2):>9}"
+                f"{_fmt(p.throughput):>10}{big / 1024:>9.1f}{wire / 1024:>9.1f}"
+                f"{f'{ok}/{len(tiles)}':>11}"
+            )
+    return "\n".join(lines)
+
+
+def zoom_table(runs: dict[str, Run], tiles: Sequence[Tile], c: int) -> str:
+    """Return p95 (ms) by zoom at concurrency ``c``, one column per zoom."""
+    zooms = sorted({t.z for t in tiles})
+    counts = {z: sum(1 for t in tiles if t.z == z) for z in zooms}
+    head = f"{f'p95 ms by zoom, c={c}':<34}" + "".join(
+        f"{f'z{z} ({counts[z]})':>11}" for z in zooms
+    )
+    lines = [head, "-" * len(head)]
+    for run in runs.values():
+        p = run.passes.get(c)
+        if p is not None:
+            lines.append(
+                f"{run.name:<34}" + "".join(f"{_fmt(zoom_p95(p, tiles, z), 2):>11}" for z in zooms)
+            )
+    return "\n".join(lines)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(b) else float("nan")
+
+
+def goals(
+    runs: dict[str, Run], tiles: Sequence[Tile], concurrencies: Sequence[int], names: dict[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Return the goals block (text) and its rows (for the JSON record). ``names`` maps the
+    roles floor/tipg/cold/warm/embedded to run names."""
+
+    def passes(role: str) -> dict[int, Pass]:
+        run = runs.get(names.get(role, ""))
+        return run.passes if run else {}
+
+    floor, tipg, cold, warm, emb = (
+        passes(r) for r in ("floor", "tipg", "cold", "warm", "embedded")
+    )
+    rows: list[tuple[str, dict[int, float], str, Any, str]] = [
+        (
+            "ours cold tiles/s ÷ tipg tiles/s",
+            {
+                c: _ratio(cold[c].throughput, tipg[c].throughput)
+                for c in concurrencies
+                if c in cold and c in tipg
+            },
+            ">= 2",
+            lambda v: v >= 2.0,
+            "×",
+        ),
+        (
+            "ours cold p50 ÷ raw SQL p50",
+            {
+                c: _ratio(cold[c].p(50), floor[c].p(50))
+                for c in concurrencies
+                if c in cold and c in floor
+            },
+            "<= 1.3",
+            lambda v: v <= 1.3,
+            "×",
+        ),
+        (
+            "ours warm p95",
+            {c: warm[c].p(95) for c in concurrencies if c in warm},
+            "<= 5 ms",
+            lambda v: v <= 5.0,
+            " ms",
+        ),
+        (
+            "ours embedded p95 at z14",
+            {c: zoom_p95(emb[c], tiles, 14) for c in concurrencies if c in emb},
+            "<= 50 ms",
+            lambda v: v <= 50.0,
+            " ms",
+        ),
+        (
+            "tipg tiles/s ÷ raw SQL tiles/s (info)",
+            {
+                c: _ratio(tipg[c].throughput, floor[c].throughput)
+                for c in concurrencies
+                if c in tipg and c in floor
+            },
+            "",
+            None,
+            "×",
+        ),
+    ]
+    largest = max((max_tile(p)[0] for run in runs.values() for p in run.passes.values()), default=0)
+    head = (
+        f"{'goal':<40}" + "".join(f"{f'c={c}':>11}" for c in concurrencies) + f"{'target':>11}  met"
+    )
+    lines = [head, "-" * len(head)]
+    record: list[dict[str, Any]] = []
+    for label, values, target, met, unit in rows:
+        cells = "".join(
+            f"{(_fmt(values[c], 2) + unit) if c in values else '—':>11}" for c in concurrencies
+        )
+        verdict = ""
+        if met is not None and values:
+            good = all(not math.isnan(v) and met(v) for v in values.values())
+            verdict = "yes" if good else "NO"
+        lines.append(f"{label:<40}{cells}{target:>11}  {verdict}")
+        record.append({"goal": label, "values": values, "target": target, "met": verdict})
+    verdict = "yes" if largest <= MAX_TILE_BYTES else "NO"
+    lines.append(
+        f"{'largest tile, any server':<40}{f'{largest / 1024:.1f} KB':>11}"
+        f"{'':>{11 * (len(concurrencies) - 1)}}{'<= 500 KB':>11}  {verdict}"
+    )
+    record.append({"goal": "largest tile bytes", "values": largest, "met": verdict})
+    return "\n".join(lines), record
