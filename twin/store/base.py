@@ -80,13 +80,14 @@ class LoadResult:
         return self.inserted + self.updated + self.unchanged
 
 
-def row_hashes(frame: gpd.GeoDataFrame, layer: Layer) -> list[str]:
+def row_hashes(frame: gpd.GeoDataFrame, layer: Layer, wkb: Any = None) -> list[str]:
     """Return a content hash per row (properties, synthetic flag and geometry WKB)."""
     cols = ["synthetic", *layer.prop_names]
     props = frame[cols].astype(object)
     props = props.where(props.notna(), None).map(repr)
     prop_hash = pd.util.hash_pandas_object(props, index=False).to_numpy()
-    wkb = shapely.to_wkb(np.asarray(frame.geometry.values), byte_order=1, output_dimension=2)
+    if wkb is None:
+        wkb = shapely.to_wkb(np.asarray(frame.geometry.values), byte_order=1, output_dimension=2)
     geom_hash = pd.util.hash_array(np.asarray(wkb, dtype=object))
     return [f"{a:016x}{b:016x}" for a, b in zip(prop_hash, geom_hash, strict=True)]
 
@@ -135,8 +136,8 @@ class Store(abc.ABC):
         """Make the database ready for the schema (extensions, base tables)."""
 
     @abc.abstractmethod
-    def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
-        """Return geometries in the form the stage table takes."""
+    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
+        """Return geometries (with their little-endian 2-D WKB) as the stage table takes them."""
 
     @abc.abstractmethod
     def _stage(
@@ -211,9 +212,37 @@ class Store(abc.ABC):
         layer, frame = batch.layer, batch.frame
         t = layer.table
         now = _now()
-        n = len(frame)
-        hashes = row_hashes(frame, layer) if n else []
         geoms = np.asarray(frame.geometry.values)
+        wkb: Any = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if len(frame) else []
+        hashes = row_hashes(frame, layer, wkb) if len(frame) else []
+        source_ids = frame["source_id"].astype(str).tolist()
+
+        # Compare content hashes in Python against what the source already has, and stage
+        # only new or changed rows: a re-load of an unchanged file writes nothing at all.
+        stored: dict[str, str] = dict(
+            conn.execute(
+                sa.text(f'SELECT source_id, row_hash FROM "{t}" WHERE source = :source'),
+                {"source": batch.source},
+            ).fetchall()
+        )
+        write = np.fromiter(
+            (stored.get(sid) != h for sid, h in zip(source_ids, hashes, strict=True)),
+            dtype=np.bool_,
+            count=len(source_ids),
+        )
+        is_new = np.fromiter(
+            (sid not in stored for sid in source_ids), dtype=np.bool_, count=len(source_ids)
+        )
+        gone = sorted(set(stored) - set(source_ids)) if batch.replace else []
+        result = LoadResult(
+            layer=layer.id,
+            source=batch.source,
+            rejected=len(batch.rejected),
+            inserted=int(is_new.sum()),
+            updated=int(np.logical_and(write, np.logical_not(is_new)).sum()),
+            unchanged=int(np.logical_not(write).sum()),
+        )
+
         columns = [
             "source",
             "source_id",
@@ -223,99 +252,85 @@ class Store(abc.ABC):
             *layer.prop_names,
             GEOM,
         ]
-        prop_values = _records(frame, layer)
-        source_ids = frame["source_id"].astype(str).tolist()
-        synthetic = [bool(v) for v in frame["synthetic"].tolist()]
-        encoded = self._encode_geoms(geoms)
+        idx = np.flatnonzero(write)
+        sub = frame.iloc[idx]
         rows = zip(
-            [batch.source] * n,
-            source_ids,
-            synthetic,
-            hashes,
-            [now] * n,
-            *prop_values,
-            encoded,
+            [batch.source] * len(idx),
+            [source_ids[i] for i in idx],
+            [bool(v) for v in sub["synthetic"].tolist()],
+            [hashes[i] for i in idx],
+            [now] * len(idx),
+            *_records(sub, layer),
+            self._encode_geoms(geoms[idx], [wkb[i] for i in idx]),
             strict=True,
         )
-        self._stage(conn, layer, columns, rows, shapely.bounds(geoms) if n else np.empty((0, 4)))
-
-        result = LoadResult(layer=layer.id, source=batch.source, rejected=len(batch.rejected))
-        changed_ids = [
-            r[0]
-            for r in conn.execute(
-                sa.text(
-                    f'SELECT s.source_id FROM twin_stage s LEFT JOIN "{t}" x '
-                    f"ON x.source = s.source AND x.source_id = s.source_id "
-                    f"WHERE x.fid IS NULL OR x.row_hash <> s.row_hash"
-                )
+        bounds = shapely.bounds(geoms[idx]) if len(idx) else np.empty((0, 4))
+        self._stage(conn, layer, columns, rows, bounds)
+        if gone:
+            conn.exec_driver_sql("CREATE TEMP TABLE twin_gone (source_id TEXT PRIMARY KEY)")
+            conn.execute(
+                sa.text("INSERT INTO twin_gone (source_id) VALUES (:i)"), [{"i": i} for i in gone]
             )
-        ]
-        existing = conn.execute(
-            sa.text(
-                f'SELECT count(*) FROM twin_stage s JOIN "{t}" x '
-                f"ON x.source = s.source AND x.source_id = s.source_id"
-            )
-        ).scalar_one()
-        old_bounds = self._old_bounds(conn, layer, batch)
-        result.inserted = n - existing
-        result.updated = len(changed_ids) - result.inserted
-        result.unchanged = existing - result.updated
 
-        if batch.replace:
+        old_bounds = self._old_bounds(conn, layer, batch, bool(gone))
+        if gone:
             deleted = conn.execute(
                 sa.text(
-                    f'DELETE FROM "{t}" WHERE source = :source AND NOT EXISTS '
-                    f'(SELECT 1 FROM twin_stage s WHERE s.source_id = "{t}".source_id)'
+                    f'DELETE FROM "{t}" WHERE source = :source AND source_id IN '
+                    "(SELECT source_id FROM twin_gone)"
                 ),
                 {"source": batch.source},
             )
             result.deleted = deleted.rowcount
-        if changed_ids:
-            self._apply(conn, layer, columns)
-        conn.execute(sa.text("DROP TABLE twin_stage"))
-
-        if changed_ids:
-            changed = frame["source_id"].astype(str).isin(set(changed_ids)).to_numpy()
-            new_bounds = shapely.bounds(geoms[changed])
-            result.changed_bounds = np.vstack([old_bounds, new_bounds])
-        else:
-            result.changed_bounds = old_bounds
+            conn.exec_driver_sql("DROP TABLE twin_gone")
+        if len(idx):
+            self._apply(conn, layer, columns, result.inserted, result.updated)
+        conn.exec_driver_sql("DROP TABLE twin_stage")
+        result.changed_bounds = np.vstack([old_bounds, bounds])
         self._write_log(conn, batch, result, now)
         return result
 
-    def _apply(self, conn: sa.Connection, layer: Layer, columns: list[str]) -> None:
-        """Write the staged rows that are new or changed into the layer table."""
+    def _apply(
+        self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int
+    ) -> None:
+        """Write the staged rows (all new or changed) into the layer table."""
         # UPDATE then INSERT rather than INSERT … ON CONFLICT DO UPDATE: inside an upsert,
         # SQLite overrides the GeoPackage R-tree triggers' own INSERT OR REPLACE and fails.
         t = layer.table
         cols = ", ".join(f'"{c}"' for c in columns)
         sets = ", ".join(f'"{c}" = s."{c}"' for c in columns[2:])
-        conn.execute(
-            sa.text(
-                f'UPDATE "{t}" SET {sets} FROM twin_stage s WHERE "{t}".source = s.source '
-                f'AND "{t}".source_id = s.source_id AND "{t}".row_hash <> s.row_hash'
+        if updating:
+            conn.execute(
+                sa.text(
+                    f'UPDATE "{t}" SET {sets} FROM twin_stage s WHERE "{t}".source = s.source '
+                    f'AND "{t}".source_id = s.source_id'
+                )
             )
-        )
-        conn.execute(
-            sa.text(
-                f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage s WHERE NOT EXISTS '
-                f'(SELECT 1 FROM "{t}" x WHERE x.source = s.source '
-                f"AND x.source_id = s.source_id)"
+        if inserting:
+            conn.execute(
+                sa.text(
+                    f'INSERT INTO "{t}" ({cols}) SELECT {cols} FROM twin_stage s WHERE NOT EXISTS '
+                    f'(SELECT 1 FROM "{t}" x WHERE x.source = s.source '
+                    "AND x.source_id = s.source_id)"
+                )
             )
-        )
 
-    def _old_bounds(self, conn: sa.Connection, layer: Layer, batch: Batch) -> np.ndarray:
-        """Return bounds of stored rows of the batch's source that the batch changes or drops."""
+    def _old_bounds(
+        self, conn: sa.Connection, layer: Layer, batch: Batch, gone: bool
+    ) -> np.ndarray:
+        """Return bounds of stored rows that the batch changes (staged) or drops (gone)."""
         t = layer.table
         join, select = self._bounds_sql(layer)
-        rows = conn.execute(
-            sa.text(
-                f'SELECT {select} FROM "{t}" t {join} LEFT JOIN twin_stage s '
-                f"ON s.source_id = t.source_id WHERE t.source = :source AND "
-                f"((s.source_id IS NULL AND :replace) OR s.row_hash <> t.row_hash)"
-            ),
-            {"source": batch.source, "replace": batch.replace},
-        ).fetchall()
+        sql = (
+            f'SELECT {select} FROM "{t}" t {join} JOIN twin_stage s '
+            "ON s.source = t.source AND s.source_id = t.source_id"
+        )
+        if gone:
+            sql += (
+                f' UNION ALL SELECT {select} FROM "{t}" t {join} JOIN twin_gone g '
+                "ON g.source_id = t.source_id WHERE t.source = :source"
+            )
+        rows = conn.execute(sa.text(sql), {"source": batch.source}).fetchall()
         return np.array(rows, dtype=float).reshape(-1, 4)
 
     def _write_log(self, conn: sa.Connection, batch: Batch, result: LoadResult, now: str) -> None:

@@ -84,12 +84,11 @@ class GeoPackageStore(Store):
         for (name,) in rows:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
 
-    def _encode_geoms(self, geoms: np.ndarray) -> list[Any]:
+    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
         # Writing the GeoPackage blob here, vectorised, is ~20x faster than calling
         # SpatiaLite's GeomFromWKB per row inside SQLite.
         if len(geoms) == 0:
             return []
-        wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2)
         kinds = shapely.get_type_id(geoms)
         if (kinds == 0).all():
             return [_HEAD_POINT + w for w in wkb]
@@ -119,7 +118,9 @@ class GeoPackageStore(Store):
         )
         conn.exec_driver_sql("CREATE INDEX temp.twin_stage_id ON twin_stage (source_id)")
 
-    def _apply(self, conn: sa.Connection, layer: Layer, columns: list[str]) -> None:
+    def _apply(
+        self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int
+    ) -> None:
         # The GeoPackage R-tree triggers call SpatiaLite per row to parse each geometry for its
         # envelope; for a bulk write that costs more than the write itself. Suspend the insert
         # and update triggers (inside this transaction) and fill the R-tree in one statement
@@ -133,16 +134,11 @@ class GeoPackageStore(Store):
         ).fetchall()
         for name, _ in triggers:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        conn.exec_driver_sql(
-            f'UPDATE twin_stage SET _minx = NULL WHERE EXISTS (SELECT 1 FROM "{t}" x '
-            "WHERE x.source = twin_stage.source AND x.source_id = twin_stage.source_id "
-            "AND x.row_hash = twin_stage.row_hash)"
-        )
-        super()._apply(conn, layer, columns)
+        super()._apply(conn, layer, columns, inserting, updating)
         conn.exec_driver_sql(
             f'INSERT OR REPLACE INTO "{rtree}" (id, minx, maxx, miny, maxy) '
             f'SELECT x.fid, s._minx, s._maxx, s._miny, s._maxy FROM twin_stage s JOIN "{t}" x '
-            "ON x.source = s.source AND x.source_id = s.source_id WHERE s._minx IS NOT NULL"
+            "ON x.source = s.source AND x.source_id = s.source_id"
         )
         for _, sql in triggers:
             conn.exec_driver_sql(sql)
