@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from twin.api import catalog, errors
+from twin.api import catalog, districts, errors, search, web
 from twin.settings import Settings
 from twin.store import open_store
 
@@ -34,4 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(catalog.router)
+    app.include_router(search.router)
+    app.include_router(districts.router)
+    web.install(app)
     return app

@@ -1,0 +1,168 @@
+"""District dashboards: the ``district_indicators`` layer as tables a chart can draw.
+
+Numbers come straight from the layer (one row per district per year); the only thing computed
+here is the city average, the plain mean of the districts' values for a year.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+import layers
+from layers import PropType
+from layers.common import DISTRICT_NAMES
+from twin.errors import NotFound
+from twin.store import Store
+
+# Not indicators: the keys of a row.
+_KEYS = ("district", "period")
+
+
+def indicator_props() -> list[layers.Prop]:
+    """Return the numeric properties of ``district_indicators`` (the dashboard's indicators)."""
+    layer = layers.get("district_indicators")
+    return [
+        p
+        for p in layer.properties
+        if p.name not in _KEYS and p.type in (PropType.INT, PropType.FLOAT)
+    ]
+
+
+def _clean(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, int | float):
+        return value
+    return float(value)
+
+
+def indicator_frame(store: Store) -> pd.DataFrame:
+    """Return the indicator table: one row per (district, period), a column per indicator."""
+    frame = store.read_frame(layers.get("district_indicators"))
+    cols = [*_KEYS, *(p.name for p in indicator_props())]
+    out = pd.DataFrame(frame[cols]).dropna(subset=list(_KEYS))
+    out["period"] = out["period"].astype(int)
+    return out.sort_values(["district", "period"]).reset_index(drop=True)
+
+
+def district_names(store: Store) -> list[dict[str, str]]:
+    """Return each district's names (``name`` in English, ``name_ru``, ``name_kk``)."""
+    frame = store.read_frame(layers.get("districts"))
+    by_name = {
+        str(r["name"]): {
+            "name": str(r["name"]),
+            "name_ru": str(r.get("name_ru") or r["name"]),
+            "name_kk": str(r.get("name_kk") or r["name"]),
+        }
+        for r in frame.drop(columns="geometry").to_dict("records")
+        if r.get("name")
+    }
+    for name in DISTRICT_NAMES:
+        by_name.setdefault(name, {"name": name, "name_ru": name, "name_kk": name})
+    return [by_name[k] for k in sorted(by_name)]
+
+
+def indicator_meta() -> list[dict[str, Any]]:
+    """Return id, titles and unit of every indicator."""
+    return [
+        {"name": p.name, "title": p.title.as_dict(), "unit": p.unit, "type": p.type.value}
+        for p in indicator_props()
+    ]
+
+
+def _series(rows: pd.DataFrame, column: str) -> list[dict[str, Any]]:
+    return [
+        {"year": int(y), "value": _clean(v)}
+        for y, v in zip(rows["period"], rows[column], strict=True)
+    ]
+
+
+def city_average(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the mean of the districts' values per year, one row per year.
+
+    >>> t = pd.DataFrame({"district": ["A", "B"], "period": [2020, 2020], "x": [1.0, 3.0]})
+    >>> city_average(t)["x"].tolist()
+    [2.0]
+    """
+    values = [c for c in table.columns if c not in _KEYS]
+    return table.groupby("period", as_index=False)[values].mean().sort_values("period")
+
+
+def overview(store: Store) -> dict[str, Any]:
+    """Return every district's indicators for every year, and the city average.
+
+    ``values[district][year][indicator]`` and ``city_average[year][indicator]``.
+    """
+    table = indicator_frame(store)
+    meta = indicator_meta()
+    names = [m["name"] for m in meta]
+    values: dict[str, dict[str, dict[str, Any]]] = {}
+    for rec in table.to_dict("records"):
+        row = {n: _clean(rec[n]) for n in names}
+        values.setdefault(str(rec["district"]), {})[str(int(rec["period"]))] = row
+    avg = {
+        str(int(rec["period"])): {n: _round(_clean(rec[n])) for n in names}
+        for rec in city_average(table).to_dict("records")
+    }
+    years = sorted({int(y) for y in table["period"]})
+    return {
+        "indicators": meta,
+        "years": years,
+        "districts": district_names(store),
+        "values": values,
+        "city_average": avg,
+    }
+
+
+def _round(value: float | int | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def district_dashboard(store: Store, district: str) -> dict[str, Any]:
+    """Return one district's indicators: its history, the city average and the other
+    districts for each year, and the latest year's value with its rank among the districts.
+
+    Raise :class:`NotFound` for a district that has no indicators.
+    """
+    table = indicator_frame(store)
+    known = {str(d) for d in table["district"].unique()}
+    match = next((d for d in known if d.lower() == district.lower()), None)
+    if match is None:
+        raise NotFound(f"no district {district!r}; known: {', '.join(sorted(known))}")
+    avg = city_average(table)
+    mine = table[table["district"] == match]
+    latest_year = int(mine["period"].max())
+    out = []
+    for meta in indicator_meta():
+        name = meta["name"]
+        latest = table[table["period"] == latest_year][["district", name]].dropna()
+        ordered = latest.sort_values(name, ascending=False)["district"].tolist()
+        own = _clean(mine[mine["period"] == latest_year][name].iloc[0])
+        avg_latest = avg[avg["period"] == latest_year][name]
+        out.append(
+            {
+                **meta,
+                "history": _series(mine, name),
+                "city_average": [
+                    {"year": s["year"], "value": _round(s["value"])} for s in _series(avg, name)
+                ],
+                "others": {
+                    str(d): _series(rows, name)
+                    for d, rows in table[table["district"] != match].groupby("district")
+                },
+                "latest": {
+                    "year": latest_year,
+                    "value": own,
+                    "city_average": _round(_clean(avg_latest.iloc[0])) if len(avg_latest) else None,
+                    "rank": ordered.index(match) + 1 if match in ordered else None,
+                    "of": len(ordered),
+                },
+            }
+        )
+    names = next((n for n in district_names(store) if n["name"] == match), None)
+    return {"district": match, "names": names, "year": latest_year, "indicators": out}
