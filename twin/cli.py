@@ -25,6 +25,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+
+
+def _register_analyses() -> None:
+    from twin.analyses.cli import analyze_app
+
+    app.add_typer(analyze_app, name="analyze")
+
+
+_register_analyses()
 out = Console()
 
 

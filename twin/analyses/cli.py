@@ -1,0 +1,10 @@
+"""``twin analyze …``: one sub-command group; each analysis registers its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+analyze_app = typer.Typer(help="Run a city analysis and write its results (GeoJSON, GeoPackage, "
+                          "GeoTIFF, CSV).", no_args_is_help=True)
+
+# Each analysis adds one line below: `from twin.analyses.<name>.cli import register as _r; _r(analyze_app)`
