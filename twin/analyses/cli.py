@@ -7,4 +7,5 @@ import typer
 analyze_app = typer.Typer(help="Run a city analysis and write its results (GeoJSON, GeoPackage, "
                           "GeoTIFF, CSV).", no_args_is_help=True)
 
-# Each analysis adds one line below: `from twin.analyses.<name>.cli import register as _r; _r(analyze_app)`
+# Each analysis registers its commands below, one line each:
+#   from twin.analyses.<name>.cli import register as _r; _r(analyze_app)
