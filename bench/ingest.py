@@ -19,14 +19,14 @@ import pyogrio  # noqa: F401  (before SpatiaLite)
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
-import geopandas as gpd  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import geopandas as gpd
+import sqlalchemy as sa
 
-from bench.scaled import scaled_buildings_file  # noqa: E402
-from etl.load import load_files  # noqa: E402
-from tests.support.postgres import postgis_cluster  # noqa: E402
-from twin.store import open_store  # noqa: E402
-from twin.store.postgis import engine_url  # noqa: E402
+from bench.scaled import scaled_buildings_file
+from etl.load import load_files
+from tests.support.postgres import postgis_cluster
+from twin.store import open_store
+from twin.store.postgis import engine_url
 
 
 def _ours(url: str, path: Path) -> tuple[float, float, int]:
@@ -72,11 +72,15 @@ def main() -> None:
         rows.append(("embedded (GeoPackage)", gpkg_first, gpkg_again, n, gp_gpkg))
         rows.append(("PostGIS", pg_first, pg_again, n, gp_pg))
     print(f"10x scaled buildings: {n:,} features from {path.name}\n")
-    print(f"{'store':<24}{'ours s':>9}{'ours f/s':>11}{'re-load s':>11}"
-          f"{'geopandas s':>13}{'gp f/s':>10}{'ratio gp/ours':>15}")
+    print(
+        f"{'store':<24}{'ours s':>9}{'ours f/s':>11}{'re-load s':>11}"
+        f"{'geopandas s':>13}{'gp f/s':>10}{'ratio gp/ours':>15}"
+    )
     for name, first, again, count, gp in rows:
-        print(f"{name:<24}{first:>9.2f}{count / first:>11,.0f}{again:>11.2f}"
-              f"{gp:>13.2f}{count / gp:>10,.0f}{gp / first:>15.2f}")
+        print(
+            f"{name:<24}{first:>9.2f}{count / first:>11,.0f}{again:>11.2f}"
+            f"{gp:>13.2f}{count / gp:>10,.0f}{gp / first:>15.2f}"
+        )
     print("\ngoals: >= 50,000 f/s into PostGIS, >= 20,000 f/s embedded, ratio >= 1.0")
 
 

@@ -70,7 +70,7 @@ def test_not_geodata(seeded: Store, tmp_path: Path) -> None:
     path = tmp_path / "photo.geojson"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     before = _state(seeded)
-    with pytest.raises(SourceError, match="photo.geojson"):
+    with pytest.raises(SourceError, match=r"photo\.geojson"):
         load_files(seeded, [path], layer_id="pois")
     _unchanged(seeded, before)
 
