@@ -24,13 +24,22 @@ def real_buildings() -> gpd.GeoDataFrame:
     """Return the real OSM buildings as a conformed ``buildings`` frame."""
     src = pyogrio.read_dataframe(DATA_DIR / "almaty/osm/derived_2012/buildings.geojson")
     ids = src["osm_id"].fillna(src["osm_way_id"]).astype(str)
-    return gpd.GeoDataFrame({
-        "source_id": ids, "synthetic": False, "name": src["name"],
-        "building": src["building"],
-        "levels": pd.to_numeric(src["building:levels"], errors="coerce").astype("Int64"),
-        "height": None, "street": src["addr:street"], "housenumber": src["addr:housenumber"],
-        "address": None, "use": None,
-    }, geometry=src.geometry.values, crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            "source_id": ids,
+            "synthetic": False,
+            "name": src["name"],
+            "building": src["building"],
+            "levels": pd.to_numeric(src["building:levels"], errors="coerce").astype("Int64"),
+            "height": None,
+            "street": src["addr:street"],
+            "housenumber": src["addr:housenumber"],
+            "address": None,
+            "use": None,
+        },
+        geometry=src.geometry.values,
+        crs=4326,
+    )
 
 
 def scaled_buildings(factor: int = 10, seed: int = 0) -> gpd.GeoDataFrame:
