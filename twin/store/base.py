@@ -355,7 +355,10 @@ class Store(abc.ABC):
                 ],
             )
         q = self.quarantine_table
-        conn.execute(q.delete().where(q.c.source == batch.source, q.c.layer == batch.layer.id))
+        if batch.replace:
+            # Only a whole source's load supersedes its rejected rows; a partial batch (an
+            # API edit of one feature of a file's source) must not erase them.
+            conn.execute(q.delete().where(q.c.source == batch.source, q.c.layer == batch.layer.id))
         if batch.rejected:
             conn.execute(
                 q.insert(),
@@ -389,6 +392,43 @@ class Store(abc.ABC):
                 loaded_at=now,
             )
         )
+
+    def delete_features(self, layer: Layer, fids: Sequence[int]) -> int:
+        """Delete the features ``fids`` of ``layer``; return how many were deleted.
+
+        Their envelopes go to the change log in the same transaction, as a load's do, so
+        cached tiles under them are dropped.
+        """
+        ids = [int(f) for f in fids]
+        if not ids:
+            return 0
+        table = self.tables[layer.id]
+        join, select = self._bounds_sql(layer)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.text(
+                    f'SELECT {select} FROM "{layer.table}" t {join} WHERE t.fid IN :fids'
+                ).bindparams(sa.bindparam("fids", expanding=True)),
+                {"fids": ids},
+            ).fetchall()
+            deleted = conn.execute(table.delete().where(table.c.fid.in_(ids))).rowcount
+            if rows:
+                now = _now()
+                conn.execute(
+                    self.changes_table.insert(),
+                    [
+                        {
+                            "layer": layer.id,
+                            "minx": float(r[0]),
+                            "miny": float(r[1]),
+                            "maxx": float(r[2]),
+                            "maxy": float(r[3]),
+                            "changed_at": now,
+                        }
+                        for r in rows
+                    ],
+                )
+        return int(deleted)
 
     # -- reading -----------------------------------------------------------------------
     def count(self, layer: Layer) -> int:
