@@ -123,7 +123,8 @@ def tipg(
 ) -> contextlib.AbstractContextManager[str]:
     """Return a context manager running tipg on ``database_url``, restricted to ``tables`` of
     schema public; it yields the base URL."""
-    quoted = ",".join(f'"{t}"' for t in tables)
+    # tipg matches tables by their qualified name ("public.buildings").
+    quoted = ",".join(f'"public.{t}"' for t in tables)
     env = {
         "DATABASE_URL": database_url,
         "TIPG_DB_SCHEMAS": '["public"]',

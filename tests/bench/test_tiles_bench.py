@@ -130,13 +130,13 @@ def test_http_pass_fetches_decodes_and_checks(three_buildings: str, body_server:
             assert s.body == _Bodies.bodies[s.item]  # decompressed after the clock
             assert s.wire_bytes > 0 and s.seconds > 0
     runs = {"floor": Run("floor", {1: floor}), "http": Run("http", passes, "floor")}
-    assert check(runs["http"], runs, tiles) == []
+    assert check(runs["http"], runs, tiles) == ([], [])
     text = table(runs, tiles, [1, 4])
     assert text.count(f"{len(tiles)}/{len(tiles)}") == 3
 
     bad = fetch_all(body_server, ["/broken", *paths[1:]], concurrency=2, time_limit_s=60)
     runs["bad"] = Run("bad", {2: bad}, "floor")
-    [problem] = check(runs["bad"], runs, tiles)
+    [problem], _ = check(runs["bad"], runs, tiles)
     assert "1 bad answers" in problem and "500" in problem
 
 
