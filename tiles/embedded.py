@@ -1,0 +1,105 @@
+"""Tiles encoded in this process from any store: the path for the embedded GeoPackage store.
+
+A tile is one R-tree query for the rows whose envelope meets the tile, then vectorised
+shapely work over the whole layer (:mod:`tiles.geometry`) and the array encoder
+(:mod:`tiles.mvt`). Each layer's query text is built once, from the registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from layers import LAYERS, Layer, PropType
+from tiles.geometry import MVT_KIND, size_filter, tile_geometries, to_mercator
+from tiles.grid import Tile
+from tiles.mvt import encode_layer, geometry_commands
+from tiles.zoom import ZoomRules
+from twin.store import Store
+
+
+def _as_text(v: Any) -> str:
+    if isinstance(v, dt.datetime):
+        return v.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+_COERCE = {
+    PropType.BOOL: bool,
+    PropType.INT: int,
+    PropType.FLOAT: float,
+}
+
+
+def tile_properties(layer: Layer, columns: Sequence[np.ndarray]) -> list[tuple[str, list[Any]]]:
+    """Return the declared properties as MVT columns, each value as its declared type (SQLite
+    hands booleans back as 0/1 and dates as text; PostGIS dates as date objects)."""
+    out = []
+    for prop, col in zip(layer.properties, columns, strict=True):
+        fn = _COERCE.get(prop.type, _as_text)
+        out.append((prop.name, [None if v is None else fn(v) for v in col.tolist()]))
+    return out
+
+
+def encode_features(
+    layer: Layer,
+    tile: Tile,
+    fids: np.ndarray,
+    columns: Sequence[np.ndarray],
+    geoms: np.ndarray,
+    rules: ZoomRules,
+) -> bytes:
+    """Return the MVT layer of ``layer`` in ``tile`` from candidate rows (lon/lat geometries
+    whose envelope meets the tile): those that intersect the tile, big enough at this zoom,
+    clipped, simplified and snapped to the tile grid; ``fid`` is the feature id."""
+    west, south, east, north = tile.bounds_lonlat()
+    box = shapely.box(west, south, east, north)
+    shapely.prepare(box)
+    idx = np.flatnonzero(shapely.intersects(box, geoms))
+    merc = to_mercator(geoms[idx])
+    big = size_filter(merc, layer.geometry, rules.min_area_m2, rules.min_length_m)
+    idx, merc = idx[big], merc[big]
+    drawn = tile_geometries(merc, tile, layer.geometry, rules.tolerance_m)
+    ok = ~shapely.is_empty(drawn)
+    kind = MVT_KIND[layer.geometry]
+    cmds, offsets, kept = geometry_commands(kind, drawn[ok])
+    idx = idx[ok][kept]
+    props = tile_properties(layer, [c[idx] for c in columns])
+    return encode_layer(layer.id, kind, fids[idx], cmds, offsets, props)
+
+
+class EmbeddedSource:
+    """Encodes feature tiles in Python from any :class:`~twin.store.Store`."""
+
+    kind = "embedded"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._sql = {layer.id: self._query(layer) for layer in LAYERS}
+
+    def _query(self, layer: Layer) -> sa.TextClause:
+        join, where = self.store.bbox_sql(layer)
+        props = "".join(f', t."{p}"' for p in layer.prop_names)
+        geom = self.store.geom_wkb_sql("t.geom")
+        return sa.text(f'SELECT t.fid{props}, {geom} FROM "{layer.table}" t {join} WHERE {where}')
+
+    def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
+        """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature)."""
+        west, south, east, north = tile.bounds_lonlat()
+        params = {"minx": west, "miny": south, "maxx": east, "maxy": north}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(self._sql[layer.id], params).fetchall()
+        if not rows:
+            return b""
+        cols = list(zip(*rows, strict=True))
+        fids = np.asarray(cols[0], dtype=np.int64)
+        geoms = self.store.decode_geoms(cols[-1])
+        props = [np.asarray(c, dtype=object) for c in cols[1:-1]]
+        return encode_features(layer, tile, fids, props, geoms, rules)

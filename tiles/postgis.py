@@ -1,0 +1,104 @@
+"""Tiles from PostGIS with ``ST_AsMVT``: one SQL text per layer, built once from the registry
+when the source is created; a request only binds numbers.
+
+psycopg 3 prepares a statement on the server after a few executions on a connection, so the
+steady state is a prepared plan per layer and pooled connection (the store's SQLAlchemy pool).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from layers import LAYERS, GeomType, Layer, PropType
+from tiles.grid import BUFFER, EXTENT, Tile
+from tiles.zoom import ZoomRules
+from twin.store import Store
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _column(layer: Layer, name: str, ptype: PropType) -> str:
+    """Return the select expression of one property, typed as the embedded path encodes it."""
+    if ptype is PropType.DATE:
+        return f't."{name}"::text AS "{name}"'
+    if ptype is PropType.DATETIME:
+        # ISO 8601 in UTC, as the GeoPackage store holds it
+        return (
+            f'to_char(t."{name}" AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') AS "{name}"'
+        )
+    return f't."{name}"'
+
+
+def layer_sql(layer: Layer) -> str:
+    """Return the psycopg-style SQL (``%(z)s`` …) that returns ``layer``'s MVT for one tile.
+
+    Parameters: ``z``, ``x``, ``y``; ``w``, ``s``, ``e``, ``n`` (the tile in degrees: the rows
+    are those whose geometry intersects it, the same test as the embedded path);
+    ``min_size`` (square metres or metres in Web Mercator) and ``tol`` (metres) from
+    :func:`tiles.zoom.zoom_rules`.
+
+    >>> from layers import get
+    >>> "ST_AsMVT" in layer_sql(get("buildings"))
+    True
+    """
+    for ident in (layer.id, layer.table, *layer.prop_names):
+        if not _IDENT.match(ident):  # pragma: no cover - a catalog editing mistake
+            raise ValueError(f"unsafe identifier in the catalog: {ident!r}")
+    props = "".join(f", {_column(layer, p.name, p.type)}" for p in layer.properties)
+    names = "".join(f', m."{p}"' for p in layer.prop_names)
+    env = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
+    if layer.geometry is GeomType.POINT:
+        drawn, size = "m.g", ""
+    else:
+        # Clip before simplifying: a district or land-use polygon is far bigger than a tile.
+        margin = BUFFER / EXTENT
+        clipped = f"ST_ClipByBox2D(m.g, ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}))"
+        drawn = (
+            f"CASE WHEN %(tol)s > 0 THEN ST_SimplifyPreserveTopology({clipped}, %(tol)s) "
+            "ELSE m.g END"
+        )
+        measure = "ST_Area" if layer.geometry is GeomType.POLYGON else "ST_Length"
+        size = f"WHERE {measure}(m.g) >= %(min_size)s"
+    box = "ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)"
+    return (
+        f"WITH m AS (SELECT t.fid{props}, ST_Transform(t.geom, 3857) AS g "
+        f'FROM "{layer.table}" t WHERE ST_Intersects(t.geom, {box})) '
+        f"SELECT ST_AsMVT(q, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("
+        f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {EXTENT}, {BUFFER}, true) AS geom "
+        f"FROM m {size}) q WHERE q.geom IS NOT NULL"
+    )
+
+
+def tile_params(tile: Tile, rules: ZoomRules) -> dict[str, Any]:
+    """Return the parameters :func:`layer_sql` binds for ``tile``."""
+    w, s, e, n = tile.bounds_lonlat()
+    return {
+        "z": tile.z,
+        "x": tile.x,
+        "y": tile.y,
+        "w": w,
+        "s": s,
+        "e": e,
+        "n": n,
+        "min_size": rules.min_size,
+        "tol": rules.tolerance_m,
+    }
+
+
+class PostGISSource:
+    """Encodes feature tiles with ``ST_AsMVT`` in PostGIS."""
+
+    kind = "postgis"
+
+    def __init__(self, store: Store) -> None:
+        if store.kind != "postgis":
+            raise ValueError("PostGISSource needs a PostGIS store")
+        self.store = store
+        self.sql = {layer.id: layer_sql(layer) for layer in LAYERS}
+
+    def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
+        """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature)."""
+        with self.store.engine.connect() as conn:
+            value = conn.exec_driver_sql(self.sql[layer.id], tile_params(tile, rules)).scalar()
+        return bytes(value) if value else b""

@@ -1,0 +1,250 @@
+"""The tile service: which layers a caller gets, how each is drawn at a zoom, the cache in
+front and the store's change log behind it. No web framework here; the router is thin.
+
+A request is a straight line: validate the tile, resolve the layer names against the
+caller's role, look at the change log (dropping touched tiles), answer from the cache or
+render every layer (PostGIS ``ST_AsMVT`` or the in-process encoder; H3 hexagons for dense
+points), gzip once and cache.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import sqlalchemy as sa
+
+import layers
+from layers import LAYERS, Access, Layer
+from tiles.cache import Bounds, CachedTile, TileCache, touched
+from tiles.grid import Tile
+from tiles.hexbin import HexIndex, margin_deg
+from tiles.settings import TileSettings
+from tiles.zoom import PUBLIC_MAX_RES, Mode, ZoomRules, h3_resolution, mode_at, zoom_rules
+from twin.access import Role, can_see, can_see_aggregate
+from twin.errors import BadInput, NotFound
+from twin.store import Store
+
+Change = tuple[str, tuple[float, ...]]
+
+
+class LayerSource(Protocol):
+    """Something that encodes one layer's features in one tile (PostGIS or in-process)."""
+
+    kind: str
+
+    def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
+        """Return the MVT layer (a ``Tile`` message) or ``b""`` when it has no feature."""
+        ...
+
+
+@dataclass(frozen=True)
+class LayerAccess:
+    """A layer as one caller may see it: every feature, or only its public H3 counts."""
+
+    layer: Layer
+    aggregate_only: bool = False
+
+    @property
+    def key(self) -> tuple[str, bool]:
+        """Return the part of a cache key this access contributes."""
+        return (self.layer.id, self.aggregate_only)
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """A rendered or cached tile: gzip body (``b""`` when empty) and its ETag."""
+
+    body: bytes
+    etag: str | None
+    cache_hit: bool
+    layers: tuple[LayerAccess, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Return whether no layer has a feature in this tile."""
+        return not self.body
+
+    @property
+    def public(self) -> bool:
+        """Return whether every caller gets these bytes (no planner-only content)."""
+        return all(a.layer.access is Access.PUBLIC or a.aggregate_only for a in self.layers)
+
+
+def parse_names(names: str) -> list[str]:
+    """Return the distinct layer names of ``a`` or ``a,b,c``, in order."""
+    out = list(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
+    if len(out) > len(LAYERS):
+        raise BadInput(f"a composite tile takes at most {len(LAYERS)} layers")
+    return out
+
+
+def resolve(role: Role, names: str) -> list[LayerAccess]:
+    """Return how ``role`` may see each named layer; unknown and invisible names are left out
+    alike (a composite silently drops them), and :class:`NotFound` is raised when nothing is
+    left, with the same words whether the layer is missing or hidden."""
+    out = []
+    for name in parse_names(names):
+        try:
+            layer = layers.get(name)
+        except layers.UnknownLayer:
+            continue
+        if can_see(role, layer):
+            out.append(LayerAccess(layer))
+        elif can_see_aggregate(role, layer):
+            out.append(LayerAccess(layer, aggregate_only=True))
+    if not out:
+        raise NotFound(f"no layer {names[:100]!r}")
+    return out
+
+
+def make_source(store: Store, encoder: str = "auto") -> LayerSource:
+    """Return the feature encoder for ``store``: ``ST_AsMVT`` on PostGIS, else in-process."""
+    if encoder == "postgis" or (encoder == "auto" and store.kind == "postgis"):
+        from tiles.postgis import PostGISSource
+
+        return PostGISSource(store)
+    from tiles.embedded import EmbeddedSource
+
+    return EmbeddedSource(store)
+
+
+def etag_of(raw: bytes) -> str:
+    """Return a strong ETag for tile bytes (the same in every worker process)."""
+    return '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+
+
+class TileService:
+    """Tiles of one store, cached, with invalidation from the store's change log."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: TileSettings | None = None,
+        *,
+        source: LayerSource | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or TileSettings()
+        self.source = source or make_source(store, self.settings.encoder)
+        self.hexes = HexIndex(store)
+        self.cache = TileCache(int(self.settings.cache_mb * 2**20))
+        self._last_id = store.last_change_id()
+        # recent change batches (id before, id after, changes), to refuse caching a tile
+        # that was rendered from data a concurrent write has since replaced
+        self._recent: deque[tuple[int, int, list[Change]]] = deque(maxlen=256)
+        self._poll_lock = threading.Lock()
+        self._polled_at = -float("inf")
+        self._bounds: dict[str, Bounds | None] = {}
+
+    # -- changes -----------------------------------------------------------------------
+    def poll(self, *, force: bool = False) -> int:
+        """Read the store's change log since the last look and drop what it touched; return
+        how many cached tiles were dropped."""
+        arrived = time.monotonic()
+        if not force and arrived - self._polled_at < self.settings.poll_interval:
+            return 0
+        with self._poll_lock:
+            if self._polled_at >= arrived:
+                return 0  # a look that began after this request arrived has seen its writes
+            self._polled_at = time.monotonic()
+            before = self._last_id
+            last, changes = self.store.changes_since(before)
+            if not changes:
+                return 0
+            for layer_id in {layer_id for layer_id, _ in changes}:
+                self.hexes.invalidate(layer_id)
+                self._bounds.pop(layer_id, None)
+            dropped = self.cache.invalidate(changes)
+            self._recent.append((before, last, changes))
+            self._last_id = last
+            return dropped
+
+    def _changed_since(self, seen: int, entry: CachedTile) -> bool:
+        """Return whether a change logged after ``seen`` touches ``entry``."""
+        if self._last_id == seen:
+            return False
+        batches = list(self._recent)
+        if not batches or batches[0][0] > seen:
+            return True  # history too short to tell: be safe
+        changes = [c for before, _, cs in batches if before >= seen for c in cs]
+        bounds = np.array([entry.bounds], dtype=float)
+        for layer_id, env in changes:
+            margin = entry.margins.get(layer_id)
+            if margin is not None and touched(bounds, np.array([margin]), np.array([env]))[0]:
+                return True
+        return False
+
+    # -- tiles -------------------------------------------------------------------------
+    def tile(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult:
+        """Return the tile ``z/x/y`` of the named layers (``a`` or ``a,b,c``) for ``role``.
+
+        Raises :class:`~twin.errors.BadInput` for a tile outside the grid and
+        :class:`~twin.errors.NotFound` when no named layer is visible to ``role``.
+        """
+        tile = Tile(z, x, y)
+        accesses = tuple(resolve(role, names))
+        self.poll()
+        key = (tuple(a.key for a in accesses), z, x, y)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return TileResult(cached.body, cached.etag, True, accesses)
+        seen = self._last_id
+        raw, margins = self.render(accesses, tile)
+        body = gzip.compress(raw, compresslevel=6, mtime=0) if raw else b""
+        etag = etag_of(raw) if raw else None
+        entry = CachedTile(body, etag, tile.bounds_lonlat(), margins)
+        if not self._changed_since(seen, entry):
+            self.cache.put(key, entry)
+        return TileResult(body, etag, False, accesses)
+
+    def render(
+        self, accesses: Sequence[LayerAccess], tile: Tile
+    ) -> tuple[bytes, dict[str, tuple[float, float]]]:
+        """Return the uncompressed MVT of ``accesses`` in ``tile`` (no cache), and per drawn
+        layer the margin beyond the tile within which a change alters it.
+
+        Layers below their ``minzoom`` are left out; layers are concatenated in order.
+        """
+        parts: list[bytes] = []
+        margins: dict[str, tuple[float, float]] = {}
+        for access in accesses:
+            layer = access.layer
+            if tile.z < layer.minzoom:
+                continue
+            if mode_at(layer, tile.z, aggregate_only=access.aggregate_only) is Mode.HEXAGONS:
+                cap = PUBLIC_MAX_RES if access.aggregate_only else 15
+                res = h3_resolution(tile.z, cap=cap)
+                parts.append(self.hexes.tile(layer, tile, res))
+                _, south, _, north = tile.bounds_lonlat()
+                margins[layer.id] = margin_deg(res, (south + north) / 2)
+            else:
+                parts.append(self.source.layer_tile(layer, tile, zoom_rules(layer, tile.z)))
+                margins[layer.id] = (0.0, 0.0)
+        return b"".join(parts), margins
+
+    # -- metadata ----------------------------------------------------------------------
+    def bounds(self, layer: Layer) -> Bounds | None:
+        """Return the lon/lat extent of ``layer``'s data (None when it is empty)."""
+        if layer.id not in self._bounds:
+            if self.store.kind == "postgis":
+                sql = (
+                    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                    f'FROM (SELECT ST_Extent(geom) AS e FROM "{layer.table}") b'
+                )
+            else:
+                sql = (
+                    "SELECT min(minx), min(miny), max(maxx), max(maxy) "
+                    f'FROM "rtree_{layer.table}_geom"'
+                )
+            with self.store.engine.connect() as conn:
+                row = conn.execute(sa.text(sql)).one()
+            self._bounds[layer.id] = None if row[0] is None else tuple(map(float, row))  # type: ignore[assignment]
+        return self._bounds[layer.id]

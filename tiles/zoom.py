@@ -1,0 +1,94 @@
+"""What a zoom level keeps: the size filter and simplification tolerance of a layer at zoom z,
+and how a dense point layer is served there (points or H3 hexagons).
+
+Both tile paths (PostGIS and embedded) take their numbers from here, so they drop the same
+features. The rules, in screen pixels of a 512-pixel tile (how MapLibre draws vector tiles):
+
+* polygons smaller than ``MIN_AREA_PX2`` square pixels and lines shorter than
+  ``MIN_LENGTH_PX`` pixels are left out — measured on the whole feature in Web Mercator,
+  before clipping, so a feature is in all the tiles it touches or in none;
+* geometry is simplified (topology-preserving) with a tolerance of ``SIMPLIFY_PX`` pixels;
+* from a layer's ``maxzoom`` on, nothing is dropped or simplified, because clients overzoom
+  the maxzoom tile and must find every feature in it; ``Layer.simplify = False`` turns both
+  off at every zoom.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from layers import GeomType, Layer
+from tiles.grid import pixel_m
+
+MIN_AREA_PX2 = 4.0
+MIN_LENGTH_PX = 2.0
+SIMPLIFY_PX = 0.5
+
+#: Public H3 aggregates of planner-only points (residents' appeals) never go finer than this
+#: resolution (hexagons of ~0.1 km²), so a single appeal cannot be located from the counts.
+PUBLIC_MAX_RES = 9
+
+
+class Mode(StrEnum):
+    """How a layer is drawn in one tile."""
+
+    FEATURES = "features"
+    HEXAGONS = "hexagons"
+
+
+@dataclass(frozen=True)
+class ZoomRules:
+    """The size filter and simplification of one layer at one zoom, in Mercator units."""
+
+    min_area_m2: float = 0.0
+    min_length_m: float = 0.0
+    tolerance_m: float = 0.0
+
+    @property
+    def min_size(self) -> float:
+        """Return the one threshold that applies (area for polygons, length for lines)."""
+        return self.min_area_m2 or self.min_length_m
+
+
+def zoom_rules(layer: Layer, z: int) -> ZoomRules:
+    """Return what ``layer`` drops and how much it simplifies at zoom ``z``.
+
+    >>> from layers import get
+    >>> zoom_rules(get("buildings"), 16)
+    ZoomRules(min_area_m2=0.0, min_length_m=0.0, tolerance_m=0.0)
+    >>> round(zoom_rules(get("buildings"), 14).min_area_m2, 1)
+    91.3
+    """
+    if layer.geometry is GeomType.POINT or not layer.simplify or z >= layer.maxzoom:
+        return ZoomRules()
+    px = pixel_m(z)
+    if layer.geometry is GeomType.POLYGON:
+        return ZoomRules(min_area_m2=MIN_AREA_PX2 * px * px, tolerance_m=SIMPLIFY_PX * px)
+    return ZoomRules(min_length_m=MIN_LENGTH_PX * px, tolerance_m=SIMPLIFY_PX * px)
+
+
+def mode_at(layer: Layer, z: int, *, aggregate_only: bool) -> Mode:
+    """Return whether ``layer`` is drawn as features or as H3 hexagons at zoom ``z``.
+
+    ``aggregate_only`` is for a caller who may see only the layer's public counts.
+    """
+    if aggregate_only:
+        return Mode.HEXAGONS
+    if layer.h3_below_zoom is not None and z < layer.h3_below_zoom:
+        return Mode.HEXAGONS
+    return Mode.FEATURES
+
+
+def h3_resolution(z: int, *, cap: int = 15) -> int:
+    """Return the H3 resolution for hexagons at zoom ``z``: about a dozen across a tile.
+
+    Each zoom halves the tile, each H3 resolution divides the edge by √7, so the resolution
+    grows by log(2)/log(√7) ≈ 0.71 per zoom, anchored at resolution 7 (1.2 km edges) at z10.
+
+    >>> [h3_resolution(z) for z in (0, 8, 10, 12, 14, 16)]
+    [0, 6, 7, 8, 10, 11]
+    """
+    res = round(7 + (z - 10) * math.log(2) / math.log(math.sqrt(7)))
+    return max(0, min(res, cap, 15))
