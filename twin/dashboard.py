@@ -10,6 +10,8 @@ import math
 from typing import Any
 
 import pandas as pd
+import shapely
+from shapely.ops import polylabel
 
 import layers
 from layers import PropType
@@ -50,20 +52,30 @@ def indicator_frame(store: Store) -> pd.DataFrame:
     return out.sort_values(["district", "period"]).reset_index(drop=True)
 
 
-def district_names(store: Store) -> list[dict[str, str]]:
-    """Return each district's names (``name`` in English, ``name_ru``, ``name_kk``)."""
+def _label_point(geom: Any) -> shapely.Point:
+    """Return the pole of inaccessibility of the largest part: where a label sits best."""
+    parts = list(getattr(geom, "geoms", [geom]))
+    largest = max(parts, key=lambda g: g.area)
+    return polylabel(largest, tolerance=0.0005)
+
+
+def district_names(store: Store) -> list[dict[str, Any]]:
+    """Return each district's names (``name`` in English, ``name_ru``, ``name_kk``) and a
+    point inside it to put its label on (``label``: lon, lat; None if it has no boundary)."""
     frame = store.read_frame(layers.get("districts"))
-    by_name = {
-        str(r["name"]): {
+    points = [_label_point(g) for g in frame.geometry.values]
+    by_name: dict[str, dict[str, Any]] = {}
+    for r, p in zip(frame.drop(columns="geometry").to_dict("records"), points, strict=True):
+        if not r.get("name"):
+            continue
+        by_name[str(r["name"])] = {
             "name": str(r["name"]),
             "name_ru": str(r.get("name_ru") or r["name"]),
             "name_kk": str(r.get("name_kk") or r["name"]),
+            "label": [round(p.x, 6), round(p.y, 6)],
         }
-        for r in frame.drop(columns="geometry").to_dict("records")
-        if r.get("name")
-    }
     for name in DISTRICT_NAMES:
-        by_name.setdefault(name, {"name": name, "name_ru": name, "name_kk": name})
+        by_name.setdefault(name, {"name": name, "name_ru": name, "name_kk": name, "label": None})
     return [by_name[k] for k in sorted(by_name)]
 
 

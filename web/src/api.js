@@ -1,0 +1,68 @@
+// Talking to our own server: JSON requests with the planner key, and the map's request hook.
+
+const KEY_STORAGE = 'twin.key';
+
+function readKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) || '';
+  } catch {
+    return '';
+  }
+}
+
+let apiKey = readKey();
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function hasKey() {
+  return Boolean(apiKey);
+}
+
+/** Keep the planner key for this browser tab only (sessionStorage), or forget it. */
+export function setKey(key) {
+  apiKey = key || '';
+  try {
+    if (apiKey) sessionStorage.setItem(KEY_STORAGE, apiKey);
+    else sessionStorage.removeItem(KEY_STORAGE);
+  } catch {
+    /* storage may be disabled: the key then lasts until the page is closed */
+  }
+}
+
+export function authHeaders(key = apiKey) {
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+/** GET a JSON document from our server; throws ApiError on a non-2xx answer. */
+export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const response = await fetch(url, {
+    headers: { Accept: 'application/json', ...authHeaders(key) },
+    signal,
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+/** MapLibre's transformRequest: send the planner key with requests to our own server only. */
+export function transformRequest(url) {
+  if (apiKey && url.startsWith(location.origin)) {
+    return { url, headers: authHeaders() };
+  }
+  return { url };
+}

@@ -1,0 +1,187 @@
+// The feature card: the feature's properties with translated labels, units and values; demo
+// data marked. Opened from a map click (tile properties at once, then the full feature from
+// /collections/{layer}/items/{fid}) or from search.
+
+import { getJSON } from './api.js';
+import { lineChart } from './chart.js';
+import { formatDate, formatNumber, formatValue, withUnit } from './format.js';
+import { t, title as tr } from './i18n.js';
+import { h } from './panel.js';
+
+const LABEL_PROPS = ['name', 'title', 'address', 'category', 'station_id', 'cell_id'];
+const HIDDEN = new Set(['accessibility_generated', 'readings_synthetic', 'synthetic']);
+const ACCESS_PROPS = new Set(['wheelchair', 'ramp', 'accessible_entrance']);
+
+let current = null; // {layerId, fid, properties, geometry, summary, loaded}
+let returnFocus = null;
+
+function labelOf(app, c) {
+  const p = c.properties || {};
+  if (c.layerId === 'districts' && p.name) return app.districtName(p.name);
+  for (const k of LABEL_PROPS) {
+    if (p[k]) return k === 'category' && c.summary ? formatValue({ name: k, type: 'str' }, p[k]) : String(p[k]);
+  }
+  if (p.h3 && p.count !== undefined) return c.entryTitle;
+  return t('card.unnamed');
+}
+
+function readingsChart(raw) {
+  let rows = raw;
+  if (typeof raw === 'string') {
+    try {
+      rows = JSON.parse(raw);
+    } catch {
+      return null;
+    }
+  }
+  if (!Array.isArray(rows) || !rows.length) return null;
+  const points = rows.map((r, i) => ({ x: i + 1, y: Number(r.pm25) }));
+  const first = rows[0].date;
+  const last = rows[rows.length - 1].date;
+  return h(
+    'figure',
+    { class: 'card-figure' },
+    lineChart([{ points, kind: 'main' }], {
+      height: 90,
+      label: `${t('card.readings')}: ${formatDate(first)} – ${formatDate(last)}`,
+      format: (v) => formatNumber(v, 0),
+    }),
+    h('figcaption', { text: `${t('card.readings')} (${formatDate(first)} – ${formatDate(last)})` }),
+  );
+}
+
+function rows(app, c) {
+  const p = c.properties || {};
+  const out = [];
+  if (c.summary) {
+    for (const prop of c.summary.properties) {
+      if (HIDDEN.has(prop.name) || prop.name === 'readings') continue;
+      const text = formatValue(prop, p[prop.name], { districtName: (n) => app.districtName(n) });
+      if (text === null) continue;
+      const demo = ACCESS_PROPS.has(prop.name) && p.accessibility_generated ? ' *' : '';
+      out.push([tr(prop.title), text + demo, prop.name]);
+    }
+  } else if (p.count !== undefined) {
+    out.push([c.aggregateLabel || t('hex.count'), formatNumber(Number(p.count), 0), 'count']);
+  }
+  return out;
+}
+
+function render(app) {
+  const root = document.getElementById('card');
+  const c = current;
+  if (!c) {
+    root.hidden = true;
+    root.replaceChildren();
+    return;
+  }
+  const p = c.properties || {};
+  const synthetic = p.synthetic === true || p.synthetic === 1;
+  const badge = synthetic ? h('p', { class: 'badge badge-demo', text: `${t('demo.badge')} · ${t('demo.feature')}` }) : null;
+  const accessNote =
+    p.accessibility_generated && !synthetic ? h('p', { class: 'hint', text: `* ${t('demo.accessibility')}` }) : null;
+  const dl = h(
+    'dl',
+    { class: 'props' },
+    rows(app, c).map(([k, v, name]) => [h('dt', { text: k }), h('dd', { text: v, 'data-prop': name })]),
+  );
+  const district = p.district || (c.layerId === 'districts' ? p.name : null);
+  const districtButton =
+    district && app.overview
+      ? h('button', {
+          type: 'button',
+          class: 'btn btn-small',
+          text: t('card.district', { name: app.districtName(district) }),
+          onclick: () => app.openDashboard(district),
+        })
+      : null;
+  const source = c.summary?.attribution
+    ? h('p', { class: 'source', text: `${t('card.source')}: ${c.summary.attribution}` })
+    : null;
+  root.replaceChildren(
+    h(
+      'div',
+      { class: 'sheet-head' },
+      h('div', {}, h('p', { class: 'eyebrow', text: c.entryTitle }), h('h2', { id: 'card-title', tabindex: '-1', text: labelOf(app, c) })),
+      h('button', {
+        type: 'button',
+        class: 'btn btn-icon btn-close',
+        'aria-label': t('close'),
+        text: '×',
+        onclick: () => closeCard(app),
+      }),
+    ),
+    h(
+      'div',
+      { class: 'sheet-body' },
+      badge,
+      c.loading ? h('p', { class: 'hint', text: t('loading') }) : null,
+      dl,
+      c.layerId === 'air_sensors' ? readingsChart(p.readings) : null,
+      accessNote,
+      districtButton,
+      source,
+    ),
+  );
+  root.dataset.layer = c.layerId;
+  root.dataset.fid = c.fid ?? '';
+  root.hidden = false;
+}
+
+/** Show the card of a feature; fetch the full feature when it has a fid. */
+export async function openCard(app, { layerId, fid, properties = {}, geometry = null, focus = true }) {
+  if (!returnFocus && focus) returnFocus = document.activeElement;
+  app.closeDashboard?.({ keepFocus: true });
+  const entry = app.entries.find((e) => e.id === layerId);
+  const summary = app.catalogLayer(layerId);
+  current = {
+    layerId,
+    fid,
+    properties,
+    geometry,
+    summary,
+    entryTitle: entry ? entry.title() : summary ? tr(summary.title) : layerId,
+    loading: Boolean(summary && fid !== undefined && fid !== null),
+  };
+  app.select(geometry);
+  render(app);
+  if (focus) document.getElementById('card-title')?.focus();
+  if (!current.loading) return current;
+  const mine = current;
+  try {
+    const feature = await getJSON(`/collections/${encodeURIComponent(layerId)}/items/${encodeURIComponent(fid)}`);
+    if (current !== mine) return current;
+    mine.properties = { ...mine.properties, ...feature.properties };
+    mine.geometry = feature.geometry || mine.geometry;
+    app.select(mine.geometry);
+  } catch {
+    /* keep what the tile had */
+  }
+  mine.loading = false;
+  if (current === mine) render(app);
+  return current;
+}
+
+export function closeCard(app, { keepFocus = false } = {}) {
+  if (!current) return;
+  current = null;
+  app.select(null);
+  render(app);
+  if (!keepFocus) {
+    const target = returnFocus && document.contains(returnFocus) ? returnFocus : app.map.getCanvas();
+    target.focus();
+  }
+  returnFocus = null;
+}
+
+export function rerenderCard(app) {
+  if (current) {
+    const entry = app.entries.find((e) => e.id === current.layerId);
+    if (entry) current.entryTitle = entry.title();
+    render(app);
+  }
+}
+
+export function cardOpen() {
+  return Boolean(current);
+}

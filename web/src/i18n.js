@@ -1,0 +1,243 @@
+// Interface text in Russian (default), Kazakh and English. Layer and property titles come from
+// the catalog (/catalog); this file holds the interface's own words, units and choice values.
+
+import { VALUES } from './values.js';
+
+export const LANGS = ['ru', 'kk', 'en'];
+const STORAGE_KEY = 'twin.lang';
+const LOCALES = { ru: 'ru-RU', kk: 'kk-KZ', en: 'en-GB' };
+
+const UI = {
+  'app.title': ['Алматы · цифровой двойник', 'Алматы · цифрлық егіз', 'Almaty · city twin'],
+  'page.title': [
+    'Алматы · цифровой двойник города',
+    'Алматы · қаланың цифрлық егізі',
+    'Almaty · digital twin of the city',
+  ],
+  skip: ['К поиску', 'Іздеуге өту', 'Skip to search'],
+  'search.label': ['Поиск по карте', 'Картадан іздеу', 'Search the map'],
+  'search.placeholder': ['Объект, улица, адрес', 'Нысан, көше, мекенжай', 'Place, street, address'],
+  'search.results': ['Результаты поиска', 'Іздеу нәтижелері', 'Search results'],
+  'search.none': ['Ничего не найдено', 'Ештеңе табылмады', 'Nothing found'],
+  'search.count': ['Найдено: {n}', 'Табылды: {n}', 'Found: {n}'],
+  layers: ['Слои', 'Қабаттар', 'Layers'],
+  'lang.label': ['Язык', 'Тіл', 'Language'],
+  close: ['Закрыть', 'Жабу', 'Close'],
+  'map.aria': ['Карта Алматы', 'Алматы картасы', 'Map of Almaty'],
+  'osm.contributors': ['участники', 'қатысушылары', 'contributors'],
+  'demo.notice': [
+    'Часть данных — демонстрационные (сгенерированы)',
+    'Деректердің бір бөлігі — демонстрациялық (жасалған)',
+    'Some data are demo data (generated)',
+  ],
+  'demo.badge': ['Демо-данные', 'Демо-деректер', 'Demo data'],
+  'demo.feature': [
+    'Этот объект сгенерирован для демонстрации',
+    'Бұл нысан көрсету үшін жасалған',
+    'This feature is generated demo data',
+  ],
+  'demo.accessibility': [
+    'Сведения о доступности сгенерированы',
+    'Қолжетімділік туралы мәліметтер жасалған',
+    'Accessibility details are generated',
+  ],
+  'time.label': ['Дата', 'Күні', 'Date'],
+  'time.play': ['Воспроизвести', 'Ойнату', 'Play'],
+  'time.pause': ['Пауза', 'Кідірту', 'Pause'],
+  'time.all': ['Все даты', 'Барлық күндер', 'All dates'],
+  'time.hint': [
+    'Работы, проекты и обращения на выбранную дату',
+    'Таңдалған күнгі жұмыстар, жобалар және өтініштер',
+    'Works, projects and appeals as of the chosen date',
+  ],
+  'zoom.hint': ['с масштаба {z}', '{z} масштабтан', 'from zoom {z}'],
+  'group.basemap': ['Основа карты', 'Карта негізі', 'Basemap'],
+  'module.infrastructure': ['Инфраструктура', 'Инфрақұрылым', 'Infrastructure'],
+  'module.communications': ['Коммуникации', 'Коммуникациялар', 'Communications'],
+  'module.district_monitoring': ['Мониторинг районов', 'Аудандар мониторингі', 'District monitoring'],
+  'module.district_indicators': ['Показатели районов', 'Аудан көрсеткіштері', 'District indicators'],
+  'module.participatory_budget': [
+    'Бюджет народного участия',
+    'Халықтық қатысу бюджеті',
+    'Participatory budget',
+  ],
+  'module.education': ['Мониторинг образования', 'Білім беру мониторингі', 'Education monitoring'],
+  'module.digital_inclusion': ['Цифровая инклюзия', 'Цифрлық инклюзия', 'Digital inclusion'],
+  'module.air_quality': ['Качество воздуха', 'Ауа сапасы', 'Air quality'],
+  'module.appeals': ['Обращения жителей', 'Тұрғындардың өтініштері', "Residents' appeals"],
+  'module.cameras': ['Камеры видеонаблюдения', 'Бейнебақылау камералары', 'CCTV cameras'],
+  'module.basemap': ['Основа карты', 'Карта негізі', 'Basemap'],
+  'layer.accessibility': [
+    'Доступность объектов для колясок',
+    'Нысандардың арбамен қолжетімділігі',
+    'Wheelchair access to public objects',
+  ],
+  'layer.accessibility.note': [
+    'Школы, больницы, остановки и другие объекты по доступности входа',
+    'Мектептер, ауруханалар, аялдамалар және басқа нысандар кіру қолжетімділігі бойынша',
+    'Schools, clinics, bus stops and other places by step-free access',
+  ],
+  'layer.appeals.aggregate': [
+    'Обращения жителей (по шестиугольникам)',
+    'Тұрғындардың өтініштері (алтыбұрыштар бойынша)',
+    "Residents' appeals (per hexagon)",
+  ],
+  'appeals.note': [
+    'Для жителей обращения показаны только в агрегированном виде: число обращений в шестиугольнике.',
+    'Тұрғындар үшін өтініштер тек жинақталған түрде көрсетіледі: алтыбұрыштағы өтініштер саны.',
+    'Residents see appeals aggregated only: the number of appeals per hexagon.',
+  ],
+  'appeals.count': ['Число обращений', 'Өтініштер саны', 'Number of appeals'],
+  'hex.count': ['Объектов в шестиугольнике', 'Алтыбұрыштағы нысандар', 'Features in this hexagon'],
+  'cameras.locked': [
+    'Камеры видны только планировщикам. Введите ключ.',
+    'Камераларды тек жоспарлаушылар көреді. Кілтті енгізіңіз.',
+    'Cameras are visible to planners only. Enter a key.',
+  ],
+  'key.label': ['Ключ планировщика', 'Жоспарлаушы кілті', 'Planner key'],
+  'key.submit': ['Войти', 'Кіру', 'Sign in'],
+  'key.signout': ['Выйти', 'Шығу', 'Sign out'],
+  'key.invalid': ['Неизвестный ключ', 'Белгісіз кілт', 'Unknown key'],
+  'key.ok': ['Вы вошли как {role}', '{role} ретінде кірдіңіз', 'Signed in as {role}'],
+  'role.planner': ['планировщик', 'жоспарлаушы', 'planner'],
+  'role.admin': ['администратор', 'әкімші', 'administrator'],
+  'role.resident': ['житель', 'тұрғын', 'resident'],
+  'legend.other': ['Прочие', 'Басқалар', 'Other'],
+  'legend.less': ['меньше', 'аз', 'less'],
+  'legend.more': ['больше', 'көп', 'more'],
+  yes: ['Да', 'Иә', 'Yes'],
+  no: ['Нет', 'Жоқ', 'No'],
+  loading: ['Загрузка…', 'Жүктелуде…', 'Loading…'],
+  'error.load': ['Не удалось загрузить данные', 'Деректерді жүктеу мүмкін болмады', 'Could not load the data'],
+  'card.layer': ['Слой', 'Қабат', 'Layer'],
+  'card.source': ['Источник', 'Дереккөз', 'Source'],
+  'card.licence': ['Лицензия', 'Лицензия', 'Licence'],
+  'card.district': ['Показатели района: {name}', 'Аудан көрсеткіштері: {name}', 'District indicators: {name}'],
+  'card.readings': ['PM2.5 за 30 дней', '30 күндегі PM2.5', 'PM2.5 over 30 days'],
+  'card.unnamed': ['Без названия', 'Атауы жоқ', 'Unnamed'],
+  'dash.title': ['Показатели района', 'Аудан көрсеткіштері', 'District indicators'],
+  'dash.choose': ['Район', 'Аудан', 'District'],
+  'dash.choose.placeholder': ['Выберите район…', 'Ауданды таңдаңыз…', 'Choose a district…'],
+  'dash.open': ['Открыть', 'Ашу', 'Open'],
+  'dash.year': ['Данные за {year} год', '{year} жылғы деректер', 'Figures for {year}'],
+  'dash.avg': ['Среднее по городу', 'Қала бойынша орташа', 'City average'],
+  'dash.others': ['Другие районы', 'Басқа аудандар', 'Other districts'],
+  'dash.rank': ['{rank}-е место из {of}', '{of} ішінен {rank}-орын', 'rank {rank} of {of}'],
+  'dash.colour': ['Раскрасить карту', 'Картаны бояу', 'Colour the map'],
+  'dash.chart': [
+    '{title}: {district} {first}–{last}, от {from} до {to}; среднее по городу в {last} году — {avg}',
+    '{title}: {district} {first}–{last}, {from} бастап {to} дейін; {last} жылы қала бойынша орташа — {avg}',
+    '{title}: {district} {first}–{last}, from {from} to {to}; city average in {last}: {avg}',
+  ],
+  'dash.note': [
+    'Среднее по городу — среднее значение восьми районов. История до последнего года — демо-данные.',
+    'Қала бойынша орташа — сегіз ауданның орташа мәні. Соңғы жылға дейінгі тарих — демо-деректер.',
+    'City average is the mean of the eight districts. History before the latest year is demo data.',
+  ],
+  'choropleth.label': ['Раскраска районов', 'Аудандарды бояу', 'Colour districts by'],
+  'choropleth.year': ['{year} год', '{year} жыл', '{year}'],
+  'key.status.checking': ['Проверка ключа…', 'Кілт тексерілуде…', 'Checking the key…'],
+};
+
+const UNITS = {
+  people: ['чел.', 'адам', 'people'],
+  'km²': ['км²', 'км²', 'km²'],
+  m: ['м', 'м', 'm'],
+  'km/h': ['км/ч', 'км/сағ', 'km/h'],
+  V: ['В', 'В', 'V'],
+  mm: ['мм', 'мм', 'mm'],
+  places: ['мест', 'орын', 'places'],
+  children: ['детей', 'бала', 'children'],
+  KZT: ['₸', '₸', '₸'],
+  'per 10,000': ['на 10 тыс. жителей', '10 мың тұрғынға', 'per 10,000 residents'],
+  'per 1,000': ['на 1000 жителей', '1000 тұрғынға', 'per 1,000 residents'],
+  'people/km²': ['чел./км²', 'адам/км²', 'people/km²'],
+  'm²': ['м²', 'м²', 'm²'],
+  'µg/m³': ['мкг/м³', 'мкг/м³', 'µg/m³'],
+  '°': ['°', '°', '°'],
+  ha: ['га', 'га', 'ha'],
+};
+
+function idx(lang) {
+  const i = LANGS.indexOf(lang);
+  return i < 0 ? 0 : i;
+}
+
+function initialLang() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('lang');
+  if (LANGS.includes(fromHash)) return fromHash;
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    if (LANGS.includes(stored)) return stored;
+  } catch {
+    /* storage may be disabled */
+  }
+  return 'ru';
+}
+
+let current = initialLang();
+const listeners = new Set();
+
+export function lang() {
+  return current;
+}
+
+export function locale() {
+  return LOCALES[current];
+}
+
+/** Interface text for `key` with `{name}` placeholders filled from `vars`. */
+export function t(key, vars = {}) {
+  const entry = UI[key];
+  const text = entry ? entry[idx(current)] : key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+/** A catalog title object {ru, kk, en} in the current language. */
+export function title(obj) {
+  if (!obj) return '';
+  if (typeof obj === 'string') return obj;
+  return obj[current] ?? obj.ru ?? obj.en ?? '';
+}
+
+export function unit(u) {
+  if (!u) return '';
+  const entry = UNITS[u];
+  return entry ? entry[idx(current)] : u;
+}
+
+/** A choice value's label: property-specific first (`highway.residential`), then the value. */
+export function value(prop, v) {
+  const entry = VALUES[`${prop}.${v}`] ?? VALUES[v];
+  return entry ? entry[idx(current)] : String(v);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Re-label every element that carries data-i18n* attributes. */
+export function applyStatic(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+  }
+  document.documentElement.lang = current;
+  document.title = t('page.title');
+}
+
+export function setLang(next) {
+  if (!LANGS.includes(next) || next === current) return;
+  current = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    /* storage may be disabled */
+  }
+  applyStatic();
+  for (const fn of listeners) fn(next);
+}

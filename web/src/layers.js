@@ -1,0 +1,148 @@
+// The layer panel's model: one entry per catalog layer the caller may see (plus the digital
+// inclusion view and the public aggregate of appeals), each tied to the style layers that draw
+// it. The tie comes from each style layer's `metadata` (the catalog layer id), which
+// /style.json writes for every layer it derives from the catalog.
+
+import { t, title as tr, value } from './i18n.js';
+
+export const MODULE_ORDER = [
+  'infrastructure',
+  'communications',
+  'district_monitoring',
+  'district_indicators',
+  'participatory_budget',
+  'education',
+  'digital_inclusion',
+  'air_quality',
+  'appeals',
+  'cameras',
+  'basemap',
+];
+
+// On when the URL names no layers: the basemap and a first thematic layer.
+export const DEFAULT_ON = [
+  'landuse',
+  'waterways',
+  'city_boundary',
+  'districts',
+  'buildings',
+  'roads',
+  'railways',
+  'parks',
+  'works',
+];
+
+// Shown in the basemap group rather than their catalog module.
+const BASEMAP = new Set(['landuse', 'waterways', 'city_boundary']);
+// Clicking these opens nothing (they are the ground the rest stands on).
+export const NOT_CLICKABLE = new Set(['landuse', 'city_boundary', 'districts']);
+
+export const ACCESS_SOURCES = ['pois', 'schools', 'health', 'bus_stops'];
+export const ACCESS_COLORS = {
+  yes: '#1a7f37',
+  limited: '#c26a00',
+  no: '#c62828',
+  unknown: '#8a8a8a',
+};
+
+/** The catalog layer id a style layer draws, from its metadata (several spellings accepted). */
+export function catalogIdOf(styleLayer) {
+  const m = styleLayer.metadata || {};
+  return (
+    m['twin:layer'] ??
+    m['twin:layer_id'] ??
+    m.layer ??
+    m.layer_id ??
+    m.catalog_layer ??
+    m.twin?.layer ??
+    (styleLayer.id.startsWith('twin-') ? null : styleLayer['source-layer']) ??
+    null
+  );
+}
+
+function legendOf(summary) {
+  const s = summary.style || {};
+  const kind = s.kind === 'fill-extrusion' ? 'fill' : s.kind || 'fill';
+  const items = [];
+  const prop = s.category_property;
+  const colours = Object.entries(s.category_colors || {});
+  if (prop && colours.length) {
+    for (const [v, color] of colours) {
+      items.push({ kind, color, label: () => value(prop, v) });
+    }
+    const choices = summary.properties?.find((p) => p.name === prop)?.choices;
+    if (!choices || choices.length > colours.length) {
+      items.push({ kind, color: s.color, label: () => t('legend.other') });
+    }
+  } else {
+    items.push({ kind, color: s.color, outline: s.outline, label: () => tr(summary.title) });
+  }
+  return items;
+}
+
+/** Build the panel entries from /catalog and the loaded style. */
+export function buildEntries(catalog, style) {
+  const byLayer = new Map();
+  for (const sl of style.layers || []) {
+    const id = catalogIdOf(sl);
+    if (!id) continue;
+    if (!byLayer.has(id)) byLayer.set(id, []);
+    byLayer.get(id).push(sl.id);
+  }
+  const entries = [];
+  for (const summary of catalog.layers) {
+    const module = BASEMAP.has(summary.id) ? 'basemap' : summary.module;
+    entries.push({
+      id: summary.id,
+      module,
+      summary,
+      title: () => tr(summary.title),
+      // The district choropleth is the app's own layer, coloured from /api/districts.
+      styleLayers: summary.id === 'district_indicators' ? ['twin-choropleth'] : byLayer.get(summary.id) || [],
+      legend: legendOf(summary),
+      minzoom: summary.minzoom,
+      temporal: summary.temporal,
+    });
+  }
+  // Residents see appeals only as H3 counts: the style draws them though the catalog omits them.
+  if (!catalog.layers.some((l) => l.id === 'appeals') && byLayer.has('appeals')) {
+    entries.push({
+      id: 'appeals',
+      module: 'appeals',
+      summary: null,
+      aggregate: true,
+      title: () => t('layer.appeals.aggregate'),
+      styleLayers: byLayer.get('appeals'),
+      legend: [
+        { kind: 'fill', color: '#fde0c5', label: () => t('legend.less') },
+        { kind: 'fill', color: '#e8590c', label: () => t('legend.more') },
+      ],
+      minzoom: 0,
+      temporal: { start: 'created_on', end: 'resolved_on' },
+    });
+  }
+  entries.push({
+    id: 'accessibility',
+    module: 'digital_inclusion',
+    summary: null,
+    title: () => t('layer.accessibility'),
+    note: () => t('layer.accessibility.note'),
+    styleLayers: ACCESS_SOURCES.map((s) => `twin-access-${s}`),
+    legend: Object.entries(ACCESS_COLORS).map(([v, color]) => ({
+      kind: 'circle',
+      color,
+      label: () => value('wheelchair', v),
+    })),
+    minzoom: 10,
+  });
+  return entries;
+}
+
+export function entriesByModule(entries) {
+  const groups = new Map(MODULE_ORDER.map((m) => [m, []]));
+  for (const e of entries) {
+    if (!groups.has(e.module)) groups.set(e.module, []);
+    groups.get(e.module).push(e);
+  }
+  return groups;
+}

@@ -1,0 +1,340 @@
+// Almaty City Twin — the residents' map. Wires the map, panel, card, search, time slider and
+// district dashboard together around one `app` object; the view lives in the URL hash.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import '@fontsource/noto-sans/400.css';
+import '@fontsource/noto-sans/600.css';
+import './style.css';
+
+import { ApiError, getJSON, setKey } from './api.js';
+import { closeCard, openCard, rerenderCard } from './card.js';
+import {
+  applyChoropleth,
+  closeDashboard,
+  dashboardDistrict,
+  openDashboard,
+  rerenderDashboard,
+} from './dashboard.js';
+import { applyStatic, lang, onLangChange, setLang, title as tr } from './i18n.js';
+import { DEFAULT_ON, NOT_CLICKABLE, buildEntries, catalogIdOf } from './layers.js';
+import {
+  addAppLayers,
+  createMap,
+  localiseLabels,
+  prepareStyle,
+  setSelection,
+  setVisible,
+} from './map.js';
+import { renderPanel } from './panel.js';
+import { setupSearch } from './search.js';
+import { initialView, readHash, writeHash } from './state.js';
+import { applyDateFilter, setupTimeline } from './timeline.js';
+
+const DESKTOP = window.matchMedia('(min-width: 900px)');
+const REDUCED_MOTION = window.matchMedia('(prefers-reduced-motion: reduce)');
+
+const hashState = readHash();
+if (hashState.lang) setLang(hashState.lang);
+applyStatic();
+
+const app = {
+  map: null,
+  catalog: null,
+  overview: null,
+  entries: [],
+  on: new Set(hashState.layers || DEFAULT_ON),
+  date: hashState.date || null,
+  indicator: hashState.ind || 'density',
+  role: 'anonymous',
+  baseFilters: {},
+  timeline: null,
+  search: null,
+
+  catalogLayer(id) {
+    return this.catalog?.layers.find((l) => l.id === id) || null;
+  },
+  isOn(id) {
+    return this.on.has(id);
+  },
+  districtName(name) {
+    const d = this.overview?.districts.find((x) => x.name === name);
+    if (!d) return name;
+    return { ru: d.name_ru, kk: d.name_kk, en: d.name }[lang()] || name;
+  },
+  indicatorTitle(ind) {
+    return tr(ind.title);
+  },
+  toggle(id, on) {
+    if (on) this.on.add(id);
+    else this.on.delete(id);
+    const entry = this.entries.find((e) => e.id === id);
+    if (entry) setVisible(this.map, entry.styleLayers, on);
+    if (id === 'district_indicators') applyChoropleth(this);
+    const box = document.querySelector(`input[data-layer="${CSS.escape(id)}"]`);
+    if (box && box.checked !== on) box.checked = on;
+    rerenderDashboard(this);
+    this.saveState();
+  },
+  setDate(date) {
+    this.date = date;
+    applyDateFilter(this);
+    applyChoropleth(this);
+    this.saveState();
+  },
+  setIndicator(name, { show = false } = {}) {
+    this.indicator = name;
+    const select = document.getElementById('choropleth-select');
+    if (select && select.value !== name) select.value = name;
+    if (show && !this.isOn('district_indicators')) this.toggle('district_indicators', true);
+    applyChoropleth(this);
+    rerenderDashboard(this);
+    this.saveState();
+  },
+  select(geometry) {
+    setSelection(this.map, geometry);
+  },
+  openDashboard(name) {
+    closeCard(this, { keepFocus: true });
+    openDashboard(this, name).then(() => this.saveState());
+    this.saveState();
+  },
+  closeDashboard(opts) {
+    closeDashboard(this, opts);
+    this.saveState();
+  },
+  async signIn(key) {
+    if (!key) return false;
+    try {
+      await getJSON('/catalog', {}, { key });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return false;
+      throw e;
+    }
+    setKey(key);
+    this.on.add('cameras');
+    await loadStyle();
+    return true;
+  },
+  async signOut() {
+    setKey('');
+    this.on.delete('cameras');
+    await loadStyle();
+  },
+  goTo(result) {
+    const { map } = this;
+    const entry = this.entries.find((e) => e.id === result.layer);
+    if (entry && !this.isOn(entry.id)) this.toggle(entry.id, true);
+    const [x0, y0, x1, y1] = result.bbox;
+    const padding = sheetPadding();
+    const big = x1 - x0 > 0.004 || y1 - y0 > 0.003;
+    const animate = !REDUCED_MOTION.matches;
+    if (big) {
+      map.fitBounds(
+        [
+          [x0, y0],
+          [x1, y1],
+        ],
+        { padding, maxZoom: 16, animate, duration: 1200 },
+      );
+    } else {
+      const zoom = Math.max(map.getZoom(), 16.5, (entry?.minzoom ?? 0) + 0.5);
+      map.flyTo({ center: result.point, zoom, padding, animate, duration: 1200 });
+    }
+    if (result.layer === 'districts') {
+      getJSON(`/collections/districts/items/${result.fid}`)
+        .then((f) => this.openDashboard(f.properties.name))
+        .catch(() => {});
+    } else {
+      openCard(this, { layerId: result.layer, fid: result.fid });
+    }
+  },
+  saveState() {
+    if (!this.map) return;
+    writeHash({
+      map: this.map,
+      layers: this.entries.filter((e) => this.on.has(e.id)).map((e) => e.id),
+      lang: lang(),
+      date: this.date,
+      district: dashboardDistrict(),
+      ind: this.indicator !== 'density' ? this.indicator : null,
+    });
+  },
+};
+window.twin = app; // for the browser tests and for curious developers
+
+function sheetPadding() {
+  if (DESKTOP.matches) return { top: 60, bottom: 80, left: 340, right: 420 };
+  return { top: 60, bottom: Math.round(window.innerHeight * 0.5), left: 20, right: 20 };
+}
+
+async function fetchStyleAndCatalog() {
+  const [catalog, style] = await Promise.all([getJSON('/catalog'), getJSON('/style.json')]);
+  return { catalog, style: prepareStyle(style) };
+}
+
+function setupStyle() {
+  const { map } = app;
+  addAppLayers(map, app.overview);
+  const style = map.getStyle();
+  app.baseFilters = Object.fromEntries(style.layers.map((l) => [l.id, l.filter]));
+  app.entries = buildEntries(app.catalog, style);
+  app.role = app.catalog.role;
+  // The style's own all-years indicator polygons give way to the choropleth.
+  for (const l of style.layers) {
+    if (catalogIdOf(l) === 'district_indicators' && l.id !== 'twin-choropleth') {
+      map.setLayoutProperty(l.id, 'visibility', 'none');
+    }
+  }
+  for (const entry of app.entries) setVisible(map, entry.styleLayers, app.on.has(entry.id));
+  localiseLabels(map);
+  applyDateFilter(app);
+  renderPanel(document.getElementById('layer-groups'), app);
+  applyChoropleth(app);
+}
+
+async function loadStyle() {
+  const { catalog, style } = await fetchStyleAndCatalog();
+  app.catalog = catalog;
+  await new Promise((resolve) => {
+    app.map.once('style.load', resolve);
+    app.map.setStyle(style, { diff: false });
+  });
+  setupStyle();
+  app.saveState();
+}
+
+function interactiveLayers() {
+  return app.map
+    .getStyle()
+    .layers.filter((l) => {
+      if (l.layout?.visibility === 'none' || l.id.startsWith('twin-selection')) return false;
+      if (l.id === 'twin-districts-hit' || l.id === 'twin-choropleth') return false;
+      const id = catalogIdOf(l);
+      return id && !NOT_CLICKABLE.has(id);
+    })
+    .map((l) => l.id);
+}
+
+function onMapClick(e) {
+  const { map } = app;
+  const layers = interactiveLayers();
+  const r = 5;
+  const box = [
+    [e.point.x - r, e.point.y - r],
+    [e.point.x + r, e.point.y + r],
+  ];
+  const small = map.queryRenderedFeatures(box, { layers }).filter((f) => f.layer.type === 'circle' || f.layer.type === 'line');
+  const exact = map.queryRenderedFeatures(e.point, { layers });
+  const f = [...small, ...exact][0];
+  if (f) {
+    const styleLayer = map.getLayer(f.layer.id);
+    let layerId = catalogIdOf(map.getStyle().layers.find((l) => l.id === f.layer.id) || f.layer) || f.sourceLayer;
+    if (styleLayer?.metadata?.['twin:of']) layerId = styleLayer.metadata['twin:of'];
+    const aggregate = f.properties && 'h3' in f.properties && 'count' in f.properties;
+    openCard(app, {
+      layerId,
+      fid: aggregate ? null : f.id,
+      properties: { ...f.properties },
+      geometry: f.geometry,
+      focus: false,
+    });
+    return;
+  }
+  const district = map.queryRenderedFeatures(e.point, { layers: ['twin-districts-hit'] })[0];
+  if (district?.properties?.name) app.openDashboard(district.properties.name);
+  else {
+    closeCard(app, { keepFocus: true });
+  }
+}
+
+function setupChrome() {
+  const panel = document.getElementById('panel');
+  const toggle = document.getElementById('panel-toggle');
+  const setPanel = (open) => {
+    panel.classList.toggle('open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+  };
+  setPanel(DESKTOP.matches);
+  DESKTOP.addEventListener('change', (e) => setPanel(e.matches));
+  toggle.addEventListener('click', () => {
+    const open = !panel.classList.contains('open');
+    setPanel(open);
+    if (open) panel.querySelector('summary, input, select, button')?.focus();
+  });
+  document.getElementById('panel-close').addEventListener('click', () => {
+    setPanel(false);
+    toggle.focus();
+  });
+  const langSelect = document.getElementById('lang-select');
+  langSelect.value = lang();
+  langSelect.addEventListener('change', () => setLang(langSelect.value));
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || e.target.id === 'search-input') return;
+    if (!document.getElementById('card').hidden) closeCard(app);
+    else if (!document.getElementById('dashboard').hidden) app.closeDashboard();
+    else if (!DESKTOP.matches && panel.classList.contains('open')) {
+      setPanel(false);
+      toggle.focus();
+    }
+  });
+}
+
+async function start() {
+  setupChrome();
+  const view = initialView(hashState);
+  const [{ catalog, style }, overview] = await Promise.all([
+    fetchStyleAndCatalog(),
+    getJSON('/api/districts').catch(() => null),
+  ]);
+  app.catalog = catalog;
+  app.overview = overview;
+  app.map = createMap('map', { ...view, style });
+  app.map.once('style.load', () => {
+    setupStyle();
+    app.timeline = setupTimeline(app);
+    app.search = setupSearch(app);
+    if (hashState.district) openDashboard(app, hashState.district, { focus: false });
+    app.saveState();
+    app.map.once('idle', () => {
+      document.body.dataset.ready = 'true';
+    });
+  });
+  app.map.on('moveend', () => app.saveState());
+  app.map.on('click', onMapClick);
+  app.map.on('mousemove', (e) => {
+    if (!app.entries.length) return;
+    const hit = app.map.queryRenderedFeatures(e.point, { layers: interactiveLayers() }).length;
+    app.map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  });
+  onLangChange(() => {
+    document.getElementById('lang-select').value = lang();
+    localiseLabels(app.map);
+    renderPanel(document.getElementById('layer-groups'), app);
+    applyChoropleth(app);
+    rerenderCard(app);
+    rerenderDashboard(app);
+    app.timeline?.rerender();
+    app.search?.rerender();
+    app.saveState();
+  });
+  window.addEventListener('hashchange', () => {
+    const s = readHash();
+    if (s.lang) setLang(s.lang);
+    if (s.zoom !== undefined) app.map.jumpTo(initialView(s));
+    if (s.layers) {
+      for (const e of app.entries) app.toggle(e.id, s.layers.includes(e.id));
+    }
+    if ((s.date || null) !== app.date) app.timeline?.set(s.date || null);
+  });
+}
+
+start().catch((e) => {
+  document.body.dataset.ready = 'error';
+  const notice = document.getElementById('notice');
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.setAttribute('role', 'alert');
+  p.textContent = `${e.message}`;
+  notice.prepend(p);
+  throw e;
+});
