@@ -1,0 +1,227 @@
+"""The pgRouting engine: the same searches inside PostGIS.
+
+The edge table ``twin_access_edges`` is derived in SQL from ``roads`` with the rules of
+:func:`twin.analyses.access.graph.build_graph` (vertices merged on coordinates rounded to
+1e-7°, bridge and tunnel interiors kept apart, lengths with ``ST_Length`` in UTM 43N), so node
+and edge ids are the same as the Python graph's. It is rebuilt when the roads change.
+
+A search copies the profile's edges inside a bounding box into a temporary table, adds one
+virtual "super source" joined to the entry nodes of every seed at the cost of getting there,
+and runs a single-source ``pgr_drivingDistance`` from it: that is an exact multi-source
+Dijkstra. (The multi-start form with ``equicost`` is not: pgRouting 3.4 assigns some nodes to
+a farther start.) Which seed a node belongs to is read off the shortest-path tree the
+function returns. The box is the seeds' envelope grown by the farthest distance the time
+limit allows, so nothing reachable within the limit is cut off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from twin.analyses.access.graph import MIN_COST, ModeGraph, to_lonlat
+from twin.analyses.access.profiles import DRIVE_DEFAULT_KMH
+from twin.analyses.access.search import Snapped, entries
+from twin.errors import StoreError
+from twin.store import Store
+
+EDGES = "twin_access_edges"
+STATE = "twin_access_state"
+
+_BUILD = f"""
+CREATE TABLE {EDGES} AS
+WITH pts AS (
+    SELECT t.fid, t.highway, t.oneway, t.maxspeed,
+           (COALESCE(t.bridge, false) OR COALESCE(t.tunnel, false)) AS raised,
+           (d).path[1] AS part, (d).path[2] AS vx, (d).geom AS pt
+    FROM roads t CROSS JOIN LATERAL ST_DumpPoints(t.geom) AS d
+    WHERE t.geom IS NOT NULL AND NOT ST_IsEmpty(t.geom)
+), keyed AS (
+    SELECT p.*, round(ST_X(pt) * 1e7)::bigint AS kx, round(ST_Y(pt) * 1e7)::bigint AS ky,
+           count(*) OVER (PARTITION BY fid, part) AS nv
+    FROM pts p
+), noded AS (
+    SELECT k.*, dense_rank() OVER (
+        ORDER BY kx, ky, CASE WHEN raised AND vx > 1 AND vx < nv THEN fid ELSE 0 END
+    ) - 1 AS node
+    FROM keyed k
+), seg AS (
+    SELECT fid, highway, oneway, maxspeed, part, vx, node AS source, pt AS a,
+           lead(node) OVER w AS target, lead(pt) OVER w AS b
+    FROM noded WINDOW w AS (PARTITION BY fid, part ORDER BY vx)
+)
+SELECT (row_number() OVER (ORDER BY fid, part, vx) - 1)::bigint AS id,
+       source::bigint, target::bigint, fid AS road_fid,
+       COALESCE(highway, 'road') AS highway, COALESCE(oneway, false) AS oneway, maxspeed,
+       ST_Length(ST_Transform(ST_MakeLine(a, b), 32643)) AS length_m,
+       ST_MakeLine(a, b) AS geom
+FROM seg WHERE target IS NOT NULL AND source <> target
+"""
+
+# Edge costs in minutes, computed in SQL from the lengths SQL measured.
+_COPY = f"""
+CREATE TEMP TABLE twin_q_edges ON COMMIT DROP AS
+SELECT e.id, e.source, e.target, c.cost,
+       CASE WHEN :oneway AND e.oneway THEN -1 ELSE c.cost END AS reverse_cost
+FROM {EDGES} e
+LEFT JOIN twin_q_speed s ON s.highway = e.highway
+CROSS JOIN LATERAL (SELECT GREATEST(e.length_m / (
+    CASE WHEN :walk_mpm > 0 THEN :walk_mpm
+         ELSE COALESCE(NULLIF(e.maxspeed, 0), s.kmh, :default_kmh) * 1000.0 / 60.0 END
+), :min_cost) AS cost) c
+WHERE e.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)
+  AND e.highway <> ALL(CAST(:excluded AS text[]))
+"""
+
+_VIRTUAL = """
+INSERT INTO twin_q_edges (id, source, target, cost, reverse_cost)
+SELECT :first_id + g.i - 1, :source, g.t, g.c, -1
+FROM unnest(CAST(:t AS bigint[]), CAST(:c AS float8[])) WITH ORDINALITY AS g(t, c, i)
+"""
+
+_SEARCH = """
+SELECT * FROM pgr_drivingDistance(
+    'SELECT id, source, target, cost, reverse_cost FROM twin_q_edges',
+    CAST(:start AS bigint), :limit, directed := true)
+"""
+
+
+def _roads_version(conn: sa.Connection) -> str:
+    count = conn.execute(sa.text("SELECT count(*) FROM roads")).scalar_one()
+    change = conn.execute(
+        sa.text("SELECT max(id) FROM twin_changes WHERE layer = 'roads'")
+    ).scalar_one()
+    return f"{count}:{change}"
+
+
+def ensure_edges(store: Store) -> tuple[int, int]:
+    """Create or refresh the edge table from ``roads``; return (nodes, edges) in it."""
+    if store.kind != "postgis":
+        raise StoreError("the pgRouting engine needs a PostGIS store")
+    with store.engine.begin() as conn:
+        try:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"pgRouting is not available in this database: {exc.orig}") from None
+        # One builder at a time; the others wait and then find the table fresh.
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{EDGES}'))")
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {STATE} (roads_version text)")
+        version = _roads_version(conn)
+        stored = conn.execute(sa.text(f"SELECT roads_version FROM {STATE}")).scalar()
+        exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": EDGES}).scalar()
+        if stored != version or exists is None:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {EDGES}")
+            conn.exec_driver_sql(_BUILD)
+            conn.exec_driver_sql(f"ALTER TABLE {EDGES} ADD PRIMARY KEY (id)")
+            conn.exec_driver_sql(f"CREATE INDEX ON {EDGES} USING gist (geom)")
+            conn.exec_driver_sql(f"ANALYZE {EDGES}")
+            conn.exec_driver_sql(f"DELETE FROM {STATE}")
+            conn.execute(sa.text(f"INSERT INTO {STATE} VALUES (:v)"), {"v": version})
+        row = conn.execute(
+            sa.text(f"SELECT greatest(max(source), max(target)) + 1, count(*) FROM {EDGES}")
+        ).one()
+    return int(row[0] or 0), int(row[1])
+
+
+def search_bbox(mg: ModeGraph, xy: np.ndarray, limit: float) -> tuple[float, ...]:
+    """Return the lon/lat box that holds every path of at most ``limit`` minutes from ``xy``."""
+    p = mg.profile
+    fastest = p.metres_per_minute if p.speed_kmh is not None else max(
+        [*p.drive_kmh.values(), float(np.nanmax(mg.graph.maxspeed, initial=0.0))]
+    ) * 1000.0 / 60.0
+    reach = min(limit * max(fastest, p.access_m_per_min), 1e6)
+    (x0, y0), (x1, y1) = xy.min(axis=0) - reach, xy.max(axis=0) + reach
+    lon, lat = to_lonlat().transform([x0, x0, x1, x1], [y0, y1, y0, y1])
+    return min(lon), min(lat), max(lon), max(lat)
+
+
+class PgRoutingEngine:
+    """Multi-source searches with ``pgr_drivingDistance`` over ``twin_access_edges``."""
+
+    name = "pgrouting"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.nodes, self.edges = ensure_edges(store)
+
+    def check(self, mg: ModeGraph) -> None:
+        """Raise :class:`StoreError` if the SQL edge table is not the Python graph."""
+        g = mg.graph
+        if (self.nodes, self.edges) != (g.n_nodes, g.n_edges):
+            raise StoreError(
+                f"pgRouting edge table ({self.nodes} nodes, {self.edges} edges) differs from "
+                f"the street graph ({g.n_nodes} nodes, {g.n_edges} edges)"
+            )
+
+    def node_costs(
+        self, mg: ModeGraph, seeds: Snapped, limit: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return node costs and seed labels (see :class:`~.search.Engine`)."""
+        self.check(mg)
+        n = mg.n_nodes
+        cost = np.full(n, np.inf)
+        label = np.full(n, -1, np.int64)
+        if len(seeds) == 0:
+            return cost, label
+        seed, node, entry = entries(mg, seeds)
+        p = mg.profile
+        minx, miny, maxx, maxy = search_bbox(mg, seeds.xy, limit)
+        params: dict[str, Any] = {
+            "oneway": p.oneway,
+            "walk_mpm": p.metres_per_minute if p.speed_kmh is not None else 0.0,
+            "default_kmh": DRIVE_DEFAULT_KMH,
+            "min_cost": MIN_COST,
+            "minx": minx,
+            "miny": miny,
+            "maxx": maxx,
+            "maxy": maxy,
+            "excluded": sorted(p.excluded),
+        }
+        with self.store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TEMP TABLE twin_q_speed (highway text, kmh float8) ON COMMIT DROP"
+            )
+            if p.drive_kmh:
+                conn.execute(
+                    sa.text("INSERT INTO twin_q_speed VALUES (:h, :k)"),
+                    [{"h": h, "k": k} for h, k in p.drive_kmh.items()],
+                )
+            conn.execute(sa.text(_COPY), params)
+            conn.execute(
+                sa.text(_VIRTUAL),
+                {"first_id": self.edges, "source": n, "t": node.tolist(), "c": entry.tolist()},
+            )
+            result = conn.execute(sa.text(_SEARCH), {"start": n, "limit": float(min(limit, 1e9))})
+            keys = list(result.keys())
+            rows = np.array(result.fetchall(), dtype=float).reshape(-1, len(keys))
+        reached = rows[:, keys.index("node")].astype(np.int64)
+        via = rows[:, keys.index("edge")].astype(np.int64)
+        keep = reached < n
+        reached, via = reached[keep], via[keep]
+        cost[reached] = rows[keep, keys.index("agg_cost")]
+        label[reached] = _tree_labels(mg, reached, via, seed, self.edges, n)
+        return cost, label
+
+
+def _tree_labels(
+    mg: ModeGraph, nodes: np.ndarray, via: np.ndarray, seed: np.ndarray, first_virtual: int, n: int
+) -> np.ndarray:
+    """Return, for each reached node, the seed at the root of its branch of the shortest-path
+    tree (``via`` is the edge a node was reached by; virtual edge ``first_virtual + i`` comes
+    from entry ``i`` of seed ``seed[i]``)."""
+    g = mg.graph
+    parent = np.arange(n + 1)
+    own = np.full(n + 1, -1, np.int64)
+    virtual = via >= first_virtual
+    own[nodes[virtual]] = seed[via[virtual] - first_virtual]
+    real = ~virtual
+    e, x = via[real], nodes[real]
+    parent[x] = np.where(g.u[e] == x, g.v[e], g.u[e])
+    for _ in range(64):  # pointer jumping: depth halves each round
+        nxt = parent[parent]
+        if np.array_equal(nxt, parent):
+            break
+        parent = nxt
+    return own[parent[nodes]]

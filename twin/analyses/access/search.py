@@ -1,0 +1,187 @@
+"""Snapping points onto the street graph, the engine protocol and the Python (scipy) engine.
+
+A point is joined to the network at its projection on the nearest segment of the main
+component, by a straight access leg walked at walking speed. A search starts from many such
+points at once (multi-source Dijkstra: a virtual node per source, tied to both ends of its
+segment at the cost of getting there), and the cost of reaching a target point is read from
+the two ends of its own segment — or along that segment when a source sits on it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from twin.analyses.access.graph import MIN_COST, ModeGraph
+from twin.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points joined to a mode's graph: ``pos`` indexes the mode's edges, ``t`` is the
+    fraction of the way from ``u`` to ``v``, ``offset_m`` the straight access leg."""
+
+    pos: np.ndarray
+    t: np.ndarray
+    offset_m: np.ndarray
+    xy: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def take(self, idx: np.ndarray) -> Snapped:
+        """Return the points at ``idx``."""
+        return Snapped(self.pos[idx], self.t[idx], self.offset_m[idx], self.xy[idx])
+
+
+def snap(mg: ModeGraph, xy: np.ndarray) -> Snapped:
+    """Return the points ``xy`` (UTM 43N, shape (n, 2)) joined to the main component of ``mg``.
+
+    Raise :class:`BadInput` when the mode has no usable street at all.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    tree, pos_of = mg.tree
+    if len(pos_of) == 0:
+        raise BadInput(f"there are no streets a {mg.profile.mode.value} trip can use")
+    if len(xy) == 0:
+        empty = np.empty(0)
+        return Snapped(np.empty(0, np.int64), empty, empty, xy)
+    import shapely
+
+    hits = tree.query_nearest(shapely.points(xy), all_matches=False)
+    order = np.argsort(hits[0], kind="stable")
+    pos = pos_of[hits[1][order]]
+    g = mg.graph
+    a, b = g.a[mg.edge[pos]], g.b[mg.edge[pos]]
+    ab = b - a
+    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
+    t = np.clip(((xy - a) * ab).sum(axis=1) / denom, 0.0, 1.0)
+    on = a + ab * t[:, None]
+    return Snapped(pos, t, np.hypot(*(xy - on).T), xy)
+
+
+def entries(mg: ModeGraph, seeds: Snapped) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the ways into the graph from each seed: (seed index, node, cost in minutes).
+
+    From a seed at fraction ``t`` of edge u→v, node v is ``(1 - t)`` of the edge ahead (if the
+    edge may be travelled forward) and u is ``t`` behind (if it may be travelled backward).
+    """
+    off = seeds.offset_m / mg.profile.access_m_per_min
+    c = mg.cost[seeds.pos]
+    idx = np.arange(len(seeds))
+    fwd, bwd = mg.forward[seeds.pos], mg.backward[seeds.pos]
+    seed = np.r_[idx[fwd], idx[bwd]]
+    node = np.r_[mg.v[seeds.pos][fwd], mg.u[seeds.pos][bwd]]
+    cost = np.r_[(off + (1 - seeds.t) * c)[fwd], (off + seeds.t * c)[bwd]]
+    return seed, node, np.maximum(cost, MIN_COST)
+
+
+class Engine(Protocol):
+    """A shortest-path engine: costs from the nearest of many seeds to every node."""
+
+    name: str
+
+    def node_costs(
+        self, mg: ModeGraph, seeds: Snapped, limit: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (cost in minutes per node, ``inf`` past ``limit``; index of the seed it
+        comes from, ``-1`` where unreached)."""
+        ...
+
+
+class ScipyEngine:
+    """Multi-source Dijkstra with :func:`scipy.sparse.csgraph.dijkstra` (in process)."""
+
+    name = "python"
+
+    def node_costs(
+        self, mg: ModeGraph, seeds: Snapped, limit: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return node costs and seed labels (see :class:`Engine`)."""
+        n, k = mg.n_nodes, len(seeds)
+        if k == 0:
+            return np.full(n, np.inf), np.full(n, -1, np.int64)
+        base = mg.matrix.tocoo()
+        seed, node, cost = entries(mg, seeds)
+        tail = np.r_[base.row, n + seed]
+        head = np.r_[base.col, node]
+        weight = np.r_[base.data, cost]
+        m = sparse.csr_matrix((weight, (tail, head)), shape=(n + k, n + k))
+        dist, _, source = csgraph.dijkstra(
+            m,
+            directed=True,
+            indices=np.arange(n, n + k),
+            return_predecessors=True,
+            limit=limit,
+            min_only=True,
+        )
+        label = np.where(source[:n] >= n, source[:n] - n, -1).astype(np.int64)
+        return dist[:n], label
+
+
+def arrive(
+    mg: ModeGraph,
+    node_cost: np.ndarray,
+    node_label: np.ndarray,
+    seeds: Snapped,
+    targets: Snapped,
+    limit: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (minutes from the nearest seed to each target, that seed's index).
+
+    ``inf`` and ``-1`` for targets not reached within ``limit``.
+    """
+    if len(targets) == 0:
+        return np.empty(0), np.empty(0, np.int64)
+    p = targets.pos
+    c = mg.cost[p]
+    off = targets.offset_m / mg.profile.access_m_per_min
+    via_u = np.where(mg.forward[p], node_cost[mg.u[p]] + targets.t * c, np.inf)
+    via_v = np.where(mg.backward[p], node_cost[mg.v[p]] + (1 - targets.t) * c, np.inf)
+    best = np.minimum(via_u, via_v)
+    label = np.where(via_u <= via_v, node_label[mg.u[p]], node_label[mg.v[p]])
+    best = best + off
+
+    # A seed on the target's own segment may be closer along it than round either end.
+    if len(seeds):
+        same = pd.DataFrame({"i": np.arange(len(targets)), "pos": p, "tt": targets.t}).merge(
+            pd.DataFrame(
+                {
+                    "j": np.arange(len(seeds)),
+                    "pos": seeds.pos,
+                    "ts": seeds.t,
+                    "off_s": seeds.offset_m / mg.profile.access_m_per_min,
+                }
+            ),
+            on="pos",
+        )
+        if len(same):
+            sp = same["pos"].to_numpy()
+            dt = same["tt"].to_numpy() - same["ts"].to_numpy()
+            ok = np.where(dt >= 0, mg.forward[sp], mg.backward[sp])
+            along = np.where(ok, same["off_s"].to_numpy() + np.abs(dt) * mg.cost[sp], np.inf)
+            i = same["i"].to_numpy()
+            along = along + off[i]
+            order = np.lexsort((along, i))
+            i, j, along = i[order], same["j"].to_numpy()[order], along[order]
+            first = np.r_[True, i[1:] != i[:-1]]
+            i, j, along = i[first], j[first], along[first]
+            better = along < best[i]
+            best[i[better]] = along[better]
+            label[i[better]] = j[better]
+
+    reached = best <= limit
+    return np.where(reached, best, np.inf), np.where(reached, label, -1).astype(np.int64)
+
+
+def nearest(
+    engine: Engine, mg: ModeGraph, seeds: Snapped, targets: Snapped, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (minutes to the nearest seed, its index) for every target, within ``limit``."""
+    node_cost, node_label = engine.node_costs(mg, seeds, limit)
+    return arrive(mg, node_cost, node_label, seeds, targets, limit)
