@@ -31,6 +31,8 @@ class Sample:
     wire_bytes: int = 0
     error: str | None = None
     index: int = -1
+    #: The server's own word on its tile cache (``X-Tile-Cache: hit|miss``), when it gives one.
+    cache: str | None = None
 
 
 @dataclass
@@ -142,7 +144,9 @@ class HttpWorker:
         seconds = time.perf_counter() - t0
         # Decompression happens after the clock stops: it is the client's cost, not the server's.
         body = gzip.decompress(wire) if resp.getheader("Content-Encoding") == "gzip" else wire
-        return Sample(item, seconds, resp.status, body, len(wire))
+        return Sample(
+            item, seconds, resp.status, body, len(wire), cache=resp.getheader("X-Tile-Cache")
+        )
 
     def close(self) -> None:
         """Close the connection."""

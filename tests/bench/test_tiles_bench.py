@@ -143,3 +143,31 @@ def test_http_pass_fetches_decodes_and_checks(three_buildings: str, body_server:
 def test_time_limit_bounds_a_pass() -> None:
     p = run_bounded(list(range(5)), lambda: lambda i: i, concurrency=2, time_limit_s=0.0)
     assert (p.samples, p.skipped) == ([], 5)
+
+
+def test_our_server_cold_then_warm_matches_the_floor(three_buildings: str) -> None:
+    from bench import servers
+    from bench.tiles import floor_query, route_exists
+
+    if not route_exists():
+        pytest.skip("our tile route is not there yet")
+    tiles = _tiles()
+    floor = sql_pass(three_buildings, tiles, floor_query(), 1, time_limit_s=60)
+    paths = [t.path() for t in tiles]
+    with servers.ours(three_buildings) as base:
+        cold = fetch_all(base, paths, concurrency=2, time_limit_s=60)
+        warm = fetch_all(base, paths, concurrency=2, time_limit_s=60)
+    runs = {
+        "floor": Run("floor", {1: floor}),
+        "cold": Run("cold", {2: cold}, "floor", expect_cache="miss"),
+        "warm": Run("warm", {2: warm}, "floor", expect_cache="hit"),
+    }
+    for name in ("cold", "warm"):
+        assert check(runs[name], runs, tiles) == ([], [])
+        assert all(s.status == 200 and s.body for s in runs[name].passes[2].samples)
+    assert {s.cache for s in cold.samples} == {"miss"}
+    assert {s.cache for s in warm.samples} == {"hit"}
+    # a pass claimed cold that the server answered from its cache is caught
+    runs["wrong"] = Run("wrong", {2: warm}, "floor", expect_cache="miss")
+    [problem], _ = check(runs["wrong"], runs, tiles)
+    assert "not a cache miss" in problem
