@@ -1,0 +1,1 @@
+"""Camera coverage, white spots and placement of new cameras (issue 5)."""
