@@ -19,7 +19,7 @@ from layers import LAYERS, Layer, PropType
 from tiles.geometry import MVT_KIND, size_filter, tile_geometries, to_mercator
 from tiles.grid import Tile
 from tiles.mvt import encode_layer, geometry_commands
-from tiles.zoom import ZoomRules
+from tiles.zoom import ZoomRules, tile_props
 from twin.store import Store
 
 
@@ -38,11 +38,11 @@ _COERCE = {
 }
 
 
-def tile_properties(layer: Layer, columns: Sequence[np.ndarray]) -> list[tuple[str, list[Any]]]:
-    """Return the declared properties as MVT columns, each value as its declared type (SQLite
+def typed_columns(layer: Layer, columns: Sequence[np.ndarray]) -> list[tuple[str, list[Any]]]:
+    """Return the tile's properties as MVT columns, each value as its declared type (SQLite
     hands booleans back as 0/1 and dates as text; PostGIS dates as date objects)."""
     out = []
-    for prop, col in zip(layer.properties, columns, strict=True):
+    for prop, col in zip(tile_props(layer), columns, strict=True):
         fn = _COERCE.get(prop.type, _as_text)
         out.append((prop.name, [None if v is None else fn(v) for v in col.tolist()]))
     return out
@@ -71,7 +71,7 @@ def encode_features(
     kind = MVT_KIND[layer.geometry]
     cmds, offsets, kept = geometry_commands(kind, drawn[ok])
     idx = idx[ok][kept]
-    props = tile_properties(layer, [c[idx] for c in columns])
+    props = typed_columns(layer, [c[idx] for c in columns])
     return encode_layer(layer.id, kind, fids[idx], cmds, offsets, props)
 
 
@@ -86,7 +86,7 @@ class EmbeddedSource:
 
     def _query(self, layer: Layer) -> sa.TextClause:
         join, where = self.store.bbox_sql(layer)
-        props = "".join(f', t."{p}"' for p in layer.prop_names)
+        props = "".join(f', t."{p.name}"' for p in tile_props(layer))
         geom = self.store.geom_wkb_sql("t.geom")
         return sa.text(f'SELECT t.fid{props}, {geom} FROM "{layer.table}" t {join} WHERE {where}')
 

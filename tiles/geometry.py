@@ -89,7 +89,8 @@ def tile_geometries(
         g = _polygonal(g)
         bad = np.flatnonzero(~shapely.is_valid(g))
         if len(bad):
-            g[bad] = _polygonal(shapely.make_valid(g[bad]))
+            fixed = shapely.make_valid(g[bad], method="structure", keep_collapsed=False)
+            g[bad] = _polygonal(fixed)
         # y points down in tile space, so "clockwise on screen" is counter-clockwise in the
         # y-up sense shapely uses
         g = shapely.orient_polygons(g, exterior_cw=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from layers import LAYERS, GeomType, Layer, PropType
 from tiles.grid import BUFFER, EXTENT, Tile
-from tiles.zoom import ZoomRules
+from tiles.zoom import ZoomRules, tile_props
 from twin.store import Store
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -45,8 +45,8 @@ def layer_sql(layer: Layer) -> str:
     for ident in (layer.id, layer.table, *layer.prop_names):
         if not _IDENT.match(ident):  # pragma: no cover - a catalog editing mistake
             raise ValueError(f"unsafe identifier in the catalog: {ident!r}")
-    props = "".join(f", {_column(layer, p.name, p.type)}" for p in layer.properties)
-    names = "".join(f', m."{p}"' for p in layer.prop_names)
+    props = "".join(f", {_column(layer, p.name, p.type)}" for p in tile_props(layer))
+    names = "".join(f', m."{p.name}"' for p in tile_props(layer))
     env = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
     if layer.geometry is GeomType.POINT:
         drawn, size = "m.g", ""

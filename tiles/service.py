@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections import deque
@@ -22,17 +23,27 @@ import numpy as np
 import sqlalchemy as sa
 
 import layers
-from layers import LAYERS, Access, Layer
+from layers import LAYERS, Access, GeomType, Layer
 from tiles.cache import Bounds, CachedTile, TileCache, touched
 from tiles.grid import Tile
 from tiles.hexbin import HexIndex, margin_deg
 from tiles.settings import TileSettings
-from tiles.zoom import PUBLIC_MAX_RES, Mode, ZoomRules, h3_resolution, mode_at, zoom_rules
+from tiles.zoom import (
+    MAX_TILE_BYTES,
+    PUBLIC_MAX_RES,
+    Mode,
+    ZoomRules,
+    coarser,
+    h3_resolution,
+    mode_at,
+    zoom_rules,
+)
 from twin.access import Role, can_see, can_see_aggregate
 from twin.errors import BadInput, NotFound
 from twin.store import Store
 
 Change = tuple[str, tuple[float, ...]]
+log = logging.getLogger("twin.tiles")
 
 
 class LayerSource(Protocol):
@@ -93,16 +104,28 @@ def resolve(role: Role, names: str) -> list[LayerAccess]:
     out = []
     for name in parse_names(names):
         try:
-            layer = layers.get(name)
+            access = access_of(role, layers.get(name))
         except layers.UnknownLayer:
             continue
-        if can_see(role, layer):
-            out.append(LayerAccess(layer))
-        elif can_see_aggregate(role, layer):
-            out.append(LayerAccess(layer, aggregate_only=True))
+        if access is not None:
+            out.append(access)
     if not out:
         raise NotFound(f"no layer {names[:100]!r}")
     return out
+
+
+def access_of(role: Role, layer: Layer) -> LayerAccess | None:
+    """Return how ``role`` may see ``layer``: all of it, its public counts, or not at all."""
+    if can_see(role, layer):
+        return LayerAccess(layer)
+    if can_see_aggregate(role, layer):
+        return LayerAccess(layer, aggregate_only=True)
+    return None
+
+
+def visible_accesses(role: Role) -> list[LayerAccess]:
+    """Return every layer ``role`` may see, in catalog order (public counts included)."""
+    return [a for a in (access_of(role, layer) for layer in LAYERS) if a is not None]
 
 
 def make_source(store: Store, encoder: str = "auto") -> LayerSource:
@@ -206,28 +229,54 @@ class TileService:
         return TileResult(body, etag, False, accesses)
 
     def render(
-        self, accesses: Sequence[LayerAccess], tile: Tile
+        self, accesses: Sequence[LayerAccess], tile: Tile, *, maxzoom: int | None = None
     ) -> tuple[bytes, dict[str, tuple[float, float]]]:
         """Return the uncompressed MVT of ``accesses`` in ``tile`` (no cache), and per drawn
         layer the margin beyond the tile within which a change alters it.
 
         Layers below their ``minzoom`` are left out; layers are concatenated in order.
+        ``maxzoom`` is the last zoom a client will fetch (an archive's), where nothing may be
+        dropped for size. A tile over :data:`~tiles.zoom.MAX_TILE_BYTES` has its biggest
+        polygon or line layer redrawn with :func:`~tiles.zoom.coarser` rules until it fits.
         """
         parts: list[bytes] = []
+        rules: list[ZoomRules | None] = []
+        drawn: list[Layer] = []
         margins: dict[str, tuple[float, float]] = {}
         for access in accesses:
             layer = access.layer
             if tile.z < layer.minzoom:
                 continue
+            drawn.append(layer)
             if mode_at(layer, tile.z, aggregate_only=access.aggregate_only) is Mode.HEXAGONS:
                 cap = PUBLIC_MAX_RES if access.aggregate_only else 15
                 res = h3_resolution(tile.z, cap=cap)
                 parts.append(self.hexes.tile(layer, tile, res))
+                rules.append(None)
                 _, south, _, north = tile.bounds_lonlat()
                 margins[layer.id] = margin_deg(res, (south + north) / 2)
             else:
-                parts.append(self.source.layer_tile(layer, tile, zoom_rules(layer, tile.z)))
+                r = zoom_rules(layer, tile.z, maxzoom=maxzoom)
+                parts.append(self.source.layer_tile(layer, tile, r))
+                rules.append(r)
                 margins[layer.id] = (0.0, 0.0)
+        for _ in range(12):
+            if sum(map(len, parts)) <= MAX_TILE_BYTES:
+                break
+            shrinkable = [
+                i
+                for i, (layer, r) in enumerate(zip(drawn, rules, strict=True))
+                if r is not None and layer.geometry is not GeomType.POINT and parts[i]
+            ]
+            if not shrinkable:
+                break
+            i = max(shrinkable, key=lambda k: len(parts[k]))
+            r = coarser(rules[i] or ZoomRules(), drawn[i], tile.z)
+            rules[i] = r
+            parts[i] = self.source.layer_tile(drawn[i], tile, r)
+        size = sum(map(len, parts))
+        if size > MAX_TILE_BYTES:
+            log.warning("tile %s of %s is %d bytes", tile, [d.id for d in drawn], size)
         return b"".join(parts), margins
 
     # -- metadata ----------------------------------------------------------------------

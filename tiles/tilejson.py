@@ -10,6 +10,7 @@ from tiles.cache import Bounds
 from tiles.grid import MAX_LAT
 from tiles.hexbin import HEX_FIELDS
 from tiles.service import LayerAccess
+from tiles.zoom import tile_props
 
 FIELD_TYPES = {
     PropType.STR: "String",
@@ -37,7 +38,7 @@ def vector_layer(access: LayerAccess) -> dict[str, Any]:
         fields = dict(HEX_FIELDS)
         description = f"{title}: number of features per H3 hexagon (public aggregate)"
     else:
-        fields = {p.name: FIELD_TYPES[p.type] for p in layer.properties}
+        fields = {p.name: FIELD_TYPES[p.type] for p in tile_props(layer)}
         description = (layer.description.en if layer.description else title) + "."
         if layer.h3_below_zoom is not None:
             fields.update(HEX_FIELDS)

@@ -10,7 +10,10 @@ features. The rules, in screen pixels of a 512-pixel tile (how MapLibre draws ve
 * geometry is simplified (topology-preserving) with a tolerance of ``SIMPLIFY_PX`` pixels;
 * from a layer's ``maxzoom`` on, nothing is dropped or simplified, because clients overzoom
   the maxzoom tile and must find every feature in it; ``Layer.simplify = False`` turns both
-  off at every zoom.
+  off at every zoom;
+* a tile must stay within ``MAX_TILE_BYTES`` (uncompressed): if it would not, its biggest
+  polygon or line layer is drawn again with :func:`coarser` rules until it fits (tippecanoe's
+  "drop the smallest as needed"). The bundled city never needs it; a 10x denser one may.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from layers import GeomType, Layer
+from layers import GeomType, Layer, Prop, PropType
 from tiles.grid import pixel_m
 
+MAX_TILE_BYTES = 500_000
 MIN_AREA_PX2 = 4.0
 MIN_LENGTH_PX = 2.0
 SIMPLIFY_PX = 0.5
@@ -29,6 +33,17 @@ SIMPLIFY_PX = 0.5
 #: Public H3 aggregates of planner-only points (residents' appeals) never go finer than this
 #: resolution (hexagons of ~0.1 km²), so a single appeal cannot be located from the counts.
 PUBLIC_MAX_RES = 9
+
+
+def tile_props(layer: Layer) -> tuple[Prop, ...]:
+    """Return the properties a tile carries: every declared one except JSON documents (the
+    air sensors' daily series would make one z9 tile 180 KB); those stay in the features API.
+
+    >>> from layers import get
+    >>> "readings" in [p.name for p in tile_props(get("air_sensors"))]
+    False
+    """
+    return tuple(p for p in layer.properties if p.type is not PropType.JSON)
 
 
 class Mode(StrEnum):
@@ -52,8 +67,11 @@ class ZoomRules:
         return self.min_area_m2 or self.min_length_m
 
 
-def zoom_rules(layer: Layer, z: int) -> ZoomRules:
+def zoom_rules(layer: Layer, z: int, *, maxzoom: int | None = None) -> ZoomRules:
     """Return what ``layer`` drops and how much it simplifies at zoom ``z``.
+
+    ``maxzoom`` lowers the layer's own (an archive that stops earlier must keep every
+    feature in its last zoom, which clients overzoom).
 
     >>> from layers import get
     >>> zoom_rules(get("buildings"), 16)
@@ -61,12 +79,30 @@ def zoom_rules(layer: Layer, z: int) -> ZoomRules:
     >>> round(zoom_rules(get("buildings"), 14).min_area_m2, 1)
     91.3
     """
-    if layer.geometry is GeomType.POINT or not layer.simplify or z >= layer.maxzoom:
+    top = layer.maxzoom if maxzoom is None else min(maxzoom, layer.maxzoom)
+    if layer.geometry is GeomType.POINT or not layer.simplify or z >= top:
         return ZoomRules()
     px = pixel_m(z)
     if layer.geometry is GeomType.POLYGON:
         return ZoomRules(min_area_m2=MIN_AREA_PX2 * px * px, tolerance_m=SIMPLIFY_PX * px)
     return ZoomRules(min_length_m=MIN_LENGTH_PX * px, tolerance_m=SIMPLIFY_PX * px)
+
+
+def coarser(rules: ZoomRules, layer: Layer, z: int) -> ZoomRules:
+    """Return stricter rules for a tile over the size budget: features must be twice as wide
+    (four times the area, twice the length) and the simplification doubles.
+
+    From ``maxzoom`` on, where nothing is normally dropped, it starts at the usual rule of
+    that zoom. Points have no size, so their rules stay as they are.
+    """
+    if layer.geometry is GeomType.POINT:
+        return rules
+    if rules.min_size == 0:
+        px = pixel_m(z)
+        if layer.geometry is GeomType.POLYGON:
+            return ZoomRules(min_area_m2=MIN_AREA_PX2 * px * px, tolerance_m=SIMPLIFY_PX * px)
+        return ZoomRules(min_length_m=MIN_LENGTH_PX * px, tolerance_m=SIMPLIFY_PX * px)
+    return ZoomRules(rules.min_area_m2 * 4, rules.min_length_m * 2, rules.tolerance_m * 2)
 
 
 def mode_at(layer: Layer, z: int, *, aggregate_only: bool) -> Mode:

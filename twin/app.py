@@ -7,7 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tiles.service import TileService
+from tiles.settings import TileSettings
 from twin.api import catalog, districts, errors, search, web
+from twin.api import tiles as tile_routes
 from twin.settings import Settings
 from twin.store import open_store
 
@@ -19,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
+        app.state.tiles = TileService(app.state.store, TileSettings())
         try:
             yield
         finally:
@@ -36,5 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(tile_routes.router)
     web.install(app)
     return app

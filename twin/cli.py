@@ -34,6 +34,15 @@ def _register_analyses() -> None:
 
 
 _register_analyses()
+
+
+def _register_tiles() -> None:
+    from tiles.cli import tiles_app
+
+    app.add_typer(tiles_app, name="tiles")
+
+
+_register_tiles()
 out = Console()
 
 

@@ -1,0 +1,135 @@
+"""Feature tiles of the bundled city on both stores, checked against the store itself.
+
+Each tile is decoded with mapbox-vector-tile and compared with a direct spatial query of the
+store (features whose geometry intersects the tile, minus those under the documented size
+filter, computed here with PROJ rather than with tiles.*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import layers
+from tests.tiles.mvtcheck import BUFFER, EXTENT, SYSTEM, all_coords, decode, expected_ids, ids
+from tiles.embedded import EmbeddedSource
+from tiles.grid import Tile
+from tiles.service import make_source
+from tiles.zoom import tile_props, zoom_rules
+from twin.store import Store, open_store
+
+# (layer, z, x, y): the densest building tiles, big polygons, lines, points, and tiles
+# where the size filter drops features
+CASES = [
+    ("buildings", 12, 2923, 1501),
+    ("buildings", 13, 5846, 3002),
+    ("buildings", 14, 11693, 6004),
+    ("buildings", 14, 11692, 6005),
+    ("buildings", 16, 46772, 24018),
+    ("roads", 10, 730, 375),
+    ("roads", 13, 5846, 3002),
+    ("roads", 15, 23386, 12008),
+    ("landuse", 9, 365, 187),
+    ("landuse", 14, 11693, 6004),
+    ("districts", 11, 1461, 750),
+    ("waterways", 12, 2923, 1500),
+    ("parks", 13, 5846, 3002),
+    ("works", 12, 2922, 1501),
+    ("schools", 11, 1461, 750),
+    ("pois", 14, 11693, 6004),
+    ("air_sensors", 10, 730, 375),
+    ("population_grid", 11, 1461, 750),
+]
+
+
+@pytest.fixture(scope="module")
+def almaty(almaty_url: str) -> Iterator[Store]:
+    store = open_store(almaty_url, create=False)
+    yield store
+    store.close()
+
+
+def _render(store: Store, layer_id: str, z: int, x: int, y: int) -> bytes:
+    layer = layers.get(layer_id)
+    tile = Tile(z, x, y)
+    return make_source(store).layer_tile(layer, tile, zoom_rules(layer, z))
+
+
+@pytest.mark.parametrize(("layer_id", "z", "x", "y"), CASES)
+def test_tile_holds_exactly_the_intersecting_features_big_enough(
+    almaty: Store, layer_id: str, z: int, x: int, y: int
+) -> None:
+    raw = _render(almaty, layer_id, z, x, y)
+    want, _ = expected_ids(almaty, layers.get(layer_id), z, x, y)
+    assert want, "a case without features proves nothing"
+    assert ids(raw, layer_id) == want
+
+
+def test_the_size_filter_really_drops_features(almaty: Store) -> None:
+    buildings = layers.get("buildings")
+    want, dropped = expected_ids(almaty, buildings, 12, 2923, 1501)
+    unfiltered, _ = expected_ids(almaty, buildings, 12, 2923, 1501, min_px2=0.0)
+    assert dropped > 50 and len(unfiltered) == len(want) + dropped
+    assert ids(_render(almaty, "buildings", 12, 2923, 1501), "buildings") != unfiltered
+
+
+@pytest.mark.parametrize(("layer_id", "z", "x", "y"), CASES)
+def test_geometry_in_extent_and_declared_properties_only(
+    almaty: Store, layer_id: str, z: int, x: int, y: int
+) -> None:
+    layer = layers.get(layer_id)
+    tile = decode(_render(almaty, layer_id, z, x, y))
+    assert list(tile) == [layer_id]
+    assert tile[layer_id]["extent"] == EXTENT
+    declared = {p.name for p in tile_props(layer)}
+    kinds = {"Point": "Point", "LineString": "Line", "Polygon": "Polygon"}
+    for feature in tile[layer_id]["features"]:
+        xy = all_coords(feature["geometry"])
+        assert xy.min() >= -BUFFER and xy.max() <= EXTENT + BUFFER
+        assert set(feature["properties"]) <= declared
+        assert not set(feature["properties"]) & SYSTEM
+        kind = feature["geometry"]["type"].removeprefix("Multi")
+        assert kinds[kind] in layer.geometry.value
+
+
+def test_property_values_match_the_store(almaty: Store) -> None:
+    layer = layers.get("buildings")
+    tile = decode(_render(almaty, "buildings", 16, 46772, 24018))["buildings"]["features"]
+    frame = almaty.read_frame(layer).set_index("fid")
+    for feature in tile:
+        row = frame.loc[feature["id"]]
+        for name, value in feature["properties"].items():
+            assert value == row[name], (feature["id"], name)
+        for name in layer.prop_names:
+            if name not in feature["properties"]:
+                assert row[name] is None or row[name] != row[name]  # None or NaN
+
+
+_SEEN: dict[str, str] = {}
+
+
+def test_embedded_store_and_postgis_give_the_same_ids(almaty_url: str, almaty: Store) -> None:
+    """Whichever store runs second compares with the first (both hold the same load); the
+    first compares the in-process encoder with the store's own encoder."""
+    _SEEN[almaty.kind] = almaty_url
+    other_kind = "geopackage" if almaty.kind == "postgis" else "postgis"
+    if other_kind in _SEEN:
+        other = open_store(_SEEN[other_kind], create=False)
+        try:
+            for layer_id, z, x, y in CASES:
+                assert ids(_render(almaty, layer_id, z, x, y), layer_id) == ids(
+                    _render(other, layer_id, z, x, y), layer_id
+                ), (layer_id, z, x, y)
+        finally:
+            other.close()
+    elif almaty.kind == "postgis":
+        embedded = EmbeddedSource(almaty)  # the in-process encoder over PostGIS rows
+        for layer_id, z, x, y in CASES:
+            layer = layers.get(layer_id)
+            raw = embedded.layer_tile(layer, Tile(z, x, y), zoom_rules(layer, z))
+            assert ids(raw, layer_id) == ids(_render(almaty, layer_id, z, x, y), layer_id)
+    else:
+        for layer_id, z, x, y in CASES:
+            want, _ = expected_ids(almaty, layers.get(layer_id), z, x, y)
+            assert ids(_render(almaty, layer_id, z, x, y), layer_id) == want

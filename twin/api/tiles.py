@@ -1,0 +1,112 @@
+"""Vector tiles over HTTP: ``/tiles/{layers}/{z}/{x}/{y}.mvt``, ``/tiles/{layers}.json``
+(TileJSON 3.0) and ``/style.json``. ``{layers}`` is one layer id or several, comma-separated
+(a composite tile: layers the caller may not see are left out; 404 only if none is left).
+
+An empty tile — no feature in any layer, e.g. below every layer's ``minzoom`` — answers
+``204 No Content``, which MapLibre treats as an empty tile.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from tiles.service import TileResult, TileService, resolve, visible_accesses
+from tiles.style import build_style
+from tiles.tilejson import tilejson, union_bounds
+from twin.api.deps import RoleDep
+
+router = APIRouter(tags=["tiles"])
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def get_tiles(request: Request) -> TileService:
+    """Return the tile service created in the app's lifespan."""
+    service: TileService = request.app.state.tiles
+    return service
+
+
+TilesDep = Annotated[TileService, Depends(get_tiles)]
+
+
+def _etag_matches(if_none_match: str | None, etag: str | None) -> bool:
+    if not if_none_match or etag is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    for part in (accept_encoding or "").split(","):
+        coding, _, q = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return q.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _headers(result: TileResult, max_age: int) -> dict[str, str]:
+    scope = "public" if result.public else "private"
+    control = f"{scope}, max-age={max_age}" + (", must-revalidate" if max_age == 0 else "")
+    return {
+        "Cache-Control": control,
+        # the same URL answers differently with a planner key, and in gzip or not
+        "Vary": "Accept-Encoding, Authorization",
+        "X-Tile-Cache": "hit" if result.cache_hit else "miss",
+    }
+
+
+@router.get(
+    "/tiles/{layers}/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses={
+        200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile"},
+        204: {"description": "Empty tile"},
+        304: {"description": "Not modified (If-None-Match)"},
+    },
+)
+def tile(
+    layers: str,
+    z: int,
+    x: int,
+    y: int,
+    service: TilesDep,
+    role: RoleDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+    accept_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Return one vector tile of one layer or of several (``a,b,c``)."""
+    result = service.tile(layers, z, x, y, role)
+    headers = _headers(result, service.settings.max_age)
+    if result.empty or result.etag is None:
+        return Response(status_code=204, headers=headers)
+    headers["ETag"] = result.etag
+    if _etag_matches(if_none_match, result.etag):
+        return Response(status_code=304, headers=headers)
+    body = result.body
+    if _accepts_gzip(accept_encoding):
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = gzip.decompress(body)
+    return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
+
+
+@router.get("/tiles/{layers}.json")
+def tile_json(layers: str, request: Request, service: TilesDep, role: RoleDep) -> dict[str, Any]:
+    """Return the TileJSON 3.0 of one layer or of several (``a,b,c``)."""
+    accesses = resolve(role, layers)
+    bounds = union_bounds([service.bounds(a.layer) for a in accesses])
+    return tilejson(accesses, str(request.base_url), bounds)
+
+
+@router.get("/style.json")
+def style(request: Request, service: TilesDep, role: RoleDep) -> dict[str, Any]:
+    """Return the MapLibre style of every layer the caller may see, generated from the
+    catalog (no external source)."""
+    base = str(request.base_url)
+    glyphs = service.settings.glyphs_url
+    if glyphs and glyphs.startswith("/"):
+        glyphs = base.rstrip("/") + glyphs
+    return build_style(visible_accesses(role), base, glyphs_url=glyphs, font=service.settings.font)
