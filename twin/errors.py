@@ -39,6 +39,13 @@ class Unauthorized(TwinError):
     code = "unauthorized"
 
 
+class Forbidden(TwinError):
+    """The caller's key is valid but its role may not do this (e.g. a resident asking for a
+    planner-only analysis)."""
+
+    code = "forbidden"
+
+
 class StoreError(TwinError):
     """The store cannot be used as it is (e.g. a schema version this code does not know)."""
 

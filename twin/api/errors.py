@@ -10,11 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from twin.errors import BadInput, NotFound, StoreError, TwinError, Unauthorized
+from twin.errors import BadInput, Forbidden, NotFound, StoreError, TwinError, Unauthorized
 
 STATUS: dict[type[TwinError], int] = {
     BadInput: 400,
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     StoreError: 503,
 }
