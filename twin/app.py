@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from tiles.service import TileService
 from tiles.settings import TileSettings
 from twin.api import catalog, districts, errors, search, web
+from twin.api import access as access_routes
 from twin.api import tiles as tile_routes
 from twin.settings import Settings
 from twin.store import open_store
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(access_routes.router)
     app.include_router(tile_routes.router)
     web.install(app)
     return app
