@@ -27,8 +27,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyogrio  # noqa: F401  (before SpatiaLite)
@@ -37,13 +36,13 @@ os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 import numpy as np
 import psycopg
-from psycopg_pool import ConnectionPool
 
 import layers
 from bench import servers
-from bench.http_load import Pass, Sample, fetch_all, run_bounded
+from bench.http_load import Pass, fetch_all
 from bench.scaled import scaled_buildings_file
 from bench.tile_list import CITY_BBOX, Tile, sample_tiles
+from bench.tile_sql import canonical_floor, floor_query, sql_pass, tile_prop_names
 from etl.load import load_bundled, load_files
 from tests.support.postgres import postgis_cluster
 from twin.settings import DATA_DIR
@@ -94,97 +93,10 @@ def city_tiles(
     return [sample[i] for i in order], [spare[i] for i in spare_order]
 
 
-# -- the raw SQL floor -------------------------------------------------------------------------
-def canonical_sql(layer: layers.Layer) -> str:
-    """Return the plain tile query (the shape tipg and pg_tileserv run): every feature whose box
-    meets the buffered tile, clipped and quantised by ``ST_AsMVTGeom``, declared properties.
-
-    ``ST_AsMVT`` skips rows whose geometry clipped away to NULL; filtering them in SQL instead
-    would make the planner evaluate ``ST_AsMVTGeom`` twice per row."""
-    props = "".join(f', t."{p}"' for p in layer.prop_names)
-    return (
-        "SELECT ST_AsMVT(q, %(layer)s, 4096, 'geom', 'fid') FROM ("
-        f"SELECT t.fid{props}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), "
-        "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom "
-        f'FROM "{layer.table}" t '
-        "WHERE t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, "
-        "margin => 64.0 / 4096), 4326)) q"
-    )
-
-
-@dataclass
-class FloorQuery:
-    """How the floor runs one tile: SQL text and its parameters."""
-
-    label: str
-    sql_params: Callable[[Tile], tuple[str, dict[str, object]]]
-
-
-def canonical_floor() -> FloorQuery:
-    """Return the canonical query as a floor."""
-    cache: dict[str, str] = {}
-
-    def build(tile: Tile) -> tuple[str, dict[str, object]]:
-        sql = cache.get(tile.layer) or cache.setdefault(
-            tile.layer, canonical_sql(layers.get(tile.layer))
-        )
-        return sql, {"layer": tile.layer, "z": tile.z, "x": tile.x, "y": tile.y}
-
-    return FloorQuery("canonical ST_AsMVT", build)
-
-
-def floor_query() -> FloorQuery:
-    """Return the floor: the very query our PostGIS tile source runs (``tiles.postgis``), with
-    the parameters it binds, when that module exists; else the canonical query."""
-    try:
-        from tiles.grid import Tile as GridTile
-        from tiles.postgis import layer_sql, tile_params
-        from tiles.zoom import zoom_rules
-    except ImportError:
-        return canonical_floor()
-    cache: dict[str, str] = {}
-
-    def build(tile: Tile) -> tuple[str, dict[str, object]]:
-        layer = layers.get(tile.layer)
-        sql = cache.get(tile.layer) or cache.setdefault(tile.layer, layer_sql(layer))
-        return sql, tile_params(GridTile(tile.z, tile.x, tile.y), zoom_rules(layer, tile.z))
-
-    return FloorQuery("tiles.postgis.layer_sql", build)
-
-
-def sql_pass(
-    pg_url: str,
-    tiles: Sequence[Tile],
-    floor: FloorQuery,
-    concurrency: int,
-    time_limit_s: float = 120.0,
-) -> Pass:
-    """Return one timed pass of the floor query over ``tiles`` with ``concurrency`` threads
-    sharing a pool of as many connections (opened before the clock starts)."""
-    with ConnectionPool(
-        pg_url, min_size=concurrency, max_size=concurrency, kwargs={"autocommit": True}
-    ) as pool:
-        pool.wait(timeout=30)
-
-        def make_worker() -> Callable[[Tile], Sample]:
-            def work(tile: Tile) -> Sample:
-                sql, params = floor.sql_params(tile)
-                t0 = time.perf_counter()
-                with pool.connection() as conn:
-                    row = conn.execute(sql, params, prepare=True).fetchone()  # type: ignore[arg-type]
-                seconds = time.perf_counter() - t0
-                body = bytes(row[0]) if row and row[0] is not None else b""
-                return Sample(tile, seconds, 200 if body else 204, body, len(body))
-
-            return work
-
-        return run_bounded(tiles, make_worker, concurrency=concurrency, time_limit_s=time_limit_s)
-
-
 # -- the HTTP passes ---------------------------------------------------------------------------
 def tipg_path(tile: Tile) -> str:
-    """Return the tile's path on tipg, asking for the declared properties only (as ours)."""
-    props = ",".join(layers.get(tile.layer).prop_names)
+    """Return the tile's path on tipg, asking for the properties our tiles carry."""
+    props = ",".join(tile_prop_names(layers.get(tile.layer)))
     return (
         f"/collections/public.{tile.layer}/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"
         f"?properties={props}"
@@ -255,10 +167,19 @@ def route_exists() -> bool:
 
 # -- the run -----------------------------------------------------------------------------------
 @contextlib.contextmanager
-def _phase(name: str) -> Iterator[None]:
+def _phase(name: str, failures: list[str] | None = None) -> Iterator[None]:
+    """Time and announce one phase. With ``failures``, a phase that fails (a server that does
+    not start, say, while the shared tree is mid-edit) is recorded there and the run goes on."""
     t0 = time.perf_counter()
     print(f"… {name}", flush=True)
-    yield
+    try:
+        yield
+    except Exception as exc:
+        if failures is None:
+            raise
+        failures.append(f"{name} failed: {type(exc).__name__}: {exc}")
+        print(f"  {name}: FAILED ({exc})", flush=True)
+        return
     print(f"  {name}: {time.perf_counter() - t0:.1f} s", flush=True)
 
 
@@ -294,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warm": "ours PostGIS warm",
         "embedded": "ours GeoPackage cold",
     }
+    failed: list[str] = []
     t_start = time.perf_counter()
     # Other processes on a 2-core machine skew every number: say how busy it was.
     load_start = os.getloadavg()[0]
@@ -324,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {conc[0]: sql_pass(pg_url, tiles, canon, conc[0], args.time_limit)},
             )
         if "tipg" not in skip:
-            with _phase("tipg"):
+            with _phase("tipg", failed):
                 ref = names["canonical"] if names["canonical"] in runs else names["floor"]
                 runs[names["tipg"]] = Run(
                     names["tipg"],
@@ -333,19 +255,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                     same_rule=False,
                 )
         if "ours" not in skip:
-            with _phase("ours on PostGIS"):
+            with _phase("ours on PostGIS", failed):
                 cold, warm = ours_passes(pg_url, tiles, spare, conc, args.time_limit, log)
                 runs[names["cold"]] = Run(names["cold"], cold, names["floor"], expect_cache="miss")
                 runs[names["warm"]] = Run(names["warm"], warm, names["floor"], expect_cache="hit")
         if "embedded" not in skip:
             gpkg_url = f"gpkg:///{tmp}/twin.gpkg"
-            with _phase("load GeoPackage (bundled + 10× buildings)"):
+            loaded = False
+            with _phase("load GeoPackage (bundled + 10× buildings)", failed):
                 load_city(gpkg_url)
-            with _phase("ours on GeoPackage"):
-                emb, _ = ours_passes(gpkg_url, tiles, spare, conc, args.time_limit, log, warm=False)
-                runs[names["embedded"]] = Run(
-                    names["embedded"], emb, names["cold"], expect_cache="miss"
-                )
+                loaded = True
+            if loaded:
+                with _phase("ours on GeoPackage", failed):
+                    emb, _ = ours_passes(
+                        gpkg_url, tiles, spare, conc, args.time_limit, log, warm=False
+                    )
+                    runs[names["embedded"]] = Run(
+                        names["embedded"], emb, names["cold"], expect_cache="miss"
+                    )
     total = time.perf_counter() - t_start
     load_end = os.getloadavg()[0]
 
@@ -365,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if names["cold"] in runs:
         print()
         print(breakdown(runs, names, conc[0]))
-    problems: list[str] = []
+    problems: list[str] = list(failed)
     notes: list[str] = []
     for run in runs.values():
         bad, info = check(run, runs, tiles)

@@ -15,7 +15,7 @@ import pytest
 import layers
 from bench.http_load import fetch_all, run_bounded
 from bench.tile_list import Tile, feature_counts, sample_tiles, tile_xy
-from bench.tiles import canonical_floor, sql_pass
+from bench.tile_sql import canonical_floor, sql_pass
 from bench.tiles_report import Run, check, table
 from tests.support.frames import buildings_frame
 from tests.support.postgres import create_database
@@ -147,7 +147,8 @@ def test_time_limit_bounds_a_pass() -> None:
 
 def test_our_server_cold_then_warm_matches_the_floor(three_buildings: str) -> None:
     from bench import servers
-    from bench.tiles import floor_query, route_exists
+    from bench.tile_sql import floor_query
+    from bench.tiles import route_exists
 
     if not route_exists():
         pytest.skip("our tile route is not there yet")
