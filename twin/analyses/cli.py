@@ -9,6 +9,9 @@ analyze_app = typer.Typer(help="Run a city analysis and write its results (GeoJS
 
 # Each analysis registers its commands below, one line each:
 #   from twin.analyses.<name>.cli import register as _r; _r(analyze_app)
+from twin.analyses.coverage.cli import register as _coverage  # noqa: E402
+
+_coverage(analyze_app)
 from twin.analyses.access.cli import register as _access  # noqa: E402
 
 _access(analyze_app)

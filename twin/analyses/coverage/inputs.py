@@ -84,6 +84,10 @@ def city_data(frames: Mapping[str, gpd.GeoDataFrame]) -> CityData:
             for alias, name in zip(districts[col], districts["name"], strict=True):
                 if isinstance(alias, str) and alias:
                     aliases[alias] = str(name)
+                    # "Алмалинский район" may also be asked for as "Алмалинский".
+                    head, _, tail = alias.rpartition(" ")
+                    if head and tail.casefold() in ("район", "ауданы"):
+                        aliases[head] = str(name)
     bound = frames.get("city_boundary")
     if bound is not None and len(bound):
         boundary = shapely.union_all(_geoms(bound))

@@ -1,0 +1,363 @@
+"""``/api/analysis/coverage``, ``/placement``, ``/results``: camera coverage, white spots and
+placement of new cameras (planner key required), and the public per-district shares.
+
+Roles: without a key the analyses answer 401, with a resident key 403; planner and admin
+keys may run them. ``GET /api/analysis/coverage/districts`` is public and carries only the
+per-district percentages (no camera, no geometry).
+
+Bodies are validated with pydantic; every problem answers 400 ``{"error", "detail"}`` naming
+the field. Results are kept in memory by id (the last 32) so the map can show them as a
+GeoJSON source: ``GET /api/analysis/results/{id}`` and, for coverage runs, the 5 m count
+raster at ``/api/analysis/results/{id}/coverage.tif``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin.access import Role
+from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
+from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
+from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Template
+from twin.analyses.coverage.results import feature_collection
+from twin.analyses.coverage.scope import Scope
+from twin.analyses.coverage.session import ResultStore, ScopeCache, StoredResult
+from twin.analyses.coverage.targets import Weights
+from twin.api.deps import RoleDep, StoreDep
+from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
+
+router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+
+LAYERS = ("white_spots", "coverage", "cameras", "proposed")
+_PLANNERS = {Role.PLANNER, Role.ADMIN}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScopeIn(_Body):
+    """Where to analyse: the city, a district, a bbox or a drawn polygon."""
+
+    kind: Literal["city", "district", "bbox", "polygon"] = "city"
+    district: str | None = Field(default=None, description="English, Russian or Kazakh name")
+    bbox: list[float] | None = Field(
+        default=None, min_length=4, max_length=4, description="west, south, east, north (degrees)"
+    )
+    polygon: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon"
+    )
+
+    def scope(self) -> Scope:
+        if self.kind == "district" and not self.district:
+            raise BadInput("scope: kind 'district' needs a district name")
+        if self.kind == "polygon" and self.polygon is None:
+            raise BadInput("scope: kind 'polygon' needs a GeoJSON polygon")
+        bbox = None
+        if self.bbox is not None:
+            bbox = (self.bbox[0], self.bbox[1], self.bbox[2], self.bbox[3])
+        return Scope(kind=self.kind, district=self.district, bbox=bbox, polygon=self.polygon)
+
+
+class WeightsIn(_Body):
+    """Weight of a square metre of street space: base + each factor × its normalised density."""
+
+    base: float = Field(default=1.0, ge=0)
+    population: float = Field(default=1.0, ge=0)
+    pois: float = Field(default=0.5, ge=0)
+    appeals: float = Field(default=0.5, ge=0)
+
+    def weights(self) -> Weights:
+        return Weights(self.base, self.population, self.pois, self.appeals)
+
+
+Fov = Annotated[float, Field(gt=0, le=360)]
+Range = Annotated[float, Field(gt=0, le=MAX_RANGE_M)]
+Mount = Annotated[float, Field(ge=0, le=100)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+
+
+class CameraChange(_Body):
+    """Fields of a camera; all optional in an update."""
+
+    kind: Literal["fixed", "ptz"] | None = None
+    status: Literal["working", "broken", "planned"] | None = None
+    heading_deg: float | None = Field(default=None, ge=-360, le=720)
+    fov_deg: Fov | None = None
+    range_m: Range | None = None
+    mount_height_m: Mount | None = None
+
+
+class CameraAdd(CameraChange):
+    """A camera added for this request only."""
+
+    id: str | None = Field(default=None, max_length=64)
+    lon: Lon
+    lat: Lat
+
+
+class CameraUpdate(CameraChange):
+    """A stored camera changed or moved for this request only."""
+
+    id: str = Field(max_length=64)
+    lon: Lon | None = None
+    lat: Lat | None = None
+
+
+class EditsIn(_Body):
+    """What-if changes to the cameras, never saved."""
+
+    add: list[CameraAdd] = Field(default_factory=list, max_length=1000)
+    update: list[CameraUpdate] = Field(default_factory=list, max_length=5000)
+    remove: list[str] = Field(default_factory=list, max_length=20000)
+
+    def edits(self) -> CameraEdits:
+        return CameraEdits(
+            add=[a.model_dump(exclude_none=True) for a in self.add],
+            update=[u.model_dump(exclude_none=True) for u in self.update],
+            remove=list(self.remove),
+        )
+
+
+class CoverageIn(_Body):
+    """A coverage request."""
+
+    scope: ScopeIn = Field(default_factory=ScopeIn)
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+    cameras: EditsIn = Field(default_factory=EditsIn)
+    include_planned: bool = False
+    min_spot_m2: float = Field(default=25.0, ge=0, le=1e6)
+    limit: int = Field(default=500, ge=0, le=100000, description="white spots returned inline")
+
+
+class TemplateIn(_Body):
+    """The kind of camera to place."""
+
+    kind: Literal["fixed", "ptz"] = "fixed"
+    fov_deg: Fov = 90.0
+    range_m: Range = 100.0
+    mount_height_m: Mount = 6.0
+
+
+class CandidatesIn(_Body):
+    """Where new cameras may go: along the streets, or given points."""
+
+    mode: Literal["streets", "points"] = "streets"
+    spacing_m: float = Field(default=50.0, ge=5, le=5000)
+    intersections: bool = True
+    points: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON FeatureCollection of Points (optional heading_deg)"
+    )
+
+
+class PlacementIn(CoverageIn):
+    """A placement request."""
+
+    k: int = Field(ge=1, le=MAX_K)
+    camera: TemplateIn = Field(default_factory=TemplateIn)
+    candidates: CandidatesIn = Field(default_factory=CandidatesIn)
+    demand_cell_m: float = Field(default=DEMAND_CELL_M, ge=1, le=50)
+
+
+def require_planner(role: Role) -> None:
+    """Raise 401 without a key and 403 for a role other than planner or admin."""
+    if role is Role.ANONYMOUS:
+        raise Unauthorized("coverage analyses need a planner key (Authorization: Bearer <key>)")
+    if role not in _PLANNERS:
+        raise Forbidden(f"role {role.value!r} may not run coverage analyses; planners may")
+
+
+def _state(request: Request) -> tuple[ScopeCache, ResultStore]:
+    state = request.app.state
+    if not hasattr(state, "coverage_scopes"):
+        state.coverage_scopes = ScopeCache()
+        state.coverage_results = ResultStore()
+        state.coverage_public = {}
+    return state.coverage_scopes, state.coverage_results
+
+
+def _given_points(fc: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return metric x, y and heading (NaN where absent) of a FeatureCollection of points."""
+    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
+        raise BadInput("candidates.points must be a GeoJSON FeatureCollection of points")
+    lon, lat, head = [], [], []
+    for i, feat in enumerate(fc.get("features") or []):
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if (
+            not isinstance(geom, dict)
+            or geom.get("type") != "Point"
+            or not isinstance(coords, list)
+        ):
+            raise BadInput(f"candidates.points: feature {i} is not a GeoJSON Point")
+        try:
+            x, y = float(coords[0]), float(coords[1])
+        except (TypeError, ValueError, IndexError):
+            raise BadInput(f"candidates.points: feature {i} has malformed coordinates") from None
+        if not (-180 <= x <= 180 and -90 <= y <= 90):
+            raise BadInput(f"candidates.points: feature {i} is not a lon/lat position")
+        props = feat.get("properties") or {}
+        h = props.get("heading_deg") if isinstance(props, dict) else None
+        lon.append(x)
+        lat.append(y)
+        head.append(float(h) if isinstance(h, int | float) else np.nan)
+    if not lon:
+        raise BadInput("candidates.points has no features")
+    mx, my = to_metric(lon, lat)
+    return mx, my, np.asarray(head, float)
+
+
+def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str, Any]:
+    spots = result.white_spots
+    return {
+        "id": rid,
+        "scope": result.scope_label,
+        "summary": result.summary,
+        "districts": result.districts.to_dict("records"),
+        "white_spots": feature_collection(spots.head(limit), total=len(spots)),
+        "links": {
+            "results": f"/api/analysis/results/{rid}",
+            "geotiff": f"/api/analysis/results/{rid}/coverage.tif",
+        },
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+@router.post("/coverage")
+def coverage(body: CoverageIn, store: StoreDep, role: RoleDep, request: Request) -> JSONResponse:
+    """Return coverage of street space in percent (whole scope and per district) and the
+    white spots ranked by weight, with any what-if camera edits applied."""
+    require_planner(role)
+    scopes, results = _state(request)
+    weights, edits = body.weights.weights(), body.cameras.edits()
+    with scopes.use(store, body.scope.scope(), body.include_planned) as prepared:
+        result = prepared.coverage(weights=weights, edits=edits, min_spot_m2=body.min_spot_m2)
+    stored = StoredResult(
+        kind="coverage",
+        layers={
+            "white_spots": feature_collection(result.white_spots),
+            "coverage": feature_collection(result.coverage),
+            "cameras": feature_collection(result.cameras),
+        },
+        geotiff=result.geotiff,
+    )
+    rid = results.put(stored)
+    return JSONResponse(_coverage_payload(result, rid, body.limit))
+
+
+def _placement_payload(result: PlacementResult, rid: str, limit: int) -> dict[str, Any]:
+    spots = result.white_spots_after
+    return {
+        "id": rid,
+        "scope": result.scope_label,
+        "before": result.before,
+        "after": result.after,
+        "districts_after": result.districts_after.to_dict("records"),
+        "proposed": feature_collection(result.proposed),
+        "white_spots": feature_collection(spots.head(limit), total=len(spots)),
+        "stats": result.stats,
+        "links": {"results": f"/api/analysis/results/{rid}"},
+    }
+
+
+@router.post("/placement")
+def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Request) -> JSONResponse:
+    """Return ``k`` proposed cameras (GeoJSON points with each one's gain) chosen greedily to
+    cover the most uncovered weight, and coverage before and after adding them."""
+    require_planner(role)
+    scopes, results = _state(request)
+    template = Template(**body.camera.model_dump())
+    given = _given_points(body.candidates.points) if body.candidates.mode == "points" else None
+    with scopes.use(store, body.scope.scope(), body.include_planned) as prepared:
+        result = prepared.placement(
+            body.k,
+            template=template,
+            weights=body.weights.weights(),
+            edits=body.cameras.edits(),
+            spacing_m=body.candidates.spacing_m,
+            intersections=body.candidates.intersections,
+            given=given,
+            demand_cell_m=body.demand_cell_m,
+            min_spot_m2=body.min_spot_m2,
+        )
+    stored = StoredResult(
+        kind="placement",
+        layers={
+            "proposed": feature_collection(result.proposed),
+            "white_spots": feature_collection(result.white_spots_after),
+        },
+    )
+    rid = results.put(stored)
+    return JSONResponse(_placement_payload(result, rid, body.limit))
+
+
+@router.get("/coverage/districts")
+def district_shares(store: StoreDep, request: Request) -> JSONResponse:
+    """Return, per district, the share of street length, street area and weighted street
+    area that working cameras cover, in percent (public: no camera data)."""
+    scopes, _ = _state(request)
+    cache: dict[Any, Any] = request.app.state.coverage_public
+    key = (store.url, store.last_change_id())
+    if key not in cache:
+        with scopes.use(store, Scope(), False) as prepared:
+            result = prepared.coverage()
+        keep = ("district", "street_pct", "area_pct", "weighted_pct")
+        cache.clear()
+        cache[key] = {
+            "districts": [{k: r[k] for k in keep} for r in result.districts.to_dict("records")],
+            "city": {k: result.summary[k] for k in keep[1:]},
+            "weights": "default (base 1, population 1, POIs 0.5, appeals 0.5)",
+            "synthetic": True,
+        }
+    return JSONResponse(cache[key])
+
+
+@router.get("/results/{rid}")
+def result_layers(
+    rid: str,
+    role: RoleDep,
+    request: Request,
+    layer: Annotated[
+        list[str] | None, Query(description=f"layers to return: {', '.join(LAYERS)}")
+    ] = None,
+) -> JSONResponse:
+    """Return a kept result as one GeoJSON FeatureCollection; each feature's ``layer``
+    property says what it is (white_spots, coverage, cameras, proposed)."""
+    require_planner(role)
+    _, results = _state(request)
+    stored = results.get(rid)
+    if stored is None:
+        raise NotFound(f"no result {rid!r} (results are kept in memory, the last 32)")
+    wanted = layer or [name for name in LAYERS if name in stored.layers]
+    unknown = sorted(set(wanted) - set(LAYERS))
+    if unknown:
+        raise BadInput(f"layer: unknown {unknown}; one of {', '.join(LAYERS)}")
+    features: list[dict[str, Any]] = []
+    for name in wanted:
+        for feat in stored.layers.get(name, {}).get("features", []):
+            features.append({**feat, "properties": {**feat["properties"], "layer": name}})
+    return JSONResponse(
+        {"type": "FeatureCollection", "id": rid, "kind": stored.kind, "features": features}
+    )
+
+
+@router.get("/results/{rid}/coverage.tif")
+def result_geotiff(rid: str, role: RoleDep, request: Request) -> Response:
+    """Return the kept coverage run's count raster: cameras seeing each 5 m cell (GeoTIFF,
+    EPSG:32643)."""
+    require_planner(role)
+    _, results = _state(request)
+    stored = results.get(rid)
+    if stored is None or stored.geotiff is None:
+        raise NotFound(f"no coverage result {rid!r} with a raster")
+    return Response(
+        stored.geotiff(),
+        media_type="image/tiff",
+        headers={"Content-Disposition": f'attachment; filename="coverage-{rid[:8]}.tif"'},
+    )
