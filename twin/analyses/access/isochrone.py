@@ -124,9 +124,14 @@ def isochrones(
     origin = snap(mg, np.array([origin_xy], dtype=float))
     node_cost, _ = engine.node_costs(mg, origin, max(steps))
     rows = []
+    inner: shapely.Geometry | None = None
     for m in steps:
         segs = reachable_pieces(graph, profile, node_cost, origin, m)
-        poly = _fill_holes(_buffered(segs, profile.buffer_m), fill_holes_m2).simplify(2.0)
+        poly = _fill_holes(_buffered(segs, profile.buffer_m), fill_holes_m2)
+        if inner is not None:  # nested by construction, whatever the buffer's rounding
+            poly = shapely.union(poly, inner)
+        inner = poly
+        poly = poly.simplify(2.0)
         rows.append(
             {
                 "minutes": m,
