@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from tiles.settings import TileSettings
-from twin.api import catalog, districts, errors, search, web
+from twin.api import catalog, districts, errors, features, search, web
 from twin.api import access as access_routes
 from twin.api import coverage as coverage_routes
 from twin.api import tiles as tile_routes
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(districts.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
+    app.include_router(features.router)
     app.include_router(tile_routes.router)
     web.install(app)
     return app

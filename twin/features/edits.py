@@ -1,0 +1,191 @@
+"""Feature edits (OGC API – Features Part 4): create, replace, update and delete one feature.
+
+An edit is validated exactly like a file load — the submitted GeoJSON feature becomes a
+one-row frame that :func:`etl.transform.conform` checks (geometry kind and validity, lon/lat
+range, property types, choices, ranges) — and written through ``Store.load`` with
+``replace=False``, so it is one transaction, leaves provenance and lands in the change log that
+drops stale tiles. Nothing is written when anything is wrong.
+
+Who may edit: planners and admins. Without a key the answer is 401 (authenticate); with a
+resident key it is 403 (authenticated, not allowed). Planner-only layers stay 404 for
+everyone else before any of this (see :func:`twin.access.require_layer`).
+
+Sources: a created feature gets source ``"api"`` and a fresh ``source_id``; a replaced or
+updated feature keeps its (source, source_id), so it stays the same row (same fid). A later
+load of its source file brings the file's version back: the file is the source of truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import shapely
+import shapely.geometry
+
+from etl.transform import conform
+from layers import Layer
+from twin.access import Role
+from twin.errors import BadInput, NotFound, TwinError, Unauthorized
+from twin.features.query import FeatureQueries
+from twin.store import Batch, Store
+
+API_SOURCE = "api"
+EDITOR_ROLES = frozenset({Role.PLANNER, Role.ADMIN})
+_ROW_PREFIX = re.compile(r"^api: row \d+: ")
+
+
+class Forbidden(TwinError):
+    """The caller is known but may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+def require_editor(role: Role) -> None:
+    """Raise :class:`Unauthorized` without a key, :class:`Forbidden` for a non-editor role."""
+    if role is Role.ANONYMOUS:
+        raise Unauthorized(
+            "editing features needs a planner or admin key (Authorization: Bearer <key>)"
+        )
+    if role not in EDITOR_ROLES:
+        raise Forbidden(f"role {role.value!r} may not edit features; planner or admin may")
+
+
+@dataclass
+class Submitted:
+    """What a request body gave: properties, geometry (None when not given) and the
+    synthetic flag (None when not given)."""
+
+    properties: dict[str, Any]
+    geometry: shapely.Geometry | None
+    synthetic: bool | None
+
+
+def read_feature(body: Any, layer: Layer, *, partial: bool = False) -> Submitted:
+    """Return the submitted feature; raise :class:`BadInput` naming what is wrong.
+
+    A full feature (POST, PUT) is a GeoJSON ``Feature`` with a geometry; a partial one
+    (PATCH) may carry only ``properties`` or only ``geometry``.
+    """
+    if not isinstance(body, dict):
+        raise BadInput("the body must be a GeoJSON Feature object")
+    kind = body.get("type")
+    if kind != "Feature" and not (partial and kind is None):
+        raise BadInput(f"the body must be a GeoJSON Feature (type {kind!r} given)")
+    geometry = None
+    raw_geom = body.get("geometry")
+    if raw_geom is not None:
+        if not isinstance(raw_geom, dict):
+            raise BadInput("geometry must be a GeoJSON geometry object")
+        try:
+            geometry = shapely.geometry.shape(raw_geom)
+        except Exception as exc:  # shapely raises several types for malformed GeoJSON
+            raise BadInput(f"geometry is not valid GeoJSON: {exc}") from None
+    elif not partial:
+        raise BadInput("geometry is required")
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise BadInput("properties must be an object")
+    synthetic = props.get("synthetic")
+    if synthetic is not None and not isinstance(synthetic, bool):
+        raise BadInput("properties.synthetic must be true or false")
+    declared = set(layer.prop_names)
+    unknown = [k for k in props if k not in declared and k != "synthetic"]
+    if unknown:
+        raise BadInput(
+            f"unknown propert{'ies' if len(unknown) > 1 else 'y'} "
+            f"{', '.join(repr(k[:40]) for k in unknown[:5])} for collection {layer.id!r} "
+            f"(properties: {', '.join(layer.prop_names)})"
+        )
+    values = {k: v for k, v in props.items() if k != "synthetic"}
+    return Submitted(values, geometry, synthetic)
+
+
+def _digest(body: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def _write(
+    store: Store,
+    layer: Layer,
+    key: tuple[str, str],
+    properties: dict[str, Any],
+    geometry: shapely.Geometry,
+    synthetic: bool,
+    digest: str,
+) -> None:
+    """Conform one feature to ``layer`` and upsert it under ``key``; nothing on failure."""
+    source, source_id = key
+    data: dict[str, list[Any]] = {"source_id": [source_id]}
+    for name in layer.prop_names:
+        if name in properties:
+            data[name] = [properties[name]]
+    raw = gpd.GeoDataFrame(data, geometry=[geometry], crs=4326)
+    result = conform(raw, layer, origin="api", id_column="source_id", synthetic=synthetic)
+    if result.rejected:
+        reason = _ROW_PREFIX.sub("", result.rejected[0].reason)
+        raise BadInput(f"feature rejected: {reason}")
+    batch = Batch(
+        layer=layer,
+        source=source,
+        frame=result.frame,
+        file=f"api:{layer.id}",
+        sha256=digest,
+        licence=layer.licence,
+        replace=False,
+    )
+    store.load([batch])
+
+
+def create(store: Store, layer: Layer, body: Any) -> int:
+    """Store a new feature from a GeoJSON body; return its fid."""
+    sub = read_feature(body, layer)
+    assert sub.geometry is not None
+    key = (API_SOURCE, uuid.uuid4().hex)
+    _write(store, layer, key, sub.properties, sub.geometry, bool(sub.synthetic), _digest(body))
+    fid = FeatureQueries(store, layer).fid_of(*key)
+    assert fid is not None
+    return fid
+
+
+def replace(store: Store, layer: Layer, fid: int, body: Any) -> None:
+    """Replace feature ``fid`` (every property; those not given become null)."""
+    queries = FeatureQueries(store, layer)
+    key = queries.key(fid)
+    if key is None:
+        raise NotFound(f"no feature {fid} in collection {layer.id!r}")
+    sub = read_feature(body, layer)
+    assert sub.geometry is not None
+    synthetic = sub.synthetic
+    if synthetic is None:
+        synthetic = queries.one(fid, ()).synthetic[0]
+    _write(store, layer, key, sub.properties, sub.geometry, synthetic, _digest(body))
+
+
+def update(store: Store, layer: Layer, fid: int, body: Any) -> None:
+    """Update feature ``fid`` with the properties and/or geometry given (a merge patch:
+    a property given as null becomes null, one not given is kept)."""
+    queries = FeatureQueries(store, layer)
+    key = queries.key(fid)
+    if key is None:
+        raise NotFound(f"no feature {fid} in collection {layer.id!r}")
+    sub = read_feature(body, layer, partial=True)
+    current = queries.one(fid)
+    properties = {name: current.values[name][0] for name in layer.prop_names}
+    properties.update(sub.properties)
+    geometry = sub.geometry if sub.geometry is not None else current.geoms[0]
+    synthetic = current.synthetic[0] if sub.synthetic is None else sub.synthetic
+    _write(store, layer, key, properties, geometry, synthetic, _digest(body))
+
+
+def delete(store: Store, layer: Layer, fid: int) -> None:
+    """Delete feature ``fid``; raise :class:`NotFound` if there is none."""
+    if FeatureQueries(store, layer).key(fid) is None or not store.delete_features(layer, [fid]):
+        raise NotFound(f"no feature {fid} in collection {layer.id!r}")
