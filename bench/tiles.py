@@ -180,7 +180,10 @@ def _phase(name: str, failures: list[str] | None = None) -> Iterator[None]:
         failures.append(f"{name} failed: {type(exc).__name__}: {exc}")
         print(f"  {name}: FAILED ({exc})", flush=True)
         return
-    print(f"  {name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"  {name}: {time.perf_counter() - t0:.1f} s (load average {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
