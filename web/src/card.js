@@ -98,6 +98,7 @@ function render(app) {
   const source = c.summary?.attribution
     ? h('p', { class: 'source', text: `${t('card.source')}: ${c.summary.attribution}` })
     : null;
+  const focused = root.contains(document.activeElement) ? document.activeElement.id : null;
   root.replaceChildren(
     h(
       'div',
@@ -126,6 +127,7 @@ function render(app) {
   root.dataset.layer = c.layerId;
   root.dataset.fid = c.fid ?? '';
   root.hidden = false;
+  if (focused) document.getElementById(focused)?.focus();
 }
 
 /** Show the card of a feature; fetch the full feature when it has a fid. */

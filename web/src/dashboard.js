@@ -132,6 +132,7 @@ function render(app) {
         h('p', { class: 'hint', text: t('dash.note') }),
       ]
     : [h('p', { class: 'hint', text: current.error ? t('error.load') : t('loading') })];
+  const focused = root.contains(document.activeElement) ? document.activeElement.id : null;
   root.replaceChildren(
     h(
       'div',
@@ -143,6 +144,7 @@ function render(app) {
   );
   root.dataset.district = current.name;
   root.hidden = false;
+  if (focused) document.getElementById(focused)?.focus();
 }
 
 export async function openDashboard(app, name, { focus = true } = {}) {
