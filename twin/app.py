@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from tiles.settings import TileSettings
-from twin.api import catalog, districts, errors, features, search, web
 from twin.api import access as access_routes
+from twin.api import catalog, districts, errors, features, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import tiles as tile_routes
 from twin.settings import Settings

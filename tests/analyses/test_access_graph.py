@@ -25,8 +25,9 @@ def graph() -> StreetGraph:
     return build_graph(city.roads())
 
 
-def walk_minutes(graph: StreetGraph, frm: tuple[float, float], to: tuple[float, float],
-                 profile=WALK) -> float:  # type: ignore[no-untyped-def]
+def walk_minutes(
+    graph: StreetGraph, frm: tuple[float, float], to: tuple[float, float], profile=WALK
+) -> float:  # type: ignore[no-untyped-def]
     mg = graph.for_profile(profile)
     seeds, targets = snap(mg, city.metric(frm)), snap(mg, city.metric(to))
     minutes, _ = nearest(ENGINE, mg, seeds, targets, 60.0)
@@ -166,9 +167,9 @@ def test_minutes_are_checked() -> None:
 def test_school_load_counts_the_catchment() -> None:
     graph = build_graph(city.roads())
     frames = city.facilities()
-    cells = pd.DataFrame(
-        {"h3": ["a", "b"], "population": [1000.0, 5000.0]}
-    ).assign(**dict(zip(("x", "y"), city.metric((0.0, 20.0), (340.0, -20.0)).T, strict=True)))
+    cells = pd.DataFrame({"h3": ["a", "b"], "population": [1000.0, 5000.0]}).assign(
+        **dict(zip(("x", "y"), city.metric((0.0, 20.0), (340.0, -20.0)).T, strict=True))
+    )
     result = school_load(ENGINE, graph, frames["schools"], cells, age_share=0.1)
     by = result.schools.set_index("fid")
     assert by.loc[1, "catchment_residents"] == 1000.0

@@ -151,7 +151,9 @@ def schools(
     kind: Annotated[str, typer.Option(help="school or kindergarten")] = "school",
     age_share: Annotated[
         float | None,
-        typer.Option(help="Share of residents of that age (default 0.16 school, 0.09 kindergarten)"),
+        typer.Option(
+            help="Share of residents of that age (default 0.16 school, 0.09 kindergarten)"
+        ),
     ] = None,
     overload_at: Annotated[float, typer.Option(help="Load above which it is overloaded")] = 1.0,
     engine: EngineOpt = "auto",

@@ -126,9 +126,7 @@ def build_graph(roads: gpd.GeoDataFrame) -> StreetGraph:
     interior_raised = raised[road_of_vertex] & ~first & ~last
     level = np.where(interior_raised, fids[road_of_vertex], 0)
     keys = np.column_stack([kx, ky, level])
-    uniq, first_seen, node_of_vertex = np.unique(
-        keys, axis=0, return_index=True, return_inverse=True
-    )
+    _, first_seen, node_of_vertex = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     node_of_vertex = node_of_vertex.ravel()
     xy = metric_xy(coords[:, 0], coords[:, 1])
 
@@ -236,7 +234,5 @@ class ModeGraph:
         """Return an STRtree over the main component's segments, and their edge positions."""
         pos = np.flatnonzero(self.main)
         g = self.graph
-        lines = shapely.linestrings(
-            np.stack([g.a[self.edge[pos]], g.b[self.edge[pos]]], axis=1)
-        )
-        return shapely.STRtree(lines), pos
+        lines = shapely.linestrings(np.stack([g.a[self.edge[pos]], g.b[self.edge[pos]]], axis=1))
+        return shapely.STRtree(np.asarray(lines)), pos

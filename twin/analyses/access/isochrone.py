@@ -91,7 +91,7 @@ def _buffered(segs: np.ndarray, width: float) -> shapely.Geometry:
     """Return the union of the segments buffered by ``width`` metres."""
     # Merging touching pieces into longer lines and buffering each on its own before one
     # cascaded union is ~20x faster than buffering the MultiLineString as a whole.
-    merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(segs)))
+    merged = shapely.line_merge(shapely.multilinestrings(np.asarray(shapely.linestrings(segs))))
     parts = shapely.simplify(shapely.get_parts(merged), width / 10)
     return shapely.union_all(shapely.buffer(parts, width, quad_segs=3))
 
@@ -131,12 +131,12 @@ def isochrones(
         if inner is not None:  # nested by construction, whatever the buffer's rounding
             poly = shapely.union(poly, inner)
         inner = poly
-        poly = poly.simplify(2.0)
+        poly = shapely.simplify(poly, 2.0)
         rows.append(
             {
                 "minutes": m,
                 "mode": profile.mode.value,
-                "area_km2": round(poly.area / 1e6, 4),
+                "area_km2": round(float(shapely.area(poly)) / 1e6, 4),
                 "streets_km": round(float(np.hypot(*(segs[:, 1] - segs[:, 0]).T).sum()) / 1000, 3),
                 "snap_m": round(float(origin.offset_m[0]), 1),
                 "geometry": poly,

@@ -71,7 +71,8 @@ def feature_collection(frame: gpd.GeoDataFrame, **members: Any) -> dict[str, Any
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Return ``frame`` rows as JSON-ready dicts (NaN → None)."""
     out = rounded(frame, 4).astype(object)
-    return list(out.where(out.notna(), None).to_dict("records"))
+    rows: list[dict[str, Any]] = out.where(out.notna(), None).to_dict("records")  # type: ignore[assignment]
+    return rows
 
 
 def district_rows(

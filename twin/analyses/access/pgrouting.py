@@ -128,9 +128,13 @@ def ensure_edges(store: Store) -> tuple[int, int]:
 def search_bbox(mg: ModeGraph, xy: np.ndarray, limit: float) -> tuple[float, ...]:
     """Return the lon/lat box that holds every path of at most ``limit`` minutes from ``xy``."""
     p = mg.profile
-    fastest = p.metres_per_minute if p.speed_kmh is not None else max(
-        [*p.drive_kmh.values(), float(np.nanmax(mg.graph.maxspeed, initial=0.0))]
-    ) * 1000.0 / 60.0
+    fastest = (
+        p.metres_per_minute
+        if p.speed_kmh is not None
+        else max([*p.drive_kmh.values(), float(np.nanmax(mg.graph.maxspeed, initial=0.0))])
+        * 1000.0
+        / 60.0
+    )
     reach = min(limit * max(fastest, p.access_m_per_min), 1e6)
     (x0, y0), (x1, y1) = xy.min(axis=0) - reach, xy.max(axis=0) + reach
     lon, lat = to_lonlat().transform([x0, x0, x1, x1], [y0, y1, y0, y1])

@@ -55,10 +55,8 @@ def h3_population(grid: gpd.GeoDataFrame, res: int = H3_RES) -> pd.DataFrame:
     share = metric["population"].to_numpy(float)[owner] / per_cell[owner]
     lon, lat = to_lonlat().transform(x, y)
     index = [h3.latlng_to_cell(b, a, res) for a, b in zip(lon, lat, strict=True)]
-    out = (
-        pd.DataFrame({"h3": index, "population": share})
-        .groupby("h3", as_index=False)["population"]
-        .sum()
+    out = pd.DataFrame(
+        pd.DataFrame({"h3": index, "population": share}).groupby("h3", as_index=False).sum()
     )
     centres = np.array([h3.cell_to_latlng(c) for c in out["h3"]]).reshape(-1, 2)
     out["lon"], out["lat"] = centres[:, 1], centres[:, 0]
@@ -81,9 +79,7 @@ def assign_district(
     return names.where(names.notna(), None).to_numpy()
 
 
-def building_residents(
-    buildings: gpd.GeoDataFrame, grid: gpd.GeoDataFrame
-) -> np.ndarray:
+def building_residents(buildings: gpd.GeoDataFrame, grid: gpd.GeoDataFrame) -> np.ndarray:
     """Return the estimated residents of each building (aligned with ``buildings``)."""
     out = np.zeros(len(buildings))
     if len(buildings) == 0 or len(grid) == 0:

@@ -146,9 +146,7 @@ def category(name: str) -> Category:
     try:
         return CATEGORIES[name]
     except KeyError:
-        raise BadInput(
-            f"unknown category {name!r}; use one of: {', '.join(CATEGORIES)}"
-        ) from None
+        raise BadInput(f"unknown category {name!r}; use one of: {', '.join(CATEGORIES)}") from None
 
 
 def categories(names: str | list[str] | None) -> list[Category]:

@@ -136,7 +136,7 @@ def catchment_shapes(cells: pd.DataFrame) -> gpd.GeoDataFrame:
         geo = h3.cells_to_h3shape(list(group["h3"])).__geo_interface__
         rows.append(
             {
-                "school_fid": int(fid),
+                "school_fid": int(str(fid)),
                 "residents": float(group["population"].sum()),
                 "geometry": shapely.make_valid(shape(geo)),
             }

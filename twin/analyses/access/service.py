@@ -248,4 +248,3 @@ class AccessService:
 def _grow(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = frame.total_bounds
     return float(x0), float(y0), float(x1), float(y1)
-
