@@ -17,14 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin.analyses.coverage.cameras import (
-    DEFAULTS,
-    METRIC_CRS,
-    CameraEdits,
-    covering,
-    effective_fov,
-    to_lonlat,
-)
+from twin.analyses.coverage.cameras import METRIC_CRS, CameraEdits, covering, to_lonlat
 from twin.analyses.coverage.grid import TileGrid
 from twin.analyses.coverage.inputs import CityData
 from twin.analyses.coverage.model import CoverageModel
@@ -32,10 +25,10 @@ from twin.analyses.coverage.placement import (
     DEMAND_CELL_M,
     MAX_K,
     Demand,
+    Problem,
     Template,
     candidates,
     given_sites,
-    lazy_greedy,
     street_sites,
 )
 from twin.analyses.coverage.raster import CountRaster, RasterGrid, bounds_of, geotiff_bytes
@@ -48,7 +41,7 @@ from twin.analyses.coverage.results import (
     white_spots,
 )
 from twin.analyses.coverage.targets import WeightField, Weights, build_targets
-from twin.analyses.coverage.visibility import Obstacles, view_sectors, visibility_polygons
+from twin.analyses.coverage.visibility import Obstacles
 from twin.errors import BadInput
 
 TILE_M = 250.0
@@ -187,6 +180,26 @@ class PreparedScope:
         return result
 
     # -- placement ----------------------------------------------------------------------
+    def candidates(
+        self,
+        template: Template,
+        *,
+        spacing_m: float = 50.0,
+        intersections: bool = True,
+        given: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+    ) -> pd.DataFrame:
+        """Return the candidate cameras: street sites or the ``given`` metric points in the
+        scope, one per heading to try (see :func:`placement.candidates`)."""
+        if given is not None:
+            gx, gy, gh = given
+            inside = shapely.contains_xy(self.scope, gx, gy)
+            if not inside.any():
+                raise BadInput("candidates: none of the given points lies in the scope")
+            sites = given_sites(gx[inside], gy[inside], None if gh is None else gh[inside])
+        else:
+            sites = street_sites(self.city.roads, self.scope, spacing_m, intersections)
+        return candidates(sites, template, self.obstacles)
+
     def placement(
         self,
         k: int,
@@ -211,15 +224,9 @@ class PreparedScope:
         if not (1 <= k <= MAX_K):
             raise BadInput(f"k must be between 1 and {MAX_K}, got {k}")
         t0 = time.perf_counter()
-        if given is not None:
-            gx, gy, gh = given
-            inside = shapely.contains_xy(self.scope, gx, gy)
-            if not inside.any():
-                raise BadInput("candidates: none of the given points lies in the scope")
-            sites = given_sites(gx[inside], gy[inside], None if gh is None else gh[inside])
-        else:
-            sites = street_sites(self.city.roads, self.scope, spacing_m, intersections)
-        cand = candidates(sites, template, self.obstacles)
+        cand = self.candidates(
+            template, spacing_m=spacing_m, intersections=intersections, given=given
+        )
         if k > len(cand):
             raise BadInput(
                 f"k = {k} is more than the {len(cand)} candidate cameras in the scope "
@@ -228,31 +235,9 @@ class PreparedScope:
         with self.model.what_if(edits) as model:
             before = summary(model, weights)
             demand = Demand.from_model(model, weights, demand_cell_m)
+            problem = Problem.build(cand, template, demand, self.obstacles)
             t1 = time.perf_counter()
-            n = len(cand)
-            fov = np.full(n, template.fov)
-            reach = np.full(n, template.range_m)
-            sectors = view_sectors(
-                cand["x"].to_numpy(float),
-                cand["y"].to_numpy(float),
-                cand["heading_deg"].to_numpy(float),
-                fov,
-                reach,
-            )
-            bound = demand.bound(shapely.bounds(sectors))
-
-            def evaluate(idx: np.ndarray) -> list[np.ndarray]:
-                vis = visibility_polygons(
-                    cand["x"].to_numpy(float)[idx],
-                    cand["y"].to_numpy(float)[idx],
-                    cand["heading_deg"].to_numpy(float)[idx],
-                    fov[idx],
-                    reach[idx],
-                    self.obstacles,
-                )
-                return demand.covered_by(vis)
-
-            picks, evaluated = lazy_greedy(k, bound, evaluate, demand.weight)
+            picks, evaluated = problem.solve(k)
             t2 = time.perf_counter()
             rows = []
             for rank, p in enumerate(picks, start=1):
@@ -266,7 +251,7 @@ class PreparedScope:
                         "status": "planned",
                         "mount_height_m": template.mount_height_m,
                         "heading_deg": round(float(c["heading_deg"]), 1),
-                        "fov_deg": template.fov_deg,
+                        "fov_deg": template.fov,
                         "range_m": template.range_m,
                     }
                 )
@@ -341,10 +326,4 @@ def _proposed(
     return _camera_points(frame)
 
 
-__all__ = [
-    "DEFAULTS",
-    "CoverageResult",
-    "PlacementResult",
-    "PreparedScope",
-    "effective_fov",
-]
+__all__ = ["CoverageResult", "PlacementResult", "PreparedScope"]

@@ -28,7 +28,7 @@ from twin.analyses.coverage.cameras import check_params
 from twin.analyses.coverage.model import CoverageModel
 from twin.analyses.coverage.raster import RasterGrid, bounds_of, label_cells
 from twin.analyses.coverage.targets import Weights, street_lines
-from twin.analyses.coverage.visibility import Obstacles
+from twin.analyses.coverage.visibility import Obstacles, view_sectors, visibility_polygons
 from twin.errors import BadInput
 
 DEMAND_CELL_M = 5.0
@@ -138,6 +138,8 @@ def _intersections(lines: np.ndarray, scope: shapely.Geometry) -> pd.DataFrame:
         ),
         axis=0,
     )
+    if len(pairs) == 0:
+        return pd.DataFrame({"x": [], "y": [], "kind": [], "headings": []})
     hubs, start = np.unique(pairs[:, 0].astype(np.int64), return_index=True)
     headings = [tuple(h.tolist()) for h in np.split(pairs[:, 1], start[1:])]
     at = nodes[hubs]
@@ -344,3 +346,79 @@ def lazy_greedy(
         picks.append(Pick(candidate=top, gain=-neg, cells=len(fresh_cells)))
         covered[fresh_cells] = True
     return picks, len(members)
+
+
+@dataclass
+class Problem:
+    """One placement instance: candidate cameras, the demand, and each candidate's cheap
+    upper bound. Visibility is built only for the candidates that get evaluated."""
+
+    candidates: pd.DataFrame
+    template: Template
+    demand: Demand
+    obstacles: Obstacles
+    bound: np.ndarray
+
+    @classmethod
+    def build(
+        cls, cand: pd.DataFrame, template: Template, demand: Demand, obstacles: Obstacles
+    ) -> Problem:
+        """Return the problem, with bounds from each view sector's bounding box."""
+        n = len(cand)
+        sectors = view_sectors(
+            cand["x"].to_numpy(float),
+            cand["y"].to_numpy(float),
+            cand["heading_deg"].to_numpy(float),
+            np.full(n, template.fov),
+            np.full(n, template.range_m),
+        )
+        return cls(cand, template, demand, obstacles, demand.bound(shapely.bounds(sectors)))
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def visibility(self, idx: np.ndarray) -> np.ndarray:
+        """Return the visibility polygons of candidates ``idx``."""
+        c = self.candidates
+        n = len(idx)
+        return visibility_polygons(
+            c["x"].to_numpy(float)[idx],
+            c["y"].to_numpy(float)[idx],
+            c["heading_deg"].to_numpy(float)[idx],
+            np.full(n, self.template.fov),
+            np.full(n, self.template.range_m),
+            self.obstacles,
+        )
+
+    def covers(self, idx: np.ndarray) -> list[np.ndarray]:
+        """Return, per candidate in ``idx``, the demand cells it covers."""
+        return self.demand.covered_by(self.visibility(np.asarray(idx, np.int64)))
+
+    def solve(self, k: int) -> tuple[list[Pick], int]:
+        """Return the lazy-greedy picks for ``k`` cameras and how many were evaluated."""
+        return lazy_greedy(k, self.bound, self.covers, self.demand.weight)
+
+
+def merge_demand(
+    cover: list[np.ndarray], weight: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Return the same covering problem with demand cells merged: cells covered by exactly
+    the same candidates become one cell carrying their summed weight, and cells no candidate
+    covers are dropped. Any covering objective has the same value on both (for handing the
+    problem to an exact solver, whose size grows with the demand)."""
+    if not cover:
+        return [], np.empty(0)
+    cand = np.concatenate([np.full(len(c), i, np.int64) for i, c in enumerate(cover)])
+    cells = np.concatenate(cover).astype(np.int64)
+    order = np.lexsort((cand, cells))
+    cand, cells = cand[order], cells[order]
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    groups: dict[bytes, int] = {}
+    label = np.empty(len(starts), np.int64)
+    for j, (a, b) in enumerate(zip(starts, np.r_[starts[1:], len(cells)], strict=True)):
+        label[j] = groups.setdefault(cand[a:b].tobytes(), len(groups))
+    merged_weight = np.bincount(label, weights=weight[cells[starts]], minlength=len(groups))
+    per_cell_label = np.repeat(label, np.diff(np.r_[starts, len(cells)]))
+    pairs = np.unique(np.column_stack([cand, per_cell_label]), axis=0)
+    cuts = np.searchsorted(pairs[:, 0], np.arange(len(cover) + 1))
+    return [pairs[cuts[i] : cuts[i + 1], 1] for i in range(len(cover))], merged_weight
