@@ -63,6 +63,18 @@ class Pass:
         """Return the samples ``ok`` rejects."""
         return [s for s in self.samples if not ok(s)]
 
+    @staticmethod
+    def merged(passes: Sequence[Pass]) -> Pass:
+        """Return several passes (rounds) as one: all samples, summed wall time and skips."""
+        if len(passes) == 1:
+            return passes[0]
+        return Pass(
+            [s for p in passes for s in p.samples],
+            sum(p.wall_seconds for p in passes),
+            sum(p.skipped for p in passes),
+            passes[0].concurrency,
+        )
+
 
 Worker = Callable[[Any], Sample]
 

@@ -1,22 +1,27 @@
 """Tile benchmark: our tile server against tipg and the raw ``ST_AsMVT`` floor, same data and tiles.
 
-Run: ``uv run python -m bench.tiles`` (starts its own PostGIS cluster; about 5 minutes).
+Run: ``uv run python -m bench.tiles`` (starts its own PostGIS cluster; 3–6 minutes on 2 cores,
+``--help`` for options).
 
 One PostGIS database holds the bundled Almaty set plus the 10× scaled buildings (~90k); a
 GeoPackage holds the same for the embedded store. A fixed, seeded list of tiles at z10–z16,
-sampled where each layer has features, is requested once per pass, at concurrency 1 and 8, from:
+sampled where each layer has features (buildings from its minzoom 12, roads from z10), is
+requested once per pass, at concurrency 1 and 8, from:
 
-- the raw SQL floor: the tile query run through psycopg with a pool of ``concurrency``
-  connections, no HTTP;
-- tipg (from PyPI, its own virtualenv), restricted to our layer tables and to the declared
-  properties;
-- our server on PostGIS, cold (first request of each tile since the server started) and warm
-  (the same tiles again);
+- the raw SQL floor: the very query our PostGIS tile source runs, through psycopg with a pool
+  of ``concurrency`` connections, no HTTP (and, for comparison, the canonical query);
+- tipg (from PyPI, its own virtualenv), restricted to our layer tables and asked for the
+  properties our tiles carry;
+- our server on PostGIS, cold (a fresh process: the first request of each tile) and warm (the
+  same tiles again); the server's ``X-Tile-Cache`` header is checked to be miss, then hit;
 - our server on the embedded GeoPackage store, cold.
 
-Each server is one uvicorn worker in a subprocess. Prints p50, p95 and tiles/s for each, p95 by
-zoom, the ratios against the goals of issue 3, the largest tile, and checks that every server
-answered 200 (or 204 for an empty tile) for every tile with the feature counts of the floor.
+Each server is one uvicorn worker in a subprocess. Every pass is repeated ``--rounds`` times,
+interleaved, and the rounds pooled. Prints p50, p95 and tiles/s for each, p95 by zoom, the
+ratios against the goals of issue 3, the largest tile, where a cold tile's time goes, and
+checks that every server answered 200 (or 204 for an empty tile) for every tile with the
+feature counts of its reference. The machine's load average is printed with each phase: on a
+shared 2-core machine, numbers taken under load are slower for every server alike.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ import json
 import os
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyogrio  # noqa: F401  (before SpatiaLite)
 
@@ -109,48 +116,26 @@ def warm_up(base: str, paths: Sequence[str]) -> None:
     fetch_all(base, paths, concurrency=8, time_limit_s=60.0)
 
 
-def ours_passes(
+def ours_cold_warm(
     url: str,
-    tiles: Sequence[Tile],
-    spare: Sequence[Tile],
-    concurrencies: Sequence[int],
+    paths: Sequence[str],
+    warm_paths: Sequence[str],
+    concurrency: int,
     limit_s: float,
     log: Path,
     *,
     warm: bool = True,
-) -> tuple[dict[int, Pass], dict[int, Pass]]:
-    """Return (cold, warm) passes of our server on ``url`` per concurrency. Each concurrency
-    gets a fresh server process, so its first pass meets an empty tile cache."""
-    cold_passes: dict[int, Pass] = {}
-    warm_passes: dict[int, Pass] = {}
-    paths = [t.path() for t in tiles]
-    for c in concurrencies:
-        with servers.ours(url, log=log) as base:
-            warm_up(base, [t.path() for t in spare[:16]])
-            cold_passes[c] = fetch_all(base, paths, concurrency=c, time_limit_s=limit_s)
-            if warm:
-                warm_passes[c] = fetch_all(base, paths, concurrency=c, time_limit_s=limit_s)
-    return cold_passes, warm_passes
-
-
-def tipg_passes(
-    pg_url: str,
-    layer_ids: Sequence[str],
-    tiles: Sequence[Tile],
-    spare: Sequence[Tile],
-    concurrencies: Sequence[int],
-    limit_s: float,
-    log: Path,
-) -> dict[int, Pass]:
-    """Return tipg's pass per concurrency (one process; tipg caches no tiles)."""
-    out: dict[int, Pass] = {}
-    with servers.tipg(pg_url, layer_ids, log=log) as base:
-        warm_up(base, [tipg_path(t) for t in spare[:16]])
-        for c in concurrencies:
-            out[c] = fetch_all(
-                base, [tipg_path(t) for t in tiles], concurrency=c, time_limit_s=limit_s
-            )
-    return out
+) -> tuple[Pass, Pass | None]:
+    """Return (cold, warm) passes of a fresh process of our server on ``url``: the first pass
+    meets an empty tile cache (the server says so in ``X-Tile-Cache``), the second asks for the
+    same tiles again."""
+    with servers.ours(url, log=log) as base:
+        warm_up(base, warm_paths)
+        cold = fetch_all(base, paths, concurrency=concurrency, time_limit_s=limit_s)
+        again = (
+            fetch_all(base, paths, concurrency=concurrency, time_limit_s=limit_s) if warm else None
+        )
+    return cold, again
 
 
 def route_exists() -> bool:
@@ -196,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--concurrency", default="1,8", help="comma-separated concurrencies")
     ap.add_argument("--time-limit", type=float, default=90.0, help="seconds per pass at most")
+    ap.add_argument("--rounds", type=int, default=2, help="times every pass is repeated")
     ap.add_argument("--skip", default="", help="comma-separated: tipg,ours,embedded")
     args = ap.parse_args(argv)
     layer_ids = [s for s in args.layers.split(",") if s]
@@ -209,7 +195,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         skip |= {"ours", "embedded"}
         print("our tile route /tiles/{layer}/{z}/{x}/{y}.mvt does not exist yet: skipping ours")
 
-    runs: dict[str, Run] = {}
     names = {
         "floor": "raw SQL floor",
         "canonical": "raw SQL canonical (info)",
@@ -236,46 +221,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         floor = floor_query()
-        with _phase(f"raw SQL ({floor.label})"):
-            sql_pass(pg_url, tiles, floor, 8, args.time_limit)  # unmeasured: fills shared buffers
-            runs[names["floor"]] = Run(
-                names["floor"],
-                {c: sql_pass(pg_url, tiles, floor, c, args.time_limit) for c in conc},
-            )
-        if floor.label != "canonical ST_AsMVT":
-            canon = canonical_floor()
-            runs[names["canonical"]] = Run(
-                names["canonical"],
-                {conc[0]: sql_pass(pg_url, tiles, canon, conc[0], args.time_limit)},
-            )
-        if "tipg" not in skip:
-            with _phase("tipg", failed):
-                ref = names["canonical"] if names["canonical"] in runs else names["floor"]
-                runs[names["tipg"]] = Run(
-                    names["tipg"],
-                    tipg_passes(pg_url, layer_ids, tiles, spare, conc, args.time_limit, log),
-                    ref,
-                    same_rule=False,
-                )
-        if "ours" not in skip:
-            with _phase("ours on PostGIS", failed):
-                cold, warm = ours_passes(pg_url, tiles, spare, conc, args.time_limit, log)
-                runs[names["cold"]] = Run(names["cold"], cold, names["floor"], expect_cache="miss")
-                runs[names["warm"]] = Run(names["warm"], warm, names["floor"], expect_cache="hit")
+        gpkg_url = f"gpkg:///{tmp}/twin.gpkg"
         if "embedded" not in skip:
-            gpkg_url = f"gpkg:///{tmp}/twin.gpkg"
-            loaded = False
             with _phase("load GeoPackage (bundled + 10× buildings)", failed):
                 load_city(gpkg_url)
-                loaded = True
-            if loaded:
-                with _phase("ours on GeoPackage", failed):
-                    emb, _ = ours_passes(
-                        gpkg_url, tiles, spare, conc, args.time_limit, log, warm=False
-                    )
-                    runs[names["embedded"]] = Run(
-                        names["embedded"], emb, names["cold"], expect_cache="miss"
-                    )
+            if failed:
+                skip.add("embedded")
+        with _phase(f"warm PostgreSQL's buffers (raw SQL: {floor.label}, unmeasured)"):
+            sql_pass(pg_url, tiles, floor, 8, args.time_limit)
+        collected: dict[str, dict[int, list[Pass]]] = defaultdict(lambda: defaultdict(list))
+        limit = args.time_limit
+        paths = [t.path() for t in tiles]
+        warm_paths = [t.path() for t in spare[:16]]
+        with contextlib.ExitStack() as stack:
+            tipg_base = None
+            if "tipg" not in skip:
+                with _phase("start tipg", failed):
+                    tipg_base = stack.enter_context(servers.tipg(pg_url, layer_ids, log=log))
+                    warm_up(tipg_base, [tipg_path(t) for t in spare[:16]])
+            # Every server is measured at one concurrency before the next concurrency, and the
+            # rounds repeat that, so that a change in the machine's load (other work on a
+            # shared machine) falls on all servers alike rather than on whichever ran last.
+            for r in range(1, args.rounds + 1):
+                for c in conc:
+                    with _phase(
+                        f"round {r}/{args.rounds}, c={c}: raw SQL (ours, canonical), tipg", failed
+                    ):
+                        collected["floor"][c].append(sql_pass(pg_url, tiles, floor, c, limit))
+                        if c == conc[0] and floor.label != "canonical ST_AsMVT":
+                            canon = sql_pass(pg_url, tiles, canonical_floor(), c, limit)
+                            collected["canonical"][c].append(canon)
+                        if tipg_base is not None:
+                            tipg_paths = [tipg_path(t) for t in tiles]
+                            collected["tipg"][c].append(
+                                fetch_all(tipg_base, tipg_paths, concurrency=c, time_limit_s=limit)
+                            )
+                    if "ours" not in skip:
+                        with _phase(f"round {r}/{args.rounds}, c={c}: ours on PostGIS", failed):
+                            cold, warm = ours_cold_warm(pg_url, paths, warm_paths, c, limit, log)
+                            collected["cold"][c].append(cold)
+                            collected["warm"][c].append(warm)  # type: ignore[arg-type]
+                    if "embedded" not in skip:
+                        with _phase(f"round {r}/{args.rounds}, c={c}: ours on GeoPackage", failed):
+                            emb, _ = ours_cold_warm(
+                                gpkg_url, paths, warm_paths, c, limit, log, warm=False
+                            )
+                            collected["embedded"][c].append(emb)
+    refs: dict[str, tuple[str | None, dict[str, Any]]] = {
+        "floor": (None, {}),
+        "canonical": (None, {}),
+        # tipg draws features meeting the tile itself, ours (the floor) may drop small ones
+        "tipg": ("canonical" if "canonical" in collected else "floor", {"same_rule": False}),
+        "cold": ("floor", {"expect_cache": "miss"}),
+        "warm": ("floor", {"expect_cache": "hit"}),
+        "embedded": ("cold", {"expect_cache": "miss"}),
+    }
+    runs: dict[str, Run] = {}
+    for role, (ref, extra) in refs.items():
+        if role in collected:
+            by_c = {c: Pass.merged(ps) for c, ps in collected[role].items()}
+            runs[names[role]] = Run(names[role], by_c, names[ref] if ref else None, **extra)
     total = time.perf_counter() - t_start
     load_end = os.getloadavg()[0]
 
@@ -316,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "tiles": [t._asdict() for t in tiles],
                 "goals": record,
                 "problems": problems,
+                "notes": notes,
                 "runs": {
                     n: {
                         c: {

@@ -73,13 +73,18 @@ def check(run: Run, runs: dict[str, Run], tiles: Sequence[Tile]) -> tuple[list[s
         ref = runs[run.reference]
         ref_counts = counts_by_index(next(iter(ref.passes.values())))
         for c, p in run.passes.items():
-            mine = counts_by_index(p)
-            diff = [i for i in mine if i in ref_counts and mine[i] != ref_counts[i]]
+            # sample by sample: with several rounds a tile appears once per round
+            mine = [
+                (s, sum(feature_counts(s.body).values()))
+                for s in p.samples
+                if status_ok(s) and s.index in ref_counts
+            ]
+            diff = [(s, n) for s, n in mine if n != ref_counts[s.index]]
             if diff:
-                i = diff[0]
+                s, n = diff[0]
                 (problems if run.same_rule else notes).append(
                     f"{run.name} c={c}: {len(diff)}/{len(mine)} tiles differ in feature count "
-                    f"from {ref.name}, e.g. {tiles[i].path()}: {mine[i]} vs {ref_counts[i]}"
+                    f"from {ref.name}, e.g. {tiles[s.index].path()}: {n} vs {ref_counts[s.index]}"
                 )
     return problems, notes
 
@@ -119,7 +124,7 @@ def table(runs: dict[str, Run], tiles: Sequence[Tile], concurrencies: Sequence[i
             lines.append(
                 f"{run.name:<34}{c:>3}{_fmt(p.p(50), 2):>9}{_fmt(p.p(95), 2):>9}"
                 f"{_fmt(p.throughput):>10}{big / 1024:>9.1f}{wire / 1024:>9.1f}"
-                f"{f'{ok}/{len(tiles)}':>11}"
+                f"{f'{ok}/{len(p.samples) + p.skipped}':>11}"
             )
     return "\n".join(lines)
 

@@ -172,3 +172,13 @@ def test_our_server_cold_then_warm_matches_the_floor(three_buildings: str) -> No
     runs["wrong"] = Run("wrong", {2: warm}, "floor", expect_cache="miss")
     [problem], _ = check(runs["wrong"], runs, tiles)
     assert "not a cache miss" in problem
+
+
+def test_rounds_merge_into_one_pass() -> None:
+    from bench.http_load import Pass, Sample
+
+    a = Pass([Sample("a", 0.001, 200, index=0)], 0.5, 0, 2)
+    b = Pass([Sample("a", 0.003, 200, index=0)], 1.5, 1, 2)
+    m = Pass.merged([a, b])
+    assert (len(m.samples), m.wall_seconds, m.skipped, m.concurrency) == (2, 2.0, 1, 2)
+    assert m.throughput == 1.0 and m.p(50) == 2.0
