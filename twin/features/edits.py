@@ -86,6 +86,14 @@ def read_feature(body: Any, layer: Layer, *, partial: bool = False) -> Submitted
             geometry = shapely.geometry.shape(raw_geom)
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
             raise BadInput(f"geometry is not valid GeoJSON: {exc}") from None
+        if geometry.is_empty:
+            raise BadInput("geometry is empty")
+        bounds = shapely.bounds(geometry).tolist()
+        if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
+            where = ", ".join(f"{v:.10g}" for v in bounds)
+            raise BadInput(
+                f"geometry coordinates are outside lon/lat (GeoJSON is CRS84): bounds {where}"
+            )
     elif not partial:
         raise BadInput("geometry is required")
     props = body.get("properties") or {}
