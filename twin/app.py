@@ -12,6 +12,7 @@ from tiles.settings import TileSettings
 from twin.api import access as access_routes
 from twin.api import catalog, districts, errors, features, search, web
 from twin.api import coverage as coverage_routes
+from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.settings import Settings
 from twin.store import open_store
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(districts.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
+    app.include_router(site_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
     web.install(app)
