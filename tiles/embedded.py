@@ -16,9 +16,9 @@ import shapely
 import sqlalchemy as sa
 
 from layers import LAYERS, Layer, PropType
-from tiles.geometry import MVT_KIND, size_filter, tile_geometries, to_mercator
+from tiles.geometry import draw
 from tiles.grid import Tile
-from tiles.mvt import encode_layer, geometry_commands
+from tiles.mvt import MVT_KIND, encode_layer, geometry_commands
 from tiles.zoom import ZoomRules, tile_props
 from twin.store import Store
 
@@ -63,14 +63,10 @@ def encode_features(
     box = shapely.box(west, south, east, north)
     shapely.prepare(box)
     idx = np.flatnonzero(shapely.intersects(box, geoms))
-    merc = to_mercator(geoms[idx])
-    big = size_filter(merc, layer.geometry, rules.min_area_m2, rules.min_length_m)
-    idx, merc = idx[big], merc[big]
-    drawn = tile_geometries(merc, tile, layer.geometry, rules.tolerance_m)
-    ok = ~shapely.is_empty(drawn)
+    paths, survivors = draw(geoms[idx], tile, layer.geometry, rules)
+    idx = idx[survivors]
     kind = MVT_KIND[layer.geometry]
-    cmds, offsets, kept = geometry_commands(kind, drawn[ok])
-    idx = idx[ok][kept]
+    cmds, offsets = geometry_commands(kind, paths, len(idx))
     props = typed_columns(layer, [c[idx] for c in columns])
     return encode_layer(layer.id, kind, fids[idx], cmds, offsets, props)
 

@@ -18,9 +18,10 @@ import shapely
 import sqlalchemy as sa
 
 from layers import GeomType, Layer
-from tiles.geometry import tile_geometries, to_mercator
+from tiles.geometry import draw
 from tiles.grid import Tile
 from tiles.mvt import POLYGON, encode_layer, geometry_commands
+from tiles.zoom import ZoomRules
 from twin.store import Store
 
 #: The properties of a hexagon feature, with their TileJSON types.
@@ -116,10 +117,9 @@ class HexIndex:
         hexes = shapely.polygons(rings)
         meets = shapely.intersects(hexes, shapely.box(west, south, east, north))
         cells, hexes, counts = cells[meets], hexes[meets], data.counts[near][meets]
-        geoms = tile_geometries(to_mercator(hexes), tile, GeomType.POLYGON)
-        ok = ~shapely.is_empty(geoms)
-        cmds, offsets, kept = geometry_commands(POLYGON, geoms[ok])
-        cells, counts = cells[ok][kept], counts[ok][kept]
+        paths, survivors = draw(hexes, tile, GeomType.POLYGON, ZoomRules())
+        cells, counts = cells[survivors], counts[survivors]
+        cmds, offsets = geometry_commands(POLYGON, paths, len(cells))
         return encode_layer(
             layer.id,
             POLYGON,

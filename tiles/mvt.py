@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from layers import GeomType
+from tiles.geometry import Paths
 from tiles.grid import EXTENT
 
 POINT, LINESTRING, POLYGON = 1, 2, 3
+MVT_KIND = {GeomType.POINT: POINT, GeomType.LINE: LINESTRING, GeomType.POLYGON: POLYGON}
 
 _MOVE_TO_1 = 1 | (1 << 3)
 _CLOSE_PATH_1 = 7 | (1 << 3)
@@ -35,9 +37,9 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
-def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Return the varints of every value (non-negative integers) written back to back, and the
-    byte offset where each value starts (plus the total length at the end)."""
+def _varint_array(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the varints of every value (non-negative integers) back to back as uint8, and
+    the byte offset where each value starts (plus the total length at the end)."""
     a = np.asarray(values, dtype=np.uint64)
     nbytes = np.ones(len(a), dtype=np.int64)
     for k in range(1, 10):
@@ -51,7 +53,22 @@ def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
         group = (a[m] >> np.uint64(7 * k)) & np.uint64(0x7F)
         more = (nbytes[m] > k + 1).astype(np.uint64) << np.uint64(7)
         out[starts[m] + k] = (group | more).astype(np.uint8)
+    return out, offsets
+
+
+def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Return the varints of every value (non-negative integers) written back to back, and
+    the byte offset where each value starts (plus the total length at the end)."""
+    out, offsets = _varint_array(values)
     return out.tobytes(), offsets
+
+
+def _scatter(out: np.ndarray, dest: np.ndarray, src: np.ndarray, offsets: np.ndarray) -> None:
+    """Copy segment ``i`` of ``src`` (``src[offsets[i]:offsets[i + 1]]``) to ``out[dest[i]:]``."""
+    if len(src) == 0:
+        return
+    lengths = np.diff(offsets)
+    out[np.arange(len(src)) + np.repeat(dest - offsets[:-1], lengths)] = src
 
 
 def _field(tag: int, payload: bytes) -> bytes:
@@ -63,84 +80,42 @@ def _zigzag(v: np.ndarray) -> np.ndarray:
     return ((v << 1) ^ (v >> 63)).astype(np.uint64)
 
 
-def _dedupe(coords: np.ndarray, path_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return coords without points equal to their predecessor in the same path, and the new
-    path starts. Snapping to integers makes neighbours coincide; MVT forbids zero moves."""
-    n = len(coords)
-    first = np.zeros(n, dtype=bool)
-    first[path_starts[:-1][path_starts[:-1] < n]] = True
-    same = np.zeros(n, dtype=bool)
-    same[1:] = (coords[1:] == coords[:-1]).all(axis=1)
-    keep = first | ~same
-    kept_before = np.concatenate(([0], np.cumsum(keep)))
-    return coords[keep], kept_before[path_starts]
+def geometry_commands(kind: int, paths: Paths, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (commands, feature offsets) for integer tile-coordinate paths of ``n`` features
+    (see :func:`tiles.geometry.draw`): feature ``i`` spans
+    ``commands[offsets[i]:offsets[i + 1]]``.
 
-
-def geometry_commands(kind: int, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (commands, feature offsets, kept) for integer tile-coordinate geometries.
-
-    ``commands`` holds every feature's MVT geometry integers back to back; feature ``i`` of the
-    kept ones spans ``commands[offsets[i]:offsets[i + 1]]``. Paths that collapse (a line of one
-    distinct point, a ring of fewer than three) are dropped, and so are features left with no
-    path: ``kept`` marks which input geometries survived. Polygons must be valid with exterior
-    rings clockwise in tile coordinates (y down).
+    Every feature must have at least one path; rings must be closed, with exteriors of
+    positive area (clockwise on screen), lines of at least two distinct points.
     """
-    n = len(geoms)
     if n == 0:
-        return np.empty(0, np.uint64), np.zeros(1, np.int64), np.zeros(0, bool)
-    if kind == POINT:
-        xy = shapely.get_coordinates(geoms).astype(np.int64)
-        cmds = np.empty((n, 3), dtype=np.uint64)
-        cmds[:, 0] = _MOVE_TO_1
-        cmds[:, 1:] = _zigzag(xy)
-        return cmds.ravel(), np.arange(0, 3 * n + 1, 3, dtype=np.int64), np.ones(n, bool)
-
-    _, coords, offsets = shapely.to_ragged_array(geoms)
-    coords = coords.astype(np.int64)
+        return np.empty(0, np.uint64), np.zeros(1, np.int64)
+    coords = paths.coords.astype(np.int64)
+    offsets = paths.offsets
     ring = kind == POLYGON
-    multi = len(offsets) == (3 if ring else 2)
-    feature_paths: np.ndarray
+    if kind == POINT:
+        cmds = np.empty((len(coords), 3), dtype=np.uint64)
+        cmds[:, 0] = _MOVE_TO_1
+        cmds[:, 1:] = _zigzag(coords)
+        return cmds.ravel(), np.arange(0, 3 * n + 1, 3, dtype=np.int64)
     if ring:
-        path_starts = offsets[0]
-        # rings of each feature: polygon offsets into rings, multipolygon offsets into polygons
-        feature_paths = offsets[1][offsets[2]] if multi else offsets[1]
         # drop each ring's closing point: MVT closes rings with ClosePath
         last = np.zeros(len(coords), dtype=bool)
-        last[path_starts[1:] - 1] = True
-        kept_before = np.concatenate(([0], np.cumsum(~last)))
-        coords, path_starts = coords[~last], kept_before[path_starts]
-    else:
-        path_starts = offsets[0]
-        feature_paths = offsets[1] if multi else np.arange(n + 1)
-    coords, path_starts = _dedupe(coords, path_starts)
-
-    n_paths = len(path_starts) - 1
-    counts = np.diff(path_starts)
-    path_feature = np.repeat(np.arange(n), np.diff(feature_paths))
-    good = counts >= (3 if ring else 2)
-    if not good.all():
-        point_ok = np.repeat(good, counts)
-        coords = coords[point_ok]
-        counts = counts[good]
-        path_feature = path_feature[good]
-        n_paths = len(counts)
-        path_starts = np.concatenate(([0], np.cumsum(counts)))
-    kept = np.zeros(n, dtype=bool)
-    kept[path_feature] = True
-    if n_paths == 0:
-        return np.empty(0, np.uint64), np.zeros(1, np.int64), kept
-
+        last[offsets[1:] - 1] = True
+        coords = coords[~last]
+        offsets = offsets - np.arange(len(offsets))
+    counts = np.diff(offsets)
     # deltas from the cursor, which starts at (0, 0) for every feature and carries over
     # from one path to the next within a feature
     deltas = np.diff(coords, axis=0, prepend=np.zeros((1, 2), np.int64))
-    feature_first_path = np.flatnonzero(np.diff(path_feature, prepend=-1))
-    first_points = path_starts[:-1][feature_first_path]
+    feature_first_path = np.flatnonzero(np.diff(paths.feature, prepend=-1))
+    first_points = offsets[:-1][feature_first_path]
     deltas[first_points] = coords[first_points]
 
     sizes = 2 * counts + 2 + (1 if ring else 0)
     out_starts = np.concatenate(([0], np.cumsum(sizes)))
     out = np.empty(int(out_starts[-1]), dtype=np.uint64)
-    t = np.arange(len(coords)) - np.repeat(path_starts[:-1], counts)
+    t = np.arange(len(coords)) - np.repeat(offsets[:-1], counts)
     pos = np.repeat(out_starts[:-1], counts) + 1 + 2 * t + (t >= 1)
     zz = _zigzag(deltas)
     out[pos] = zz[:, 0]
@@ -150,7 +125,7 @@ def geometry_commands(kind: int, geoms: np.ndarray) -> tuple[np.ndarray, np.ndar
     if ring:
         out[out_starts[1:] - 1] = _CLOSE_PATH_1
     feature_offsets = np.concatenate((out_starts[:-1][feature_first_path], out_starts[-1:]))
-    return out, feature_offsets.astype(np.int64), kept
+    return out, feature_offsets.astype(np.int64)
 
 
 def _value(v: Any) -> bytes:
@@ -165,6 +140,17 @@ def _value(v: Any) -> bytes:
     if isinstance(v, float | np.floating):
         return b"\x19" + struct.pack("<d", float(v))
     return _field(0x0A, str(v).encode())
+
+
+def _values(uniques: np.ndarray) -> bytes:
+    """Return the ``Layer.values`` fields of one column's distinct values."""
+    if uniques.dtype.kind == "f":
+        # doubles, the bulk of numeric columns: 0x22 len=9, 0x19, 8 bytes little-endian
+        framed = np.empty((len(uniques), 11), dtype=np.uint8)
+        framed[:, :3] = (0x22, 9, 0x19)
+        framed[:, 3:] = np.ascontiguousarray(uniques, dtype="<f8").view(np.uint8).reshape(-1, 8)
+        return framed.tobytes()
+    return b"".join(_field(0x22, _value(u)) for u in uniques)
 
 
 def encode_layer(
@@ -182,7 +168,11 @@ def encode_layer(
     where ``None`` means the feature has no such property. Layers of separately encoded tiles
     can be concatenated: protobuf merges repeated fields, so ``a + b`` is a tile with both.
 
-    >>> cmds, offs, _ = geometry_commands(POINT, shapely.points([[10, 20]]))
+    >>> import shapely
+    >>> from tiles.geometry import paths_of
+    >>> from layers import GeomType
+    >>> paths = paths_of(shapely.points([[10, 20]]), GeomType.POINT)
+    >>> cmds, offs = geometry_commands(POINT, paths, 1)
     >>> len(encode_layer("pois", POINT, np.array([7]), cmds, offs, [("name", ["x"])]))
     39
     """
@@ -191,54 +181,75 @@ def encode_layer(
         return b""
     keys: list[bytes] = []
     values: list[bytes] = []
+    n_values = 0
     key_cols, value_cols, masks = [], [], []
     for key, column in properties:
-        codes, uniques = pd.factorize(pd.Series(list(column), dtype=object), use_na_sentinel=True)
+        col = np.asarray(column, dtype=object) if not isinstance(column, np.ndarray) else column
+        if col.dtype == object:
+            is_float = all(type(v) is float for v in col if v is not None)
+            if is_float and col.size:
+                col = np.array([np.nan if v is None else v for v in col], dtype=float)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
         if len(uniques) == 0:
             continue
         key_cols.append(len(keys))
         keys.append(_field(0x1A, key.encode()))
-        value_cols.append(codes + len(values))
+        value_cols.append(codes + n_values)
         masks.append(codes >= 0)
-        values.extend(_field(0x22, _value(u)) for u in uniques)
+        values.append(_values(np.asarray(uniques)))
+        n_values += len(uniques)
 
+    # tags: (key, value) index pairs of each feature's non-null properties
     if key_cols:
         mask = np.column_stack(masks)
         pairs = np.stack(
             [np.broadcast_to(np.array(key_cols), mask.shape), np.column_stack(value_cols)], axis=2
         )[mask]
-        tag_bytes, tag_offsets = varints(pairs.ravel())
+        tag_bytes, tag_offsets = _varint_array(pairs.ravel())
         per_feature = np.concatenate(([0], np.cumsum(mask.sum(axis=1) * 2)))
         tag_starts = tag_offsets[per_feature]
     else:
-        tag_bytes, tag_starts = b"", np.zeros(n + 1, np.int64)
-
-    geom_bytes, geom_offsets = varints(commands)
+        tag_bytes, tag_starts = np.empty(0, np.uint8), np.zeros(n + 1, np.int64)
+    geom_bytes, geom_offsets = _varint_array(commands)
     geom_starts = geom_offsets[offsets]
-    type_field = b"\x18" + bytes((kind,))
-    features = []
-    ids_list = np.asarray(ids, dtype=np.uint64).tolist()
-    ts, gs = tag_starts.tolist(), geom_starts.tolist()
-    for i, fid in enumerate(ids_list):
-        tags = tag_bytes[ts[i] : ts[i + 1]]
-        geom = geom_bytes[gs[i] : gs[i + 1]]
-        body = b"".join(
-            (
-                b"\x08",
-                varint(fid),
-                b"\x12" + varint(len(tags)) + tags if tags else b"",
-                type_field,
-                b"\x22",
-                varint(len(geom)),
-                geom,
-            )
-        )
-        features.append(b"\x12" + varint(len(body)) + body)
+
+    # Feature = 0x08 id, [0x12 len tags], 0x18 type, 0x22 len geometry; framed 0x12 len.
+    # Lengths first, then every part is scattered into one buffer: no per-feature Python.
+    tag_len = np.diff(tag_starts)
+    geom_len = np.diff(geom_starts)
+    id_var, id_off = _varint_array(np.asarray(ids, dtype=np.uint64))
+    has_tags = tag_len > 0
+    tl_var, tl_off = _varint_array(tag_len[has_tags])
+    gl_var, gl_off = _varint_array(geom_len)
+    tl_size = np.zeros(n, np.int64)
+    tl_size[has_tags] = np.diff(tl_off)
+    body = 1 + np.diff(id_off) + has_tags * (1 + tl_size + tag_len) + 2 + 1 + np.diff(gl_off)
+    body += geom_len
+    bl_var, bl_off = _varint_array(body)
+    total = 1 + np.diff(bl_off) + body
+    start = np.concatenate(([0], np.cumsum(total)[:-1]))
+    out = np.empty(int(total.sum()), dtype=np.uint8)
+    out[start] = 0x12
+    _scatter(out, start + 1, bl_var, bl_off)
+    p = start + 1 + np.diff(bl_off)
+    out[p] = 0x08
+    _scatter(out, p + 1, id_var, id_off)
+    p = p + 1 + np.diff(id_off)
+    out[p[has_tags]] = 0x12
+    _scatter(out, p[has_tags] + 1, tl_var, tl_off)
+    _scatter(out, p + 1 + tl_size, tag_bytes, tag_starts)
+    p = p + has_tags * (1 + tl_size + tag_len)
+    out[p] = 0x18
+    out[p + 1] = kind
+    out[p + 2] = 0x22
+    _scatter(out, p + 3, gl_var, gl_off)
+    _scatter(out, p + 3 + np.diff(gl_off), geom_bytes, geom_starts)
+
     layer = b"".join(
         (
             b"\x78\x02",  # version = 2
             _field(0x0A, name.encode()),
-            *features,
+            out.tobytes(),
             *keys,
             *values,
             b"\x28" + varint(EXTENT),

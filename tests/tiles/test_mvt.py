@@ -1,27 +1,43 @@
-"""The array MVT encoder, read back with mapbox-vector-tile (an independent decoder)."""
+"""The array MVT encoder and the tile geometry pipeline, read back with mapbox-vector-tile
+(an independent decoder)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 import shapely
 from shapely import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
+from layers import GeomType
 from tests.tiles.mvtcheck import decode
+from tiles.geometry import draw, paths_of
+from tiles.grid import Tile
 from tiles.mvt import LINESTRING, POINT, POLYGON, encode_layer, geometry_commands, varints
+from tiles.zoom import ZoomRules
+
+FAMILY = {POINT: GeomType.POINT, LINESTRING: GeomType.LINE, POLYGON: GeomType.POLYGON}
+TILE = Tile(16, 46772, 24018)
 
 
-def _encode(kind: int, geoms: list[object], props: list[tuple[str, list[object]]] = ()) -> bytes:  # type: ignore[assignment]
+def _encode(
+    kind: int, geoms: list[object], props: Sequence[tuple[str, list[object]]] = ()
+) -> bytes:
     arr = np.array(geoms, dtype=object)
-    cmds, offsets, kept = geometry_commands(kind, arr)
-    n = int(kept.sum())
-    return encode_layer(
-        "l", kind, np.arange(1, n + 1), cmds, offsets, [(k, v[:n]) for k, v in props]
-    )
+    paths = paths_of(arr, FAMILY[kind])
+    cmds, offsets = geometry_commands(kind, paths, len(arr))
+    return encode_layer("l", kind, np.arange(1, len(arr) + 1), cmds, offsets, props)
 
 
 def _shape(feature: dict) -> shapely.Geometry:  # type: ignore[type-arg]
     return shapely.geometry.shape(feature["geometry"])
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    """Return the lon/lat of tile coordinate (x, y) of TILE (linear enough inside a z16 tile)."""
+    west, south, east, north = TILE.bounds_lonlat()
+    return west + x * (east - west) / 4096, north - y * (north - south) / 4096
 
 
 def test_points_round_trip_with_every_value_type() -> None:
@@ -41,6 +57,7 @@ def test_points_round_trip_with_every_value_type() -> None:
     assert feats[0]["properties"] == {"name": "a", "n": 1, "f": 1.5, "b": True}
     assert feats[1]["properties"] == {"name": "б", "n": -7, "b": False}  # None is left out
     assert feats[2]["properties"] == {"n": 2**40, "f": -0.25}
+    assert isinstance(feats[0]["properties"]["n"], int)
     assert decode(raw)["l"]["extent"] == 4096
 
 
@@ -67,21 +84,46 @@ def test_polygons_keep_holes_and_parts() -> None:
     assert _shape(feats[1]).equals(multi)
 
 
-def test_collapsed_paths_are_dropped_and_reported() -> None:
-    line = MultiLineString([[(1, 1), (1, 1)], [(0, 0), (5, 5)]])
-    point_line = LineString([(3, 3), (3, 3)])
-    cmds, offsets, kept = geometry_commands(LINESTRING, np.array([line, point_line]))
-    assert kept.tolist() == [True, False]
+def test_snapping_drops_collapsed_paths_and_reports_survivors() -> None:
+    """Geometry smaller than a tile unit collapses on the grid and is left out."""
+    line = MultiLineString(
+        [[_lonlat(1000, 1000), _lonlat(1000.1, 1000)], [_lonlat(1000, 1000), _lonlat(1050, 1000)]]
+    )
+    dot = LineString([_lonlat(2000, 2000), _lonlat(2000.2, 2000.1)])
+    paths, survivors = draw(np.array([dot, line]), TILE, GeomType.LINE, ZoomRules())
+    assert survivors.tolist() == [1]
+    cmds, offsets = geometry_commands(LINESTRING, paths, 1)
     raw = encode_layer("l", LINESTRING, np.array([9]), cmds, offsets)
     (feature,) = decode(raw)["l"]["features"]
-    assert _shape(feature).equals(LineString([(0, 0), (5, 5)]))
+    assert _shape(feature).equals(LineString([(1000, 1000), (1050, 1000)]))
+
+
+def test_snapping_fixes_winding_and_drops_flat_rings() -> None:
+    # listed clockwise in lon/lat: counter-clockwise on screen, so it must be turned round
+    square = Polygon([_lonlat(10, 100), _lonlat(10, 120), _lonlat(30, 120), _lonlat(30, 100)])
+    flat = Polygon([_lonlat(300, 100), _lonlat(301, 100.2), _lonlat(302, 100)])
+    paths, survivors = draw(np.array([flat, square]), TILE, GeomType.POLYGON, ZoomRules())
+    assert survivors.tolist() == [1]
+    cmds, offsets = geometry_commands(POLYGON, paths, 1)
+    (feature,) = decode(encode_layer("l", POLYGON, np.array([1]), cmds, offsets))["l"]["features"]
+    assert _shape(feature).area == pytest.approx(400)
+
+
+def test_features_crossing_the_buffer_are_clipped_to_it() -> None:
+    big = Polygon(
+        [_lonlat(-500, -500), _lonlat(-500, 5000), _lonlat(5000, 5000), _lonlat(5000, -500)]
+    )
+    paths, survivors = draw(np.array([big]), TILE, GeomType.POLYGON, ZoomRules())
+    assert survivors.tolist() == [0]
+    assert paths.coords.min() == -64 and paths.coords.max() == 4096 + 64
 
 
 def test_repeated_points_are_removed() -> None:
-    line = LineString([(0, 0), (0, 0), (4, 4), (4, 4), (8, 0)])
-    cmds, _, _ = geometry_commands(LINESTRING, np.array([line]))
-    # MoveTo(1) x y, LineTo(2) x y x y
-    assert len(cmds) == 1 + 2 + 1 + 4
+    pts = [(100, 100), (100.1, 100), (104, 104), (104.2, 104.1), (108, 100)]
+    line = LineString([_lonlat(x, y) for x, y in pts])
+    paths, _ = draw(np.array([line]), TILE, GeomType.LINE, ZoomRules())
+    cmds, _ = geometry_commands(LINESTRING, paths, 1)
+    assert len(cmds) == 1 + 2 + 1 + 4  # MoveTo(1) x y, LineTo(2) x y x y
 
 
 def test_empty_layer_is_no_bytes() -> None:
@@ -91,7 +133,6 @@ def test_empty_layer_is_no_bytes() -> None:
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 16383, 16384, 2**32, 2**63 - 1, 2**64 - 1])
 def test_varints(value: int) -> None:
     data, offsets = varints(np.array([value, 1], dtype=np.uint64))
-    # decode by hand
     out, shift, i = 0, 0, 0
     while True:
         b = data[i]

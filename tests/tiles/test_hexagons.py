@@ -1,0 +1,124 @@
+"""Dense point layers as H3 hexagons on the bundled city: counts are true counts of the
+store's points, and residents' appeals never reach a caller without a planner key as points."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from collections.abc import Iterator
+
+import h3
+import pytest
+import shapely
+
+import layers
+from tests.tiles.mvtcheck import decode, tile_box
+from tiles.grid import lonlat_to_tile_xy
+from tiles.service import TileService
+from tiles.zoom import PUBLIC_MAX_RES, h3_resolution
+from twin.access import Role
+from twin.store import open_store
+
+CENTRE = (76.93, 43.24)
+
+
+@pytest.fixture(scope="module")
+def service(almaty_url: str) -> Iterator[TileService]:
+    store = open_store(almaty_url, create=False)
+    yield TileService(store)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def true_counts(service: TileService) -> dict[tuple[str, int], Counter[str]]:
+    """Return a lazy map (layer, res) -> Counter of H3 cells, from the store's points."""
+
+    points: dict[str, list[tuple[float, float]]] = {}
+
+    class Lazy(dict):  # type: ignore[type-arg]
+        def __missing__(self, key: tuple[str, int]) -> Counter[str]:
+            if key[0] not in points:
+                geoms = service.store.read_frame(layers.get(key[0])).geometry.values
+                points[key[0]] = [(p.y, p.x) for p in geoms]
+            cells = Counter(h3.latlng_to_cell(lat, lng, key[1]) for lat, lng in points[key[0]])
+            self[key] = cells
+            return cells
+
+    return Lazy()
+
+
+def _tile(
+    service: TileService, layer: str, z: int, role: Role
+) -> tuple[list[dict], tuple[int, int, int]]:  # type: ignore[type-arg]
+    x, y = lonlat_to_tile_xy(*CENTRE, z)
+    result = service.tile(layer, z, x, y, role)
+    features = decode(gzip.decompress(result.body))[layer]["features"] if result.body else []
+    return features, (z, x, y)
+
+
+@pytest.mark.parametrize("z", [10, 12, 14, 16, 19])
+def test_appeals_without_a_key_are_only_counts_never_finer_than_the_cap(
+    service: TileService,
+    true_counts: dict,
+    z: int,  # type: ignore[type-arg]
+) -> None:
+    features, (z, x, y) = _tile(service, "appeals", z, Role.ANONYMOUS)
+    assert features
+    res = min(h3_resolution(z), PUBLIC_MAX_RES)
+    box = shapely.box(*tile_box(z, x, y))
+    for f in features:
+        assert f["geometry"]["type"] == "Polygon"
+        assert set(f["properties"]) == {"count", "h3", "resolution"}
+        cell = f["properties"]["h3"]
+        assert f["properties"]["resolution"] == res == h3.get_resolution(cell)
+        assert f["id"] == h3.str_to_int(cell)
+        assert f["properties"]["count"] == true_counts["appeals", res][cell]
+        hexagon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+        assert hexagon.intersects(box)
+
+
+def test_every_populated_hexagon_meeting_the_tile_is_there(
+    service: TileService,
+    true_counts: dict,  # type: ignore[type-arg]
+) -> None:
+    features, (z, x, y) = _tile(service, "appeals", 12, Role.ANONYMOUS)
+    res = h3_resolution(12)
+    box = shapely.box(*tile_box(z, x, y))
+    want = {
+        c
+        for c in true_counts["appeals", res]
+        if shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]).intersects(box)
+    }
+    assert {f["properties"]["h3"] for f in features} == want
+
+
+def test_planners_get_appeal_points_from_the_layers_zoom(service: TileService) -> None:
+    appeals = layers.get("appeals")
+    assert appeals.h3_below_zoom is not None
+    points, _ = _tile(service, "appeals", appeals.h3_below_zoom, Role.PLANNER)
+    assert points and all(f["geometry"]["type"] == "Point" for f in points)
+    assert {"category", "status"} <= set().union(*(f["properties"] for f in points))
+    hexes, _ = _tile(service, "appeals", appeals.h3_below_zoom - 1, Role.PLANNER)
+    assert hexes and all(f["geometry"]["type"] == "Polygon" for f in hexes)
+    assert hexes[0]["properties"]["resolution"] == h3_resolution(appeals.h3_below_zoom - 1)
+
+
+def test_public_points_switch_from_hexagons_to_points(service: TileService) -> None:
+    pois = layers.get("pois")
+    assert pois.h3_below_zoom is not None
+    hexes, _ = _tile(service, "pois", pois.h3_below_zoom - 1, Role.ANONYMOUS)
+    points, _ = _tile(service, "pois", pois.h3_below_zoom, Role.ANONYMOUS)
+    assert hexes and {f["geometry"]["type"] for f in hexes} == {"Polygon"}
+    assert points and {f["geometry"]["type"] for f in points} == {"Point"}
+
+
+def test_the_same_hexagon_has_the_same_count_in_neighbouring_tiles(service: TileService) -> None:
+    z = 12
+    x, y = lonlat_to_tile_xy(*CENTRE, z)
+    seen: dict[str, list[int]] = {}
+    for dx in (0, 1):
+        result = service.tile("appeals", z, x + dx, y, Role.ANONYMOUS)
+        for f in decode(gzip.decompress(result.body))["appeals"]["features"]:
+            seen.setdefault(f["properties"]["h3"], []).append(f["properties"]["count"])
+    on_the_edge = [counts for counts in seen.values() if len(counts) == 2]
+    assert on_the_edge and all(a == b for a, b in on_the_edge)

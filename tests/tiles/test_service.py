@@ -1,0 +1,183 @@
+"""The tile service on small, exact data: cache hits, invalidation by the change log (at every
+zoom, only where touched), the race between a render and a write, and roles."""
+
+from __future__ import annotations
+
+import gzip
+
+import geopandas as gpd
+import h3
+import pytest
+import shapely
+
+import layers
+from tests.support.frames import buildings_frame
+from tests.tiles.mvtcheck import decode, ids
+from tiles.grid import Tile, lonlat_to_tile_xy
+from tiles.service import TileService
+from tiles.settings import TileSettings
+from tiles.zoom import h3_resolution
+from twin.access import Role
+from twin.errors import BadInput, NotFound
+from twin.store import Batch, Store
+
+BUILDINGS = layers.get("buildings")
+POIS = layers.get("pois")
+NEAR, FAR = (76.90, 43.25), (77.05, 43.35)
+
+
+def _batch(
+    layer: layers.Layer, source: str, frame: gpd.GeoDataFrame, *, replace: bool = True
+) -> Batch:
+    return Batch(layer, source, frame, source, "0" * 64, "test", replace=replace)
+
+
+def _xy(lonlat: tuple[float, float], z: int) -> tuple[int, int, int]:
+    x, y = lonlat_to_tile_xy(lonlat[0] + 0.0005, lonlat[1] + 0.0005, z)
+    return z, x, y
+
+
+def _names(raw_gz: bytes) -> dict[int, str]:
+    tile = decode(gzip.decompress(raw_gz))
+    return {f["id"]: f["properties"].get("name") for f in tile["buildings"]["features"]}
+
+
+@pytest.fixture
+def city(store: Store) -> Store:
+    store.load(
+        [
+            _batch(BUILDINGS, "near", buildings_frame(3, x0=NEAR[0], y0=NEAR[1])),
+            _batch(BUILDINGS, "far", buildings_frame(2, x0=FAR[0], y0=FAR[1])),
+        ]
+    )
+    return store
+
+
+def test_second_request_is_a_cache_hit_with_the_same_etag(city: Store) -> None:
+    service = TileService(city)
+    first = service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
+    second = service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
+    assert not first.cache_hit and second.cache_hit
+    assert first.etag == second.etag and first.body == second.body
+    assert service.cache.snapshot().hits == 1
+
+
+def test_an_edit_drops_the_touched_tiles_at_every_zoom_and_keeps_the_rest(city: Store) -> None:
+    service = TileService(city)
+    zooms = (12, 14, 16)
+    for z in zooms:
+        for where in (NEAR, FAR):
+            service.tile("buildings", *_xy(where, z), Role.ANONYMOUS)
+    before = _names(service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS).body)
+    assert "Дом 1" in before.values() and "Акимат" not in before.values()
+
+    edited = buildings_frame(1, x0=NEAR[0], y0=NEAR[1])
+    edited["name"] = ["Акимат"]
+    city.load([_batch(BUILDINGS, "near", edited, replace=False)])
+
+    for z in zooms:
+        near = service.tile("buildings", *_xy(NEAR, z), Role.ANONYMOUS)
+        assert not near.cache_hit, z
+        assert "Акимат" in _names(near.body).values()
+        assert service.tile("buildings", *_xy(FAR, z), Role.ANONYMOUS).cache_hit, z
+
+
+def test_a_deletion_drops_the_tile(city: Store) -> None:
+    service = TileService(city)
+    z, x, y = _xy(NEAR, 16)
+    fids = ids(
+        gzip.decompress(service.tile("buildings", z, x, y, Role.ANONYMOUS).body), "buildings"
+    )
+    city.delete_features(BUILDINGS, fids[:1])
+    again = service.tile("buildings", z, x, y, Role.ANONYMOUS)
+    assert not again.cache_hit
+    assert len(_names(again.body)) == len(fids) - 1
+
+
+def test_a_write_during_a_render_is_not_cached_stale(city: Store) -> None:
+    service = TileService(city)
+    real = service.source
+    edited = buildings_frame(1, x0=NEAR[0], y0=NEAR[1])
+    edited["name"] = ["Новое"]
+
+    class WriteMidway:
+        kind = real.kind
+
+        def layer_tile(self, layer, tile, rules):  # type: ignore[no-untyped-def]
+            raw = real.layer_tile(layer, tile, rules)  # read the old data …
+            city.load([_batch(BUILDINGS, "near", edited, replace=False)])  # … then a write
+            service.poll(force=True)  # … which another request notices
+            service.source = real
+            return raw
+
+    service.source = WriteMidway()
+    stale = service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
+    assert "Новое" not in _names(stale.body).values()
+    fresh = service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
+    assert not fresh.cache_hit and "Новое" in _names(fresh.body).values()
+
+
+def test_hexagon_counts_follow_a_new_point_next_door(store: Store) -> None:
+    """A point just outside a tile changes a hexagon drawn in it: the tile is dropped too."""
+    z = 12
+    res = h3_resolution(z)
+    _, x, y = _xy(NEAR, z)
+    west, south, east, north = Tile(z, x, y).bounds_lonlat()
+    outside = (west - 0.0004, (south + north) / 2)
+    cell = h3.latlng_to_cell(outside[1], outside[0], res)
+    hexagon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+    assert hexagon.intersects(shapely.box(west, south, east, north))
+
+    def pois(points: list[tuple[float, float]], source: str) -> gpd.GeoDataFrame:
+        data = {p: [None] * len(points) for p in POIS.prop_names}
+        data.update(
+            source_id=[f"{source}{i}" for i in range(len(points))], synthetic=[False] * len(points)
+        )
+        return gpd.GeoDataFrame(data, geometry=shapely.points(points), crs=4326)
+
+    store.load([_batch(POIS, "a", pois([outside, (west + 0.01, south + 0.01)], "a"))])
+    service = TileService(store)
+
+    def count() -> int:
+        tile = decode(gzip.decompress(service.tile("pois", z, x, y, Role.ANONYMOUS).body))
+        by_cell = {
+            f["properties"]["h3"]: f["properties"]["count"] for f in tile["pois"]["features"]
+        }
+        assert all(f["geometry"]["type"] == "Polygon" for f in tile["pois"]["features"])
+        return by_cell[cell]
+
+    assert count() == 1
+    store.load([_batch(POIS, "b", pois([outside], "b"))])
+    assert count() == 2
+
+
+def test_roles_and_composites(city: Store) -> None:
+    service = TileService(city)
+    z, x, y = _xy(NEAR, 14)
+    for name in ("cameras", "nope", "buildings;DROP TABLE buildings", "", "cameras,nope"):
+        with pytest.raises(NotFound):
+            service.tile(name, z, x, y, Role.ANONYMOUS)
+    both = service.tile("cameras,buildings,nope", z, x, y, Role.ANONYMOUS)
+    assert [a.layer.id for a in both.layers] == ["buildings"] and both.public
+    planner = service.tile("cameras,buildings", z, x, y, Role.PLANNER)
+    assert [a.layer.id for a in planner.layers] == ["cameras", "buildings"] and not planner.public
+    appeals = service.tile("appeals", z, x, y, Role.RESIDENT)
+    assert appeals.layers[0].aggregate_only and appeals.public
+    with pytest.raises(BadInput):
+        service.tile("buildings", 23, 0, 0, Role.ANONYMOUS)
+    with pytest.raises(BadInput):
+        service.tile(
+            ",".join(["buildings"] + [f"x{i}" for i in range(40)]), z, x, y, Role.ANONYMOUS
+        )
+
+
+def test_below_minzoom_a_tile_is_empty(city: Store) -> None:
+    service = TileService(city)
+    result = service.tile("buildings", *_xy(NEAR, BUILDINGS.minzoom - 1), Role.ANONYMOUS)
+    assert result.empty and result.etag is None
+
+
+def test_settings_can_turn_the_cache_off(city: Store) -> None:
+    service = TileService(city, TileSettings(cache_mb=0))
+    service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
+    assert not service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS).cache_hit
