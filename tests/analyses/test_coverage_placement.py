@@ -145,3 +145,9 @@ def test_ptz_template_needs_one_candidate_per_site(prepared: PreparedScope) -> N
     assert (result.proposed["fov_deg"] == 360).all()
     disc = shapely.area(shapely.Point(0, 0).buffer(60, 64))
     assert result.proposed["gain_m2"].iloc[0] <= disc * 1.01
+
+
+def test_candidates_that_cover_nothing(prepared: PreparedScope) -> None:
+    demand = Demand.from_model(prepared.model, Weights(), 5.0)
+    far = shapely.box(sc.X0 + 5000, sc.Y0, sc.X0 + 5010, sc.Y0 + 10)
+    assert [len(c) for c in demand.covered_by(np.array([far, far]))] == [0, 0]

@@ -90,7 +90,9 @@ class PlacementResult:
 def _camera_points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         frame.drop(columns=["x", "y"]),
-        geometry=gpd.GeoSeries(shapely.points(frame["x"], frame["y"]), crs=METRIC_CRS),
+        geometry=gpd.GeoSeries(
+            shapely.points(frame["x"].to_numpy(float), frame["y"].to_numpy(float)), crs=METRIC_CRS
+        ),
         crs=METRIC_CRS,
     )
 

@@ -256,12 +256,12 @@ class Demand:
         if len(self.x) == 0 or len(polygons) == 0:
             return out
         src, hit = self.tree.query(polygons, predicate="contains")
+        if len(src) == 0:
+            return out
         order = np.argsort(src, kind="stable")
         src, hit = src[order], hit[order]
         cuts = np.flatnonzero(np.diff(src)) + 1
-        for s, h in zip(
-            src[np.r_[0, cuts]].tolist() if len(src) else [], np.split(hit, cuts), strict=True
-        ):
+        for s, h in zip(src[np.r_[0, cuts]].tolist(), np.split(hit, cuts), strict=True):
             out[s] = h
         return out
 
