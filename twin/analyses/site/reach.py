@@ -63,6 +63,17 @@ def _empty() -> Pairs:
     return Pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
 
 
+def shortest(src: np.ndarray, dst: np.ndarray, minutes: np.ndarray) -> Pairs:
+    """Return the pairs with, for each (src, dst), its shortest time, sorted by src, dst."""
+    if len(src) == 0:
+        return _empty()
+    src, dst = np.asarray(src, np.int64), np.asarray(dst, np.int64)
+    order = np.lexsort((minutes, dst, src))
+    src, dst, minutes = src[order], dst[order], np.asarray(minutes, float)[order]
+    first = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
+    return Pairs(src[first], dst[first], minutes[first])
+
+
 def _speed(mg: ModeGraph) -> float:
     """Return the fastest speed (m/min) on the mode's edges or its access leg."""
     fastest = float(mg.metres_per_minute().max()) if len(mg.edge) else 0.0
@@ -183,22 +194,9 @@ def local_times(
         out_min.append(best[i, j])
         local[inside] = -1
 
-    frame = pd.concat(
-        [
-            pd.DataFrame(
-                {"src": np.concatenate(out_src) if out_src else np.empty(0, np.int64),
-                 "dst": np.concatenate(out_dst) if out_dst else np.empty(0, np.int64),
-                 "minutes": np.concatenate(out_min) if out_min else np.empty(0)}
-            ),
-            _same_edge(mg, sources, targets, limit),
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    if len(frame) == 0:
-        return _empty()
-    shortest = frame.groupby(["src", "dst"], as_index=False, sort=True)["minutes"].min()
-    return Pairs(
-        shortest["src"].to_numpy(np.int64),
-        shortest["dst"].to_numpy(np.int64),
-        shortest["minutes"].to_numpy(float),
+    same = _same_edge(mg, sources, targets, limit)
+    return shortest(
+        np.concatenate([*out_src, same["src"].to_numpy(np.int64)]),
+        np.concatenate([*out_dst, same["dst"].to_numpy(np.int64)]),
+        np.concatenate([*out_min, same["minutes"].to_numpy(float)]),
     )

@@ -33,7 +33,7 @@ from twin.analyses.access.graph import ModeGraph, metric_xy
 from twin.analyses.access.search import ScipyEngine, nearest, snap
 from twin.analyses.site.categories import SiteCategory
 from twin.analyses.site.cells import CellGrid, points_lonlat
-from twin.analyses.site.reach import Pairs, local_times
+from twin.analyses.site.reach import Pairs, local_times, shortest
 from twin.errors import BadInput
 
 FACTORS = ("demand", "competition", "access")
@@ -97,12 +97,10 @@ def decay(minutes: np.ndarray) -> np.ndarray:
 
 def with_self(pairs: Pairs, n: int) -> Pairs:
     """Return ``pairs`` (cell → cell) where every cell also reaches itself at 0 minutes."""
-    src = np.r_[pairs.src, np.arange(n)]
-    dst = np.r_[pairs.dst, np.arange(n)]
-    minutes = np.r_[pairs.minutes, np.zeros(n)]
-    frame = pd.DataFrame({"s": src, "d": dst, "m": minutes}).groupby(["s", "d"], as_index=False)
-    out = frame["m"].min()
-    return Pairs(out["s"].to_numpy(), out["d"].to_numpy(), out["m"].to_numpy())
+    cells = np.arange(n)
+    return shortest(
+        np.r_[pairs.src, cells], np.r_[pairs.dst, cells], np.r_[pairs.minutes, np.zeros(n)]
+    )
 
 
 @dataclass(frozen=True)
@@ -148,11 +146,10 @@ def outlet_reach(mg: ModeGraph, grid: CellGrid, outlets: Outlets, minutes: float
         return Pairs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
     walk = local_times(mg, snap(mg, outlets.xy), grid.snapped, minutes)
     own = np.flatnonzero(outlets.cell >= 0)
-    frame = pd.DataFrame(
-        {"s": np.r_[walk.src, own], "d": np.r_[walk.dst, outlets.cell[own]],
-         "m": np.r_[walk.minutes, np.zeros(len(own))]}
-    ).groupby(["s", "d"], as_index=False)["m"].min()  # fmt: skip
-    return Pairs(frame["s"].to_numpy(), frame["d"].to_numpy(), frame["m"].to_numpy())
+    return shortest(
+        np.r_[walk.src, own], np.r_[walk.dst, outlets.cell[own]],
+        np.r_[walk.minutes, np.zeros(len(own))],
+    )  # fmt: skip
 
 
 def site_factors(
