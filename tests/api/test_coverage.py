@@ -263,3 +263,28 @@ def test_malformed_json_is_400(client: TestClient) -> None:
 def test_unknown_result_is_404(client: TestClient) -> None:
     r = client.get("/api/analysis/results/nope", headers=PLANNER)
     assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+def test_a_drawn_polygon_and_a_named_district(client: TestClient) -> None:
+    w, s, e, n = BBOX
+    ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+    drawn = {
+        "kind": "polygon",
+        "polygon": {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        },
+    }
+    by_polygon = post(client, "coverage", {"scope": drawn, "limit": 0}).json()
+    by_bbox = post(client, "coverage", {"scope": SCOPE, "limit": 0}).json()
+    assert by_polygon["summary"] == pytest.approx(by_bbox["summary"], rel=1e-9)
+    district = post(
+        client,
+        "coverage",
+        {"scope": {"kind": "district", "district": "Алмалинский район"}, "limit": 1},
+    )
+    assert district.status_code == 200
+    body = district.json()
+    assert body["scope"] == "Almaly" and [d["district"] for d in body["districts"]] == ["Almaly"]
+    assert body["summary"]["area_m2"] > 10 * by_bbox["summary"]["area_m2"]

@@ -276,6 +276,8 @@ class PreparedScope:
             "demand_cell_m": demand.cell,
             "demand_weight": round(float(demand.weight.sum()), 1),
             "picked": len(picks),
+            # Fewer than k when no remaining candidate would see any uncovered street space.
+            "stopped_early": len(picks) < k,
             "candidates_s": round(t1 - t0, 3),
             "greedy_s": round(t2 - t1, 3),
             "after_s": round(t3 - t2, 3),

@@ -69,7 +69,30 @@ class CoverageModel:
 
     Examples
     --------
-    >>> # see tests/analyses/test_coverage_model.py for worked examples
+    An open 200 m square watched by one dome of 50 m range, then the dome turned into a
+    fixed 90° camera (only the tiles it touches are recomputed):
+
+    >>> import geopandas as gpd
+    >>> from twin.analyses.coverage.grid import TileGrid
+    >>> from twin.analyses.coverage.targets import WeightField, build_targets
+    >>> square = shapely.box(660_000, 4_790_000, 660_200, 4_790_200)
+    >>> grid = TileGrid(250.0)
+    >>> none = Obstacles.from_geometries(np.empty(0, dtype=object))
+    >>> field = WeightField.build(np.array([square]), np.array([1.0]), np.empty(0),
+    ...                           np.empty(0), 40_000.0, grid)
+    >>> roads = gpd.GeoDataFrame({"highway": [], "tunnel": []}, geometry=[], crs=32643)
+    >>> targets = build_targets(scope=square, districts={"Almaly": square}, roads=roads,
+    ...                         parks=np.array([square]), obstacles=none, field=field, grid=grid)
+    >>> cams = pd.DataFrame([{"id": "a", "x": 660_100.0, "y": 4_790_100.0, "kind": "ptz",
+    ...                       "status": "working", "mount_height_m": 6.0, "heading_deg": 0.0,
+    ...                       "fov_deg": 90.0, "range_m": 50.0}])
+    >>> model = CoverageModel(targets, none, cams)
+    >>> total, _ = model.totals(Weights())
+    >>> round(total.covered_m2 / (np.pi * 50**2), 4)
+    1.0
+    >>> _ = model.upsert([{**cams.iloc[0].to_dict(), "kind": "fixed"}])
+    >>> round(model.totals(Weights())[0].covered_m2 / (np.pi * 50**2 / 4), 4)
+    1.0
     """
 
     def __init__(
@@ -100,7 +123,6 @@ class CoverageModel:
         self.rows: dict[str, dict[str, Any]] = {}
         self.vis: dict[str, shapely.Geometry] = {}
         self.cam_tiles: dict[str, np.ndarray] = {}
-        self.edits_applied = 0
         self._raster: CountRaster | None = None
         records = cameras[list(COLUMNS)].to_dict("records")
         self._set([{str(k): v for k, v in r.items()} for r in records], [])
@@ -193,12 +215,10 @@ class CoverageModel:
         """Add or replace cameras (full rows); return the tiles recomputed."""
         table = pd.DataFrame(list(rows), columns=list(COLUMNS))
         validate(table)
-        self.edits_applied += len(rows)
         return self._set(list(rows), [])
 
     def remove(self, ids: Sequence[str]) -> np.ndarray:
         """Remove cameras by id; return the tiles recomputed."""
-        self.edits_applied += len(ids)
         return self._set([], [i for i in ids if i in self.rows])
 
     def apply(self, edits: CameraEdits) -> tuple[list[dict[str, Any]], list[str]]:
@@ -209,7 +229,6 @@ class CoverageModel:
         ]
         added = [r["id"] for r in rows if r["id"] not in self.rows]
         self._set(rows, removed)
-        self.edits_applied += len(rows) + len(removed)
         return restore, added
 
     @contextmanager
