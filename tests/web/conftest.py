@@ -179,7 +179,9 @@ def make_session(browser: Any, server: str) -> Iterator[Any]:
     """Return a factory of pages (viewport, locale) that record errors and requests."""
     contexts = []
 
-    def make(width: int = 1366, height: int = 800, **kw: Any) -> Session:
+    def make(width: int = 1100, height: int = 720, **kw: Any) -> Session:
+        # Reduced motion: the map jumps instead of flying, so no tiles are loaded on the way.
+        kw.setdefault("reduced_motion", "reduce")
         context = browser.new_context(viewport={"width": width, "height": height}, **kw)
         contexts.append(context)
         page = context.new_page()

@@ -3,18 +3,16 @@ reproduces the view, languages switch and persist, every control is reachable by
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 from tests.web.conftest import Session
 from tests.web.pixels import changed_fraction, sample
-from twin.settings import PROJECT_ROOT
 
 CENTRE = "#map=15.00/43.25650/76.94550"
 
 
-def test_loads_clean_from_our_host_only_and_renders(session: Session) -> None:
+def test_loads_clean_from_our_host_only_and_renders(make_session: Any) -> None:
+    session = make_session(1366, 800)
     session.open()
     assert session.console_errors == []
     assert session.foreign_hosts() == set()
@@ -28,9 +26,7 @@ def test_loads_clean_from_our_host_only_and_renders(session: Session) -> None:
     notice = session.page.locator("#notice")
     assert notice.is_visible() and "OpenStreetMap contributors" in notice.inner_text()
     assert session.page.locator(".demo-pill").is_visible()
-    path = session.screenshot("desktop.png")
-    if os.environ.get("TWIN_UPDATE_DOCS_SCREENSHOT"):
-        shutil.copy(path, PROJECT_ROOT / "docs" / "screenshot.png")
+    session.screenshot("desktop.png")
 
 
 def test_switching_a_layer_off_and_on_changes_the_rendering(session: Session) -> None:

@@ -298,6 +298,10 @@ async function start() {
     app.map.once('idle', () => {
       document.body.dataset.ready = 'true';
     });
+    // On a phone the footer carries the OSM and demo-data notices: fold the long attribution.
+    if (!DESKTOP.matches) {
+      document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
+    }
   });
   app.map.on('moveend', () => app.saveState());
   app.map.on('click', onMapClick);

@@ -1,0 +1,250 @@
+"""What a resident does on the map: click a building, search, move the time slider, open a
+district dashboard, and (as a planner) unlock the cameras."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from typing import Any
+
+from tests.web.conftest import PLANNER_KEY, Known, Session
+from twin.settings import PROJECT_ROOT
+
+
+def _fly(session: Session, lon: float, lat: float, zoom: float) -> None:
+    session.page.evaluate(f"twin.map.jumpTo({{center: [{lon}, {lat}], zoom: {zoom}}})")
+    session.idle()
+
+
+def _click_lnglat(session: Session, lon: float, lat: float) -> None:
+    """Click the map where (lon, lat) is drawn, found with ``map.project``."""
+    page = session.page
+    x, y = page.evaluate(
+        f"(() => {{ const p = twin.map.project([{lon}, {lat}]); return [p.x, p.y]; }})()"
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def _rendered_ids(session: Session, layer: str, lon: float, lat: float) -> list[int]:
+    return list(
+        session.page.evaluate(
+            """([layer, lon, lat]) => {
+              const m = twin.map;
+              const layers = twin.entries.find(e => e.id === layer).styleLayers;
+              return m.queryRenderedFeatures(m.project([lon, lat]), { layers }).map(f => f.id);
+            }""",
+            [layer, lon, lat],
+        )
+    )
+
+
+def test_a_click_on_a_building_opens_its_card(session: Session, known: dict[str, Known]) -> None:
+    b = known["building"]
+    session.open(f"#map=17.50/{b.lat:.6f}/{b.lon:.6f}&layers=landuse,buildings")
+    assert b.fid in _rendered_ids(session, "buildings", b.lon, b.lat)
+    _click_lnglat(session, b.lon, b.lat)
+    card = session.page.locator("#card")
+    card.wait_for(state="visible")
+    assert session.page.locator("#card-title").inner_text() == b.name
+    assert card.get_attribute("data-layer") == "buildings"
+    assert card.get_attribute("data-fid") == str(b.fid)
+    # The full feature arrives from the features API: translated labels, units, values.
+    session.page.wait_for_selector('#card dd[data-prop="name"]')
+    labels = card.locator("dt").all_inner_texts()
+    assert "Название" in labels
+    session.page.select_option("#lang-select", "en")
+    assert "Name" in card.locator("dt").all_inner_texts()
+    assert session.page.locator("#card-title").inner_text() == b.name
+    session.screenshot("card.png")
+    assert session.console_errors == []
+
+
+def test_generated_features_are_marked_as_demo_data(session: Session) -> None:
+    session.open("#map=13.00/43.25000/76.93000&layers=budget_projects")
+    page = session.page
+    page.fill("#search-input", "Освещение")
+    option = page.locator("#search-list li[data-id^='budget_projects/']").first
+    option.wait_for()
+    assert "Демо-данные" in option.inner_text()
+    option.click()
+    page.wait_for_selector("#card .badge-demo")
+    assert "Демо-данные" in page.locator("#card .badge-demo").inner_text()
+    assert page.locator("#card dd[data-prop='budget_kzt']").inner_text().endswith("₸")
+
+
+def test_a_search_for_a_known_object_flies_there(session: Session, known: dict[str, Known]) -> None:
+    h = known["health"]
+    session.open()
+    page = session.page
+    page.fill("#search-input", h.name)
+    first = page.locator("#search-list li[role=option][data-id]").first
+    first.wait_for()
+    assert first.get_attribute("data-id") == f"health/{h.fid}"
+    assert page.get_attribute("#search-input", "aria-expanded") == "true"
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#search-input", "aria-activedescendant") == "search-opt-0"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#card:not([hidden])")
+    session.idle()
+    lng, lat, zoom = page.evaluate(
+        "[twin.map.getCenter().lng, twin.map.getCenter().lat, twin.map.getZoom()]"
+    )
+    # The map centres on the object (inside the padding left for the panel and the card).
+    x, y = page.evaluate(
+        f"(() => {{ const p = twin.map.project([{h.lon}, {h.lat}]); return [p.x, p.y]; }})()"
+    )
+    w, hgt = page.evaluate("[twin.map.getCanvas().clientWidth, twin.map.getCanvas().clientHeight]")
+    assert 0 < x < w and 0 < y < hgt and zoom >= 16
+    assert abs(lng - h.lon) < 0.02 and abs(lat - h.lat) < 0.02
+    assert page.locator("#card-title").inner_text() == h.name
+    assert page.locator('input[data-layer="health"]').is_checked()
+    assert h.fid in _rendered_ids(session, "health", h.lon, h.lat) or page.evaluate(
+        "twin.map.queryRenderedFeatures({layers: ['twin-selection-point']}).length"
+    )
+    assert session.console_errors == []
+
+
+def test_the_time_slider_hides_works_not_yet_started(
+    session: Session, known: dict[str, Known]
+) -> None:
+    w = known["work"]
+    assert w.start is not None
+    session.open(f"#map=15.50/{w.lat:.6f}/{w.lon:.6f}&layers=landuse,works")
+    assert w.fid in _rendered_ids(session, "works", w.lon, w.lat)
+    page = session.page
+
+    def slide_to(date: str) -> None:
+        page.evaluate(
+            """(date) => {
+              const range = document.getElementById('time-range');
+              const [lo] = twin.timeline.bounds();
+              const day = (d) => Math.round(Date.parse(d + 'T00:00:00Z') / 86400000);
+              range.value = String(day(date) - day(lo));
+              range.dispatchEvent(new Event('input', { bubbles: true }));
+            }""",
+            date,
+        )
+        session.idle()
+
+    day_before = page.evaluate(
+        f"new Date(Date.parse('{w.start}T00:00:00Z') - 86400000).toISOString().slice(0, 10)"
+    )
+    slide_to(day_before)
+    assert f"date={day_before}" in page.evaluate("location.hash")
+    assert w.fid not in _rendered_ids(session, "works", w.lon, w.lat)
+    slide_to(w.start)
+    assert w.fid in _rendered_ids(session, "works", w.lon, w.lat)
+    # Back to "all dates", then play: the slider moves by itself, and pauses again.
+    page.click("#time-reset")
+    session.idle()
+    assert "date=" not in page.evaluate("location.hash")
+    page.click("#time-play")
+    assert page.get_attribute("#time-play", "aria-pressed") == "true"
+    page.wait_for_function("location.hash.includes('date=')")
+    first = page.locator("#time-output").inner_text()
+    page.wait_for_function(f"document.getElementById('time-output').textContent !== {first!r}")
+    page.click("#time-play")
+    assert page.get_attribute("#time-play", "aria-pressed") == "false"
+    assert session.console_errors == []
+
+
+def test_the_district_dashboard_shows_the_api_numbers(make_session: Any) -> None:
+    session = make_session(1280, 760)
+    session.open("#map=11.00/43.25000/76.92000&layers=districts&lang=en")
+    page = session.page
+    api = page.request.get(f"{session.base}/api/districts/Almaly").json()
+    page.select_option("#district-select", "Almaly")
+    page.locator("#district-select + button").click()
+    page.wait_for_selector("#dashboard .indicator")
+    assert page.locator("#dash-title").inner_text() == "Almaly"
+    assert "district=Almaly" in page.evaluate("location.hash")
+    shown = page.locator("#dashboard .indicator")
+    assert shown.count() == len(api["indicators"])
+    for ind in api["indicators"]:
+        block = page.locator(f'#dashboard .indicator[data-indicator="{ind["name"]}"]')
+        value = block.locator(".indicator-value")
+        assert float(value.get_attribute("data-value")) == ind["latest"]["value"]
+        avg = block.locator(".indicator-avg")
+        assert float(avg.get_attribute("data-value")) == ind["latest"]["city_average"]
+        digits = re.sub(r"\D", "", value.inner_text().split(" ")[0].replace(",", ""))
+        if isinstance(ind["latest"]["value"], int):
+            assert digits == str(ind["latest"]["value"])
+        rank = block.locator(".indicator-rank").inner_text()
+        assert rank == f"rank {ind['latest']['rank']} of {ind['latest']['of']}"
+        assert block.locator("svg.chart path.chart-main").count() == 1
+        assert block.locator("svg.chart path.chart-other").count() == len(ind["others"])
+    # Any indicator colours the districts.
+    block = page.locator('#dashboard .indicator[data-indicator="green_m2_per_capita"]')
+    block.get_by_role("button").click()
+    session.idle()
+    assert page.locator('input[data-layer="district_indicators"]').is_checked()
+    assert page.locator("#choropleth-select").input_value() == "green_m2_per_capita"
+    colours = page.evaluate("twin.map.getPaintProperty('twin-choropleth', 'fill-color')")
+    assert colours[0] == "match" and "Almaly" in colours
+    assert "ind=green_m2_per_capita" in page.evaluate("location.hash")
+    # The README's picture: the city in Russian, a district's dashboard, streets and works.
+    page.select_option("#lang-select", "ru")
+    page.evaluate(
+        "for (const id of ['buildings', 'roads', 'parks', 'works', 'landuse', 'waterways']) "
+        "twin.toggle(id, true)"
+    )
+    page.evaluate("twin.map.jumpTo({center: [76.905, 43.245], zoom: 12.6})")
+    session.idle()
+    path = session.screenshot("dashboard.png")
+    if os.environ.get("TWIN_UPDATE_DOCS_SCREENSHOT"):
+        shutil.copy(path, PROJECT_ROOT / "docs" / "screenshot.png")
+    assert session.console_errors == []
+
+
+def test_a_click_on_a_district_opens_its_dashboard(session: Session) -> None:
+    session.open("#map=11.00/43.25000/76.92000&layers=districts")
+    page = session.page
+    overview = page.request.get(f"{session.base}/api/districts").json()
+    zhetysu = next(d for d in overview["districts"] if d["name"] == "Zhetysu")
+    lon, lat = zhetysu["label"]
+    _click_lnglat(session, lon, lat + 0.004)
+    page.wait_for_selector("#dashboard .indicator")
+    assert page.locator("#dash-title").inner_text() == "Жетысуский район"
+    page.keyboard.press("Escape")
+    assert page.locator("#dashboard").is_hidden()
+
+
+def test_cameras_need_a_planner_key(session: Session) -> None:
+    session.open("#map=14.00/43.25000/76.93000")
+    page = session.page
+    assert page.locator('input[data-layer="cameras"]').count() == 0
+    assert not any("/tiles/cameras" in r.url for r in session.requests)
+    page.fill("#planner-key", "wrong")
+    page.locator(".key-form button[type=submit]").click()
+    page.wait_for_function(
+        "document.querySelector('.key-form [role=status]').textContent.includes('Неизвестный')"
+    )
+    page.fill("#planner-key", PLANNER_KEY)
+    page.locator(".key-form button[type=submit]").click()
+    page.wait_for_selector('input[data-layer="cameras"]:checked')
+    session.idle()
+    camera_tiles = [r for r in session.requests if "/tiles/cameras/" in r.url]
+    assert camera_tiles, "no camera tile was requested"
+    assert all(r.headers.get("authorization") == f"Bearer {PLANNER_KEY}" for r in camera_tiles)
+    assert page.locator('input[data-layer="appeals"]').count() == 1
+    page.get_by_role("button", name="Выйти").click()
+    page.wait_for_function("!document.querySelector('input[data-layer=\"cameras\"]')")
+    # The one error logged is the browser's note of the wrong key's 401.
+    assert [e for e in session.console_errors if "401 (Unauthorized)" not in e] == []
+
+
+def test_accessibility_view_colours_objects_by_wheelchair_access(session: Session) -> None:
+    session.open("#map=15.00/43.25650/76.94550&layers=landuse,roads,accessibility")
+    page = session.page
+    found: Any = page.evaluate(
+        "twin.map.queryRenderedFeatures({layers: twin.entries.find(e => e.id === "
+        "'accessibility').styleLayers.filter(id => twin.map.getLayer(id))})"
+        ".map(f => f.properties.wheelchair)"
+    )
+    assert found and set(found) <= {"yes", "limited", "no", "unknown"}
+    legend = (
+        page.locator('input[data-layer="accessibility"]').locator("xpath=../..").locator(".legend")
+    )
+    assert "Доступно" in legend.inner_text()
