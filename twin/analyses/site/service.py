@@ -161,13 +161,13 @@ class SiteService:
         frame.loc[found.cell < 0, "district"] = None
         if name is not None:
             frame = frame[frame["district"] == name]
-        inside = factors["inside"]
+        # All residents the cells hold, those living just outside the boundary included:
+        # they are in the outlets' catchments too.
+        pop = factors["residents_cell"]
         summary: dict[str, object] = {
             "outlets": len(found),
-            "residents": float(factors.loc[inside, "residents_cell"].sum()),
-            "unassigned_residents": float(
-                factors.loc[inside & (factors["nearest_fid"] < 0), "residents_cell"].sum()
-            ),
+            "residents": float(pop.sum()),
+            "unassigned_residents": float(pop[factors["nearest_fid"] < 0].sum()),
             "limit_minutes": NEAREST_LIMIT,
         }
         return frame.reset_index(drop=True), summary
