@@ -48,7 +48,11 @@ def frame(rows: list[dict[str, Any]], geoms: list[shapely.Geometry]) -> gpd.GeoD
 
 def lonlat(x: float, y: float) -> tuple[float, float]:
     """Return lon/lat of a local point."""
-    p = gpd.GeoSeries([shapely.Point(ORIGIN + (x, y))], crs=METRIC_CRS).to_crs(4326).iloc[0]
+    p = (
+        gpd.GeoSeries([shapely.Point(ORIGIN + np.array([x, y]))], crs=METRIC_CRS)
+        .to_crs(4326)
+        .iloc[0]
+    )
     return float(p.x), float(p.y)
 
 
