@@ -86,30 +86,34 @@ def test_create_update_replace_delete(store: Store) -> None:
         edits.update(store, BUILDINGS, 10_000, {"properties": {}})
 
 
-@pytest.mark.parametrize(
-    ("body", "problem"),
-    [
-        ([1, 2], "must be a GeoJSON Feature object"),
-        ({"type": "FeatureCollection"}, "must be a GeoJSON Feature"),
-        (feature(levels=2) | {"geometry": None}, "geometry is required"),
-        (feature({"type": "Point", "coordinates": [76.9, 43.2]}), "Point where layer 'buildings'"),
-        (feature({"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}), "not valid GeoJSON"),
-        (feature({"type": "Blob", "coordinates": []}), "not valid GeoJSON"),
-        (feature(square(200, 43.2)), "outside lon/lat"),
-        (feature({"type": "Polygon", "coordinates": []}), "geometry is empty"),
-        (feature(levels="many"), "'levels' = 'many' is not an integer"),
-        (feature(levels=500), "levels"),
-        (feature(use="castle"), "use"),
-        (feature(owner="me"), "unknown property 'owner'"),
-        (feature(synthetic="yes"), "synthetic must be true or false"),
-    ],
-)
-def test_invalid_features_change_nothing(body: Any, problem: str, store: Store) -> None:
+INVALID: list[tuple[Any, str]] = [
+    ([1, 2], "must be a GeoJSON Feature object"),
+    ({"type": "FeatureCollection"}, "must be a GeoJSON Feature"),
+    (feature(levels=2) | {"geometry": None}, "geometry is required"),
+    (feature({"type": "Point", "coordinates": [76.9, 43.2]}), "Point where layer 'buildings'"),
+    (feature({"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}), "not valid GeoJSON"),
+    (feature({"type": "Blob", "coordinates": []}), "not valid GeoJSON"),
+    (feature(square(200, 43.2)), "outside lon/lat"),
+    (feature({"type": "Polygon", "coordinates": []}), "geometry is empty"),
+    (feature(levels="many"), "'levels' = 'many' is not an integer"),
+    (feature(levels=500), "'levels' = 500 is above the maximum 200"),
+    (feature(use="castle"), "'use' = 'castle' is not one of"),
+    (
+        feature({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}),
+        "geometry is invalid: Self-intersection",
+    ),
+    (feature(owner="me"), "unknown property 'owner'"),
+    (feature(synthetic="yes"), "synthetic must be true or false"),
+]
+
+
+def test_invalid_features_change_nothing(store: Store) -> None:
     store.load([Batch(BUILDINGS, "osm", buildings_frame(2), "f", "0" * 64, "ODbL")])
     before = state(store)
-    with pytest.raises(BadInput) as err:
-        edits.create(store, BUILDINGS, body)
-    assert problem in err.value.detail
-    with pytest.raises(BadInput):
-        edits.replace(store, BUILDINGS, 1, body)
+    for body, problem in INVALID:
+        with pytest.raises(BadInput) as err:
+            edits.create(store, BUILDINGS, body)
+        assert problem in err.value.detail, problem
+        with pytest.raises(BadInput):
+            edits.replace(store, BUILDINGS, 1, body)
     assert state(store) == before

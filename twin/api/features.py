@@ -11,14 +11,13 @@ route (:func:`twin.access.require_layer`). Edits: 401 without a key, 403 with a 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from layers import Layer
-from twin.access import require_layer, visible_layers
+from twin.access import Role, require_layer, visible_layers
 from twin.api.deps import RoleDep, StoreDep
 from twin.api.errors import error_response
 from twin.errors import BadInput, NotFound, Unauthorized
@@ -166,6 +165,12 @@ def schema(
     return _json(doc, language, "application/schema+json")
 
 
+def _with_params(request: Request, changes: dict[str, str | int | None]) -> str:
+    """Return the request's URL with the query parameters in ``changes`` set or removed."""
+    url = request.url.remove_query_params(list(changes))
+    return str(url.include_query_params(**{k: v for k, v in changes.items() if v is not None}))
+
+
 def _negotiate(request: Request) -> str:
     """Return the output format the Accept header asks for when ``f`` is not given."""
     accept = request.headers.get("accept", "")
@@ -251,36 +256,18 @@ def items(
             media_type=encode.MEDIA_TYPES[q.format],
             headers={"Content-Disposition": f'attachment; filename="{layer.id}.{q.format}"'},
         )
-    url = request.url
     matched = fs.number_matched or 0
-    links = metadata.page_links(
-        str(url),
-        lambda o, n: str(url.include_query_params(offset=o, limit=n)),
+    links = metadata.items_links(
+        layer,
+        _base(request),
+        str(request.url),
+        lambda changes: _with_params(request, changes),
         number_matched=matched,
         returned=len(fs),
         offset=q.offset,
         limit=q.limit,
     )
-    base = _base(request)
-    for fmt, media in (("gpkg", metadata.GPKG), ("csv", metadata.CSV)):
-        links.append(
-            {
-                "href": str(
-                    url.remove_query_params(["limit", "offset"]).include_query_params(f=fmt)
-                ),
-                "rel": "alternate",
-                "type": media,
-                "title": f"This selection as {fmt.upper()} (every match)",
-            }
-        )
-    links.append({"href": f"{base}collections/{layer.id}", "rel": "collection", "type": _JSON})
-    members = {
-        "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "numberMatched": matched,
-        "numberReturned": len(fs),
-        "attribution": layer.attribution,
-        "links": links,
-    }
+    members = metadata.page_members(layer, links, number_matched=matched, returned=len(fs))
     return Response(
         encode.feature_collection(fs, members), media_type=_GEOJSON, headers=_CONTENT_CRS
     )
@@ -326,12 +313,17 @@ def _feature_links(request: Request, layer_id: str, fid: int) -> list[dict[str, 
 
 
 # -- edits ----------------------------------------------------------------------------------
-def _refused(exc: Unauthorized | Forbidden) -> Response:
-    if isinstance(exc, Forbidden):
+def _refusal(role: Role) -> Response | None:
+    """Return the 401/403 answer when ``role`` may not edit, else None."""
+    try:
+        edits.require_editor(role)
+    except Forbidden as exc:
         return error_response(403, exc.code, exc.detail)
-    response = error_response(401, exc.code, exc.detail)
-    response.headers["WWW-Authenticate"] = "Bearer"
-    return response
+    except Unauthorized as exc:
+        response = error_response(401, exc.code, exc.detail)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    return None
 
 
 def _edited(request: Request, store: StoreDep, layer: Layer, fid: int, status: int) -> Response:
@@ -365,10 +357,8 @@ def create_item(
 ) -> Response:
     """Create a feature (source ``api``); answer 201 with it and its Location."""
     layer = require_layer(role, collection_id)
-    try:
-        edits.require_editor(role)
-    except (Unauthorized, Forbidden) as exc:
-        return _refused(exc)
+    if (refused := _refusal(role)) is not None:
+        return refused
     fid = edits.create(store, layer, body)
     return _edited(request, store, layer, fid, 201)
 
@@ -389,10 +379,8 @@ def replace_item(
 ) -> Response:
     """Replace a feature's properties and geometry (properties not given become null)."""
     layer = require_layer(role, collection_id)
-    try:
-        edits.require_editor(role)
-    except (Unauthorized, Forbidden) as exc:
-        return _refused(exc)
+    if (refused := _refusal(role)) is not None:
+        return refused
     number = _fid(fid, layer.id)
     edits.replace(store, layer, number, body)
     return _edited(request, store, layer, number, 200)
@@ -414,10 +402,8 @@ def update_item(
 ) -> Response:
     """Update the properties and/or geometry given (merge patch; others are kept)."""
     layer = require_layer(role, collection_id)
-    try:
-        edits.require_editor(role)
-    except (Unauthorized, Forbidden) as exc:
-        return _refused(exc)
+    if (refused := _refusal(role)) is not None:
+        return refused
     number = _fid(fid, layer.id)
     edits.update(store, layer, number, body)
     return _edited(request, store, layer, number, 200)
@@ -435,9 +421,7 @@ def delete_item(
 ) -> Response:
     """Delete a feature; 204 when done, 404 when there was none."""
     layer = require_layer(role, collection_id)
-    try:
-        edits.require_editor(role)
-    except (Unauthorized, Forbidden) as exc:
-        return _refused(exc)
+    if (refused := _refusal(role)) is not None:
+        return refused
     edits.delete(store, layer, _fid(fid, layer.id))
     return Response(status_code=204)

@@ -1,10 +1,11 @@
 """Feature edits (OGC API – Features Part 4): create, replace, update and delete one feature.
 
-An edit is validated exactly like a file load — the submitted GeoJSON feature becomes a
-one-row frame that :func:`etl.transform.conform` checks (geometry kind and validity, lon/lat
-range, property types, choices, ranges) — and written through ``Store.load`` with
-``replace=False``, so it is one transaction, leaves provenance and lands in the change log that
-drops stale tiles. Nothing is written when anything is wrong.
+An edit is validated like a file load — the submitted GeoJSON feature becomes a one-row
+frame that :func:`etl.transform.conform` checks (geometry kind, lon/lat range, property
+types, choices, ranges), except that an invalid geometry is refused rather than repaired —
+and written through ``Store.load`` with ``replace=False``, so it is one transaction, leaves
+provenance and lands in the change log that drops stale tiles. Nothing is written when
+anything is wrong.
 
 Who may edit: planners and admins. Without a key the answer is 401 (authenticate); with a
 resident key it is 403 (authenticated, not allowed). Planner-only layers stay 404 for
@@ -88,6 +89,10 @@ def read_feature(body: Any, layer: Layer, *, partial: bool = False) -> Submitted
             raise BadInput(f"geometry is not valid GeoJSON: {exc}") from None
         if geometry.is_empty:
             raise BadInput("geometry is empty")
+        # Files are repaired on load (and the repair noted); an edit is refused instead, so
+        # that the editor sees the problem rather than a silently different shape.
+        if not shapely.is_valid(geometry):
+            raise BadInput(f"geometry is invalid: {shapely.is_valid_reason(geometry)}")
         bounds = shapely.bounds(geometry).tolist()
         if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
             where = ", ".join(f"{v:.10g}" for v in bounds)

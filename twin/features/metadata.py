@@ -4,6 +4,7 @@ metadata and queryables, derived from the layer catalog. Pure: ``base`` is the s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -222,23 +223,46 @@ def feature_schema(layer: Layer, base: str, lang: str) -> dict[str, Any]:
     }
 
 
-def page_links(
+HrefWith = Callable[[dict[str, str | int | None]], str]
+
+
+def items_links(
+    layer: Layer,
+    base: str,
     self_href: str,
-    href_at: Callable[[int, int], str],
+    href_with: HrefWith,
     *,
     number_matched: int,
     returned: int,
     offset: int,
     limit: int | None,
 ) -> list[dict[str, Any]]:
-    """Return the self, next and prev links of an items page; ``href_at(offset, limit)``
-    returns the URL of the same request at another offset."""
+    """Return the links of an items page: self, next/prev, the selection as downloads and
+    the collection. ``href_with(changes)`` returns this request's URL with the query
+    parameters in ``changes`` set (or removed, for None)."""
     links = [_link(self_href, "self", GEOJSON, "This page")]
-    if limit is None:
-        return links
-    if offset + returned < number_matched:
-        links.append(_link(href_at(offset + limit, limit), "next", GEOJSON, "The next page"))
-    if offset > 0:
-        prev = max(0, offset - limit)
-        links.append(_link(href_at(prev, limit), "prev", GEOJSON, "The previous page"))
+    if limit is not None:
+        if offset + returned < number_matched:
+            next_href = href_with({"offset": offset + limit, "limit": limit})
+            links.append(_link(next_href, "next", GEOJSON, "The next page"))
+        if offset > 0:
+            prev_href = href_with({"offset": max(0, offset - limit), "limit": limit})
+            links.append(_link(prev_href, "prev", GEOJSON, "The previous page"))
+    for fmt, media in (("gpkg", GPKG), ("csv", CSV)):
+        href = href_with({"offset": None, "limit": None, "f": fmt})
+        links.append(_link(href, "alternate", media, f"This selection as {fmt.upper()}"))
+    links.append(_link(f"{base}collections/{layer.id}", "collection", JSON, layer.id))
     return links
+
+
+def page_members(
+    layer: Layer, links: list[dict[str, Any]], *, number_matched: int, returned: int
+) -> dict[str, Any]:
+    """Return the members of a FeatureCollection page besides its features."""
+    return {
+        "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "numberMatched": number_matched,
+        "numberReturned": returned,
+        "attribution": layer.attribution,
+        "links": links,
+    }

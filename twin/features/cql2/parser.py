@@ -1,42 +1,42 @@
-"""A CQL2-text parser for the subset the twin serves, producing a small AST.
-
-The parser is deliberately closed: identifiers must be the layer's queryables (declared
-properties, ``synthetic`` and the geometry), functions must be on :data:`FUNCTIONS`, and any
-character outside the grammar (``;``, ``--``, ``*`` …) is refused with its position. Values
-never become SQL text: :mod:`twin.features.sqlfilter` binds every literal as a parameter.
-
-Supported (CQL2 1.0 conformance classes ``basic-cql2``, ``advanced-comparison-operators``,
-``property-property``, ``basic-spatial-functions(-plus)``, ``spatial-functions``)::
-
-    a = 1 AND (b <> 'x' OR NOT c IS NULL)
-    name LIKE 'Аб%'   levels BETWEEN 2 AND 9   kind IN ('school', 'kindergarten')
-    start_date >= DATE('2024-01-01')   last_reading < TIMESTAMP('2024-01-01T00:00:00Z')
-    S_INTERSECTS(geometry, BBOX(76.9, 43.2, 77.0, 43.3))
-    S_WITHIN(geometry, POLYGON((76.9 43.2, 77 43.2, 77 43.3, 76.9 43.2)))
-
-Examples
---------
->>> parse("levels > 3 AND name LIKE 'Дом%'", {"levels", "name"})
-And(items=(Comparison(op='>', left=Property(name='levels'), right=Literal(value=3)), \
-Like(operand=Property(name='name'), pattern='Дом%', negated=False)))
-"""
+"""The CQL2-text parser: recursive descent from tokens to the expression tree, closed over
+the layer's queryables and the allow-list of functions."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import NoReturn
 
 import shapely
 
 from twin.errors import BadInput
+from twin.features.cql2.lexer import Token, tokenize
+from twin.features.cql2.literals import (
+    bbox_literal,
+    check_geometry,
+    parse_date,
+    parse_timestamp,
+    show,
+)
+from twin.features.cql2.nodes import (
+    And,
+    Between,
+    Comparison,
+    GeometryLiteral,
+    In,
+    IsNull,
+    Like,
+    Literal,
+    Node,
+    Not,
+    Or,
+    Property,
+    Scalar,
+    Spatial,
+)
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 40
 MAX_IN_VALUES = 1_000
-MAX_GEOMETRY_VERTICES = 10_000
 GEOMETRY_NAMES = frozenset({"geometry", "geom"})
 
 SPATIAL_FUNCTIONS = (
@@ -65,198 +65,6 @@ COMPARISON_OPS = ("=", "<>", "<", ">", "<=", ">=")
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL", "TRUE", "FALSE"})
 
 
-# -- the AST ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Property:
-    """A queryable's name (already checked against the layer)."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Literal:
-    """A scalar value: text, a number, a boolean, a date or a UTC timestamp."""
-
-    value: str | int | float | bool | dt.date | dt.datetime
-
-
-@dataclass(frozen=True)
-class GeometryLiteral:
-    """A WKT or BBOX literal, parsed and checked (lon/lat, vertex limit)."""
-
-    geometry: shapely.Geometry
-
-    @property
-    def wkt(self) -> str:
-        """Return the geometry as WKT (what is bound as a parameter)."""
-        return str(shapely.to_wkt(self.geometry, rounding_precision=-1))
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """Return (minx, miny, maxx, maxy) of the literal."""
-        minx, miny, maxx, maxy = shapely.bounds(self.geometry).tolist()
-        return minx, miny, maxx, maxy
-
-
-Scalar = Property | Literal
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """``left op right`` with op one of :data:`COMPARISON_OPS`."""
-
-    op: str
-    left: Scalar
-    right: Scalar
-
-
-@dataclass(frozen=True)
-class Like:
-    """``operand [NOT] LIKE pattern`` (``%`` any run, ``_`` one character, ``\\`` escapes)."""
-
-    operand: Property
-    pattern: str
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class In:
-    """``operand [NOT] IN (values…)``."""
-
-    operand: Property
-    values: tuple[Literal, ...]
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class Between:
-    """``operand [NOT] BETWEEN low AND high``."""
-
-    operand: Property
-    low: Literal
-    high: Literal
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class IsNull:
-    """``operand IS [NOT] NULL``."""
-
-    operand: Property
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class Spatial:
-    """``S_…(left, right)``: one side the geometry property, the other a literal."""
-
-    function: str
-    left: Property | GeometryLiteral
-    right: Property | GeometryLiteral
-
-
-@dataclass(frozen=True)
-class And:
-    """All of ``items``."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    """Any of ``items``."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    """The negation of ``item``."""
-
-    item: Node
-
-
-Node = Comparison | Like | In | Between | IsNull | Spatial | And | Or | Not
-
-
-# -- the lexer -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Token:
-    """One lexeme: ``kind`` is ident, qident, string, number, op or end."""
-
-    kind: str
-    text: str
-    pos: int
-    value: str | float | int | None = None
-
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_:.]*)
-  | (?P<op><>|<=|>=|[=<>(),\-+])
-    """,
-    re.VERBOSE,
-)
-
-
-def tokenize(text: str) -> list[Token]:
-    """Return the tokens of ``text``; raise :class:`BadInput` at the first foreign character."""
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "'":
-            value, i2 = _quoted(text, i, "'", "string")
-            tokens.append(Token("string", text[i:i2], i, value))
-            i = i2
-            continue
-        if c == '"':
-            value, i2 = _quoted(text, i, '"', "identifier")
-            tokens.append(Token("qident", text[i:i2], i, value))
-            i = i2
-            continue
-        m = _TOKEN.match(text, i)
-        if m is None:
-            raise BadInput(f"filter: unexpected character {c!r} at position {i + 1}")
-        kind = m.lastgroup or ""
-        if kind == "number":
-            raw = m.group()
-            num: int | float = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
-            tokens.append(Token("number", raw, i, num))
-        elif kind != "ws":
-            tokens.append(Token(kind, m.group(), i))
-        i = m.end()
-    tokens.append(Token("end", "", n))
-    return tokens
-
-
-def _quoted(text: str, start: int, quote: str, what: str) -> tuple[str, int]:
-    """Return the unescaped content of a quoted run at ``start`` and the index after it.
-
-    A doubled quote (and, in strings, a backslash before the quote) stands for the quote.
-    """
-    out: list[str] = []
-    i = start + 1
-    while i < len(text):
-        c = text[i]
-        if c == quote:
-            if text[i + 1 : i + 2] == quote:
-                out.append(quote)
-                i += 2
-                continue
-            return "".join(out), i + 1
-        if quote == "'" and c == "\\" and text[i + 1 : i + 2] == "'":
-            out.append("'")
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    raise BadInput(f"filter: {what} starting at position {start + 1} is not closed")
-
-
-# -- the parser ------------------------------------------------------------------------
 def parse(text: str, queryables: Collection[str]) -> Node:
     """Return the AST of the CQL2-text ``text`` over the properties ``queryables``.
 
@@ -310,7 +118,7 @@ class _Parser:
 
     def _error(self, message: str) -> BadInput:
         tok = self.tok
-        found = "the end of the filter" if tok.kind == "end" else _show(tok.text)
+        found = "the end of the filter" if tok.kind == "end" else show(tok.text)
         return BadInput(f"filter: {message} at position {tok.pos + 1}, found {found}")
 
     # grammar
@@ -437,7 +245,7 @@ class _Parser:
             )
         if name not in self.queryables:
             raise BadInput(
-                f"filter: unknown property {_show(name)} at position {tok.pos + 1} "
+                f"filter: unknown property {show(name)} at position {tok.pos + 1} "
                 f"(queryables: {', '.join(sorted(self.queryables))})"
             )
         return Property(name)
@@ -450,7 +258,7 @@ class _Parser:
                 "used in a spatial function"
             )
         raise BadInput(
-            f"filter: function {_show(tok.text)} at position {tok.pos + 1} is not supported "
+            f"filter: function {show(tok.text)} at position {tok.pos + 1} is not supported "
             f"(allowed: {', '.join(FUNCTIONS)})"
         )
 
@@ -517,7 +325,7 @@ class _Parser:
             return self._geometry_literal(word)
         if tok.kind in ("ident", "qident") and self._peek().text != "(":
             raise BadInput(
-                f"filter: {_show(name)} at position {tok.pos + 1} is not the geometry property "
+                f"filter: {show(name)} at position {tok.pos + 1} is not the geometry property "
                 f"(use {' or '.join(sorted(GEOMETRY_NAMES))})"
             )
         if tok.kind == "ident":
@@ -544,7 +352,7 @@ class _Parser:
                 word == "GEOMETRYCOLLECTION" and self._word(tok) in GEOMETRY_KEYWORDS
             ):
                 raise BadInput(
-                    f"filter: unexpected {_show(tok.text)} at position {tok.pos + 1} "
+                    f"filter: unexpected {show(tok.text)} at position {tok.pos + 1} "
                     f"inside the {word} literal"
                 )
             j += 1
@@ -552,7 +360,7 @@ class _Parser:
         self.i = j + 1
         raw = self.text[start:end]
         if word == "BBOX":
-            geom = _bbox_literal(raw, start)
+            geom = bbox_literal(raw, start)
         else:
             try:
                 geom = shapely.from_wkt(raw)
@@ -560,76 +368,5 @@ class _Parser:
                 raise BadInput(
                     f"filter: invalid {word} literal at position {start + 1}: {exc}"
                 ) from None
-        _check_geometry(geom, word, start)
+        check_geometry(geom, word, start)
         return GeometryLiteral(geom)
-
-
-def _show(text: str) -> str:
-    """Return caller text quoted for a message, cut to a readable length."""
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def _bbox_literal(raw: str, start: int) -> shapely.Geometry:
-    inner = raw[raw.index("(") + 1 : raw.rindex(")")]
-    try:
-        nums = [float(v) for v in inner.split(",")]
-    except ValueError:
-        nums = []
-    if len(nums) not in (4, 6):
-        raise BadInput(f"filter: BBOX at position {start + 1} needs 4 numbers")
-    minx, miny, maxx, maxy = nums if len(nums) == 4 else (nums[0], nums[1], nums[3], nums[4])
-    if minx > maxx or miny > maxy:
-        raise BadInput(f"filter: BBOX at position {start + 1} has min greater than max")
-    return shapely.box(minx, miny, maxx, maxy)
-
-
-def _check_geometry(geom: shapely.Geometry, word: str, start: int) -> None:
-    if geom is None or shapely.is_empty(geom):
-        raise BadInput(f"filter: the {word} literal at position {start + 1} is empty")
-    if shapely.get_num_coordinates(geom) > MAX_GEOMETRY_VERTICES:
-        raise BadInput(
-            f"filter: the {word} literal has more than {MAX_GEOMETRY_VERTICES:,} vertices"
-        )
-    minx, miny, maxx, maxy = shapely.bounds(geom).tolist()
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise BadInput(
-            f"filter: the {word} literal at position {start + 1} is outside lon/lat "
-            "(CRS84: longitude -180…180, latitude -90…90)"
-        )
-    if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        raise BadInput(f"filter: the {word} literal at position {start + 1} is invalid: {reason}")
-
-
-# -- temporal text -----------------------------------------------------------------------
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?$"
-)
-
-
-def parse_date(text: str, what: str) -> dt.date:
-    """Return the calendar date of ``YYYY-MM-DD``; raise :class:`BadInput` naming ``what``."""
-    if not _DATE.match(text):
-        raise BadInput(f"{what} is not a date (YYYY-MM-DD)")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise BadInput(f"{what} is not a date: {exc}") from None
-
-
-def parse_timestamp(text: str, what: str) -> dt.datetime:
-    """Return an RFC 3339 timestamp as an aware UTC datetime (no offset means UTC)."""
-    if not _TIMESTAMP.match(text):
-        raise BadInput(f"{what} is not a timestamp (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
-    cleaned = text.replace("z", "Z").replace("t", "T")
-    frac = re.search(r"\.(\d+)", cleaned)
-    if frac and len(frac.group(1)) > 6:  # Python takes microseconds at most
-        cleaned = cleaned.replace(frac.group(0), "." + frac.group(1)[:6])
-    try:
-        value = dt.datetime.fromisoformat(cleaned)
-    except ValueError as exc:
-        raise BadInput(f"{what} is not a timestamp: {exc}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
