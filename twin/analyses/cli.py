@@ -15,3 +15,6 @@ _coverage(analyze_app)
 from twin.analyses.access.cli import register as _access  # noqa: E402
 
 _access(analyze_app)
+from twin.analyses.site.cli import register as _site  # noqa: E402
+
+_site(analyze_app)

@@ -80,9 +80,11 @@ def why(row: pd.Series | dict[str, Any], cat: SiteCategory) -> str:
             f"{100 * row['competition']:.0f}% of these residents"
         )
     road = row.get("road_class") or "no mapped street"
+    stops, pois = int(row["bus_stops_within"]), int(row["pois_within"])
     parts.append(
-        f"{int(row['bus_stops_within'])} bus stops and {int(row['pois_within'])} shops and "
-        f"services within {ACCESS_MINUTES:g} min, {road}"
+        f"{stops} bus stop{'' if stops == 1 else 's'} and {pois} "
+        f"{'shop or service' if pois == 1 else 'shops and services'} within "
+        f"{ACCESS_MINUTES:g} min, {road}"
     )
     return "; ".join(parts)
 
