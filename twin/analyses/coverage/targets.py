@@ -221,9 +221,9 @@ def build_targets(
     parks = np.asarray(parks, dtype=object)
     parks = parks[~(shapely.is_missing(parks) | shapely.is_empty(parks))] if len(parks) else parks
     elements = np.concatenate([buffers, parks])
+    shapely.prepare(scope)  # the city boundary has thousands of vertices: prepare it once
     if len(elements):
-        elements = elements[shapely.intersects(elements, scope)]
-    shapely.prepare(scope)
+        elements = elements[shapely.intersects(scope, elements)]
 
     # Street space per tile, then minus the footprints in the tile.
     _, tkey, tgeom = clip_to_tiles(grid, elements)
@@ -236,12 +236,12 @@ def build_targets(
 
     # Split by district (inside the scope); most tiles lie wholly in one.
     regions = np.asarray([shapely.intersection(districts[n], scope) for n in names], dtype=object)
+    shapely.prepare(regions)
     boxes = grid.boxes(tiles)
     tree = shapely.STRtree(regions)
     tidx, ridx = tree.query(boxes, predicate="intersects")
-    within = shapely.within(boxes[tidx], regions[ridx])
     pieces = space[tidx].copy()
-    cut = ~within
+    cut = ~shapely.contains(regions[ridx], boxes[tidx])
     if cut.any():
         pieces[cut] = shapely.intersection(space[tidx[cut]], regions[ridx[cut]])
     pieces = polygonal_part(pieces)
@@ -252,7 +252,7 @@ def build_targets(
     # Centrelines inside each piece's street space (not under buildings).
     streets = np.full(len(pieces), shapely.MultiLineString(), dtype=object)
     if len(lines) and len(pieces):
-        lines_in = lines[shapely.intersects(lines, scope)]
+        lines_in = lines[shapely.intersects(scope, lines)]
         _, lkey, lgeom = clip_to_tiles(grid, lines_in, only=np.unique(tile))
         ltiles, lunion = union_by(lkey, lgeom)
         pos = np.searchsorted(ltiles, tile)
