@@ -169,7 +169,7 @@ function sheetPadding() {
 
 async function fetchStyleAndCatalog() {
   const [catalog, style] = await Promise.all([getJSON('/catalog'), getJSON('/style.json')]);
-  return { catalog, style: prepareStyle(style) };
+  return { catalog, style: prepareStyle(style, app.on) };
 }
 
 function setupStyle() {
@@ -282,27 +282,26 @@ function setupChrome() {
 async function start() {
   setupChrome();
   const view = initialView(hashState);
-  const [{ catalog, style }, overview] = await Promise.all([
-    fetchStyleAndCatalog(),
-    getJSON('/api/districts').catch(() => null),
-  ]);
-  app.catalog = catalog;
-  app.overview = overview;
+  // The map starts loading tiles as soon as the style is here; the rest arrives meanwhile.
+  const catalog = getJSON('/catalog');
+  const overview = getJSON('/api/districts').catch(() => null);
+  const style = prepareStyle(await getJSON('/style.json'), app.on);
   app.map = createMap('map', { ...view, style });
-  app.map.once('style.load', () => {
-    setupStyle();
-    app.timeline = setupTimeline(app);
-    app.search = setupSearch(app);
-    if (hashState.district) openDashboard(app, hashState.district, { focus: false });
-    app.saveState();
-    app.map.once('idle', () => {
-      document.body.dataset.ready = 'true';
-    });
-    // On a phone the footer carries the OSM and demo-data notices: fold the long attribution.
-    if (!DESKTOP.matches) {
-      document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
-    }
+  const styleLoaded = new Promise((resolve) => app.map.once('style.load', resolve));
+  [app.catalog, app.overview] = await Promise.all([catalog, overview]);
+  await styleLoaded;
+  setupStyle();
+  app.timeline = setupTimeline(app);
+  app.search = setupSearch(app);
+  if (hashState.district) openDashboard(app, hashState.district, { focus: false });
+  app.saveState();
+  app.map.once('idle', () => {
+    document.body.dataset.ready = 'true';
   });
+  // On a phone the footer carries the OSM and demo-data notices: fold the long attribution.
+  if (!DESKTOP.matches) {
+    document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
+  }
   app.map.on('moveend', () => app.saveState());
   app.map.on('click', onMapClick);
   app.map.on('mousemove', (e) => {

@@ -16,13 +16,20 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
  * Prepare the served style for this page: labels are drawn from the bundled web font declared
  * in `font-faces` (MapLibre renders them locally), so no font request leaves our origin.
  */
-export function prepareStyle(style) {
+export function prepareStyle(style, on) {
   const out = structuredClone(style);
   if (out.glyphs && !sameOrigin(out.glyphs)) delete out.glyphs;
   if (out.sprite && !sameOrigin(String(out.sprite))) delete out.sprite;
   out['font-faces'] = fontFaces();
   for (const layer of out.layers || []) {
     if (layer.type === 'symbol' && layer.layout?.['text-field']) layer.layout['text-font'] = [REGULAR];
+    // Only the layers that are on load tiles from the start; the indicator polygons of every
+    // year give way to the app's choropleth.
+    const id = catalogIdOf(layer);
+    if (id && on) {
+      const visible = on.has(id) && id !== 'district_indicators';
+      layer.layout = { ...layer.layout, visibility: visible ? 'visible' : 'none' };
+    }
   }
   return out;
 }
