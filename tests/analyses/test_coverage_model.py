@@ -176,12 +176,19 @@ def test_what_if_edits_are_undone() -> None:
     before = _state(m)
     edits = CameraEdits(
         add=[{"lon": 76.95, "lat": 43.24, "kind": "ptz", "range_m": 300}],
-        update=[{"id": "c1", "heading_deg": 10.0, "fov_deg": 200.0}],
+        update=[
+            {"id": "c1", "heading_deg": 10.0, "fov_deg": 200.0},
+            {"id": "c4", "lon": 76.9501, "lat": 43.2402},
+        ],
         remove=["c2", "c3"],
     )
+    old_x, old_fov = m.rows["c4"]["x"], m.rows["c4"]["fov_deg"]
     with m.what_if(edits):
         assert "new-1" in m.rows and "c2" not in m.rows
         assert m.rows["c1"]["fov_deg"] == 200.0
+        assert m.rows["c4"]["x"] != old_x and m.rows["c4"]["fov_deg"] == old_fov  # moved only
+        assert m.rows["new-1"]["kind"] == "ptz" and m.rows["new-1"]["range_m"] == 300.0
+    assert m.rows["c4"]["x"] == old_x
     after = _state(m)
     for a, b in zip(before, after, strict=True):
         assert np.allclose(a, b)
