@@ -1,6 +1,7 @@
 """OGC API – Features: ``/`` (JSON landing), ``/conformance``, ``/collections``,
-``/collections/{id}``, ``/collections/{id}/queryables``, ``/collections/{id}/items`` and
-``/collections/{id}/items/{featureId}``, with edits (POST, PUT, PATCH, DELETE).
+``/collections/{id}``, ``/collections/{id}/queryables``, ``/collections/{id}/schema``,
+``/collections/{id}/items`` and ``/collections/{id}/items/{fid}``, with edits (POST on
+items; PUT, PATCH, DELETE on one item).
 
 A thin edge over :mod:`twin.features`: the core checks every parameter and builds the SQL.
 Query parameters are declared here for the API definition (GDAL reads the ``limit`` maximum
@@ -42,7 +43,8 @@ _FEATURE_BODY = Body(
     ],
 )
 FeatureBody = Annotated[Any, _FEATURE_BODY]
-_CONTENT_CRS = {"Content-Crs": f"<{CRS84}>"}
+# Items answer by ``f`` or by Accept (GeoJSON, GeoPackage, CSV): caches must key on it.
+_ITEMS_HEADERS = {"Content-Crs": f"<{CRS84}>", "Vary": "Accept"}
 # OGC's parameter names: GDAL looks up /collections/{collectionId}/items in the API definition.
 CollectionId = Annotated[str, Path(alias="collectionId", description="A collection id.")]
 FeatureId = Annotated[str, Path(alias="featureId", description="A feature id (fid).")]
@@ -254,7 +256,10 @@ def items(
         return Response(
             body,
             media_type=encode.MEDIA_TYPES[q.format],
-            headers={"Content-Disposition": f'attachment; filename="{layer.id}.{q.format}"'},
+            headers={
+                **_ITEMS_HEADERS,
+                "Content-Disposition": f'attachment; filename="{layer.id}.{q.format}"',
+            },
         )
     matched = fs.number_matched or 0
     links = metadata.items_links(
@@ -269,7 +274,7 @@ def items(
     )
     members = metadata.page_members(layer, links, number_matched=matched, returned=len(fs))
     return Response(
-        encode.feature_collection(fs, members), media_type=_GEOJSON, headers=_CONTENT_CRS
+        encode.feature_collection(fs, members), media_type=_GEOJSON, headers=_ITEMS_HEADERS
     )
 
 
