@@ -230,9 +230,10 @@ class PreparedScope:
             template, spacing_m=spacing_m, intersections=intersections, given=given
         )
         if k > len(cand):
+            hint = "give more points" if given is not None else "shorten spacing_m"
             raise BadInput(
                 f"k = {k} is more than the {len(cand)} candidate cameras in the scope "
-                "(add candidates, shorten spacing_m or lower k)"
+                f"(sites inside buildings are left out; {hint} or lower k)"
             )
         with self.model.what_if(edits) as model:
             before = summary(model, weights)

@@ -18,6 +18,7 @@ import layers
 from twin.analyses.coverage.cameras import METRIC_CRS, camera_table, empty_table
 from twin.analyses.coverage.scope import Scope, lonlat_bounds, resolve
 from twin.analyses.coverage.targets import PARK_KINDS
+from twin.errors import StoreError
 from twin.store import Store
 
 # Read everything within this distance of the scope: the longest camera range is 1 km.
@@ -133,6 +134,8 @@ def read_city(store: Store, scope: Scope) -> tuple[CityData, shapely.Geometry, s
     city.
     """
     frames = {lid: store.read_frame(layers.get(lid)) for lid in ("city_boundary", "districts")}
+    if len(frames["districts"]) == 0:
+        raise StoreError("the store holds no districts: load the city first (twin load)")
     base = city_data(frames)
     area, label = resolve(scope, base.boundary, base.districts, base.aliases)
     bbox = lonlat_bounds(area, MARGIN_M)
