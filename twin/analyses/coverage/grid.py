@@ -100,4 +100,6 @@ def union_by(keys: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarra
     collections = shapely.geometrycollections(
         np.asarray(geoms, dtype=object)[order], indices=inverse
     )
+    # ``lib.unary_union`` is the ufunc behind ``shapely.union_all``: applied to an array of
+    # collections it unions each group in C, where union_all would need a Python loop.
     return uniq, np.asarray(shapely.lib.unary_union(collections), dtype=object)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from twin.analyses.coverage.grid import union_by
+
 # Angular step of the arc of a view sector. The arc's vertices sit slightly outside the
 # circle so that the polygon's area equals the true sector's (see :func:`view_sectors`).
 ARC_STEP_DEG = 4.0
@@ -106,11 +108,9 @@ class Obstacles:
     @classmethod
     def from_geometries(cls, geometries: np.ndarray) -> Obstacles:
         """Return obstacles for metric (multi)polygons; empty and null entries are skipped."""
-        geoms = np.asarray(geometries, dtype=object)
-        keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else geoms
-        geoms_kept = geoms[keep] if len(geoms) else geoms
-        rows = np.flatnonzero(keep) if len(geoms) else np.empty(0, np.int64)
-        parts, idx = shapely.get_parts(geoms_kept, return_index=True)
+        geoms = np.asarray(geometries, dtype=object).reshape(-1)
+        rows = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+        parts, idx = shapely.get_parts(geoms[rows], return_index=True)
         polygonal = shapely.get_type_id(parts) == 3
         parts, owner = parts[polygonal], rows[idx[polygonal]]
         parts = shapely.orient_polygons(parts, exterior_cw=False)
@@ -301,11 +301,7 @@ def visibility_polygons(
     )
     shadow = np.concatenate([shadows_c, shadows_e])
     owner = np.concatenate([cam[conv], cam[~conv][epair]])
-    order = np.argsort(owner, kind="stable")
-    shadow, owner = shadow[order], owner[order]
-    has = np.unique(owner)
-    collections = shapely.geometrycollections(shadow, indices=np.searchsorted(has, owner))
-    union = shapely.lib.unary_union(collections)
+    has, union = union_by(owner, shadow)
     vis = sectors.copy()
     vis[has] = shapely.difference(sectors[has], union)
     out[cams] = polygonal_part(vis)
