@@ -104,7 +104,7 @@ def sql_pass(
                 sql, params = floor.sql_params(tile)
                 t0 = time.perf_counter()
                 with pool.connection() as conn:
-                    row = conn.execute(sql, params, prepare=True).fetchone()  # type: ignore[arg-type]
+                    row = conn.execute(sql, params, prepare=True).fetchone()
                 seconds = time.perf_counter() - t0
                 body = bytes(row[0]) if row and row[0] is not None else b""
                 return Sample(tile, seconds, 200 if body else 204, body, len(body))

@@ -260,7 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         with _phase(f"round {r}/{args.rounds}, c={c}: ours on PostGIS", failed):
                             cold, warm = ours_cold_warm(pg_url, paths, warm_paths, c, limit, log)
                             collected["cold"][c].append(cold)
-                            collected["warm"][c].append(warm)  # type: ignore[arg-type]
+                            if warm is not None:
+                                collected["warm"][c].append(warm)
                     if "embedded" not in skip:
                         with _phase(f"round {r}/{args.rounds}, c={c}: ours on GeoPackage", failed):
                             emb, _ = ours_cold_warm(
