@@ -99,6 +99,12 @@ def test_catchments_niches_and_categories(client: TestClient) -> None:
         "/api/analysis/catchments", params={"category": "pharmacy", "geometry": "point"}
     ).json()
     assert {f["geometry"]["type"] for f in pts["features"]} == {"Point"}
+    houses = client.get(
+        "/api/analysis/catchments", params={"category": "pharmacy", "geometry": "buildings"}
+    ).json()
+    assert len(houses["features"]) > 8000
+    assigned = {f["properties"]["outlet_fid"] for f in houses["features"]}
+    assert assigned - {-1} <= {f["properties"]["fid"] for f in pts["features"]}
     bad = client.get("/api/analysis/catchments", params={"category": "pharmacy", "res": 12})
     assert bad.status_code == 400
     niches = client.get("/api/analysis/niches", params={"category": "pharmacy"}).json()

@@ -128,16 +128,25 @@ def site_catchments(
     category_name: Annotated[str, Query(alias="category", description="business category")],
     res: ResQ = RES_DEFAULT,
     district: DistrictQ = None,
-    geometry: Annotated[str, Query(description="catchment (polygon) or point")] = "catchment",
+    geometry: Annotated[
+        str, Query(description="catchment (polygon), point (the outlets) or buildings")
+    ] = "catchment",
 ) -> dict[str, Any]:
     """Return every existing outlet of ``category`` with its network catchment as GeoJSON:
     the H3 cells for which it is the nearest outlet by walking (not a circle), their
     ``residents``, ``cells``, ``mean_walk_min`` and ``max_walk_min``. Foreign members:
     ``outlets``, ``residents``, ``unassigned_residents`` (farther than an hour's walk from
-    every outlet), ``largest`` (the ten most populous catchments)."""
+    every outlet), ``largest`` (the ten most populous catchments).
+
+    ``geometry=buildings``: every building (a point) with ``outlet_fid`` (its nearest
+    outlet, ``-1`` past an hour), ``walk_min`` and its dasymetric ``residents``."""
     _require_inputs(role, category_name)
-    if geometry not in ("catchment", "point"):
-        raise BadInput(f"unknown geometry {geometry!r}; use catchment or point")
+    if geometry not in ("catchment", "point", "buildings"):
+        raise BadInput(f"unknown geometry {geometry!r}; use catchment, point or buildings")
+    if geometry == "buildings":
+        svc = SiteService(store)
+        frame = svc.building_catchments(category_name)
+        return feature_collection(frame, category=category(category_name).summary())
     frame, summary = SiteService(store).catchments(category_name, res=res, district=district)
     largest = frame.sort_values(["residents", "fid"], ascending=[False, True]).head(10)
     if geometry == "point":

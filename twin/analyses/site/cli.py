@@ -45,6 +45,10 @@ def site(
         Path | None, typer.Option("--out", "-o", help="Ranked cells: .geojson, .gpkg or .csv")
     ] = None,
     catchments: FileOpt = None,
+    building_catchments: Annotated[
+        Path | None,
+        typer.Option(help="Every building with its nearest outlet and residents (.gpkg, …)"),
+    ] = None,
     niches: FileOpt = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report (pydeck)")] = None,
     validate: Annotated[
@@ -104,6 +108,8 @@ def site(
                 )
                 if catchments is not None:
                     write(shapes, catchments)
+            if building_catchments is not None:
+                write(svc.building_catchments(category), building_catchments)
             found = None
             if niches is not None or report is not None:
                 found = svc.niches(category, res=res, weights=weights, district=district)
