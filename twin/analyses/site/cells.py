@@ -7,7 +7,6 @@ hold residents are kept as demand (people living just outside shop inside too).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -194,8 +193,3 @@ def build_cells(
     grid.stops = grid.counts(*points_lonlat(frames["bus_stops"]))
     grid.road, grid.road_class = _roads_by_cell(graph, codes, snapped, res, mg.edge)
     return grid
-
-
-def district_filter(grid: CellGrid, names: Iterable[str]) -> np.ndarray:
-    """Return a mask of the cells in any of the districts ``names`` (exact names)."""
-    return np.isin(grid.district.astype(str), list(names))
