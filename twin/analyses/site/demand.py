@@ -79,7 +79,7 @@ def residents(
     >>> box = shapely.box(650_000, 4_790_000, 650_500, 4_790_500)
     >>> grid = gpd.GeoDataFrame({"population": [1000.0]}, geometry=[box], crs=32643)
     >>> houses = gpd.GeoDataFrame({"use": ["residential", "commercial"], "levels": [2, 5]},
-    ...     geometry=[shapely.box(650_100, 4_790_100, 650_200, 4_790_200),
+    ...     geometry=[shapely.box(650_100, 4_790_100, 650_250, 4_790_250),
     ...               shapely.box(650_300, 4_790_300, 650_400, 4_790_400)], crs=32643)
     >>> r = residents(houses.to_crs(4326), grid.to_crs(4326), 9)
     >>> [round(float(v)) for v in r.buildings], round(float(r.cells["residents"].sum()))

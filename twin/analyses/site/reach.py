@@ -123,7 +123,7 @@ def local_times(
     >>> ends = snap(mg, mg.graph.node_xy)
     >>> p = local_times(mg, ends, ends, 20.0)
     >>> [(int(s), int(d), round(float(m), 1)) for s, d, m in zip(p.src, p.dst, p.minutes)]
-    [(0, 0, 0.0), (0, 1, 10.1), (1, 0, 10.1), (1, 1, 0.0)]
+    [(0, 0, 0.0), (0, 1, 10.2), (1, 0, 10.2), (1, 1, 0.0)]
     """
     if len(sources) == 0 or len(targets) == 0 or limit <= 0:
         return _empty()
