@@ -248,3 +248,36 @@ def test_accessibility_view_colours_objects_by_wheelchair_access(session: Sessio
         page.locator('input[data-layer="accessibility"]').locator("xpath=../..").locator(".legend")
     )
     assert "Доступно" in legend.inner_text()
+
+
+def test_residents_see_appeals_only_as_counts(session: Session) -> None:
+    session.open("#map=13.00/43.25000/76.92000&layers=landuse,appeals")
+    page = session.page
+    hexes: list[dict[str, Any]] = page.evaluate(
+        """() => twin.map.queryRenderedFeatures({ layers: twin.entries.find(e => e.id ===
+          'appeals').styleLayers }).map(f => ({ props: f.properties, ring:
+          f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : null }))"""
+    )
+    assert hexes and all(set(h["props"]) == {"count", "h3", "resolution"} for h in hexes)
+    # Click the middle of the busiest hexagon whose middle is well inside the map.
+    w, h = page.evaluate("[twin.map.getCanvas().clientWidth, twin.map.getCanvas().clientHeight]")
+
+    def middle(ring: list[list[float]]) -> tuple[float, float]:
+        pts = ring[:-1]
+        return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+
+    def inside(lon: float, lat: float) -> bool:
+        x, y = page.evaluate(
+            f"(() => {{ const p = twin.map.project([{lon}, {lat}]); return [p.x, p.y]; }})()"
+        )
+        return 380 < x < w - 60 and 60 < y < h - 120  # clear of the panel and the time bar
+
+    candidates = [(hx["props"]["count"], middle(hx["ring"])) for hx in hexes if hx["ring"]]
+    candidates = sorted((c for c in candidates if inside(*c[1])), reverse=True)
+    assert candidates
+    _click_lnglat(session, *candidates[0][1])
+    page.wait_for_selector("#card:not([hidden])")
+    assert page.locator("#card dt").first.inner_text() == "Число обращений"
+    shown = re.sub(r"\D", "", page.locator('#card dd[data-prop="count"]').inner_text())
+    assert int(shown) >= 1
+    assert session.console_errors == []

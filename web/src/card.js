@@ -4,7 +4,7 @@
 
 import { getJSON } from './api.js';
 import { lineChart } from './chart.js';
-import { formatDate, formatNumber, formatValue, withUnit } from './format.js';
+import { formatDate, formatNumber, formatValue } from './format.js';
 import { t, title as tr } from './i18n.js';
 import { h } from './panel.js';
 
@@ -53,7 +53,9 @@ function readingsChart(raw) {
 function rows(app, c) {
   const p = c.properties || {};
   const out = [];
-  if (c.summary) {
+  if (p.h3 !== undefined && p.count !== undefined) {
+    out.push([c.aggregateLabel || t('hex.count'), formatNumber(Number(p.count), 0), 'count']);
+  } else if (c.summary) {
     for (const prop of c.summary.properties) {
       if (HIDDEN.has(prop.name) || prop.name === 'readings') continue;
       const text = formatValue(prop, p[prop.name], { districtName: (n) => app.districtName(n) });
@@ -61,8 +63,6 @@ function rows(app, c) {
       const demo = ACCESS_PROPS.has(prop.name) && p.accessibility_generated ? ' *' : '';
       out.push([tr(prop.title), text + demo, prop.name]);
     }
-  } else if (p.count !== undefined) {
-    out.push([c.aggregateLabel || t('hex.count'), formatNumber(Number(p.count), 0), 'count']);
   }
   return out;
 }
@@ -131,7 +131,10 @@ function render(app) {
 }
 
 /** Show the card of a feature; fetch the full feature when it has a fid. */
-export async function openCard(app, { layerId, fid, properties = {}, geometry = null, focus = true }) {
+export async function openCard(
+  app,
+  { layerId, fid, properties = {}, geometry = null, focus = true, aggregateLabel = null },
+) {
   if (!returnFocus && focus) returnFocus = document.activeElement;
   app.closeDashboard?.({ keepFocus: true });
   const entry = app.entries.find((e) => e.id === layerId);
@@ -143,6 +146,7 @@ export async function openCard(app, { layerId, fid, properties = {}, geometry = 
     geometry,
     summary,
     entryTitle: entry ? entry.title() : summary ? tr(summary.title) : layerId,
+    aggregateLabel,
     loading: Boolean(summary && fid !== undefined && fid !== null),
   };
   app.select(geometry);

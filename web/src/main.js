@@ -15,7 +15,7 @@ import {
   openDashboard,
   rerenderDashboard,
 } from './dashboard.js';
-import { applyStatic, lang, onLangChange, setLang, title as tr } from './i18n.js';
+import { applyStatic, lang, onLangChange, setLang, t, title as tr } from './i18n.js';
 import { DEFAULT_ON, NOT_CLICKABLE, buildEntries, catalogIdOf } from './layers.js';
 import {
   addAppLayers,
@@ -237,6 +237,7 @@ function onMapClick(e) {
       properties: { ...f.properties },
       geometry: f.geometry,
       focus: false,
+      aggregateLabel: aggregate && layerId === 'appeals' ? t('appeals.count') : null,
     });
     return;
   }
