@@ -18,19 +18,11 @@ import pandas as pd
 import shapely
 
 from twin.analyses.coverage.cameras import METRIC_CRS, CameraEdits, covering, to_lonlat
+from twin.analyses.coverage.candidates import candidates, given_sites, street_sites
 from twin.analyses.coverage.grid import TileGrid
 from twin.analyses.coverage.inputs import CityData
 from twin.analyses.coverage.model import CoverageModel
-from twin.analyses.coverage.placement import (
-    DEMAND_CELL_M,
-    MAX_K,
-    Demand,
-    Problem,
-    Template,
-    candidates,
-    given_sites,
-    street_sites,
-)
+from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Demand, Problem, Template
 from twin.analyses.coverage.raster import CountRaster, RasterGrid, bounds_of, geotiff_bytes
 from twin.analyses.coverage.results import (
     MIN_SPOT_M2,
@@ -191,7 +183,7 @@ class PreparedScope:
         given: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
     ) -> pd.DataFrame:
         """Return the candidate cameras: street sites or the ``given`` metric points in the
-        scope, one per heading to try (see :func:`placement.candidates`)."""
+        scope, one per heading to try (see :func:`.candidates.candidates`)."""
         if given is not None:
             gx, gy, gh = given
             inside = shapely.contains_xy(self.scope, gx, gy)
