@@ -24,6 +24,8 @@ How
   divided by their city-wide means.
 * :mod:`.model` — per-camera polygons and per-tile coverage, so an edit recomputes only the
   tiles the camera left or entered (milliseconds, whatever the scope).
+* :mod:`.candidates` — sites every N metres along the streets and at intersections (or
+  given points), one candidate camera per street direction there.
 * :mod:`.placement` — uncovered street space as weighted 5 m cells; lazy greedy (CELF) whose
   initial gains are cheap upper bounds, so only candidates that reach the top of the queue
   get a visibility polygon.
