@@ -302,6 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(breakdown(runs, names, conc[0]))
     problems: list[str] = list(failed)
+    tracebacks = log.read_text(errors="replace").count("Traceback (most recent call last)")
+    if tracebacks:
+        # a server that fails and recovers per request is still slow: its numbers are suspect
+        problems.append(f"the servers logged {tracebacks} tracebacks: see {log}")
     notes: list[str] = []
     for run in runs.values():
         bad, info = check(run, runs, tiles)
