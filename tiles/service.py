@@ -9,6 +9,7 @@ points), gzip once and cache.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -17,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
@@ -166,6 +167,7 @@ class TileService:
         self._poll_lock = threading.Lock()
         self._polled_at = -float("inf")
         self._bounds: dict[str, Bounds | None] = {}
+        self._head_conn: Any = None
 
     # -- changes -----------------------------------------------------------------------
     def poll(self, *, force: bool = False) -> int:
@@ -179,6 +181,9 @@ class TileService:
                 return 0  # a look that began after this request arrived has seen its writes
             self._polled_at = time.monotonic()
             before = self._last_id
+            head = self._log_head()
+            if head is not None and head <= before:
+                return 0
             last, changes = self.store.changes_since(before)
             if not changes:
                 return 0
@@ -189,6 +194,43 @@ class TileService:
             self._recent.append((before, last, changes))
             self._last_id = last
             return dropped
+
+    def _log_head(self) -> int | None:
+        """Return the newest change id, or None when it cannot be read cheaply.
+
+        Most looks find nothing new, so they ask only for ``max(id)`` on one connection kept
+        for it, outside the pool and in autocommit (no pool checkout, no pre-ping, no open
+        transaction): tens of microseconds instead of a pooled ``changes_since`` query.
+        """
+        try:
+            if self._head_conn is None:
+                raw = self.store.engine.raw_connection()
+                dbapi = raw.driver_connection
+                raw.detach()
+                if self.store.kind == "postgis":
+                    dbapi.rollback()  # type: ignore[union-attr]
+                    dbapi.autocommit = True  # type: ignore[union-attr]
+                self._head_conn = dbapi
+            cursor = self._head_conn.cursor()
+            cursor.execute("SELECT max(id) FROM twin_changes")
+            row = cursor.fetchone()
+            cursor.close()
+            return int(row[0] or 0) if row else 0
+        except Exception:  # a dropped connection: fall back to the pooled query
+            log.warning("change log head unreadable; reading the log instead", exc_info=True)
+            self._close_head()
+            return None
+
+    def _close_head(self) -> None:
+        conn, self._head_conn = self._head_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        """Release the connection kept for looking at the change log."""
+        with self._poll_lock:
+            self._close_head()
 
     def _changed_since(self, seen: int, entry: CachedTile) -> bool:
         """Return whether a change logged after ``seen`` touches ``entry``."""
