@@ -8,8 +8,9 @@ footprints — and 10,000 cameras from the demo generator):
 
 1. whole-city coverage: footprints, street space, 10,000 visibility polygons, white spots and
    district shares (goal <= 60 s), plus the 5 m count GeoTIFF;
-2. one camera edit (move + turn) with the shares recomputed, repeated on random cameras
-   (goal <= 200 ms), against recomputing the city;
+2. one camera edit (move + turn) with the shares recomputed, on 50 random cameras (goal
+   <= 200 ms for the median; the 95th percentile and the maximum are printed too), against
+   recomputing the city;
 3. visibility itself against a per-camera loop (STRtree query, union, difference for each
    camera in Python — how one would write it without vectorising) on 1,000 cameras;
 4. placement of 50 cameras over the whole city (goal <= 30 s);
@@ -155,7 +156,7 @@ def main() -> None:
     model = prepared.model
     ids = [c for c, v in model.vis.items() if not v.is_empty]
     times, tiles = [], []
-    for cid in rng.choice(ids, size=25, replace=False).tolist():
+    for cid in rng.choice(ids, size=50, replace=False).tolist():
         row = dict(model.rows[cid])
         row["x"] += float(rng.normal(0, 15))
         row["heading_deg"] = float((row["heading_deg"] + rng.uniform(30, 180)) % 360)
@@ -171,7 +172,7 @@ def main() -> None:
     t_edit = statistics.median(times)
     rows.append(
         (
-            "one camera edit, median of 25 (ms)",
+            "one camera edit, median of 50 (ms)",
             f"{t_edit * 1000:.1f}",
             "<= 200",
             f"{0.2 / t_edit:.0f}x",
@@ -186,7 +187,8 @@ def main() -> None:
         )
     )
     print(
-        f"edits: median {t_edit * 1000:.1f} ms, max {max(times) * 1000:.1f} ms, "
+        f"edits: median {t_edit * 1000:.1f} ms, 95th percentile "
+        f"{np.percentile(times, 95) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms, "
         f"{statistics.mean(tiles):.1f} tiles recomputed on average (raster updated too)"
     )
 
