@@ -69,3 +69,18 @@ def test_no_escape_from_the_assets_folder(dist: Path, path: str) -> None:
 def test_unbuilt_map_says_how_to_build(tmp_path: Path) -> None:
     r = _client(tmp_path / "missing").get("/", headers={"Accept": BROWSER})
     assert r.status_code == 503 and "npm run build" in r.text
+
+
+def test_the_real_app_shares_root_with_the_ogc_landing(tmp_path: Path, dist: Path) -> None:
+    from twin.app import create_app
+    from twin.settings import Settings, StoreSettings
+
+    settings = Settings(store=StoreSettings(database_url=f"gpkg:///{tmp_path}/empty.gpkg"))
+    app = create_app(settings)
+    with TestClient(app) as c:
+        landing = c.get("/", headers={"Accept": "application/json"})
+        assert landing.status_code == 200
+        assert any(link["rel"] == "conformance" for link in landing.json()["links"])
+        page = c.get("/", headers={"Accept": BROWSER})
+        assert page.headers["content-type"].startswith("text/html")
+        assert c.get("/?f=json", headers={"Accept": BROWSER}).json()["links"]

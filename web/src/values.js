@@ -37,7 +37,7 @@ export const VALUES = {
   primary_link: ['Съезд', 'Шығу жолы', 'Primary link'],
   secondary_link: ['Съезд', 'Шығу жолы', 'Secondary link'],
   tertiary_link: ['Съезд', 'Шығу жолы', 'Tertiary link'],
-  unclassified: ['Без класса', 'Класссыз', 'Unclassified'],
+  unclassified: ['Без класса', 'Сыныпталмаған', 'Unclassified'],
   'highway.residential': ['Жилая улица', 'Тұрғын көше', 'Residential street'],
   living_street: ['Жилая зона', 'Тұрғын аймақ', 'Living street'],
   service: ['Проезд', 'Өтпе жол', 'Service road'],
