@@ -30,6 +30,7 @@ const UI = {
     'Деректердің бір бөлігі — демонстрациялық (жасалған)',
     'Some data are demo data (generated)',
   ],
+  'demo.short': ['Есть демо-данные', 'Демо-деректер бар', 'Includes demo data'],
   'demo.badge': ['Демо-данные', 'Демо-деректер', 'Demo data'],
   'demo.feature': [
     'Этот объект сгенерирован для демонстрации',
