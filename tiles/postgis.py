@@ -11,11 +11,16 @@ import re
 from typing import Any
 
 from layers import LAYERS, GeomType, Layer, PropType
+from tiles.geometry import SIMPLIFY_MIN_COORDS
 from tiles.grid import BUFFER, EXTENT, Tile
 from tiles.zoom import ZoomRules, tile_props
 from twin.store import Store
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Run in the tile query's transaction first. A parallel plan costs more to start (tens of
+#: milliseconds) than a tile costs to draw, and the planner picks one for dense tiles.
+SESSION_SQL = "SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 def _column(layer: Layer, name: str, ptype: PropType) -> str:
@@ -54,15 +59,19 @@ def layer_sql(layer: Layer) -> str:
         # Clip before simplifying: a district or land-use polygon is far bigger than a tile.
         margin = BUFFER / EXTENT
         clipped = f"ST_ClipByBox2D(m.g, ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}))"
+        # As in the embedded path, a geometry of few vertices is not simplified: snapping to
+        # the 4096 grid already does all that is visible, and simplification is costly.
         drawn = (
-            f"CASE WHEN %(tol)s > 0 THEN ST_SimplifyPreserveTopology({clipped}, %(tol)s) "
-            "ELSE m.g END"
+            f"CASE WHEN %(tol)s > 0 AND ST_NPoints(m.g) >= {SIMPLIFY_MIN_COORDS} "
+            f"THEN ST_SimplifyPreserveTopology({clipped}, %(tol)s) ELSE m.g END"
         )
         measure = "ST_Area" if layer.geometry is GeomType.POLYGON else "ST_Length"
         size = f"WHERE {measure}(m.g) >= %(min_size)s"
     box = "ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)"
+    # MATERIALIZED: PostgreSQL would otherwise inline the CTE and run ST_Transform, the
+    # costliest step, once for every mention of m.g.
     return (
-        f"WITH m AS (SELECT t.fid{props}, ST_Transform(t.geom, 3857) AS g "
+        f"WITH m AS MATERIALIZED (SELECT t.fid{props}, ST_Transform(t.geom, 3857) AS g "
         f'FROM "{layer.table}" t WHERE ST_Intersects(t.geom, {box})) '
         f"SELECT ST_AsMVT(q, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("
         f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {EXTENT}, {BUFFER}, true) AS geom "
@@ -100,5 +109,6 @@ class PostGISSource:
     def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature)."""
         with self.store.engine.connect() as conn:
+            conn.exec_driver_sql(SESSION_SQL)
             value = conn.exec_driver_sql(self.sql[layer.id], tile_params(tile, rules)).scalar()
         return bytes(value) if value else b""
