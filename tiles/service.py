@@ -40,7 +40,7 @@ from tiles.zoom import (
     zoom_rules,
 )
 from twin.access import Role, can_see, can_see_aggregate
-from twin.errors import BadInput, NotFound
+from twin.errors import BadInput, NotFound, StoreError
 from twin.store import Store
 
 Change = tuple[str, tuple[float, ...]]
@@ -256,13 +256,17 @@ class TileService:
         """
         tile = Tile(z, x, y)
         accesses = tuple(resolve(role, names))
-        self.poll()
-        key = (tuple(a.key for a in accesses), z, x, y)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return TileResult(cached.body, cached.etag, True, accesses)
-        seen = self._last_id
-        raw, margins = self.render(accesses, tile)
+        try:
+            self.poll()
+            key = (tuple(a.key for a in accesses), z, x, y)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return TileResult(cached.body, cached.etag, True, accesses)
+            seen = self._last_id
+            raw, margins = self.render(accesses, tile)
+        except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
+            log.warning("store unavailable while drawing tile %s: %s", tile, exc)
+            raise StoreError("the store is unavailable; try again shortly") from None
         body = gzip.compress(raw, compresslevel=6, mtime=0) if raw else b""
         etag = etag_of(raw) if raw else None
         entry = CachedTile(body, etag, tile.bounds_lonlat(), margins)

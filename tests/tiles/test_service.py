@@ -181,3 +181,21 @@ def test_settings_can_turn_the_cache_off(city: Store) -> None:
     service = TileService(city, TileSettings(cache_mb=0))
     service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
     assert not service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS).cache_hit
+
+
+def test_a_lost_database_is_a_store_error_not_a_bug(city: Store) -> None:
+    import sqlalchemy as sa
+
+    from twin.errors import StoreError
+
+    service = TileService(city)
+
+    class Down:
+        kind = "down"
+
+        def layer_tile(self, layer, tile, rules):  # type: ignore[no-untyped-def]
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    service.source = Down()
+    with pytest.raises(StoreError):
+        service.tile("buildings", *_xy(NEAR, 16), Role.ANONYMOUS)
