@@ -88,13 +88,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _store(url: str | None) -> str:
+def _store(url: str | None, workdir: str) -> str:
     if url:
         return url
     from etl.load import load_bundled
     from twin.store import open_store
 
-    path = Path(tempfile.mkdtemp(prefix="bench-web-")) / "almaty.gpkg"
+    path = Path(workdir) / "almaty.gpkg"
     url = f"gpkg:///{path}"
     print(f"loading the bundled Almaty set into {path} …", flush=True)
     store = open_store(url)
@@ -158,16 +158,10 @@ def _run(browser: Any, base: str, size: tuple[int, int]) -> Run:
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", help="a gpkg:/// or postgresql:// URL with the Almaty set")
-    parser.add_argument("--runs", type=int, default=5, help="runs per viewport (first is cold)")
-    args = parser.parse_args()
-
+def _measure(store_url: str, runs: int) -> dict[str, list[Run]]:
+    """Return the runs per viewport, each viewport against a freshly started server."""
     from playwright.sync_api import sync_playwright
 
-    _ensure_built()
-    store_url = _store(args.store)
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
         f"store: {store_url.split('://')[0]}",
@@ -181,13 +175,25 @@ def main() -> None:
             server = _serve(store_url, port)  # a fresh server: the first run is cold
             try:
                 results[name] = [
-                    _run(browser, f"http://127.0.0.1:{port}", size) for _ in range(args.runs)
+                    _run(browser, f"http://127.0.0.1:{port}", size) for _ in range(runs)
                 ]
             finally:
                 server.terminate()
                 server.wait(timeout=10)
         browser.close()
+    return results
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", help="a gpkg:/// or postgresql:// URL with the Almaty set")
+    parser.add_argument("--runs", type=int, default=5, help="runs per viewport (first is cold)")
+    args = parser.parse_args()
+
+    _ensure_built()
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as workdir:
+        store_url = _store(args.store, workdir)
+        results = _measure(store_url, args.runs)
     print()
     header = (
         f"{'viewport':<20}{'run':<7}{'first render':>14}{'initial view':>14}"
