@@ -138,7 +138,9 @@ const app = {
       );
     } else {
       const zoom = Math.max(map.getZoom(), 16.5, (entry?.minzoom ?? 0) + 0.5);
-      map.flyTo({ center: result.point, zoom, padding, animate, duration: 1200 });
+      // An offset (not padding, which would stay on the map) keeps it clear of the sheets.
+      const offset = [(padding.left - padding.right) / 2, (padding.top - padding.bottom) / 2];
+      map.flyTo({ center: result.point, zoom, offset, animate, duration: 1200 });
     }
     if (result.layer === 'districts') {
       getJSON(`/collections/districts/items/${result.fid}`)
