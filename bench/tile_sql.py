@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 import layers
@@ -47,14 +49,17 @@ def canonical_sql(layer: layers.Layer) -> str:
 
 @dataclass
 class FloorQuery:
-    """How the floor runs one tile: SQL text and its parameters."""
+    """How the floor runs one tile: SQL text and its parameters, and the settings each pooled
+    connection gets once (what our server sets per query, set here per session so that it
+    costs the floor no round trip)."""
 
     label: str
     sql_params: Callable[[Tile], tuple[str, dict[str, object]]]
+    session: tuple[str, ...] = ()
 
 
-def canonical_floor() -> FloorQuery:
-    """Return the canonical query as a floor."""
+def canonical_floor(session: tuple[str, ...] = ()) -> FloorQuery:
+    """Return the canonical query as a floor, with the session settings ``session``."""
     cache: dict[str, str] = {}
 
     def build(tile: Tile) -> tuple[str, dict[str, object]]:
@@ -63,7 +68,7 @@ def canonical_floor() -> FloorQuery:
         )
         return sql, {"layer": tile.layer, "z": tile.z, "x": tile.x, "y": tile.y}
 
-    return FloorQuery("canonical ST_AsMVT", build)
+    return FloorQuery("canonical ST_AsMVT", build, session)
 
 
 def floor_query() -> FloorQuery:
@@ -75,6 +80,12 @@ def floor_query() -> FloorQuery:
         from tiles.zoom import zoom_rules
     except ImportError:
         return canonical_floor()
+    try:
+        from tiles.postgis import SESSION_SQL
+    except ImportError:
+        session: tuple[str, ...] = ()
+    else:
+        session = (SESSION_SQL.replace("SET LOCAL ", "SET "),)
     cache: dict[str, str] = {}
 
     def build(tile: Tile) -> tuple[str, dict[str, object]]:
@@ -82,7 +93,7 @@ def floor_query() -> FloorQuery:
         sql = cache.get(tile.layer) or cache.setdefault(tile.layer, layer_sql(layer))
         return sql, tile_params(GridTile(tile.z, tile.x, tile.y), zoom_rules(layer, tile.z))
 
-    return FloorQuery("tiles.postgis.layer_sql", build)
+    return FloorQuery("tiles.postgis.layer_sql", build, session)
 
 
 def sql_pass(
@@ -94,8 +105,17 @@ def sql_pass(
 ) -> Pass:
     """Return one timed pass of the floor query over ``tiles`` with ``concurrency`` threads
     sharing a pool of as many connections (opened before the clock starts)."""
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        for statement in floor.session:
+            conn.execute(statement)
+
     with ConnectionPool(
-        pg_url, min_size=concurrency, max_size=concurrency, kwargs={"autocommit": True}
+        pg_url,
+        min_size=concurrency,
+        max_size=concurrency,
+        kwargs={"autocommit": True},
+        configure=configure,
     ) as pool:
         pool.wait(timeout=30)
 

@@ -249,7 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ):
                         collected["floor"][c].append(sql_pass(pg_url, tiles, floor, c, limit))
                         if c == conc[0] and floor.label != "canonical ST_AsMVT":
-                            canon = sql_pass(pg_url, tiles, canonical_floor(), c, limit)
+                            canon = sql_pass(
+                                pg_url, tiles, canonical_floor(floor.session), c, limit
+                            )
                             collected["canonical"][c].append(canon)
                         if tipg_base is not None:
                             tipg_paths = [tipg_path(t) for t in tiles]

@@ -182,3 +182,15 @@ def test_rounds_merge_into_one_pass() -> None:
     m = Pass.merged([a, b])
     assert (len(m.samples), m.wall_seconds, m.skipped, m.concurrency) == (2, 2.0, 1, 2)
     assert m.throughput == 1.0 and m.p(50) == 2.0
+
+
+def test_floor_connections_get_the_session_settings(three_buildings: str) -> None:
+    from bench.tile_sql import FloorQuery
+
+    probe = FloorQuery(
+        "probe",
+        lambda t: ("SELECT convert_to(current_setting('application_name'), 'UTF8')", {}),
+        ("SET application_name = 'bench-floor'",),
+    )
+    p = sql_pass(three_buildings, _tiles()[:4], probe, 2, time_limit_s=60)
+    assert [s.body for s in p.samples] == [b"bench-floor"] * 4
