@@ -39,8 +39,6 @@ def test_report_is_self_contained() -> None:
 def test_cli_writes_files_and_report(
     almaty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not almaty_url.startswith("gpkg"):
-        pytest.skip("the CLI shares the service with the API; one store is enough here")
     from twin.cli import app
 
     monkeypatch.setenv("TWIN_DATABASE_URL", almaty_url)
