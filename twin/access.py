@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from layers import LAYERS, Access, Layer
-from twin.errors import NotFound, Unauthorized
+from twin.errors import Forbidden, NotFound, Unauthorized
 from twin.settings import AuthSettings
 
 
@@ -67,3 +67,14 @@ def require_layer(role: Role, layer_id: str) -> Layer:
         if layer.id == layer_id and can_see(role, layer):
             return layer
     raise NotFound(f"no layer {layer_id!r}")
+
+
+def require_planner(role: Role, action: str) -> None:
+    """Raise :class:`Unauthorized` without a key and :class:`Forbidden` for a role that is not
+    planner or admin; ``action`` says what was refused (e.g. "edit features")."""
+    if role is Role.ANONYMOUS:
+        raise Unauthorized(
+            f"a planner or admin key is needed to {action} (Authorization: Bearer <key>)"
+        )
+    if role not in _SEES_PLANNER_LAYERS:
+        raise Forbidden(f"role {role.value!r} may not {action}; planner or admin may")

@@ -10,9 +10,8 @@ import pytest
 import layers
 from tests.support.frames import buildings_frame
 from twin.access import Role
-from twin.errors import BadInput, NotFound, Unauthorized
+from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
 from twin.features import edits
-from twin.features.edits import Forbidden
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Rejection, Store
 
@@ -36,7 +35,7 @@ def state(store: Store) -> tuple[dict[str, int], str, int]:
 def test_editor_roles() -> None:
     edits.require_editor(Role.PLANNER)
     edits.require_editor(Role.ADMIN)
-    with pytest.raises(Unauthorized, match="needs a planner or admin key"):
+    with pytest.raises(Unauthorized, match="planner or admin key is needed"):
         edits.require_editor(Role.ANONYMOUS)
     with pytest.raises(Forbidden, match="'resident' may not edit"):
         edits.require_editor(Role.RESIDENT)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin import access
 from twin.access import Role
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
@@ -29,12 +30,11 @@ from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.session import ResultStore, ScopeCache, StoredResult
 from twin.analyses.coverage.targets import Weights
 from twin.api.deps import RoleDep, StoreDep
-from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
+from twin.errors import BadInput, NotFound
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
 LAYERS = ("white_spots", "coverage", "cameras", "proposed")
-_PLANNERS = {Role.PLANNER, Role.ADMIN}
 
 
 class _Body(BaseModel):
@@ -167,10 +167,7 @@ class PlacementIn(CoverageIn):
 
 def require_planner(role: Role) -> None:
     """Raise 401 without a key and 403 for a role other than planner or admin."""
-    if role is Role.ANONYMOUS:
-        raise Unauthorized("coverage analyses need a planner key (Authorization: Bearer <key>)")
-    if role not in _PLANNERS:
-        raise Forbidden(f"role {role.value!r} may not run coverage analyses; planners may")
+    access.require_planner(role, "run coverage analyses")
 
 
 def _state(request: Request) -> tuple[ScopeCache, ResultStore]:

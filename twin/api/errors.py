@@ -40,7 +40,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TwinError)
     async def _twin(request: Request, exc: TwinError) -> JSONResponse:
-        return error_response(_status_of(exc), exc.code, exc.detail)
+        response = error_response(_status_of(exc), exc.code, exc.detail)
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

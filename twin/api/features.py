@@ -21,9 +21,8 @@ from layers import Layer
 from twin.access import Role, require_layer, visible_layers
 from twin.api.deps import RoleDep, StoreDep
 from twin.api.errors import error_response
-from twin.errors import BadInput, NotFound, Unauthorized
+from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
 from twin.features import edits, encode, metadata
-from twin.features.edits import Forbidden
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, city_extent, extent
 

@@ -31,30 +31,18 @@ import shapely.geometry
 
 from etl.transform import conform
 from layers import Layer
-from twin.access import Role
-from twin.errors import BadInput, NotFound, TwinError, Unauthorized
+from twin.access import Role, require_planner
+from twin.errors import BadInput, NotFound
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Store
 
 API_SOURCE = "api"
-EDITOR_ROLES = frozenset({Role.PLANNER, Role.ADMIN})
 _ROW_PREFIX = re.compile(r"^api: row \d+: ")
-
-
-class Forbidden(TwinError):
-    """The caller is known but may not do this (HTTP 403)."""
-
-    code = "forbidden"
 
 
 def require_editor(role: Role) -> None:
     """Raise :class:`Unauthorized` without a key, :class:`Forbidden` for a non-editor role."""
-    if role is Role.ANONYMOUS:
-        raise Unauthorized(
-            "editing features needs a planner or admin key (Authorization: Bearer <key>)"
-        )
-    if role not in EDITOR_ROLES:
-        raise Forbidden(f"role {role.value!r} may not edit features; planner or admin may")
+    require_planner(role, "edit features")
 
 
 @dataclass
