@@ -15,11 +15,11 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from layers import LAYERS, Layer, PropType
+from layers import LAYERS, GeomType, Layer, PropType
 from tiles.geometry import draw
 from tiles.grid import Tile
 from tiles.mvt import MVT_KIND, encode_layer, geometry_commands
-from tiles.zoom import ZoomRules, tile_props
+from tiles.zoom import ZoomRules, envelope_floor, tile_props
 from twin.store import Store
 
 
@@ -84,12 +84,29 @@ class EmbeddedSource:
         join, where = self.store.bbox_sql(layer)
         props = "".join(f', t."{p.name}"' for p in tile_props(layer))
         geom = self.store.geom_wkb_sql("t.geom")
+        if layer.geometry is GeomType.POLYGON:  # see tiles.zoom.envelope_floor
+            if self.store.kind == "geopackage":
+                x0, y0, x1, y1 = "r.minx", "r.miny", "r.maxx", "r.maxy"
+            else:
+                x0, y0, x1, y1 = (f"ST_{f}(t.geom)" for f in ("XMin", "YMin", "XMax", "YMax"))
+            where += (
+                f" AND (({x1} - {x0}) * ({y1} - {y0}) >= :min_deg2 "
+                f"OR {y1} > :lat_bound OR {y0} < -:lat_bound)"
+            )
         return sa.text(f'SELECT t.fid{props}, {geom} FROM "{layer.table}" t {join} WHERE {where}')
 
     def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature)."""
         west, south, east, north = tile.bounds_lonlat()
-        params = {"minx": west, "miny": south, "maxx": east, "maxy": north}
+        min_deg2, lat_bound = envelope_floor(rules, tile)
+        params = {
+            "minx": west,
+            "miny": south,
+            "maxx": east,
+            "maxy": north,
+            "min_deg2": min_deg2,
+            "lat_bound": lat_bound,
+        }
         with self.store.engine.connect() as conn:
             rows = conn.execute(self._sql[layer.id], params).fetchall()
         if not rows:

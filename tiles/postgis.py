@@ -13,7 +13,7 @@ from typing import Any
 from layers import LAYERS, GeomType, Layer, PropType
 from tiles.geometry import SIMPLIFY_MIN_COORDS
 from tiles.grid import BUFFER, EXTENT, Tile
-from tiles.zoom import ZoomRules, tile_props
+from tiles.zoom import ZoomRules, envelope_floor, tile_props
 from twin.store import Store
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -41,7 +41,8 @@ def layer_sql(layer: Layer) -> str:
     Parameters: ``z``, ``x``, ``y``; ``w``, ``s``, ``e``, ``n`` (the tile in degrees: the rows
     are those whose geometry intersects it, the same test as the embedded path);
     ``min_size`` (square metres or metres in Web Mercator) and ``tol`` (metres) from
-    :func:`tiles.zoom.zoom_rules`.
+    :func:`tiles.zoom.zoom_rules`; ``min_deg2`` and ``lat_bound`` from
+    :func:`tiles.zoom.envelope_floor`.
 
     >>> from layers import get
     >>> "ST_AsMVT" in layer_sql(get("buildings"))
@@ -68,11 +69,18 @@ def layer_sql(layer: Layer) -> str:
         measure = "ST_Area" if layer.geometry is GeomType.POLYGON else "ST_Length"
         size = f"WHERE {measure}(m.g) >= %(min_size)s"
     box = "ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)"
+    floor = ""
+    if layer.geometry is GeomType.POLYGON:  # see tiles.zoom.envelope_floor
+        floor = (
+            " AND ((ST_XMax(t.geom) - ST_XMin(t.geom)) * (ST_YMax(t.geom) - ST_YMin(t.geom)) "
+            ">= %(min_deg2)s OR ST_YMax(t.geom) > %(lat_bound)s "
+            "OR ST_YMin(t.geom) < -%(lat_bound)s)"
+        )
     # MATERIALIZED: PostgreSQL would otherwise inline the CTE and run ST_Transform, the
     # costliest step, once for every mention of m.g.
     return (
         f"WITH m AS MATERIALIZED (SELECT t.fid{props}, ST_Transform(t.geom, 3857) AS g "
-        f'FROM "{layer.table}" t WHERE ST_Intersects(t.geom, {box})) '
+        f'FROM "{layer.table}" t WHERE ST_Intersects(t.geom, {box}){floor}) '
         f"SELECT ST_AsMVT(q, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("
         f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {EXTENT}, {BUFFER}, true) AS geom "
         f"FROM m {size}) q WHERE q.geom IS NOT NULL"
@@ -82,6 +90,7 @@ def layer_sql(layer: Layer) -> str:
 def tile_params(tile: Tile, rules: ZoomRules) -> dict[str, Any]:
     """Return the parameters :func:`layer_sql` binds for ``tile``."""
     w, s, e, n = tile.bounds_lonlat()
+    min_deg2, lat_bound = envelope_floor(rules, tile)
     return {
         "z": tile.z,
         "x": tile.x,
@@ -92,6 +101,8 @@ def tile_params(tile: Tile, rules: ZoomRules) -> dict[str, Any]:
         "n": n,
         "min_size": rules.min_size,
         "tol": rules.tolerance_m,
+        "min_deg2": min_deg2,
+        "lat_bound": lat_bound,
     }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from layers import GeomType, Layer, Prop, PropType
-from tiles.grid import pixel_m
+from tiles.grid import EARTH_RADIUS, MAX_LAT, Tile, pixel_m
 
 MAX_TILE_BYTES = 500_000
 MIN_AREA_PX2 = 4.0
@@ -86,6 +86,25 @@ def zoom_rules(layer: Layer, z: int, *, maxzoom: int | None = None) -> ZoomRules
     if layer.geometry is GeomType.POLYGON:
         return ZoomRules(min_area_m2=MIN_AREA_PX2 * px * px, tolerance_m=SIMPLIFY_PX * px)
     return ZoomRules(min_length_m=MIN_LENGTH_PX * px, tolerance_m=SIMPLIFY_PX * px)
+
+
+def envelope_floor(rules: ZoomRules, tile: Tile) -> tuple[float, float]:
+    """Return ``(min_deg2, lat_bound)``: a polygon whose lon/lat envelope covers less than
+    ``min_deg2`` square degrees while staying within ``±lat_bound`` cannot reach
+    ``rules.min_area_m2`` in Web Mercator, so both encoders skip such rows in the index query,
+    before any geometry is read (at z12 most buildings).
+
+    Why it is safe: Mercator stretches latitude by 1/cos φ, at most 1/cos(lat_bound) inside
+    ±lat_bound, so a feature's Mercator area is at most its envelope's square degrees times
+    (R·π/180)² / cos(lat_bound). Rows reaching beyond ±lat_bound (one degree past the tile)
+    are always read. Index envelopes are rounded outwards, which only keeps more rows.
+    """
+    if rules.min_area_m2 <= 0:
+        return 0.0, 90.0
+    _, south, _, north = tile.bounds_lonlat()
+    bound = min(max(abs(south), abs(north)) + 1.0, MAX_LAT)
+    k = EARTH_RADIUS * math.pi / 180
+    return rules.min_area_m2 * math.cos(math.radians(bound)) / (k * k) * (1 - 1e-9), bound
 
 
 def coarser(rules: ZoomRules, layer: Layer, z: int) -> ZoomRules:

@@ -57,3 +57,30 @@ def test_dense_points_are_hexagons_below_their_zoom_and_aggregates_always() -> N
 def test_json_properties_stay_out_of_tiles() -> None:
     names = [p.name for p in tile_props(layers.get("air_sensors"))]
     assert "readings" not in names and "pm25" in names
+
+
+def test_the_envelope_floor_never_skips_a_polygon_big_enough() -> None:
+    import numpy as np
+    import pyproj
+    import shapely
+
+    from tiles.grid import Tile
+    from tiles.zoom import envelope_floor
+
+    to_merc = pyproj.Transformer.from_crs(4326, 3857, always_xy=True)
+    rng = np.random.default_rng(7)
+    b = layers.get("buildings")
+    for z, x, y in ((12, 2923, 1501), (13, 5846, 3002), (9, 365, 187)):
+        tile = Tile(z, x, y)
+        rules = zoom_rules(b, z)
+        min_deg2, bound = envelope_floor(rules, tile)
+        assert min_deg2 > 0 and bound > 43
+        w, s, e, n = tile.bounds_lonlat()
+        for _ in range(2000):
+            cx, cy = rng.uniform(w, e), rng.uniform(s, n)
+            dx, dy = rng.uniform(1e-5, 2e-3, 2)
+            poly = shapely.box(cx, cy, cx + dx, cy + dy)
+            merc = shapely.transform(poly, lambda c: np.column_stack(to_merc.transform(*c.T)))
+            if dx * dy < min_deg2:  # skipped by the index query …
+                assert merc.area < rules.min_area_m2  # … so it had to be too small anyway
+    assert envelope_floor(ZoomRules(), Tile(14, 0, 0)) == (0.0, 90.0)
