@@ -91,7 +91,14 @@ class TileResult:
 
 
 def parse_names(names: str) -> list[str]:
-    """Return the distinct layer names of ``a`` or ``a,b,c``, in order."""
+    """Return the distinct layer names of ``a``, ``a,b,c`` or ``{a,b,c}``, in order.
+
+    >>> parse_names("{roads, buildings,roads}")
+    ['roads', 'buildings']
+    """
+    names = names.strip()
+    if names.startswith("{") and names.endswith("}"):
+        names = names[1:-1]
     out = list(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
     if len(out) > len(LAYERS):
         raise BadInput(f"a composite tile takes at most {len(LAYERS)} layers")

@@ -125,6 +125,8 @@ def test_composites_leave_out_what_the_caller_may_not_see(client: TestClient) ->
     assert set(decode(planner.content)) == {"buildings", "cameras", "roads"}
     assert planner.headers["cache-control"].startswith("private")
     assert client.get(_path("cameras,nope", 15)).status_code == 404
+    braces = client.get(_path("{buildings,roads}", 15))
+    assert braces.status_code == 200 and set(decode(braces.content)) == {"buildings", "roads"}
 
 
 def test_appeals_are_public_only_as_hexagons(client: TestClient) -> None:

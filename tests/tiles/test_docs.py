@@ -1,0 +1,24 @@
+"""The examples in the tiles package's docstrings run and hold."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "tiles.cache",
+    "tiles.grid",
+    "tiles.mvt",
+    "tiles.postgis",
+    "tiles.service",
+    "tiles.style",
+    "tiles.zoom",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
