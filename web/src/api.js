@@ -59,6 +59,39 @@ export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) 
   return body;
 }
 
+/** POST a JSON body to our server; returns the JSON answer or throws ApiError. */
+export async function postJSON(path, body, { key = apiKey, signal } = {}) {
+  const response = await fetch(new URL(path, location.origin), {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders(key) },
+    body: JSON.stringify(body),
+    signal,
+  });
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}
+
+/** GET a file (a GeoTIFF, a GeoJSON export) from our server as a Blob, with the key. */
+export async function getBlob(path, { key = apiKey } = {}) {
+  const response = await fetch(new URL(path, location.origin), { headers: authHeaders(key) });
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    throw new ApiError(response.status, body);
+  }
+  return response.blob();
+}
+
 /** MapLibre's transformRequest: send the planner key with requests to our own server only. */
 export function transformRequest(url) {
   if (apiKey && url.startsWith(location.origin)) {

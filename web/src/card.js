@@ -67,12 +67,37 @@ function rows(app, c) {
   return out;
 }
 
+function head(app, eyebrow, titleText) {
+  return h(
+    'div',
+    { class: 'sheet-head' },
+    h('div', {}, h('p', { class: 'eyebrow', text: eyebrow }), h('h2', { id: 'card-title', tabindex: '-1', text: titleText })),
+    h('button', {
+      type: 'button',
+      class: 'btn btn-icon btn-close',
+      'aria-label': t('close'),
+      text: '×',
+      onclick: () => closeCard(app),
+    }),
+  );
+}
+
 function render(app) {
   const root = document.getElementById('card');
   const c = current;
   if (!c) {
     root.hidden = true;
     root.replaceChildren();
+    return;
+  }
+  if (c.custom) {
+    // An analysis result (an isochrone, a ranked cell, a school's load …): its module draws it.
+    const focused = root.contains(document.activeElement) ? document.activeElement.id : null;
+    root.replaceChildren(head(app, c.custom.eyebrow(), c.custom.title()), h('div', { class: 'sheet-body' }, c.custom.body()));
+    root.dataset.layer = c.layerId;
+    root.dataset.fid = c.fid ?? '';
+    root.hidden = false;
+    if (focused) document.getElementById(focused)?.focus();
     return;
   }
   const p = c.properties || {};
@@ -100,18 +125,7 @@ function render(app) {
     : null;
   const focused = root.contains(document.activeElement) ? document.activeElement.id : null;
   root.replaceChildren(
-    h(
-      'div',
-      { class: 'sheet-head' },
-      h('div', {}, h('p', { class: 'eyebrow', text: c.entryTitle }), h('h2', { id: 'card-title', tabindex: '-1', text: labelOf(app, c) })),
-      h('button', {
-        type: 'button',
-        class: 'btn btn-icon btn-close',
-        'aria-label': t('close'),
-        text: '×',
-        onclick: () => closeCard(app),
-      }),
-    ),
+    head(app, c.entryTitle, labelOf(app, c)),
     h(
       'div',
       { class: 'sheet-body' },
@@ -120,7 +134,7 @@ function render(app) {
       dl,
       c.layerId === 'air_sensors' ? readingsChart(p.readings) : null,
       accessNote,
-      districtButton,
+      h('div', { class: 'card-actions' }, districtButton, app.cardActions?.(c) ?? null),
       source,
     ),
   );
@@ -168,6 +182,25 @@ export async function openCard(
   return current;
 }
 
+/**
+ * Show an analysis result in the card: `eyebrow`, `title` and `body` are functions (called
+ * again after a language change); `kind` names it in `data-layer`, `id` in `data-fid`.
+ */
+export function openCustomCard(app, { kind, id = null, eyebrow, title, body, geometry = null, focus = true }) {
+  if (!returnFocus && focus) returnFocus = document.activeElement;
+  app.closeDashboard?.({ keepFocus: true });
+  current = { layerId: kind, fid: id, properties: {}, geometry, custom: { eyebrow, title, body } };
+  app.select(geometry);
+  render(app);
+  if (focus) document.getElementById('card-title')?.focus();
+  return current;
+}
+
+/** Return the kind (`data-layer`) of the open card, or null. */
+export function cardKind() {
+  return current?.layerId ?? null;
+}
+
 export function closeCard(app, { keepFocus = false } = {}) {
   if (!current) return;
   current = null;
@@ -182,7 +215,7 @@ export function closeCard(app, { keepFocus = false } = {}) {
 
 export function rerenderCard(app) {
   if (current) {
-    const entry = app.entries.find((e) => e.id === current.layerId);
+    const entry = current.custom ? null : app.entries.find((e) => e.id === current.layerId);
     if (entry) current.entryTitle = entry.title();
     render(app);
   }

@@ -3,6 +3,7 @@
 
 import { getJSON } from './api.js';
 import { lineChart } from './chart.js';
+import { districtAnalyses } from './district-analyses.js';
 import { formatNumber, withUnit } from './format.js';
 import { t, title as tr } from './i18n.js';
 import { h } from './panel.js';
@@ -130,6 +131,7 @@ function render(app) {
         ),
         h('ul', { class: 'indicators' }, data.indicators.map((ind) => indicatorBlock(app, data, ind))),
         h('p', { class: 'hint', text: t('dash.note') }),
+        districtAnalyses(app, data.district, () => rerenderDashboard(app)),
       ]
     : [h('p', { class: 'hint', text: current.error ? t('error.load') : t('loading') })];
   const focused = root.contains(document.activeElement) ? document.activeElement.id : null;

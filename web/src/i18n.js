@@ -1,6 +1,7 @@
 // Interface text in Russian (default), Kazakh and English. Layer and property titles come from
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
+import { ANALYSES } from './i18n-analyses.js';
 import { VALUES } from './values.js';
 
 export const LANGS = ['ru', 'kk', 'en'];
@@ -138,6 +139,7 @@ const UI = {
   'choropleth.label': ['Раскраска районов', 'Аудандарды бояу', 'Colour districts by'],
   'choropleth.year': ['{year} год', '{year} жыл', '{year}'],
   'key.status.checking': ['Проверка ключа…', 'Кілт тексерілуде…', 'Checking the key…'],
+  ...ANALYSES,
 };
 
 const UNITS = {

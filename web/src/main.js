@@ -6,6 +6,7 @@ import '@fontsource/noto-sans/400.css';
 import '@fontsource/noto-sans/600.css';
 import './style.css';
 
+import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
 import { closeCard, openCard, rerenderCard } from './card.js';
 import {
@@ -49,6 +50,8 @@ const app = {
   baseFilters: {},
   timeline: null,
   search: null,
+  analyses: null,
+  panel: null, // the open side panel: 'layers', 'analysis' or null
 
   catalogLayer(id) {
     return this.catalog?.layers.find((l) => l.id === id) || null;
@@ -113,12 +116,17 @@ const app = {
     setKey(key);
     this.on.add('cameras');
     await loadStyle();
+    this.analyses?.roleChanged();
     return true;
   },
   async signOut() {
     setKey('');
     this.on.delete('cameras');
     await loadStyle();
+    this.analyses?.roleChanged();
+  },
+  cardActions(card) {
+    return this.analyses?.cardActions(card) ?? null;
   },
   goTo(result) {
     const { map } = this;
@@ -159,6 +167,7 @@ const app = {
       date: this.date,
       district: dashboardDistrict(),
       ind: this.indicator !== 'density' ? this.indicator : null,
+      extra: [['panel', this.panel === 'analysis' ? 'analysis' : null], ...(this.analyses?.hashEntries() || [])],
     });
   },
 };
@@ -192,6 +201,7 @@ function setupStyle() {
   applyDateFilter(app);
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
+  app.analyses?.addLayers(map);
 }
 
 async function loadStyle() {
@@ -219,6 +229,8 @@ function interactiveLayers() {
 
 function onMapClick(e) {
   const { map } = app;
+  // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
+  if (app.analyses?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
   const box = [
@@ -250,24 +262,41 @@ function onMapClick(e) {
   }
 }
 
+const PANELS = {
+  layers: ['panel', 'panel-toggle', 'panel-close'],
+  analysis: ['analysis-panel', 'analysis-toggle', 'analysis-close'],
+};
+
+/** Open one side panel ('layers' or 'analysis') and close the other; null closes both. */
+function showPanel(which) {
+  for (const [name, [panelId, toggleId]] of Object.entries(PANELS)) {
+    const on = name === which;
+    document.getElementById(panelId).classList.toggle('open', on);
+    document.getElementById(toggleId).setAttribute('aria-expanded', String(on));
+  }
+  app.panel = which;
+  app.saveState();
+}
+
 function setupChrome() {
-  const panel = document.getElementById('panel');
-  const toggle = document.getElementById('panel-toggle');
-  const setPanel = (open) => {
-    panel.classList.toggle('open', open);
-    toggle.setAttribute('aria-expanded', String(open));
-  };
-  setPanel(DESKTOP.matches);
-  DESKTOP.addEventListener('change', (e) => setPanel(e.matches));
-  toggle.addEventListener('click', () => {
-    const open = !panel.classList.contains('open');
-    setPanel(open);
-    if (open) panel.querySelector('summary, input, select, button')?.focus();
-  });
-  document.getElementById('panel-close').addEventListener('click', () => {
-    setPanel(false);
-    toggle.focus();
-  });
+  const wanted = hashState.params?.get('panel') === 'analysis' ? 'analysis' : 'layers';
+  showPanel(DESKTOP.matches ? wanted : null);
+  DESKTOP.addEventListener('change', (e) => showPanel(e.matches ? app.panel || 'layers' : null));
+  for (const [name, [panelId, toggleId, closeId]] of Object.entries(PANELS)) {
+    const panel = document.getElementById(panelId);
+    const toggle = document.getElementById(toggleId);
+    toggle.addEventListener('click', () => {
+      const open = app.panel !== name;
+      showPanel(open ? name : null);
+      if (open) panel.querySelector('summary, input, select, button')?.focus();
+    });
+    document.getElementById(closeId).addEventListener('click', () => {
+      showPanel(null);
+      toggle.focus();
+    });
+  }
+  app.openPanel = (name) => showPanel(name);
+  app.closePanels = () => showPanel(null);
   const langSelect = document.getElementById('lang-select');
   langSelect.value = lang();
   langSelect.addEventListener('change', () => setLang(langSelect.value));
@@ -275,8 +304,10 @@ function setupChrome() {
     if (e.key !== 'Escape' || e.target.id === 'search-input') return;
     if (!document.getElementById('card').hidden) closeCard(app);
     else if (!document.getElementById('dashboard').hidden) app.closeDashboard();
-    else if (!DESKTOP.matches && panel.classList.contains('open')) {
-      setPanel(false);
+    else if (app.analyses?.closeTool()) return;
+    else if (!DESKTOP.matches && app.panel) {
+      const toggle = document.getElementById(PANELS[app.panel][1]);
+      showPanel(null);
       toggle.focus();
     }
   });
@@ -294,8 +325,11 @@ async function start() {
   [app.catalog, app.overview] = await Promise.all([catalog, overview]);
   await styleLoaded;
   setupStyle();
+  app.analyses = setupAnalyses(app, hashState.params);
+  app.analyses.addLayers(app.map);
   app.timeline = setupTimeline(app);
   app.search = setupSearch(app);
+  app.analyses.start();
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
   app.saveState();
   app.map.once('idle', () => {
@@ -309,7 +343,12 @@ async function start() {
   app.map.on('click', onMapClick);
   app.map.on('mousemove', (e) => {
     if (!app.entries.length) return;
-    const hit = app.map.queryRenderedFeatures(e.point, { layers: interactiveLayers() }).length;
+    if (app.analyses?.toolActive()) {
+      app.map.getCanvas().style.cursor = 'crosshair';
+      return;
+    }
+    const layers = [...interactiveLayers(), ...(app.analyses?.hoverLayers() || [])];
+    const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
     app.map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });
   onLangChange(() => {
@@ -321,6 +360,7 @@ async function start() {
     rerenderDashboard(app);
     app.timeline?.rerender();
     app.search?.rerender();
+    app.analyses?.rerender();
     app.saveState();
   });
   window.addEventListener('hashchange', () => {

@@ -1,5 +1,6 @@
 // The view in the URL hash, so a link reproduces it:
-// #map=zoom/lat/lon&layers=a,b&lang=kk&date=2024-05-01&district=Almaly&ind=density
+// #map=zoom/lat/lon&layers=a,b&lang=kk&date=2024-05-01&district=Almaly&ind=density, then the
+// analyses' own keys (panel=analysis&iso=…&access=…&schools=…&site=…, see analysis.js).
 
 const DEFAULT_VIEW = { zoom: 11.2, lat: 43.2567, lon: 76.9286 };
 
@@ -17,6 +18,7 @@ export function readHash(hash = location.hash) {
   if (/^\d{4}-\d{2}-\d{2}$/.test(p.get('date') || '')) out.date = p.get('date');
   if (p.get('district')) out.district = p.get('district');
   if (p.get('ind')) out.ind = p.get('ind');
+  out.params = p;
   return out;
 }
 
@@ -28,7 +30,7 @@ export function initialView(state) {
 }
 
 /** Write the view to the hash without adding a history entry per pan. */
-export function writeHash({ map, layers, lang, date, district, ind }) {
+export function writeHash({ map, layers, lang, date, district, ind, extra = [] }) {
   const c = map.getCenter();
   const parts = [`map=${map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`];
   if (layers) parts.push(`layers=${layers.map(encodeURIComponent).join(',')}`);
@@ -36,6 +38,9 @@ export function writeHash({ map, layers, lang, date, district, ind }) {
   if (date) parts.push(`date=${date}`);
   if (district) parts.push(`district=${encodeURIComponent(district)}`);
   if (ind) parts.push(`ind=${encodeURIComponent(ind)}`);
+  for (const [k, v] of extra) {
+    if (v !== null && v !== undefined && v !== '') parts.push(`${k}=${encodeURIComponent(v).replace(/%2C/g, ',')}`);
+  }
   const hash = `#${parts.join('&')}`;
   if (hash !== location.hash) history.replaceState(history.state, '', hash);
 }

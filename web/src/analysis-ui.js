@@ -1,0 +1,44 @@
+// Small pieces the analysis sections share: redrawing a section without losing the focus, a
+// status line (busy, an API error's detail), and where analysis layers go in the style.
+
+import { t } from './i18n.js';
+import { h } from './panel.js';
+
+/** Keep the focus on the same control (by id) when a section is drawn again. */
+export function renderInto(root, ...children) {
+  const focused = root.contains(document.activeElement) ? document.activeElement.id : null;
+  root.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+/** A status line for a section: busy, an API error's `detail`, or a note. */
+export function statusLine(id, { busy = false, error = null, note = null } = {}) {
+  if (error) return h('p', { id, class: 'error', role: 'alert', text: error });
+  return h(
+    'p',
+    { id, class: busy ? 'hint busy' : 'hint', role: 'status', 'aria-live': 'polite' },
+    busy ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null,
+    busy ? (typeof busy === 'string' ? busy : t('an.busy')) : note || '',
+  );
+}
+
+export function errorText(e) {
+  if (e?.name === 'AbortError') return null;
+  return e?.body?.detail || e?.message || t('error.load');
+}
+
+/** Where analysis fills go: under the point layers and labels of the base style. */
+export function fillsBefore(map) {
+  return map.getStyle().layers.find((l) => l.type === 'circle' || l.type === 'symbol')?.id;
+}
+
+/** Where analysis lines and points go: over the base style, under the selection outline. */
+export function overBefore(map) {
+  return map.getLayer('twin-selection-fill') ? 'twin-selection-fill' : undefined;
+}
+
+/** The current view as [west, south, east, north]. */
+export function viewBbox(map) {
+  const b = map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+}
