@@ -180,3 +180,34 @@ def test_changes_are_logged_for_tile_invalidation(store: Store) -> None:
     # the old and the new place of b2, and nothing of b1
     assert len(envelopes) == 2
     assert envelopes[0][0] == pytest.approx(76.902) and envelopes[1][0] == pytest.approx(77.0)
+
+
+def test_writes_wait_for_busy_readers(store: Store) -> None:
+    """A load succeeds while several connections keep reading (a busy tile server)."""
+    import threading
+
+    store.load([_batch(buildings_frame(6))])
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                store.read_frame(BUILDINGS)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for t in readers:
+        t.start()
+    try:
+        for k in range(8):
+            frame = buildings_frame(6)
+            frame["name"] = [f"v{k}-{i}" for i in range(6)]
+            store.load([_batch(frame.iloc[[k % 6]], replace=False)])
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert not errors
+    assert store.read_frame(BUILDINGS).set_index("source_id").loc["b2", "name"] == "v7-1"

@@ -4,7 +4,6 @@ zoom, only where touched), the race between a render and a write, and roles."""
 from __future__ import annotations
 
 import gzip
-import time
 
 import geopandas as gpd
 import h3
@@ -231,15 +230,8 @@ def test_no_stale_tile_survives_concurrent_reads_and_writes(store: Store) -> Non
         for k in range(8):
             frame = buildings_frame(6, x0=NEAR[0], y0=NEAR[1])
             frame["name"] = [f"v{k}-{i}" for i in range(6)]
-            for _ in range(50):
-                # The GeoPackage store begins writes as DEFERRED transactions, which SQLite
-                # may refuse at once ("database is locked") while other connections read;
-                # this test is about stale tiles, so it simply tries the write again.
-                try:
-                    store.load([_batch(BUILDINGS, "near", frame.iloc[[k % 6]], replace=False)])
-                    break
-                except sa.exc.OperationalError:
-                    time.sleep(0.01)
+            # writers wait for the write lock (BEGIN IMMEDIATE): no retry is needed
+            store.load([_batch(BUILDINGS, "near", frame.iloc[[k % 6]], replace=False)])
     finally:
         stop.set()
         for t in readers:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,25 @@ class Store(abc.ABC):
         """Return (join, where) restricting ``t`` (the layer table) to :minx … :maxy."""
         return self._bbox_sql(layer)
 
+    @contextmanager
+    def write_transaction(self) -> Iterator[sa.Connection]:
+        """Yield a connection in a write transaction, committed on exit.
+
+        Writers are serialised: on GeoPackage the transaction takes SQLite's write lock at
+        BEGIN (``BEGIN IMMEDIATE``) so that it waits for the lock instead of failing when
+        readers hold snapshots; on PostGIS an advisory lock makes change-log ids commit in
+        id order, so a reader polling ``changes_since`` never skips one.
+        """
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(twin_write=True)
+            with conn.begin():
+                self._lock_for_write(conn)
+                yield conn
+
+    def _lock_for_write(self, conn: sa.Connection) -> None:
+        """Take whatever lock serialises writers (none by default)."""
+        return None
+
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
@@ -201,7 +221,7 @@ class Store(abc.ABC):
         exactly as before.
         """
         results: list[LoadResult] = []
-        with self.engine.begin() as conn:
+        with self.write_transaction() as conn:
             for batch in batches:
                 results.append(self._load_batch(conn, batch))
                 if progress is not None:
@@ -404,7 +424,7 @@ class Store(abc.ABC):
             return 0
         table = self.tables[layer.id]
         join, select = self._bounds_sql(layer)
-        with self.engine.begin() as conn:
+        with self.write_transaction() as conn:
             rows = conn.execute(
                 sa.text(
                     f'SELECT {select} FROM "{layer.table}" t {join} WHERE t.fid IN :fids'

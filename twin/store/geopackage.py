@@ -45,7 +45,10 @@ def _connect_listener(dbapi_conn: Any, record: Any) -> None:
 
 
 def _begin_listener(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Writers take the write lock at BEGIN: a deferred transaction that reads first and then
+    # writes gets SQLITE_BUSY at once (no waiting) when another snapshot is open.
+    write = conn.get_execution_options().get("twin_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def gpkg_path(url: str) -> Path:

@@ -32,6 +32,11 @@ class PostGISStore(Store):
         )
         super().__init__(url, engine)
 
+    def _lock_for_write(self, conn: sa.Connection) -> None:
+        # Serialise writers so twin_changes ids become visible in id order (see
+        # Store.write_transaction); released at commit or rollback.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(20261127)")
+
     def _prepare(self, conn: sa.Connection) -> None:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
 

@@ -52,7 +52,7 @@ def read_version(conn: sa.Connection, store: Store) -> int | None:
 def ensure_schema(store: Store) -> list[str]:
     """Create or upgrade ``store``'s schema; return a line per change made."""
     done: list[str] = []
-    with store.engine.begin() as conn:
+    with store.write_transaction() as conn:
         store._prepare(conn)
         version = read_version(conn, store)
         inspector = sa.inspect(conn)
