@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 import layers
 from tests.support.frames import buildings_frame, square
-from twin.errors import StoreError
+from twin.errors import BadInput, StoreError
 from twin.store import Batch, Rejection, Store, open_store
 
 BUILDINGS = layers.get("buildings")
@@ -111,7 +111,7 @@ def test_failed_load_leaves_store_unchanged(store: Store) -> None:
     before = store.checksum(BUILDINGS)
     bad = buildings_frame(2)
     bad["source_id"] = ["dup", "dup"]  # violates the unique key inside the same load
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(BadInput, match="nothing written"):
         store.load([_batch(buildings_frame(3), source="b"), _batch(bad, source="c")])
     assert store.checksum(BUILDINGS) == before
     assert store.count(BUILDINGS) == 2

@@ -25,6 +25,7 @@ import shapely
 import sqlalchemy as sa
 
 from layers import LAYERS, Layer, PropType
+from twin.errors import BadInput
 from twin.store.schema import GEOM, build_metadata
 
 ProgressFn = Callable[[str, int], None]
@@ -121,6 +122,8 @@ class Store(abc.ABC):
     """A city store: the layer tables plus meta, provenance and quarantine."""
 
     kind: str = ""
+    #: the driver's own integrity-error classes (bulk writes bypass SQLAlchemy's wrapping)
+    integrity_errors: tuple[type[Exception], ...] = ()
 
     def __init__(self, url: str, engine: sa.Engine) -> None:
         self.url = url
@@ -221,11 +224,19 @@ class Store(abc.ABC):
         exactly as before.
         """
         results: list[LoadResult] = []
-        with self.write_transaction() as conn:
-            for batch in batches:
-                results.append(self._load_batch(conn, batch))
-                if progress is not None:
-                    progress(batch.layer.id, len(batch.frame))
+        refused: tuple[type[Exception], ...] = (sa.exc.IntegrityError, *self.integrity_errors)
+        try:
+            with self.write_transaction() as conn:
+                for batch in batches:
+                    results.append(self._load_batch(conn, batch))
+                    if progress is not None:
+                        progress(batch.layer.id, len(batch.frame))
+        except refused as exc:
+            # Bulk paths use the driver directly, so its own error class can arrive here.
+            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise BadInput(
+                f"load refused, nothing written: {detail} (duplicate ids in one source?)"
+            ) from exc
         return results
 
     def _load_batch(self, conn: sa.Connection, batch: Batch) -> LoadResult:
@@ -285,6 +296,12 @@ class Store(abc.ABC):
             strict=True,
         )
         bounds = shapely.bounds(geoms[idx]) if len(idx) else np.empty((0, 4))
+        if not stored and len(idx):
+            # The source's first load: nothing to compare, update or delete.
+            self._insert_new(conn, layer, columns, rows, bounds)
+            result.changed_bounds = bounds
+            self._write_log(conn, batch, result, now)
+            return result
         self._stage(conn, layer, columns, rows, bounds)
         if gone:
             conn.exec_driver_sql("CREATE TEMP TABLE twin_gone (source_id TEXT PRIMARY KEY)")
@@ -309,6 +326,19 @@ class Store(abc.ABC):
         result.changed_bounds = np.vstack([old_bounds, bounds])
         self._write_log(conn, batch, result, now)
         return result
+
+    def _insert_new(
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
+    ) -> None:
+        """Insert rows of a source that has none stored yet (default: through the stage)."""
+        self._stage(conn, layer, columns, rows, bounds)
+        self._apply(conn, layer, columns, len(bounds), 0)
+        conn.exec_driver_sql("DROP TABLE twin_stage")
 
     def _apply(
         self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int

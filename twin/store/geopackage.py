@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ class GeoPackageStore(Store):
     """The embedded store (zero set-up): a GeoPackage that QGIS and GDAL open as it is."""
 
     kind = "geopackage"
+    integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, url: str) -> None:
         os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -121,30 +123,64 @@ class GeoPackageStore(Store):
         )
         conn.exec_driver_sql("CREATE INDEX temp.twin_stage_id ON twin_stage (source_id)")
 
-    def _apply(
-        self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int
-    ) -> None:
+    @contextmanager
+    def _rtree_triggers_suspended(self, conn: sa.Connection, layer: Layer) -> Iterator[str]:
+        """Suspend the R-tree insert/update triggers of ``layer`` (inside the transaction) and
+        yield the R-tree table name; the caller fills the R-tree itself."""
         # The GeoPackage R-tree triggers call SpatiaLite per row to parse each geometry for its
-        # envelope; for a bulk write that costs more than the write itself. Suspend the insert
-        # and update triggers (inside this transaction) and fill the R-tree in one statement
-        # from envelopes computed vectorised in Python. The delete trigger stays: it is cheap.
-        t = layer.table
-        rtree = f"rtree_{t}_geom"
+        # envelope; for a bulk write that costs more than the write itself, so the R-tree is
+        # filled in bulk from envelopes computed vectorised in Python. The delete trigger stays:
+        # it is cheap.
+        rtree = f"rtree_{layer.table}_geom"
         triggers = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
             "AND (name LIKE ? OR name LIKE ?)",
-            (t, f"{rtree}_insert%", f"{rtree}_update%"),
+            (layer.table, f"{rtree}_insert%", f"{rtree}_update%"),
         ).fetchall()
         for name, _ in triggers:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        super()._apply(conn, layer, columns, inserting, updating)
-        conn.exec_driver_sql(
-            f'INSERT OR REPLACE INTO "{rtree}" (id, minx, maxx, miny, maxy) '
-            f'SELECT x.fid, s._minx, s._maxx, s._miny, s._maxy FROM twin_stage s JOIN "{t}" x '
-            "ON x.source = s.source AND x.source_id = s.source_id"
-        )
+        yield rtree
         for _, sql in triggers:
             conn.exec_driver_sql(sql)
+
+    def _insert_new(
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
+    ) -> None:
+        # A source's first load cannot conflict with stored rows: write straight into the
+        # table with fids chosen here, so the R-tree rows can be written from the same arrays.
+        t = layer.table
+        first = conn.exec_driver_sql(f'SELECT coalesce(max(fid), 0) + 1 FROM "{t}"').scalar_one()
+        fids = range(int(first), int(first) + len(bounds))
+        cols = ", ".join(f'"{c}"' for c in ["fid", *columns])
+        marks = ", ".join("?" for _ in range(len(columns) + 1))
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with self._rtree_triggers_suspended(conn, layer) as rtree:
+            cursor.executemany(
+                f'INSERT INTO "{t}" ({cols}) VALUES ({marks})',
+                ((fid, *row) for fid, row in zip(fids, rows, strict=True)),
+            )
+            b = bounds.tolist()
+            cursor.executemany(
+                f'INSERT INTO "{rtree}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)',
+                ((fid, r[0], r[2], r[1], r[3]) for fid, r in zip(fids, b, strict=True)),
+            )
+
+    def _apply(
+        self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int
+    ) -> None:
+        t = layer.table
+        with self._rtree_triggers_suspended(conn, layer) as rtree:
+            super()._apply(conn, layer, columns, inserting, updating)
+            conn.exec_driver_sql(
+                f'INSERT OR REPLACE INTO "{rtree}" (id, minx, maxx, miny, maxy) '
+                f'SELECT x.fid, s._minx, s._maxx, s._miny, s._maxy FROM twin_stage s JOIN "{t}" x '
+                "ON x.source = s.source AND x.source_id = s.source_id"
+            )
 
     def _geom_wkb_sql(self, column: str) -> str:
         return column

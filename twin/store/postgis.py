@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 import sqlalchemy as sa
 
@@ -25,6 +26,7 @@ class PostGISStore(Store):
     """PostGIS: tables with GiST indexes, bulk writes with COPY."""
 
     kind = "postgis"
+    integrity_errors = (psycopg.IntegrityError,)
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         engine = sa.create_engine(
@@ -69,22 +71,50 @@ class PostGISStore(Store):
         conn.exec_driver_sql("CREATE INDEX ON twin_stage (source, source_id)")
         conn.exec_driver_sql("ANALYZE twin_stage")
 
+    def _rebuild_index(self, conn: sa.Connection, layer: Layer, inserting: int) -> bool:
+        """Return whether to drop the GiST index now and build it again after the insert.
+
+        Inserting many rows into a small table: maintaining the GiST index row by row costs
+        more than one sorted bulk build. Only then, because dropping the index locks the table
+        against readers for the rest of the transaction.
+        """
+        if inserting <= 20_000:
+            return False
+        existing = conn.exec_driver_sql(f'SELECT count(*) FROM "{layer.table}"').scalar_one()
+        if inserting <= 2 * existing:
+            return False
+        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "idx_{layer.table}_geom"')
+        return True
+
+    def _build_index(self, conn: sa.Connection, layer: Layer) -> None:
+        t = layer.table
+        conn.exec_driver_sql(f'CREATE INDEX "idx_{t}_geom" ON "{t}" USING gist (geom)')
+
+    def _insert_new(
+        self,
+        conn: sa.Connection,
+        layer: Layer,
+        columns: list[str],
+        rows: Iterator[tuple[Any, ...]],
+        bounds: np.ndarray,
+    ) -> None:
+        # A source's first load cannot conflict with stored rows: COPY straight into the table.
+        rebuild = self._rebuild_index(conn, layer, len(bounds))
+        cols = ", ".join(f'"{c}"' for c in columns)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f'COPY "{layer.table}" ({cols}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        if rebuild:
+            self._build_index(conn, layer)
+
     def _apply(
         self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int
     ) -> None:
-        # Inserting many rows into a small table: maintaining the GiST index row by row costs
-        # more than building it once afterwards (a sorted bulk build). Only then, because
-        # dropping the index locks the table against readers for the rest of the transaction.
-        t = layer.table
-        rebuild = False
-        if inserting > 20_000:
-            existing = conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar_one()
-            rebuild = inserting > 2 * existing
-        if rebuild:
-            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "idx_{t}_geom"')
+        rebuild = self._rebuild_index(conn, layer, inserting)
         super()._apply(conn, layer, columns, inserting, updating)
         if rebuild:
-            conn.exec_driver_sql(f'CREATE INDEX "idx_{t}_geom" ON "{t}" USING gist (geom)')
+            self._build_index(conn, layer)
 
     def _geom_wkb_sql(self, column: str) -> str:
         return f"ST_AsBinary({column})"
