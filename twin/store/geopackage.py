@@ -131,11 +131,19 @@ class GeoPackageStore(Store):
         # envelope; for a bulk write that costs more than the write itself, so the R-tree is
         # filled in bulk from envelopes computed vectorised in Python. The delete trigger stays:
         # it is cheap.
+        # The geometry-type and SRID check triggers (fgti/fgtu/fgsi/fgsu) also parse every
+        # geometry through SpatiaLite; our rows were checked by etl.transform and are written
+        # with SRID 4326, so they are suspended with the R-tree ones for the bulk write.
         rtree = f"rtree_{layer.table}_geom"
         triggers = conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-            "AND (name LIKE ? OR name LIKE ?)",
-            (layer.table, f"{rtree}_insert%", f"{rtree}_update%"),
+            "AND (name LIKE ? OR name LIKE ? OR name IN (?, ?, ?, ?))",
+            (
+                layer.table,
+                f"{rtree}_insert%",
+                f"{rtree}_update%",
+                *(f"fg{k}_{layer.table}_geom" for k in ("ti", "tu", "si", "su")),
+            ),
         ).fetchall()
         for name, _ in triggers:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
