@@ -235,9 +235,12 @@ class TileService:
                 conn.close()
 
     def close(self) -> None:
-        """Release the connection kept for looking at the change log."""
+        """Release the connection kept for looking at the change log, and the source's pool."""
         with self._poll_lock:
             self._close_head()
+        close_source = getattr(self.source, "close", None)
+        if close_source is not None:
+            close_source()
 
     def _changed_since(self, seen: int, entry: CachedTile) -> bool:
         """Return whether a change logged after ``seen`` touches ``entry``."""
