@@ -152,6 +152,19 @@ class Session:
             "else m.once('idle', r); })"
         )
 
+    def page_xy(self, lon: float, lat: float) -> tuple[float, float]:
+        """Return where (lon, lat) is drawn, in page pixels (``map.project`` + the map's box)."""
+        x, y = self.page.evaluate(
+            "([lon, lat]) => { const p = twin.map.project([lon, lat]); return [p.x, p.y]; }",
+            [lon, lat],
+        )
+        box = self.page.locator("#map").bounding_box()
+        return box["x"] + x, box["y"] + y
+
+    def click_lnglat(self, lon: float, lat: float) -> None:
+        """Click the map where (lon, lat) is drawn."""
+        self.page.mouse.click(*self.page_xy(lon, lat))
+
     def foreign_hosts(self) -> set[str]:
         """Return the hosts other than ours that the page requested."""
         ours = urlsplit(self.base).netloc

@@ -4,7 +4,7 @@
 // moving within the fetched area asks nothing new.
 
 import { getJSON } from './api.js';
-import { errorText, fillsBefore, overBefore, renderInto, statusLine, viewBbox } from './analysis-ui.js';
+import { errorText, fillsBefore, overBefore, renderInto, ringCentre, statusLine, viewBbox } from './analysis-ui.js';
 import { openCustomCard } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
@@ -190,10 +190,10 @@ export function createAccess(ctx) {
     const p = f.properties;
     const category = state.category;
     const profile = state.profile;
-    const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0].slice(0, -1) : null;
-    const centre = ring
-      ? [ring.reduce((a, c) => a + c[0], 0) / ring.length, ring.reduce((a, c) => a + c[1], 0) / ring.length]
-      : null;
+    // The map's copy is cut at tile edges: the answer's own hexagon is whole.
+    const full = state.data?.features.find((x) => x.properties.h3 === p.h3);
+    const geometry = full?.geometry || f.geometry;
+    const centre = ringCentre(geometry);
     openCustomCard(ctx.app, {
       kind: 'access-cell',
       id: p.h3,
@@ -225,7 +225,7 @@ export function createAccess(ctx) {
             })
           : null,
       ],
-      geometry: f.geometry,
+      geometry,
       focus: false,
     });
   }

@@ -42,3 +42,10 @@ export function viewBbox(map) {
   const b = map.getBounds();
   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
 }
+
+/** The mean of a polygon's outer ring (a hexagon's centre), as [lon, lat]. */
+export function ringCentre(geometry) {
+  const ring = geometry?.type === 'Polygon' ? geometry.coordinates[0].slice(0, -1) : null;
+  if (!ring?.length) return null;
+  return [ring.reduce((a, c) => a + c[0], 0) / ring.length, ring.reduce((a, c) => a + c[1], 0) / ring.length];
+}

@@ -25,7 +25,6 @@ export function setupAnalyses(app, params) {
     get map() {
       return app.map;
     },
-    isPhone: () => PHONE.matches,
     save: () => app.saveState(),
     tool: () => tool,
     /** Make `next` ({name, hint(), controls(), click(lngLat), exit()}) take over map clicks. */
@@ -103,14 +102,6 @@ export function setupAnalyses(app, params) {
     }
   }
 
-  /** Open the analysis panel on the group `id`. */
-  function reveal(id) {
-    app.openPanel?.('analysis');
-    const details = body.querySelector(`details[data-group="${id}"]`);
-    folded.delete(id);
-    if (details) details.open = true;
-  }
-
   for (const s of sections) s.applyHash?.(params);
   render();
 
@@ -177,7 +168,6 @@ export function setupAnalyses(app, params) {
     start() {
       for (const s of sections) s.start?.();
     },
-    reveal,
     isochrone,
     access,
     schools,

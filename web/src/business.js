@@ -4,17 +4,17 @@
 // GET /api/analysis/site/categories once, then /api/analysis/site on every change.
 
 import { getJSON } from './api.js';
-import { errorText, fillsBefore, overBefore, renderInto, statusLine } from './analysis-ui.js';
-import { cardKind, openCustomCard } from './card.js';
+import { errorText, fillsBefore, overBefore, renderInto, ringCentre, statusLine } from './analysis-ui.js';
+import { FACTOR_COLOURS, openSiteCard } from './business-card.js';
+import { cardKind, closeCard } from './card.js';
 import { formatNumber } from './format.js';
 import { REGULAR } from './fonts.js';
-import { t, title as tr, value } from './i18n.js';
+import { t, title as tr } from './i18n.js';
 import { h } from './panel.js';
 
 const SOURCE = 'twin-an-site';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const FACTORS = ['demand', 'competition', 'access'];
-export const FACTOR_COLOURS = { demand: '#1f78b4', competition: '#ff7f00', access: '#6a3d9a' };
 // Yellow to deep red (sequential, colour-blind safe): a better site is darker.
 const SCORE_RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
 const TOPS = [10, 20, 50, 100, 250];
@@ -108,6 +108,7 @@ export function createBusiness(ctx) {
     if (cardKind() === 'site-cell') {
       const open = state.data?.features.find((f) => f.id === state.selected);
       if (open) openFeature(open, null, { focus: false });
+      else closeCard(ctx.app, { keepFocus: true });
     }
   }
 
@@ -169,7 +170,8 @@ export function createBusiness(ctx) {
               district: ctx.app.districtName(f.properties.district || ''),
             }),
             onclick: () => {
-              const [lon, lat] = [f.properties.lon, f.properties.lat];
+              // The answer's lon/lat are rounded: the hexagon's own centre is exact.
+              const [lon, lat] = ringCentre(f.geometry);
               ctx.map.jumpTo({ center: [lon, lat], zoom: Math.max(ctx.map.getZoom(), 14) });
               openFeature(f, null, { focus: true });
             },
@@ -237,105 +239,19 @@ export function createBusiness(ctx) {
     );
   }
 
-  /** The cell's figures as a sentence, in the interface language. */
-  function sentence(p, cat) {
-    const minutes = formatNumber(cat?.minutes ?? 10, 0);
-    const parts = [t('site.why.demand', { n: formatNumber(p.residents_within, 0), minutes })];
-    if (p.outlets_within > 0) {
-      parts.push(
-        t('site.why.competition', {
-          n: formatNumber(p.outlets_within, 0),
-          minutes,
-          nearest: formatNumber(p.nearest_min, 0),
-          share: formatNumber((p.competition ?? 0) * 100, 0),
-        }),
-      );
-    } else {
-      parts.push(t('site.why.none', { minutes }));
-    }
-    parts.push(t('site.why.access', { n: formatNumber(p.bus_stops_within ?? 0, 0) }));
-    if (p.road_class) parts.push(t('site.why.road', { road: value('highway', p.road_class).toLowerCase() }));
-    if (p.district) parts.push(t('site.why.district', { district: ctx.app.districtName(p.district) }));
-    return `${parts.join('; ')}.`;
-  }
-
-  function factorBar(p) {
-    const factors = p.factors || [];
-    const total = factors.reduce((a, f) => a + f.points, 0);
-    const label = factors.map((f) => `${tr(f.title)} ${formatNumber(f.points, 1)}`).join(' + ');
-    return h(
-      'div',
-      { class: 'factor-bar', role: 'img', 'aria-label': `${label} = ${formatNumber(total, 1)} / 100` },
-      factors.map((f) =>
-        h('span', {
-          class: 'factor-seg',
-          'data-factor': f.name,
-          style: `width:${Math.max(0, f.points)}%;background:${FACTOR_COLOURS[f.name] || '#888'}`,
-          title: `${tr(f.title)}: ${formatNumber(f.points, 1)}`,
-        }),
-      ),
-    );
-  }
-
   function openFeature(f, _lngLat, { focus = false } = {}) {
-    const p = typeof f.properties.factors === 'string' ? { ...f.properties, factors: JSON.parse(f.properties.factors) } : f.properties;
-    const id = f.id ?? p.h3;
-    // The map's copy of a feature loses nested values: take the full one from the answer.
+    const id = f.id ?? f.properties.h3;
+    // The map's copy of a feature loses nested values (factors) and is cut at tile edges:
+    // the answer's own feature is whole.
     const full = state.data?.features.find((x) => x.id === id);
-    const props = full ? full.properties : p;
-    const cat = state.data?.category || categoryOf(state.category);
+    if (!full) return;
     state.selected = id;
-    openCustomCard(ctx.app, {
-      kind: 'site-cell',
+    openSiteCard(ctx, {
       id,
-      eyebrow: () => `${t('site.card')} · ${tr(cat?.title)}`,
-      title: () => t('site.cell', { rank: props.rank }),
-      body: () => [
-        h(
-          'p',
-          { class: 'site-score' },
-          h('strong', { id: 'site-score', 'data-value': String(props.score), text: formatNumber(props.score, 0) }),
-          h('span', { text: ` / 100 · ${t('site.rank', { rank: props.rank, total: formatNumber(state.data?.total ?? 0, 0) })}` }),
-        ),
-        factorBar(props),
-        h(
-          'table',
-          { class: 'factors' },
-          h('caption', { class: 'sr-only', text: t('site.factors') }),
-          h(
-            'thead',
-            {},
-            h('tr', {}, h('th', { scope: 'col', text: t('site.factor') }), h('th', { scope: 'col', text: t('site.value') }), h('th', { scope: 'col', text: t('site.weight') }), h('th', { scope: 'col', text: t('site.points') })),
-          ),
-          h(
-            'tbody',
-            {},
-            (props.factors || []).map((x) =>
-              h(
-                'tr',
-                { 'data-factor': x.name },
-                h('th', { scope: 'row' }, h('span', { class: 'swatch swatch-fill', style: `background:${FACTOR_COLOURS[x.name] || '#888'}`, 'aria-hidden': 'true' }), ` ${tr(x.title)}`),
-                h('td', { text: `${formatNumber(x.value * 100, 0)}%` }),
-                h('td', { text: formatNumber(x.weight, 1) }),
-                h('td', { class: 'points', 'data-points': String(x.points), text: formatNumber(x.points, 1) }),
-              ),
-            ),
-          ),
-        ),
-        h('p', { class: 'site-why', text: sentence(props, cat) }),
-        h(
-          'div',
-          { class: 'card-actions' },
-          h('button', {
-            type: 'button',
-            class: 'btn btn-small',
-            text: t('iso.from_here'),
-            onclick: () => ctx.isochroneFrom({ lon: props.lon, lat: props.lat }),
-          }),
-        ),
-        h('p', { class: 'hint', text: t('site.note') }),
-      ],
-      geometry: full?.geometry || f.geometry,
+      props: full.properties,
+      geometry: full.geometry,
+      cat: state.data.category || categoryOf(state.category),
+      total: state.data.total,
       focus,
     });
   }
