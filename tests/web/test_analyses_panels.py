@@ -260,6 +260,11 @@ def test_business_panel_ranks_pharmacies_and_explains_a_cell(session: Session) -
     assert "sitew=demand:1,competition:0,access:0.5" in page.evaluate(
         "decodeURIComponent(location.hash)"
     )
+    # Niches follow the same weights.
+    with page.expect_response(lambda r: "/api/analysis/niches?" in r.url) as answer:
+        page.check("#site-niches")
+    assert _query(answer.value.url)["weights"] == "demand:1,competition:0,access:0.5"
+    assert answer.value.json()["features"]
     if card.is_visible():  # the open cell is still ranked: its breakdown follows
         page.wait_for_function(
             "document.querySelector('#card tr[data-factor=competition] td.points')"

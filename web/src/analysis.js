@@ -17,7 +17,8 @@ const PHONE = window.matchMedia('(max-width: 899px)');
 export function setupAnalyses(app, params) {
   const body = document.getElementById('analysis-groups');
   const toolbar = h('div', { id: 'map-tool', class: 'map-tool', role: 'region', hidden: true });
-  document.querySelector('.stage').append(toolbar);
+  // Right after the map in the tab order: the map (arrow keys pan it), then the tool's buttons.
+  document.getElementById('map').after(toolbar);
   let tool = null;
 
   const ctx = {

@@ -6,6 +6,7 @@
 import { getJSON } from './api.js';
 import { errorText, fillsBefore, overBefore, renderInto, ringCentre, statusLine } from './analysis-ui.js';
 import { FACTOR_COLOURS, openSiteCard } from './business-card.js';
+import { createZones } from './business-zones.js';
 import { cardKind, closeCard } from './card.js';
 import { formatNumber } from './format.js';
 import { REGULAR } from './fonts.js';
@@ -41,6 +42,11 @@ export function createBusiness(ctx) {
   let timer = 0;
   let metaLoading = null;
 
+  const zones = createZones(ctx, {
+    category: () => state.category,
+    weights: () => weightsParam(),
+    status: () => rerender(),
+  });
   const defaults = () => state.meta?.weights || { demand: 1, competition: 1, access: 0.5 };
   const categoryOf = (name) => state.meta?.categories.find((c) => c.name === name) || null;
 
@@ -83,6 +89,7 @@ export function createBusiness(ctx) {
     state.busy = true;
     state.error = null;
     rerender();
+    zones.refresh();
     try {
       await loadMeta();
       state.data = await getJSON(
@@ -233,6 +240,7 @@ export function createBusiness(ctx) {
                 ]
               : null,
             rankedList(),
+            zones.controls(),
             cat ? h('p', { class: 'hint', text: t('site.about', { minutes: formatNumber(cat.minutes, 0) }) }) : null,
           ]
         : h('p', { class: 'hint', text: t('site.intro') }),
@@ -267,6 +275,7 @@ export function createBusiness(ctx) {
     rerender,
     relabel: rerender,
     addLayers(map) {
+      zones.addLayers(map); // under the ranked cells, which take clicks first
       map.addSource(SOURCE, { type: 'geojson', data: EMPTY, promoteId: 'h3' });
       map.addLayer(
         {
@@ -299,8 +308,11 @@ export function createBusiness(ctx) {
       );
       draw();
     },
-    clickLayers: () => (state.category ? ['twin-an-site-fill'] : []),
-    openFeature,
+    clickLayers: () => (state.category ? ['twin-an-site-fill', ...zones.clickLayers()] : []),
+    openFeature(f, lngLat, opts) {
+      if (f.layer.id === 'twin-an-site-fill') openFeature(f, lngLat, opts);
+      else zones.openFeature(f);
+    },
     hash() {
       if (!state.category) return [];
       const d = defaults();
@@ -311,6 +323,7 @@ export function createBusiness(ctx) {
         ['siteres', state.res !== 9 ? state.res : null],
         ['sitetop', state.top !== 20 ? state.top : null],
         ['sitedistrict', state.district || null],
+        ['sitezones', zones.hash().join(',') || null],
       ];
     },
     applyHash(p) {
@@ -324,6 +337,7 @@ export function createBusiness(ctx) {
       if ([8, 9, 10].includes(Number(p.get('siteres')))) state.res = Number(p.get('siteres'));
       if (Number(p.get('sitetop')) > 0) state.top = Math.min(Number(p.get('sitetop')), 1000);
       if (p.get('sitedistrict')) state.district = p.get('sitedistrict');
+      zones.applyHash((p.get('sitezones') || '').split(','));
     },
     start() {
       if (state.category) run();

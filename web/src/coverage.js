@@ -100,6 +100,7 @@ export function createCoverage(ctx) {
       const body = { scope, cameras: { add: state.whatIf } };
       const answer = await postJSON('/api/analysis/coverage', body);
       const results = await getJSON(`${answer.links.results}?layer=coverage&layer=white_spots`);
+      if (!planner()) return stopBusy(); // signed out meanwhile: show nothing
       state.coverage = { ...answer, request: body };
       state.results = results;
       state.placement = null;
@@ -120,7 +121,9 @@ export function createCoverage(ctx) {
     startBusy('placement');
     try {
       const body = { scope, cameras: { add: state.whatIf }, k: state.camera.k, camera: cameraTemplate() };
-      state.placement = await postJSON('/api/analysis/placement', body);
+      const placement = await postJSON('/api/analysis/placement', body);
+      if (!planner()) return stopBusy();
+      state.placement = placement;
       drawLayers();
       stopBusy();
     } catch (e) {

@@ -29,6 +29,7 @@ export const ANALYSES = {
   ],
   'iso.tool.start': ['Изохрона по щелчку на карте', 'Картаны басу арқылы изохрона', 'Isochrone from a map click'],
   'iso.tool.on': ['Режим изохрон включён', 'Изохрона режимі қосулы', 'Isochrone mode is on'],
+  'iso.centre': ['От центра карты', 'Карта ортасынан', 'From the map centre'],
   'iso.mode': ['Способ', 'Тәсіл', 'Travel'],
   'iso.mode.walk': ['пешком', 'жаяу', 'on foot'],
   'iso.mode.wheelchair': ['на коляске', 'арбамен', 'by wheelchair'],
@@ -175,6 +176,25 @@ export const ANALYSES = {
     'Ұпай 0-ден 100-ге дейін — факторлар ұпайларының қосындысы; салмақтарды панельде өзгертуге болады.',
     'The score (0–100) is the sum of the factors’ points; change the weights in the panel.',
   ],
+
+  'zones.catchments': ['Зоны обслуживания точек', 'Нүктелердің қызмет аймақтары', 'Catchments of existing outlets'],
+  'zones.niches': ['Ниши', 'Тауашалар', 'Niches'],
+  'zones.catchments.about': [
+    'Жители, для которых эта точка — ближайшая пешком по улицам (не круг).',
+    'Көшелер бойымен жаяу ең жақын нүктесі осы болатын тұрғындар (шеңбер емес).',
+    'Residents for whom this outlet is the nearest by walking on the streets (not a circle).',
+  ],
+  'zones.niches.about': [
+    'Соседние ячейки с высоким баллом, где нет ни одной точки в пешей доступности.',
+    'Жаяу жетерлік жерде бірде-бір нүкте жоқ, ұпайы жоғары көрші ұяшықтар.',
+    'Adjacent high-scoring cells with no outlet within walking reach.',
+  ],
+  'zones.niche': ['Ниша №{n}', '№{n} тауаша', 'Niche #{n}'],
+  'zones.outlet': ['Точка №{fid}', '№{fid} нүкте', 'Outlet #{fid}'],
+  'zones.best': ['Лучшая ячейка', 'Үздік ұяшық', 'Best cell'],
+  'zones.best.value': ['№{rank}, {score} баллов', '№{rank}, {score} ұпай', '#{rank}, score {score}'],
+  'zones.captured': ['Ожидаемых клиентов', 'Күтілетін клиенттер', 'Expected customers'],
+  'zones.cells': ['Ячеек H3', 'H3 ұяшықтары', 'H3 cells'],
 
   // camera coverage
   'cov.about': [

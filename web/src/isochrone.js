@@ -53,7 +53,19 @@ export function createIsochrone(ctx) {
     name: 'isochrone',
     title: () => t('iso.tool'),
     hint: () => t('iso.tool.hint'),
-    controls: () => [modeSelect('iso-tool-mode')],
+    controls: () => [
+      modeSelect('iso-tool-mode'),
+      h('button', {
+        id: 'iso-centre',
+        type: 'button',
+        class: 'btn btn-small',
+        text: t('iso.centre'),
+        onclick: () => {
+          const c = ctx.map.getCenter();
+          open({ lon: c.lng, lat: c.lat });
+        },
+      }),
+    ],
     click: (lngLat) => open({ lon: lngLat.lng, lat: lngLat.lat }),
   };
 
