@@ -38,6 +38,8 @@ export function createBusiness(ctx) {
     error: null,
   };
   let root = null;
+  let controlsRoot = null;
+  let resultsRoot = null;
   let controller = null;
   let timer = 0;
   let metaLoading = null;
@@ -45,7 +47,7 @@ export function createBusiness(ctx) {
   const zones = createZones(ctx, {
     category: () => state.category,
     weights: () => weightsParam(),
-    status: () => rerender(),
+    status: () => renderResults(),
   });
   const defaults = () => state.meta?.weights || { demand: 1, competition: 1, access: 0.5 };
   const categoryOf = (name) => state.meta?.categories.find((c) => c.name === name) || null;
@@ -82,13 +84,13 @@ export function createBusiness(ctx) {
     if (!state.category) {
       state.data = null;
       draw();
-      rerender();
+      renderResults();
       return;
     }
     controller = new AbortController();
     state.busy = true;
     state.error = null;
-    rerender();
+    renderResults();
     zones.refresh();
     try {
       await loadMeta();
@@ -110,7 +112,7 @@ export function createBusiness(ctx) {
     }
     state.busy = false;
     draw();
-    rerender();
+    renderResults();
     // A changed ranking changes the open cell's breakdown: show the new one, or close it.
     if (cardKind() === 'site-cell') {
       const open = state.data?.features.find((f) => f.id === state.selected);
@@ -119,25 +121,22 @@ export function createBusiness(ctx) {
     }
   }
 
-  function change(patch, { now = false } = {}) {
+  function change(patch, { now = false, controls = false } = {}) {
     Object.assign(state, patch);
     ctx.save();
     clearTimeout(timer);
+    if (controls) renderControls();
     if (now) run();
-    else {
-      rerender();
-      timer = setTimeout(run, 300);
-    }
+    else timer = setTimeout(run, 300);
   }
 
   function slider(f) {
     const id = `site-w-${f}`;
     const v = Number(state.weights?.[f] ?? defaults()[f]);
-    const factorTitle = state.data?.factors?.find((x) => x.name === f)?.title;
     return h(
       'div',
       { class: 'slider' },
-      h('label', { for: id }, h('span', { class: 'swatch swatch-fill', style: `background:${FACTOR_COLOURS[f]}`, 'aria-hidden': 'true' }), h('span', { text: factorTitle ? tr(factorTitle) : t(`site.f.${f}`) })),
+      h('label', { for: id }, h('span', { class: 'swatch swatch-fill', style: `background:${FACTOR_COLOURS[f]}`, 'aria-hidden': 'true' }), h('span', { text: t(`site.f.${f}`) })),
       h('input', {
         id,
         type: 'range',
@@ -188,17 +187,23 @@ export function createBusiness(ctx) {
     );
   }
 
+  // Two parts, drawn apart: the controls stay put while a slider is dragged and the ranking
+  // that follows is drawn below them.
   function rerender() {
     if (!root) return;
+    renderControls();
+    renderResults();
+  }
+
+  function renderControls() {
     const meta = state.meta;
     const overview = ctx.app.overview;
-    const cat = categoryOf(state.category);
     renderInto(
-      root,
+      controlsRoot,
       h('label', { for: 'site-category', text: t('site.category') }),
       h(
         'select',
-        { id: 'site-category', onchange: (e) => change({ category: e.target.value, selected: null }, { now: true }) },
+        { id: 'site-category', onchange: (e) => change({ category: e.target.value, selected: null }, { now: true, controls: true }) },
         h('option', { value: '', text: meta ? t('site.choose') : t('loading') }),
         (meta?.categories || []).map((c) => h('option', { value: c.name, selected: c.name === state.category, text: tr(c.title) })),
       ),
@@ -228,22 +233,31 @@ export function createBusiness(ctx) {
                 (overview?.districts || []).map((d) => h('option', { value: d.name, selected: d.name === state.district, text: ctx.app.districtName(d.name) })),
               ),
             ),
-            statusLine('site-status', {
-              busy: state.busy,
-              error: state.error,
-              note: state.data ? t('site.summary', { n: state.data.features.length, total: formatNumber(state.data.total, 0) }) : '',
-            }),
-            state.data
-              ? [
-                  h('div', { class: 'ramp', style: `background:linear-gradient(90deg,${SCORE_RAMP.join(',')})`, 'aria-hidden': 'true' }),
-                  h('div', { class: 'ramp-labels' }, h('span', { text: t('site.score.low') }), h('span', { text: t('site.score.high') })),
-                ]
-              : null,
-            rankedList(),
-            zones.controls(),
-            cat ? h('p', { class: 'hint', text: t('site.about', { minutes: formatNumber(cat.minutes, 0) }) }) : null,
           ]
         : h('p', { class: 'hint', text: t('site.intro') }),
+    );
+  }
+
+  function renderResults() {
+    if (!resultsRoot) return;
+    const cat = categoryOf(state.category);
+    if (!state.category) return resultsRoot.replaceChildren();
+    renderInto(
+      resultsRoot,
+      statusLine('site-status', {
+        busy: state.busy,
+        error: state.error,
+        note: state.data ? t('site.summary', { n: state.data.features.length, total: formatNumber(state.data.total, 0) }) : '',
+      }),
+      state.data
+        ? [
+            h('div', { class: 'ramp', style: `background:linear-gradient(90deg,${SCORE_RAMP.join(',')})`, 'aria-hidden': 'true' }),
+            h('div', { class: 'ramp-labels' }, h('span', { text: t('site.score.low') }), h('span', { text: t('site.score.high') })),
+          ]
+        : null,
+      rankedList(),
+      zones.controls(),
+      cat ? h('p', { class: 'hint', text: t('site.about', { minutes: formatNumber(cat.minutes, 0) }) }) : null,
     );
   }
 
@@ -269,6 +283,9 @@ export function createBusiness(ctx) {
     state,
     mount(el) {
       root = el;
+      controlsRoot = h('div', { class: 'site-controls' });
+      resultsRoot = h('div', { class: 'site-results' });
+      root.replaceChildren(controlsRoot, resultsRoot);
       loadMeta();
       rerender();
     },
