@@ -5,6 +5,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import '@fontsource/noto-sans/400.css';
 import '@fontsource/noto-sans/600.css';
 import './style.css';
+import './analysis.css';
 
 import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
