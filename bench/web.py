@@ -35,19 +35,10 @@ import pyogrio  # noqa: F401  (before SpatiaLite)
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
+from tests.support.browser import CHROMIUM
+from tests.support.browser import CHROMIUM_ARGS as ARGS
 from twin.settings import DATA_DIR, PROJECT_ROOT
 
-CHROMIUM = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    "--enable-unsafe-swiftshader",
-]
 GOAL_FIRST_RENDER_S = 2.0
 GOAL_BYTES = 1.5e6
 VIEWPORTS = {"desktop 1366×800": (1366, 800), "phone 360×740": (360, 740)}

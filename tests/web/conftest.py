@@ -7,7 +7,6 @@ Screenshots are kept under ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -22,20 +21,10 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from twin.app import create_app
 from twin.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettings
 
-CHROMIUM = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    "--enable-unsafe-swiftshader",
-]
 PLANNER_KEY = "web-test-planner"
 WEB = PROJECT_ROOT / "web"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
