@@ -12,6 +12,7 @@ route (:func:`twin.access.require_layer`). Edits: 401 without a key, 403 with a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -25,6 +26,7 @@ from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, city_extent, extent
+from twin.store import Store
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -330,6 +332,24 @@ def _refusal(role: Role) -> Response | None:
     return None
 
 
+def _edit_existing(
+    request: Request,
+    collection_id: str,
+    fid: str,
+    store: Store,
+    role: Role,
+    body: Any,
+    apply: Callable[[Store, Layer, int, Any], Any],
+) -> Response:
+    """Return the answer to a PUT or PATCH of one feature, written with ``apply``."""
+    layer = require_layer(role, collection_id)
+    if (refused := _refusal(role)) is not None:
+        return refused
+    number = _fid(fid, layer.id)
+    apply(store, layer, number, body)
+    return _edited(request, store, layer, number, 200)
+
+
 def _edited(request: Request, store: StoreDep, layer: Layer, fid: int, status: int) -> Response:
     fs = FeatureQueries(store, layer).one(fid)
     headers = {"Location": f"{_base(request)}collections/{layer.id}/items/{fid}"}
@@ -382,12 +402,7 @@ def replace_item(
     body: FeatureBody,
 ) -> Response:
     """Replace a feature's properties and geometry (properties not given become null)."""
-    layer = require_layer(role, collection_id)
-    if (refused := _refusal(role)) is not None:
-        return refused
-    number = _fid(fid, layer.id)
-    edits.replace(store, layer, number, body)
-    return _edited(request, store, layer, number, 200)
+    return _edit_existing(request, collection_id, fid, store, role, body, edits.replace)
 
 
 @router.patch(
@@ -405,12 +420,7 @@ def update_item(
     body: FeatureBody,
 ) -> Response:
     """Update the properties and/or geometry given (merge patch; others are kept)."""
-    layer = require_layer(role, collection_id)
-    if (refused := _refusal(role)) is not None:
-        return refused
-    number = _fid(fid, layer.id)
-    edits.update(store, layer, number, body)
-    return _edited(request, store, layer, number, 200)
+    return _edit_existing(request, collection_id, fid, store, role, body, edits.update)
 
 
 @router.delete(

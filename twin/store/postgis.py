@@ -22,6 +22,14 @@ def engine_url(url: str) -> str:
     return url
 
 
+def _copy(conn: sa.Connection, table: str, cols: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    """Bulk-write ``rows`` into ``table`` (``cols``) with COPY on the transaction's connection."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 class PostGISStore(Store):
     """PostGIS: tables with GiST indexes, bulk writes with COPY."""
 
@@ -64,10 +72,7 @@ class PostGISStore(Store):
             f'CREATE TEMP TABLE twin_stage ON COMMIT DROP AS SELECT {cols} FROM "{layer.table}" '
             "WITH NO DATA"
         )
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY twin_stage ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(conn, "twin_stage", cols, rows)
         conn.exec_driver_sql("CREATE INDEX ON twin_stage (source, source_id)")
         conn.exec_driver_sql("ANALYZE twin_stage")
 
@@ -101,10 +106,7 @@ class PostGISStore(Store):
         # A source's first load cannot conflict with stored rows: COPY straight into the table.
         rebuild = self._rebuild_index(conn, layer, len(bounds))
         cols = ", ".join(f'"{c}"' for c in columns)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f'COPY "{layer.table}" ({cols}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(conn, f'"{layer.table}"', cols, rows)
         if rebuild:
             self._build_index(conn, layer)
 
