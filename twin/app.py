@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from tiles.service import TileService
 from tiles.settings import TileSettings
 from twin.api import access as access_routes
-from twin.api import catalog, districts, errors, features, search, web
+from twin.api import catalog, districts, errors, features, result_tiles, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(districts.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
+    app.include_router(result_tiles.router)
     app.include_router(site_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)

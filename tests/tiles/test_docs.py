@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "tiles.adhoc",
     "tiles.cache",
     "tiles.grid",
     "tiles.mvt",

@@ -6,20 +6,26 @@ keys may run them. ``GET /api/analysis/coverage/districts`` is public and carrie
 per-district percentages (no camera, no geometry).
 
 Bodies are validated with pydantic; every problem answers 400 ``{"error", "detail"}`` naming
-the field. Results are kept in memory by id (the last 32) so the map can show them as a
-GeoJSON source: ``GET /api/analysis/results/{id}`` and, for coverage runs, the 5 m count
-raster at ``/api/analysis/results/{id}/coverage.tif``.
+the field. Results are kept in memory by id (the last 32; an expired id answers 404) and each
+answer's ``links`` point to them: GeoJSON at ``GET /api/analysis/results/{id}``, a temporary
+vector tile layer at ``/api/analysis/results/{id}/{z}/{x}/{y}.mvt`` with its TileJSON at
+``/api/analysis/results/{id}/tiles.json`` (:mod:`twin.api.result_tiles`; the map draws
+coverage and white spots from these) and, for coverage runs, the 5 m count raster at
+``/api/analysis/results/{id}/coverage.tif``. Every result endpoint needs a planner key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import geopandas as gpd
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from tiles.adhoc import FrameTiles
 from twin import access
 from twin.access import Role
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
@@ -210,6 +216,50 @@ def _given_points(fc: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray, np
     return mx, my, np.asarray(head, float)
 
 
+def kept_result(request: Request, rid: str) -> StoredResult:
+    """Return the kept result ``rid``; raise :class:`NotFound` when unknown or dropped."""
+    _, results = _state(request)
+    stored = results.get(rid)
+    if stored is None:
+        raise NotFound(f"no result {rid!r} (results are kept in memory, the last 32)")
+    return stored
+
+
+def selected_layers(stored: StoredResult, layer: list[str] | None) -> list[str]:
+    """Return the asked-for layer names once each, in the order asked (default: every layer
+    of ``stored``); raise :class:`BadInput` for a name that is no result layer."""
+    wanted = layer or [name for name in LAYERS if name in stored.layers]
+    unknown = sorted(set(wanted) - set(LAYERS))
+    if unknown:
+        raise BadInput(f"layer: unknown {unknown}; one of {', '.join(LAYERS)}")
+    return list(dict.fromkeys(wanted))
+
+
+def _keep(
+    kind: str,
+    frames: dict[str, gpd.GeoDataFrame],
+    geotiff: Callable[[], bytes] | None = None,
+) -> StoredResult:
+    """Return a result to keep: its layers as GeoJSON and indexed for tiles (reprojected to
+    lon/lat once for both)."""
+    wgs = {name: frame.to_crs(4326) for name, frame in frames.items()}
+    return StoredResult(
+        kind=kind,
+        layers={name: feature_collection(frame) for name, frame in wgs.items()},
+        tiles=FrameTiles.from_frames(wgs, name_property="layer"),
+        geotiff=geotiff,
+    )
+
+
+def _links(rid: str) -> dict[str, str]:
+    base = f"/api/analysis/results/{rid}"
+    return {
+        "results": base,
+        "tiles": base + "/{z}/{x}/{y}.mvt",
+        "tilejson": base + "/tiles.json",
+    }
+
+
 def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str, Any]:
     spots = result.white_spots
     return {
@@ -218,10 +268,7 @@ def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str,
         "summary": result.summary,
         "districts": result.districts.to_dict("records"),
         "white_spots": feature_collection(spots.head(limit), total=len(spots)),
-        "links": {
-            "results": f"/api/analysis/results/{rid}",
-            "geotiff": f"/api/analysis/results/{rid}/coverage.tif",
-        },
+        "links": {**_links(rid), "geotiff": f"/api/analysis/results/{rid}/coverage.tif"},
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
@@ -235,16 +282,12 @@ def coverage(body: CoverageIn, store: StoreDep, role: RoleDep, request: Request)
     weights, edits = body.weights.weights(), body.cameras.edits()
     with scopes.use(store, body.scope.scope(), body.include_planned) as prepared:
         result = prepared.coverage(weights=weights, edits=edits, min_spot_m2=body.min_spot_m2)
-    stored = StoredResult(
-        kind="coverage",
-        layers={
-            "white_spots": feature_collection(result.white_spots),
-            "coverage": feature_collection(result.coverage),
-            "cameras": feature_collection(result.cameras),
-        },
-        geotiff=result.geotiff,
-    )
-    rid = results.put(stored)
+    frames = {
+        "white_spots": result.white_spots,
+        "coverage": result.coverage,
+        "cameras": result.cameras,
+    }
+    rid = results.put(_keep("coverage", frames, result.geotiff))
     return JSONResponse(_coverage_payload(result, rid, body.limit))
 
 
@@ -259,7 +302,7 @@ def _placement_payload(result: PlacementResult, rid: str, limit: int) -> dict[st
         "proposed": feature_collection(result.proposed),
         "white_spots": feature_collection(spots.head(limit), total=len(spots)),
         "stats": result.stats,
-        "links": {"results": f"/api/analysis/results/{rid}"},
+        "links": _links(rid),
     }
 
 
@@ -283,14 +326,8 @@ def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Reques
             demand_cell_m=body.demand_cell_m,
             min_spot_m2=body.min_spot_m2,
         )
-    stored = StoredResult(
-        kind="placement",
-        layers={
-            "proposed": feature_collection(result.proposed),
-            "white_spots": feature_collection(result.white_spots_after),
-        },
-    )
-    rid = results.put(stored)
+    frames = {"proposed": result.proposed, "white_spots": result.white_spots_after}
+    rid = results.put(_keep("placement", frames))
     return JSONResponse(_placement_payload(result, rid, body.limit))
 
 
@@ -327,16 +364,9 @@ def result_layers(
     """Return a kept result as one GeoJSON FeatureCollection; each feature's ``layer``
     property says what it is (white_spots, coverage, cameras, proposed)."""
     require_planner(role)
-    _, results = _state(request)
-    stored = results.get(rid)
-    if stored is None:
-        raise NotFound(f"no result {rid!r} (results are kept in memory, the last 32)")
-    wanted = layer or [name for name in LAYERS if name in stored.layers]
-    unknown = sorted(set(wanted) - set(LAYERS))
-    if unknown:
-        raise BadInput(f"layer: unknown {unknown}; one of {', '.join(LAYERS)}")
+    stored = kept_result(request, rid)
     features: list[dict[str, Any]] = []
-    for name in wanted:
+    for name in selected_layers(stored, layer):
         for feat in stored.layers.get(name, {}).get("features", []):
             features.append({**feat, "properties": {**feat["properties"], "layer": name}})
     return JSONResponse(

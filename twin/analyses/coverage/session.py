@@ -7,7 +7,8 @@ A request applies its what-if edits to the cached model and undoes them afterwar
 the entry's lock, so concurrent requests on one scope take turns and never see each
 other's edits.
 
-Recent results are kept by id so that the map can show them as a GeoJSON source.
+Recent results are kept by id so that the map can show them: as GeoJSON, and as vector tiles
+drawn from geometries indexed once when the result is kept (:class:`tiles.adhoc.FrameTiles`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiles.adhoc import FrameTiles
 from twin.analyses.coverage.analysis import PreparedScope
 from twin.analyses.coverage.inputs import read_city
 from twin.analyses.coverage.scope import Scope
@@ -69,11 +71,12 @@ class ScopeCache:
 
 @dataclass
 class StoredResult:
-    """One analysis result kept for the map: GeoJSON layers and, for coverage runs, a way
-    to render the count raster."""
+    """One analysis result kept for the map: GeoJSON layers, the same layers indexed for
+    vector tiles and, for coverage runs, a way to render the count raster."""
 
     kind: str
     layers: dict[str, dict[str, Any]]
+    tiles: FrameTiles | None = None
     geotiff: Callable[[], bytes] | None = None
 
 
