@@ -276,6 +276,10 @@ def _source_ids(
     values = frame[col]
     if pd.api.types.is_integer_dtype(values.dtype):
         return [None if v is pd.NA else str(v) for v in values.astype(object).tolist()], col
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text or null: vectorised
+        stripped = values.astype(object).str.strip()
+        keep = stripped.notna() & (stripped != "")
+        return stripped.where(keep, None).tolist(), col
     return [_id_text(v) for v in values.tolist()], col
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import event
 from layers import Layer
 from twin.errors import StoreError
 from twin.store.base import Store
+from twin.store.rtree import float32_boxes, write_rtree
 
 _SRID = struct.pack("<i", 4326)
 # GeoPackageBinary header: magic "GP", version 0, flags (bit 0 little-endian, bits 1-3 the
@@ -32,6 +33,19 @@ _SRID = struct.pack("<i", 4326)
 _HEAD_POINT = b"GP\x00\x01" + _SRID
 _HEAD_ENVELOPE = b"GP\x00\x03" + _SRID
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+# From this many new rows (and at least as many as the R-tree holds) the R-tree is packed
+# anew in bulk rather than grown row by row.
+_BULK_RTREE_ROWS = 2_000
+
+# The sqlite3 driver binds only exact int, float and str without adaptation; for None, bytes
+# and bool it looks for an adapter and, finding none, probes ``__adapt__``/``__conform__``,
+# whose failing attribute lookups cost ~1 µs per value. Registered adapters are found with
+# one dict lookup: a bulk write of 82,000 buildings (14 columns, most of them NULL) binds
+# 3x faster (measured: 0.12 s -> 0.04 s per column of 82,000 values). Values bind as before
+# (NULL, BLOB, and 0/1 for booleans, which is how SQLite stores BOOLEAN anyway).
+sqlite3.register_adapter(type(None), lambda v: v)
+sqlite3.register_adapter(bytes, lambda v: v)
+sqlite3.register_adapter(bool, int)
 
 
 def _connect_listener(dbapi_conn: Any, record: Any) -> None:
@@ -172,11 +186,39 @@ class GeoPackageStore(Store):
                 f'INSERT INTO "{t}" ({cols}) VALUES ({marks})',
                 ((fid, *row) for fid, row in zip(fids, rows, strict=True)),
             )
-            b = bounds.tolist()
-            cursor.executemany(
-                f'INSERT INTO "{rtree}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)',
-                ((fid, r[0], r[2], r[1], r[3]) for fid, r in zip(fids, b, strict=True)),
+            self._index_new(conn, rtree, np.arange(fids.start, fids.stop), bounds)
+
+    def _index_new(
+        self, conn: sa.Connection, rtree: str, fids: np.ndarray, bounds: np.ndarray
+    ) -> None:
+        """Add new rows to the R-tree: packed in bulk with what it holds (see
+        :mod:`twin.store.rtree`) when they are many and at least as many as the tree holds,
+        else inserted one by one through SQLite."""
+        held = conn.exec_driver_sql(f'SELECT count(*) FROM "{rtree}_rowid"').scalar_one()
+        if len(fids) >= max(_BULK_RTREE_ROWS, held):
+            old = np.array(
+                conn.exec_driver_sql(
+                    f'SELECT id, minx, maxx, miny, maxy FROM "{rtree}"'
+                ).fetchall(),
+                dtype=np.float64,
+            ).reshape(-1, 5)
+            new_boxes = float32_boxes(bounds)
+            write_rtree(
+                conn,
+                rtree,
+                np.concatenate([old[:, 0].astype(np.int64), fids]),
+                np.vstack([old[:, 1:].astype(np.float32), new_boxes]),
+                boxes=True,
             )
+            return
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(
+            f'INSERT INTO "{rtree}" (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)',
+            (
+                (fid, r[0], r[2], r[1], r[3])
+                for fid, r in zip(fids.tolist(), bounds.tolist(), strict=True)
+            ),
+        )
 
     def _apply(
         self, conn: sa.Connection, layer: Layer, columns: list[str], inserting: int, updating: int

