@@ -295,6 +295,14 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
             posts.append(r)
 
     page.on("request", keep_post)
+    tile_requests: list[Any] = []
+    geojson_requests: list[Any] = []
+
+    def keep_result(r: Any) -> None:
+        if "/api/analysis/results/" in r.url:
+            (tile_requests if ".mvt" in r.url else geojson_requests).append(r)
+
+    page.on("request", keep_result)
 
     # A mistake is the API's 400 detail, shown as an alert: a view outside the city.
     page.evaluate("twin.map.jumpTo({center: [77.9, 43.75], zoom: 14})")
@@ -326,6 +334,60 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
     spots = _rendered(session, "twin-an-spots-fill")
     assert spots and {p["layer"] for p in spots} == {"white_spots"}
     assert _rendered(session, "twin-an-cov-fill")
+    # Coverage and white spots come as vector tiles of the kept result, with the key.
+    source = page.evaluate(
+        """() => ({
+          type: twin.map.getSource('twin-an-cov').type,
+          tiles: twin.map.getSource('twin-an-cov').tiles,
+          layers: ['twin-an-cov-fill', 'twin-an-spots-fill', 'twin-an-spots-line'].map(
+            (id) => twin.map.getLayer(id).sourceLayer),
+        })"""
+    )
+    rid = posts[-1].response().json()["id"]
+    assert source["type"] == "vector"
+    assert source["layers"] == ["coverage", "white_spots", "white_spots"]
+    assert source["tiles"] == [
+        f"{session.base}/api/analysis/results/{rid}/{{z}}/{{x}}/{{y}}.mvt"
+        "?layer=coverage&layer=white_spots"
+    ]
+    assert tile_requests and all(r.headers.get("authorization") for r in tile_requests)
+    assert not [r for r in geojson_requests if "layer=" in r.url]  # no GeoJSON download
+    # A click on a white spot opens its card, the API's numbers in it.
+    top = max(spots, key=lambda p: p["area_m2"])
+    find = """(rank) => {
+      const layers = ['twin-an-spots-fill'];
+      const f = twin.map.queryRenderedFeatures({ layers }).find((f) => f.properties.rank === rank);
+      const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0]
+        : f.geometry.coordinates[0][0];
+      const pts = ring.map((c) => twin.map.project(c));
+      const cx = pts.reduce((a, p) => a + p.x, 0) / pts.length;
+      const cy = pts.reduce((a, p) => a + p.y, 0) / pts.length;
+      const rect = twin.map.getCanvas().getBoundingClientRect();
+      // a pixel where this spot is drawn and nothing covers the map: from its ring's mean
+      // towards each vertex
+      for (let k = 0; k <= 20; k++) {
+        for (const p of pts) {
+          const x = cx + (p.x - cx) * k / 20, y = cy + (p.y - cy) * k / 20;
+          const hit = twin.map.queryRenderedFeatures([x, y], { layers });
+          const shown = document.elementFromPoint(rect.left + x, rect.top + y);
+          if (shown === twin.map.getCanvas() && hit.some((h) => h.properties.rank === rank)) {
+            return { x: rect.left + x, y: rect.top + y, centre: twin.map.unproject([cx, cy]) };
+          }
+        }
+      }
+      return { centre: twin.map.unproject([cx, cy]) };
+    }"""
+    found = page.evaluate(find, top["rank"])
+    if "x" not in found:  # under the panel: bring it to the middle of the map
+        page.evaluate("(c) => twin.map.jumpTo({ center: c })", found["centre"])
+        _rendered(session, "twin-an-spots-fill", f"f => f.properties.rank === {top['rank']}")
+        found = page.evaluate(find, top["rank"])
+    assert "x" in found, "the biggest white spot has a pixel of its own"
+    page.mouse.click(found["x"], found["y"])
+    card = page.locator("#card[data-layer=white-spot]")
+    card.wait_for()
+    assert str(top["rank"]) in page.locator("#card-title").inner_text()
+    assert abs(_number(card.locator("dd").first.inner_text()) - top["area_m2"]) <= 0.5
 
     # Suggest three cameras, add them, and the next run sends them as what-if cameras.
     page.fill("#cov-k", "3")
@@ -343,6 +405,10 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
     assert {c["status"] for c in rerun["cameras"]["add"]} == {"working"}
     after = float(page.get_attribute("#cov-weighted", "data-value"))
     assert after > api["summary"]["weighted_pct"]
+    # the map now draws the new run's tiles
+    rerun_id = posts[-1].response().json()["id"]
+    assert rerun_id in page.evaluate("twin.map.getSource('twin-an-cov').tiles[0]")
+    assert _rendered(session, "twin-an-spots-fill")
 
     with page.expect_download() as download:
         page.click("#cov-export-csv")

@@ -1,5 +1,6 @@
-// The coverage results on the map: coverage and white spots (from /api/analysis/results), the
-// suggested and what-if cameras, and the cards a click on them opens.
+// The coverage results on the map: coverage and white spots as vector tiles of the kept result
+// (/api/analysis/results/{id}/{z}/{x}/{y}.mvt, drawn by the server), the suggested and what-if
+// cameras (a few points, GeoJSON), and the cards a click on them opens.
 
 import { fillsBefore, overBefore } from './analysis-ui.js';
 import { openCustomCard } from './card.js';
@@ -11,36 +12,27 @@ import { h } from './panel.js';
 const RESULTS = 'twin-an-cov';
 const CAMS = 'twin-an-cams';
 const EMPTY = { type: 'FeatureCollection', features: [] };
+// Past this zoom the result's tiles are overzoomed (the server draws them unsimplified there).
+const RESULT_MAXZOOM = 16;
+const RESULT_LAYERS = { coverage: ['twin-an-cov-fill'], white_spots: ['twin-an-spots-fill', 'twin-an-spots-line'] };
 export const COVERAGE_COLOUR = '#1f78b4';
 export const SPOT_COLOUR = '#e7298a';
 export const PROPOSED_COLOUR = '#ff7f00';
 export const ADDED_COLOUR = '#6a3d9a';
 export const CLICK_LAYERS = ['twin-an-cams', 'twin-an-spots-fill'];
 
+/**
+ * The XYZ URL of a kept result's coverage and white-spot tiles, from the answer's `links`:
+ * absolute, so that the map's transformRequest sends the planner key with it (it does so for
+ * our own origin only); braces kept literal (new URL() would escape them).
+ */
+export function resultTilesUrl(links) {
+  return `${location.origin}${links.tiles}?layer=coverage&layer=white_spots`;
+}
+
 export function addCoverageLayers(map) {
-  map.addSource(RESULTS, { type: 'geojson', data: EMPTY });
   map.addSource(CAMS, { type: 'geojson', data: EMPTY });
-  const fills = fillsBefore(map);
   const over = overBefore(map);
-  map.addLayer(
-    { id: 'twin-an-cov-fill', type: 'fill', source: RESULTS, filter: ['==', ['get', 'layer'], 'coverage'], paint: { 'fill-color': COVERAGE_COLOUR, 'fill-opacity': 0.32 } },
-    fills,
-  );
-  map.addLayer(
-    { id: 'twin-an-spots-fill', type: 'fill', source: RESULTS, filter: ['==', ['get', 'layer'], 'white_spots'], paint: { 'fill-color': SPOT_COLOUR, 'fill-opacity': 0.55 } },
-    fills,
-  );
-  map.addLayer(
-    {
-      id: 'twin-an-spots-line',
-      type: 'line',
-      source: RESULTS,
-      minzoom: 13,
-      filter: ['==', ['get', 'layer'], 'white_spots'],
-      paint: { 'line-color': '#8e0152', 'line-width': 1 },
-    },
-    over,
-  );
   map.addLayer(
     {
       id: 'twin-an-cams',
@@ -69,10 +61,54 @@ export function addCoverageLayers(map) {
   );
 }
 
+/** Point the result layers at `url` (adding the vector source and its layers on first use). */
+function showResultTiles(map, url) {
+  const source = map.getSource(RESULTS);
+  if (source) {
+    if (source.tiles?.[0] !== url) source.setTiles([url]);
+    return;
+  }
+  map.addSource(RESULTS, { type: 'vector', tiles: [url], minzoom: 0, maxzoom: RESULT_MAXZOOM });
+  const fills = fillsBefore(map);
+  const over = map.getLayer(CAMS) ? CAMS : overBefore(map); // spot outlines under the cameras
+  map.addLayer(
+    { id: 'twin-an-cov-fill', type: 'fill', source: RESULTS, 'source-layer': 'coverage', paint: { 'fill-color': COVERAGE_COLOUR, 'fill-opacity': 0.32 } },
+    fills,
+  );
+  map.addLayer(
+    { id: 'twin-an-spots-fill', type: 'fill', source: RESULTS, 'source-layer': 'white_spots', paint: { 'fill-color': SPOT_COLOUR, 'fill-opacity': 0.55 } },
+    fills,
+  );
+  map.addLayer(
+    {
+      id: 'twin-an-spots-line',
+      type: 'line',
+      source: RESULTS,
+      'source-layer': 'white_spots',
+      minzoom: 13,
+      paint: { 'line-color': '#8e0152', 'line-width': 1 },
+    },
+    over,
+  );
+}
+
+/** Take the result layers and their tiles off the map (signed out, or nothing to show). */
+function hideResultTiles(map) {
+  for (const ids of Object.values(RESULT_LAYERS)) for (const id of ids) if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource(RESULTS)) map.removeSource(RESULTS);
+}
+
 /** Show a coverage run, suggested and what-if cameras in `state` on the map. */
 export function drawCoverage(map, state) {
-  if (!map?.getSource(RESULTS)) return;
-  map.getSource(RESULTS).setData(state.results || EMPTY);
+  if (!map?.getSource(CAMS)) return;
+  if (state.tiles) {
+    showResultTiles(map, state.tiles);
+    for (const [layer, ids] of Object.entries(RESULT_LAYERS)) {
+      for (const id of ids) map.setLayoutProperty(id, 'visibility', state.show[layer] ? 'visible' : 'none');
+    }
+  } else {
+    hideResultTiles(map);
+  }
   const proposed = state.placement?.proposed.features || [];
   const added = state.whatIf.map((c, i) => ({
     type: 'Feature',
@@ -83,9 +119,6 @@ export function drawCoverage(map, state) {
     type: 'FeatureCollection',
     features: [...added, ...proposed.map((f) => ({ ...f, properties: { ...f.properties, what: 'proposed' } }))],
   });
-  for (const [layer, ids] of Object.entries({ coverage: ['twin-an-cov-fill'], white_spots: ['twin-an-spots-fill', 'twin-an-spots-line'] })) {
-    for (const id of ids) map.setLayoutProperty(id, 'visibility', state.show[layer] ? 'visible' : 'none');
-  }
 }
 
 export function openSpot(ctx, f) {

@@ -1,11 +1,12 @@
 // Camera coverage for planners (hidden without a planner key): choose a scope (the city, a
 // district, the current view or a drawn polygon), run, see coverage and white spots on the map,
 // ask for suggested cameras, add them to a what-if list sent with the next run, and export.
-// POST /api/analysis/coverage and /placement; the map layers come from /api/analysis/results.
+// POST /api/analysis/coverage and /placement; the map draws coverage and white spots from the
+// kept result's vector tiles (/api/analysis/results/{id}/{z}/{x}/{y}.mvt).
 
-import { ApiError, getBlob, getJSON, postJSON } from './api.js';
+import { ApiError, getBlob, postJSON } from './api.js';
 import { errorText, renderInto, statusLine, viewBbox } from './analysis-ui.js';
-import { CLICK_LAYERS, addCoverageLayers, drawCoverage, openCamera, openSpot } from './coverage-map.js';
+import { CLICK_LAYERS, addCoverageLayers, drawCoverage, openCamera, openSpot, resultTilesUrl } from './coverage-map.js';
 import { placementView, proposedView, resultView } from './coverage-view.js';
 import { saveBlob, toCSV } from './download.js';
 import { createDrawTool } from './draw.js';
@@ -35,7 +36,7 @@ export function createCoverage(ctx) {
     whatIf: [],
     coverage: null,
     placement: null,
-    results: null,
+    tiles: null, // the XYZ URL of the last coverage run's coverage and white-spot tiles
     show: { coverage: true, white_spots: true },
     busy: null,
     error: null,
@@ -99,10 +100,9 @@ export function createCoverage(ctx) {
     try {
       const body = { scope, cameras: { add: state.whatIf } };
       const answer = await postJSON('/api/analysis/coverage', body);
-      const results = await getJSON(`${answer.links.results}?layer=coverage&layer=white_spots`);
       if (!planner()) return stopBusy(); // signed out meanwhile: show nothing
       state.coverage = { ...answer, request: body };
-      state.results = results;
+      state.tiles = resultTilesUrl(answer.links);
       state.placement = null;
       drawLayers();
       stopBusy();
@@ -282,7 +282,7 @@ export function createCoverage(ctx) {
     roleChanged() {
       if (planner()) return;
       // Signed out: nothing of a planner's result may stay on the page.
-      Object.assign(state, { coverage: null, placement: null, results: null, whatIf: [], error: null });
+      Object.assign(state, { coverage: null, placement: null, tiles: null, whatIf: [], error: null });
       draw.clear();
       drawLayers();
     },
