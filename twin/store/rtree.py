@@ -57,49 +57,68 @@ def float32_boxes(bounds: np.ndarray) -> np.ndarray:
     )
 
 
-def _str_groups(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
-    """Return the entries of one level grouped into nodes by Sort-Tile-Recursive: sort by x
-    centre into vertical slices, each slice by y centre, then cut into full nodes."""
+class _Level:
+    """One level of the tree: its entries' boxes, and how they are grouped into nodes
+    (``order`` lists the entries node by node; node ``g`` holds ``order[starts[g]:]`` up to
+    the next start)."""
+
+    def __init__(self, boxes: np.ndarray, capacity: int) -> None:
+        self.boxes = boxes
+        self.order, self.starts = _str_order(boxes, capacity)
+        counts = np.diff(np.append(self.starts, len(boxes)))
+        self.node_of = np.repeat(np.arange(len(self.starts)), counts)  # per position in order
+        self.slot = np.arange(len(boxes)) - np.repeat(self.starts, counts)
+
+    @property
+    def nodes(self) -> int:
+        return len(self.starts)
+
+    def union(self) -> np.ndarray:
+        """Return each node's bounding box (the boxes of the level above)."""
+        b = self.boxes[self.order]
+        return np.column_stack(
+            [
+                np.minimum.reduceat(b[:, 0], self.starts),
+                np.maximum.reduceat(b[:, 1], self.starts),
+                np.minimum.reduceat(b[:, 2], self.starts),
+                np.maximum.reduceat(b[:, 3], self.starts),
+            ]
+        )
+
+    def blobs(self, ids: np.ndarray, capacity: int, depth: int) -> list[bytes]:
+        """Return each node's blob: header, cells (``ids`` are the entries' ids), zeros."""
+        cells = np.zeros((self.nodes, capacity), dtype=_CELL)
+        cells["id"][self.node_of, self.slot] = ids[self.order]
+        cells["box"][self.node_of, self.slot] = self.boxes[self.order]
+        head = np.zeros((self.nodes, 2), dtype=">u2")
+        head[:, 0] = depth
+        head[:, 1] = np.bincount(self.node_of, minlength=self.nodes)
+        raw = np.hstack(
+            [
+                head.view(np.uint8).reshape(self.nodes, 4),
+                cells.view(np.uint8).reshape(self.nodes, -1),
+            ]
+        )
+        return [row.tobytes() for row in raw]
+
+
+def _str_order(boxes: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group entries into full nodes by Sort-Tile-Recursive: sort by x centre into vertical
+    slices, each slice by y centre, then cut every ``capacity`` entries. Return the entries'
+    order and where each node starts in it."""
     n = len(boxes)
-    nodes = math.ceil(n / capacity)
-    per_slice = math.ceil(math.sqrt(nodes)) * capacity
+    if n <= capacity:
+        return np.arange(n), np.zeros(1, dtype=np.int64)
+    per_slice = math.ceil(math.sqrt(math.ceil(n / capacity))) * capacity
     cx = boxes[:, 0].astype(np.float64) + boxes[:, 1]
     cy = boxes[:, 2].astype(np.float64) + boxes[:, 3]
-    by_x = np.argsort(cx, kind="stable")
-    groups: list[np.ndarray] = []
-    for start in range(0, n, per_slice):
-        part = by_x[start : start + per_slice]
-        part = part[np.argsort(cy[part], kind="stable")]
-        groups += [part[i : i + capacity] for i in range(0, len(part), capacity)]
-    return groups
-
-
-def _union(boxes: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """Return the bounding box of each group of float32 R-tree boxes."""
-    return np.array(
-        [
-            (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max())
-            for b in (boxes[m] for m in groups)
-        ],
-        dtype=np.float32,
+    slice_of = np.empty(n, dtype=np.int64)
+    slice_of[np.argsort(cx, kind="stable")] = np.arange(n) // per_slice
+    order = np.lexsort((cy, slice_of))
+    starts = np.concatenate(
+        [np.arange(s, min(s + per_slice, n), capacity) for s in range(0, n, per_slice)]
     )
-
-
-def _node_blobs(
-    ids: np.ndarray, boxes: np.ndarray, groups: list[np.ndarray], capacity: int, depth: int
-) -> list[bytes]:
-    """Return each group's node blob: header, cells, zero padding up to ``capacity``."""
-    cells = np.zeros((len(groups), capacity), dtype=_CELL)
-    head = np.zeros((len(groups), 2), dtype=">u2")
-    head[:, 0] = depth
-    for g, members in enumerate(groups):
-        cells["id"][g, : len(members)] = ids[members]
-        cells["box"][g, : len(members)] = boxes[members]
-        head[g, 1] = len(members)
-    raw = np.hstack(
-        [head.view(np.uint8).reshape(len(groups), 4), cells.view(np.uint8).reshape(len(groups), -1)]
-    )
-    return [row.tobytes() for row in raw]
+    return order, starts
 
 
 def write_rtree(
@@ -114,46 +133,36 @@ def write_rtree(
     page = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
     capacity = (min(page - 64, 4 + _CELL.itemsize * _MAX_CELLS) - 4) // _CELL.itemsize
     bounds = np.asarray(bounds)
-    level_boxes = bounds.astype(np.float32) if boxes else float32_boxes(bounds)
 
-    # Group bottom-up (level 0 groups the entries into leaves) until one group, the root.
-    levels: list[tuple[np.ndarray, list[np.ndarray]]] = []
-    while True:
-        if len(level_boxes) > capacity:
-            groups = _str_groups(level_boxes, capacity)
-        else:
-            groups = [np.arange(len(level_boxes))]
-        levels.append((level_boxes, groups))
-        if len(groups) == 1:
-            break
-        level_boxes = _union(level_boxes, groups)
+    # Group bottom-up (level 0 groups the entries into leaves) until one node, the root.
+    levels = [_Level(bounds.astype(np.float32) if boxes else float32_boxes(bounds), capacity)]
+    while levels[-1].nodes > 1:
+        levels.append(_Level(levels[-1].union(), capacity))
     depth = len(levels) - 1
 
     # Number the nodes top-down: the root is node 1, then each level below in turn.
-    first_no = [0] * len(levels)
+    first = [0] * len(levels)
     next_no = 1
     for lv in range(depth, -1, -1):
-        first_no[lv] = next_no
-        next_no += len(levels[lv][1])
+        first[lv] = next_no
+        next_no += levels[lv].nodes
 
     node_rows: list[tuple[int, bytes]] = []
     parent_rows: list[tuple[int, int]] = []
-    rowid_rows: list[tuple[int, int]] = []
     cell_ids = np.asarray(ids, dtype=np.int64)
-    for lv, (level_boxes, groups) in enumerate(levels):
-        numbers = np.arange(first_no[lv], first_no[lv] + len(groups), dtype=np.int64)
-        blobs = _node_blobs(cell_ids, level_boxes, groups, capacity, depth if lv == depth else 0)
+    for lv, level in enumerate(levels):
+        numbers = np.arange(first[lv], first[lv] + level.nodes, dtype=np.int64)
+        blobs = level.blobs(cell_ids, capacity, depth if lv == depth else 0)
         node_rows += zip(numbers.tolist(), blobs, strict=True)
         if lv == 0:
             leaf_of = np.empty(len(cell_ids), dtype=np.int64)
-            for g, members in enumerate(groups):
-                leaf_of[members] = numbers[g]
-            rowid_rows = list(zip(cell_ids.tolist(), leaf_of.tolist(), strict=True))
-        if lv < depth:
-            parent_of = np.empty(len(groups), dtype=np.int64)
-            for g, members in enumerate(levels[lv + 1][1]):
-                parent_of[members] = first_no[lv + 1] + g
-            parent_rows += zip(numbers.tolist(), parent_of.tolist(), strict=True)
+            leaf_of[level.order] = numbers[level.node_of]
+            rowid_rows = zip(cell_ids.tolist(), leaf_of.tolist(), strict=True)
+        else:  # this level's cells are the nodes below: record their parent
+            below = np.arange(first[lv - 1], first[lv - 1] + len(cell_ids), dtype=np.int64)
+            parent_of = np.empty(len(cell_ids), dtype=np.int64)
+            parent_of[level.order] = numbers[level.node_of]
+            parent_rows += zip(below.tolist(), parent_of.tolist(), strict=True)
         cell_ids = numbers  # the cells of the level above point at these nodes
 
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
