@@ -10,7 +10,6 @@ points), gzip once and cache.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import logging
 import threading
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 import layers
 from layers import LAYERS, Access, GeomType, Layer
 from tiles.cache import Bounds, CachedTile, TileCache, touched
+from tiles.compress import gzip_tile
 from tiles.grid import Tile
 from tiles.hexbin import HexIndex, margin_deg
 from tiles.settings import TileSettings
@@ -277,7 +277,7 @@ class TileService:
         except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
             log.warning("store unavailable while drawing tile %s: %s", tile, exc)
             raise StoreError("the store is unavailable; try again shortly") from None
-        body = gzip.compress(raw, compresslevel=6, mtime=0) if raw else b""
+        body = gzip_tile(raw) if raw else b""
         etag = etag_of(raw) if raw else None
         entry = CachedTile(body, etag, tile.bounds_lonlat(), margins)
         if not self._changed_since(seen, entry):

@@ -88,6 +88,7 @@ def test_greedy_reaches_95_percent_of_the_mclp_optimum(prepared: PreparedScope) 
     # The maximal covering location model solved exactly with CBC (the formulation spopt's
     # MCLP builds; bench/coverage.py runs spopt itself on a bigger instance).
     import pulp
+
     template = Template(fov_deg=80, range_m=80)
     problem = _problem(prepared, template, 120.0)
     cover = problem.covers(np.arange(len(problem)))

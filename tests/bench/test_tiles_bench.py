@@ -71,6 +71,7 @@ def test_floor_pass_fetches_every_tile_with_its_features(three_buildings: str) -
 
 def test_feature_counts_agree_with_mapbox_vector_tile(three_buildings: str) -> None:
     import mapbox_vector_tile as mvt
+
     tiles = _tiles()
     p = sql_pass(three_buildings, tiles, canonical_floor(), 1, time_limit_s=60)
     for s in p.samples:

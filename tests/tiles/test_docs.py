@@ -15,6 +15,7 @@ MODULES = [
     "tiles.postgis",
     "tiles.service",
     "tiles.style",
+    "tiles.compress",
     "tiles.zoom",
 ]
 

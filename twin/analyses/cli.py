@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
-analyze_app = typer.Typer(help="Run a city analysis and write its results (GeoJSON, GeoPackage, "
-                          "GeoTIFF, CSV).", no_args_is_help=True)
+analyze_app = typer.Typer(
+    help="Run a city analysis and write its results (GeoJSON, GeoPackage, GeoTIFF, CSV).",
+    no_args_is_help=True,
+)
 
 # Each analysis registers its commands below, one line each:
 #   from twin.analyses.<name>.cli import register as _r; _r(analyze_app)

@@ -1,4 +1,8 @@
-"""Request dependencies: the store and the caller's role, from ``app.state``."""
+"""Request dependencies: the store and the caller's role, from ``app.state``.
+
+They are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in
+its thread pool, one thread hop (~0.1 ms) per dependency per request, for a dictionary look-up.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,13 @@ from twin.settings import Settings
 from twin.store import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """Return the store opened in the app's lifespan."""
     store: Store = request.app.state.store
     return store
 
 
-def get_role(request: Request, authorization: Annotated[str | None, Header()] = None) -> Role:
+async def get_role(request: Request, authorization: Annotated[str | None, Header()] = None) -> Role:
     """Return the caller's role from the ``Authorization: Bearer <key>`` header."""
     settings: Settings = request.app.state.settings
     return role_for(authorization, settings.auth)

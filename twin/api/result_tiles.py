@@ -12,18 +12,18 @@ so the answer is ``private`` with a short ``max-age`` and an ETag.
 
 from __future__ import annotations
 
-import gzip
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from tiles.adhoc import FrameTiles
+from tiles.compress import gzip_tile
 from tiles.grid import Tile
 from tiles.service import etag_of
 from twin.api.coverage import LAYERS, kept_result, require_planner, selected_layers
 from twin.api.deps import RoleDep
-from twin.api.tiles import MVT_MEDIA_TYPE, _accepts_gzip, _etag_matches
+from twin.api.tiles import MVT_MEDIA_TYPE, accepts_gzip, etag_matches
 from twin.errors import NotFound
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
@@ -85,11 +85,11 @@ def result_tile(
     if not raw:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = etag_of(raw)
-    if _etag_matches(if_none_match, headers["ETag"]):
+    if etag_matches(if_none_match, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     body = raw
-    if _accepts_gzip(accept_encoding):
-        body = gzip.compress(raw, compresslevel=6, mtime=0)
+    if accepts_gzip(accept_encoding):
+        body = gzip_tile(raw)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
 

@@ -23,7 +23,7 @@ router = APIRouter(tags=["tiles"])
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 
-def get_tiles(request: Request) -> TileService:
+async def get_tiles(request: Request) -> TileService:
     """Return the tile service created in the app's lifespan."""
     service: TileService = request.app.state.tiles
     return service
@@ -32,14 +32,14 @@ def get_tiles(request: Request) -> TileService:
 TilesDep = Annotated[TileService, Depends(get_tiles)]
 
 
-def _etag_matches(if_none_match: str | None, etag: str | None) -> bool:
+def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
     if not if_none_match or etag is None:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
 
 
-def _accepts_gzip(accept_encoding: str | None) -> bool:
+def accepts_gzip(accept_encoding: str | None) -> bool:
     for part in (accept_encoding or "").split(","):
         coding, _, q = part.strip().partition(";")
         if coding.strip().lower() in ("gzip", "*"):
@@ -83,10 +83,10 @@ def tile(
     if result.empty or result.etag is None:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = result.etag
-    if _etag_matches(if_none_match, result.etag):
+    if etag_matches(if_none_match, result.etag):
         return Response(status_code=304, headers=headers)
     body = result.body
-    if _accepts_gzip(accept_encoding):
+    if accepts_gzip(accept_encoding):
         headers["Content-Encoding"] = "gzip"
     else:
         body = gzip.decompress(body)
