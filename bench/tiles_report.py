@@ -3,7 +3,6 @@ zoom, ratios against the goals of issue 3, the largest tile, status and feature-
 
 from __future__ import annotations
 
-import gzip
 import math
 import time
 from collections.abc import Sequence
@@ -245,13 +244,15 @@ def goals(
 def breakdown(runs: dict[str, Run], names: dict[str, str], c: int) -> str:
     """Return where a cold tile's time goes at concurrency ``c``, as MEANS (which add up, unlike
     percentiles): the tile SQL, the warm path (HTTP, routing, change-log poll, cache lookup),
-    gzip of the tile at level 6 as our cache stores it (timed here, in this process, on the
-    floor's tiles), and what is left (pool checkout, ETag, cache insert, Python)."""
+    gzip of the tile as our cache stores it (``tiles.compress``, timed here, in this process,
+    on the floor's tiles), and what is left (pool checkout, ETag, cache insert, Python)."""
 
     def mean(role: str) -> float:
         run = runs.get(names.get(role, ""))
         p = run.passes.get(c) if run else None
         return float(np.mean(p.latencies_ms())) if p is not None and p.samples else float("nan")
+
+    from tiles.compress import gzip_tile
 
     floor_run = runs.get(names["floor"])
     gz = float("nan")
@@ -260,7 +261,7 @@ def breakdown(runs: dict[str, Run], names: dict[str, str], c: int) -> str:
         for s in floor_run.passes[c].samples:
             if s.body:
                 t0 = time.perf_counter()
-                gzip.compress(s.body, compresslevel=6, mtime=0)
+                gzip_tile(s.body)
                 times.append((time.perf_counter() - t0) * 1000)
         gz = float(np.mean(times)) * len(times) / max(len(floor_run.passes[c].samples), 1)
     cold, floor, warm = mean("cold"), mean("floor"), mean("warm")
@@ -270,7 +271,7 @@ def breakdown(runs: dict[str, Run], names: dict[str, str], c: int) -> str:
         f"  ours cold, per tile                        {_fmt(cold, 2):>8}",
         f"  - the tile SQL (raw SQL floor)             {_fmt(floor, 2):>8}",
         f"  - warm path: HTTP, poll, cache lookup      {_fmt(warm, 2):>8}",
-        f"  - gzip -6 of the tile (timed here)         {_fmt(gz, 2):>8}",
+        f"  - gzip of the tile (timed here)            {_fmt(gz, 2):>8}",
         f"  = the rest (pool, ETag, cache put, Python) {_fmt(rest, 2):>8}",
     ]
     tipg, canon = mean("tipg"), mean("canonical")

@@ -145,11 +145,18 @@ def test_older_store_is_upgraded_without_losing_data(store_url: str) -> None:
     with s.engine.begin() as conn:
         conn.execute(sa.text('ALTER TABLE buildings DROP COLUMN "use"'))
         s.tables["cameras"].drop(conn)  # as a store written before the layer existed
+        if s.kind == "postgis":  # as a store written before tiles read a Mercator copy
+            conn.execute(sa.text("ALTER TABLE buildings DROP COLUMN geom_3857"))
     s.close()
     s = open_store(store_url, create=False)
     done = s.ensure_schema()
     assert "added column buildings.use" in done and "added table cameras" in done
     assert s.count(BUILDINGS) == 2
+    if s.kind == "postgis":
+        assert "added column buildings.geom_3857" in done
+        with s.engine.connect() as conn:
+            filled = "SELECT count(geom_3857) FROM buildings WHERE ST_SRID(geom_3857) = 3857"
+            assert conn.execute(sa.text(filled)).scalar_one() == 2
     assert s.ensure_schema() == []
     s.close()
 
@@ -211,3 +218,23 @@ def test_writes_wait_for_busy_readers(store: Store) -> None:
             t.join()
     assert not errors
     assert store.read_frame(BUILDINGS).set_index("source_id").loc["b2", "name"] == "v7-1"
+
+
+def test_features_near_the_poles_load(store: Store) -> None:
+    # Web Mercator ends at ±85.05°: PostGIS keeps a Mercator copy of every geometry for tiles,
+    # cut at that latitude, and a feature beyond it must still load (not fail the transform).
+    frame = buildings_frame(3)
+    frame.loc[1, "geometry"] = square(10.0, 89.999)
+    frame.loc[2, "geometry"] = square(10.0, -90.0)
+    [r] = store.load([_batch(frame)])
+    assert r.inserted == 3
+    assert store.count(BUILDINGS) == 3
+    if store.kind == "postgis":
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT source_id, ST_IsEmpty(geom_3857), ST_SRID(geom_3857), "
+                "round(ST_XMin(geom_3857)) FROM buildings ORDER BY source_id"
+            ).fetchall()
+        # b1 at 76.90°E: x = 6378137 * radians(76.90)
+        assert rows[0] == ("b1", False, 3857, 8560469)
+        assert [r[1] for r in rows[1:]] == [True, True]

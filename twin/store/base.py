@@ -203,6 +203,11 @@ class Store(abc.ABC):
                 self._lock_for_write(conn)
                 yield conn
 
+    def _derive_columns(self, conn: sa.Connection) -> list[str]:
+        """Add the columns the backend derives from the stored ones (none by default);
+        return a line per column added."""
+        return []
+
     def _lock_for_write(self, conn: sa.Connection) -> None:
         """Take whatever lock serialises writers (none by default)."""
         return None

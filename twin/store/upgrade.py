@@ -69,12 +69,14 @@ def ensure_schema(store: Store) -> list[str]:
         if version is None:
             store.metadata.create_all(conn)
             done.append(f"created schema version {SCHEMA_VERSION}")
+            store._derive_columns(conn)
         else:
             while version < SCHEMA_VERSION:
                 MIGRATIONS[version](store, conn)
                 done.append(f"upgraded schema {version} -> {version + 1}")
                 version += 1
             done += _reconcile(store, conn)
+            done += store._derive_columns(conn)
         _write_version(store, conn)
     return done
 
