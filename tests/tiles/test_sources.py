@@ -133,3 +133,17 @@ def test_embedded_store_and_postgis_give_the_same_ids(almaty_url: str, almaty: S
         for layer_id, z, x, y in CASES:
             want, _ = expected_ids(almaty, layers.get(layer_id), z, x, y)
             assert ids(_render(almaty, layer_id, z, x, y), layer_id) == want
+
+
+def test_an_unreachable_database_is_a_store_error_not_a_crash() -> None:
+    from types import SimpleNamespace
+
+    from tiles.postgis import PostGISSource
+    from twin.errors import StoreError
+
+    nowhere = SimpleNamespace(kind="postgis", url="postgresql://twin@127.0.0.1:1/none")
+    source = PostGISSource(nowhere)  # type: ignore[arg-type]
+    layer = layers.get("buildings")
+    with pytest.raises(StoreError, match="unavailable"):
+        source.layer_tile(layer, Tile(14, 11693, 6004), zoom_rules(layer, 14))
+    source.close()
