@@ -32,18 +32,35 @@ def free_port() -> int:
 
 
 def tipg_python() -> Path:
-    """Return the Python of tipg's own virtualenv, creating it with uv if it is missing."""
+    """Return the Python of tipg's own virtualenv (tipg, uvicorn, uvloop, httptools), creating
+    it with uv if it is missing or lacks one of them."""
     python = TIPG_VENV / "bin" / "python"
-    probe = [str(python), "-c", f"import tipg; assert tipg.__version__ == '{TIPG_VERSION}'"]
+    probe = [
+        str(python),
+        "-c",
+        f"import tipg, uvloop, httptools; assert tipg.__version__ == '{TIPG_VERSION}'",
+    ]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["uv", "venv", "--python", "3.11", str(TIPG_VENV)], check=True, env=env, timeout=120
+        ["uv", "venv", "--clear", "--python", "3.11", str(TIPG_VENV)], check=True, env=env, timeout=120
     )
     subprocess.run(
-        ["uv", "pip", "install", "--python", str(python), f"tipg=={TIPG_VERSION}", "uvicorn"],
+        # The same server stack as ours: uvicorn with uvloop and httptools (its "standard"
+        # speed-ups), so that the comparison is of the two applications.
+        [
+            "uv",
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            f"tipg=={TIPG_VERSION}",
+            "uvicorn",
+            "uvloop",
+            "httptools",
+        ],
         check=True,
         env=env,
         timeout=600,
