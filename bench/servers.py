@@ -45,7 +45,10 @@ def tipg_python() -> Path:
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["uv", "venv", "--clear", "--python", "3.11", str(TIPG_VENV)], check=True, env=env, timeout=120
+        ["uv", "venv", "--clear", "--python", "3.11", str(TIPG_VENV)],
+        check=True,
+        env=env,
+        timeout=120,
     )
     subprocess.run(
         # The same server stack as ours: uvicorn with uvloop and httptools (its "standard"

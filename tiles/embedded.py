@@ -8,6 +8,8 @@ shapely work over the whole layer (:mod:`tiles.geometry`) and the array encoder
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +81,7 @@ class EmbeddedSource:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._sql = {layer.id: self._query(layer) for layer in LAYERS}
+        self._drawing = threading.BoundedSemaphore(os.cpu_count() or 1)
 
     def _query(self, layer: Layer) -> sa.TextClause:
         join, where = self.store.bbox_sql(layer)
@@ -97,6 +100,13 @@ class EmbeddedSource:
 
     def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature)."""
+        # Tiles are drawn in this process, mostly holding the GIL: more drawing threads than
+        # cores only interleave them (every tile finishes later, none sooner), so they take
+        # turns, one per core.
+        with self._drawing:
+            return self._layer_tile(layer, tile, rules)
+
+    def _layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         west, south, east, north = tile.bounds_lonlat()
         min_deg2, lat_bound = envelope_floor(rules, tile)
         params = {
