@@ -50,5 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(site_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
+    app.add_middleware(tile_routes.TileFastPath)
     web.install(app)
     return app

