@@ -29,6 +29,7 @@ from tiles.cache import Bounds
 from tiles.geometry import draw
 from tiles.grid import Tile, pixel_m
 from tiles.mvt import MVT_KIND, encode_layer, geometry_commands
+from tiles.tilejson import union_bounds
 from tiles.zoom import MAX_TILE_BYTES, MIN_AREA_PX2, MIN_LENGTH_PX, SIMPLIFY_PX, ZoomRules
 
 #: From this zoom on nothing is simplified; clients overzoom its tiles.
@@ -230,15 +231,7 @@ class FrameTiles:
     @property
     def bounds(self) -> Bounds | None:
         """Return the box around every layer's features (None when all are empty)."""
-        known = [b for b in (layer.bounds for layer in self.layers) if b is not None]
-        if not known:
-            return None
-        return (
-            min(b[0] for b in known),
-            min(b[1] for b in known),
-            max(b[2] for b in known),
-            max(b[3] for b in known),
-        )
+        return union_bounds([layer.bounds for layer in self.layers])
 
     def render(self, tile: Tile) -> bytes:
         """Return the uncompressed MVT of every layer in ``tile`` (``b""`` when empty).

@@ -23,7 +23,7 @@ from tiles.grid import Tile
 from tiles.service import etag_of
 from twin.api.coverage import LAYERS, kept_result, require_planner, selected_layers
 from twin.api.deps import RoleDep
-from twin.api.tiles import MVT_MEDIA_TYPE, accepts_gzip, etag_matches
+from twin.api.tiles import MVT_MEDIA_TYPE, TILE_RESPONSES, accepts_gzip, etag_matches
 from twin.errors import NotFound
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
@@ -60,11 +60,7 @@ def _headers() -> dict[str, str]:
 @router.get(
     "/results/{rid}/{z}/{x}/{y}.mvt",
     response_class=Response,
-    responses={
-        200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile"},
-        204: {"description": "Empty tile"},
-        304: {"description": "Not modified (If-None-Match)"},
-    },
+    responses=TILE_RESPONSES,
 )
 def result_tile(
     rid: str,

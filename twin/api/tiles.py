@@ -27,6 +27,12 @@ from twin.errors import TwinError
 router = APIRouter(tags=["tiles"])
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+#: The answers of a tile route, for the OpenAPI document.
+TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile"},
+    204: {"description": "Empty tile"},
+    304: {"description": "Not modified (If-None-Match)"},
+}
 
 
 async def get_tiles(request: Request) -> TileService:
@@ -67,11 +73,7 @@ def _headers(result: TileResult, max_age: int) -> dict[str, str]:
 @router.get(
     "/tiles/{layers}/{z}/{x}/{y}.mvt",
     response_class=Response,
-    responses={
-        200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile"},
-        204: {"description": "Empty tile"},
-        304: {"description": "Not modified (If-None-Match)"},
-    },
+    responses=TILE_RESPONSES,
 )
 def tile(
     layers: str,
