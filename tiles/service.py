@@ -152,6 +152,10 @@ def etag_of(raw: bytes) -> str:
     return '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
 
 
+class SlowLook(Exception):
+    """A quick look at the change log (:meth:`TileService.poll`) would have to wait longer."""
+
+
 class TileService:
     """Tiles of one store, cached, with invalidation from the store's change log."""
 
@@ -177,18 +181,28 @@ class TileService:
         self._head_conn: Any = None
 
     # -- changes -----------------------------------------------------------------------
-    def poll(self, *, force: bool = False) -> int:
+    def poll(self, *, force: bool = False, quick: bool = False) -> int:
         """Read the store's change log since the last look and drop what it touched; return
-        how many cached tiles were dropped."""
+        how many cached tiles were dropped.
+
+        ``quick`` (for the event loop): only the one ``max(id)`` query on the connection kept
+        for it; :class:`SlowLook` when more is needed (no such connection yet, or new changes
+        to read), leaving the look to a thread.
+        """
         arrived = time.monotonic()
         if not force and arrived - self._polled_at < self.settings.poll_interval:
             return 0
         with self._poll_lock:
             if self._polled_at >= arrived:
                 return 0  # a look that began after this request arrived has seen its writes
-            self._polled_at = time.monotonic()
+            began = time.monotonic()
             before = self._last_id
+            if quick and self._head_conn is None:
+                raise SlowLook
             head = self._log_head()
+            if quick and (head is None or head > before):
+                raise SlowLook
+            self._polled_at = began
             if head is not None and head <= before:
                 return 0
             last, changes = self.store.changes_since(before)
@@ -264,14 +278,35 @@ class TileService:
         Raises :class:`~twin.errors.BadInput` for a tile outside the grid and
         :class:`~twin.errors.NotFound` when no named layer is visible to ``role``.
         """
-        tile = Tile(z, x, y)
+        return self.cached(names, z, x, y, role) or self.draw(names, z, x, y, role)
+
+    def cached(
+        self, names: str, z: int, x: int, y: int, role: Role, *, quick: bool = False
+    ) -> TileResult | None:
+        """Return the tile from the cache after a look at the change log, or None.
+
+        Raises as :meth:`tile` does. With ``quick`` (the HTTP fast path calls it in the event
+        loop, see :meth:`poll`) it raises :class:`SlowLook` when the look needs more than one
+        ``max(id)`` query; then :meth:`tile` in a thread does it all, and after a None
+        :meth:`draw` does the rest.
+        """
+        Tile(z, x, y)  # BadInput for a tile outside the grid
         accesses = tuple(resolve(role, names))
         try:
-            self.poll()
-            key = (tuple(a.key for a in accesses), z, x, y)
-            cached = self.cache.get(key)
-            if cached is not None:
-                return TileResult(cached.body, cached.etag, True, accesses)
+            self.poll(quick=quick)
+        except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
+            log.warning("store unavailable while looking at the change log: %s", exc)
+            raise StoreError("the store is unavailable; try again shortly") from None
+        entry = self.cache.get((tuple(a.key for a in accesses), z, x, y))
+        return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
+
+    def draw(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult:
+        """Render the tile (after :meth:`cached` found nothing), gzip it and cache it unless a
+        write since the last look at the change log touched it."""
+        tile = Tile(z, x, y)
+        accesses = tuple(resolve(role, names))
+        key = (tuple(a.key for a in accesses), z, x, y)
+        try:
             seen = self._last_id
             raw, margins = self.render(accesses, tile)
         except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault

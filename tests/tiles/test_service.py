@@ -242,3 +242,30 @@ def test_no_stale_tile_survives_concurrent_reads_and_writes(store: Store) -> Non
     for name, z, x, y in tiles:
         cached = service.tile(name, z, x, y, Role.ANONYMOUS)
         assert cached.etag == fresh.tile(name, z, x, y, Role.ANONYMOUS).etag, (z, x, y)
+
+
+def test_a_quick_look_leaves_new_changes_to_a_full_one(city: Store) -> None:
+    """The HTTP fast path looks at the change log in the event loop with one max(id) query
+    (``quick``); when there is more to read it steps aside (SlowLook) without marking the look
+    done, so the next full look drops the touched tile and nothing stale is served."""
+    from tiles.service import SlowLook
+
+    service = TileService(city)
+    z, x, y = _xy(NEAR, 16)
+    with pytest.raises(SlowLook):  # no connection kept for the log yet: not quick
+        service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
+    first = service.tile("buildings", z, x, y, Role.ANONYMOUS)  # a full look, then drawn
+    hit = service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
+    assert hit is not None and hit.body == first.body and hit.cache_hit
+
+    edited = buildings_frame(1, x0=NEAR[0], y0=NEAR[1])
+    edited["name"] = ["Новое"]
+    city.load([_batch(BUILDINGS, "near", edited, replace=False)])
+    with pytest.raises(SlowLook):  # a change to read: left to a full look
+        service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
+    assert service.cached("buildings", z, x, y, Role.ANONYMOUS) is None  # dropped
+    fresh = service.draw("buildings", z, x, y, Role.ANONYMOUS)
+    assert "Новое" in _names(fresh.body).values()
+    again = service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
+    assert again is not None and again.body == fresh.body
+    service.close()

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tiles.service import TileResult, TileService, resolve, visible_accesses
+from tiles.service import SlowLook, TileResult, TileService, resolve, visible_accesses
 from tiles.style import build_style
 from tiles.tilejson import tilejson, union_bounds
 from twin.access import role_for
@@ -141,7 +141,14 @@ class TileFastPath:
         names, z, x, y = match.group(1), *map(int, match.groups()[1:])
         try:
             role = role_for(headers.get("authorization"), state.settings.auth)
-            result = await run_in_threadpool(service.tile, names, z, x, y, role)
+            # A cached tile is answered here, in the event loop, when one quick query of the
+            # change log says it is current; anything more goes to a thread.
+            try:
+                result = service.cached(names, z, x, y, role, quick=True)
+            except SlowLook:
+                result = await run_in_threadpool(service.tile, names, z, x, y, role)
+            if result is None:
+                result = await run_in_threadpool(service.draw, names, z, x, y, role)
         except TwinError:
             await self.app(scope, receive, send)
             return
