@@ -147,6 +147,11 @@ def make_source(store: Store, encoder: str = "auto") -> LayerSource:
     return EmbeddedSource(store)
 
 
+def _cache_key(accesses: Sequence[LayerAccess], z: int, x: int, y: int) -> tuple[Any, ...]:
+    """Return the cache key of a tile as these accesses see it."""
+    return (tuple(a.key for a in accesses), z, x, y)
+
+
 def etag_of(raw: bytes) -> str:
     """Return a strong ETag for tile bytes (the same in every worker process)."""
     return '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
@@ -297,7 +302,7 @@ class TileService:
         except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
             log.warning("store unavailable while looking at the change log: %s", exc)
             raise StoreError("the store is unavailable; try again shortly") from None
-        entry = self.cache.get((tuple(a.key for a in accesses), z, x, y))
+        entry = self.cache.get(_cache_key(accesses, z, x, y))
         return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
 
     def draw(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult:
@@ -305,7 +310,7 @@ class TileService:
         write since the last look at the change log touched it."""
         tile = Tile(z, x, y)
         accesses = tuple(resolve(role, names))
-        key = (tuple(a.key for a in accesses), z, x, y)
+        key = _cache_key(accesses, z, x, y)
         try:
             seen = self._last_id
             raw, margins = self.render(accesses, tile)
