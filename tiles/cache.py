@@ -70,6 +70,9 @@ class TileCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._entries
+
     def get(self, key: Hashable) -> CachedTile | None:
         """Return the entry for ``key`` (and mark it recently used), or None."""
         with self._lock:

@@ -297,12 +297,17 @@ class TileService:
         """
         Tile(z, x, y)  # BadInput for a tile outside the grid
         accesses = tuple(resolve(role, names))
-        try:
-            self.poll(quick=quick)
-        except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
-            log.warning("store unavailable while looking at the change log: %s", exc)
-            raise StoreError("the store is unavailable; try again shortly") from None
-        entry = self.cache.get(_cache_key(accesses, z, x, y))
+        key = _cache_key(accesses, z, x, y)
+        # Only a cached tile needs the look at the change log first; a miss goes on to draw(),
+        # which reads the store as it is and caches nothing a change it has not seen touched
+        # (a query less per cold tile).
+        if key in self.cache:
+            try:
+                self.poll(quick=quick)
+            except sa.exc.OperationalError as exc:  # the database went away
+                log.warning("store unavailable while looking at the change log: %s", exc)
+                raise StoreError("the store is unavailable; try again shortly") from None
+        entry = self.cache.get(key)
         return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
 
     def draw(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult:
@@ -312,6 +317,11 @@ class TileService:
         accesses = tuple(resolve(role, names))
         key = _cache_key(accesses, z, x, y)
         try:
+            if any(
+                mode_at(a.layer, z, aggregate_only=a.aggregate_only) is Mode.HEXAGONS
+                for a in accesses
+            ):
+                self.poll()  # hexagons are counted from an index that the change log updates
             seen = self._last_id
             raw, margins = self.render(accesses, tile)
         except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -26,9 +27,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
         app.state.tiles = TileService(app.state.store, TileSettings())
+        # Threads of the tile fast path's own (see twin.api.tiles.TileFastPath).
+        app.state.tile_threads = ThreadPoolExecutor(
+            max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
+        )
         try:
             yield
         finally:
+            app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             app.state.tiles.close()
             app.state.store.close()
 

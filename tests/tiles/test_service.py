@@ -151,6 +151,19 @@ def test_hexagon_counts_follow_a_new_point_next_door(store: Store) -> None:
     store.load([_batch(POIS, "b", pois([outside], "b"))])
     assert count() == 2
 
+    # A tile never cached is drawn without a look at the change log first, except when it
+    # draws hexagons: their counts come from an in-process index only the log updates.
+    new_point = (west - 0.02, south + 0.01)
+    _, x2, y2 = _xy(new_point, z)
+    assert (x2, y2) != (x, y)
+    store.load([_batch(POIS, "c", pois([new_point], "c"))])
+    far = decode(gzip.decompress(service.tile("pois", z, x2, y2, Role.ANONYMOUS).body))
+    new_cell = h3.latlng_to_cell(new_point[1], new_point[0], res)
+    assert new_cell != cell
+    assert {f["properties"]["h3"]: f["properties"]["count"] for f in far["pois"]["features"]}[
+        new_cell
+    ] == 1
+
 
 def test_roles_and_composites(city: Store) -> None:
     service = TileService(city)
@@ -252,9 +265,12 @@ def test_a_quick_look_leaves_new_changes_to_a_full_one(city: Store) -> None:
 
     service = TileService(city)
     z, x, y = _xy(NEAR, 16)
-    with pytest.raises(SlowLook):  # no connection kept for the log yet: not quick
+    # a miss needs no look at all: draw() reads the store as it is
+    assert service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True) is None
+    first = service.draw("buildings", z, x, y, Role.ANONYMOUS)
+    with pytest.raises(SlowLook):  # a hit, but no connection kept for the log yet: not quick
         service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
-    first = service.tile("buildings", z, x, y, Role.ANONYMOUS)  # a full look, then drawn
+    assert service.tile("buildings", z, x, y, Role.ANONYMOUS).cache_hit  # a full look
     hit = service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
     assert hit is not None and hit.body == first.body and hit.cache_hit
 
