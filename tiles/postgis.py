@@ -8,6 +8,7 @@ connection.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -150,6 +151,12 @@ class PostGISSource:
             timeout=30,
             reset_on_return=None,
         )
+        # The asynchronous path (:meth:`layer_tile_async`) keeps idle connections of its own,
+        # at most ``max_connections`` in use at once. A list and a semaphore are all it needs:
+        # a tile is one statement in autocommit, so a connection is either idle or busy.
+        self._conninfo = conninfo
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots = asyncio.Semaphore(max_connections)
 
     def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature).
@@ -174,6 +181,36 @@ class PostGISSource:
             fairy.close()  # back to the pool (or discarded, once invalidated)
         return bytes(row[0]) if row and row[0] else b""
 
+    async def layer_tile_async(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
+        """Do what :meth:`layer_tile` does, waiting for PostgreSQL in the event loop."""
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else None
+            try:
+                if conn is None:
+                    conn = await psycopg.AsyncConnection.connect(
+                        self._conninfo, autocommit=True, options=SESSION_OPTIONS
+                    )
+                cursor = await conn.execute(
+                    self.sql[layer.id], tile_params(tile, rules), prepare=True
+                )
+                row = await cursor.fetchone()
+            except psycopg.OperationalError as exc:
+                if conn is not None:  # a dropped connection is not kept
+                    await conn.close()
+                raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
+            except BaseException:  # a cancelled request: the connection's state is unknown
+                if conn is not None:
+                    await conn.close()
+                raise
+            self._idle.append(conn)
+        return bytes(row[0]) if row and row[0] else b""
+
     def close(self) -> None:
         """Release the tile pool's connections."""
         self.pool.dispose()
+
+    async def aclose(self) -> None:
+        """Close the asynchronous path's idle connections."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()

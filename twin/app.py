@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
-            app.state.tiles.close()
+            await app.state.tiles.aclose()
             app.state.store.close()
 
     app = FastAPI(

@@ -285,3 +285,34 @@ def test_a_quick_look_leaves_new_changes_to_a_full_one(city: Store) -> None:
     again = service.cached("buildings", z, x, y, Role.ANONYMOUS, quick=True)
     assert again is not None and again.body == fresh.body
     service.close()
+
+
+def test_drawing_in_the_event_loop_answers_as_drawing_in_a_thread(city: Store) -> None:
+    """``draw_async`` (PostGIS only; not for hexagons) renders, gzips and caches exactly what
+    ``draw`` does; elsewhere it answers None and the caller uses a thread."""
+    import asyncio
+
+    service = TileService(city)
+    z, x, y = _xy(NEAR, 16)
+
+    async def both() -> tuple[object, object]:
+        try:
+            tile = await service.draw_async("buildings", z, x, y, Role.ANONYMOUS)
+            hexes = await service.draw_async("pois", 10, *_xy(NEAR, 10)[1:], Role.ANONYMOUS)
+            return tile, hexes
+        finally:
+            await service.aclose()
+
+    drawn, hexes = asyncio.run(both())
+    assert hexes is None
+    if city.kind != "postgis":
+        assert drawn is None
+        return
+    assert drawn is not None and not drawn.cache_hit  # type: ignore[attr-defined]
+    hit = service.cached("buildings", z, x, y, Role.ANONYMOUS)
+    assert hit is not None and hit.cache_hit and hit.body == drawn.body  # type: ignore[attr-defined]
+    other = TileService(city)
+    fresh = other.draw("buildings", z, x, y, Role.ANONYMOUS)
+    other.close()
+    assert fresh.body == drawn.body and fresh.etag == drawn.etag  # type: ignore[attr-defined]
+    assert "Дом 1" in _names(fresh.body).values()

@@ -160,6 +160,8 @@ class TileFastPath:
             except SlowLook:
                 result = await in_thread(service.tile, names, z, x, y, role)
             if result is None:
+                result = await service.draw_async(names, z, x, y, role)
+            if result is None:
                 result = await in_thread(service.draw, names, z, x, y, role)
         except TwinError:
             await self.app(scope, receive, send)
