@@ -153,10 +153,11 @@ class Store(abc.ABC):
         conn: sa.Connection,
         layer: Layer,
         columns: list[str],
-        rows: Iterator[tuple[Any, ...]],
+        values: list[list[Any]],
         bounds: np.ndarray,
     ) -> None:
-        """Create the temporary stage table for ``layer`` and bulk-write ``rows`` into it."""
+        """Create the temporary stage table for ``layer`` and bulk-write the rows into it
+        (``values`` holds one list per column of ``columns``; ``bounds`` one row per row)."""
 
     @abc.abstractmethod
     def _geom_wkb_sql(self, column: str) -> str:
@@ -265,14 +266,17 @@ class Store(abc.ABC):
                 {"source": batch.source},
             ).fetchall()
         )
-        write = np.fromiter(
-            (stored.get(sid) != h for sid, h in zip(source_ids, hashes, strict=True)),
-            dtype=np.bool_,
-            count=len(source_ids),
-        )
-        is_new = np.fromiter(
-            (sid not in stored for sid in source_ids), dtype=np.bool_, count=len(source_ids)
-        )
+        if stored:
+            write = np.fromiter(
+                (stored.get(sid) != h for sid, h in zip(source_ids, hashes, strict=True)),
+                dtype=np.bool_,
+                count=len(source_ids),
+            )
+            is_new = np.fromiter(
+                (sid not in stored for sid in source_ids), dtype=np.bool_, count=len(source_ids)
+            )
+        else:  # a source's first load: every row is new (skips 0.03 s of look-ups per 82,000)
+            write = is_new = np.ones(len(source_ids), dtype=np.bool_)
         gone = sorted(set(stored) - set(source_ids)) if batch.replace else []
         result = LoadResult(
             layer=layer.id,
@@ -293,25 +297,28 @@ class Store(abc.ABC):
             GEOM,
         ]
         idx = np.flatnonzero(write)
-        sub = frame.iloc[idx]
-        rows = zip(
+        if len(idx) < len(frame):
+            frame, geoms = frame.iloc[idx], geoms[idx]
+            source_ids, hashes = [source_ids[i] for i in idx], [hashes[i] for i in idx]
+            wkb = [wkb[i] for i in idx]
+        # Column-major: each backend zips them into rows the way its bulk path wants.
+        values = [
             [batch.source] * len(idx),
-            [source_ids[i] for i in idx],
-            [bool(v) for v in sub["synthetic"].tolist()],
-            [hashes[i] for i in idx],
+            source_ids,
+            [bool(v) for v in frame["synthetic"].tolist()],
+            hashes,
             [now] * len(idx),
-            *_records(sub, layer),
-            self._encode_geoms(geoms[idx], [wkb[i] for i in idx]),
-            strict=True,
-        )
-        bounds = shapely.bounds(geoms[idx]) if len(idx) else np.empty((0, 4))
+            *_records(frame, layer),
+            self._encode_geoms(geoms, list(wkb)),
+        ]
+        bounds = shapely.bounds(geoms) if len(idx) else np.empty((0, 4))
         if not stored and len(idx):
             # The source's first load: nothing to compare, update or delete.
-            self._insert_new(conn, layer, columns, rows, bounds)
+            self._insert_new(conn, layer, columns, values, bounds)
             result.changed_bounds = bounds
             self._write_log(conn, batch, result, now)
             return result
-        self._stage(conn, layer, columns, rows, bounds)
+        self._stage(conn, layer, columns, values, bounds)
         if gone:
             conn.exec_driver_sql("CREATE TEMP TABLE twin_gone (source_id TEXT PRIMARY KEY)")
             conn.execute(
@@ -341,11 +348,11 @@ class Store(abc.ABC):
         conn: sa.Connection,
         layer: Layer,
         columns: list[str],
-        rows: Iterator[tuple[Any, ...]],
+        values: list[list[Any]],
         bounds: np.ndarray,
     ) -> None:
         """Insert rows of a source that has none stored yet (default: through the stage)."""
-        self._stage(conn, layer, columns, rows, bounds)
+        self._stage(conn, layer, columns, values, bounds)
         self._apply(conn, layer, columns, len(bounds), 0)
         conn.exec_driver_sql("DROP TABLE twin_stage")
 

@@ -109,7 +109,7 @@ class PostGISStore(Store):
         conn: sa.Connection,
         layer: Layer,
         columns: list[str],
-        rows: Iterator[tuple[Any, ...]],
+        values: list[list[Any]],
         bounds: np.ndarray,
     ) -> None:
         cols = ", ".join(f'"{c}"' for c in columns)
@@ -117,7 +117,7 @@ class PostGISStore(Store):
             f'CREATE TEMP TABLE twin_stage ON COMMIT DROP AS SELECT {cols} FROM "{layer.table}" '
             "WITH NO DATA"
         )
-        _copy(conn, "twin_stage", cols, rows)
+        _copy(conn, "twin_stage", cols, zip(*values, strict=True))
         conn.exec_driver_sql("CREATE INDEX ON twin_stage (source, source_id)")
         conn.exec_driver_sql("ANALYZE twin_stage")
 
@@ -145,13 +145,13 @@ class PostGISStore(Store):
         conn: sa.Connection,
         layer: Layer,
         columns: list[str],
-        rows: Iterator[tuple[Any, ...]],
+        values: list[list[Any]],
         bounds: np.ndarray,
     ) -> None:
         # A source's first load cannot conflict with stored rows: COPY straight into the table.
         rebuild = self._rebuild_index(conn, layer, len(bounds))
         cols = ", ".join(f'"{c}"' for c in columns)
-        _copy(conn, f'"{layer.table}"', cols, rows)
+        _copy(conn, f'"{layer.table}"', cols, zip(*values, strict=True))
         if rebuild:
             self._build_index(conn, layer)
 
