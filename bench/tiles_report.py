@@ -186,6 +186,28 @@ def goals(
             "×",
         ),
         (
+            "ours cold p95 ÷ raw SQL p95 (info)",
+            {
+                c: _ratio(cold[c].p(95), floor[c].p(95))
+                for c in concurrencies
+                if c in cold and c in floor
+            },
+            "",
+            None,
+            "×",
+        ),
+        (
+            "ours cold mean ÷ raw SQL mean (info)",
+            {
+                c: _ratio(cold[c].latencies_ms().mean(), floor[c].latencies_ms().mean())
+                for c in concurrencies
+                if c in cold and c in floor
+            },
+            "",
+            None,
+            "×",
+        ),
+        (
             "ours warm p95",
             {c: warm[c].p(95) for c in concurrencies if c in warm},
             "<= 5 ms",
