@@ -194,6 +194,12 @@ class TileService:
         self._polled_at = -float("inf")
         self._bounds: dict[str, Bounds | None] = {}
         self._head_conn: Any = None
+        # On PostGIS the fast path reads the log's head in the event loop (tiles.postgis.LogHead)
+        self._log_head_async: Any = None
+        if store.kind == "postgis":
+            from tiles.postgis import LogHead, libpq_url
+
+            self._log_head_async = LogHead(libpq_url(store.url))
 
     # -- changes -----------------------------------------------------------------------
     def poll(self, *, force: bool = False, quick: bool = False) -> int:
@@ -277,6 +283,8 @@ class TileService:
         aclose_source = getattr(self.source, "aclose", None)
         if aclose_source is not None:
             await aclose_source()
+        if self._log_head_async is not None:
+            await self._log_head_async.aclose()
         self.close()
 
     def _changed_since(self, seen: int, entry: CachedTile) -> bool:
@@ -325,6 +333,33 @@ class TileService:
             except sa.exc.OperationalError as exc:  # the database went away
                 log.warning("store unavailable while looking at the change log: %s", exc)
                 raise StoreError("the store is unavailable; try again shortly") from None
+        entry = self.cache.get(key)
+        return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
+
+    async def cached_async(
+        self, names: str, z: int, x: int, y: int, role: Role
+    ) -> TileResult | None:
+        """Do what ``cached(quick=True)`` does, for the event loop: on PostGIS the look at the
+        change log waits for PostgreSQL without blocking the loop, and concurrent requests
+        share its query (:class:`tiles.postgis.LogHead`). Raises :class:`SlowLook` when there
+        are changes to read, or the read failed: :meth:`tile` in a thread does the rest."""
+        if self._log_head_async is None:
+            return self.cached(names, z, x, y, role, quick=True)
+        Tile(z, x, y)  # BadInput for a tile outside the grid
+        accesses = tuple(resolve(role, names))
+        key = _cache_key(accesses, z, x, y)
+        if key in self.cache:
+            arrived = time.monotonic()
+            if arrived - self._polled_at >= self.settings.poll_interval:
+                try:
+                    head = await self._log_head_async.read(arrived)
+                except Exception as exc:
+                    log.warning("change log head unreadable in the event loop: %s", exc)
+                    raise SlowLook from None
+                if head > self._last_id:
+                    raise SlowLook
+                # a look sent at or after ``arrived`` found nothing new
+                self._polled_at = max(self._polled_at, arrived)
         entry = self.cache.get(key)
         return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
 

@@ -316,3 +316,74 @@ def test_drawing_in_the_event_loop_answers_as_drawing_in_a_thread(city: Store) -
     other.close()
     assert fresh.body == drawn.body and fresh.etag == drawn.etag  # type: ignore[attr-defined]
     assert "Дом 1" in _names(fresh.body).values()
+
+
+def test_the_event_loop_look_is_shared_and_never_misses_a_write(city: Store) -> None:
+    """``cached_async`` (the HTTP fast path's look): concurrent requests share the log's
+    ``max(id)`` query, and a request never trusts a read sent before it arrived, so a write
+    committed before it is always seen."""
+    import asyncio
+
+    service = TileService(city)
+    z, x, y = _xy(NEAR, 16)
+    first = service.draw("buildings", z, x, y, Role.ANONYMOUS)
+    assert service.tile("buildings", z, x, y, Role.ANONYMOUS).cache_hit  # a full look first
+
+    async def run() -> None:
+        try:
+            hits = await asyncio.gather(
+                *(service.cached_async("buildings", z, x, y, Role.ANONYMOUS) for _ in range(20))
+            )
+            assert all(h is not None and h.body == first.body for h in hits)
+            if city.kind == "postgis":
+                # the first request's read was sent before the others arrived; they all share
+                # the next one
+                assert service._log_head_async.reads == 2
+
+            edited = buildings_frame(1, x0=NEAR[0], y0=NEAR[1])
+            edited["name"] = ["Свежее"]
+            city.load([_batch(BUILDINGS, "near", edited, replace=False)])
+            from tiles.service import SlowLook
+
+            with pytest.raises(SlowLook):  # a change to read: left to a full look
+                await service.cached_async("buildings", z, x, y, Role.ANONYMOUS)
+        finally:
+            await service.aclose()
+
+    asyncio.run(run())
+    assert service.cached("buildings", z, x, y, Role.ANONYMOUS) is None  # the full look drops it
+    fresh = service.draw("buildings", z, x, y, Role.ANONYMOUS)
+    assert "Свежее" in _names(fresh.body).values()
+    service.close()
+
+
+def test_the_log_head_reader_does_not_spin_on_a_finished_read(city: Store) -> None:
+    """A read that has finished while its clean-up callback has not yet run must not be
+    awaited again and again (awaiting a done future does not yield: the loop would spin)."""
+    import asyncio
+    import time
+
+    if city.kind != "postgis":
+        return
+    import threading
+
+    from tiles.postgis import LogHead, libpq_url
+
+    got: list[int] = []
+
+    async def run() -> None:
+        head = LogHead(libpq_url(city.url))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(0)
+        head._task, head._sent = done, time.monotonic() - 60  # sent long before we arrive
+        try:
+            got.append(await head.read(time.monotonic()))
+        finally:
+            await head.aclose()
+
+    # A spinning loop cannot time itself out: watch it from another thread.
+    worker = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "LogHead.read spins on a finished read"
+    assert got and got[0] >= 0

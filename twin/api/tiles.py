@@ -154,9 +154,10 @@ class TileFastPath:
         try:
             role = role_for(headers.get("authorization"), state.settings.auth)
             # A cached tile is answered here, in the event loop, when one quick query of the
-            # change log says it is current; anything more goes to a thread.
+            # change log says it is current (shared by concurrent requests on PostGIS);
+            # anything more goes to a thread.
             try:
-                result = service.cached(names, z, x, y, role, quick=True)
+                result = await service.cached_async(names, z, x, y, role)
             except SlowLook:
                 result = await in_thread(service.tile, names, z, x, y, role)
             if result is None:
