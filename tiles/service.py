@@ -321,9 +321,7 @@ class TileService:
         ``max(id)`` query; then :meth:`tile` in a thread does it all, and after a None
         :meth:`draw` does the rest.
         """
-        Tile(z, x, y)  # BadInput for a tile outside the grid
-        accesses = tuple(resolve(role, names))
-        key = _cache_key(accesses, z, x, y)
+        accesses, key = self._keyed(names, z, x, y, role)
         # Only a cached tile needs the look at the change log first; a miss goes on to draw(),
         # which reads the store as it is and caches nothing a change it has not seen touched
         # (a query less per cold tile).
@@ -333,8 +331,7 @@ class TileService:
             except sa.exc.OperationalError as exc:  # the database went away
                 log.warning("store unavailable while looking at the change log: %s", exc)
                 raise StoreError("the store is unavailable; try again shortly") from None
-        entry = self.cache.get(key)
-        return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
+        return self._hit(accesses, key)
 
     async def cached_async(
         self, names: str, z: int, x: int, y: int, role: Role
@@ -345,9 +342,7 @@ class TileService:
         are changes to read, or the read failed: :meth:`tile` in a thread does the rest."""
         if self._log_head_async is None:
             return self.cached(names, z, x, y, role, quick=True)
-        Tile(z, x, y)  # BadInput for a tile outside the grid
-        accesses = tuple(resolve(role, names))
-        key = _cache_key(accesses, z, x, y)
+        accesses, key = self._keyed(names, z, x, y, role)
         if key in self.cache:
             arrived = time.monotonic()
             if arrived - self._polled_at >= self.settings.poll_interval:
@@ -360,6 +355,19 @@ class TileService:
                     raise SlowLook
                 # a look sent at or after ``arrived`` found nothing new
                 self._polled_at = max(self._polled_at, arrived)
+        return self._hit(accesses, key)
+
+    def _keyed(
+        self, names: str, z: int, x: int, y: int, role: Role
+    ) -> tuple[tuple[LayerAccess, ...], tuple[Any, ...]]:
+        """Return what ``role`` sees of the named layers and the tile's cache key; raises
+        :class:`BadInput` for a tile outside the grid, :class:`NotFound` as :func:`resolve`."""
+        Tile(z, x, y)
+        accesses = tuple(resolve(role, names))
+        return accesses, _cache_key(accesses, z, x, y)
+
+    def _hit(self, accesses: tuple[LayerAccess, ...], key: tuple[Any, ...]) -> TileResult | None:
+        """Return the cached tile under ``key`` (counted as a hit or a miss), or None."""
         entry = self.cache.get(key)
         return None if entry is None else TileResult(entry.body, entry.etag, True, accesses)
 
