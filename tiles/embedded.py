@@ -129,9 +129,12 @@ class EmbeddedSource:
             "lat_bound": lat_bound,
         }
         # Straight through the driver's cursor: SQLAlchemy's result rows cost ~7% of a tile
-        # here (0.27 of 3.6 s over bench.tiles' 391 tiles, cProfile), for nothing used.
+        # here (0.27 of 3.6 s over bench.tiles' 391 tiles, cProfile), for nothing used. Still
+        # inside the store's own transaction (its BEGIN): a bare SQLite statement next to a
+        # writer that re-creates triggers failed with "database schema has changed" (a test of
+        # concurrent reads and writes caught it, one run in three).
         sql, order = self._sql[layer.id]
-        with self.store.engine.connect() as conn:
+        with self.store.engine.connect() as conn, conn.begin():
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(sql, [params[k] for k in order] if order else params)
