@@ -23,12 +23,11 @@ import pyogrio  # noqa: F401  (before SpatiaLite)
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 import geopandas as gpd
-import psycopg
 import sqlalchemy as sa
 
 from bench.scaled import scaled_buildings_file
 from etl.load import load_files
-from tests.support.postgres import postgis_cluster
+from tests.support.postgres import create_database, postgis_cluster
 from twin.store import open_store
 from twin.store.postgis import engine_url
 
@@ -64,16 +63,6 @@ def _geopandas_postgis(path: Path, url: str) -> float:
     return took
 
 
-def _fresh_database(url: str, name: str) -> str:
-    """Create database ``name`` with PostGIS in the cluster of ``url``; return its URL."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    new_url = url.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(new_url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    return new_url
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -92,10 +81,10 @@ def main(argv: list[str] | None = None) -> None:
             times["gpkg"].append(first)
             times["gpkg again"].append(again)
             times["gp gpkg"].append(_geopandas_gpkg(path, Path(tmp) / f"geopandas{r}.gpkg"))
-            first, again, _ = _ours(_fresh_database(pg_url, f"ours{r}"), path)
+            first, again, _ = _ours(create_database(pg_url, f"ours{r}"), path)
             times["pg"].append(first)
             times["pg again"].append(again)
-            times["gp pg"].append(_geopandas_postgis(path, _fresh_database(pg_url, f"gp{r}")))
+            times["gp pg"].append(_geopandas_postgis(path, create_database(pg_url, f"gp{r}")))
             print(
                 f"round {r + 1}: "
                 + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())

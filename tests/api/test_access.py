@@ -9,16 +9,14 @@ import shapely
 from fastapi.testclient import TestClient
 
 from layers.common import DISTRICT_NAMES
-from twin.app import create_app
-from twin.settings import Settings, StoreSettings
+from tests.support.app import app_client
 
 CENTRE = (76.9286, 43.2567)  # Panfilov Park area, central Almaty
 
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(store=StoreSettings(database_url=almaty_url))
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url) as c:
         yield c
 
 

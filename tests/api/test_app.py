@@ -8,9 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import layers
+from tests.support.app import app_client
 from tests.support.frames import buildings_frame
-from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
 from twin.store import Batch, open_store
 
 PLANNER = {"Authorization": "Bearer plan-123"}
@@ -21,11 +20,7 @@ def client(store_url: str) -> Iterator[TestClient]:
     store = open_store(store_url)
     store.load([Batch(layers.get("buildings"), "t", buildings_frame(3), "t", "0" * 64, "x")])
     store.close()
-    settings = Settings(
-        store=StoreSettings(database_url=store_url),
-        auth=AuthSettings(api_keys="planner:plan-123,resident:res-1"),
-    )
-    with TestClient(create_app(settings)) as c:
+    with app_client(store_url, "planner:plan-123,resident:res-1") as c:
         yield c
 
 

@@ -15,8 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from rasterio.io import MemoryFile
 
-from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
+from tests.support.app import app_client
 
 PLANNER = {"Authorization": "Bearer plan-key"}
 RESIDENT = {"Authorization": "Bearer res-key"}
@@ -28,11 +27,7 @@ _summaries: dict[str, dict[str, Any]] = {}
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(
-        store=StoreSettings(database_url=almaty_url),
-        auth=AuthSettings(api_keys="planner:plan-key,resident:res-key,admin:adm-key"),
-    )
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url, "planner:plan-key,resident:res-key,admin:adm-key") as c:
         yield c
 
 

@@ -9,15 +9,13 @@ from fastapi.testclient import TestClient
 
 import layers
 from layers.common import DISTRICT_NAMES
-from twin.app import create_app
-from twin.settings import Settings, StoreSettings
+from tests.support.app import app_client
 from twin.store import open_store
 
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(store=StoreSettings(database_url=almaty_url))
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url) as c:
         yield c
 
 

@@ -16,9 +16,8 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from tests.support.app import app_client
 from tests.tiles.mvtcheck import BUFFER, EXTENT, decode, tile_box
-from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
 
 PLANNER = {"Authorization": "Bearer plan-key"}
 RESIDENT = {"Authorization": "Bearer res-key"}
@@ -31,11 +30,7 @@ Z16 = [(16, x, y) for x in (46772, 46773, 46774) for y in (24016, 24017, 24018)]
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(
-        store=StoreSettings(database_url=almaty_url),
-        auth=AuthSettings(api_keys="planner:plan-key,resident:res-key"),
-    )
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url, "planner:plan-key,resident:res-key") as c:
         yield c
 
 

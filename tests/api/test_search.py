@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 
 import layers
 from layers import Access
-from twin.app import create_app
+from tests.support.app import app_client
 from twin.search import fold, search, words_of
-from twin.settings import AuthSettings, Settings, StoreSettings
 from twin.store import open_store
 
 PLANNER = {"Authorization": "Bearer plan-s"}
@@ -19,11 +18,7 @@ PLANNER = {"Authorization": "Bearer plan-s"}
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(
-        store=StoreSettings(database_url=almaty_url),
-        auth=AuthSettings(api_keys="planner:plan-s"),
-    )
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url, "planner:plan-s") as c:
         yield c
 
 

@@ -8,14 +8,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from twin.app import create_app
-from twin.settings import Settings, StoreSettings
+from tests.support.app import app_client
 
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    settings = Settings(store=StoreSettings(database_url=almaty_url))
-    with TestClient(create_app(settings)) as c:
+    with app_client(almaty_url) as c:
         yield c
 
 

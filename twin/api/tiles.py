@@ -119,6 +119,13 @@ def tile_response(
 _TILE_PATH = re.compile(r"^/tiles/([^/]+)/([0-9]{1,2})/([0-9]{1,10})/([0-9]{1,10})\.mvt$")
 
 
+def _in_thread(
+    threads: ThreadPoolExecutor, fn: Callable[..., TileResult], *args: Any
+) -> Awaitable[TileResult]:
+    """Run ``fn(*args)`` on the fast path's executor (see :data:`TILE_THREADS`)."""
+    return asyncio.get_running_loop().run_in_executor(threads, fn, *args)
+
+
 class TileFastPath:
     """ASGI middleware: ``GET /tiles/{layers}/{z}/{x}/{y}.mvt`` answered straight from the tile
     service, without FastAPI's routing, dependency solving and validation, which cost more than
@@ -145,10 +152,6 @@ class TileFastPath:
         state = scope["app"].state
         service: TileService = state.tiles
         threads: ThreadPoolExecutor = state.tile_threads
-
-        def in_thread(fn: Callable[..., TileResult], *args: Any) -> Awaitable[TileResult]:
-            return asyncio.get_running_loop().run_in_executor(threads, fn, *args)
-
         headers = Headers(scope=scope)
         names, z, x, y = match.group(1), *map(int, match.groups()[1:])
         try:
@@ -159,11 +162,11 @@ class TileFastPath:
             try:
                 result = await service.cached_async(names, z, x, y, role)
             except SlowLook:
-                result = await in_thread(service.tile, names, z, x, y, role)
+                result = await _in_thread(threads, service.tile, names, z, x, y, role)
             if result is None:
                 result = await service.draw_async(names, z, x, y, role)
             if result is None:
-                result = await in_thread(service.draw, names, z, x, y, role)
+                result = await _in_thread(threads, service.draw, names, z, x, y, role)
         except TwinError:
             await self.app(scope, receive, send)
             return

@@ -1,0 +1,21 @@
+"""The twin's HTTP app over a test store, as the API tests drive it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi.testclient import TestClient
+
+from twin.app import create_app
+from twin.settings import AuthSettings, Settings, StoreSettings
+
+
+@contextmanager
+def app_client(database_url: str, api_keys: str = "") -> Iterator[TestClient]:
+    """Yield a client of the app on ``database_url`` (lifespan run) with ``role:key`` pairs."""
+    settings = Settings(
+        store=StoreSettings(database_url=database_url), auth=AuthSettings(api_keys=api_keys)
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
