@@ -9,9 +9,77 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 tiles_app = typer.Typer(
-    help="Vector tiles: export them to PMTiles for a CDN or offline use.",
+    help="Vector tiles: draw them ahead of time, or export them to PMTiles for a CDN or "
+    "offline use.",
     no_args_is_help=True,
 )
+
+
+def _bar() -> Progress:
+    from twin.cli import console
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+@tiles_app.command("warm")
+def warm(
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated public layer ids, each warmed on its own (default: the "
+            "sources of the map's style: the basemap composite and each thematic layer)."
+        ),
+    ] = None,
+    maxzoom: Annotated[int, typer.Option(help="Last zoom to draw.", min=0, max=22)] = 14,
+    minzoom: Annotated[int, typer.Option(help="First zoom to draw.", min=0, max=22)] = 0,
+    processes: Annotated[
+        int | None, typer.Option(help="Drawing processes (default: one per core).", min=1)
+    ] = None,
+) -> None:
+    """Draw tiles ahead of time and keep them in the embedded store's file, so that the map
+    is served from disk. Tiles already kept are skipped; an edit drops exactly the tiles it
+    touches, and running this again draws only those."""
+    from tiles.service import TileService
+    from tiles.warm import warm as warm_tiles
+    from twin.cli import _open_store, _user_errors, out
+    from twin.settings import Settings
+
+    settings = Settings.from_env()
+    ids = [i.strip() for i in layers.split(",") if i.strip()] if layers else None
+    with _user_errors():
+        store = _open_store(settings)
+        try:
+            service = TileService(store)
+            with _bar() as bar:
+                task = bar.add_task("tiles", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                summary = warm_tiles(
+                    service,
+                    layer_ids=ids,
+                    minzoom=minzoom,
+                    maxzoom=maxzoom,
+                    processes=processes,
+                    progress=advance,
+                )
+        finally:
+            store.close()
+    out.print(
+        f"drew {summary.drawn} of {summary.planned} tiles (the rest were kept already), "
+        f"kept {summary.kept}, {summary.bytes / 1e6:.1f} MB, "
+        f"z{summary.minzoom}–z{summary.maxzoom}; "
+        f"tile sets: {'; '.join(','.join(s) for s in summary.sets)}",
+        highlight=False,
+    )
 
 
 @tiles_app.command("export")
@@ -27,7 +95,7 @@ def export(
     """Write the public vector tiles of the store to one PMTiles archive."""
     from tiles.export import export_pmtiles
     from tiles.service import TileService
-    from twin.cli import _open_store, _user_errors, console, out
+    from twin.cli import _open_store, _user_errors, out
     from twin.settings import Settings
 
     settings = Settings.from_env()
@@ -36,14 +104,7 @@ def export(
         store = _open_store(settings)
         try:
             service = TileService(store)
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                disable=not console.is_terminal,
-            ) as bar:
+            with _bar() as bar:
                 task = bar.add_task("tiles", total=None)
 
                 def advance(done: int, total: int) -> None:

@@ -29,6 +29,7 @@ from tiles.compress import gzip_tile
 from tiles.grid import Tile
 from tiles.hexbin import HexIndex, margin_deg
 from tiles.settings import TileSettings
+from tiles.stored import KeptTile, StoredTiles
 from tiles.zoom import (
     MAX_TILE_BYTES,
     PUBLIC_MAX_RES,
@@ -81,6 +82,8 @@ class TileResult:
     etag: str | None
     cache_hit: bool
     layers: tuple[LayerAccess, ...]
+    #: read from the tiles kept in the embedded store's file (:mod:`tiles.stored`)
+    stored: bool = False
 
     @property
     def empty(self) -> bool:
@@ -155,6 +158,18 @@ def _cache_key(accesses: Sequence[LayerAccess], z: int, x: int, y: int) -> tuple
     return (tuple(a.key for a in accesses), z, x, y)
 
 
+def stored_key(accesses: Sequence[LayerAccess], z: int, x: int, y: int) -> str:
+    """Return the key of a tile kept in the store's file (:mod:`tiles.stored`).
+
+    >>> import layers
+    >>> stored_key([LayerAccess(layers.get("roads")), LayerAccess(layers.get("appeals"), True)],
+    ...            14, 5, 6)
+    'roads,appeals~/14/5/6'
+    """
+    names = ",".join(a.layer.id + ("~" if a.aggregate_only else "") for a in accesses)
+    return f"{names}/{z}/{x}/{y}"
+
+
 def _draws_hexagons(accesses: Sequence[LayerAccess], z: int) -> bool:
     """Return whether any of ``accesses`` is drawn as H3 hexagons at zoom ``z``."""
     return any(
@@ -165,6 +180,11 @@ def _draws_hexagons(accesses: Sequence[LayerAccess], z: int) -> bool:
 def etag_of(raw: bytes) -> str:
     """Return a strong ETag for tile bytes (the same in every worker process)."""
     return '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+
+
+def _packed(raw: bytes) -> tuple[bytes, str | None]:
+    """Return a rendered tile as it is served: gzip body and ETag (``b""``, None when empty)."""
+    return (gzip_tile(raw), etag_of(raw)) if raw else (b"", None)
 
 
 class SlowLook(Exception):
@@ -196,6 +216,14 @@ class TileService:
         self._head_conn: Any = None
         # On PostGIS the fast path reads the log's head in the event loop (tiles.postgis.LogHead)
         self._log_head_async: Any = None
+        # Tiles kept in the GeoPackage itself, so that in-process drawing (GIL-bound) is
+        # mostly done once; PostGIS draws a tile as fast as it would read one.
+        self.stored: StoredTiles | None = None
+        if store.kind == "geopackage" and self.settings.store_mb > 0:
+            from twin.store.geopackage import GeoPackageStore
+
+            assert isinstance(store, GeoPackageStore)
+            self.stored = StoredTiles(store.path, int(self.settings.store_mb * 2**20))
         if store.kind == "postgis":
             from tiles.postgis import LogHead, libpq_url
 
@@ -273,6 +301,9 @@ class TileService:
         """Release the connection kept for looking at the change log, and the source's pool."""
         with self._poll_lock:
             self._close_head()
+        stored, self.stored = self.stored, None  # a closed service draws on, keeping nothing
+        if stored is not None:
+            stored.close()
         close_source = getattr(self.source, "close", None)
         if close_source is not None:
             close_source()
@@ -331,7 +362,13 @@ class TileService:
             except sa.exc.OperationalError as exc:  # the database went away
                 log.warning("store unavailable while looking at the change log: %s", exc)
                 raise StoreError("the store is unavailable; try again shortly") from None
-        return self._hit(accesses, key)
+        hit = self._hit(accesses, key)
+        if hit is None and self.stored is not None:
+            # current without a look at the log: a write deletes the kept tiles it touches
+            kept = self.stored.get(stored_key(accesses, z, x, y))
+            if kept is not None:
+                return TileResult(kept[0], kept[1], False, accesses, stored=True)
+        return hit
 
     async def cached_async(
         self, names: str, z: int, x: int, y: int, role: Role
@@ -377,6 +414,8 @@ class TileService:
         tile = Tile(z, x, y)
         accesses = tuple(resolve(role, names))
         try:
+            # what a kept tile is current to: read before anything is drawn
+            head = self.stored.head() if self.stored is not None else 0
             if _draws_hexagons(accesses, z):
                 self.poll()  # hexagons are counted from an index that the change log updates
             seen = self._last_id
@@ -384,7 +423,12 @@ class TileService:
         except sa.exc.OperationalError as exc:  # the database went away: not the caller's fault
             log.warning("store unavailable while drawing tile %s: %s", tile, exc)
             raise StoreError("the store is unavailable; try again shortly") from None
-        return self._keep(accesses, tile, seen, raw, margins)
+        result = self._keep(accesses, tile, seen, raw, margins)
+        if self.stored is not None:
+            key = stored_key(accesses, z, x, y)
+            kept = KeptTile(key, result.body, result.etag, tile.bounds_lonlat(), margins)
+            self.stored.put([kept], head)
+        return result
 
     async def draw_async(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult | None:
         """Do what :meth:`draw` does, in the event loop, waiting for the database without a
@@ -411,6 +455,23 @@ class TileService:
             raw, margins = done.value
         return self._keep(accesses, tile, seen, raw, margins)
 
+    def warm_tiles(self, run: Sequence[tuple[tuple[str, ...], Tile]]) -> tuple[int, int]:
+        """Draw ``(layer ids, tile)`` pairs as a resident sees them and keep them in the store's
+        file (:mod:`tiles.warm`), in one transaction; return (tiles kept, their bytes)."""
+        if self.stored is None:
+            return 0, 0
+        head = self.stored.head()
+        drawn = []
+        for ids, tile in run:
+            accesses = tuple(resolve(Role.ANONYMOUS, ",".join(ids)))
+            if _draws_hexagons(accesses, tile.z):
+                self.poll()
+            raw, margins = self.render(accesses, tile)
+            body, etag = _packed(raw)
+            key = stored_key(accesses, tile.z, tile.x, tile.y)
+            drawn.append(KeptTile(key, body, etag, tile.bounds_lonlat(), margins))
+        return self.stored.put(drawn, head, wait=True), sum(len(t.body) for t in drawn)
+
     def _keep(
         self,
         accesses: tuple[LayerAccess, ...],
@@ -421,8 +482,7 @@ class TileService:
     ) -> TileResult:
         """Gzip a rendered tile and cache it unless a change logged after ``seen`` (the last
         change id known when rendering began) touched it."""
-        body = gzip_tile(raw) if raw else b""
-        etag = etag_of(raw) if raw else None
+        body, etag = _packed(raw)
         entry = CachedTile(body, etag, tile.bounds_lonlat(), margins)
         if not self._changed_since(seen, entry):
             self.cache.put(_cache_key(accesses, tile.z, tile.x, tile.y), entry)

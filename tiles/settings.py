@@ -17,6 +17,9 @@ class TileSettings(BaseSettings):
     encoder: Literal["auto", "postgis", "embedded"] = "auto"
     #: Budget of the in-process LRU of gzip-compressed tiles.
     cache_mb: float = Field(default=256.0, ge=0)
+    #: Budget of the tiles kept in the embedded store's file (:mod:`tiles.stored`) by tiles
+    #: drawn on demand; ``twin tiles warm`` keeps what it is asked for. 0 keeps and reads none.
+    store_mb: float = Field(default=1024.0, ge=0)
     #: Seconds between two looks at the store's change log. 0 looks before every tile, so a
     #: tile is never served from cache after a write committed; raise it to trade that for
     #: one query less per request.

@@ -73,7 +73,8 @@ def _headers(result: TileResult, max_age: int) -> dict[str, str]:
         "Cache-Control": control,
         # the same URL answers differently with a planner key, and in gzip or not
         "Vary": "Accept-Encoding, Authorization",
-        "X-Tile-Cache": "hit" if result.cache_hit else "miss",
+        # hit: from memory; stored: kept in the embedded store's file; miss: drawn now
+        "X-Tile-Cache": "hit" if result.cache_hit else "stored" if result.stored else "miss",
     }
 
 
