@@ -130,9 +130,16 @@ def uvicorn_server(
             out.close()  # type: ignore[union-attr]
 
 
-def ours(database_url: str, *, log: Path | None = None) -> contextlib.AbstractContextManager[str]:
-    """Return a context manager running our app on ``database_url``; it yields the base URL."""
-    env = {"TWIN_DATABASE_URL": database_url, "SPATIALITE_LIBRARY_PATH": "mod_spatialite"}
+def ours(
+    database_url: str, *, log: Path | None = None, env: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """Return a context manager running our app on ``database_url`` (with ``env`` on top of
+    the machine's); it yields the base URL."""
+    env = {
+        "TWIN_DATABASE_URL": database_url,
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+        **(env or {}),
+    }
     return uvicorn_server(
         sys.executable, "twin.app:create_app", env=env, health="/healthz", factory=True, log=log
     )

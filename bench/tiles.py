@@ -14,7 +14,10 @@ requested once per pass, at concurrency 1 and 8, from:
   properties our tiles carry;
 - our server on PostGIS, cold (a fresh process: the first request of each tile) and warm (the
   same tiles again); the server's ``X-Tile-Cache`` header is checked to be miss, then hit;
-- our server on the embedded GeoPackage store, cold.
+- our server on the embedded GeoPackage store: serving the tiles it keeps in the file
+  (``tiles.stored``), drawn ahead by ``twin tiles warm`` over the whole extent of the layers at
+  z0–z16 (timed and printed: the cost of being fast), and, for comparison, drawing every tile
+  on demand (``TWIN_TILES_STORE_MB=0``, a fresh process).
 
 Each server is one uvicorn worker in a subprocess. Every pass is repeated ``--rounds`` times,
 interleaved, and the rounds pooled. Prints p50, p95 and tiles/s for each, p95 by zoom, the
@@ -52,10 +55,14 @@ from bench.tile_list import CITY_BBOX, Tile, sample_tiles
 from bench.tile_sql import canonical_floor, floor_query, sql_pass, tile_prop_names
 from etl.load import load_bundled, load_files
 from tests.support.postgres import postgis_cluster
+from tiles.service import TileService
+from tiles.warm import WarmSummary, warm
 from twin.settings import DATA_DIR
 from twin.store import open_store
 
 ZOOMS = range(10, 17)
+#: The embedded server drawing every tile on demand: nothing kept in the file, nothing read.
+DRAW = {"TWIN_TILES_STORE_MB": "0"}
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -69,6 +76,16 @@ def load_city(url: str) -> float:
     finally:
         store.close()
     return time.perf_counter() - t0
+
+
+def warm_gpkg(url: str, layer_ids: Sequence[str]) -> WarmSummary:
+    """Draw and keep every tile of ``layer_ids`` at z0–z16 in the GeoPackage at ``url``, as
+    ``twin tiles warm --layers … --maxzoom 16`` does."""
+    store = open_store(url)
+    try:
+        return warm(TileService(store), layer_ids=layer_ids, minzoom=0, maxzoom=16)
+    finally:
+        store.close()
 
 
 def city_tiles(
@@ -125,11 +142,12 @@ def ours_cold_warm(
     log: Path,
     *,
     warm: bool = True,
+    env: dict[str, str] | None = None,
 ) -> tuple[Pass, Pass | None]:
     """Return (cold, warm) passes of a fresh process of our server on ``url``: the first pass
     meets an empty tile cache (the server says so in ``X-Tile-Cache``), the second asks for the
     same tiles again."""
-    with servers.ours(url, log=log) as base:
+    with servers.ours(url, log=log, env=env) as base:
         warm_up(base, warm_paths)
         cold = fetch_all(base, paths, concurrency=concurrency, time_limit_s=limit_s)
         again = (
@@ -201,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tipg": "tipg 1.6.1",
         "cold": "ours PostGIS cold",
         "warm": "ours PostGIS warm",
-        "embedded": "ours GeoPackage cold",
+        "embedded": "ours GeoPackage kept",
+        "drawn": "ours GeoPackage drawn (info)",
     }
     failed: list[str] = []
     t_start = time.perf_counter()
@@ -225,6 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "embedded" not in skip:
             with _phase("load GeoPackage (bundled + 10× buildings)", failed):
                 load_city(gpkg_url)
+            with _phase("twin tiles warm on the GeoPackage (z0–z16, every core)", failed):
+                warmed = warm_gpkg(gpkg_url, layer_ids)
+                print(
+                    f"  drew and kept {warmed.kept:,} tiles of {', '.join(layer_ids)}, "
+                    f"{warmed.bytes / 1e6:.0f} MB gzip"
+                )
             if failed:
                 skip.add("embedded")
         with _phase(f"warm PostgreSQL's buffers (raw SQL: {floor.label}, unmeasured)"):
@@ -270,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 gpkg_url, paths, warm_paths, c, limit, log, warm=False
                             )
                             collected["embedded"][c].append(emb)
+                            drawn, _ = ours_cold_warm(
+                                gpkg_url, paths, warm_paths, c, limit, log, warm=False, env=DRAW
+                            )
+                            collected["drawn"][c].append(drawn)
     refs: dict[str, tuple[str | None, dict[str, Any]]] = {
         "floor": (None, {}),
         "canonical": (None, {}),
@@ -277,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tipg": ("canonical" if "canonical" in collected else "floor", {"same_rule": False}),
         "cold": ("floor", {"expect_cache": "miss"}),
         "warm": ("floor", {"expect_cache": "hit"}),
-        "embedded": ("cold", {"expect_cache": "miss"}),
+        "embedded": ("cold", {"expect_cache": "stored"}),
+        "drawn": ("cold", {"expect_cache": "miss"}),
     }
     runs: dict[str, Run] = {}
     for role, (ref, extra) in refs.items():

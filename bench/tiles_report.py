@@ -153,14 +153,14 @@ def goals(
     runs: dict[str, Run], tiles: Sequence[Tile], concurrencies: Sequence[int], names: dict[str, str]
 ) -> tuple[str, list[dict[str, Any]]]:
     """Return the goals block (text) and its rows (for the JSON record). ``names`` maps the
-    roles floor/tipg/cold/warm/embedded to run names."""
+    roles floor/tipg/cold/warm/embedded/drawn to run names."""
 
     def passes(role: str) -> dict[int, Pass]:
         run = runs.get(names.get(role, ""))
         return run.passes if run else {}
 
-    floor, tipg, cold, warm, emb = (
-        passes(r) for r in ("floor", "tipg", "cold", "warm", "embedded")
+    floor, tipg, cold, warm, emb, drawn = (
+        passes(r) for r in ("floor", "tipg", "cold", "warm", "embedded", "drawn")
     )
     rows: list[tuple[str, dict[int, float], str, Any, str]] = [
         (
@@ -222,6 +222,13 @@ def goals(
             " ms",
         ),
         (
+            "ours embedded drawn p95 at z14 (info)",
+            {c: zoom_p95(drawn[c], tiles, 14) for c in concurrencies if c in drawn},
+            "",
+            None,
+            " ms",
+        ),
+        (
             "tipg tiles/s ÷ raw SQL tiles/s (info)",
             {
                 c: _ratio(tipg[c].throughput, floor[c].throughput)
@@ -233,7 +240,7 @@ def goals(
             "×",
         ),
     ]
-    ours = [passes(r) for r in ("cold", "warm", "embedded")]
+    ours = [passes(r) for r in ("cold", "warm", "embedded", "drawn")]
     largest = max((max_tile(p)[0] for by_c in ours for p in by_c.values()), default=0)
     head = (
         f"{'goal':<40}" + "".join(f"{f'c={c}':>11}" for c in concurrencies) + f"{'target':>11}  met"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:
+    from tiles.service import TileService
+    from tiles.warm import WarmSummary
 
 tiles_app = typer.Typer(
     help="Vector tiles: draw them ahead of time, or export them to PMTiles for a CDN or "
@@ -28,6 +32,19 @@ def _bar() -> Progress:
     )
 
 
+def warm_with_bar(service: TileService, **options: Any) -> WarmSummary:
+    """Run :func:`tiles.warm.warm` with a progress bar on the terminal."""
+    from tiles.warm import warm
+
+    with _bar() as bar:
+        task = bar.add_task("tiles", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return warm(service, progress=advance, **options)
+
+
 @tiles_app.command("warm")
 def warm(
     layers: Annotated[
@@ -47,7 +64,6 @@ def warm(
     is served from disk. Tiles already kept are skipped; an edit drops exactly the tiles it
     touches, and running this again draws only those."""
     from tiles.service import TileService
-    from tiles.warm import warm as warm_tiles
     from twin.cli import _open_store, _user_errors, out
     from twin.settings import Settings
 
@@ -56,21 +72,13 @@ def warm(
     with _user_errors():
         store = _open_store(settings)
         try:
-            service = TileService(store)
-            with _bar() as bar:
-                task = bar.add_task("tiles", total=None)
-
-                def advance(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                summary = warm_tiles(
-                    service,
-                    layer_ids=ids,
-                    minzoom=minzoom,
-                    maxzoom=maxzoom,
-                    processes=processes,
-                    progress=advance,
-                )
+            summary = warm_with_bar(
+                TileService(store),
+                layer_ids=ids,
+                minzoom=minzoom,
+                maxzoom=maxzoom,
+                processes=processes,
+            )
         finally:
             store.close()
     out.print(

@@ -75,6 +75,20 @@ def _progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
         yield advance
 
 
+def _warm_map_tiles(store: Any) -> None:
+    """Draw the public map's tiles to z14 ahead (``twin tiles warm``), saying so."""
+    from tiles.cli import warm_with_bar
+    from tiles.service import TileService
+
+    service = TileService(store)
+    if service.stored is None:  # TWIN_TILES_STORE_MB=0
+        return
+    summary = warm_with_bar(service, maxzoom=14)
+    if summary.drawn:
+        console.print(f"drew {summary.drawn:,} map tiles ahead (z0–z14), kept in the store")
+    service.close()
+
+
 def _open_store(settings: Settings) -> Any:
     from twin.store import open_store
 
@@ -189,6 +203,13 @@ def serve(
     load_if_empty: Annotated[
         bool, typer.Option(help="Load the bundled Almaty data first if the store is empty.")
     ] = True,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            help="On the embedded store, draw the map's tiles up to z14 ahead and keep them "
+            "in the file (tiles kept already are skipped: only the first start takes long).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the map, tiles, features and analyses over HTTP."""
     import uvicorn
@@ -199,11 +220,15 @@ def serve(
     settings = Settings.from_env()
     with _user_errors():
         store = _open_store(settings)
-        if load_if_empty and sum(store.counts().values()) == 0:
-            console.print("the store is empty: loading the bundled Almaty data first …")
-            with _progress(None) as advance:
-                load_bundled(store, DATA_DIR, progress=advance)
-        store.close()
+        try:
+            if load_if_empty and sum(store.counts().values()) == 0:
+                console.print("the store is empty: loading the bundled Almaty data first …")
+                with _progress(None) as advance:
+                    load_bundled(store, DATA_DIR, progress=advance)
+            if warm and store.kind == "geopackage":
+                _warm_map_tiles(store)
+        finally:
+            store.close()
     logging.basicConfig(level=logging.INFO)
     uvicorn.run(create_app(settings), host=host, port=port)
 
