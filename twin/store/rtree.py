@@ -29,6 +29,8 @@ import math
 import numpy as np
 import sqlalchemy as sa
 
+from twin.store.sqlite_bulk import insert_rows
+
 _MAX_CELLS = 51  # RTREE_MAXCELLS in rtree.c
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes, packed
 _TOWARDS = 1.0 - 1.0 / 8388608.0
@@ -147,29 +149,31 @@ def write_rtree(
         first[lv] = next_no
         next_no += levels[lv].nodes
 
-    node_rows: list[tuple[int, bytes]] = []
-    parent_rows: list[tuple[int, int]] = []
+    # Column-major rows for the three shadow tables: (nodeno, data), (nodeno, parentnode),
+    # (rowid, nodeno).
+    nodes: tuple[list[int], list[bytes]] = ([], [])
+    parents: tuple[list[int], list[int]] = ([], [])
+    rowids: tuple[list[int], list[int]] = ([], [])
     cell_ids = np.asarray(ids, dtype=np.int64)
     for lv, level in enumerate(levels):
         numbers = np.arange(first[lv], first[lv] + level.nodes, dtype=np.int64)
-        blobs = level.blobs(cell_ids, capacity, depth if lv == depth else 0)
-        node_rows += zip(numbers.tolist(), blobs, strict=True)
+        nodes[0].extend(numbers.tolist())
+        nodes[1].extend(level.blobs(cell_ids, capacity, depth if lv == depth else 0))
         if lv == 0:
             leaf_of = np.empty(len(cell_ids), dtype=np.int64)
             leaf_of[level.order] = numbers[level.node_of]
-            rowid_rows = zip(cell_ids.tolist(), leaf_of.tolist(), strict=True)
+            rowids = (cell_ids.tolist(), leaf_of.tolist())
         else:  # this level's cells are the nodes below: record their parent
             below = np.arange(first[lv - 1], first[lv - 1] + len(cell_ids), dtype=np.int64)
             parent_of = np.empty(len(cell_ids), dtype=np.int64)
             parent_of[level.order] = numbers[level.node_of]
-            parent_rows += zip(below.tolist(), parent_of.tolist(), strict=True)
+            parents[0].extend(below.tolist())
+            parents[1].extend(parent_of.tolist())
         cell_ids = numbers  # the cells of the level above point at these nodes
 
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     for suffix in ("node", "parent", "rowid"):
         cursor.execute(f'DELETE FROM "{rtree}_{suffix}"')
-    cursor.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', node_rows)
-    cursor.executemany(
-        f'INSERT INTO "{rtree}_parent" (nodeno, parentnode) VALUES (?, ?)', parent_rows
-    )
-    cursor.executemany(f'INSERT INTO "{rtree}_rowid" (rowid, nodeno) VALUES (?, ?)', rowid_rows)
+    insert_rows(cursor, f"{rtree}_node", ["nodeno", "data"], list(nodes))
+    insert_rows(cursor, f"{rtree}_parent", ["nodeno", "parentnode"], list(parents))
+    insert_rows(cursor, f"{rtree}_rowid", ["rowid", "nodeno"], list(rowids))
