@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,8 @@ SCHEMA = (
         DELETE FROM twin_tiles_rtree WHERE id = OLD.id;
     END""",
 )
+#: Seconds between two counts of the kept bytes once the budget is reached.
+RECOUNT_S = 60.0
 TABLES = ("twin_tiles", "twin_tiles_rtree", "twin_tiles_meta")
 TRIGGERS = ("twin_tiles_stale", "twin_tiles_gone")
 
@@ -102,8 +105,15 @@ class StoredTiles:
         self._writer = self._connect(timeout=0.0)
         with self._write_lock:
             self._ensure()
+        self.bytes = 0
+        self._counted_at = -float("inf")
+        self._count()
+
+    def _count(self) -> None:
+        """Read the bytes kept (the triggers' deletions are not seen otherwise)."""
+        with self._read_lock:
             row = self._reader.execute("SELECT total(length(body)) FROM twin_tiles").fetchone()
-            self.bytes = int(row[0])
+        self.bytes, self._counted_at = int(row[0]), time.monotonic()
 
     def _connect(self, timeout: float) -> Any:
         conn = sqlite3.connect(
@@ -179,8 +189,14 @@ class StoredTiles:
         (held by a load, say): the tiles are then not kept (0). Over the byte budget nothing
         is kept either, unless ``wait`` (``twin tiles warm`` keeps what it was asked for).
         """
-        if not tiles or (not wait and self.bytes >= self.budget_bytes):
+        if not tiles:
             return 0
+        if not wait and self.bytes >= self.budget_bytes:
+            if time.monotonic() - self._counted_at < RECOUNT_S:
+                return 0
+            self._count()  # writes may have dropped tiles since
+            if self.bytes >= self.budget_bytes:
+                return 0
         conn = self._writer
         with self._write_lock:
             try:
