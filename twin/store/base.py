@@ -144,8 +144,9 @@ class Store(abc.ABC):
         """Make the database ready for the schema (extensions, base tables)."""
 
     @abc.abstractmethod
-    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
-        """Return geometries (with their little-endian 2-D WKB) as the stage table takes them."""
+    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes], bounds: np.ndarray) -> list[Any]:
+        """Return geometries (with their little-endian 2-D WKB and their (minx, miny, maxx,
+        maxy) rows) as the stage table takes them."""
 
     @abc.abstractmethod
     def _stage(
@@ -301,6 +302,7 @@ class Store(abc.ABC):
             frame, geoms = frame.iloc[idx], geoms[idx]
             source_ids, hashes = [source_ids[i] for i in idx], [hashes[i] for i in idx]
             wkb = [wkb[i] for i in idx]
+        bounds = shapely.bounds(geoms) if len(idx) else np.empty((0, 4))
         # Column-major: each backend zips them into rows the way its bulk path wants.
         values = [
             [batch.source] * len(idx),
@@ -309,9 +311,8 @@ class Store(abc.ABC):
             hashes,
             [now] * len(idx),
             *_records(frame, layer),
-            self._encode_geoms(geoms, list(wkb)),
+            self._encode_geoms(geoms, list(wkb), bounds),
         ]
-        bounds = shapely.bounds(geoms) if len(idx) else np.empty((0, 4))
         if not stored and len(idx):
             # The source's first load: nothing to compare, update or delete.
             self._insert_new(conn, layer, columns, values, bounds)

@@ -7,6 +7,7 @@ SpatiaLite connection or the process crashes at exit (both bundle GEOS/PROJ).
 
 from __future__ import annotations
 
+import operator
 import os
 import struct
 from collections.abc import Iterator, Sequence
@@ -104,7 +105,7 @@ class GeoPackageStore(Store):
         for (name,) in rows:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
 
-    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
+    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes], bounds: np.ndarray) -> list[Any]:
         # Writing the GeoPackage blob here, vectorised, is ~20x faster than calling
         # SpatiaLite's GeomFromWKB per row inside SQLite.
         if len(geoms) == 0:
@@ -112,9 +113,15 @@ class GeoPackageStore(Store):
         kinds = shapely.get_type_id(geoms)
         if (kinds == 0).all():
             return [_HEAD_POINT + w for w in wkb]
-        b = shapely.bounds(geoms)
-        env = np.ascontiguousarray(b[:, [0, 2, 1, 3]], dtype="<f8").tobytes()
-        return [_HEAD_ENVELOPE + env[i * 32 : i * 32 + 32] + w for i, w in enumerate(wkb)]
+        # The 40-byte headers (with the envelope from the bounds the R-tree also gets) are
+        # built in one numpy array; its rows as 40-byte void items come out of tolist() as
+        # bytes, and map() joins them to the WKB without a Python-level loop: 0.03 s ->
+        # 0.013 s for 82,000 buildings.
+        heads = np.empty((len(geoms), 40), dtype=np.uint8)
+        heads[:, :8] = np.frombuffer(_HEAD_ENVELOPE, dtype=np.uint8)
+        envelopes = np.ascontiguousarray(bounds[:, [0, 2, 1, 3]], dtype="<f8")
+        heads[:, 8:] = envelopes.view(np.uint8).reshape(-1, 32)
+        return list(map(operator.add, heads.view("V40").ravel().tolist(), wkb))
 
     def _stage(
         self,

@@ -89,7 +89,7 @@ class PostGISStore(Store):
                 done.append(f"added column {table.name}.{MERCATOR_GEOM}")
         return done
 
-    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes]) -> list[Any]:
+    def _encode_geoms(self, geoms: np.ndarray, wkb: list[bytes], bounds: np.ndarray) -> list[Any]:
         # Hex EWKB (what COPY's text format takes for a geometry) made from the WKB already
         # at hand: the SRID flag and 4326 spliced into each little-endian header. 8x faster
         # than shapely's set_srid + to_wkb(include_srid=True): 0.04 s against 0.36 s for
