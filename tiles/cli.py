@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
     from tiles.service import TileService
@@ -19,24 +18,12 @@ tiles_app = typer.Typer(
 )
 
 
-def _bar() -> Progress:
-    from twin.cli import console
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
-
-
 def warm_with_bar(service: TileService, **options: Any) -> WarmSummary:
     """Run :func:`tiles.warm.warm` with a progress bar on the terminal."""
     from tiles.warm import warm
+    from twin.cli import progress_bar
 
-    with _bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -103,7 +90,7 @@ def export(
     """Write the public vector tiles of the store to one PMTiles archive."""
     from tiles.export import export_pmtiles
     from tiles.service import TileService
-    from twin.cli import _open_store, _user_errors, out
+    from twin.cli import _open_store, _user_errors, out, progress_bar
     from twin.settings import Settings
 
     settings = Settings.from_env()
@@ -112,7 +99,7 @@ def export(
         store = _open_store(settings)
         try:
             service = TileService(store)
-            with _bar() as bar:
+            with progress_bar() as bar:
                 task = bar.add_task("tiles", total=None)
 
                 def advance(done: int, total: int) -> None:

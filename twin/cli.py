@@ -56,17 +56,21 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-@contextmanager
-def _progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
-    with Progress(
+def progress_bar() -> Progress:
+    """Return the command line's progress bar (drawn only on a terminal)."""
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
-        transient=False,
         disable=not console.is_terminal,
-    ) as bar:
+    )
+
+
+@contextmanager
+def _progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
+    with progress_bar() as bar:
         task = bar.add_task("loading", total=total)
 
         def advance(layer: str, rows: int) -> None:
