@@ -45,8 +45,15 @@ Problems = np.ndarray  # object array: a message per row, None where the value i
 
 def null_column(prop: Prop, n: int) -> pd.Series:
     """Return an all-null column of ``n`` rows with the dtype ``prop`` is stored with."""
-    dtype = {PropType.INT: "Int64", PropType.FLOAT: "float64", PropType.BOOL: "boolean"}
-    return pd.Series([None] * n, dtype=dtype.get(prop.type, object))
+    # Built from arrays: pandas converts a list of None element by element (4-5 ms per
+    # 82,000 rows for Int64 and float64).
+    if prop.type is PropType.FLOAT:
+        return pd.Series(np.full(n, np.nan))
+    if prop.type is PropType.INT:
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
+    if prop.type is PropType.BOOL:
+        return pd.Series(pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)))
+    return pd.Series(np.full(n, None, dtype=object))
 
 
 def coerce_column(values: pd.Series, prop: Prop) -> tuple[pd.Series, Problems]:
@@ -66,6 +73,11 @@ def coerce_column(values: pd.Series, prop: Prop) -> tuple[pd.Series, Problems]:
     """
     values = values.reset_index(drop=True)
     problems: Problems = np.full(len(values), None, dtype=object)
+    if values.isna().all():
+        # A column with no value at all (an optional property nobody filled in) is null
+        # whatever the type, as each coercer would make it, at none of their cost: 4 of the
+        # 8 properties of the 10x buildings, 0.025 s of the 0.045 s spent coercing them.
+        return null_column(prop, len(values)), problems
     if prop.type in (PropType.INT, PropType.FLOAT):
         out = _number(values, prop, problems)
     else:

@@ -153,7 +153,8 @@ def conform(
     out = pd.DataFrame(
         {
             "source_id": pd.Series(
-                [ids[i] if ids[i] is not None else f"row-{rows[i]}" for i in good], dtype=object
+                [ids[i] if ids[i] is not None else f"row-{rows[i]}" for i in good.tolist()],
+                dtype=object,
             ),
             "synthetic": _synthetic(synthetic, frame, n)[good],
         }
@@ -207,10 +208,11 @@ def _to_wgs84(
         g[has_z] = shapely.force_2d(g[has_z])
         notes.append(f"{origin}: Z/M coordinates dropped on {int(has_z.sum()):,} rows")
     coords, at = shapely.get_coordinates(g, return_index=True)
-    finite = np.isfinite(coords).all(axis=1)
-    for j in np.unique(at[~finite]):
-        reject(int(live[j]), "non-finite coordinate (NaN or infinity)")
-    coords = coords[finite]
+    if not np.isfinite(coords).all():  # one pass over the coordinates when all are finite
+        finite = np.isfinite(coords).all(axis=1)
+        for j in np.unique(at[~finite]):
+            reject(int(live[j]), "non-finite coordinate (NaN or infinity)")
+        coords = coords[finite]
     geographic = crs is None or crs.equals(WGS84, ignore_axis_order=True)
     if geographic and len(coords):
         outside = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
@@ -276,10 +278,10 @@ def _source_ids(
     values = frame[col]
     if pd.api.types.is_integer_dtype(values.dtype):
         return [None if v is pd.NA else str(v) for v in values.astype(object).tolist()], col
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text or null: vectorised
-        stripped = values.astype(object).str.strip()
-        keep = stripped.notna() & (stripped != "")
-        return stripped.where(keep, None).tolist(), col
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # text or null
+        # One pass in a comprehension: pandas' .str.strip on object text calls a function per
+        # row and the null/empty masks cost more passes (0.015 s -> 0.005 s per 82,000 ids).
+        return [(v.strip() or None) if isinstance(v, str) else None for v in values.tolist()], col
     return [_id_text(v) for v in values.tolist()], col
 
 
@@ -298,7 +300,7 @@ def _reject_duplicates(
 ) -> None:
     """Reject every repeat of an id among the rows still good; the first one is kept."""
     live = _live(len(ids), problems)
-    s = pd.Series([ids[i] for i in live], index=live, dtype=object).dropna()
+    s = pd.Series([ids[i] for i in live.tolist()], index=live, dtype=object).dropna()
     dup = s.duplicated(keep="first")
     if not dup.any():
         return
