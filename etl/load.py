@@ -100,7 +100,9 @@ def load_files(
         batches: list[Batch] = []
         for table in tables:
             origin = f"{path.name}" + (f" (layer {table.name})" if table.name else "")
-            conformed = conform(table.frame, layer, origin=origin, row_errors=table.row_errors)
+            conformed = conform(
+                table.frame, layer, origin=origin, row_errors=table.row_errors, wkb=table.wkb
+            )
             rejected = _rejections(conformed)
             if strict and rejected:
                 shown = "; ".join(r.reason for r in rejected[:5])
@@ -118,6 +120,7 @@ def load_files(
                     digest,
                     licence="as stated by the file's provider",
                     rejected=rejected,
+                    wkb=conformed.wkb,
                 )
             )
             summary.notes += conformed.notes

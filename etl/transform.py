@@ -63,6 +63,9 @@ class Conformed:
     frame: gpd.GeoDataFrame
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Per row of ``frame``, the WKB the geometry was read from when it is stored as read
+    #: (None where conform changed it, or for all rows when no WKB was given).
+    wkb: np.ndarray | None = None
 
 
 def conform(
@@ -74,6 +77,7 @@ def conform(
     synthetic: bool | pd.Series = False,
     row_errors: Mapping[int, str] | None = None,
     max_vertices: int = 200_000,
+    wkb: np.ndarray | None = None,
 ) -> Conformed:
     """Return ``frame`` conformed to ``layer``, with the rows that could not be.
 
@@ -97,6 +101,9 @@ def conform(
         Rows the reader could not parse (by ``_row``); they are rejected with that reason.
     max_vertices
         Geometries with more coordinates are rejected before any costly operation.
+    wkb
+        The geometries' little-endian 2D WKB as read (see :attr:`etl.readers.RawTable.wkb`),
+        passed on in ``Conformed.wkb`` for the geometries left as they are.
 
     Raises
     ------
@@ -163,7 +170,18 @@ def conform(
         out[name] = col.iloc[good].reset_index(drop=True)
     conformed = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms[good], crs=WGS84), crs=WGS84)
     rejected = _rejections(frame, raw_geoms, rows, ids, problems, origin)
-    return Conformed(layer=layer, frame=conformed, rejected=rejected, notes=notes)
+    kept_wkb: np.ndarray | None = None
+    if wkb is not None and len(wkb) == n:
+        # A geometry left as read (the same object: not reprojected, flattened, repaired or
+        # promoted) keeps the WKB it was parsed from, so the store need not encode it again.
+        same = np.fromiter(
+            (a is b for a, b in zip(geoms[good], raw_geoms[good], strict=True)),
+            dtype=bool,
+            count=len(good),
+        )
+        kept_wkb = np.full(len(good), None, dtype=object)
+        kept_wkb[same] = np.asarray(wkb, dtype=object)[good[same]]
+    return Conformed(layer=layer, frame=conformed, rejected=rejected, notes=notes, wkb=kept_wkb)
 
 
 def _live(n: int, problems: dict[int, list[str]]) -> np.ndarray:

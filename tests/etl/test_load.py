@@ -16,8 +16,11 @@ import shapely
 
 import layers
 from etl.load import load_files
+from etl.readers import read_file
+from etl.transform import conform
 from twin.errors import BadInput, SourceError
 from twin.store import Store
+from twin.store.base import row_hashes
 
 POIS = layers.get("pois")
 BUILDINGS = layers.get("buildings")
@@ -230,3 +233,30 @@ def test_same_file_twice_changes_nothing(store: Store, tmp_path: Path) -> None:
     _unchanged(store, before)
     [first, second] = store.provenance()[::-1]
     assert first["sha256"] == second["sha256"] and first["rows_loaded"] == 50
+
+
+def test_geometries_kept_as_read_are_stored_as_if_encoded_anew(
+    store: Store, tmp_path: Path
+) -> None:
+    """The reader's WKB is reused only for geometries conform leaves as they are, and the
+    stored rows (their hashes cover the geometry's WKB bytes) are those of a fresh encoding."""
+    square = shapely.box(76.90, 43.20, 76.91, 43.21)
+    bow_tie = shapely.Polygon([(76.92, 43.20), (76.93, 43.21), (76.93, 43.20), (76.92, 43.21)])
+    frame = gpd.GeoDataFrame(
+        {"osm_id": [1, 2, 3]},
+        geometry=[shapely.MultiPolygon([square]), square, bow_tie],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "buildings.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    table = read_file(path)[0]
+    assert table.wkb is not None
+    reused = conform(table.frame, BUILDINGS, origin=path.name, wkb=table.wkb).wkb
+    assert reused is not None and [w is not None for w in reused] == [True, False, False]
+
+    load_files(store, [path])
+    anew = conform(table.frame, BUILDINGS, origin=path.name).frame
+    stored = store.read_frame(BUILDINGS, with_system=True)
+    assert dict(zip(stored["source_id"], stored["row_hash"], strict=True)) == dict(
+        zip(anew["source_id"], row_hashes(anew, BUILDINGS), strict=True)
+    )
