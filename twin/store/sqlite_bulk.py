@@ -10,7 +10,7 @@ the layer table, 0.037 s -> 0.020 s into the R-tree's ``_rowid`` table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32 (pysqlite3 bundles 3.51).
@@ -19,12 +19,20 @@ _MAX_ROWS = 500  # more rows per statement measured no faster
 
 
 def insert_rows(
-    cursor: Any, table: str, columns: Sequence[str], values: Sequence[list[Any]]
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    values: Sequence[list[Any]],
+    constants: Mapping[str, Any] | None = None,
 ) -> None:
-    """Insert rows into ``table``; ``values`` holds one list per column of ``columns``.
+    """Insert rows into ``table``; ``values`` holds one list per column of ``columns``, and
+    ``constants`` the columns that have one value in every row.
 
-    Rows are inserted in order, so rowids given by SQLite follow the lists' order.
+    Rows are inserted in order, so rowids given by SQLite follow the lists' order. A constant
+    is bound once per statement (numbered parameters ``?1``, ``?2`` … repeated in every row),
+    not once per row: for the source and load time of 82,010 buildings, 0.198 s -> 0.184 s.
     """
+    fixed = dict(constants or {})
     width = len(columns)
     n = len(values[0]) if values else 0
     if n == 0 or width == 0:
@@ -33,16 +41,25 @@ def insert_rows(
     flat: list[Any] = [None] * (n * width)
     for j, column in enumerate(values):
         flat[j::width] = column
-    per = max(1, min(_MAX_ROWS, _MAX_VARIABLES // width))
-    names = ", ".join(f'"{c}"' for c in columns)
-    head = f'INSERT INTO "{table}" ({names}) VALUES '
-    row = "(" + ", ".join(["?"] * width) + ")"
+    k = len(fixed)
+    per = max(1, min(_MAX_ROWS, (_MAX_VARIABLES - k) // width))
+    names = ", ".join(f'"{c}"' for c in [*fixed, *columns])
+
+    def statement(rows: int) -> str:
+        shared = [f"?{i}" for i in range(1, k + 1)]
+        tuples = (
+            "(" + ", ".join(shared + [f"?{k + 1 + r * width + j}" for j in range(width)]) + ")"
+            for r in range(rows)
+        )
+        return f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join(tuples)
+
+    head = list(fixed.values())
     full = n // per
     step = per * width
     if full:
         cursor.executemany(
-            head + ", ".join([row] * per), (flat[i * step : (i + 1) * step] for i in range(full))
+            statement(per), (head + flat[i * step : (i + 1) * step] for i in range(full))
         )
     rest = flat[full * step :]
     if rest:
-        cursor.execute(head + ", ".join([row] * (len(rest) // width)), rest)
+        cursor.execute(statement(len(rest) // width), head + rest)
