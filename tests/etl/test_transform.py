@@ -488,6 +488,25 @@ def test_output_property_dtypes() -> None:
     }
 
 
+def test_columns_without_any_value_are_null_whatever_their_dtype() -> None:
+    nan = float("nan")
+    raw = frame(
+        [shapely.Point(76.9, 43.2), shapely.Point(76.91, 43.21)],
+        s=[nan, nan], n=[None, None], f=[pd.NaT, pd.NaT], b=[nan, nan], d=[None, None],
+        ts=[nan, nan], j=[None, None], c=[nan, nan],
+    )  # fmt: skip
+    out = conform(raw, THINGS, origin="t")
+
+    assert not out.rejected
+    assert out.frame[list(THINGS.prop_names)].isna().all().all()
+    assert {c: str(out.frame[c].dtype) for c in ("s", "n", "f", "b")} == {
+        "s": "object",
+        "n": "Int64",
+        "f": "float64",
+        "b": "boolean",
+    }
+
+
 # --------------------------------------------------------------------------- real data
 
 
