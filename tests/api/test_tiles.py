@@ -324,4 +324,9 @@ def test_the_fast_path_answers_exactly_as_the_route(almaty_url: str) -> None:
             assert ra.content == rb.content, path
             for h in ("content-type", "content-encoding", "cache-control", "vary", "etag"):
                 assert ra.headers.get(h) == rb.headers.get(h), (path, h)
-            assert ra.headers.get("x-tile-cache") == rb.headers.get("x-tile-cache"), path
+            # both apps share the GeoPackage's kept tiles: a tile one drew, the other reads
+            # as "stored"; only the memory cache is each app's own
+            seen = [r.headers.get("x-tile-cache") for r in (ra, rb)]
+            assert set(seen) <= {"hit", "miss", "stored", None}, path
+            if "stored" not in seen:
+                assert seen[0] == seen[1], path
