@@ -122,7 +122,7 @@ def pandana_nearest(
 def main() -> None:
     """Run the benchmark once and print the table."""
     from etl.load import load_bundled
-    from twin.settings import DATA_DIR
+    from twin.core.settings import DATA_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"gpkg:///{tmp}/almaty.gpkg")

@@ -64,7 +64,7 @@ def _frames() -> dict[str, Any]:
     from etl.load import load_bundled
     from etl.synthesise.cameras import cameras
     from etl.synthesise.city import City
-    from twin.settings import DATA_DIR
+    from twin.core.settings import DATA_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"gpkg:///{tmp}/bench.gpkg")

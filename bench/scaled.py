@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from twin.settings import DATA_DIR
+from twin.core.settings import DATA_DIR
 
 CACHE = DATA_DIR.parent / "artifacts" / "bench"
 

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from twin.settings import PROJECT_ROOT
+from twin.core.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "bench"
 TIPG_VENV = ARTIFACTS / "tipg-venv"

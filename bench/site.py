@@ -196,7 +196,7 @@ def main() -> None:
             store.close()
         return
     from etl.load import load_bundled
-    from twin.settings import DATA_DIR
+    from twin.core.settings import DATA_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"gpkg:///{tmp}/almaty.gpkg")

@@ -57,7 +57,7 @@ from etl.load import load_bundled, load_files
 from tests.support.postgres import postgis_cluster
 from tiles.service import TileService
 from tiles.warm import WarmSummary, warm
-from twin.settings import DATA_DIR
+from twin.core.settings import DATA_DIR
 from twin.store import open_store
 
 ZOOMS = range(10, 17)

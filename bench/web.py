@@ -37,7 +37,7 @@ os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 from tests.support.browser import CHROMIUM
 from tests.support.browser import CHROMIUM_ARGS as ARGS
-from twin.settings import DATA_DIR, PROJECT_ROOT
+from twin.core.settings import DATA_DIR, PROJECT_ROOT
 
 GOAL_FIRST_RENDER_S = 2.0
 GOAL_BYTES = 1.5e6

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from etl.readers import EXPECTED, RawTable, decode_utf8
-from twin.errors import SourceError
+from twin.core.errors import SourceError
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")

@@ -20,7 +20,7 @@ import pandas as pd
 import layers
 from etl.readers import read_file
 from etl.transform import Conformed, conform
-from twin.errors import BadInput, SourceError
+from twin.core.errors import BadInput, SourceError
 from twin.store import Batch, LoadResult, Rejection, Store
 
 ProgressFn = Callable[[str, int], None]

@@ -4,7 +4,7 @@ Readers only parse. They keep every column as the file has it, number every feat
 1-based, in file order) and record the features whose geometry could not be parsed in
 ``row_errors`` instead of dropping them, so that :func:`etl.transform.conform` can reject them
 with a reason. A problem with the whole file (missing, not geodata, truncated, not UTF-8, empty,
-a CSV without coordinates) raises :class:`twin.errors.SourceError` naming the file.
+a CSV without coordinates) raises :class:`twin.core.errors.SourceError` naming the file.
 
 Supported: GeoJSON (``.geojson``/``.json``), GeoPackage (``.gpkg``), Shapefile (``.shp`` or a
 zipped shapefile ``.zip``), FlatGeobuf (``.fgb``), CSV with lon/lat or WKT columns (``.csv``,
@@ -29,7 +29,7 @@ import pyogrio.raw
 import shapely
 from pyogrio.errors import DataSourceError
 
-from twin.errors import SourceError
+from twin.core.errors import SourceError
 
 EXPECTED = "expected GeoJSON, GeoPackage, Shapefile, FlatGeobuf, CSV or OSM PBF"
 

@@ -36,7 +36,7 @@ import shapely
 from etl.coerce import coerce_column, null_column
 from etl.geometry import raw_wkt, shape_geometries
 from layers.model import Layer
-from twin.errors import SourceError
+from twin.core.errors import SourceError
 
 ID_COLUMNS = ("source_id", "id", "osm_id", "fid")
 WGS84 = pyproj.CRS.from_epsg(4326)

@@ -52,7 +52,7 @@ def almaty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     """Return the URL of a store of each kind with the whole bundled Almaty set loaded (once
     per session; tests must not write to it — use ``store`` for that)."""
     from etl.load import load_bundled
-    from twin.settings import DATA_DIR
+    from twin.core.settings import DATA_DIR
 
     if request.param == "geopackage":
         url = f"gpkg:///{tmp_path_factory.mktemp('almaty')}/almaty.gpkg"

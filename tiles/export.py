@@ -20,8 +20,8 @@ from pmtiles.writer import Writer
 from tiles.grid import MAX_ZOOM, Tile, tiles_covering
 from tiles.service import LayerAccess, TileService, visible_accesses
 from tiles.tilejson import tilejson, union_bounds
-from twin.access import Role
-from twin.errors import BadInput
+from twin.core.access import Role
+from twin.core.errors import BadInput
 
 Progress = Callable[[int, int], None]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 MAX_ZOOM = 22
 EARTH_RADIUS = 6378137.0

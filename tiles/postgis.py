@@ -21,7 +21,7 @@ from layers import LAYERS, GeomType, Layer, PropType
 from tiles.geometry import SIMPLIFY_MIN_COORDS
 from tiles.grid import BUFFER, EXTENT, Tile
 from tiles.zoom import ZoomRules, tile_props
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store import Store
 from twin.store.postgis import MERCATOR_GEOM, engine_url
 
@@ -163,7 +163,7 @@ class PostGISSource:
     def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
         """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature).
 
-        Raises :class:`~twin.errors.StoreError` when the database cannot be reached.
+        Raises :class:`~twin.core.errors.StoreError` when the database cannot be reached.
         """
         # ST_AsMVT skips rows whose ST_AsMVTGeom is NULL (clipped away); filtering them in SQL
         # would make PostgreSQL compute ST_AsMVTGeom twice per row.

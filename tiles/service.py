@@ -28,7 +28,6 @@ from tiles.cache import Bounds, CachedTile, TileCache, touched
 from tiles.compress import gzip_tile
 from tiles.grid import Tile
 from tiles.hexbin import HexIndex, margin_deg
-from tiles.settings import TileSettings
 from tiles.stored import KeptTile, StoredTiles
 from tiles.zoom import (
     MAX_TILE_BYTES,
@@ -40,8 +39,9 @@ from tiles.zoom import (
     mode_at,
     zoom_rules,
 )
-from twin.access import Role, can_see, can_see_aggregate
-from twin.errors import BadInput, NotFound, StoreError
+from twin.core.access import Role, can_see, can_see_aggregate
+from twin.core.errors import BadInput, NotFound, StoreError
+from twin.core.settings import TileSettings
 from twin.store import Store
 
 Change = tuple[str, tuple[float, ...]]
@@ -337,8 +337,8 @@ class TileService:
     def tile(self, names: str, z: int, x: int, y: int, role: Role) -> TileResult:
         """Return the tile ``z/x/y`` of the named layers (``a`` or ``a,b,c``) for ``role``.
 
-        Raises :class:`~twin.errors.BadInput` for a tile outside the grid and
-        :class:`~twin.errors.NotFound` when no named layer is visible to ``role``.
+        Raises :class:`~twin.core.errors.BadInput` for a tile outside the grid and
+        :class:`~twin.core.errors.NotFound` when no named layer is visible to ``role``.
         """
         return self.cached(names, z, x, y, role) or self.draw(names, z, x, y, role)
 

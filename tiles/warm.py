@@ -22,8 +22,8 @@ from tiles.export import plan, public_layers
 from tiles.grid import MAX_ZOOM, Tile
 from tiles.service import LayerAccess, TileService, stored_key, visible_accesses
 from tiles.style import BASEMAP
-from twin.access import Role
-from twin.errors import BadInput
+from twin.core.access import Role
+from twin.core.errors import BadInput
 
 Progress = Callable[[int, int], None]
 #: Tiles one process draws and keeps in one transaction.

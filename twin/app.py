@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tiles.service import TileService
-from tiles.settings import TileSettings
+from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
-from twin.api import catalog, districts, errors, features, result_tiles, search, web
+from twin.api import catalog, districts, errors, features, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
-from twin.settings import Settings
+from twin.core.settings import Settings
 from twin.store import open_store
 
 
@@ -26,7 +26,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
-        app.state.tiles = TileService(app.state.store, TileSettings())
+        app.state.tiles = TileService(app.state.store, settings.tiles)
+        # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
+        app.state.coverage_scopes = ScopeCache()
+        app.state.coverage_public = {}
+        app.state.results = results.ResultStore()
         # Threads of the tile fast path's own (see twin.api.tiles.TileFastPath).
         app.state.tile_threads = ThreadPoolExecutor(
             max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
@@ -52,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(districts.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
-    app.include_router(result_tiles.router)
+    app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)

@@ -16,7 +16,7 @@ from shapely.ops import polylabel
 import layers
 from layers import PropType
 from layers.common import DISTRICT_NAMES
-from twin.errors import NotFound
+from twin.core.errors import NotFound
 from twin.store import Store
 
 # Not indicators: the keys of a row.

@@ -7,7 +7,7 @@ each word of the query must occur in the folded text. Results are ranked in SQL 
 label, label prefix, word prefix, then anywhere — so a layer's best candidates come back first,
 then merged across layers in Python.
 
-Which layers are searched is the caller's business (:func:`twin.access.visible_layers`), so a
+Which layers are searched is the caller's business (:func:`twin.core.access.visible_layers`), so a
 planner-only layer is never looked in for a resident.
 """
 
@@ -21,7 +21,7 @@ import shapely
 import sqlalchemy as sa
 
 from layers import GeomType, Layer
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.store import Store
 from twin.store.schema import GEOM
 

@@ -16,7 +16,7 @@ from etl.bundled.common import Prepared
 def prepare_bundled(data_dir: Path) -> list[Prepared]:
     """Return every bundled source prepared for its layer, in a fixed order."""
     if not (data_dir / "almaty").is_dir():
-        from twin.errors import SourceError
+        from twin.core.errors import SourceError
 
         raise SourceError(f"{data_dir / 'almaty'}: the bundled Almaty data is missing")
     out: list[Prepared] = []

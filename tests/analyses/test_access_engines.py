@@ -16,7 +16,7 @@ from twin.analyses.access.isochrone import isochrones
 from twin.analyses.access.profiles import DRIVE, WALK, WHEELCHAIR, categories, category
 from twin.analyses.access.search import ScipyEngine
 from twin.analyses.access.service import AccessService, make_engine
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store import Store, open_store
 
 

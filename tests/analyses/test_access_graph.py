@@ -14,7 +14,7 @@ from twin.analyses.access.nearest import access_table, district_shares
 from twin.analyses.access.profiles import DRIVE, WALK, WHEELCHAIR, categories, category
 from twin.analyses.access.schools import school_load
 from twin.analyses.access.search import ScipyEngine, Snapped, nearest, snap
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 WALK_MPM = 80.0  # 4.8 km/h
 ENGINE = ScipyEngine()

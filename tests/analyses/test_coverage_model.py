@@ -13,7 +13,7 @@ from tests.analyses import coverage_scene as sc
 from twin.analyses.coverage.cameras import CameraEdits
 from twin.analyses.coverage.model import CoverageModel
 from twin.analyses.coverage.targets import Weights
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 SQUARE = sc.box(-200, -200, 200, 200)  # an open square, 400 m across, all target
 

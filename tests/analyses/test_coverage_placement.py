@@ -11,7 +11,7 @@ from tests.analyses import coverage_scene as sc
 from twin.analyses.coverage.analysis import PreparedScope
 from twin.analyses.coverage.placement import Demand, Problem, Template, lazy_greedy, merge_demand
 from twin.analyses.coverage.targets import Weights
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 def plain_greedy(k: int, cover: list[np.ndarray], weight: np.ndarray) -> list[tuple[int, float]]:

@@ -16,7 +16,7 @@ from twin.analyses.site.catchments import catchments, niches
 from twin.analyses.site.categories import categories, category, outlets
 from twin.analyses.site.reach import local_times
 from twin.analyses.site.scoring import DEFAULT_WEIGHTS, parse_weights, score
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 def cell_row(ranked: pd.DataFrame, model: object, x: float, y: float) -> pd.Series:

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 
 import layers
 from tests.support.frames import buildings_frame
-from twin.access import Role, visible_layers
 from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
+from twin.core.access import Role, visible_layers
+from twin.core.settings import AuthSettings, Settings, StoreSettings
 from twin.store import Batch, Store, open_store
 
 KEYS = "planner:plan-1,resident:res-1,admin:adm-1"

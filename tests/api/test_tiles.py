@@ -18,7 +18,7 @@ from tests.support.frames import buildings_frame
 from tests.tiles.mvtcheck import decode
 from tiles.grid import lonlat_to_tile_xy
 from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
+from twin.core.settings import AuthSettings, Settings, StoreSettings
 from twin.store import Batch, open_store
 
 PLANNER = {"Authorization": "Bearer plan-123"}

@@ -73,7 +73,7 @@ def test_unbuilt_map_says_how_to_build(tmp_path: Path) -> None:
 
 def test_the_real_app_shares_root_with_the_ogc_landing(tmp_path: Path, dist: Path) -> None:
     from twin.app import create_app
-    from twin.settings import Settings, StoreSettings
+    from twin.core.settings import Settings, StoreSettings
 
     settings = Settings(store=StoreSettings(database_url=f"gpkg:///{tmp_path}/empty.gpkg"))
     app = create_app(settings)

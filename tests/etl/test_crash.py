@@ -15,7 +15,7 @@ import pytest
 
 import layers
 from etl.load import load_bundled, load_files
-from twin.settings import DATA_DIR
+from twin.core.settings import DATA_DIR
 from twin.store import open_store
 
 TWIN = [sys.executable, "-m", "twin.cli"]

@@ -18,7 +18,7 @@ import layers
 from etl.load import load_files
 from etl.readers import read_file
 from etl.transform import conform
-from twin.errors import BadInput, SourceError
+from twin.core.errors import BadInput, SourceError
 from twin.store import Store
 from twin.store.base import row_hashes
 

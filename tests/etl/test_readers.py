@@ -16,7 +16,7 @@ import shapely
 import layers
 from etl.readers import RawTable, read_file
 from etl.transform import conform
-from twin.errors import SourceError
+from twin.core.errors import SourceError
 
 WriteFile = Callable[[str, str | bytes], Path]
 

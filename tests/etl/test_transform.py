@@ -21,7 +21,7 @@ from etl.geometry import raw_wkt
 from etl.readers import read_file
 from etl.transform import Conformed, conform
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
-from twin.errors import SourceError
+from twin.core.errors import SourceError
 
 WriteFile = Callable[[str, str | bytes], Path]
 POIS = layers.get("pois")

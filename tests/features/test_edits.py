@@ -9,8 +9,8 @@ import pytest
 
 import layers
 from tests.support.frames import buildings_frame
-from twin.access import Role
-from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
+from twin.core.access import Role
+from twin.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from twin.features import edits
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Rejection, Store

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import layers
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features import cql2
 from twin.features.params import (
     Interval,

@@ -14,7 +14,7 @@ import layers
 from tests.features.conftest import Sample
 from tests.features.samples import load_samples
 from tests.support.postgres import create_database
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features import encode
 from twin.features.params import parse_items_query
 from twin.features.query import FeatureQueries, extent

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 import layers
 from tests.support.frames import buildings_frame, square
-from twin.errors import BadInput, StoreError
+from twin.core.errors import BadInput, StoreError
 from twin.store import Batch, Rejection, Store, open_store
 
 BUILDINGS = layers.get("buildings")

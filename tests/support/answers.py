@@ -302,7 +302,7 @@ def replay(client: TestClient, *, load: bool = False) -> dict[str, dict[str, Any
     ``load``, load the bundled Almaty set into the client's (empty) store first."""
     if load:
         from etl.load import load_bundled
-        from twin.settings import DATA_DIR
+        from twin.core.settings import DATA_DIR
 
         load_bundled(client.app.state.store, DATA_DIR)  # type: ignore[attr-defined]
     out: dict[str, dict[str, Any]] = {}

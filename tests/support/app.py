@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from fastapi.testclient import TestClient
 
 from twin.app import create_app
-from twin.settings import AuthSettings, Settings, StoreSettings
+from twin.core.settings import AuthSettings, Settings, StoreSettings
 
 
 @contextmanager

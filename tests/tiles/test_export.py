@@ -17,7 +17,7 @@ from tiles.export import export_pmtiles
 from tiles.grid import lonlat_to_tile_xy
 from tiles.service import TileService
 from twin.cli import app
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.store import open_store
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.tiles.mvtcheck import tile_box
 from tiles.grid import Tile, lonlat_to_mercator, pixel_m, tiles_covering
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 @pytest.mark.parametrize(

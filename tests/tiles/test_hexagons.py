@@ -16,7 +16,7 @@ from tests.tiles.mvtcheck import decode, tile_box
 from tiles.grid import lonlat_to_tile_xy
 from tiles.service import TileService
 from tiles.zoom import PUBLIC_MAX_RES, h3_resolution
-from twin.access import Role
+from twin.core.access import Role
 from twin.store import open_store
 
 CENTRE = (76.93, 43.24)

@@ -15,7 +15,7 @@ import layers
 from tiles.grid import Tile
 from tiles.service import TileService, visible_accesses
 from tiles.style import BASEMAP
-from twin.access import Role
+from twin.core.access import Role
 from twin.store import open_store
 
 LIMIT = 500_000

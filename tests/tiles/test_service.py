@@ -16,10 +16,10 @@ from tests.support.frames import buildings_frame
 from tests.tiles.mvtcheck import decode, ids
 from tiles.grid import Tile, lonlat_to_tile_xy
 from tiles.service import TileService
-from tiles.settings import TileSettings
 from tiles.zoom import h3_resolution
-from twin.access import Role
-from twin.errors import BadInput, NotFound
+from twin.core.access import Role
+from twin.core.errors import BadInput, NotFound
+from twin.core.settings import TileSettings
 from twin.store import Batch, Store
 
 BUILDINGS = layers.get("buildings")
@@ -198,7 +198,7 @@ def test_settings_can_turn_the_cache_off(city: Store) -> None:
 
 
 def test_a_lost_database_is_a_store_error_not_a_bug(city: Store) -> None:
-    from twin.errors import StoreError
+    from twin.core.errors import StoreError
 
     service = TileService(city)
 

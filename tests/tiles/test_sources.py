@@ -139,7 +139,7 @@ def test_an_unreachable_database_is_a_store_error_not_a_crash() -> None:
     from types import SimpleNamespace
 
     from tiles.postgis import PostGISSource
-    from twin.errors import StoreError
+    from twin.core.errors import StoreError
 
     nowhere = SimpleNamespace(kind="postgis", url="postgresql://twin@127.0.0.1:1/none")
     source = PostGISSource(nowhere)  # type: ignore[arg-type]
@@ -180,7 +180,7 @@ def test_an_unreachable_database_is_a_store_error_on_the_asynchronous_path_too()
     from types import SimpleNamespace
 
     from tiles.postgis import PostGISSource
-    from twin.errors import StoreError
+    from twin.core.errors import StoreError
 
     nowhere = SimpleNamespace(kind="postgis", url="postgresql://twin@127.0.0.1:1/none")
     source = PostGISSource(nowhere)  # type: ignore[arg-type]

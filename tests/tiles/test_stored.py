@@ -20,11 +20,11 @@ from tests.tiles.mvtcheck import decode
 from tiles import stored as stored_module
 from tiles.grid import Tile, lonlat_to_tile_xy
 from tiles.service import TileService
-from tiles.settings import TileSettings
 from tiles.warm import warm
-from twin.access import Role
 from twin.cli import app
-from twin.errors import BadInput
+from twin.core.access import Role
+from twin.core.errors import BadInput
+from twin.core.settings import TileSettings
 from twin.store import Batch, Store, open_store
 
 BUILDINGS = layers.get("buildings")

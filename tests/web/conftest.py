@@ -23,7 +23,7 @@ import uvicorn
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from twin.app import create_app
-from twin.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettings
+from twin.core.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettings
 
 PLANNER_KEY = "web-test-planner"
 WEB = PROJECT_ROOT / "web"
@@ -36,7 +36,7 @@ def almaty_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Return a GeoPackage store with the bundled Almaty set (overrides the both-stores
     fixture of tests/conftest.py: browser tests run on the embedded store only)."""
     from etl.load import load_bundled
-    from twin.settings import DATA_DIR
+    from twin.core.settings import DATA_DIR
     from twin.store import open_store
 
     url = f"gpkg:///{tmp_path_factory.mktemp('almaty-web')}/almaty.gpkg"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.web.conftest import PLANNER_KEY, Known, Session
-from twin.settings import PROJECT_ROOT
+from twin.core.settings import PROJECT_ROOT
 
 
 def _fly(session: Session, lon: float, lat: float, zoom: float) -> None:

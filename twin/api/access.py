@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import geopandas as gpd
 from fastapi import APIRouter, Query
 
-from twin.access import Role, require_layer
 from twin.analyses.access.isochrone import DEFAULT_MINUTES, check_minutes
 from twin.analyses.access.output import (
     district_rows,
@@ -40,7 +39,8 @@ from twin.analyses.access.profiles import (
 from twin.analyses.access.schools import catchment_shapes, check_kind
 from twin.analyses.access.service import INPUT_LAYERS, AccessService
 from twin.api.deps import RoleDep, StoreDep
-from twin.errors import BadInput
+from twin.core.access import Role, require_layer
+from twin.core.errors import BadInput
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 

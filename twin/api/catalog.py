@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from twin.access import visible_layers
 from twin.api.deps import RoleDep, StoreDep
+from twin.core.access import visible_layers
 from twin.store.schema import SCHEMA_VERSION
 
 router = APIRouter()

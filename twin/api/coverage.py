@@ -1,5 +1,5 @@
-"""``/api/analysis/coverage``, ``/placement``, ``/results``: camera coverage, white spots and
-placement of new cameras (planner key required), and the public per-district shares.
+"""``/api/analysis/coverage`` and ``/placement``: camera coverage, white spots and placement
+of new cameras (planner key required), and the public per-district shares.
 
 Roles: without a key the analyses answer 401, with a resident key 403; planner and admin
 keys may run them. ``GET /api/analysis/coverage/districts`` is public and carries only the
@@ -9,38 +9,34 @@ Bodies are validated with pydantic; every problem answers 400 ``{"error", "detai
 the field. Results are kept in memory by id (the last 32; an expired id answers 404) and each
 answer's ``links`` point to them: GeoJSON at ``GET /api/analysis/results/{id}``, a temporary
 vector tile layer at ``/api/analysis/results/{id}/{z}/{x}/{y}.mvt`` with its TileJSON at
-``/api/analysis/results/{id}/tiles.json`` (:mod:`twin.api.result_tiles`; the map draws
+``/api/analysis/results/{id}/tiles.json`` (:mod:`twin.api.results`; the map draws
 coverage and white spots from these) and, for coverage runs, the 5 m count raster at
 ``/api/analysis/results/{id}/coverage.tif``. Every result endpoint needs a planner key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import geopandas as gpd
 import numpy as np
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tiles.adhoc import FrameTiles
-from twin import access
-from twin.access import Role
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
 from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Template
 from twin.analyses.coverage.results import feature_collection
 from twin.analyses.coverage.scope import Scope
-from twin.analyses.coverage.session import ResultStore, ScopeCache, StoredResult
+from twin.analyses.coverage.session import ScopeCache
 from twin.analyses.coverage.targets import Weights
 from twin.api.deps import RoleDep, StoreDep
-from twin.errors import BadInput, NotFound
+from twin.api.results import keep, links
+from twin.core import access
+from twin.core.access import Role
+from twin.core.errors import BadInput
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
-
-LAYERS = ("white_spots", "coverage", "cameras", "proposed")
 
 
 class _Body(BaseModel):
@@ -176,13 +172,9 @@ def require_planner(role: Role) -> None:
     access.require_planner(role, "run coverage analyses")
 
 
-def _state(request: Request) -> tuple[ScopeCache, ResultStore]:
-    state = request.app.state
-    if not hasattr(state, "coverage_scopes"):
-        state.coverage_scopes = ScopeCache()
-        state.coverage_results = ResultStore()
-        state.coverage_public = {}
-    return state.coverage_scopes, state.coverage_results
+def _scopes(request: Request) -> ScopeCache:
+    scopes: ScopeCache = request.app.state.coverage_scopes
+    return scopes
 
 
 def _given_points(fc: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -216,50 +208,6 @@ def _given_points(fc: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray, np
     return mx, my, np.asarray(head, float)
 
 
-def kept_result(request: Request, rid: str) -> StoredResult:
-    """Return the kept result ``rid``; raise :class:`NotFound` when unknown or dropped."""
-    _, results = _state(request)
-    stored = results.get(rid)
-    if stored is None:
-        raise NotFound(f"no result {rid!r} (results are kept in memory, the last 32)")
-    return stored
-
-
-def selected_layers(stored: StoredResult, layer: list[str] | None) -> list[str]:
-    """Return the asked-for layer names once each, in the order asked (default: every layer
-    of ``stored``); raise :class:`BadInput` for a name that is no result layer."""
-    wanted = layer or [name for name in LAYERS if name in stored.layers]
-    unknown = sorted(set(wanted) - set(LAYERS))
-    if unknown:
-        raise BadInput(f"layer: unknown {unknown}; one of {', '.join(LAYERS)}")
-    return list(dict.fromkeys(wanted))
-
-
-def _keep(
-    kind: str,
-    frames: dict[str, gpd.GeoDataFrame],
-    geotiff: Callable[[], bytes] | None = None,
-) -> StoredResult:
-    """Return a result to keep: its layers as GeoJSON and indexed for tiles (reprojected to
-    lon/lat once for both)."""
-    wgs = {name: frame.to_crs(4326) for name, frame in frames.items()}
-    return StoredResult(
-        kind=kind,
-        layers={name: feature_collection(frame) for name, frame in wgs.items()},
-        tiles=FrameTiles.from_frames(wgs, name_property="layer"),
-        geotiff=geotiff,
-    )
-
-
-def _links(rid: str) -> dict[str, str]:
-    base = f"/api/analysis/results/{rid}"
-    return {
-        "results": base,
-        "tiles": base + "/{z}/{x}/{y}.mvt",
-        "tilejson": base + "/tiles.json",
-    }
-
-
 def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str, Any]:
     spots = result.white_spots
     return {
@@ -268,7 +216,7 @@ def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str,
         "summary": result.summary,
         "districts": result.districts.to_dict("records"),
         "white_spots": feature_collection(spots.head(limit), total=len(spots)),
-        "links": {**_links(rid), "geotiff": f"/api/analysis/results/{rid}/coverage.tif"},
+        "links": {**links(rid), "geotiff": f"/api/analysis/results/{rid}/coverage.tif"},
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
@@ -278,16 +226,15 @@ def coverage(body: CoverageIn, store: StoreDep, role: RoleDep, request: Request)
     """Return coverage of street space in percent (whole scope and per district) and the
     white spots ranked by weight, with any what-if camera edits applied."""
     require_planner(role)
-    scopes, results = _state(request)
     weights, edits = body.weights.weights(), body.cameras.edits()
-    with scopes.use(store, body.scope.scope(), body.include_planned) as prepared:
+    with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
         result = prepared.coverage(weights=weights, edits=edits, min_spot_m2=body.min_spot_m2)
     frames = {
         "white_spots": result.white_spots,
         "coverage": result.coverage,
         "cameras": result.cameras,
     }
-    rid = results.put(_keep("coverage", frames, result.geotiff))
+    rid = keep(request, "coverage", frames, result.geotiff)
     return JSONResponse(_coverage_payload(result, rid, body.limit))
 
 
@@ -302,7 +249,7 @@ def _placement_payload(result: PlacementResult, rid: str, limit: int) -> dict[st
         "proposed": feature_collection(result.proposed),
         "white_spots": feature_collection(spots.head(limit), total=len(spots)),
         "stats": result.stats,
-        "links": _links(rid),
+        "links": links(rid),
     }
 
 
@@ -311,10 +258,9 @@ def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Reques
     """Return ``k`` proposed cameras (GeoJSON points with each one's gain) chosen greedily to
     cover the most uncovered weight, and coverage before and after adding them."""
     require_planner(role)
-    scopes, results = _state(request)
     template = Template(**body.camera.model_dump())
     given = _given_points(body.candidates.points) if body.candidates.mode == "points" else None
-    with scopes.use(store, body.scope.scope(), body.include_planned) as prepared:
+    with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
         result = prepared.placement(
             body.k,
             template=template,
@@ -327,7 +273,7 @@ def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Reques
             min_spot_m2=body.min_spot_m2,
         )
     frames = {"proposed": result.proposed, "white_spots": result.white_spots_after}
-    rid = results.put(_keep("placement", frames))
+    rid = keep(request, "placement", frames)
     return JSONResponse(_placement_payload(result, rid, body.limit))
 
 
@@ -335,11 +281,10 @@ def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Reques
 def district_shares(store: StoreDep, request: Request) -> JSONResponse:
     """Return, per district, the share of street length, street area and weighted street
     area that working cameras cover, in percent (public: no camera data)."""
-    scopes, _ = _state(request)
     cache: dict[Any, Any] = request.app.state.coverage_public
     key = (store.url, store.last_change_id())
     if key not in cache:
-        with scopes.use(store, Scope(), False) as prepared:
+        with _scopes(request).use(store, Scope(), False) as prepared:
             result = prepared.coverage()
         keep = ("district", "street_pct", "area_pct", "weighted_pct")
         cache.clear()
@@ -350,41 +295,3 @@ def district_shares(store: StoreDep, request: Request) -> JSONResponse:
             "synthetic": True,
         }
     return JSONResponse(cache[key])
-
-
-@router.get("/results/{rid}")
-def result_layers(
-    rid: str,
-    role: RoleDep,
-    request: Request,
-    layer: Annotated[
-        list[str] | None, Query(description=f"layers to return: {', '.join(LAYERS)}")
-    ] = None,
-) -> JSONResponse:
-    """Return a kept result as one GeoJSON FeatureCollection; each feature's ``layer``
-    property says what it is (white_spots, coverage, cameras, proposed)."""
-    require_planner(role)
-    stored = kept_result(request, rid)
-    features: list[dict[str, Any]] = []
-    for name in selected_layers(stored, layer):
-        for feat in stored.layers.get(name, {}).get("features", []):
-            features.append({**feat, "properties": {**feat["properties"], "layer": name}})
-    return JSONResponse(
-        {"type": "FeatureCollection", "id": rid, "kind": stored.kind, "features": features}
-    )
-
-
-@router.get("/results/{rid}/coverage.tif")
-def result_geotiff(rid: str, role: RoleDep, request: Request) -> Response:
-    """Return the kept coverage run's count raster: cameras seeing each 5 m cell (GeoTIFF,
-    EPSG:32643)."""
-    require_planner(role)
-    _, results = _state(request)
-    stored = results.get(rid)
-    if stored is None or stored.geotiff is None:
-        raise NotFound(f"no coverage result {rid!r} with a raster")
-    return Response(
-        stored.geotiff(),
-        media_type="image/tiff",
-        headers={"Content-Disposition": f'attachment; filename="coverage-{rid[:8]}.tif"'},
-    )

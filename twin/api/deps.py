@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from twin.access import Role, role_for
-from twin.settings import Settings
+from twin.core.access import Role, role_for
+from twin.core.settings import Settings
 from twin.store import Store
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from twin.access import require_layer
 from twin.api.deps import RoleDep, StoreDep
+from twin.core.access import require_layer
 from twin.dashboard import district_dashboard, overview
 
 router = APIRouter(prefix="/api/districts", tags=["districts"])

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from twin.errors import BadInput, Forbidden, NotFound, StoreError, TwinError, Unauthorized
+from twin.core.errors import BadInput, Forbidden, NotFound, StoreError, TwinError, Unauthorized
 
 STATUS: dict[type[TwinError], int] = {
     BadInput: 400,

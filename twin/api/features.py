@@ -7,7 +7,7 @@ A thin edge over :mod:`twin.features`: the core checks every parameter and build
 Query parameters are declared here for the API definition (GDAL reads the ``limit`` maximum
 from it) but parsed by the core from the raw query string, so that unknown parameters and
 repeated ones are refused too. Planner-only collections answer 404 to everyone else on every
-route (:func:`twin.access.require_layer`). Edits: 401 without a key, 403 with a resident key.
+route (:func:`twin.core.access.require_layer`). Edits: 401 without a key, 403 with a resident key.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from layers import Layer
-from twin.access import Role, require_layer, visible_layers
 from twin.api.deps import RoleDep, StoreDep
-from twin.api.errors import error_response
-from twin.errors import BadInput, Forbidden, NotFound, Unauthorized
+from twin.core.access import Role, require_layer, visible_layers
+from twin.core.errors import BadInput, NotFound
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, city_extent, extent
@@ -319,19 +318,6 @@ def _feature_links(request: Request, layer_id: str, fid: int) -> list[dict[str, 
 
 
 # -- edits ----------------------------------------------------------------------------------
-def _refusal(role: Role) -> Response | None:
-    """Return the 401/403 answer when ``role`` may not edit, else None."""
-    try:
-        edits.require_editor(role)
-    except Forbidden as exc:
-        return error_response(403, exc.code, exc.detail)
-    except Unauthorized as exc:
-        response = error_response(401, exc.code, exc.detail)
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    return None
-
-
 def _edit_existing(
     request: Request,
     collection_id: str,
@@ -343,8 +329,7 @@ def _edit_existing(
 ) -> Response:
     """Return the answer to a PUT or PATCH of one feature, written with ``apply``."""
     layer = require_layer(role, collection_id)
-    if (refused := _refusal(role)) is not None:
-        return refused
+    edits.require_editor(role)
     number = _fid(fid, layer.id)
     apply(store, layer, number, body)
     return _edited(request, store, layer, number, 200)
@@ -381,8 +366,7 @@ def create_item(
 ) -> Response:
     """Create a feature (source ``api``); answer 201 with it and its Location."""
     layer = require_layer(role, collection_id)
-    if (refused := _refusal(role)) is not None:
-        return refused
+    edits.require_editor(role)
     fid = edits.create(store, layer, body)
     return _edited(request, store, layer, fid, 201)
 
@@ -435,7 +419,6 @@ def delete_item(
 ) -> Response:
     """Delete a feature; 204 when done, 404 when there was none."""
     layer = require_layer(role, collection_id)
-    if (refused := _refusal(role)) is not None:
-        return refused
+    edits.require_editor(role)
     edits.delete(store, layer, _fid(fid, layer.id))
     return Response(status_code=204)

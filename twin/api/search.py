@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from twin.access import visible_layers
 from twin.api.deps import RoleDep, StoreDep
+from twin.core.access import visible_layers
 from twin.search import MAX_LIMIT, MAX_QUERY, search
 
 router = APIRouter(prefix="/api", tags=["search"])

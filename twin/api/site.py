@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import geopandas as gpd
 from fastapi import APIRouter, Query
 
-from twin.access import Role, require_layer
 from twin.analyses.access.output import feature_collection, records
 from twin.analyses.site.categories import categories, category
 from twin.analyses.site.cells import RES_DEFAULT
@@ -23,7 +22,8 @@ from twin.analyses.site.output import cells_geojson, describe_factors
 from twin.analyses.site.scoring import DEFAULT_WEIGHTS
 from twin.analyses.site.service import MAX_TOP, SiteService
 from twin.api.deps import RoleDep, StoreDep
-from twin.errors import BadInput
+from twin.core.access import Role, require_layer
+from twin.core.errors import BadInput
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 

@@ -9,7 +9,6 @@ An empty tile — no feature in any layer, e.g. below every layer's ``minzoom`` 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,24 +21,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tiles.service import SlowLook, TileResult, TileService, resolve, visible_accesses
 from tiles.style import build_style
 from tiles.tilejson import tilejson, union_bounds
-from twin.access import role_for
 from twin.api.deps import RoleDep
-from twin.errors import TwinError
+from twin.api.mvt import TILE_RESPONSES, mvt_response
+from twin.core.access import role_for
+from twin.core.errors import TwinError
 
 router = APIRouter(tags=["tiles"])
 
-MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 #: Threads of the fast path for drawing tiles (and slow looks at the change log). Its own
 #: executor, called through ``loop.run_in_executor``: Starlette's ``run_in_threadpool``
 #: (anyio's thread pool, capacity limiter and cancel scope) cost ~0.5 ms more per cold tile
 #: (measured with ``bench.tiles``' tile list: 5.8-6.2 ms against 5.3 ms per tile at c=1).
 TILE_THREADS = 16
-#: The answers of a tile route, for the OpenAPI document.
-TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile"},
-    204: {"description": "Empty tile"},
-    304: {"description": "Not modified (If-None-Match)"},
-}
 
 
 async def get_tiles(request: Request) -> TileService:
@@ -49,21 +42,6 @@ async def get_tiles(request: Request) -> TileService:
 
 
 TilesDep = Annotated[TileService, Depends(get_tiles)]
-
-
-def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
-    if not if_none_match or etag is None:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
-
-
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    for part in (accept_encoding or "").split(","):
-        coding, _, q = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            return q.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
 
 
 def _headers(result: TileResult, max_age: int) -> dict[str, str]:
@@ -101,20 +79,11 @@ def tile(
 def tile_response(
     result: TileResult, max_age: int, if_none_match: str | None, accept_encoding: str | None
 ) -> Response:
-    """Return the HTTP answer for a tile: 204 when empty, 304 when the ETag matches, else the
-    MVT (gzip when the client takes it)."""
+    """Return the HTTP answer for a catalog tile (:func:`twin.api.mvt.mvt_response`)."""
     headers = _headers(result, max_age)
-    if result.empty or result.etag is None:
-        return Response(status_code=204, headers=headers)
-    headers["ETag"] = result.etag
-    if etag_matches(if_none_match, result.etag):
-        return Response(status_code=304, headers=headers)
-    body = result.body
-    if accepts_gzip(accept_encoding):
-        headers["Content-Encoding"] = "gzip"
-    else:
-        body = gzip.decompress(body)
-    return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
+    return mvt_response(
+        result.body, result.etag, headers, if_none_match, accept_encoding, gzipped=True
+    )
 
 
 _TILE_PATH = re.compile(r"^/tiles/([^/]+)/([0-9]{1,2})/([0-9]{1,10})/([0-9]{1,10})\.mvt$")

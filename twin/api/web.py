@@ -20,7 +20,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twin.settings import PROJECT_ROOT
+from twin.core.settings import PROJECT_ROOT
 
 DIST = PROJECT_ROOT / "web" / "dist"
 _IMMUTABLE = "public, max-age=31536000, immutable"

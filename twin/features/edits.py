@@ -9,7 +9,7 @@ anything is wrong.
 
 Who may edit: planners and admins. Without a key the answer is 401 (authenticate); with a
 resident key it is 403 (authenticated, not allowed). Planner-only layers stay 404 for
-everyone else before any of this (see :func:`twin.access.require_layer`).
+everyone else before any of this (see :func:`twin.core.access.require_layer`).
 
 Sources: a created feature gets source ``"api"`` and a fresh ``source_id``; a replaced or
 updated feature keeps its (source, source_id), so it stays the same row (same fid). A later
@@ -31,8 +31,8 @@ import shapely.geometry
 
 from etl.transform import conform
 from layers import Layer
-from twin.access import Role, require_planner
-from twin.errors import BadInput, NotFound
+from twin.core.access import Role, require_planner
+from twin.core.errors import BadInput, NotFound
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Store
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from layers import Layer, PropType
 from layers.model import LANGS
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features.params import CRS84, queryables
 from twin.features.query import Extent
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from layers.model import Layer, Prop, PropType, t
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features import cql2
 
 DEFAULT_LIMIT = 100

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers.model import Layer, Prop, PropType
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features import cql2
 from twin.features.params import Bbox, Interval, SortKey, queryables
 

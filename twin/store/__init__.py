@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store.base import Batch, LoadResult, Rejection, Store
 
 

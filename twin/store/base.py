@@ -25,7 +25,7 @@ import shapely
 import sqlalchemy as sa
 
 from layers import LAYERS, Layer, PropType
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.store.schema import GEOM, build_metadata
 
 ProgressFn = Callable[[str, int], None]

@@ -25,7 +25,7 @@ from geoalchemy2.admin.dialects.geopackage import load_spatialite_gpkg
 from sqlalchemy import event
 
 from layers import Layer
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store.base import Store
 from twin.store.rtree import float32_boxes, write_rtree
 from twin.store.sqlite_bulk import insert_rows

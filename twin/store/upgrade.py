@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store.base import Store
 from twin.store.schema import GEOM, SCHEMA_VERSION, sql_type
 

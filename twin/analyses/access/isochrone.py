@@ -21,7 +21,7 @@ import shapely
 from twin.analyses.access.graph import METRIC_CRS, StreetGraph
 from twin.analyses.access.profiles import Profile
 from twin.analyses.access.search import Engine, Snapped, snap
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 MAX_MINUTES = 60.0
 DEFAULT_MINUTES = (5.0, 10.0, 15.0, 20.0)

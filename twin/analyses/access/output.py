@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 def parse_floats(text: str | None, what: str) -> list[float] | None:

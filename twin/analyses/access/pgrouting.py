@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from twin.analyses.access.graph import MIN_COST, ModeGraph, to_lonlat
 from twin.analyses.access.profiles import DRIVE_DEFAULT_KMH
 from twin.analyses.access.search import Snapped, entries
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store import Store
 
 EDGES = "twin_access_edges"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 #: Walking speed used for walking, wheelchair and the off-network access leg of every mode.
 #: 4.8 km/h (80 m/min) is the usual planning figure for an adult on city streets.

@@ -30,7 +30,7 @@ from twin.analyses.access.graph import StreetGraph
 from twin.analyses.access.nearest import destinations, nearest_facility
 from twin.analyses.access.profiles import WALK, category
 from twin.analyses.access.search import Engine, snap
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 AGE_SHARE = {"school": 0.16, "kindergarten": 0.09}
 AGE_RANGE = {"school": "6–17", "kindergarten": "1–5"}

@@ -18,7 +18,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from twin.analyses.access.graph import MIN_COST, ModeGraph
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ from twin.analyses.access.profiles import (
 )
 from twin.analyses.access.schools import SchoolLoad, school_load
 from twin.analyses.access.search import Engine, ScipyEngine
-from twin.errors import BadInput
+from twin.analyses.memo import StoreMemo
+from twin.core.errors import BadInput
 from twin.store import Store
 
 #: The public layers the analyses read.
@@ -91,20 +92,12 @@ def read_city(store: Store) -> City:
     return City(graph, frames, cells, boundary)
 
 
-_CACHE: dict[str, tuple[int, City]] = {}
-_CACHE_LOCK = threading.Lock()
+_CITIES: StoreMemo[City] = StoreMemo(read_city, size=4)
 
 
 def city_of(store: Store) -> City:
     """Return the (cached) :class:`City` of ``store``, re-read after any change in it."""
-    version = store.last_change_id()
-    with _CACHE_LOCK:
-        hit = _CACHE.get(store.url)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        city = read_city(store)
-        _CACHE[store.url] = (version, city)
-        return city
+    return _CITIES.get(store)
 
 
 def make_engine(store: Store, name: str = "auto") -> Engine:

@@ -34,7 +34,7 @@ from twin.analyses.coverage.results import (
 )
 from twin.analyses.coverage.targets import WeightField, Weights, build_targets
 from twin.analyses.coverage.visibility import Obstacles
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 TILE_M = 250.0
 RASTER_CELL_M = 5.0

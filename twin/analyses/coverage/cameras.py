@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 METRIC_CRS = "EPSG:32643"
 KINDS = ("fixed", "ptz")

@@ -11,7 +11,7 @@ import shapely
 from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.targets import street_lines
 from twin.analyses.coverage.visibility import Obstacles
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 def _bearing(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

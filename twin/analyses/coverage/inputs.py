@@ -18,7 +18,7 @@ import layers
 from twin.analyses.coverage.cameras import METRIC_CRS, camera_table, empty_table
 from twin.analyses.coverage.scope import Scope, lonlat_bounds, resolve
 from twin.analyses.coverage.targets import PARK_KINDS
-from twin.errors import StoreError
+from twin.core.errors import StoreError
 from twin.store import Store
 
 # Read everything within this distance of the scope: the longest camera range is 1 km.
@@ -130,7 +130,7 @@ def city_data(frames: Mapping[str, gpd.GeoDataFrame]) -> CityData:
 def read_city(store: Store, scope: Scope) -> tuple[CityData, shapely.Geometry, str]:
     """Return (city data around the scope, metric scope polygon, scope label) from a store.
 
-    Raises :class:`twin.errors.BadInput` for a scope that names no district or misses the
+    Raises :class:`twin.core.errors.BadInput` for a scope that names no district or misses the
     city.
     """
     frames = {lid: store.read_frame(layers.get(lid)) for lid in ("city_boundary", "districts")}

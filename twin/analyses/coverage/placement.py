@@ -28,7 +28,7 @@ from twin.analyses.coverage.model import CoverageModel
 from twin.analyses.coverage.raster import RasterGrid, bounds_of, label_cells
 from twin.analyses.coverage.targets import Weights
 from twin.analyses.coverage.visibility import Obstacles, view_sectors, visibility_polygons
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 DEMAND_CELL_M = 5.0
 BOUND_BLOCK = 5  # demand cells per summed-area block side

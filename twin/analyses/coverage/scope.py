@@ -12,7 +12,7 @@ import shapely
 import shapely.geometry
 
 from twin.analyses.coverage.cameras import to_lonlat, to_metric
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 KINDS = ("city", "district", "bbox", "polygon")
 

@@ -20,7 +20,7 @@ import shapely
 
 from twin.analyses.coverage.grid import TileGrid, clip_to_tiles, union_by
 from twin.analyses.coverage.visibility import Obstacles, polygonal_part
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 # Typical full width of the carriageway plus pavements, metres, by OSM highway class.
 ROAD_WIDTH_M: dict[str, float] = {

@@ -22,7 +22,7 @@ from twin.analyses.access.graph import ModeGraph, metric_xy
 from twin.analyses.access.search import ScipyEngine, nearest, snap
 from twin.analyses.site.categories import SiteCategory
 from twin.analyses.site.scoring import NEAREST_LIMIT, Outlets
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 #: Cells at or above this quantile of the score (among cells with residents in reach) are
 #: "high-scoring" for niches.

@@ -13,7 +13,7 @@ import geopandas as gpd
 
 import layers
 from layers.model import Titles
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 TABLE = Path(__file__).with_name("categories.toml")
 #: Tables of the file that are settings, not categories.

@@ -21,7 +21,7 @@ from twin.analyses.access.profiles import WALK
 from twin.analyses.access.search import Snapped, snap
 from twin.analyses.site.categories import road_class_weights
 from twin.analyses.site.demand import Residents, residents
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 RES_DEFAULT = 9
 RES_ALLOWED = (8, 9, 10)

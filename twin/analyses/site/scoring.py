@@ -34,7 +34,7 @@ from twin.analyses.access.search import ScipyEngine, nearest, snap
 from twin.analyses.site.categories import SiteCategory
 from twin.analyses.site.cells import CellGrid, points_lonlat
 from twin.analyses.site.reach import Pairs, local_times, shortest
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 FACTORS = ("demand", "competition", "access")
 DEFAULT_WEIGHTS: dict[str, float] = {"demand": 1.0, "competition": 1.0, "access": 0.5}

@@ -12,7 +12,6 @@ PostGIS give identical answers from identical layers.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,12 +21,13 @@ import pandas as pd
 
 import layers
 from twin.analyses.access.service import city_of
+from twin.analyses.memo import StoreMemo
 from twin.analyses.site.catchments import building_catchments, catchments, niches
 from twin.analyses.site.categories import SiteCategory, categories, category
 from twin.analyses.site.cells import RES_DEFAULT, check_res
 from twin.analyses.site.model import SiteModel
 from twin.analyses.site.scoring import NEAREST_LIMIT, parse_weights, score
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.store import Store
 
 MAX_TOP = 1000
@@ -44,21 +44,12 @@ def read_model(store: Store) -> SiteModel:
     return SiteModel(city.graph, city.boundary, frames)
 
 
-_CACHE: dict[str, tuple[int, SiteModel]] = {}
-_LOCK = threading.Lock()
+_MODELS: StoreMemo[SiteModel] = StoreMemo(read_model, size=4)
 
 
 def model_of(store: Store) -> SiteModel:
     """Return the (cached) site model of ``store``, rebuilt after any change in it."""
-    version = store.last_change_id()
-    with _LOCK:
-        hit = _CACHE.get(store.url)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-    model = read_model(store)
-    with _LOCK:
-        _CACHE[store.url] = (version, model)
-    return model
+    return _MODELS.get(store)
 
 
 def check_top(top: int) -> int:

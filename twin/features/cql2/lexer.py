@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 
 @dataclass(frozen=True)

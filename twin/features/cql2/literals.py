@@ -7,7 +7,7 @@ import re
 
 import shapely
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 
 MAX_GEOMETRY_VERTICES = 10_000
 

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import shapely
 
-from twin.errors import BadInput
+from twin.core.errors import BadInput
 from twin.features.cql2.lexer import Token, tokenize
 from twin.features.cql2.literals import (
     bbox_literal,

@@ -1,4 +1,4 @@
-"""``twin tiles …``: the tile commands of the command line (registered by :mod:`twin.cli`)."""
+"""``twin tiles warm`` and ``twin tiles export``: draw tiles ahead, or export them to PMTiles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from twin.cli.common import open_store, out, progress_bar, user_errors
+from twin.core.settings import Settings
 
 if TYPE_CHECKING:
     from tiles.service import TileService
@@ -21,7 +24,6 @@ tiles_app = typer.Typer(
 def warm_with_bar(service: TileService, **options: Any) -> WarmSummary:
     """Run :func:`tiles.warm.warm` with a progress bar on the terminal."""
     from tiles.warm import warm
-    from twin.cli import progress_bar
 
     with progress_bar() as bar:
         task = bar.add_task("tiles", total=None)
@@ -51,16 +53,14 @@ def warm(
     is served from disk. Tiles already kept are skipped; an edit drops exactly the tiles it
     touches, and running this again draws only those."""
     from tiles.service import TileService
-    from twin.cli import _open_store, _user_errors, out
-    from twin.settings import Settings
 
     settings = Settings.from_env()
     ids = [i.strip() for i in layers.split(",") if i.strip()] if layers else None
-    with _user_errors():
-        store = _open_store(settings)
+    with user_errors():
+        store = open_store(settings)
         try:
             summary = warm_with_bar(
-                TileService(store),
+                TileService(store, settings.tiles),
                 layer_ids=ids,
                 minzoom=minzoom,
                 maxzoom=maxzoom,
@@ -90,15 +90,13 @@ def export(
     """Write the public vector tiles of the store to one PMTiles archive."""
     from tiles.export import export_pmtiles
     from tiles.service import TileService
-    from twin.cli import _open_store, _user_errors, out, progress_bar
-    from twin.settings import Settings
 
     settings = Settings.from_env()
     ids = [i.strip() for i in layers.split(",") if i.strip()] if layers else None
-    with _user_errors():
-        store = _open_store(settings)
+    with user_errors():
+        store = open_store(settings)
         try:
-            service = TileService(store)
+            service = TileService(store, settings.tiles)
             with progress_bar() as bar:
                 task = bar.add_task("tiles", total=None)
 

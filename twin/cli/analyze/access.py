@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import geopandas as gpd
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from twin.errors import TwinError
-
-console = Console(stderr=True)
-out = Console()
+from twin.cli.common import console, open_store, out, user_errors, write_frame
+from twin.core.errors import BadInput
 
 EngineOpt = Annotated[
     str, typer.Option(help="auto (pgRouting on PostGIS, scipy otherwise), python or pgrouting")
@@ -26,40 +20,10 @@ OutOpt = Annotated[
 ]
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except TwinError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(1) from None
-
-
 def _service(engine: str) -> Any:
     from twin.analyses.access.service import AccessService
-    from twin.settings import Settings
-    from twin.store import open_store
 
-    store = open_store(Settings.from_env().store.database_url)
-    return AccessService(store, engine=engine)
-
-
-def write(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` by its extension (.geojson, .gpkg, .csv)."""
-    from twin.errors import BadInput
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        if isinstance(frame, gpd.GeoDataFrame) and len(frame):
-            pt = frame.geometry.representative_point()
-            table["lon"], table["lat"] = pt.x.round(6), pt.y.round(6)
-        table.to_csv(path, index=False)
-    elif suffix in (".geojson", ".json", ".gpkg") and isinstance(frame, gpd.GeoDataFrame):
-        frame.to_file(path, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio")
-    else:
-        raise BadInput(f"cannot write {path.name}: use .geojson, .gpkg or .csv")
-    console.print(f"wrote {len(frame)} rows to {path}")
+    return AccessService(open_store(), engine=engine)
 
 
 def _cell(value: Any) -> str:
@@ -96,11 +60,9 @@ def access(
     from twin.analyses.access.profiles import Mode, categories
     from twin.analyses.access.profiles import profile as get_profile
 
-    with _user_errors():
+    with user_errors():
         prof = get_profile(profile)
         if prof.mode is Mode.DRIVE:
-            from twin.errors import BadInput
-
             raise BadInput("the access analysis is for walk or wheelchair")
         cats = categories(category)
         svc = _service(engine)
@@ -114,13 +76,11 @@ def access(
         elif view == "buildings":
             result = svc.buildings(prof, cats)
         else:
-            from twin.errors import BadInput
-
             raise BadInput(f"unknown view {view!r}; use districts, cells or buildings")
         if view != "districts":
             console.print(f"{len(result)} {view}; mean score15 = {result['score15'].mean():.2f}")
         if output is not None:
-            write(result, output)
+            write_frame(result, output)
 
 
 def isochrone(
@@ -137,14 +97,14 @@ def isochrone(
     from twin.analyses.access.output import parse_floats
     from twin.analyses.access.profiles import profile as get_profile
 
-    with _user_errors():
+    with user_errors():
         steps = parse_floats(minutes, "minutes") or []
         result = _service(engine).isochrone(get_profile(mode), lon, lat, steps)
         frame = result.drop(columns="geometry")
         cols = ["minutes", "mode", "area_km2", "streets_km"]
         out.print(_table(frame, cols, f"isochrones from ({lon}, {lat})"))
         if output is not None:
-            write(result, output)
+            write_frame(result, output)
 
 
 def schools(
@@ -160,7 +120,7 @@ def schools(
     output: OutOpt = None,
 ) -> None:
     """School load: network catchments, pupils estimate, load = pupils / capacity."""
-    with _user_errors():
+    with user_errors():
         result = _service(engine).schools(kind, age_share, overload_at)
         a = result.assumptions
         console.print(
@@ -172,7 +132,7 @@ def schools(
         cols = ["fid", "name", "district", "capacity", "pupils_estimate", "load"]
         out.print(_table(over.head(30), cols, f"{len(over)} overloaded {kind}s (top 30)"))
         if output is not None:
-            write(result.schools, output)
+            write_frame(result.schools, output)
 
 
 def register(app: typer.Typer) -> None:

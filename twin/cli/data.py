@@ -1,75 +1,23 @@
-"""The ``twin`` command line: load data, list layers, serve the map."""
+"""``twin load`` and ``twin layers``: put files into the store, and list what it holds."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.errors import TwinError
-from twin.settings import DATA_DIR, Settings
-
-app = typer.Typer(
-    help="Almaty City Twin: the city as layers — load, inspect and serve them.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(stderr=True)
-
-
-def _register_analyses() -> None:
-    from twin.analyses.cli import analyze_app
-
-    app.add_typer(analyze_app, name="analyze")
-
-
-_register_analyses()
-
-
-def _register_tiles() -> None:
-    from tiles.cli import tiles_app
-
-    app.add_typer(tiles_app, name="tiles")
-
-
-_register_tiles()
-out = Console()
+from twin.cli.common import console, open_store, out, progress_bar, user_errors
+from twin.core.settings import DATA_DIR, Settings
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Print a domain error as one clear line and exit 1, instead of a traceback."""
-    try:
-        yield
-    except TwinError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-def progress_bar() -> Progress:
-    """Return the command line's progress bar (drawn only on a terminal)."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
-
-
-@contextmanager
-def _progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
+def load_progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
     with progress_bar() as bar:
         task = bar.add_task("loading", total=total)
 
@@ -79,27 +27,6 @@ def _progress(total: int | None) -> Iterator[Callable[[str, int], None]]:
         yield advance
 
 
-def _warm_map_tiles(store: Any) -> None:
-    """Draw the public map's tiles to z14 ahead (``twin tiles warm``), saying so."""
-    from tiles.cli import warm_with_bar
-    from tiles.service import TileService
-
-    service = TileService(store)
-    if service.stored is None:  # TWIN_TILES_STORE_MB=0
-        return
-    summary = warm_with_bar(service, maxzoom=14)
-    if summary.drawn:
-        console.print(f"drew {summary.drawn:,} map tiles ahead (z0–z14), kept in the store")
-    service.close()
-
-
-def _open_store(settings: Settings) -> Any:
-    from twin.store import open_store
-
-    return open_store(settings.store.database_url)
-
-
-@app.command()
 def load(
     paths: Annotated[
         list[Path] | None,
@@ -128,9 +55,9 @@ def load(
     from etl.load import load_bundled, load_files
 
     settings = Settings.from_env()
-    with _user_errors():
-        store = _open_store(settings)
-        with _progress(None) as advance:
+    with user_errors():
+        store = open_store(settings)
+        with load_progress(None) as advance:
             if paths:
                 summary = load_files(store, paths, layer_id=layer, strict=strict, progress=advance)
             else:
@@ -165,7 +92,6 @@ def load(
             console.print(f"  {rej.reason}", highlight=False)
 
 
-@app.command("layers")
 def layers_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: Annotated[str, typer.Option(help="Title language: ru, kk or en.")] = "en",
@@ -174,8 +100,8 @@ def layers_cmd(
     from layers import LAYERS
 
     settings = Settings.from_env()
-    with _user_errors():
-        store = _open_store(settings)
+    with user_errors():
+        store = open_store(settings)
         rows = [
             {
                 "id": layer.id,
@@ -200,47 +126,7 @@ def layers_cmd(
     out.print(table)
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    load_if_empty: Annotated[
-        bool, typer.Option(help="Load the bundled Almaty data first if the store is empty.")
-    ] = True,
-    warm: Annotated[
-        bool,
-        typer.Option(
-            help="On the embedded store, draw the map's tiles up to z14 ahead and keep them "
-            "in the file (tiles kept already are skipped: only the first start takes long).",
-        ),
-    ] = True,
-) -> None:
-    """Serve the map, tiles, features and analyses over HTTP."""
-    import uvicorn
-
-    from etl.load import load_bundled
-    from twin.app import create_app
-
-    settings = Settings.from_env()
-    with _user_errors():
-        store = _open_store(settings)
-        try:
-            if load_if_empty and sum(store.counts().values()) == 0:
-                console.print("the store is empty: loading the bundled Almaty data first …")
-                with _progress(None) as advance:
-                    load_bundled(store, DATA_DIR, progress=advance)
-            if warm and store.kind == "geopackage":
-                _warm_map_tiles(store)
-        finally:
-            store.close()
-    logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(settings), host=host, port=port)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    """Run the CLI."""
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+def register(app: typer.Typer) -> None:
+    """Add ``load`` and ``layers`` to the ``twin`` command."""
+    app.command("load")(load)
+    app.command("layers")(layers_cmd)

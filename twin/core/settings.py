@@ -7,11 +7,12 @@ Nothing reads the environment at import time: the CLI entry point and ``create_a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_STORE = DATA_DIR / "twin.gpkg"
 
@@ -52,6 +53,32 @@ class AuthSettings(BaseSettings):
         return out
 
 
+class TileSettings(BaseSettings):
+    """How tiles are encoded, cached and told to HTTP caches."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_TILES_", extra="ignore")
+
+    #: "auto": ST_AsMVT on PostGIS, the in-process encoder on the GeoPackage store.
+    encoder: Literal["auto", "postgis", "embedded"] = "auto"
+    #: Budget of the in-process LRU of gzip-compressed tiles.
+    cache_mb: float = Field(default=256.0, ge=0)
+    #: Budget of the tiles kept in the embedded store's file (:mod:`tiles.stored`) by tiles
+    #: drawn on demand; ``twin tiles warm`` keeps what it is asked for. 0 keeps and reads none.
+    store_mb: float = Field(default=1024.0, ge=0)
+    #: Seconds between two looks at the store's change log. 0 looks before every tile, so a
+    #: tile is never served from cache after a write committed; raise it to trade that for
+    #: one query less per request.
+    poll_interval: float = Field(default=0.0, ge=0)
+    #: ``Cache-Control: max-age`` of tiles. 0 makes clients revalidate every time (a cheap
+    #: 304 thanks to the ETag), so an edit shows on the next map move.
+    max_age: int = Field(default=0, ge=0)
+    #: MapLibre ``glyphs`` URL template (``…/{fontstack}/{range}.pbf``). Without it the style
+    #: has no label layers, because MapLibre cannot draw text without glyphs.
+    glyphs_url: str | None = None
+    #: Font stack the label layers ask the glyphs server for.
+    font: str = "Noto Sans Regular"
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -59,8 +86,9 @@ class Settings(BaseSettings):
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    tiles: TileSettings = Field(default_factory=TileSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
-        return cls(store=StoreSettings(), auth=AuthSettings())
+        return cls(store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings())

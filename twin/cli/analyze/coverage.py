@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult, PreparedScope
@@ -25,10 +24,9 @@ from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.results import feature_collection
 from twin.analyses.coverage.scope import Scope, parse_bbox
 from twin.analyses.coverage.targets import Weights
-from twin.errors import BadInput, TwinError
-
-err = Console(stderr=True)
-out = Console()
+from twin.cli.common import console as err
+from twin.cli.common import open_store, out
+from twin.core.errors import BadInput, TwinError
 
 COVERAGE_FORMATS = (".geojson", ".json", ".gpkg", ".tif", ".tiff", ".csv")
 PLACEMENT_FORMATS = (".geojson", ".json", ".gpkg", ".csv")
@@ -120,10 +118,8 @@ def _check_outs(outs: list[Path], formats: tuple[str, ...]) -> None:
 
 def _prepare(scope: Scope, include_planned: bool) -> PreparedScope:
     from twin.analyses.coverage.inputs import read_city
-    from twin.settings import Settings
-    from twin.store import open_store
 
-    store = open_store(Settings.from_env().store.database_url)
+    store = open_store()
     try:
         with err.status("reading the city …"):
             city, area, label = read_city(store, scope)

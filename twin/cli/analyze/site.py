@@ -3,31 +3,16 @@ line — ranked cells (GeoJSON, GeoPackage or CSV), catchments, niches and an HT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from twin.errors import TwinError
-
-console = Console(stderr=True)
-out = Console()
+from twin.cli.common import console, open_store, out, user_errors, write_frame
 
 FileOpt = Annotated[Path | None, typer.Option(help="Write to .geojson, .gpkg or .csv")]
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except TwinError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 def site(
@@ -58,14 +43,11 @@ def site(
     """Rank H3 cells for a new outlet of CATEGORY: demand (residents within walking reach),
     competition (Huff share against existing outlets) and access (bus stops, street class,
     footfall), with each factor's contribution."""
-    from twin.analyses.access.cli import write
     from twin.analyses.site.output import ranked_frame
     from twin.analyses.site.service import SiteService
-    from twin.settings import Settings
-    from twin.store import open_store
 
-    with _user_errors():
-        store = open_store(Settings.from_env().store.database_url)
+    with user_errors():
+        store = open_store()
         try:
             with console.status("scoring the city…"):
                 svc = SiteService(store)
@@ -96,7 +78,7 @@ def site(
             for _, r in shown.head(3).iterrows():
                 out.print(f"#{r['rank']} {r['h3']}: {why(r, cat)}", highlight=False)
             if output is not None:
-                write(ranked_frame(result.cells, cat), output)
+                write_frame(ranked_frame(result.cells, cat), output)
             shapes = None
             if catchments is not None or report is not None:
                 shapes, summary = svc.catchments(category, res=res, district=district)
@@ -107,15 +89,15 @@ def site(
                     highlight=False,
                 )
                 if catchments is not None:
-                    write(shapes, catchments)
+                    write_frame(shapes, catchments)
             if building_catchments is not None:
-                write(svc.building_catchments(category), building_catchments)
+                write_frame(svc.building_catchments(category), building_catchments)
             found = None
             if niches is not None or report is not None:
                 found = svc.niches(category, res=res, weights=weights, district=district)
                 console.print(f"{len(found)} niches", highlight=False)
                 if niches is not None:
-                    write(found, niches)
+                    write_frame(found, niches)
             extra: dict[str, object] = {}
             if validate:
                 from twin.analyses.site.validation import recover

@@ -9,8 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from layers import LAYERS, Access, Layer
-from twin.errors import Forbidden, NotFound, Unauthorized
-from twin.settings import AuthSettings
+from twin.core.errors import Forbidden, NotFound, Unauthorized
+from twin.core.settings import AuthSettings
 
 
 class Role(StrEnum):

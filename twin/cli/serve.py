@@ -1,0 +1,71 @@
+"""``twin serve``: load the bundled data into an empty store, draw the map's tiles ahead on the
+embedded store, and serve the HTTP app with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import typer
+
+from twin.cli.common import console, open_store, user_errors
+from twin.cli.data import load_progress
+from twin.core.settings import DATA_DIR, Settings
+
+
+def _warm_map_tiles(store: Any, settings: Settings) -> None:
+    """Draw the public map's tiles to z14 ahead (``twin tiles warm``), saying so, where the
+    store keeps tiles (the embedded store; PostGIS draws a tile as fast as it would read one)."""
+    from tiles.service import TileService
+    from twin.cli.tiles import warm_with_bar
+
+    service = TileService(store, settings.tiles)
+    try:
+        if service.stored is None:  # a store that keeps no tiles, or TWIN_TILES_STORE_MB=0
+            return
+        summary = warm_with_bar(service, maxzoom=14)
+        if summary.drawn:
+            console.print(f"drew {summary.drawn:,} map tiles ahead (z0–z14), kept in the store")
+    finally:
+        service.close()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    load_if_empty: Annotated[
+        bool, typer.Option(help="Load the bundled Almaty data first if the store is empty.")
+    ] = True,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            help="On the embedded store, draw the map's tiles up to z14 ahead and keep them "
+            "in the file (tiles kept already are skipped: only the first start takes long).",
+        ),
+    ] = True,
+) -> None:
+    """Serve the map, tiles, features and analyses over HTTP."""
+    import uvicorn
+
+    from etl.load import load_bundled
+    from twin.app import create_app
+
+    settings = Settings.from_env()
+    with user_errors():
+        store = open_store(settings)
+        try:
+            if load_if_empty and sum(store.counts().values()) == 0:
+                console.print("the store is empty: loading the bundled Almaty data first …")
+                with load_progress(None) as advance:
+                    load_bundled(store, DATA_DIR, progress=advance)
+            if warm:
+                _warm_map_tiles(store, settings)
+        finally:
+            store.close()
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the ``twin`` command."""
+    app.command("serve")(serve)
