@@ -29,7 +29,7 @@ from bench.scaled import scaled_buildings_file
 from etl.load import load_files
 from tests.support.postgres import create_database, postgis_cluster
 from twin.store import open_store
-from twin.store.postgis import engine_url
+from twin.store.postgis.urls import engine_url
 
 
 def _ours(url: str, path: Path) -> tuple[float, float, int]:

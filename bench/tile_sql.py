@@ -1,8 +1,9 @@
 """The raw SQL floor of the tile benchmark: the tile query run straight through psycopg.
 
-The floor is the very SQL our PostGIS tile source runs (``tiles.postgis.layer_sql``, with the
-parameters it binds), so that the distance between it and our server is what HTTP, caching and
-Python add. The canonical query (the shape tipg and pg_tileserv run) is kept for comparison.
+The floor is the very SQL our PostGIS tile encoder runs (``twin.store.postgis.mvt.layer_sql``,
+with the parameters it binds), so that the distance between it and our server is what HTTP,
+caching and Python add. The canonical query (the shape tipg and pg_tileserv run) is kept for
+comparison.
 """
 
 from __future__ import annotations
@@ -72,16 +73,20 @@ def canonical_floor(session: tuple[str, ...] = ()) -> FloorQuery:
 
 
 def floor_query() -> FloorQuery:
-    """Return the floor: the very query our PostGIS tile source runs (``tiles.postgis``), with
-    the parameters it binds, when that module exists; else the canonical query."""
+    """Return the floor: the very query our PostGIS tile encoder runs
+    (``twin.store.postgis.mvt``), with the parameters it binds, when that module exists; else
+    the canonical query."""
     try:
+        from tiles.geometry import SIMPLIFY_MIN_COORDS
+        from tiles.grid import BUFFER, EXTENT
         from tiles.grid import Tile as GridTile
-        from tiles.postgis import layer_sql, tile_params
-        from tiles.zoom import zoom_rules
+        from tiles.sources import tile_params
+        from tiles.zoom import tile_props, zoom_rules
+        from twin.store.postgis.mvt import layer_sql
     except ImportError:
         return canonical_floor()
     try:
-        from tiles.postgis import SESSION_SQL
+        from twin.store.postgis.mvt import SESSION_SQL
     except ImportError:
         session: tuple[str, ...] = ()
     else:
@@ -90,10 +95,19 @@ def floor_query() -> FloorQuery:
 
     def build(tile: Tile) -> tuple[str, dict[str, object]]:
         layer = layers.get(tile.layer)
-        sql = cache.get(tile.layer) or cache.setdefault(tile.layer, layer_sql(layer))
+        sql = cache.get(tile.layer) or cache.setdefault(
+            tile.layer,
+            layer_sql(
+                layer,
+                tile_props(layer),
+                extent=EXTENT,
+                buffer=BUFFER,
+                simplify_min_coords=SIMPLIFY_MIN_COORDS,
+            ),
+        )
         return sql, tile_params(GridTile(tile.z, tile.x, tile.y), zoom_rules(layer, tile.z))
 
-    return FloorQuery("tiles.postgis.layer_sql", build, session)
+    return FloorQuery("twin.store.postgis.mvt.layer_sql", build, session)
 
 
 def sql_pass(

@@ -94,14 +94,12 @@ class EmbeddedSource:
         return str(compiled), compiled.positiontup
 
     def _text(self, layer: Layer) -> sa.TextClause:
-        join, where = self.store.bbox_sql(layer)
+        join, where = self.store.sql.bbox(layer)
         props = "".join(f', t."{p.name}"' for p in tile_props(layer))
-        geom = self.store.geom_wkb_sql("t.geom")
+        geom = self.store.sql.geom_wkb("t.geom")
         if layer.geometry is GeomType.POLYGON:  # see tiles.zoom.envelope_floor
-            if self.store.kind == "geopackage":
-                x0, y0, x1, y1 = "r.minx", "r.miny", "r.maxx", "r.maxy"
-            else:
-                x0, y0, x1, y1 = (f"ST_{f}(t.geom)" for f in ("XMin", "YMin", "XMax", "YMax"))
+            # (the envelope's expressions use the same join as the bbox's)
+            _, (x0, y0, x1, y1) = self.store.sql.bounds(layer)
             where += (
                 f" AND (({x1} - {x0}) * ({y1} - {y0}) >= :min_deg2 "
                 f"OR {y1} > :lat_bound OR {y0} < -:lat_bound)"
@@ -145,6 +143,6 @@ class EmbeddedSource:
             return b""
         cols = list(zip(*rows, strict=True))
         fids = np.asarray(cols[0], dtype=np.int64)
-        geoms = self.store.decode_geoms(cols[-1])
+        geoms = self.store.sql.decode_geoms(cols[-1])
         props = [np.asarray(c, dtype=object) for c in cols[1:-1]]
         return encode_features(layer, tile, fids, props, geoms, rules)

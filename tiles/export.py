@@ -17,8 +17,9 @@ from pathlib import Path
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
+from tiles.access import LayerAccess, visible_accesses
 from tiles.grid import MAX_ZOOM, Tile, tiles_covering
-from tiles.service import LayerAccess, TileService, visible_accesses
+from tiles.service import TileService
 from tiles.tilejson import tilejson, union_bounds
 from twin.core.access import Role
 from twin.core.errors import BadInput

@@ -56,7 +56,7 @@ class HexIndex:
         self._lock = threading.Lock()
         self._sql = {}
         for layer_id in store.tables:
-            col = store.geom_wkb_sql("t.geom")
+            col = store.sql.geom_wkb("t.geom")
             self._sql[layer_id] = sa.text(f'SELECT {col} FROM "{layer_id}" t')
 
     def invalidate(self, layer_id: str) -> None:
@@ -71,7 +71,7 @@ class HexIndex:
         if pts is None:
             with self.store.engine.connect() as conn:
                 values = [r[0] for r in conn.execute(self._sql[layer.id])]
-            geoms = self.store.decode_geoms(values) if values else np.empty(0, dtype=object)
+            geoms = self.store.sql.decode_geoms(values) if values else np.empty(0, dtype=object)
             pts = shapely.get_coordinates(geoms) if len(geoms) else np.empty((0, 2))
             self._points[layer.id] = pts
         return pts

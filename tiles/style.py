@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from layers import GeomType, Layer
-from tiles.service import LayerAccess
+from tiles.access import LayerAccess
 from tiles.tilejson import tile_url
 
 #: The basemap layers, bottom to top; they share one composite source.
@@ -212,7 +212,7 @@ def build_style(
 ) -> Json:
     """Return the MapLibre style of the layers in ``accesses`` (what one caller may see).
 
-    >>> from tiles.service import LayerAccess
+    >>> from tiles.access import LayerAccess
     >>> import layers
     >>> style = build_style([LayerAccess(layers.get("roads"))], "http://x")
     >>> style["sources"]["basemap"]["tiles"], [l["id"] for l in style["layers"]]

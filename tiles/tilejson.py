@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from layers import PropType
+from tiles.access import LayerAccess
 from tiles.cache import Bounds
 from tiles.grid import MAX_LAT
 from tiles.hexbin import HEX_FIELDS
-from tiles.service import LayerAccess
 from tiles.zoom import tile_props
 
 FIELD_TYPES = {

@@ -18,9 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
+from tiles.access import LayerAccess, visible_accesses
 from tiles.export import plan, public_layers
 from tiles.grid import MAX_ZOOM, Tile
-from tiles.service import LayerAccess, TileService, stored_key, visible_accesses
+from tiles.service import TileService, stored_key
 from tiles.style import BASEMAP
 from twin.core.access import Role
 from twin.core.errors import BadInput

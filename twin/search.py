@@ -1,8 +1,8 @@
 """Search across the layers' searchable properties (names, addresses, streets, titles).
 
 The matching runs in the store, so it scales with the store rather than with the process:
-every searchable property of a layer is folded to lower case (Unicode-aware on both stores:
-SQLite's own ``lower`` only knows ASCII, so the embedded store gets a Python function) and
+every searchable property of a layer is folded to lower case (Unicode-aware on both stores,
+each in its own way: ``store.sql.fold``) and
 each word of the query must occur in the folded text. Results are ranked in SQL — exact
 label, label prefix, word prefix, then anywhere — so a layer's best candidates come back first,
 then merged across layers in Python.
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from layers import GeomType, Layer
 from twin.core.errors import BadInput
 from twin.store import Store
+from twin.store.dialect import fold_text as fold
 from twin.store.schema import GEOM
 
 MAX_QUERY = 100
@@ -76,15 +77,6 @@ class SearchHit:
         }
 
 
-def fold(text: str) -> str:
-    """Return ``text`` folded for matching: lower case, and ``ё`` as ``е``.
-
-    >>> fold("Проспект АБАЯ, Ёлочка")
-    'проспект абая, елочка'
-    """
-    return text.lower().replace("ё", "е")
-
-
 def _like_escape(text: str) -> str:
     return (
         text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
@@ -96,26 +88,6 @@ def searchable(layer: Layer) -> tuple[str, ...]:
     return tuple(p.name for p in layer.properties if p.searchable)
 
 
-class _Dialect:
-    """How one store folds text in SQL."""
-
-    def __init__(self, store: Store) -> None:
-        self.sqlite = store.kind == "geopackage"
-
-    def fold(self, expr: str) -> str:
-        if self.sqlite:
-            return f"twin_fold({expr})"
-        # An ICU collation makes lower() Unicode-aware whatever the database's own locale is.
-        return f"translate(lower(({expr}) COLLATE \"und-x-icu\"), 'ё', 'е')"
-
-    def prepare(self, conn: sa.Connection) -> None:
-        if self.sqlite:
-            raw = conn.connection.driver_connection
-            raw.create_function(  # type: ignore[union-attr]
-                "twin_fold", 1, lambda v: None if v is None else fold(str(v)), deterministic=True
-            )
-
-
 def _label_columns(layer: Layer, lang: str) -> list[str]:
     names = searchable(layer)
     if layer.id == "districts":
@@ -125,14 +97,14 @@ def _label_columns(layer: Layer, lang: str) -> list[str]:
 
 
 def _layer_sql(
-    layer: Layer, words: Sequence[str], lang: str, dialect: _Dialect, store: Store, limit: int
+    layer: Layer, words: Sequence[str], lang: str, store: Store, limit: int
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Return (SQL, parameters, label columns) ranking ``layer``'s matches for ``words``."""
     cols = searchable(layer)
     label_cols = _label_columns(layer, lang)
     hay = " || ' ' || ".join(f"coalesce(t.\"{c}\", '')" for c in cols)
     label = "coalesce(" + ", ".join(f't."{c}"' for c in label_cols) + ", '')"
-    f_hay = dialect.fold(hay)
+    f_hay = store.sql.fold(hay)
     esc = f"ESCAPE '{_ESCAPE}'"
     where = " AND ".join(f"{f_hay} LIKE :w{i} {esc}" for i in range(len(words)))
     whole = " ".join(words)
@@ -145,7 +117,7 @@ def _layer_sql(
     )
     # A feature ranks by the best of its names (a district matches in any language).
     # A street name is not the building's own name: it only counts as "anywhere".
-    names = [dialect.fold(f't."{c}"') for c in label_cols if c != "street"]
+    names = [store.sql.fold(f't."{c}"') for c in label_cols if c != "street"]
 
     def any_name(test: str) -> str:
         return " OR ".join(f"{n} {test}" for n in names)
@@ -160,7 +132,7 @@ def _layer_sql(
     select = ", ".join(f't."{c}"' for c in cols)
     sql = (
         f"SELECT t.fid, t.synthetic, {select}, {rank} AS rank, length({label}) AS label_len, "
-        f'{store.geom_wkb_sql("t." + GEOM)} AS geom FROM "{layer.table}" t '
+        f'{store.sql.geom_wkb("t." + GEOM)} AS geom FROM "{layer.table}" t '
         f"WHERE {where} ORDER BY rank, label_len, t.fid LIMIT :n"
     )
     return sql, params, label_cols
@@ -217,24 +189,23 @@ def search(
     words = words_of(query)
     if not words:
         return []
-    dialect = _Dialect(store)
     priority = {lid: i for i, lid in enumerate(LAYER_PRIORITY)}
     hits: list[tuple[SearchHit, int]] = []
     with store.engine.connect() as conn:
-        dialect.prepare(conn)
+        store.sql.prepare(conn)
         for layer in layers:
             if not searchable(layer):
                 continue
             lines = layer.geometry is GeomType.LINE
             # Streets come in many segments per name: fetch more, then merge them.
             sql, params, label_cols = _layer_sql(
-                layer, words, lang, dialect, store, limit * 20 if lines else limit
+                layer, words, lang, store, limit * 20 if lines else limit
             )
             result = conn.execute(sa.text(sql), params)
             rows = [dict(r) for r in result.mappings()]
             if not rows:
                 continue
-            geoms = store.decode_geoms([r["geom"] for r in rows])
+            geoms = store.sql.decode_geoms([r["geom"] for r in rows])
             merged: dict[str, tuple[SearchHit, Any]] = {}
             for row, geom in zip(rows, geoms, strict=True):
                 label_col = next((c for c in label_cols if row.get(c)), None)

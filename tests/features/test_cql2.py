@@ -22,7 +22,8 @@ from twin.features.cql2 import (
     Property,
     Spatial,
 )
-from twin.features.sqlfilter import glob_pattern, like_parts, like_pattern
+from twin.features.sqlfilter import like_parts
+from twin.store.dialect import glob_pattern, like_pattern
 
 Q = {"name", "levels", "kind", "start_date", "last_reading", "ramp"}
 

@@ -1,6 +1,6 @@
-"""The GeoPackage R-tree packed in bulk (twin.store.rtree): SQLite's own checker accepts every
-tree, box queries through SQLite find exactly what a brute-force scan finds, and GDAL reads
-the file with a spatial filter."""
+"""The GeoPackage R-tree packed in bulk (twin.store.geopackage.rtree): SQLite's own checker
+accepts every tree, box queries through SQLite find exactly what a brute-force scan finds, and
+GDAL reads the file with a spatial filter."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import layers
 from tests.support.frames import buildings_frame
 from twin.store import Batch, open_store
 from twin.store.geopackage import GeoPackageStore
-from twin.store.rtree import float32_boxes, write_rtree
+from twin.store.geopackage.rtree import float32_boxes, write_rtree
 
 RTREE = "rtree_buildings_geom"
 BUILDINGS = layers.get("buildings")

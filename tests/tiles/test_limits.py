@@ -12,8 +12,9 @@ import pytest
 import shapely
 
 import layers
+from tiles.access import visible_accesses
 from tiles.grid import Tile
-from tiles.service import TileService, visible_accesses
+from tiles.service import TileService
 from tiles.style import BASEMAP
 from twin.core.access import Role
 from twin.store import open_store

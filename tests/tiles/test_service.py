@@ -102,7 +102,6 @@ def test_a_write_during_a_render_is_not_cached_stale(city: Store) -> None:
     edited["name"] = ["Новое"]
 
     class WriteMidway:
-        kind = real.kind
 
         def layer_tile(self, layer, tile, rules):  # type: ignore[no-untyped-def]
             raw = real.layer_tile(layer, tile, rules)  # read the old data …
@@ -261,7 +260,7 @@ def test_a_quick_look_leaves_new_changes_to_a_full_one(city: Store) -> None:
     """The HTTP fast path looks at the change log in the event loop with one max(id) query
     (``quick``); when there is more to read it steps aside (SlowLook) without marking the look
     done, so the next full look drops the touched tile and nothing stale is served."""
-    from tiles.service import SlowLook
+    from tiles.changes import SlowLook
 
     service = TileService(city)
     z, x, y = _xy(NEAR, 16)
@@ -338,12 +337,12 @@ def test_the_event_loop_look_is_shared_and_never_misses_a_write(city: Store) -> 
             if city.kind == "postgis":
                 # the first request's read was sent before the others arrived; they all share
                 # the next one
-                assert service._log_head_async.reads == 2
+                assert service.watch.head_async.reads == 2
 
             edited = buildings_frame(1, x0=NEAR[0], y0=NEAR[1])
             edited["name"] = ["Свежее"]
             city.load([_batch(BUILDINGS, "near", edited, replace=False)])
-            from tiles.service import SlowLook
+            from tiles.changes import SlowLook
 
             with pytest.raises(SlowLook):  # a change to read: left to a full look
                 await service.cached_async("buildings", z, x, y, Role.ANONYMOUS)
@@ -367,7 +366,8 @@ def test_the_log_head_reader_does_not_spin_on_a_finished_read(city: Store) -> No
         return
     import threading
 
-    from tiles.postgis import LogHead, libpq_url
+    from twin.store.postgis.loghead import LogHead
+    from twin.store.postgis.urls import libpq_url
 
     got: list[int] = []
 

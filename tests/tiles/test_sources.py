@@ -15,7 +15,7 @@ import layers
 from tests.tiles.mvtcheck import BUFFER, EXTENT, SYSTEM, all_coords, decode, expected_ids, ids
 from tiles.embedded import EmbeddedSource
 from tiles.grid import Tile
-from tiles.service import make_source
+from tiles.sources import make_source
 from tiles.zoom import tile_props, zoom_rules
 from twin.store import Store, open_store
 
@@ -136,13 +136,13 @@ def test_embedded_store_and_postgis_give_the_same_ids(almaty_url: str, almaty: S
 
 
 def test_an_unreachable_database_is_a_store_error_not_a_crash() -> None:
-    from types import SimpleNamespace
 
-    from tiles.postgis import PostGISSource
+    from tiles.sources import DatabaseSource, database_encoder
     from twin.core.errors import StoreError
+    from twin.store.postgis import PostGISStore
 
-    nowhere = SimpleNamespace(kind="postgis", url="postgresql://twin@127.0.0.1:1/none")
-    source = PostGISSource(nowhere)  # type: ignore[arg-type]
+    nowhere = PostGISStore("postgresql://twin@127.0.0.1:1/none")
+    source = DatabaseSource(database_encoder(nowhere))  # type: ignore[arg-type]
     layer = layers.get("buildings")
     with pytest.raises(StoreError, match="unavailable"):
         source.layer_tile(layer, Tile(14, 11693, 6004), zoom_rules(layer, 14))
@@ -177,15 +177,15 @@ def test_the_asynchronous_path_draws_the_same_bytes(almaty: Store) -> None:
 
 def test_an_unreachable_database_is_a_store_error_on_the_asynchronous_path_too() -> None:
     import asyncio
-    from types import SimpleNamespace
 
-    from tiles.postgis import PostGISSource
+    from tiles.sources import DatabaseSource, database_encoder
     from twin.core.errors import StoreError
+    from twin.store.postgis import PostGISStore
 
-    nowhere = SimpleNamespace(kind="postgis", url="postgresql://twin@127.0.0.1:1/none")
-    source = PostGISSource(nowhere)  # type: ignore[arg-type]
+    nowhere = PostGISStore("postgresql://twin@127.0.0.1:1/none")
+    source = DatabaseSource(database_encoder(nowhere))  # type: ignore[arg-type]
     layer = layers.get("buildings")
     with pytest.raises(StoreError, match="unavailable"):
         asyncio.run(source.layer_tile_async(layer, Tile(14, 11693, 6004), zoom_rules(layer, 14)))
-    assert source._idle == []
+    assert source.encoder._idle == []  # type: ignore[attr-defined]
     source.close()

@@ -18,7 +18,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tiles.service import SlowLook, TileResult, TileService, resolve, visible_accesses
+from tiles.access import resolve, visible_accesses
+from tiles.changes import SlowLook
+from tiles.service import TileResult, TileService
 from tiles.style import build_style
 from tiles.tilejson import tilejson, union_bounds
 from twin.api.deps import RoleDep

@@ -1,7 +1,7 @@
 """Run feature queries on a store: pages of items, one item, counts and extents.
 
 Queries are SQLAlchemy Core over ``store.tables`` (aliased ``t``); the geometry is selected
-with the store's own ``geom_wkb_sql`` and decoded with ``decode_geoms``. Values come back
+with the store's own ``sql.geom_wkb`` and decoded with ``sql.decode_geoms``. Values come back
 driver-typed and differently on the two stores (SQLite: ISO text dates, 0/1 booleans;
 psycopg: ``date``/``datetime``/``bool``), so :func:`plain_value` brings them to one JSON-ready
 form: that is what makes both stores answer byte-identically.
@@ -93,7 +93,7 @@ class FeatureQueries:
         self.store = store
         self.layer = layer
         self.t = store.tables[layer.id].alias("t")
-        self.sql = FilterCompiler(layer, self.t, store.kind)
+        self.sql = FilterCompiler(layer, self.t, store.sql)
 
     def where(self, q: ItemsQuery) -> list[Condition]:
         """Return the conditions of ``q`` (bbox, datetime, filter)."""
@@ -112,7 +112,7 @@ class FeatureQueries:
         raw = sa.types.NullType()
         cols: list[sa.ColumnElement[Any]] = [self.t.c.fid, sa.type_coerce(self.t.c.synthetic, raw)]
         cols += [sa.type_coerce(self.t.c[n], raw).label(n) for n in properties]
-        cols.append(sa.literal_column(self.store.geom_wkb_sql("t.geom")).label("geom"))
+        cols.append(sa.literal_column(self.store.sql.geom_wkb("t.geom")).label("geom"))
         return cols
 
     def page(self, q: ItemsQuery, *, count: bool = True) -> FeatureSet:
@@ -177,7 +177,9 @@ class FeatureQueries:
             kind = types[name].type
             values[name] = [plain_value(kind, r[j]) for r in rows]
         geoms = (
-            self.store.decode_geoms([r[-1] for r in rows]) if rows else np.array([], dtype=object)
+            self.store.sql.decode_geoms([r[-1] for r in rows])
+            if rows
+            else np.array([], dtype=object)
         )
         return FeatureSet(
             layer=self.layer,
@@ -191,12 +193,7 @@ class FeatureQueries:
     # -- extents -------------------------------------------------------------------------
     def spatial_extent(self) -> Bbox | None:
         """Return the exact (minx, miny, maxx, maxy) of every feature, or None when empty."""
-        g = self.t.c.geom
-        if self.store.kind == "postgis":
-            parts = [sa.func.ST_XMin(g), sa.func.ST_YMin(g), sa.func.ST_XMax(g), sa.func.ST_YMax(g)]
-        else:
-            # Not the R-tree: it keeps 32-bit floats, and the two stores must agree exactly.
-            parts = [sa.func.ST_MinX(g), sa.func.ST_MinY(g), sa.func.ST_MaxX(g), sa.func.ST_MaxY(g)]
+        parts = self.store.sql.exact_bounds(self.t.c.geom)
         aggs = [
             sa.func.min(parts[0]),
             sa.func.min(parts[1]),

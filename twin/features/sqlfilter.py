@@ -2,15 +2,11 @@
 Core expressions over a layer table aliased ``t``.
 
 Identifiers come only from the layer (``t.c[name]`` after the parser checked the name);
-every value is a bound parameter. What differs between the stores is kept here, so that
-both answer every query identically:
-
-- GeoPackage keeps DATE/DATETIME as ISO text, so those are bound as the same text;
-- text ordering uses byte order on both (``COLLATE "C"`` on PostGIS, SQLite's default);
-- LIKE is case-sensitive on both (SQLite's LIKE is not, so it becomes GLOB there);
-- NULLs sort last on both; the fid breaks ties so pages are stable;
-- spatial predicates are GEOS on both (SpatiaLite reads GeoPackage blobs as they are), with
-  the GeoPackage R-tree as the index.
+every value is a bound parameter. What differs between the stores is the store's dialect
+(``store.sql``, :mod:`twin.store.dialect`), so that both answer every query identically:
+dates bound as each stores them, text compared in byte order, LIKE case-sensitive, spatial
+predicates by GEOS on both with each store's index. NULLs sort last on both; the fid breaks
+ties so pages are stable.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from layers.model import Layer, Prop, PropType
 from twin.core.errors import BadInput
 from twin.features import cql2
 from twin.features.params import Bbox, Interval, SortKey, queryables
+from twin.store.dialect import SpatialSQL
 
 Condition = ColumnElement[bool]
 _NUMERIC = (PropType.INT, PropType.FLOAT)
@@ -40,32 +37,24 @@ _OPERATORS = {
     "<=": operator.le,
     ">=": operator.ge,
 }
-# The spatial functions whose true answer implies overlapping envelopes (all but disjoint),
-# which may therefore use the R-tree first.
-_ENVELOPE_BOUND = frozenset(cql2.SPATIAL_FUNCTIONS) - {"S_DISJOINT"}
 
 
 class FilterCompiler:
-    """Builds the WHERE and ORDER BY of one layer's queries for one store kind."""
+    """Builds the WHERE and ORDER BY of one layer's queries in one store's dialect."""
 
-    def __init__(self, layer: Layer, table: sa.FromClause, kind: str) -> None:
+    def __init__(self, layer: Layer, table: sa.FromClause, dialect: SpatialSQL) -> None:
         self.layer = layer
         self.t = table
-        self.kind = kind
+        self.dialect = dialect
         self.props = queryables(layer)
 
     # -- values ----------------------------------------------------------------------------
     def bind(self, prop: Prop, value: Any) -> ColumnElement[Any]:
         """Return ``value`` (already typed for ``prop``) as a bound parameter."""
         if prop.type is PropType.DATE:
-            if self.kind == "geopackage":
-                return sa.literal(value.isoformat(), sa.Text)
-            return sa.literal(value, sa.Date)
+            return self.dialect.date(value)
         if prop.type is PropType.DATETIME:
-            value = value.replace(microsecond=0)
-            if self.kind == "geopackage":
-                return sa.literal(value.strftime("%Y-%m-%dT%H:%M:%SZ"), sa.Text)
-            return sa.literal(value, sa.DateTime(timezone=True))
+            return self.dialect.timestamp(value.replace(microsecond=0))
         if prop.type is PropType.BOOL:
             return sa.literal(value, sa.Boolean)
         if prop.type in _NUMERIC:
@@ -119,8 +108,8 @@ class FilterCompiler:
     def column(self, name: str, *, ordering: bool = False) -> ColumnElement[Any]:
         """Return the column of queryable ``name`` (byte-order collation when ``ordering``)."""
         col: ColumnElement[Any] = self.t.c[name]
-        if ordering and self.kind == "postgis" and self.props[name].type is PropType.STR:
-            col = col.collate("C")
+        if ordering and self.props[name].type is PropType.STR:
+            col = self.dialect.ordered_text(col)
         return col
 
     # -- the filter --------------------------------------------------------------------------
@@ -182,56 +171,23 @@ class FilterCompiler:
         prop = self.props[node.operand.name]
         if prop.type not in (PropType.STR, PropType.JSON):
             raise BadInput(f"filter: LIKE needs a text property; {prop.name!r} is {prop.type}")
-        parts = like_parts(node.pattern)
-        col = self.column(prop.name)
-        cond: Condition
-        if self.kind == "geopackage":
-            cond = col.op("GLOB", return_type=sa.Boolean)(sa.literal(glob_pattern(parts), sa.Text))
-        else:
-            cond = col.like(sa.literal(like_pattern(parts), sa.Text), escape="\\")
+        cond = self.dialect.like(self.column(prop.name), like_parts(node.pattern))
         return sa.not_(cond) if node.negated else cond
 
     def _spatial(self, node: cql2.Spatial) -> Condition:
         literal = next(a for a in (node.left, node.right) if isinstance(a, cql2.GeometryLiteral))
         geom_lit = sa.func.ST_GeomFromText(sa.literal(literal.wkt, sa.Text), 4326)
-        args = [
+        left, right = (
             self.t.c.geom if isinstance(a, cql2.Property) else geom_lit
             for a in (node.left, node.right)
-        ]
-        fn = getattr(sa.func, "ST_" + node.function[2:].capitalize())
-        if self.kind == "postgis":
-            return fn(*args, type_=sa.Boolean)
-        # SpatiaLite answers 1, 0 or -1 (error).
-        cond = fn(*args) == 1
-        if node.function in _ENVELOPE_BOUND:
-            cond = sa.and_(self._rtree(literal.bounds), cond)
-        return cond
+        )
+        function = node.function[2:].capitalize()  # S_INTERSECTS -> Intersects
+        return self.dialect.spatial(function, left, right, literal.bounds, self.t, self.layer)
 
     # -- bbox, time, order ---------------------------------------------------------------------
-    def _rtree(self, bbox: Bbox) -> Condition:
-        """Return "the feature's envelope meets ``bbox``" through the GeoPackage R-tree."""
-        r = sa.table(
-            f"rtree_{self.layer.table}_geom",
-            sa.column("id"),
-            sa.column("minx"),
-            sa.column("miny"),
-            sa.column("maxx"),
-            sa.column("maxy"),
-        )
-        minx, miny, maxx, maxy = (sa.literal(float(v), sa.Double) for v in bbox)
-        inside = sa.select(r.c.id).where(
-            r.c.maxx >= minx, r.c.minx <= maxx, r.c.maxy >= miny, r.c.miny <= maxy
-        )
-        return self.t.c.fid.in_(inside)
-
     def bbox(self, bbox: Bbox) -> Condition:
         """Return "the feature's geometry intersects ``bbox``" (exact, index-assisted)."""
-        box = sa.func.ST_MakeEnvelope if self.kind == "postgis" else sa.func.BuildMbr
-        minx, miny, maxx, maxy = (sa.literal(float(v), sa.Double) for v in bbox)
-        envelope = box(minx, miny, maxx, maxy, sa.literal(4326, sa.Integer))
-        if self.kind == "postgis":
-            return sa.func.ST_Intersects(self.t.c.geom, envelope, type_=sa.Boolean)
-        return sa.and_(self._rtree(bbox), sa.func.ST_Intersects(self.t.c.geom, envelope) == 1)
+        return self.dialect.intersects_box(self.t, self.layer, bbox)
 
     def interval(self, interval: Interval) -> Condition:
         """Return "the feature's time span meets ``interval``".
@@ -290,32 +246,6 @@ def like_parts(pattern: str) -> list[str]:
     if escaped:
         parts.append("\\\\")
     return parts
-
-
-def like_pattern(parts: list[str]) -> str:
-    """Return the parts as a SQL LIKE pattern with backslash as the escape character."""
-    out = []
-    for p in parts:
-        if p in ("%", "_"):
-            out.append(p)
-        else:
-            c = p[1]
-            out.append("\\" + c if c in "%_\\" else c)
-    return "".join(out)
-
-
-def glob_pattern(parts: list[str]) -> str:
-    """Return the parts as an SQLite GLOB pattern (case-sensitive, like CQL2's LIKE)."""
-    out = []
-    for p in parts:
-        if p == "%":
-            out.append("*")
-        elif p == "_":
-            out.append("?")
-        else:
-            c = p[1]
-            out.append(f"[{c}]" if c in "*?[" else c)
-    return "".join(out)
 
 
 def _show(value: Any) -> str:

@@ -16,7 +16,8 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -24,11 +25,44 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from layers import LAYERS, Layer, PropType
+from layers import LAYERS, Layer, Prop, PropType
 from twin.core.errors import BadInput
+from twin.store.dialect import SpatialSQL
 from twin.store.schema import GEOM, build_metadata
 
 ProgressFn = Callable[[str, int], None]
+
+
+class TileEncoder(Protocol):
+    """A database that encodes a layer's vector tile itself (PostGIS ``ST_AsMVT``)."""
+
+    def layer_tile(self, layer: Layer, params: dict[str, Any]) -> bytes:
+        """Return the MVT layer for the tile ``params`` bind (``b""`` when empty)."""
+        ...
+
+    async def layer_tile_async(self, layer: Layer, params: dict[str, Any]) -> bytes:
+        """Do what :meth:`layer_tile` does, waiting in the event loop."""
+        ...
+
+    def close(self) -> None:
+        """Release the encoder's connections."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the asynchronous path's connections (in the loop that used them)."""
+        ...
+
+
+class ChangeHeadReader(Protocol):
+    """Reads the newest change id in an event loop (see ``twin.store.postgis.loghead``)."""
+
+    async def read(self, arrived: float) -> int:
+        """Return the newest change id as seen by a query sent at or after ``arrived``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close its connection."""
+        ...
 
 
 @dataclass
@@ -144,6 +178,11 @@ class Store(abc.ABC):
     """A city store: the layer tables plus meta, provenance and quarantine."""
 
     kind: str = ""
+    #: the SQL this backend writes differently (:mod:`twin.store.dialect`)
+    sql: SpatialSQL
+    #: the network routing engine inside the database, if any ("pgrouting"); the access
+    #: analyses use it by default and route in Python otherwise
+    routing: str | None = None
     #: the driver's own integrity-error classes (bulk writes bypass SQLAlchemy's wrapping)
     integrity_errors: tuple[type[Exception], ...] = ()
 
@@ -178,36 +217,6 @@ class Store(abc.ABC):
         """Create the temporary stage table for ``layer`` and bulk-write the rows into it
         (``values`` holds one list per column of ``columns``; ``bounds`` one row per row)."""
 
-    @abc.abstractmethod
-    def _geom_wkb_sql(self, column: str) -> str:
-        """Return SQL that selects ``column`` as WKB bytes (or an equivalent the decoder takes)."""
-
-    @abc.abstractmethod
-    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
-        """Return shapely geometries from what :meth:`_geom_wkb_sql` selected."""
-
-    @abc.abstractmethod
-    def _bbox_sql(self, layer: Layer) -> tuple[str, str]:
-        """Return (join clause, where clause) restricting rows to :minx/:miny/:maxx/:maxy."""
-
-    @abc.abstractmethod
-    def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
-        """Return (join clause, select list) giving minx, miny, maxx, maxy of each row ``t``."""
-
-    # Public names for the backend's geometry I/O, for query builders outside the store
-    # (features, tiles): select ``geom_wkb_sql("t.geom")`` and decode with ``decode_geoms``.
-    def geom_wkb_sql(self, column: str) -> str:
-        """Return SQL selecting ``column`` in the form :meth:`decode_geoms` takes."""
-        return self._geom_wkb_sql(column)
-
-    def decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
-        """Return shapely geometries from values selected with :meth:`geom_wkb_sql`."""
-        return self._decode_geoms(values)
-
-    def bbox_sql(self, layer: Layer) -> tuple[str, str]:
-        """Return (join, where) restricting ``t`` (the layer table) to :minx … :maxy."""
-        return self._bbox_sql(layer)
-
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:
         """Yield a connection in a write transaction, committed on exit.
@@ -235,6 +244,37 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
+
+    # -- what the backend offers beyond SQL (each answers None where it offers nothing) ------
+    def tile_encoder(
+        self,
+        props_of: Callable[[Layer], Sequence[Prop]],
+        *,
+        extent: int,
+        buffer: int,
+        simplify_min_coords: int,
+    ) -> TileEncoder | None:
+        """Return the database's own vector tile encoder of every layer (``props_of`` gives a
+        layer's tile properties), or None when tiles are encoded in this process."""
+        return None
+
+    def tiles_file(self) -> Path | None:
+        """Return the file beside the data where drawn tiles may be kept (see
+        :mod:`tiles.stored`), or None when the store keeps none."""
+        return None
+
+    def change_head_reader(self) -> ChangeHeadReader | None:
+        """Return a reader of the change log's newest id for an event loop, or None when the
+        store has no asynchronous driver (then a thread reads it)."""
+        return None
+
+    def autocommit_connection(self) -> Any:
+        """Return a new DB-API connection of the store's own, outside the pool, in autocommit
+        mode (for tiny repeated reads such as the change log's head); the caller closes it."""
+        raw = self.engine.raw_connection()
+        dbapi = raw.driver_connection
+        raw.detach()
+        return dbapi
 
     # -- schema ------------------------------------------------------------------------
     def ensure_schema(self) -> list[str]:
@@ -407,7 +447,8 @@ class Store(abc.ABC):
     ) -> np.ndarray:
         """Return bounds of stored rows that the batch changes (staged) or drops (gone)."""
         t = layer.table
-        join, select = self._bounds_sql(layer)
+        join, bounds = self.sql.bounds(layer)
+        select = ", ".join(bounds)
         sql = (
             f'SELECT {select} FROM "{t}" t {join} JOIN twin_stage s '
             "ON s.source = t.source AND s.source_id = t.source_id"
@@ -490,7 +531,8 @@ class Store(abc.ABC):
         if not ids:
             return 0
         table = self.tables[layer.id]
-        join, select = self._bounds_sql(layer)
+        join, bounds = self.sql.bounds(layer)
+        select = ", ".join(bounds)
         with self.write_transaction() as conn:
             rows = conn.execute(
                 sa.text(
@@ -542,14 +584,14 @@ class Store(abc.ABC):
         params: dict[str, Any] = {}
         join, where = "", "1 = 1"
         if bbox is not None:
-            join, where = self._bbox_sql(layer)
+            join, where = self.sql.bbox(layer)
             params.update(dict(zip(("minx", "miny", "maxx", "maxy"), bbox, strict=True)))
         if source is not None:
             where += " AND t.source = :source"
             params["source"] = source
         sql = (
             f"SELECT t.fid, t.source, t.source_id, t.synthetic, t.row_hash, {props}, "
-            f'{self._geom_wkb_sql("t." + GEOM)} AS geom FROM "{t}" t {join} '
+            f'{self.sql.geom_wkb("t." + GEOM)} AS geom FROM "{t}" t {join} '
             f"WHERE {where} ORDER BY t.fid"
         )
         with self.engine.connect() as conn:
@@ -557,7 +599,7 @@ class Store(abc.ABC):
             keys = list(result.keys())
             rows = result.fetchall()
         data = pd.DataFrame.from_records(rows, columns=keys)
-        geoms = self._decode_geoms(data.pop("geom").tolist()) if len(data) else np.array([])
+        geoms = self.sql.decode_geoms(data.pop("geom").tolist()) if len(data) else np.array([])
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
         frame["synthetic"] = frame["synthetic"].astype(bool)
         if not with_system:

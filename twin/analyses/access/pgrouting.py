@@ -98,8 +98,8 @@ def _roads_version(conn: sa.Connection) -> str:
 
 def ensure_edges(store: Store) -> tuple[int, int]:
     """Create or refresh the edge table from ``roads``; return (nodes, edges) in it."""
-    if store.kind != "postgis":
-        raise StoreError("the pgRouting engine needs a PostGIS store")
+    if store.routing != "pgrouting":
+        raise StoreError("the pgRouting engine needs a PostGIS store with pgRouting")
     with store.engine.begin() as conn:
         try:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")

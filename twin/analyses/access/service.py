@@ -101,10 +101,10 @@ def city_of(store: Store) -> City:
 
 
 def make_engine(store: Store, name: str = "auto") -> Engine:
-    """Return the engine ``name``: python (scipy), pgrouting, or auto (pgRouting on PostGIS,
-    Python on the embedded store)."""
+    """Return the engine ``name``: python (scipy), pgrouting, or auto (the store's own routing
+    engine where it has one — pgRouting on PostGIS — else Python)."""
     if name == "auto":
-        name = "pgrouting" if store.kind == "postgis" else "python"
+        name = store.routing or "python"
     if name == "python":
         return ScipyEngine()
     if name == "pgrouting":

@@ -29,7 +29,7 @@ import math
 import numpy as np
 import sqlalchemy as sa
 
-from twin.store.sqlite_bulk import insert_rows
+from twin.store.geopackage.sqlite_bulk import insert_rows
 
 _MAX_CELLS = 51  # RTREE_MAXCELLS in rtree.c
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes, packed

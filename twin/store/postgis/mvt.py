@@ -1,31 +1,31 @@
-"""Tiles from PostGIS with ``ST_AsMVT``: one SQL text per layer, built once from the registry
-when the source is created; a request only binds numbers.
+"""PostGIS draws a layer's tile itself with ``ST_AsMVT``: one SQL text per layer, built once
+when the encoder is created; a request only binds numbers.
 
 Each layer's statement is prepared on the server the first time a pooled connection runs it
-(a psycopg pool of the source's own), so the steady state is a prepared plan per layer and
-connection.
+(a psycopg pool of the encoder's own), so the steady state is a prepared plan per layer and
+connection. The tile service (:mod:`tiles.sources`) asks the store for this encoder
+(``PostGISStore.tile_encoder``) and gives it what tiles decide: which properties a tile
+carries, the tile extent and buffer, and when simplification pays.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import time
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
-from layers import LAYERS, GeomType, Layer, PropType
-from tiles.geometry import SIMPLIFY_MIN_COORDS
-from tiles.grid import BUFFER, EXTENT, Tile
-from tiles.zoom import ZoomRules, tile_props
+from layers import GeomType, Layer, Prop, PropType
 from twin.core.errors import StoreError
-from twin.store import Store
-from twin.store.postgis import MERCATOR_GEOM, engine_url
+from twin.store.postgis.urls import libpq_url
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: The stored Web Mercator copy of every layer's geometry (PostGIS only).
+MERCATOR_GEOM = "geom_3857"
 
 #: Set on every connection of the tile pool. A parallel plan, or a JIT-compiled one, costs more
 #: to start (tens of milliseconds; JIT 130 ms measured for a dense z12 tile, whose row estimate
@@ -48,8 +48,17 @@ def _column(layer: Layer, name: str, ptype: PropType) -> str:
     return f't."{name}"'
 
 
-def layer_sql(layer: Layer) -> str:
-    """Return the psycopg-style SQL (``%(z)s`` …) that returns ``layer``'s MVT for one tile.
+def layer_sql(
+    layer: Layer,
+    props: Sequence[Prop],
+    *,
+    extent: int,
+    buffer: int,
+    simplify_min_coords: int,
+) -> str:
+    """Return the psycopg-style SQL (``%(z)s`` …) that returns ``layer``'s MVT for one tile,
+    with the properties ``props``, in a tile of ``extent`` units with ``buffer`` units around
+    it; geometries of fewer than ``simplify_min_coords`` vertices are not simplified.
 
     Parameters: ``z``, ``x``, ``y``; ``w``, ``s``, ``e``, ``n`` (the tile in degrees: the rows
     are those whose geometry intersects it, the same test as the embedded path);
@@ -57,14 +66,17 @@ def layer_sql(layer: Layer) -> str:
     :func:`tiles.zoom.zoom_rules`.
 
     >>> from layers import get
-    >>> "ST_AsMVT" in layer_sql(get("buildings"))
+    >>> buildings = get("buildings")
+    >>> sql = layer_sql(buildings, buildings.properties, extent=4096, buffer=64,
+    ...                 simplify_min_coords=8)
+    >>> "ST_AsMVT(q, 'buildings', 4096, 'geom', 'fid')" in sql
     True
     """
-    for ident in (layer.id, layer.table, *layer.prop_names):
+    for ident in (layer.id, layer.table, *(p.name for p in props)):
         if not _IDENT.match(ident):  # pragma: no cover - a catalog editing mistake
             raise ValueError(f"unsafe identifier in the catalog: {ident!r}")
-    props = "".join(f", {_column(layer, p.name, p.type)}" for p in tile_props(layer))
-    names = "".join(f', m."{p.name}"' for p in tile_props(layer))
+    columns = "".join(f", {_column(layer, p.name, p.type)}" for p in props)
+    names = "".join(f', m."{p.name}"' for p in props)
     # Envelopes as scalar subqueries: PostgreSQL computes each once per query (an InitPlan);
     # written as plain calls of bound parameters, a prepared statement's generic plan calls
     # them again for every row (measured: the mean tile query 12% faster).
@@ -74,7 +86,7 @@ def layer_sql(layer: Layer) -> str:
         drawn, size = "m.g", ""
     else:
         # Clip before simplifying: a district or land-use polygon is far bigger than a tile.
-        margin = BUFFER / EXTENT
+        margin = buffer / extent
         clipped = (
             "ST_ClipByBox2D(m.g, "
             f"(SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin})))"
@@ -82,7 +94,7 @@ def layer_sql(layer: Layer) -> str:
         # As in the embedded path, a geometry of few vertices is not simplified: snapping to
         # the 4096 grid already does all that is visible, and simplification is costly.
         drawn = (
-            f"CASE WHEN %(tol)s > 0 AND ST_NPoints(m.g) >= {SIMPLIFY_MIN_COORDS} "
+            f"CASE WHEN %(tol)s > 0 AND ST_NPoints(m.g) >= {simplify_min_coords} "
             f"THEN ST_SimplifyPreserveTopology({clipped}, %(tol)s) ELSE m.g END"
         )
         measure = "ST_Area" if layer.geometry is GeomType.POLYGON else "ST_Length"
@@ -90,58 +102,32 @@ def layer_sql(layer: Layer) -> str:
     # The rows are those whose lon/lat geometry intersects the tile (the same test as the
     # embedded path); most lie wholly inside it, which the envelope alone shows (``@``), so
     # the exact test runs only for the rows on the tile's edge. They are drawn from the
-    # stored Web Mercator copy (twin.store.postgis.MERCATOR_GEOM): no transform per row and
+    # stored Web Mercator copy (MERCATOR_GEOM): no transform per row and
     # request. (The embedded path's envelope floor, tiles.zoom.envelope_floor, is left out:
     # it only saves reading geometry there, and ST_Area here is cheaper than the
     # floor's own test.)
     return (
-        f"WITH m AS (SELECT t.fid{props}, t.{MERCATOR_GEOM} AS g "
+        f"WITH m AS (SELECT t.fid{columns}, t.{MERCATOR_GEOM} AS g "
         f'FROM "{layer.table}" t WHERE t.geom && {box} '
         f"AND (t.geom @ {box} OR ST_Intersects(t.geom, {box}))) "
-        f"SELECT ST_AsMVT(q, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("
-        f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {EXTENT}, {BUFFER}, true) AS geom "
+        f"SELECT ST_AsMVT(q, '{layer.id}', {extent}, 'geom', 'fid') FROM ("
+        f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {extent}, {buffer}, true) AS geom "
         f"FROM m {size}) q"
     )
 
 
-def tile_params(tile: Tile, rules: ZoomRules) -> dict[str, Any]:
-    """Return the parameters :func:`layer_sql` binds for ``tile``."""
-    w, s, e, n = tile.bounds_lonlat()
-    return {
-        "z": tile.z,
-        "x": tile.x,
-        "y": tile.y,
-        "w": w,
-        "s": s,
-        "e": e,
-        "n": n,
-        "min_size": rules.min_size,
-        "tol": rules.tolerance_m,
-    }
+class PostGISTiles:
+    """Encodes feature tiles with ``ST_AsMVT`` in PostGIS, over connections of its own."""
 
-
-def libpq_url(url: str) -> str:
-    """Return a store URL as libpq takes it (``postgresql://``, no SQLAlchemy driver name)."""
-    return "postgresql://" + engine_url(url).removeprefix("postgresql+psycopg://")
-
-
-class PostGISSource:
-    """Encodes feature tiles with ``ST_AsMVT`` in PostGIS."""
-
-    kind = "postgis"
-
-    def __init__(self, store: Store, *, max_connections: int = 16) -> None:
-        if store.kind != "postgis":
-            raise ValueError("PostGISSource needs a PostGIS store")
-        self.store = store
-        self.sql = {layer.id: layer_sql(layer) for layer in LAYERS}
+    def __init__(self, url: str, sql: dict[str, str], *, max_connections: int = 16) -> None:
+        self.sql = sql
         # A pool of plain psycopg connections: a tile is one statement, and SQLAlchemy's
         # Connection, execution context and result wrapping cost more per tile than the
         # smallest tiles' SQL; its pool alone costs tens of microseconds. (psycopg_pool was
         # tried: its worker threads join when it is garbage-collected, which fails when the
         # collection runs on one of them.) Autocommit (no BEGIN/ROLLBACK round trips), the
         # session setting applied once per connection, statements prepared on first use.
-        conninfo = libpq_url(store.url)
+        conninfo = libpq_url(url)
 
         def connect() -> Any:
             return psycopg.connect(conninfo, autocommit=True, options=SESSION_OPTIONS)
@@ -160,8 +146,9 @@ class PostGISSource:
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._slots = asyncio.Semaphore(max_connections)
 
-    def layer_tile(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
-        """Return the MVT layer of ``layer`` in ``tile`` (``b""`` when it has no feature).
+    def layer_tile(self, layer: Layer, params: dict[str, Any]) -> bytes:
+        """Return the MVT layer of ``layer`` for the tile ``params`` bind (``b""`` when it has
+        no feature).
 
         Raises :class:`~twin.core.errors.StoreError` when the database cannot be reached.
         """
@@ -173,9 +160,7 @@ class PostGISSource:
             raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
         try:
             conn: psycopg.Connection[Any] = fairy.driver_connection  # type: ignore[assignment]
-            row = conn.execute(
-                self.sql[layer.id], tile_params(tile, rules), prepare=True
-            ).fetchone()
+            row = conn.execute(self.sql[layer.id], params, prepare=True).fetchone()
         except psycopg.OperationalError as exc:
             fairy.invalidate()  # a dropped connection is not handed out again
             raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
@@ -183,7 +168,7 @@ class PostGISSource:
             fairy.close()  # back to the pool (or discarded, once invalidated)
         return bytes(row[0]) if row and row[0] else b""
 
-    async def layer_tile_async(self, layer: Layer, tile: Tile, rules: ZoomRules) -> bytes:
+    async def layer_tile_async(self, layer: Layer, params: dict[str, Any]) -> bytes:
         """Do what :meth:`layer_tile` does, waiting for PostgreSQL in the event loop."""
         async with self._slots:
             conn = self._idle.pop() if self._idle else None
@@ -192,9 +177,7 @@ class PostGISSource:
                     conn = await psycopg.AsyncConnection.connect(
                         self._conninfo, autocommit=True, options=SESSION_OPTIONS
                     )
-                cursor = await conn.execute(
-                    self.sql[layer.id], tile_params(tile, rules), prepare=True
-                )
+                cursor = await conn.execute(self.sql[layer.id], params, prepare=True)
                 row = await cursor.fetchone()
             except psycopg.OperationalError as exc:
                 if conn is not None:  # a dropped connection is not kept
@@ -216,61 +199,3 @@ class PostGISSource:
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.close()
-
-
-class LogHead:
-    """Reads the newest id of the store's change log (``max(id)``) in the event loop, over one
-    asynchronous connection of its own, for the HTTP fast path's look before a cached tile.
-
-    One query answers every request that arrived before it was sent: a request joins the read
-    in flight if it was sent after the request arrived, else waits for it to end and joins
-    (or sends) the next. So concurrent requests share a few round trips, and none waits on a
-    read that may predate a write it must see. (A blocking read in the event loop took 65% of
-    the loop's time for cached tiles at concurrency 8, measured with py-spy.)
-    """
-
-    def __init__(self, conninfo: str) -> None:
-        self._conninfo = conninfo
-        self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._task: asyncio.Future[int] | None = None
-        self._sent = -float("inf")
-        self.reads = 0  # queries sent (for tests)
-
-    async def read(self, arrived: float) -> int:
-        """Return the newest change id as seen by a query sent at or after ``arrived`` (a
-        ``time.monotonic()`` value). Raises what psycopg raises when the database is gone."""
-        while True:
-            task = self._task
-            if task is None or task.done():  # (awaiting a done task would not yield)
-                self._sent = time.monotonic()
-                task = self._task = asyncio.ensure_future(self._query())
-                task.add_done_callback(self._done)
-            if self._sent >= arrived:
-                return await asyncio.shield(task)
-            with contextlib.suppress(Exception):  # the next read is this request's own
-                await asyncio.shield(task)
-
-    def _done(self, task: asyncio.Future[int]) -> None:
-        if self._task is task:
-            self._task = None
-        if not task.cancelled():
-            task.exception()  # retrieved: a failed read with no waiter left is not an error
-
-    async def _query(self) -> int:
-        self.reads += 1
-        try:
-            if self._conn is None:
-                self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-            cursor = await self._conn.execute("SELECT max(id) FROM twin_changes")
-            row = await cursor.fetchone()
-        except BaseException:
-            await self.aclose()  # a connection in an unknown state is not reused
-            raise
-        return int(row[0] or 0) if row else 0
-
-    async def aclose(self) -> None:
-        """Close the connection (a new one is made on the next read)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close()

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import psycopg
-import shapely
 import sqlalchemy as sa
 
-from layers import Layer
+from layers import LAYERS, Layer, Prop
 from twin.store.base import Store
+from twin.store.postgis.loghead import LogHead
+from twin.store.postgis.mvt import MERCATOR_GEOM, PostGISTiles, layer_sql
+from twin.store.postgis.sql import PostGISSQL
+from twin.store.postgis.urls import engine_url, libpq_url
 from twin.store.schema import GEOM
 
-#: The stored Web Mercator copy of every layer's geometry (PostGIS only).
-MERCATOR_GEOM = "geom_3857"
 # Web Mercator ends at ±85.0511°; a geometry reaching beyond is cut there first (a load must
 # not fail on a feature at a pole, which ST_Transform cannot project).
 _MERCATOR_SQL = (
@@ -26,14 +27,6 @@ _MERCATOR_SQL = (
 
 _EWKB_SRID_FLAG = 0x20000000
 _SRID_4326 = (4326).to_bytes(4, "little")
-
-
-def engine_url(url: str) -> str:
-    """Return ``url`` with the psycopg 3 driver named (``postgresql+psycopg://``)."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 def _copy(conn: sa.Connection, table: str, cols: str, rows: Iterator[tuple[Any, ...]]) -> None:
@@ -48,6 +41,8 @@ class PostGISStore(Store):
     """PostGIS: tables with GiST indexes, bulk writes with COPY."""
 
     kind = "postgis"
+    sql = PostGISSQL()
+    routing = "pgrouting"
     integrity_errors = (psycopg.IntegrityError,)
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
@@ -55,6 +50,35 @@ class PostGISStore(Store):
             engine_url(url), pool_size=pool_size, max_overflow=8, pool_pre_ping=True
         )
         super().__init__(url, engine)
+
+    def tile_encoder(
+        self,
+        props_of: Callable[[Layer], Sequence[Prop]],
+        *,
+        extent: int,
+        buffer: int,
+        simplify_min_coords: int,
+    ) -> PostGISTiles:
+        sql = {
+            layer.id: layer_sql(
+                layer,
+                props_of(layer),
+                extent=extent,
+                buffer=buffer,
+                simplify_min_coords=simplify_min_coords,
+            )
+            for layer in LAYERS
+        }
+        return PostGISTiles(self.url, sql)
+
+    def change_head_reader(self) -> LogHead:
+        return LogHead(libpq_url(self.url))
+
+    def autocommit_connection(self) -> Any:
+        dbapi = super().autocommit_connection()
+        dbapi.rollback()  # the pool's connection may be in a transaction
+        dbapi.autocommit = True
+        return dbapi
 
     def _lock_for_write(self, conn: sa.Connection) -> None:
         # Serialise writers so twin_changes ids become visible in id order (see
@@ -67,10 +91,10 @@ class PostGISStore(Store):
     def _derive_columns(self, conn: sa.Connection) -> list[str]:
         # Every layer table keeps its geometry in Web Mercator too, as a stored generated
         # column, so that a tile query does not transform each row again on every request
-        # (tiles.postgis reads it): 16% off the mean tile query of the tile benchmark. PostgreSQL
-        # computes it on every insert and update; a load does not get slower, since the server
-        # transforms while the client is still formatting rows (measured: 82,000 buildings
-        # 1.26 s with it, 1.29 s without).
+        # (twin.store.postgis.mvt reads it): 16% off the mean tile query of the tile
+        # benchmark. PostgreSQL computes it on every insert and update; a load does not get
+        # slower, since the server transforms while the client is still formatting rows
+        # (measured: 82,000 buildings 1.26 s with it, 1.29 s without).
         have = {
             row[0]
             for row in conn.exec_driver_sql(
@@ -162,15 +186,3 @@ class PostGISStore(Store):
         super()._apply(conn, layer, columns, inserting, updating)
         if rebuild:
             self._build_index(conn, layer)
-
-    def _geom_wkb_sql(self, column: str) -> str:
-        return f"ST_AsBinary({column})"
-
-    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
-        return shapely.from_wkb([bytes(v) for v in values])
-
-    def _bbox_sql(self, layer: Layer) -> tuple[str, str]:
-        return ("", "t.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
-
-    def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
-        return ("", "ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom), ST_YMax(t.geom)")

@@ -11,7 +11,7 @@ import itertools
 import operator
 import os
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,15 @@ from sqlalchemy import event
 from layers import Layer
 from twin.core.errors import StoreError
 from twin.store.base import Store
-from twin.store.rtree import float32_boxes, write_rtree
-from twin.store.sqlite_bulk import insert_rows
+from twin.store.geopackage.rtree import float32_boxes, write_rtree
+from twin.store.geopackage.sql import GeoPackageSQL
+from twin.store.geopackage.sqlite_bulk import insert_rows
 
 _SRID = struct.pack("<i", 4326)
 # GeoPackageBinary header: magic "GP", version 0, flags (bit 0 little-endian, bits 1-3 the
 # envelope kind: 0 none, 1 [minx, maxx, miny, maxy]).
 _HEAD_POINT = b"GP\x00\x01" + _SRID
 _HEAD_ENVELOPE = b"GP\x00\x03" + _SRID
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 # From this many new rows (and at least as many as the R-tree holds) the R-tree is packed
 # anew in bulk rather than grown row by row.
 _BULK_RTREE_ROWS = 2_000
@@ -81,6 +81,7 @@ class GeoPackageStore(Store):
     """The embedded store (zero set-up): a GeoPackage that QGIS and GDAL open as it is."""
 
     kind = "geopackage"
+    sql = GeoPackageSQL()
     integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, url: str) -> None:
@@ -93,6 +94,9 @@ class GeoPackageStore(Store):
         event.listen(engine, "connect", _connect_listener)
         event.listen(engine, "begin", _begin_listener)
         super().__init__(url, engine)
+
+    def tiles_file(self) -> Path:
+        return self.path
 
     def _prepare(self, conn: sa.Connection) -> None:
         # gpkgCreateBaseTables runs in the connect listener. SpatiaLite 5.0 also writes
@@ -215,8 +219,8 @@ class GeoPackageStore(Store):
         self, conn: sa.Connection, rtree: str, fids: np.ndarray, bounds: np.ndarray
     ) -> None:
         """Add new rows to the R-tree: packed in bulk with what it holds (see
-        :mod:`twin.store.rtree`) when they are many and at least as many as the tree holds,
-        else inserted one by one through SQLite."""
+        :mod:`twin.store.geopackage.rtree`) when they are many and at least as many as the
+        tree holds, else inserted one by one through SQLite."""
         held = conn.exec_driver_sql(f'SELECT count(*) FROM "{rtree}_rowid"').scalar_one()
         if len(fids) >= max(_BULK_RTREE_ROWS, held):
             old = np.array(
@@ -254,22 +258,3 @@ class GeoPackageStore(Store):
                 f'SELECT x.fid, s._minx, s._maxx, s._miny, s._maxy FROM twin_stage s JOIN "{t}" x '
                 "ON x.source = s.source AND x.source_id = s.source_id"
             )
-
-    def _geom_wkb_sql(self, column: str) -> str:
-        return column
-
-    def _decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
-        wkb = [bytes(v)[8 + _ENVELOPE_BYTES[(v[3] >> 1) & 7] :] for v in values]
-        return shapely.from_wkb(wkb)
-
-    def _bbox_sql(self, layer: Layer) -> tuple[str, str]:
-        return (
-            f'JOIN "rtree_{layer.table}_geom" r ON r.id = t.fid',
-            "r.maxx >= :minx AND r.minx <= :maxx AND r.maxy >= :miny AND r.miny <= :maxy",
-        )
-
-    def _bounds_sql(self, layer: Layer) -> tuple[str, str]:
-        return (
-            f'JOIN "rtree_{layer.table}_geom" r ON r.id = t.fid',
-            "r.minx, r.miny, r.maxx, r.maxy",
-        )
