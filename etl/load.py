@@ -19,7 +19,7 @@ import pandas as pd
 
 import layers
 from etl.readers import read_file
-from etl.transform import Conformed, conform
+from etl.transform import conform
 from twin.core.errors import BadInput, SourceError
 from twin.store import Batch, LoadResult, Rejection, Store
 
@@ -48,12 +48,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _rejections(conformed: Conformed) -> list[Rejection]:
-    return [
-        Rejection(r.row, r.source_id, r.reason, r.properties, r.wkt) for r in conformed.rejected
-    ]
 
 
 def layer_for(path: Path, layer_id: str | None) -> layers.Layer:
@@ -103,7 +97,7 @@ def load_files(
             conformed = conform(
                 table.frame, layer, origin=origin, row_errors=table.row_errors, wkb=table.wkb
             )
-            rejected = _rejections(conformed)
+            rejected = list(conformed.rejected)
             if strict and rejected:
                 shown = "; ".join(r.reason for r in rejected[:5])
                 more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
@@ -159,7 +153,7 @@ def load_bundled(
             prepared.frame, layer, origin=prepared.source, id_column=prepared.id_column
         )
         digest = digests.setdefault(prepared.path, sha256_of(prepared.path))
-        rejected = _rejections(conformed)
+        rejected = list(conformed.rejected)
         summary.notes += conformed.notes
         summary.rejected += rejected
         batches.append(

@@ -1,7 +1,7 @@
 """Transform: conform a raw table to a catalog layer — ids, CRS, geometry, typed properties.
 
 :func:`conform` is pure (frames in, frames out, no database). Every row either comes out
-conformed or is returned as a :class:`Rejected` with a reason naming the file, the row and
+conformed or is returned as a :class:`Rejection` with a reason naming the file, the row and
 the problem; nothing is silently dropped. Every change made to a row (a CRS decision, a
 geometry repair) is written to ``notes``.
 
@@ -37,6 +37,7 @@ from etl.coerce import coerce_column, null_column
 from etl.geometry import raw_wkt, shape_geometries
 from layers.model import Layer
 from twin.core.errors import SourceError
+from twin.store import Rejection
 
 ID_COLUMNS = ("source_id", "id", "osm_id", "fid")
 WGS84 = pyproj.CRS.from_epsg(4326)
@@ -45,23 +46,12 @@ Reject = Callable[[int, str], None]  # records a problem for the row at a positi
 
 
 @dataclass
-class Rejected:
-    """A row that was not conformed, with everything needed to find and fix it."""
-
-    row: int | None
-    source_id: str | None
-    reason: str
-    properties: dict[str, Any]
-    wkt: str | None
-
-
-@dataclass
 class Conformed:
     """A layer's rows ready to load, the rows rejected, and the log of what was done."""
 
     layer: Layer
     frame: gpd.GeoDataFrame
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: Per row of ``frame``, the WKB the geometry was read from when it is stored as read
     #: (None where conform changed it, or for all rows when no WKB was given).
@@ -378,7 +368,7 @@ def _rejections(
     ids: list[str | None],
     problems: dict[int, list[str]],
     origin: str,
-) -> list[Rejected]:
+) -> list[Rejection]:
     """Return the rejected rows in file order, with raw properties and raw WKT."""
     if not problems:
         return []
@@ -386,7 +376,7 @@ def _rejections(
     props = frame.drop(columns=[c for c in ("_row", frame.geometry.name) if c in frame])
     records = props.iloc[order].to_dict("records")
     return [
-        Rejected(
+        Rejection(
             row=int(rows[i]),
             source_id=ids[i],
             reason=f"{origin}: row {rows[i]}: " + "; ".join(problems[i]),

@@ -96,7 +96,8 @@ BUILDINGS = Layer(
     attribution=OSM_ATTRIBUTION,
 )
 
-ROAD_CLASSES = (
+#: Main roads: where a city puts traffic cameras and where repair budgets go first.
+MAIN_ROADS = (
     "motorway",
     "trunk",
     "primary",
@@ -107,6 +108,12 @@ ROAD_CLASSES = (
     "primary_link",
     "secondary_link",
     "tertiary_link",
+)
+#: Roads vehicles use; footways, paths and steps are not "streets" for works or cameras.
+CARRIAGEWAYS = (*MAIN_ROADS, "unclassified", "residential", "living_street", "service", "road")
+#: Every road class the layer keeps (OSM ``highway`` values; anything else is "other").
+ROAD_CLASSES = (
+    *MAIN_ROADS,
     "unclassified",
     "residential",
     "living_street",

@@ -8,9 +8,11 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from etl.synthesise.city import CARRIAGEWAYS, MAIN_ROADS, City
+from etl.network import street_nodes
+from etl.synthesise.city import City
 from etl.synthesise.frames import choose, conform, day, ids, iso, stream
 from etl.synthesise.frames import points as frame_points
+from layers.city import CARRIAGEWAYS, MAIN_ROADS
 
 # Heavier roads carry more cameras per kilometre (speed enforcement, the Sergek programme).
 _CLASS_FACTOR = {"motorway": 1.5, "trunk": 1.5, "primary": 1.5, "secondary": 1.2, "tertiary": 1.0}
@@ -45,18 +47,16 @@ def intersections(city: City) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     roads = city.roads[city.roads["highway"].isin(CARRIAGEWAYS)]
     if len(roads) == 0:
         return np.empty(0, dtype=object), np.empty(0), np.empty(0)
-    coords, line = shapely.get_coordinates(
-        np.asarray(roads.geometry.values, dtype=object), return_index=True
+    net = street_nodes(np.asarray(roads.geometry.values, dtype=object))
+    coords, line, last, node, nodes, total = (
+        net.coords,
+        net.line,
+        net.last,
+        net.node,
+        net.nodes,
+        net.degree,
     )
     is_main = roads["highway"].isin(MAIN_ROADS).to_numpy()[line]
-    first = np.r_[True, line[1:] != line[:-1]]
-    last = np.r_[line[1:] != line[:-1], True]
-    degree = np.where(first | last, 1, 2)
-    # OSM ways share node coordinates exactly; rounding to a centimetre absorbs reprojection.
-    keys = np.round(coords, 2)
-    nodes, node = np.unique(keys, axis=0, return_inverse=True)
-    node = node.ravel()
-    total = np.bincount(node, weights=degree, minlength=len(nodes))
     pairs = np.unique(np.column_stack([node[is_main], line[is_main]]), axis=0)
     mains = (
         np.bincount(pairs[:, 0], minlength=len(nodes))

@@ -17,23 +17,8 @@ import shapely
 
 from etl.synthesise.frames import METRIC_CRS, WGS84
 from etl.synthesise.streets import street_labels
+from layers.city import CARRIAGEWAYS
 from layers.common import DISTRICT_NAMES
-
-# Main roads: where a city puts traffic cameras and where repair budgets go first.
-MAIN_ROADS = (
-    "motorway",
-    "trunk",
-    "primary",
-    "secondary",
-    "tertiary",
-    "motorway_link",
-    "trunk_link",
-    "primary_link",
-    "secondary_link",
-    "tertiary_link",
-)
-# Roads vehicles use; footways, paths and steps are not "streets" for works or cameras.
-CARRIAGEWAYS = (*MAIN_ROADS, "unclassified", "residential", "living_street", "service", "road")
 
 
 class MissingLayer(KeyError):

@@ -10,9 +10,10 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from etl.synthesise.city import CARRIAGEWAYS, MAIN_ROADS, City
+from etl.synthesise.city import City
 from etl.synthesise.frames import METRIC_CRS, choose, conform, day, ids, iso, stream
 from etl.synthesise.sampling import populated_points
+from layers.city import CARRIAGEWAYS, MAIN_ROADS
 
 FIRST_YEAR = 2023
 RESIDENTS_PER_WORK_YEAR = 5_000

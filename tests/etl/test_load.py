@@ -20,7 +20,7 @@ from etl.readers import read_file
 from etl.transform import conform
 from twin.core.errors import BadInput, SourceError
 from twin.store import Store
-from twin.store.base import row_hashes
+from twin.store.loading import row_hashes
 
 POIS = layers.get("pois")
 BUILDINGS = layers.get("buildings")

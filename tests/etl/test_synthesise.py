@@ -20,9 +20,9 @@ import layers
 from etl import synthesise as syn
 from etl.synthesise.air import seasonal_pm25
 from etl.synthesise.cameras import intersections
-from etl.synthesise.city import MAIN_ROADS
 from etl.synthesise.streets import street_label
 from etl.synthesise.toy import ORIGIN
+from layers.city import MAIN_ROADS
 from layers.common import DISTRICT_NAMES
 from layers.model import PropType
 

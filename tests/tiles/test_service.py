@@ -102,7 +102,6 @@ def test_a_write_during_a_render_is_not_cached_stale(city: Store) -> None:
     edited["name"] = ["Новое"]
 
     class WriteMidway:
-
         def layer_tile(self, layer, tile, rules):  # type: ignore[no-untyped-def]
             raw = real.layer_tile(layer, tile, rules)  # read the old data …
             city.load([_batch(BUILDINGS, "near", edited, replace=False)])  # … then a write

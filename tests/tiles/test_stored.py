@@ -127,7 +127,6 @@ def test_a_tile_drawn_while_a_write_landed_is_not_kept(city: Store) -> None:
     edited["name"] = ["Новое"]
 
     class WriteMidway:
-
         def layer_tile(self, layer, tile, rules):  # type: ignore[no-untyped-def]
             raw = real.layer_tile(layer, tile, rules)  # the old data is read …
             city.load([_batch(edited, "near", replace=False)])  # … then a write commits

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from twin.core.errors import StoreError
-from twin.store.base import Batch, LoadResult, Rejection, Store
+from twin.store.base import Store
+from twin.store.loading import Batch, LoadResult, Rejection
 
 
 def open_store(url: str, *, create: bool = True) -> Store:

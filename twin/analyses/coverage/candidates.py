@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl.network import street_nodes
 from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.targets import street_lines
 from twin.analyses.coverage.visibility import Obstacles
@@ -65,17 +66,11 @@ def street_sites(
 def _intersections(lines: np.ndarray, scope: shapely.Geometry) -> pd.DataFrame:
     """Return street nodes where three or more segment ends meet, with the bearings of the
     streets leaving them."""
-    coords, line = shapely.get_coordinates(lines, return_index=True)
-    if len(coords) < 2:
+    net = street_nodes(lines)
+    if len(net.coords) < 2:
         return pd.DataFrame({"x": [], "y": [], "kind": [], "headings": []})
-    first = np.r_[True, line[1:] != line[:-1]]
-    last = np.r_[line[1:] != line[:-1], True]
-    degree = np.where(first | last, 1, 2)
-    keys = np.round(coords, 2)
-    nodes, node = np.unique(keys, axis=0, return_inverse=True)
-    node = node.ravel()
-    total = np.bincount(node, weights=degree, minlength=len(nodes))
-    hub = total >= 3
+    coords, first, last, node, nodes = net.coords, net.first, net.last, net.node, net.nodes
+    hub = net.degree >= 3
     rows = []
     # Bearings of every segment leaving a hub vertex: to the next and the previous vertex.
     idx = np.arange(len(coords))
