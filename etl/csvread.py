@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.readers import EXPECTED, RawTable, decode_utf8
+from etl.raw import EXPECTED, RawTable, decode_utf8
 from twin.core.errors import SourceError
 
 LON_NAMES = ("lon", "lng", "longitude", "x")

@@ -1,6 +1,6 @@
 """The vocabulary of the layer catalog: what one city layer is, as plain data.
 
-A layer is data, not code (see DESIGN.md): its store schema, TileJSON, OGC collection,
+A layer is data, not code (see docs/architecture.md): its store schema, TileJSON, OGC collection,
 MapLibre style and legend are all derived from one :class:`Layer` value.
 """
 

@@ -9,13 +9,15 @@ differs from the declared one is an error — the store is never silently misrea
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from twin.core.errors import StoreError
-from twin.store.base import Store
 from twin.store.schema import GEOM, SCHEMA_VERSION, sql_type
+
+if TYPE_CHECKING:
+    from twin.store.base import Store
 
 # version n -> the step that takes a store from n to n + 1.
 MIGRATIONS: dict[int, Callable[[Store, sa.Connection], None]] = {}
