@@ -47,18 +47,43 @@ def store(store_url: str) -> Iterator[Store]:
         s.close()
 
 
-@pytest.fixture(scope="session", params=["geopackage", "postgis"])
-def almaty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+STORE_KINDS = ("geopackage", "postgis")
+
+
+@pytest.fixture(scope="session")
+def _almaty_loaded() -> dict[str, str]:
+    """Return the URLs of the stores loaded with the bundled Almaty set so far, by kind: each
+    is loaded once per session, whether a test asks for one kind or for both."""
+    return {}
+
+
+def _almaty(kind: str, request: pytest.FixtureRequest, loaded: dict[str, str]) -> str:
+    if kind not in loaded:
+        from etl.load import load_bundled
+        from twin.core.settings import DATA_DIR
+
+        if kind == "geopackage":
+            tmp = request.getfixturevalue("tmp_path_factory")
+            url = f"gpkg:///{tmp.mktemp('almaty')}/almaty.gpkg"
+        else:
+            url = create_database(request.getfixturevalue("postgis_url"), "twin_almaty")
+        s = open_store(url)
+        load_bundled(s, DATA_DIR)
+        s.close()
+        loaded[kind] = url
+    return loaded[kind]
+
+
+@pytest.fixture(scope="session", params=STORE_KINDS)
+def almaty_url(request: pytest.FixtureRequest, _almaty_loaded: dict[str, str]) -> str:
     """Return the URL of a store of each kind with the whole bundled Almaty set loaded (once
     per session; tests must not write to it — use ``store`` for that)."""
-    from etl.load import load_bundled
-    from twin.core.settings import DATA_DIR
+    return _almaty(request.param, request, _almaty_loaded)
 
-    if request.param == "geopackage":
-        url = f"gpkg:///{tmp_path_factory.mktemp('almaty')}/almaty.gpkg"
-    else:
-        url = create_database(request.getfixturevalue("postgis_url"), "twin_almaty")
-    s = open_store(url)
-    load_bundled(s, DATA_DIR)
-    s.close()
-    return url
+
+@pytest.fixture(scope="session")
+def almaty_urls(request: pytest.FixtureRequest, _almaty_loaded: dict[str, str]) -> dict[str, str]:
+    """Return ``{kind: url}`` of both Almaty stores (as ``almaty_url`` gives them), for a test
+    that compares the stores' answers: it computes both itself, so the comparison runs
+    whatever else is selected (``-k``, pytest-xdist)."""
+    return {kind: _almaty(kind, request, _almaty_loaded) for kind in STORE_KINDS}

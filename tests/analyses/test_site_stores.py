@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from twin.analyses.site.service import SiteService
 from twin.store import open_store
 
-_results: dict[str, dict[str, Any]] = {}
+
+@dataclass(frozen=True)
+class SiteAnswers:
+    """What one store answers: the pharmacy ranking and catchments, the cafes of Almaly, and
+    the figures the per-store checks read."""
+
+    cells: pd.DataFrame
+    shapes: pd.DataFrame
+    summary: dict[str, Any]
+    cafes: pd.DataFrame
+    cafes_total: int
+    residents_r9: float
+    from_buildings_r9: float
+
+    def compared(self) -> dict[str, pd.DataFrame]:
+        return {
+            "cells": self.cells[["h3", "score", "residents_within", "competition"]],
+            "catchments": self.shapes[["fid", "residents", "cells"]],
+            "cafes": self.cafes[["h3", "score"]],
+        }
 
 
-def test_almaty_site_and_catchments_same_on_both_stores(almaty_url: str) -> None:
-    store = open_store(almaty_url)
+def _answers(url: str) -> SiteAnswers:
+    store = open_store(url)
     try:
         svc = SiteService(store)
         result = svc.site("pharmacy", top=100)
@@ -22,31 +45,53 @@ def test_almaty_site_and_catchments_same_on_both_stores(almaty_url: str) -> None
         cafes = svc.site("cafe", top=None, weights="access:1", district="Almaly")
     finally:
         store.close()
-    cells = result.cells
+    grid = svc.model.cells(9)
+    return SiteAnswers(
+        result.cells,
+        shapes,
+        summary,
+        cafes.cells,
+        cafes.total,
+        float(grid.residents.sum()),
+        float(grid.from_buildings.sum()),
+    )
+
+
+@pytest.fixture(scope="module")
+def site_answers() -> Callable[[str], SiteAnswers]:
+    """Return the answers of the store at a URL, computed once per module (the per-store test
+    and the comparison share them; either computes what it needs alone)."""
+    return functools.cache(_answers)
+
+
+def test_almaty_site_and_catchments(
+    almaty_url: str, site_answers: Callable[[str], SiteAnswers]
+) -> None:
+    got = site_answers(almaty_url)
+    cells = got.cells
     assert len(cells) == 100 and list(cells["rank"]) == list(range(1, 101))
     assert cells["score"].is_monotonic_decreasing
     # Every resident of the 2,351,424 of the population grid is placed in some cell.
-    grid = svc.model.cells(9)
-    assert grid.residents.sum() == pytest.approx(2_351_424, rel=1e-6)
-    assert 0 < grid.from_buildings.sum() < grid.residents.sum()
-    assert summary["outlets"] == len(shapes) >= 40
-    assert shapes["residents"].sum() + summary["unassigned_residents"] == pytest.approx(
-        summary["residents"], rel=1e-9
+    assert got.residents_r9 == pytest.approx(2_351_424, rel=1e-6)
+    assert 0 < got.from_buildings_r9 < got.residents_r9
+    assert got.summary["outlets"] == len(got.shapes) >= 40
+    assert got.shapes["residents"].sum() + got.summary["unassigned_residents"] == pytest.approx(
+        got.summary["residents"], rel=1e-9
     )
-    assert set(cafes.cells["district"]) == {"Almaly"} and cafes.total == len(cafes.cells)
-    answer = {
-        "cells": cells[["h3", "score", "residents_within", "competition"]],
-        "catchments": shapes[["fid", "residents", "cells"]],
-        "cafes": cafes.cells[["h3", "score"]],
-    }
-    _results[almaty_url.split(":")[0]] = answer
-    if len(_results) == 2:  # both stores answer the same
-        a, b = _results.values()
-        for key in answer:
-            assert list(a[key].columns) == list(b[key].columns)
-            for col in a[key].columns:
-                left, right = a[key][col].to_numpy(), b[key][col].to_numpy()
-                if left.dtype.kind in "fi":
-                    np.testing.assert_allclose(left, right, rtol=1e-9)
-                else:
-                    assert list(left) == list(right)
+    assert set(got.cafes["district"]) == {"Almaly"} and got.cafes_total == len(got.cafes)
+
+
+def test_almaty_site_and_catchments_same_on_both_stores(
+    almaty_urls: dict[str, str], site_answers: Callable[[str], SiteAnswers]
+) -> None:
+    a = site_answers(almaty_urls["geopackage"]).compared()
+    b = site_answers(almaty_urls["postgis"]).compared()
+    for key in a:
+        assert list(a[key].columns) == list(b[key].columns), key
+        assert len(a[key]) == len(b[key]) > 0, key
+        for col in a[key].columns:
+            left, right = a[key][col].to_numpy(), b[key][col].to_numpy()
+            if left.dtype.kind in "fi":
+                np.testing.assert_allclose(left, right, rtol=1e-9, err_msg=f"{key}.{col}")
+            else:
+                assert list(left) == list(right), (key, col)

@@ -15,7 +15,7 @@ import layers
 from tests.support.frames import buildings_frame
 from tests.tiles.mvtcheck import decode, ids
 from tiles.grid import Tile, lonlat_to_tile_xy
-from tiles.service import TileService
+from tiles.service import TileResult, TileService
 from tiles.zoom import h3_resolution
 from twin.core.access import Role
 from twin.core.errors import BadInput, NotFound
@@ -355,34 +355,51 @@ def test_the_event_loop_look_is_shared_and_never_misses_a_write(city: Store) -> 
     service.close()
 
 
-def test_the_log_head_reader_does_not_spin_on_a_finished_read(city: Store) -> None:
-    """A read that has finished while its clean-up callback has not yet run must not be
-    awaited again and again (awaiting a done future does not yield: the loop would spin)."""
+def test_the_event_loop_look_does_not_spin_and_reads_the_log(city: Store) -> None:
+    """The fast path's look in the event loop (``cached_async``) reads the change log's head
+    once and answers the cached tile, on each store.
+
+    PostGIS reads the head over an asynchronous connection (``twin.store.postgis.loghead``):
+    there a read that has finished while its clean-up callback has not yet run must not be
+    awaited again and again (awaiting a done future does not yield: the loop would spin), so
+    the test leaves such a read in place. The GeoPackage reads it with one query on the
+    connection kept for it, which the full look before has opened."""
     import asyncio
+    import threading
     import time
 
-    if city.kind != "postgis":
-        return
-    import threading
-
-    from twin.store.postgis.loghead import LogHead
-    from twin.store.postgis.urls import libpq_url
-
-    got: list[int] = []
+    service = TileService(city)  # poll_interval 0: every look reads the head
+    z, x, y = _xy(NEAR, 16)
+    drawn = service.draw("buildings", z, x, y, Role.ANONYMOUS)
+    assert service.tile("buildings", z, x, y, Role.ANONYMOUS).cache_hit  # a full look first
+    head = service.watch.head_async
+    assert (head is not None) == (city.kind == "postgis")
+    if city.kind == "geopackage":
+        assert service.watch._head_conn is not None
+    reads_before = head.reads if head is not None else 0
+    got: list[object] = []
+    looked_from = time.monotonic()
 
     async def run() -> None:
-        head = LogHead(libpq_url(city.url))
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(0)
-        head._task, head._sent = done, time.monotonic() - 60  # sent long before we arrive
+        if head is not None:
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(0)
+            head._task, head._sent = done, time.monotonic() - 60  # sent long before we arrive
         try:
-            got.append(await head.read(time.monotonic()))
+            got.append(await service.cached_async("buildings", z, x, y, Role.ANONYMOUS))
+        except Exception as exc:  # kept for the assertion below, not lost in the thread
+            got.append(exc)
         finally:
-            await head.aclose()
+            await service.aclose()
 
     # A spinning loop cannot time itself out: watch it from another thread.
     worker = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
     worker.start()
     worker.join(timeout=20)
-    assert not worker.is_alive(), "LogHead.read spins on a finished read"
-    assert got and got[0] >= 0
+    assert not worker.is_alive(), "the event loop's look at the change log spins"
+    hit = got[0] if got else None
+    assert isinstance(hit, TileResult), f"the look answered {hit!r}, not the cached tile"
+    assert hit.cache_hit and hit.body == drawn.body and hit.etag == drawn.etag
+    assert service.watch.polled_at >= looked_from  # the look read the head, it did not skip it
+    if head is not None:
+        assert head.reads == reads_before + 1  # one fresh read, not the finished one again

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.web.conftest import PLANNER_KEY, Known, Session
+from tests.web.numbers import percent, shown
 from tests.web.test_a11y import serious_violations
 
 # Only the streets under the analyses: less to draw in software GL, so a faster suite.
@@ -139,8 +140,8 @@ def test_access_by_category_asks_for_the_view(session: Session) -> None:
     view = page.evaluate("twin.map.getBounds().toArray().flat()")
     assert w <= view[0] and s <= view[1] and e >= view[2] and n >= view[3]
     page.wait_for_selector("#access-status:not(.busy)")
-    shown = _rendered(session, "twin-an-access-fill")
-    assert shown and all("clinic_min" in p and "population" in p for p in shown)
+    drawn = _rendered(session, "twin-an-access-fill")
+    assert drawn and all("clinic_min" in p and "population" in p for p in drawn)
     assert page.locator("#access-legend li").count() == 6
     # The wheelchair asks again; a view far away asks for its own bbox.
     with page.expect_response(cells) as answer:
@@ -184,8 +185,8 @@ def test_school_load_highlights_overloaded_schools(session: Session) -> None:
     listed = page.locator("#schools-overloaded button")
     fids = [int(listed.nth(i).get_attribute("data-fid")) for i in range(listed.count())]
     assert fids == [o["fid"] for o in api["overloaded"][: len(fids)]] and fids
-    shown = _rendered(session, "twin-an-schools", "f => !f.properties.overloaded")
-    assert any(p["overloaded"] for p in shown) and not all(p["overloaded"] for p in shown)
+    drawn = _rendered(session, "twin-an-schools", "f => !f.properties.overloaded")
+    assert any(p["overloaded"] for p in drawn) and not all(p["overloaded"] for p in drawn)
     share = round(api["assumptions"]["age_share"] * 100)
     assert f"{share}%" in page.locator("#schools-assumptions").inner_text()
     # The most loaded school's card, and an isochrone from it.
@@ -195,7 +196,7 @@ def test_school_load_highlights_overloaded_schools(session: Session) -> None:
     assert page.locator("#card-title").inner_text() == top["name"]
     assert page.locator("#card .badge-alert").inner_text() == "Перегружена"
     load = page.locator('#card dd[data-prop="load"]').inner_text()
-    assert _number(load) == round(top["load"] * 100)
+    assert load == percent(top["load"] * 100, 0, "ru")
     with page.expect_response(_is_isochrone) as answer:
         page.click("#card-isochrone")
     q = _query(answer.value.url)
@@ -238,9 +239,9 @@ def test_business_panel_ranks_pharmacies_and_explains_a_cell(session: Session) -
     card = page.locator("#card[data-layer=site-cell]")
     card.wait_for()
     assert card.get_attribute("data-fid") == best["id"]
-    score = float(page.get_attribute("#site-score", "data-value"))
-    assert score == best["properties"]["score"]
-    assert _number(page.locator("#site-score").inner_text()) == round(score)
+    score = best["properties"]["score"]
+    assert page.locator("#site-score").inner_text() == shown(score, 0, "ru")
+    assert float(page.get_attribute("#site-score", "data-value")) == score
     cells = page.locator("#card td.points")
     points = [float(cells.nth(i).get_attribute("data-points")) for i in range(cells.count())]
     assert len(points) == 3 and abs(sum(points) - score) <= 1
@@ -327,9 +328,10 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
         data=body,
         headers={"Authorization": f"Bearer {PLANNER_KEY}"},
     ).json()
-    street = api["summary"]["street_pct"]
-    assert float(page.get_attribute("#cov-street", "data-value")) == street
-    assert _number(page.locator("#cov-street").inner_text()) == round(street, 1)
+    for key in ("street_pct", "area_pct", "weighted_pct"):
+        figure = page.locator(f"#cov-{key.removesuffix('_pct')}")
+        assert figure.inner_text() == percent(api["summary"][key], 1, "ru"), key
+        assert float(figure.get_attribute("data-value")) == api["summary"][key], key
     assert "Алмалинский" in page.locator("#cov-result-title").inner_text()
     spots = _rendered(session, "twin-an-spots-fill")
     assert spots and {p["layer"] for p in spots} == {"white_spots"}
@@ -387,7 +389,7 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
     card = page.locator("#card[data-layer=white-spot]")
     card.wait_for()
     assert str(top["rank"]) in page.locator("#card-title").inner_text()
-    assert abs(_number(card.locator("dd").first.inner_text()) - top["area_m2"]) <= 0.5
+    assert card.locator("dd").first.inner_text() == f"{shown(top['area_m2'], 0, 'ru')} м²"
 
     # Suggest three cameras, add them, and the next run sends them as what-if cameras.
     page.fill("#cov-k", "3")
@@ -403,8 +405,13 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
     rerun = json.loads(posts[-1].post_data)
     assert "k" not in rerun and len(rerun["cameras"]["add"]) == 3
     assert {c["status"] for c in rerun["cameras"]["add"]} == {"working"}
-    after = float(page.get_attribute("#cov-weighted", "data-value"))
+    after = posts[-1].response().json()["summary"]["weighted_pct"]
     assert after > api["summary"]["weighted_pct"]
+    page.wait_for_function(
+        "(text) => document.getElementById('cov-weighted').textContent === text",
+        arg=percent(after, 1, "ru"),
+    )
+    assert float(page.get_attribute("#cov-weighted", "data-value")) == after
     # the map now draws the new run's tiles
     rerun_id = posts[-1].response().json()["id"]
     assert rerun_id in page.evaluate("twin.map.getSource('twin-an-cov').tiles[0]")
@@ -519,19 +526,34 @@ def test_the_district_dashboard_shows_walking_access(session: Session) -> None:
     api = page.request.get(f"{session.base}/api/analysis/access").json()
     almaly = next(r for r in api["districts"] if r["district"] == "Almaly")
     page.wait_for_selector("#dash-access tbody tr")
+    city = next(r for r in api["districts"] if r["district"] == "city")
+
+    def share(v: float) -> str:  # a share of residents, in per cent (district-analyses.js)
+        return percent(v * 100, 0, "ru")
+
+    assert almaly["share"]
     for category, shares in almaly["share"].items():
         row = page.locator(f'#dash-access tr[data-category="{category}"] td')
+        assert row.nth(0).inner_text() == share(shares["10"]), category
+        assert row.nth(1).inner_text() == share(shares["15"]), category
+        assert row.nth(2).inner_text() == share(city["share"][category]["15"]), category
         assert float(row.nth(0).get_attribute("data-value")) == shares["10"]
         assert float(row.nth(1).get_attribute("data-value")) == shares["15"]
     clinic = page.locator("#dash-access ~ dl dd").nth(1)
-    assert float(clinic.get_attribute("data-value")) == almaly["accessible_clinic_15"]
+    clinics = almaly["accessible_clinic_15"], city["accessible_clinic_15"]
+    assert clinic.inner_text() == f"{share(clinics[0])} (город: {share(clinics[1])})"
+    assert float(clinic.get_attribute("data-value")) == clinics[0]
     # Camera coverage of the district is public, on request (no key).
     with page.expect_response(
         lambda r: "/api/analysis/coverage/districts" in r.url, timeout=60000
     ) as answer:
         page.click("#dash-coverage-load")
-    public = next(r for r in answer.value.json()["districts"] if r["district"] == "Almaly")
-    street = page.locator("#dash-coverage dd").first
-    street.wait_for()
-    assert float(street.get_attribute("data-value")) == public["street_pct"]
+    shares = answer.value.json()
+    public = next(r for r in shares["districts"] if r["district"] == "Almaly")
+    figures = page.locator("#dash-coverage dd")
+    figures.first.wait_for()
+    for i, key in enumerate(("street_pct", "area_pct", "weighted_pct")):
+        mine, city_pct = percent(public[key], 1, "ru"), percent(shares["city"][key], 1, "ru")
+        assert figures.nth(i).inner_text() == f"{mine} (город: {city_pct})", key
+        assert float(figures.nth(i).get_attribute("data-value")) == public[key], key
     assert session.console_errors == []

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.web.conftest import PLANNER_KEY, Known, Session
+from tests.web.numbers import shown, with_unit_en
 from twin.core.settings import PROJECT_ROOT
 
 
@@ -172,17 +173,18 @@ def test_the_district_dashboard_shows_the_api_numbers(make_session: Any) -> None
     page.wait_for_selector("#dashboard .indicator")
     assert page.locator("#dash-title").inner_text() == "Almaly"
     assert "district=Almaly" in page.evaluate("location.hash")
-    shown = page.locator("#dashboard .indicator")
-    assert shown.count() == len(api["indicators"])
+    blocks = page.locator("#dashboard .indicator")
+    assert blocks.count() == len(api["indicators"])
     for ind in api["indicators"]:
         block = page.locator(f'#dashboard .indicator[data-indicator="{ind["name"]}"]')
+        latest, unit = ind["latest"], ind["unit"]
         value = block.locator(".indicator-value")
-        assert float(value.get_attribute("data-value")) == ind["latest"]["value"]
+        assert value.inner_text() == with_unit_en(shown(latest["value"], None, "en"), unit)
+        assert float(value.get_attribute("data-value")) == latest["value"]
         avg = block.locator(".indicator-avg")
-        assert float(avg.get_attribute("data-value")) == ind["latest"]["city_average"]
-        digits = re.sub(r"\D", "", value.inner_text().split(" ")[0].replace(",", ""))
-        if isinstance(ind["latest"]["value"], int):
-            assert digits == str(ind["latest"]["value"])
+        average = with_unit_en(shown(latest["city_average"], None, "en"), unit)
+        assert avg.inner_text() == f"City average: {average}"
+        assert float(avg.get_attribute("data-value")) == latest["city_average"]
         rank = block.locator(".indicator-rank").inner_text()
         assert rank == f"rank {ind['latest']['rank']} of {ind['latest']['of']}"
         assert block.locator("svg.chart path.chart-main").count() == 1
@@ -290,6 +292,6 @@ def test_residents_see_appeals_only_as_counts(session: Session) -> None:
     _click_lnglat(session, *candidates[0][1])
     page.wait_for_selector("#card:not([hidden])")
     assert page.locator("#card dt").first.inner_text() == "Число обращений"
-    shown = re.sub(r"\D", "", page.locator('#card dd[data-prop="count"]').inner_text())
-    assert int(shown) >= 1
+    count = re.sub(r"\D", "", page.locator('#card dd[data-prop="count"]').inner_text())
+    assert int(count) >= 1
     assert session.console_errors == []
