@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from twin.core.access import Role, role_for
+from twin.core.access import Caller, Role, role_for
 from twin.core.settings import Settings
 from twin.store import Store
 
@@ -21,11 +21,19 @@ async def get_store(request: Request) -> Store:
     return store
 
 
-async def get_role(request: Request, authorization: Annotated[str | None, Header()] = None) -> Role:
-    """Return the caller's role from the ``Authorization: Bearer <key>`` header."""
+async def get_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    """Return who is asking, from the ``Authorization: Bearer <key>`` header."""
     settings: Settings = request.app.state.settings
-    return role_for(authorization, settings.auth)
+    return Caller(role_for(authorization, settings.auth))
+
+
+async def get_role(caller: Annotated[Caller, Depends(get_caller)]) -> Role:
+    """Return the caller's role."""
+    return caller.role
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
 RoleDep = Annotated[Role, Depends(get_role)]

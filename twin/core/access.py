@@ -6,6 +6,7 @@ planner-only layer cannot leak through a route that forgot to check.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from layers import LAYERS, Access, Layer
@@ -23,6 +24,18 @@ class Role(StrEnum):
 
 
 _SEES_PLANNER_LAYERS = {Role.PLANNER, Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a role, and which key or account it came with (for the audit log,
+    ownership of what a resident wrote, and per-caller limits). Neither id is a secret."""
+
+    role: Role
+    #: the id of the staff API key used (never the key itself)
+    key_id: str | None = None
+    #: the account of a signed-in resident or staff member
+    account_id: int | None = None
 
 
 def role_for(authorization: str | None, auth: AuthSettings) -> Role:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 from layers import LAYERS, GeomType, Layer, PropType
+from twin.store import tables as domain_tables
 
 # Bump when the system tables or the mapping of types change; add a step to MIGRATIONS.
 SCHEMA_VERSION = 1
@@ -121,5 +122,6 @@ def build_metadata(layers: tuple[Layer, ...] = LAYERS) -> tuple[sa.MetaData, dic
     """Return the metadata of the whole store and the layer tables by layer id."""
     metadata = sa.MetaData()
     system_tables(metadata)
+    domain_tables.define(metadata)
     tables = {layer.id: layer_table(layer, metadata) for layer in layers}
     return metadata, tables

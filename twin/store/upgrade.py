@@ -84,11 +84,17 @@ def ensure_schema(store: Store) -> list[str]:
 
 
 def _reconcile(store: Store, conn: sa.Connection) -> list[str]:
-    """Add layer tables and declared columns the catalog has and the store lacks."""
+    """Add the twin's own and its domains' tables the store lacks (twin.store.tables), and
+    layer tables and declared columns the catalog has and the store lacks."""
     from layers import get
 
     done: list[str] = []
     inspector = sa.inspect(conn)
+    layer_tables = {t.name for t in store.tables.values()}
+    for table in store.metadata.sorted_tables:
+        if table.name not in layer_tables and not inspector.has_table(table.name):
+            table.create(conn)
+            done.append(f"added table {table.name}")
     for layer_id, table in store.tables.items():
         if not inspector.has_table(table.name):
             table.create(conn)
