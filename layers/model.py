@@ -232,6 +232,7 @@ class Layer:
                     "title": p.title.as_dict(),
                     "unit": p.unit,
                     "choices": list(p.choices) if p.choices else None,
+                    "generated_flag": p.generated_flag,
                 }
                 for p in self.properties
             ],

@@ -147,11 +147,13 @@ AIR_SENSORS = Layer(
             t("PM2.5 (последнее)", "PM2.5 (соңғы)", "PM2.5 (latest)"),
             unit="µg/m³",
             minimum=0,
+            generated_flag="readings_synthetic",
         ),
         Prop(
             "readings",
             PropType.JSON,
             t("Суточные средние PM2.5", "PM2.5 тәуліктік орташа", "Daily mean PM2.5"),
+            generated_flag="readings_synthetic",
         ),
         Prop(
             "readings_synthetic",

@@ -74,6 +74,16 @@ def test_catalog_gives_the_map_its_panel_groups_and_layer_facts(client: TestClie
         )
 
 
+def test_catalog_names_the_flag_of_each_generated_value(client: TestClient) -> None:
+    by_id = {e["id"]: e for e in client.get("/catalog").json()["layers"]}
+    air = {p["name"]: p["generated_flag"] for p in by_id["air_sensors"]["properties"]}
+    assert air["pm25"] == air["readings"] == "readings_synthetic"
+    assert air["name"] is None and air["station_id"] is None
+    pois = {p["name"]: p["generated_flag"] for p in by_id["pois"]["properties"]}
+    assert pois["wheelchair"] == pois["ramp"] == "accessibility_generated"
+    assert pois["name"] is None
+
+
 def test_unknown_key_is_401_json(client: TestClient) -> None:
     r = client.get("/catalog", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401

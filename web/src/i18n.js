@@ -38,6 +38,11 @@ const UI = {
     'Бұл нысан көрсету үшін жасалған',
     'This feature is generated demo data',
   ],
+  'demo.readings': [
+    '* показания PM2.5 сгенерированы, это не измерения станции',
+    '* PM2.5 көрсеткіштері жасалған, станция өлшемдері емес',
+    "* PM2.5 readings are generated, not the station's measurements",
+  ],
   'demo.accessibility': [
     'Сведения о доступности сгенерированы',
     'Қолжетімділік туралы мәліметтер жасалған',
@@ -116,9 +121,15 @@ const UI = {
     '{title}: {district} {first}–{last}, from {from} to {to}; city average in {last}: {avg}',
   ],
   'dash.note': [
-    'Среднее по городу — среднее значение восьми районов. История до последнего года — демо-данные.',
-    'Қала бойынша орташа — сегіз ауданның орташа мәні. Соңғы жылға дейінгі тарих — демо-деректер.',
-    'City average is the mean of the eight districts. History before the latest year is demo data.',
+    'Среднее по городу — среднее значение восьми районов. «Демо-данные» — значения сгенерированы или вычислены из сгенерированных данных.',
+    'Қала бойынша орташа — сегіз ауданның орташа мәні. «Демо-деректер» — мәндер жасалған немесе жасалған деректерден есептелген.',
+    'City average is the mean of the eight districts. “Demo data” marks values that are generated or computed from generated data.',
+  ],
+  'dash.demo.years': ['Демо-данные за {years}', 'Демо-деректер: {years}', 'Demo data for {years}'],
+  'dash.demo.from': [
+    '{year}: вычислено из сгенерированных данных ({layers})',
+    '{year}: жасалған деректерден есептелген ({layers})',
+    '{year}: computed from generated data ({layers})',
   ],
   'choropleth.label': ['Раскраска районов', 'Аудандарды бояу', 'Colour districts by'],
   'choropleth.year': ['{year} год', '{year} жыл', '{year}'],
