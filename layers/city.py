@@ -12,6 +12,10 @@ DISTRICTS = Layer(
     id="districts",
     title=t("Районы", "Аудандар", "Districts"),
     module="district_indicators",
+    default_on=True,
+    clickable=False,
+    search_priority=1,
+    composite_order=6,
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
@@ -48,6 +52,10 @@ CITY_BOUNDARY = Layer(
     id="city_boundary",
     title=t("Граница города", "Қала шекарасы", "City boundary"),
     module="infrastructure",
+    panel_group="basemap",
+    default_on=True,
+    clickable=False,
+    composite_order=7,
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
@@ -64,6 +72,9 @@ BUILDINGS = Layer(
     id="buildings",
     title=t("Здания", "Ғимараттар", "Buildings"),
     module="infrastructure",
+    default_on=True,
+    search_priority=10,
+    composite_order=5,
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
@@ -132,6 +143,9 @@ ROADS = Layer(
     id="roads",
     title=t("Улицы и дороги", "Көшелер мен жолдар", "Streets and roads"),
     module="communications",
+    default_on=True,
+    search_priority=2,
+    composite_order=3,
     geometry=GeomType.LINE,
     properties=(
         NAME,
@@ -217,6 +231,7 @@ POIS = Layer(
     id="pois",
     title=t("Объекты города", "Қала нысандары", "Points of interest"),
     module="infrastructure",
+    search_priority=5,
     geometry=GeomType.POINT,
     properties=(
         NAME,
@@ -255,6 +270,7 @@ SCHOOLS = Layer(
     id="schools",
     title=t("Школы и детские сады", "Мектептер мен балабақшалар", "Schools and kindergartens"),
     module="education",
+    search_priority=4,
     geometry=GeomType.POINT,
     properties=(
         NAME,
@@ -295,6 +311,7 @@ HEALTH = Layer(
     id="health",
     title=t("Больницы и поликлиники", "Ауруханалар мен емханалар", "Hospitals and clinics"),
     module="infrastructure",
+    search_priority=3,
     geometry=GeomType.POINT,
     properties=(
         NAME,
@@ -330,6 +347,7 @@ BUS_STOPS = Layer(
     id="bus_stops",
     title=t("Остановки", "Аялдамалар", "Bus stops"),
     module="communications",
+    search_priority=11,
     geometry=GeomType.POINT,
     properties=(
         NAME,
@@ -347,6 +365,9 @@ PARKS = Layer(
     id="parks",
     title=t("Парки и скверы", "Саябақтар мен скверлер", "Parks and green space"),
     module="infrastructure",
+    default_on=True,
+    search_priority=6,
+    composite_order=1,
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
@@ -366,6 +387,9 @@ LANDUSE = Layer(
     id="landuse",
     title=t("Землепользование", "Жер пайдалану", "Land use"),
     module="basemap",
+    default_on=True,
+    clickable=False,
+    composite_order=0,
     geometry=GeomType.POLYGON,
     properties=(NAME, Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"))),
     style=Style(
@@ -390,6 +414,8 @@ WATERWAYS = Layer(
     id="waterways",
     title=t("Реки и каналы", "Өзендер мен арналар", "Rivers and canals"),
     module="basemap",
+    default_on=True,
+    composite_order=2,
     geometry=GeomType.LINE,
     properties=(
         NAME,
@@ -410,6 +436,8 @@ RAILWAYS = Layer(
     id="railways",
     title=t("Железные дороги и трамвай", "Темір жолдар мен трамвай", "Railways and tram"),
     module="communications",
+    default_on=True,
+    composite_order=4,
     geometry=GeomType.LINE,
     properties=(
         NAME,

@@ -21,12 +21,19 @@ ACCESSIBILITY = (
         PropType.STR,
         t("Доступность для колясок", "Арбамен кіру мүмкіндігі", "Wheelchair access"),
         choices=WHEELCHAIR_VALUES,
+        generated_flag="accessibility_generated",
     ),
-    Prop("ramp", PropType.BOOL, t("Пандус", "Пандус", "Ramp")),
+    Prop(
+        "ramp",
+        PropType.BOOL,
+        t("Пандус", "Пандус", "Ramp"),
+        generated_flag="accessibility_generated",
+    ),
     Prop(
         "accessible_entrance",
         PropType.BOOL,
         t("Доступный вход", "Қолжетімді кіреберіс", "Accessible entrance"),
+        generated_flag="accessibility_generated",
     ),
     # True where the three values above were generated rather than surveyed or mapped.
     Prop(

@@ -2,6 +2,30 @@
 
 A layer is data, not code (see docs/architecture.md): its store schema, TileJSON, OGC collection,
 MapLibre style and legend are all derived from one :class:`Layer` value.
+
+What the map and the service know about a layer beyond its data is declared here too, once,
+and read by everything else (the web map reads it from ``/catalog``):
+
+- the layer panel's groups are :class:`Module` values, listed in panel order in
+  :data:`layers.modules.MODULES` (the programme's modules with their titles, then the panel's
+  basemap group); a layer sits in the group of its ``module`` unless ``panel_group`` names
+  another (``Layer.group``);
+- ``default_on``: the layer is switched on when the map's URL names no layers;
+- ``clickable``: a click on the layer opens its feature card (the ground the rest stands on,
+  such as land use, opens none);
+- ``search_priority``: where several layers match a search equally well, the lower number
+  ranks first (layers without one rank last);
+- ``composite_order``: the layer is one of the layers served together as the style's one
+  composite tile source (named ``basemap`` in ``/style.json``), drawn at this position, 0 at
+  the bottom. This is not the panel's basemap group: parks, roads or buildings are in the
+  composite source but in their own module in the panel;
+- ``style_hidden``: ``/style.json`` draws the layer hidden at first, because it covers the
+  whole city (choropleths, counts) and a client that draws the style as it is (QGIS, Maputnik)
+  would see nothing else. The web map decides by ``default_on`` instead.
+
+Generated values are declared as such on their properties: ``Prop.generated_flag`` names the
+boolean property that says a feature's value was generated, ``Prop.generated_from`` the layers
+holding generated features that a computed value rests on.
 """
 
 from __future__ import annotations
@@ -70,7 +94,8 @@ class Prop:
 
     ``choices`` restricts a string property to a closed vocabulary (values outside it are
     rejected at load); ``unit`` is shown in feature cards; ``searchable`` marks the
-    properties that the search endpoint looks in.
+    properties that the search endpoint looks in; ``generated_flag`` and ``generated_from``
+    say when the value is generated (see the module's docstring).
     """
 
     name: str
@@ -81,6 +106,12 @@ class Prop:
     searchable: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    #: The boolean property of the same layer that is true where this value was generated
+    #: rather than measured or surveyed (the feature card marks such values as demo data).
+    generated_flag: str | None = None
+    #: The layers with generated features that this computed value rests on (empty: it rests
+    #: on real data only).
+    generated_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,12 +138,27 @@ class Style:
 
 
 @dataclass(frozen=True)
+class Module:
+    """A group of the map's layer panel: a module of the city's development programme, or
+    the panel's basemap group."""
+
+    id: str
+    title: Titles
+
+    def summary(self) -> dict[str, Any]:
+        """Return ``{"id": …, "title": {"ru": …, "kk": …, "en": …}}`` (used by ``/catalog``)."""
+        return {"id": self.id, "title": self.title.as_dict()}
+
+
+@dataclass(frozen=True)
 class Layer:
     """One city layer of the catalog.
 
     ``h3_below_zoom``: dense point layers are served as H3 hexagon counts below this zoom.
     ``public_aggregate``: a planner-only point layer whose H3 counts (not its points) are
-    public, as for residents' appeals.
+    public, as for residents' appeals. ``panel_group``, ``default_on``, ``clickable``,
+    ``search_priority``, ``composite_order`` and ``style_hidden`` are what the map and the
+    service know about the layer (see the module's docstring).
     """
 
     id: str
@@ -132,6 +178,17 @@ class Layer:
     h3_below_zoom: int | None = None
     public_aggregate: bool = False
     simplify: bool = True
+    panel_group: str | None = None
+    default_on: bool = False
+    clickable: bool = True
+    search_priority: int | None = None
+    composite_order: int | None = None
+    style_hidden: bool = False
+
+    @property
+    def group(self) -> str:
+        """Return the id of the panel group the layer is shown in (its module by default)."""
+        return self.panel_group or self.module
 
     @property
     def table(self) -> str:
@@ -156,6 +213,9 @@ class Layer:
             "id": self.id,
             "title": self.title.as_dict(),
             "module": self.module,
+            "group": self.group,
+            "default_on": self.default_on,
+            "clickable": self.clickable,
             "geometry": self.geometry.value,
             "access": self.access.value,
             "minzoom": self.minzoom,
@@ -172,6 +232,7 @@ class Layer:
                     "title": p.title.as_dict(),
                     "unit": p.unit,
                     "choices": list(p.choices) if p.choices else None,
+                    "generated_flag": p.generated_flag,
                 }
                 for p in self.properties
             ],

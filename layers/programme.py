@@ -12,6 +12,8 @@ WORKS = Layer(
     id="works",
     title=t("Работы в районах", "Аудандардағы жұмыстар", "Works by district"),
     module="district_monitoring",
+    default_on=True,
+    search_priority=9,
     geometry=GeomType.POLYGON,
     properties=(
         Prop("title", PropType.STR, t("Объект", "Нысан", "Title"), searchable=True),
@@ -52,6 +54,7 @@ BUDGET_PROJECTS = Layer(
     id="budget_projects",
     title=t("Бюджет народного участия", "Халықтық қатысу бюджеті", "Participatory budget"),
     module="participatory_budget",
+    search_priority=8,
     geometry=GeomType.POINT,
     properties=(
         Prop("title", PropType.STR, t("Проект", "Жоба", "Project"), searchable=True),
@@ -86,10 +89,19 @@ BUDGET_PROJECTS = Layer(
 )
 
 _PER_10K = "per 10,000"
+# The latest year's indicators that are computed from layers holding generated features
+# (etl/synthesise/indicators.py) declare them in ``generated_from``: most schools and their
+# capacities, every appeal, participatory project and camera, and most works are generated.
+# Every earlier year is back-projected (generated), except for the indicators below.
+_SCHOOLS = ("schools",)
+#: The indicators whose earlier years are real too: a district's area is its boundary's in
+#: every year. Every other indicator's earlier years are back-projected from the latest.
+REAL_HISTORY = frozenset({"area_km2"})
 DISTRICT_INDICATORS = Layer(
     id="district_indicators",
     title=t("Показатели районов", "Аудан көрсеткіштері", "District indicators"),
     module="district_indicators",
+    style_hidden=True,
     geometry=GeomType.POLYGON,
     properties=(
         DISTRICT,
@@ -114,6 +126,7 @@ DISTRICT_INDICATORS = Layer(
             PropType.FLOAT,
             t("Школ на 10 тыс.", "10 мыңға мектеп", "Schools per 10,000"),
             unit=_PER_10K,
+            generated_from=_SCHOOLS,
         ),
         Prop(
             "school_places_per_1k",
@@ -124,6 +137,7 @@ DISTRICT_INDICATORS = Layer(
                 "School places per 1,000 residents",
             ),
             unit="per 1,000",
+            generated_from=_SCHOOLS,
         ),
         Prop(
             "clinics_per_10k",
@@ -148,22 +162,26 @@ DISTRICT_INDICATORS = Layer(
             PropType.FLOAT,
             t("Обращений на 10 тыс.", "10 мыңға өтініш", "Appeals per 10,000"),
             unit=_PER_10K,
+            generated_from=("appeals",),
         ),
         Prop(
             "works_done",
             PropType.INT,
             t("Завершённые работы", "Аяқталған жұмыстар", "Works completed"),
+            generated_from=("works",),
         ),
         Prop(
             "budget_projects",
             PropType.INT,
             t("Проекты БНУ", "ХҚБ жобалары", "Participatory projects"),
+            generated_from=("budget_projects",),
         ),
         Prop(
             "cameras_per_10k",
             PropType.FLOAT,
             t("Камер на 10 тыс.", "10 мыңға камера", "Cameras per 10,000"),
             unit=_PER_10K,
+            generated_from=("cameras",),
         ),
     ),
     style=Style(

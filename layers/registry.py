@@ -17,7 +17,8 @@ from layers.city import (
     UTILITY_LINES,
     WATERWAYS,
 )
-from layers.model import Layer
+from layers.model import Layer, Module
+from layers.modules import MODULES
 from layers.programme import BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
 from layers.sensing import AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
 
@@ -45,8 +46,43 @@ LAYERS: tuple[Layer, ...] = (
 )
 
 _BY_ID = {layer.id: layer for layer in LAYERS}
-if len(_BY_ID) != len(LAYERS):  # pragma: no cover - a catalog editing mistake
-    raise RuntimeError("two layers share an id")
+
+
+def check(layers: tuple[Layer, ...], modules: tuple[Module, ...]) -> list[str]:
+    """Return what is inconsistent in a catalog (empty when nothing is): duplicate ids,
+    modules or panel groups that are not declared, two layers at one composite position,
+    generated values that name a missing flag or layer."""
+    problems: list[str] = []
+    ids = [layer.id for layer in layers]
+    known = {module.id for module in modules}
+    if len(set(ids)) != len(ids):
+        problems.append("two layers share an id")
+    if len(known) != len(modules):
+        problems.append("two modules share an id")
+    positions: dict[int, str] = {}
+    for layer in layers:
+        for what, value in (("module", layer.module), ("panel_group", layer.panel_group)):
+            if value is not None and value not in known:
+                problems.append(f"{layer.id}: {what} {value!r} is not in layers.modules.MODULES")
+        if layer.composite_order is not None:
+            other = positions.setdefault(layer.composite_order, layer.id)
+            if other != layer.id:
+                problems.append(
+                    f"{layer.id} and {other} share composite_order {layer.composite_order}"
+                )
+        names = set(layer.prop_names)
+        for p in layer.properties:
+            if p.generated_flag is not None and p.generated_flag not in names:
+                problems.append(f"{layer.id}.{p.name}: no flag property {p.generated_flag!r}")
+            for source in p.generated_from:
+                if source not in ids:
+                    problems.append(f"{layer.id}.{p.name}: no layer {source!r}")
+    return problems
+
+
+_PROBLEMS = check(LAYERS, MODULES)
+if _PROBLEMS:  # pragma: no cover - a catalog editing mistake
+    raise RuntimeError("; ".join(_PROBLEMS))
 
 
 class UnknownLayer(KeyError):
@@ -64,3 +100,9 @@ def get(layer_id: str) -> Layer:
 def ids() -> tuple[str, ...]:
     """Return every layer id in catalog order."""
     return tuple(_BY_ID)
+
+
+def composite_ids() -> tuple[str, ...]:
+    """Return the ids of the layers served as the one composite tile source, bottom to top."""
+    placed = [layer for layer in LAYERS if layer.composite_order is not None]
+    return tuple(layer.id for layer in sorted(placed, key=lambda la: la.composite_order or 0))

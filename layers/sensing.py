@@ -25,6 +25,7 @@ CAMERAS = Layer(
     id="cameras",
     title=t("Камеры видеонаблюдения", "Бейнебақылау камералары", "CCTV cameras"),
     module="cameras",
+    style_hidden=True,
     geometry=GeomType.POINT,
     access=Access.PLANNER,
     properties=(
@@ -88,6 +89,7 @@ APPEALS = Layer(
     id="appeals",
     title=t("Обращения жителей", "Тұрғындардың өтініштері", "Residents' appeals"),
     module="appeals",
+    style_hidden=True,
     geometry=GeomType.POINT,
     access=Access.PLANNER,
     public_aggregate=True,
@@ -113,6 +115,7 @@ AIR_SENSORS = Layer(
     id="air_sensors",
     title=t("Качество воздуха", "Ауа сапасы", "Air quality"),
     module="air_quality",
+    search_priority=7,
     geometry=GeomType.POINT,
     properties=(
         Prop("station_id", PropType.STR, t("Код станции", "Станция коды", "Station id")),
@@ -144,11 +147,13 @@ AIR_SENSORS = Layer(
             t("PM2.5 (последнее)", "PM2.5 (соңғы)", "PM2.5 (latest)"),
             unit="µg/m³",
             minimum=0,
+            generated_flag="readings_synthetic",
         ),
         Prop(
             "readings",
             PropType.JSON,
             t("Суточные средние PM2.5", "PM2.5 тәуліктік орташа", "Daily mean PM2.5"),
+            generated_flag="readings_synthetic",
         ),
         Prop(
             "readings_synthetic",
@@ -168,6 +173,7 @@ POPULATION_GRID = Layer(
     id="population_grid",
     title=t("Население (сетка 500 м)", "Халық (500 м тор)", "Population (500 m grid)"),
     module="district_indicators",
+    style_hidden=True,
     geometry=GeomType.POLYGON,
     properties=(
         Prop("cell_id", PropType.STR, t("Ячейка", "Ұяшық", "Cell")),

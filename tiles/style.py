@@ -12,23 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import layers
 from layers import GeomType, Layer
 from tiles.access import LayerAccess
 from tiles.tilejson import tile_url
 
-#: The basemap layers, bottom to top; they share one composite source.
-BASEMAP = (
-    "landuse",
-    "parks",
-    "waterways",
-    "roads",
-    "railways",
-    "buildings",
-    "districts",
-    "city_boundary",
-)
-#: Thematic layers that start hidden because they cover the whole city (choropleths, counts).
-HIDDEN_AT_START = frozenset({"district_indicators", "population_grid", "appeals", "cameras"})
+#: The layers that share the one composite source (``basemap`` in the style), bottom to top:
+#: each layer's ``composite_order``. Not the map panel's basemap group (``Layer.group``).
+COMPOSITE = layers.composite_ids()
+#: The name of the composite source in the style.
+COMPOSITE_SOURCE = "basemap"
 BACKGROUND = "#f4f1ea"
 CENTER = (76.93, 43.25)
 
@@ -74,7 +67,7 @@ def _meta(access: LayerAccess, part: str) -> Json:
 def _base(access: LayerAccess, source: str, part: str, kind: str) -> Json:
     layer = access.layer
     suffix = "" if part == "features" else f"-{part}"
-    visible = layer.id not in HIDDEN_AT_START
+    visible = not layer.style_hidden
     return {
         "id": f"{layer.id}{suffix}",
         "type": kind,
@@ -219,15 +212,15 @@ def build_style(
     (['http://x/tiles/roads/{z}/{x}/{y}.mvt'], ['background', 'roads-casing', 'roads'])
     """
     by_id = {a.layer.id: a for a in accesses}
-    basemap = [by_id[i] for i in BASEMAP if i in by_id]
-    thematic = [a for a in accesses if a.layer.id not in BASEMAP]
+    composite = [by_id[i] for i in COMPOSITE if i in by_id]
+    thematic = [a for a in accesses if a.layer.id not in COMPOSITE]
     thematic.sort(key=lambda a: 4 if a.aggregate_only else _KIND_ORDER[a.layer.style.kind])
 
     sources: Json = {}
     drawn: list[tuple[LayerAccess, str]] = []
-    if basemap:
-        sources["basemap"] = _source(basemap, base_url)
-        drawn += [(a, "basemap") for a in basemap]
+    if composite:
+        sources[COMPOSITE_SOURCE] = _source(composite, base_url)
+        drawn += [(a, COMPOSITE_SOURCE) for a in composite]
     for a in thematic:
         sources[a.layer.id] = _source([a], base_url)
         drawn.append((a, a.layer.id))

@@ -2,7 +2,7 @@
 (:mod:`tiles.stored`), on every core, so that the map is served from disk from its first view.
 
 What is warmed is what a resident's map asks for — the sources of the public style (the
-basemap composite and each thematic layer) — or the given layers, each on its own. Tiles
+composite source and each thematic layer) — or the given layers, each on its own. Tiles
 already kept are skipped, so running it again after an edit draws only what the edit
 dropped. Empty tiles are kept too (a 204 answered from disk).
 
@@ -22,7 +22,7 @@ from tiles.access import LayerAccess, visible_accesses
 from tiles.export import plan, public_layers
 from tiles.grid import MAX_ZOOM, Tile
 from tiles.service import TileService, stored_key
-from tiles.style import BASEMAP
+from tiles.style import COMPOSITE
 from twin.core.access import Role
 from twin.core.errors import BadInput
 
@@ -46,13 +46,13 @@ class WarmSummary:
 
 def style_sets(layer_ids: Sequence[str] | None) -> list[list[LayerAccess]]:
     """Return the tile sets to warm: with ``layer_ids`` each public layer on its own, else the
-    sources of the public style (the basemap composite, then each thematic layer)."""
+    sources of the public style (the composite source, then each thematic layer)."""
     if layer_ids:
         return [[a] for a in public_layers(layer_ids)]
     public = visible_accesses(Role.ANONYMOUS)
-    basemap = [a for a in public if a.layer.id in BASEMAP]
-    thematic = [[a] for a in public if a.layer.id not in BASEMAP]
-    return ([basemap] if basemap else []) + thematic
+    composite = [a for a in public if a.layer.id in COMPOSITE]
+    thematic = [[a] for a in public if a.layer.id not in COMPOSITE]
+    return ([composite] if composite else []) + thematic
 
 
 def warm(

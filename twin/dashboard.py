@@ -2,6 +2,14 @@
 
 Numbers come straight from the layer (one row per district per year); the only thing computed
 here is the city average, the plain mean of the districts' values for a year.
+
+Every value says whether it is generated (``generated``). The indicators are produced by
+``etl/synthesise/indicators.py``: every year before the latest is back-projected, so
+generated, except for the indicators in ``layers.programme.REAL_HISTORY`` (the area); the
+latest year is computed from the loaded layers, so it is generated exactly where the indicator
+rests on layers with generated features (its ``Prop.generated_from``: schools, appeals, works,
+participatory projects, cameras). Each row's own ``synthetic`` flag cannot tell these apart:
+every row is marked.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from shapely.ops import polylabel
 import layers
 from layers import PropType
 from layers.common import DISTRICT_NAMES
+from layers.programme import REAL_HISTORY
 from twin.core.errors import NotFound
 from twin.store import Store
 
@@ -80,16 +89,43 @@ def district_names(store: Store) -> list[dict[str, Any]]:
 
 
 def indicator_meta() -> list[dict[str, Any]]:
-    """Return id, titles and unit of every indicator."""
+    """Return id, titles, unit and type of every indicator, and the layers with generated
+    features that its latest value is computed from (``generated_from``: id and titles)."""
     return [
-        {"name": p.name, "title": p.title.as_dict(), "unit": p.unit, "type": p.type.value}
+        {
+            "name": p.name,
+            "title": p.title.as_dict(),
+            "unit": p.unit,
+            "type": p.type.value,
+            "generated_from": [
+                {"layer": lid, "title": layers.get(lid).title.as_dict()} for lid in p.generated_from
+            ],
+        }
         for p in indicator_props()
     ]
 
 
-def _series(rows: pd.DataFrame, column: str) -> list[dict[str, Any]]:
+def is_generated(indicator: str, year: int, latest_year: int) -> bool:
+    """Return whether ``indicator``'s value for ``year`` is generated: back-projected (a year
+    before ``latest_year``, unless its history is real) or computed from generated layers.
+
+    >>> is_generated("population", 2025, 2026), is_generated("population", 2026, 2026)
+    (True, False)
+    >>> is_generated("cameras_per_10k", 2026, 2026), is_generated("area_km2", 2019, 2026)
+    (True, False)
+    """
+    if year < latest_year and indicator not in REAL_HISTORY:
+        return True
+    return bool(layers.get("district_indicators").prop(indicator).generated_from)
+
+
+def _series(rows: pd.DataFrame, column: str, latest_year: int) -> list[dict[str, Any]]:
     return [
-        {"year": int(y), "value": _clean(v)}
+        {
+            "year": int(y),
+            "value": _clean(v),
+            "generated": is_generated(column, int(y), latest_year),
+        }
         for y, v in zip(rows["period"], rows[column], strict=True)
     ]
 
@@ -108,7 +144,8 @@ def city_average(table: pd.DataFrame) -> pd.DataFrame:
 def overview(store: Store) -> dict[str, Any]:
     """Return every district's indicators for every year, and the city average.
 
-    ``values[district][year][indicator]`` and ``city_average[year][indicator]``.
+    ``values[district][year][indicator]`` and ``city_average[year][indicator]``; each
+    indicator lists the years whose values are generated (``generated_years``).
     """
     table = indicator_frame(store)
     meta = indicator_meta()
@@ -122,6 +159,8 @@ def overview(store: Store) -> dict[str, Any]:
         for rec in city_average(table).to_dict("records")
     }
     years = sorted({int(y) for y in table["period"]})
+    for m in meta:
+        m["generated_years"] = [y for y in years if is_generated(m["name"], y, years[-1])]
     return {
         "indicators": meta,
         "years": years,
@@ -137,7 +176,8 @@ def _round(value: float | int | None) -> float | None:
 
 def district_dashboard(store: Store, district: str) -> dict[str, Any]:
     """Return one district's indicators: its history, the city average and the other
-    districts for each year, and the latest year's value with its rank among the districts.
+    districts for each year, and the latest year's value with its rank among the districts;
+    every value with whether it is generated (see the module's docstring).
 
     Raise :class:`NotFound` for a district that has no indicators.
     """
@@ -149,6 +189,8 @@ def district_dashboard(store: Store, district: str) -> dict[str, Any]:
     avg = city_average(table)
     mine = table[table["district"] == match]
     latest_year = int(mine["period"].max())
+    # The synthesiser's latest year (the same for every district) decides what is generated.
+    newest = int(table["period"].max())
     out = []
     for meta in indicator_meta():
         name = meta["name"]
@@ -159,17 +201,18 @@ def district_dashboard(store: Store, district: str) -> dict[str, Any]:
         out.append(
             {
                 **meta,
-                "history": _series(mine, name),
+                "history": _series(mine, name, newest),
                 "city_average": [
-                    {"year": s["year"], "value": _round(s["value"])} for s in _series(avg, name)
+                    {**s, "value": _round(s["value"])} for s in _series(avg, name, newest)
                 ],
                 "others": {
-                    str(d): _series(rows, name)
+                    str(d): _series(rows, name, newest)
                     for d, rows in table[table["district"] != match].groupby("district")
                 },
                 "latest": {
                     "year": latest_year,
                     "value": own,
+                    "generated": is_generated(name, latest_year, newest),
                     "city_average": _round(_clean(avg_latest.iloc[0])) if len(avg_latest) else None,
                     "rank": ordered.index(match) + 1 if match in ordered else None,
                     "of": len(ordered),

@@ -28,20 +28,9 @@ from twin.store.schema import GEOM
 
 MAX_QUERY = 100
 MAX_LIMIT = 50
-# Where several layers match equally well, the order a resident most likely means.
-LAYER_PRIORITY = (
-    "districts",
-    "roads",
-    "health",
-    "schools",
-    "pois",
-    "parks",
-    "air_sensors",
-    "budget_projects",
-    "works",
-    "buildings",
-    "bus_stops",
-)
+# Where several layers match equally well, the order a resident most likely means is each
+# layer's declared ``search_priority``; layers without one come after all that have one.
+_UNRANKED = 1 << 30
 # The property that names a feature, in order of preference; the first non-empty one is its label.
 LABEL_PROPERTIES = ("name", "title", "address", "street", "category")
 # Districts are labelled in the caller's language.
@@ -189,7 +178,6 @@ def search(
     words = words_of(query)
     if not words:
         return []
-    priority = {lid: i for i, lid in enumerate(LAYER_PRIORITY)}
     hits: list[tuple[SearchHit, int]] = []
     with store.engine.connect() as conn:
         store.sql.prepare(conn)
@@ -232,6 +220,7 @@ def search(
                 x0, y0, x1, y1 = (round(float(v), 7) for v in shapely.bounds(geom))
                 bounds = (x0, y0, x1, y1)
                 placed = replace(hit, point=_anchor(geom, layer.geometry), bbox=bounds)
-                hits.append((placed, priority.get(layer.id, len(priority))))
+                priority = layer.search_priority
+                hits.append((placed, _UNRANKED if priority is None else priority))
     hits.sort(key=lambda h: (h[0].rank, h[1], len(h[0].label), h[0].label, h[0].fid))
     return [h for h, _ in hits[:limit]]

@@ -47,6 +47,43 @@ def test_catalog_counts_and_titles(client: TestClient) -> None:
     assert by_id["roads"]["licence"] == "ODbL-1.0"
 
 
+def test_catalog_gives_the_map_its_panel_groups_and_layer_facts(client: TestClient) -> None:
+    body = client.get("/catalog").json()
+    modules = body["modules"]
+    assert [m["id"] for m in modules] == [m.id for m in layers.MODULES]
+    assert modules[0] == {
+        "id": "infrastructure",
+        "title": {"ru": "Инфраструктура", "kk": "Инфрақұрылым", "en": "Infrastructure"},
+    }
+    # Every group is listed for every caller: the cameras group holds the planner's key form.
+    assert "cameras" in {m["id"] for m in modules}
+    assert client.get("/catalog", headers=PLANNER).json()["modules"] == modules
+    by_id = {e["id"]: e for e in body["layers"]}
+    assert by_id["city_boundary"]["module"] == "infrastructure"
+    assert by_id["city_boundary"]["group"] == "basemap"
+    assert by_id["buildings"]["group"] == "infrastructure"
+    assert by_id["buildings"]["default_on"] is True and by_id["buildings"]["clickable"] is True
+    assert by_id["landuse"]["default_on"] is True and by_id["landuse"]["clickable"] is False
+    assert by_id["schools"]["default_on"] is False and by_id["schools"]["clickable"] is True
+    for entry in body["layers"]:
+        layer = layers.get(entry["id"])
+        assert (entry["group"], entry["default_on"], entry["clickable"]) == (
+            layer.group,
+            layer.default_on,
+            layer.clickable,
+        )
+
+
+def test_catalog_names_the_flag_of_each_generated_value(client: TestClient) -> None:
+    by_id = {e["id"]: e for e in client.get("/catalog").json()["layers"]}
+    air = {p["name"]: p["generated_flag"] for p in by_id["air_sensors"]["properties"]}
+    assert air["pm25"] == air["readings"] == "readings_synthetic"
+    assert air["name"] is None and air["station_id"] is None
+    pois = {p["name"]: p["generated_flag"] for p in by_id["pois"]["properties"]}
+    assert pois["wheelchair"] == pois["ramp"] == "accessibility_generated"
+    assert pois["name"] is None
+
+
 def test_unknown_key_is_401_json(client: TestClient) -> None:
     r = client.get("/catalog", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401

@@ -62,6 +62,65 @@ def test_one_district_history_average_others_and_rank(client: TestClient, rows: 
     assert latest["rank"] == ordered.index("Almaly") + 1 and latest["of"] == 8
 
 
+GENERATED_LATEST = {
+    "schools_per_10k",
+    "school_places_per_1k",
+    "appeals_per_10k",
+    "works_done",
+    "budget_projects",
+    "cameras_per_10k",
+}
+
+
+def test_every_value_says_whether_it_is_generated(client: TestClient, rows: dict) -> None:
+    body = client.get("/api/districts/Almaly").json()
+    latest = body["year"]
+    assert latest == max(y for _, y in rows)
+    ind = {i["name"]: i for i in body["indicators"]}
+    for name, i in ind.items():
+        flagged_latest = name in GENERATED_LATEST
+        assert i["latest"]["generated"] is flagged_latest, name
+        assert bool(i["generated_from"]) is flagged_latest, name
+        for series in (i["history"], i["city_average"], *i["others"].values()):
+            assert {p["year"] for p in series} == {y for _, y in rows}
+            for p in series:
+                # History before the latest year is back-projected (but the area is the
+                # boundary's every year); the latest year is generated only where it is
+                # computed from generated layers.
+                back = p["year"] < latest and name != "area_km2"
+                assert p["generated"] is (back or flagged_latest), (name, p)
+    cams = ind["cameras_per_10k"]["generated_from"]
+    assert cams == [
+        {
+            "layer": "cameras",
+            "title": {
+                "ru": "Камеры видеонаблюдения",
+                "kk": "Бейнебақылау камералары",
+                "en": "CCTV cameras",
+            },
+        }
+    ]
+    # The real figures of the latest year are not marked.
+    assert {n for n, i in ind.items() if not i["latest"]["generated"]} >= {
+        "population",
+        "density",
+        "buildings",
+        "clinics_per_10k",
+        "bus_stops_per_10k",
+        "green_m2_per_capita",
+    }
+
+
+def test_overview_lists_the_generated_years_of_each_indicator(client: TestClient) -> None:
+    body = client.get("/api/districts").json()
+    years = body["years"]
+    for ind in body["indicators"]:
+        expected = years if ind["name"] in GENERATED_LATEST else years[:-1]
+        if ind["name"] == "area_km2":
+            expected = []
+        assert ind["generated_years"] == expected, ind["name"]
+
+
 def test_unknown_district_is_404(client: TestClient) -> None:
     r = client.get("/api/districts/Atlantis")
     assert r.status_code == 404 and r.json()["error"] == "not_found"

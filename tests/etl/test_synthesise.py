@@ -25,6 +25,7 @@ from etl.synthesise.toy import ORIGIN
 from layers.city import MAIN_ROADS
 from layers.common import DISTRICT_NAMES
 from layers.model import PropType
+from layers.programme import REAL_HISTORY
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "almaty"
 TODAY = datetime.date(2026, 11, 27)
@@ -579,6 +580,51 @@ def test_district_indicators(real: dict[str, gpd.GeoDataFrame], generated: syn.G
     assert growth.between(0.01, 0.035).all()
     pb = ind[ind["period"] < 2021]["budget_projects"]
     assert (pb == 0).all()
+
+
+def test_indicators_declared_generated_are_those_resting_on_generated_layers(
+    real: dict[str, gpd.GeoDataFrame], generated: syn.Generated
+) -> None:
+    """The catalog's ``generated_from`` (what the dashboard marks as demo data in the latest
+    year) is checked against the synthesiser: without the generated features, exactly the
+    indicators that declare them change."""
+    from etl.synthesise.pipeline import WORK_COLUMNS
+
+    city = syn.City.from_layers(real)
+    new = generated.new
+    real_works = city.real["works"].reindex(columns=list(WORK_COLUMNS)).assign(synthetic=False)
+    without = syn.district_indicators(
+        city,
+        cameras=new["cameras"].iloc[0:0],
+        appeals=new["appeals"].iloc[0:0],
+        budget_projects=new["budget_projects"].iloc[0:0],
+        schools=generated.enriched["schools"],
+        works=real_works,
+        today=TODAY,
+    )
+
+    def latest(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+        return pd.DataFrame(frame[frame["period"] == TODAY.year]).set_index("district")
+
+    was, now = latest(new["district_indicators"]), latest(without)
+    changed = {
+        p.name
+        for p in layers.get("district_indicators").properties
+        if p.type in (PropType.INT, PropType.FLOAT)
+        and p.name != "period"
+        and not np.allclose(was[p.name], now.loc[was.index, p.name], equal_nan=True)
+    }
+    props = layers.get("district_indicators").properties
+    declared = {p.name for p in props if p.generated_from}
+    assert changed == declared, (changed, declared)
+    # The indicators declared real in every year are the same in every year.
+    ind = new["district_indicators"]
+    for name in REAL_HISTORY:
+        assert (ind.groupby("district")[name].nunique() == 1).all(), name
+        assert (ind.set_index("district")[name] == was[name].reindex(ind["district"])).all()
+    # The layers named are generated ones: the synthesiser makes features in each.
+    for source in {s for p in props for s in p.generated_from}:
+        assert len(new[source]) and new[source]["synthetic"].all(), source
 
 
 def test_air_readings(generated: syn.Generated) -> None:

@@ -15,7 +15,7 @@ import layers
 from tiles.access import visible_accesses
 from tiles.grid import Tile
 from tiles.service import TileService
-from tiles.style import BASEMAP
+from tiles.style import COMPOSITE
 from twin.core.access import Role
 from twin.store import open_store
 
@@ -57,6 +57,6 @@ def test_no_tile_over_500_kb(service: TileService, densest: dict[int, list[Tile]
         sizes = {a.layer.id: len(service.render([a], tile)[0]) for a in everything}
         assert max(sizes.values()) <= LIMIT, (str(tile), sizes)
         # the style's basemap source fits without dropping anything for size
-        assert sum(sizes[i] for i in BASEMAP) <= LIMIT, str(tile)
+        assert sum(sizes[i] for i in COMPOSITE) <= LIMIT, str(tile)
         if sum(sizes.values()) > LIMIT // 2:
             assert len(service.render(everything, tile)[0]) <= LIMIT, str(tile)

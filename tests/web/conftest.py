@@ -225,7 +225,8 @@ class Known:
 @pytest.fixture(scope="session")
 def known(almaty_url: str) -> dict[str, Known]:
     """Return features picked from the store: the largest named building, a health facility
-    with a unique name, and a large work polygon that started in the last years."""
+    with a unique name, a large work polygon that started in the last years, and the air
+    sensor farthest from any other (so that a click hits it alone)."""
     import layers
     from twin.store import open_store
 
@@ -234,6 +235,7 @@ def known(almaty_url: str) -> dict[str, Known]:
         buildings = store.read_frame(layers.get("buildings"))
         health = store.read_frame(layers.get("health"))
         works = store.read_frame(layers.get("works"))
+        air = store.read_frame(layers.get("air_sensors"))
     finally:
         store.close()
     out: dict[str, Known] = {}
@@ -256,4 +258,9 @@ def known(almaty_url: str) -> dict[str, Known]:
     out["work"] = Known(
         "works", int(w["fid"]), str(w["title"]), p.x, p.y, start=str(w["start_date"])[:10]
     )
+
+    metric = air.geometry.to_crs(32643)
+    alone = [metric.drop(i).distance(g).min() for i, g in metric.items()]
+    a = air.iloc[max(range(len(air)), key=lambda i: alone[i])]
+    out["air"] = Known("air_sensors", int(a["fid"]), str(a["name"]), a.geometry.x, a.geometry.y)
     return out

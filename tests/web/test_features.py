@@ -76,6 +76,34 @@ def test_generated_features_are_marked_as_demo_data(session: Session) -> None:
     assert page.locator("#card dd[data-prop='budget_kzt']").inner_text().endswith("₸")
 
 
+def test_an_air_sensors_generated_readings_are_marked_as_demo_data(
+    session: Session, known: dict[str, Known]
+) -> None:
+    a = known["air"]
+    session.open(f"#map=15.00/{a.lat:.6f}/{a.lon:.6f}&layers=air_sensors")
+    assert a.fid in _rendered_ids(session, "air_sensors", a.lon, a.lat)
+    _click_lnglat(session, a.lon, a.lat)
+    page = session.page
+    page.wait_for_selector("#card .card-figure")
+    assert page.locator("#card").get_attribute("data-fid") == str(a.fid)
+    mark = page.locator('#card .badge-demo[data-demo="readings"]')
+    assert mark.inner_text().startswith("Демо-данные · * показания PM2.5 сгенерированы")
+    # Beside the readings: right after the latest PM2.5 (marked) and right before the chart.
+    assert page.locator("#card dd[data-prop='pm25']").inner_text().endswith(" *")
+    assert page.locator("#card dl.props + .badge-demo + figure.card-figure").count() == 1
+    # The station itself is real: no whole-feature demo badge, its metadata unmarked.
+    assert page.locator("#card .badge-demo:not([data-demo])").count() == 0
+    assert not page.locator("#card dd[data-prop='name']").inner_text().endswith(" *")
+    session.screenshot("card-air.png")
+    page.select_option("#lang-select", "kk")
+    assert mark.inner_text().startswith("Демо-деректер · * PM2.5 көрсеткіштері жасалған")
+    page.select_option("#lang-select", "en")
+    assert mark.inner_text() == (
+        "Demo data · * PM2.5 readings are generated, not the station's measurements"
+    )
+    assert session.console_errors == []
+
+
 def test_a_search_for_a_known_object_flies_there(session: Session, known: dict[str, Known]) -> None:
     h = known["health"]
     session.open()
@@ -189,6 +217,34 @@ def test_the_district_dashboard_shows_the_api_numbers(make_session: Any) -> None
         assert rank == f"rank {ind['latest']['rank']} of {ind['latest']['of']}"
         assert block.locator("svg.chart path.chart-main").count() == 1
         assert block.locator("svg.chart path.chart-other").count() == len(ind["others"])
+        # Generated values are marked: the latest one by the demo badge, the years in a note.
+        badge = block.locator('.badge-demo[data-demo="latest"]')
+        assert badge.count() == (1 if ind["latest"]["generated"] else 0), ind["name"]
+        years = [p["year"] for p in ind["history"] if p["generated"]]
+        note = block.locator(".indicator-demo")
+        assert note.count() == (1 if years else 0), ind["name"]
+        if years:
+            assert note.get_attribute("data-years") == ",".join(map(str, years))
+            assert note.inner_text().startswith("Demo data for ")
+        if ind["latest"]["generated"]:
+            assert badge.inner_text() == "Demo data"
+            assert "computed from generated data" in note.inner_text()
+    marked = page.locator('#dashboard .indicator:has(.badge-demo[data-demo="latest"])')
+    names = {marked.nth(i).get_attribute("data-indicator") for i in range(marked.count())}
+    assert {"cameras_per_10k", "appeals_per_10k", "school_places_per_1k"} <= names
+    assert not {"population", "density", "green_m2_per_capita"} & names
+    cams = page.locator('#dashboard .indicator[data-indicator="cameras_per_10k"] .indicator-demo')
+    assert "computed from generated data (CCTV cameras)" in cams.inner_text()
+    page.select_option("#lang-select", "kk")
+    assert cams.inner_text().startswith("Демо-деректер: ")
+    assert "жасалған деректерден есептелген (Бейнебақылау камералары)" in cams.inner_text()
+    page.select_option("#lang-select", "ru")
+    assert cams.inner_text().startswith("Демо-данные за ")
+    badge = page.locator(
+        '#dashboard .indicator[data-indicator="cameras_per_10k"] .badge-demo[data-demo="latest"]'
+    )
+    assert badge.inner_text() == "Демо-данные"
+    page.select_option("#lang-select", "en")
     # Any indicator colours the districts.
     block = page.locator('#dashboard .indicator[data-indicator="green_m2_per_capita"]')
     block.get_by_role("button").click()
@@ -198,6 +254,13 @@ def test_the_district_dashboard_shows_the_api_numbers(make_session: Any) -> None
     colours = page.evaluate("twin.map.getPaintProperty('twin-choropleth', 'fill-color')")
     assert colours[0] == "match" and "Almaly" in colours
     assert "ind=green_m2_per_capita" in page.evaluate("location.hash")
+    # The map's legend marks a generated year's figures too (the latest green space is real).
+    legend = page.locator('#choropleth-legend .badge-demo[data-demo="choropleth"]')
+    assert page.locator("#choropleth-legend .ramp").count() == 1 and legend.count() == 0
+    page.select_option("#choropleth-select", "cameras_per_10k")
+    assert legend.inner_text() == "Demo data"
+    page.select_option("#choropleth-select", "green_m2_per_capita")
+    assert legend.count() == 0
     # The README's picture: the city in Russian, a district's dashboard, streets and works.
     page.select_option("#lang-select", "ru")
     page.evaluate(

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from layers import MODULES
 from twin.api.deps import RoleDep, StoreDep
 from twin.core.access import visible_layers
 from twin.store.schema import SCHEMA_VERSION
@@ -23,10 +24,16 @@ def healthz(store: StoreDep) -> dict[str, Any]:
 
 @router.get("/catalog")
 def catalog(store: StoreDep, role: RoleDep) -> dict[str, Any]:
-    """Return the layers the caller may see, with titles, fields, style hints and counts."""
+    """Return the layers the caller may see, with titles, fields, style hints and counts, and
+    the map panel's groups in order (every group, for every caller: the cameras group holds
+    the planner's key form)."""
     out = []
     for layer in visible_layers(role):
         entry = layer.summary()
         entry["count"] = store.count(layer)
         out.append(entry)
-    return {"role": role.value, "layers": out}
+    return {
+        "role": role.value,
+        "modules": [module.summary() for module in MODULES],
+        "layers": out,
+    }

@@ -10,7 +10,11 @@ import { h } from './panel.js';
 
 const LABEL_PROPS = ['name', 'title', 'address', 'category', 'station_id', 'cell_id'];
 const HIDDEN = new Set(['accessibility_generated', 'readings_synthetic', 'synthetic']);
-const ACCESS_PROPS = new Set(['wheelchair', 'ramp', 'accessible_entrance']);
+
+/** Whether a boolean property is set, whether it came from a tile or from the features API. */
+function isSet(v) {
+  return v === true || v === 1 || v === 'true';
+}
 
 let current = null; // {layerId, fid, properties, geometry, summary, loaded}
 let returnFocus = null;
@@ -60,7 +64,8 @@ function rows(app, c) {
       if (HIDDEN.has(prop.name) || prop.name === 'readings') continue;
       const text = formatValue(prop, p[prop.name], { districtName: (n) => app.districtName(n) });
       if (text === null) continue;
-      const demo = ACCESS_PROPS.has(prop.name) && p.accessibility_generated ? ' *' : '';
+      // A value of a real feature that was generated (the catalog names the flag that says so).
+      const demo = prop.generated_flag && isSet(p[prop.generated_flag]) ? ' *' : '';
       out.push([tr(prop.title), text + demo, prop.name]);
     }
   }
@@ -101,10 +106,14 @@ function render(app) {
     return;
   }
   const p = c.properties || {};
-  const synthetic = p.synthetic === true || p.synthetic === 1;
+  const synthetic = isSet(p.synthetic);
   const badge = synthetic ? h('p', { class: 'badge badge-demo', text: `${t('demo.badge')} · ${t('demo.feature')}` }) : null;
   const accessNote =
     p.accessibility_generated && !synthetic ? h('p', { class: 'hint', text: `* ${t('demo.accessibility')}` }) : null;
+  // A real station's readings are generated: say so beside them, above the source's credit.
+  const readingsNote = isSet(p.readings_synthetic)
+    ? h('p', { class: 'badge badge-demo', 'data-demo': 'readings', text: `${t('demo.badge')} · ${t('demo.readings')}` })
+    : null;
   const dl = h(
     'dl',
     { class: 'props' },
@@ -132,6 +141,7 @@ function render(app) {
       badge,
       c.loading ? h('p', { class: 'hint', text: t('loading') }) : null,
       dl,
+      readingsNote,
       c.layerId === 'air_sensors' ? readingsChart(p.readings) : null,
       accessNote,
       h('div', { class: 'card-actions' }, districtButton, app.cardActions?.(c) ?? null),

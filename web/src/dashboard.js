@@ -49,12 +49,39 @@ export function applyChoropleth(app) {
   map.setPaintProperty('twin-choropleth', 'fill-color', values.length ? match : '#d9d9d9');
   if (legendRoot) {
     const fmt = (v) => withUnit(formatNumber(v), ind.unit);
-    legendRoot.replaceChildren(
+    const demo = ind.generated_years?.includes(Number(year));
+    const parts = [
       h('p', { class: 'hint', text: `${tr(ind.title)} · ${t('choropleth.year', { year })}` }),
+      demo ? h('p', { class: 'badge badge-demo', 'data-demo': 'choropleth', text: t('demo.badge') }) : null,
       h('div', { class: 'ramp', style: `background:linear-gradient(90deg,${RAMP.join(',')})`, 'aria-hidden': 'true' }),
       h('div', { class: 'ramp-labels' }, h('span', { text: fmt(lo) }), h('span', { text: fmt(hi) })),
-    );
+    ];
+    legendRoot.replaceChildren(...parts.filter(Boolean));
   }
+}
+
+/** Years as short runs: [2019, 2020, 2021, 2023] -> "2019–2021, 2023". */
+export function yearRuns(years) {
+  const runs = [];
+  for (const y of [...years].sort((a, b) => a - b)) {
+    const last = runs[runs.length - 1];
+    if (last && y === last[1] + 1) last[1] = y;
+    else runs.push([y, y]);
+  }
+  return runs.map(([a, b]) => (a === b ? String(a) : `${a}–${b}`)).join(', ');
+}
+
+/** The demo-data note of an indicator: which years are generated, and what the latest year's
+ * value is computed from when that is generated; null when every value is real. */
+function demoNote(ind) {
+  const years = ind.history.filter((p) => p.generated).map((p) => p.year);
+  if (!years.length) return null;
+  const parts = [t('dash.demo.years', { years: yearRuns(years) })];
+  if (ind.latest.generated && ind.generated_from?.length) {
+    const layers = ind.generated_from.map((g) => tr(g.title)).join(', ');
+    parts.push(t('dash.demo.from', { year: ind.latest.year, layers }));
+  }
+  return h('p', { class: 'hint indicator-demo', 'data-years': years.join(','), text: parts.join('. ') });
 }
 
 let current = null; // {name, data}
@@ -99,8 +126,10 @@ function indicatorBlock(app, data, ind) {
         text: `${t('dash.avg')}: ${withUnit(fmt(ind.latest.city_average), ind.unit)}`,
       }),
       ind.latest.rank ? h('span', { class: 'indicator-rank', text: t('dash.rank', { rank: ind.latest.rank, of: ind.latest.of }) }) : null,
+      ind.latest.generated ? h('span', { class: 'badge badge-demo', 'data-demo': 'latest', text: t('demo.badge') }) : null,
     ),
     lineChart(series, { label, format: (v) => formatNumber(v) }),
+    demoNote(ind),
     h('button', {
       type: 'button',
       class: 'btn btn-small',

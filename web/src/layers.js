@@ -5,39 +5,27 @@
 
 import { t, title as tr, value } from './i18n.js';
 
-export const MODULE_ORDER = [
-  'infrastructure',
-  'communications',
-  'district_monitoring',
-  'district_indicators',
-  'participatory_budget',
-  'education',
-  'digital_inclusion',
-  'air_quality',
-  'appeals',
-  'cameras',
-  'basemap',
-];
+// What the map knows about a layer beyond its data (the panel group it sits in, whether it is
+// on at start, whether a click opens its card) and the order and titles of the panel's
+// groups all come from /catalog: they are declared once, in the layer catalog (layers/).
 
-// On when the URL names no layers: the basemap and a first thematic layer.
-export const DEFAULT_ON = [
-  'landuse',
-  'waterways',
-  'city_boundary',
-  'districts',
-  'buildings',
-  'roads',
-  'railways',
-  'parks',
-  'works',
-];
+/** The ids of the catalog layers on when the URL names no layers. */
+export function defaultOn(catalog) {
+  return catalog.layers.filter((l) => l.default_on).map((l) => l.id);
+}
 
-// Shown in the basemap group rather than their catalog module.
-const BASEMAP = new Set(['landuse', 'waterways', 'city_boundary']);
-// Clicking these opens nothing (they are the ground the rest stands on).
-export const NOT_CLICKABLE = new Set(['landuse', 'city_boundary', 'districts']);
+/** The ids of the catalog layers a click opens no card for (the ground the rest stands on). */
+export function notClickable(catalog) {
+  return new Set(catalog.layers.filter((l) => !l.clickable).map((l) => l.id));
+}
 
-export const ACCESS_SOURCES = ['pois', 'schools', 'health', 'bus_stops'];
+/** The point layers the digital inclusion view colours: those that declare wheelchair access. */
+export function accessSources(catalog) {
+  return catalog.layers
+    .filter((l) => l.geometry === 'Point' && l.properties?.some((p) => p.name === 'wheelchair'))
+    .map((l) => l.id);
+}
+
 export const ACCESS_COLORS = {
   yes: '#1a7f37',
   limited: '#c26a00',
@@ -82,6 +70,7 @@ function legendOf(summary) {
 
 /** Build the panel entries from /catalog and the loaded style. */
 export function buildEntries(catalog, style) {
+  const sources = accessSources(catalog);
   const byLayer = new Map();
   for (const sl of style.layers || []) {
     const id = catalogIdOf(sl);
@@ -91,10 +80,9 @@ export function buildEntries(catalog, style) {
   }
   const entries = [];
   for (const summary of catalog.layers) {
-    const module = BASEMAP.has(summary.id) ? 'basemap' : summary.module;
     entries.push({
       id: summary.id,
-      module,
+      module: summary.group,
       summary,
       title: () => tr(summary.title),
       // The district choropleth is the app's own layer, coloured from /api/districts.
@@ -127,7 +115,7 @@ export function buildEntries(catalog, style) {
     summary: null,
     title: () => t('layer.accessibility'),
     note: () => t('layer.accessibility.note'),
-    styleLayers: ACCESS_SOURCES.map((s) => `twin-access-${s}`),
+    styleLayers: sources.map((s) => `twin-access-${s}`),
     legend: Object.entries(ACCESS_COLORS).map(([v, color]) => ({
       kind: 'circle',
       color,
@@ -138,11 +126,13 @@ export function buildEntries(catalog, style) {
   return entries;
 }
 
-export function entriesByModule(entries) {
-  const groups = new Map(MODULE_ORDER.map((m) => [m, []]));
+/** The panel's groups in the catalog's order, each `{ id, title, entries }`; a group the
+ * catalog does not list (none should) comes last, titled by its id. */
+export function entriesByModule(entries, modules) {
+  const groups = new Map(modules.map((m) => [m.id, { id: m.id, title: m.title, entries: [] }]));
   for (const e of entries) {
-    if (!groups.has(e.module)) groups.set(e.module, []);
-    groups.get(e.module).push(e);
+    if (!groups.has(e.module)) groups.set(e.module, { id: e.module, title: null, entries: [] });
+    groups.get(e.module).entries.push(e);
   }
-  return groups;
+  return [...groups.values()];
 }

@@ -18,7 +18,7 @@ import {
   rerenderDashboard,
 } from './dashboard.js';
 import { applyStatic, lang, onLangChange, setLang, t, title as tr } from './i18n.js';
-import { DEFAULT_ON, NOT_CLICKABLE, buildEntries, catalogIdOf } from './layers.js';
+import { buildEntries, catalogIdOf, defaultOn, notClickable } from './layers.js';
 import {
   addAppLayers,
   createMap,
@@ -44,7 +44,9 @@ const app = {
   catalog: null,
   overview: null,
   entries: [],
-  on: new Set(hashState.layers || DEFAULT_ON),
+  // The layers that are on: the URL's, or the catalog's default ones (set in start()).
+  on: new Set(hashState.layers || []),
+  notClickable: new Set(),
   date: hashState.date || null,
   indicator: hashState.ind || 'density',
   role: 'anonymous',
@@ -186,10 +188,11 @@ async function fetchStyleAndCatalog() {
 
 function setupStyle() {
   const { map } = app;
-  addAppLayers(map, app.overview);
+  addAppLayers(map, app.overview, app.catalog);
   const style = map.getStyle();
   app.baseFilters = Object.fromEntries(style.layers.map((l) => [l.id, l.filter]));
   app.entries = buildEntries(app.catalog, style);
+  app.notClickable = notClickable(app.catalog);
   app.role = app.catalog.role;
   // The style's own all-years indicator polygons give way to the choropleth.
   for (const l of style.layers) {
@@ -223,7 +226,7 @@ function interactiveLayers() {
       if (l.layout?.visibility === 'none' || l.id.startsWith('twin-selection')) return false;
       if (l.id === 'twin-districts-hit' || l.id === 'twin-choropleth') return false;
       const id = catalogIdOf(l);
-      return id && !NOT_CLICKABLE.has(id);
+      return id && !app.notClickable.has(id);
     })
     .map((l) => l.id);
 }
@@ -317,13 +320,15 @@ function setupChrome() {
 async function start() {
   setupChrome();
   const view = initialView(hashState);
-  // The map starts loading tiles as soon as the style is here; the rest arrives meanwhile.
-  const catalog = getJSON('/catalog');
+  // The map starts loading tiles as soon as the style and the catalog (which says which
+  // layers are on at start) are here; the districts' figures arrive meanwhile.
   const overview = getJSON('/api/districts').catch(() => null);
-  const style = prepareStyle(await getJSON('/style.json'), app.on);
-  app.map = createMap('map', { ...view, style });
+  const [catalog, rawStyle] = await Promise.all([getJSON('/catalog'), getJSON('/style.json')]);
+  app.catalog = catalog;
+  if (!hashState.layers) app.on = new Set(defaultOn(catalog));
+  app.map = createMap('map', { ...view, style: prepareStyle(rawStyle, app.on) });
   const styleLoaded = new Promise((resolve) => app.map.once('style.load', resolve));
-  [app.catalog, app.overview] = await Promise.all([catalog, overview]);
+  app.overview = await overview;
   await styleLoaded;
   setupStyle();
   app.analyses = setupAnalyses(app, hashState.params);

@@ -6,7 +6,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { transformRequest } from './api.js';
 import { REGULAR, SEMIBOLD, fontFaces } from './fonts.js';
 import { lang, t } from './i18n.js';
-import { ACCESS_COLORS, ACCESS_SOURCES, catalogIdOf } from './layers.js';
+import { ACCESS_COLORS, accessSources, catalogIdOf } from './layers.js';
 
 maplibregl.setWorkerUrl(workerUrl);
 
@@ -83,7 +83,7 @@ function firstLayerOfType(map, types) {
 }
 
 /** Add the app's own layers to a freshly loaded style. */
-export function addAppLayers(map, overview) {
+export function addAppLayers(map, overview, catalog) {
   const districts = sourceOf(map, 'districts');
   const beforeLines = firstLayerOfType(map, ['line', 'symbol', 'circle']);
   if (districts) {
@@ -111,7 +111,7 @@ export function addAppLayers(map, overview) {
       beforeLines,
     );
   }
-  for (const id of ACCESS_SOURCES) {
+  for (const id of accessSources(catalog)) {
     const src = sourceOf(map, id);
     if (!src) continue;
     map.addLayer({

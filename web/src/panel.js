@@ -1,7 +1,7 @@
 // The layer panel: groups by programme module, an on/off switch and a legend per layer, the
 // choropleth and dashboard pickers for districts, and the planner key for cameras.
 
-import { t } from './i18n.js';
+import { t, title as tr } from './i18n.js';
 import { entriesByModule } from './layers.js';
 
 function h(tag, attrs = {}, ...children) {
@@ -133,7 +133,7 @@ export function renderPanel(root, app) {
   const open = new Set([...root.querySelectorAll('details[open]')].map((d) => d.dataset.module));
   const first = !root.childElementCount;
   root.replaceChildren();
-  for (const [module, entries] of entriesByModule(app.entries)) {
+  for (const { id: module, title, entries } of entriesByModule(app.entries, app.catalog.modules)) {
     const extra =
       module === 'district_indicators' ? choroplethControls(app) : module === 'cameras' ? keyForm(app) : null;
     if (!entries.length && !extra) continue;
@@ -144,7 +144,7 @@ export function renderPanel(root, app) {
       h(
         'details',
         { class: 'group', 'data-module': module, open: isOpen },
-        h('summary', {}, h('span', { text: t(`module.${module}`) })),
+        h('summary', {}, h('span', { text: title ? tr(title) : module })),
         h('ul', { class: 'layers' }, entries.map((e) => layerRow(app, e))),
         appealsNote,
         extra,
