@@ -83,3 +83,27 @@ def test_a_cycle_between_packages_breaks_the_acyclic_contract(copy: Path) -> Non
         probe.unlink()
     assert result.returncode != 0
     assert "No cycles between the packages" in result.stdout.split("Broken contracts", 1)[-1]
+
+
+def test_only_the_store_knows_which_backend_it_has() -> None:
+    """Outside ``twin/store`` no code names a backend or asks a store which one it is: what
+    differs is a method of the store (its dialect ``store.sql`` or a capability)."""
+    import re
+
+    asks = re.compile(
+        r"""store\.kind|\.kind\s*[!=]=\s*["'](?:postgis|geopackage)|"""
+        r"""["'](?:postgis|geopackage)["']|GeoPackageStore|PostGISStore"""
+    )
+    found = []
+    for name in PACKAGES:
+        for path in (ROOT / name).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith("twin/store/"):
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if asks.search(code):
+                    found.append(f"{rel}:{n}: {line.strip()}")
+    # /healthz reports which store it serves: naming it is not branching on it.
+    found = [f for f in found if not f.startswith("twin/api/catalog.py") or "kind" not in f]
+    assert not found, "\n".join(found)

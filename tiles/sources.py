@@ -74,13 +74,13 @@ def database_encoder(store: Store) -> TileEncoder | None:
 
 def make_source(store: Store, encoder: str = "auto") -> LayerSource:
     """Return the tile source for ``store``: the database's encoder when it has one (unless
-    ``encoder`` is "embedded"), else in-process. ``encoder="postgis"`` insists on the
+    ``encoder`` is "embedded"), else in-process. ``encoder="database"`` insists on the
     database's and refuses a store without one."""
     if encoder != "embedded":
         native = database_encoder(store)
         if native is not None:
             return DatabaseSource(native)
-        if encoder == "postgis":
+        if encoder == "database":
             raise ValueError("this store does not encode vector tiles itself")
     from tiles.embedded import EmbeddedSource
 

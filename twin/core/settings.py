@@ -58,8 +58,10 @@ class TileSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TWIN_TILES_", extra="ignore")
 
-    #: "auto": ST_AsMVT on PostGIS, the in-process encoder on the GeoPackage store.
-    encoder: Literal["auto", "postgis", "embedded"] = "auto"
+    #: "auto": the database's own encoder where the store has one (PostGIS ``ST_AsMVT``), the
+    #: in-process encoder otherwise (the GeoPackage store); "database" insists on the first,
+    #: "embedded" on the second.
+    encoder: Literal["auto", "database", "embedded"] = "auto"
     #: Budget of the in-process LRU of gzip-compressed tiles.
     cache_mb: float = Field(default=256.0, ge=0)
     #: Budget of the tiles kept in the embedded store's file (:mod:`tiles.stored`) by tiles
