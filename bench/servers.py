@@ -150,6 +150,8 @@ def tipg(
 ) -> contextlib.AbstractContextManager[str]:
     """Return a context manager running tipg on ``database_url``, restricted to ``tables`` of
     schema public; it yields the base URL."""
+    from tiles.grid import BUFFER
+
     # tipg matches tables by their qualified name ("public.buildings").
     quoted = ",".join(f'"public.{t}"' for t in tables)
     env = {
@@ -159,6 +161,10 @@ def tipg(
         # tipg silently truncates a tile at 10,000 features by default; ours does not, so the
         # cap is lifted for both to carry the same features.
         "TIPG_MAX_FEATURES_PER_TILE": "1000000",
+        # tipg clips geometry to a 256-pixel buffer around the tile by default (MVTSettings.
+        # tile_buffer); ours keeps 64 (tiles.grid.BUFFER). A wider buffer means more vertices
+        # to clip and encode per tile, so tipg gets ours, for the two to draw the same tile.
+        "TIPG_TILE_BUFFER": str(BUFFER),
         # No catalog refresh in the middle of a pass (ours builds its catalog once too).
         "TIPG_CATALOG_TTL": "3600",
         "TIPG_DB_MAX_CONN_SIZE": "10",

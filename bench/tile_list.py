@@ -4,7 +4,7 @@ and a skim of an MVT that counts features per layer without decoding geometry.""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -42,10 +42,13 @@ def sample_tiles(
     zooms: Sequence[int],
     per_zoom: int,
     rng: np.random.Generator,
+    *,
+    exclude: Collection[Tile] = (),
 ) -> tuple[list[Tile], list[Tile]]:
     """Return (sample, rest): up to ``per_zoom`` distinct tiles per zoom, drawn without
     replacement with probability proportional to the features each holds (so dense
     tiles, where people look, are likelier), and the tiles with features that were not drawn.
+    Tiles in ``exclude`` are neither drawn nor in the rest.
 
     >>> rng = np.random.default_rng(0)
     >>> lon, lat = np.array([76.9, 76.9, 77.0]), np.array([43.25, 43.25, 43.3])
@@ -58,6 +61,11 @@ def sample_tiles(
     for z in zooms:
         x, y = tile_xy(lon, lat, z)
         keys, counts = np.unique(np.stack([x, y], axis=1), axis=0, return_counts=True)
+        if exclude:
+            keep = [Tile(layer, z, int(tx), int(ty)) not in exclude for tx, ty in keys.tolist()]
+            keys, counts = keys[keep], counts[keep]
+        if len(keys) == 0:
+            continue
         k = min(per_zoom, len(keys))
         chosen = rng.choice(len(keys), size=k, replace=False, p=counts / counts.sum())
         picked = set(chosen.tolist())

@@ -146,3 +146,26 @@ def sql_pass(
             return work
 
         return run_bounded(tiles, make_worker, concurrency=concurrency, time_limit_s=time_limit_s)
+
+
+def meeting_counts(pg_url: str, tiles: Sequence[Tile]) -> list[int]:
+    """Return, for each tile, how many features of its layer meet it (their lon/lat geometry
+    intersects the tile): what a server that draws everything puts in it, before
+    ``ST_AsMVTGeom`` drops what collapses at the tile's resolution. Ours and tipg both select
+    rows by this test; what each then leaves out is measured against it."""
+    from tiles.grid import Tile as GridTile
+
+    out = []
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for tile in tiles:
+            table = layers.get(tile.layer).table  # identifiers from the registry only
+            w, s, e, n = GridTile(tile.z, tile.x, tile.y).bounds_lonlat()
+            row = conn.execute(
+                f'SELECT count(*) FROM "{table}" t, '
+                "(SELECT ST_MakeEnvelope(%s, %s, %s, %s, 4326) AS b) box "
+                "WHERE t.geom && box.b AND ST_Intersects(t.geom, box.b)",
+                (w, s, e, n),
+                prepare=True,
+            ).fetchone()
+            out.append(int(row[0]) if row else 0)
+    return out

@@ -3,21 +3,34 @@
 Run: ``uv run python -m bench.tiles`` (starts its own PostGIS cluster; 3–6 minutes on 2 cores,
 ``--help`` for options).
 
-One PostGIS database holds the bundled Almaty set plus the 10× scaled buildings (~90k); a
-GeoPackage holds the same for the embedded store. A fixed, seeded list of tiles at z10–z16,
-sampled where each layer has features (buildings from its minzoom 12, roads from z10), is
-requested once per pass, at concurrency 1 and 8, from:
+One PostGIS database holds the bundled Almaty set plus nine shifted copies of its buildings
+inside the city boundary (:mod:`bench.scaled`: ~79k buildings, each stored once; the count is
+printed); a GeoPackage holds the same for the embedded store. A fixed, seeded list of tiles at
+z10–z16, sampled where each layer has features (buildings from its minzoom 12, roads from
+z10), is requested once per pass, at concurrency 1 and 8, from:
 
 - the raw SQL floor: the very query our PostGIS tile source runs, through psycopg with a pool
   of ``concurrency`` connections, no HTTP (and, for comparison, the canonical query);
-- tipg (from PyPI, its own virtualenv), restricted to our layer tables and asked for the
-  properties our tiles carry;
+- tipg (from PyPI, its own virtualenv), restricted to our layer tables, asked for the
+  properties our tiles carry and set to our 64-pixel tile buffer (``TIPG_TILE_BUFFER``; its
+  default is 256);
 - our server on PostGIS, cold (a fresh process: the first request of each tile) and warm (the
   same tiles again); the server's ``X-Tile-Cache`` header is checked to be miss, then hit;
 - our server on the embedded GeoPackage store: serving the tiles it keeps in the file
   (``tiles.stored``), drawn ahead by ``twin tiles warm`` over the whole extent of the layers at
   z0–z16 (timed and printed: the cost of being fast), and, for comparison, drawing every tile
   on demand (``TWIN_TILES_STORE_MB=0``, a fresh process).
+
+Below a layer's maxzoom our tiles leave out features of a few pixels and simplify the rest,
+while tipg draws every feature meeting the tile, so the two do different work there. The
+benchmark says how different: the share of the features meeting each tile that each server
+leaves out, per layer and zoom (against a ``count(*)`` of the features meeting it), and the
+ratio against tipg per zoom. And it measures them on *equal work*: a second list of tiles at
+each layer's maxzoom (z16 for buildings and roads; ``--equal-per-zoom``, 80 per layer, since
+these tiles are small), where ours leaves out and simplifies nothing, drawn like the first (by
+feature count) from the tiles not in it; ours (cold, in the same fresh process) and tipg must
+put the same features in each of those tiles, and the "2× tipg" goal is judged there as well
+as over all tiles.
 
 Each server is one uvicorn worker in a subprocess. Every pass is repeated ``--rounds`` times,
 interleaved, and the rounds pooled. Prints p50, p95 and tiles/s for each, p95 by zoom, the
@@ -50,9 +63,15 @@ import psycopg
 import layers
 from bench import servers
 from bench.http_load import Pass, fetch_all
-from bench.scaled import scaled_buildings_file
+from bench.scaled import shifted_buildings_file
 from bench.tile_list import CITY_BBOX, Tile, sample_tiles
-from bench.tile_sql import canonical_floor, floor_query, sql_pass, tile_prop_names
+from bench.tile_sql import (
+    canonical_floor,
+    floor_query,
+    meeting_counts,
+    sql_pass,
+    tile_prop_names,
+)
 from etl.load import load_bundled, load_files
 from tests.support.postgres import postgis_cluster
 from tiles.service import TileService
@@ -66,16 +85,32 @@ DRAW = {"TWIN_TILES_STORE_MB": "0"}
 
 
 # -- data --------------------------------------------------------------------------------------
-def load_city(url: str) -> float:
-    """Load the bundled set and the 10× scaled buildings into the store at ``url``; return s."""
-    t0 = time.perf_counter()
+def load_city(url: str) -> int:
+    """Load the bundled set (the real buildings among it) and the nine shifted copies of the
+    buildings into the store at ``url``; return how many of them it inserted."""
     store = open_store(url)
     try:
         load_bundled(store, DATA_DIR)
-        load_files(store, [scaled_buildings_file(10)], layer_id="buildings")
+        summary = load_files(store, [shifted_buildings_file(10)], layer_id="buildings")
     finally:
         store.close()
-    return time.perf_counter() - t0
+    return int(summary.totals()["inserted"])
+
+
+def count_buildings(pg_url: str, shifted: int) -> str:
+    """Return how many buildings the PostGIS store holds, of which ``shifted`` are the
+    shifted copies (a loaded file's rows are not marked synthetic: they are counted here)."""
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT count(*) FROM buildings").fetchone()
+    total = int(row[0]) if row else 0
+    real = total - shifted
+    multiple = f" ({total / real:.2f}× the real set)" if real else ""
+    return f"{total:,} buildings: {real:,} real + {shifted:,} in shifted copies{multiple}"
+
+
+def layers_maxzoom(layer_ids: Sequence[str]) -> dict[str, int]:
+    """Return each layer's maxzoom: from it on, our tiles leave out and simplify nothing."""
+    return {lid: layers.get(lid).maxzoom for lid in layer_ids}
 
 
 def warm_gpkg(url: str, layer_ids: Sequence[str]) -> WarmSummary:
@@ -89,13 +124,20 @@ def warm_gpkg(url: str, layer_ids: Sequence[str]) -> WarmSummary:
 
 
 def city_tiles(
-    pg_url: str, layer_ids: Sequence[str], per_zoom: int, seed: int
-) -> tuple[list[Tile], list[Tile]]:
-    """Return (tiles to measure, spare tiles for warming up) for ``layer_ids`` inside each
-    layer's zoom range within z10–z16, in a seeded shuffled order."""
+    pg_url: str, layer_ids: Sequence[str], per_zoom: int, seed: int, equal_per_zoom: int
+) -> tuple[list[Tile], list[Tile], list[Tile]]:
+    """Return (tiles to measure, tiles of equal work, spare tiles for warming up) for
+    ``layer_ids`` inside each layer's zoom range within z10–z16, in a seeded shuffled order.
+
+    The equal-work tiles are ``equal_per_zoom`` tiles per layer at each zoom from the layer's
+    maxzoom on (where our tiles leave out and simplify nothing), not among the tiles to
+    measure, drawn the same way (by feature count) with a generator of their own, so that the
+    list to measure stays the one the seed gave before."""
     rng = np.random.default_rng(seed)
+    equal_rng = np.random.default_rng([seed, 1])
     minx, miny, maxx, maxy = CITY_BBOX
     sample: list[Tile] = []
+    equal: list[Tile] = []
     spare: list[Tile] = []
     with psycopg.connect(pg_url) as conn:
         for lid in layer_ids:
@@ -110,11 +152,22 @@ def city_tiles(
             pts = np.array(rows, dtype=float)
             zooms = [z for z in ZOOMS if layer.minzoom <= z <= layer.maxzoom]
             got, rest = sample_tiles(lid, pts[:, 0], pts[:, 1], zooms, per_zoom, rng)
+            top = [z for z in zooms if z >= layer.maxzoom]
+            same, _ = sample_tiles(
+                lid, pts[:, 0], pts[:, 1], top, equal_per_zoom, equal_rng, exclude=set(got)
+            )
             sample += got
-            spare += rest
+            equal += same
+            taken = set(same)
+            spare += [t for t in rest if t not in taken]
     order = rng.permutation(len(sample))
     spare_order = rng.permutation(len(spare))
-    return [sample[i] for i in order], [spare[i] for i in spare_order]
+    equal_order = equal_rng.permutation(len(equal))
+    return (
+        [sample[i] for i in order],
+        [equal[i] for i in equal_order],
+        [spare[i] for i in spare_order],
+    )
 
 
 # -- the HTTP passes ---------------------------------------------------------------------------
@@ -143,17 +196,24 @@ def ours_cold_warm(
     *,
     warm: bool = True,
     env: dict[str, str] | None = None,
-) -> tuple[Pass, Pass | None]:
-    """Return (cold, warm) passes of a fresh process of our server on ``url``: the first pass
-    meets an empty tile cache (the server says so in ``X-Tile-Cache``), the second asks for the
-    same tiles again."""
+    equal_paths: Sequence[str] = (),
+) -> tuple[Pass, Pass | None, Pass | None]:
+    """Return (cold, equal, warm) passes of a fresh process of our server on ``url``: the
+    first pass meets an empty tile cache (the server says so in ``X-Tile-Cache``); then, if
+    given, the equal-work tiles (none of them asked before, so cold too); the last asks for the
+    first pass's tiles again."""
     with servers.ours(url, log=log, env=env) as base:
         warm_up(base, warm_paths)
         cold = fetch_all(base, paths, concurrency=concurrency, time_limit_s=limit_s)
+        equal = (
+            fetch_all(base, equal_paths, concurrency=concurrency, time_limit_s=limit_s)
+            if equal_paths
+            else None
+        )
         again = (
             fetch_all(base, paths, concurrency=concurrency, time_limit_s=limit_s) if warm else None
         )
-    return cold, again
+    return cold, equal, again
 
 
 def route_exists() -> bool:
@@ -191,11 +251,19 @@ def _phase(name: str, failures: list[str] | None = None) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print the tables; return 0, or 1 when a check failed."""
+    from bench.tile_work import work_report
     from bench.tiles_report import Run, breakdown, check, goals, table, zoom_table
 
     ap = argparse.ArgumentParser(prog="python -m bench.tiles", description=__doc__.split("\n")[0])
     ap.add_argument("--layers", default="buildings,roads", help="comma-separated layer ids")
     ap.add_argument("--per-zoom", type=int, default=40, help="tiles per zoom and layer")
+    ap.add_argument(
+        "--equal-per-zoom",
+        type=int,
+        default=80,
+        help="tiles of equal work per layer at its maxzoom (small tiles: more of them, so that "
+        "a pass lasts long enough to measure)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--concurrency", default="1,8", help="comma-separated concurrencies")
     ap.add_argument("--time-limit", type=float, default=90.0, help="seconds per pass at most")
@@ -217,19 +285,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "floor": "raw SQL floor",
         "canonical": "raw SQL canonical (info)",
         "tipg": "tipg 1.6.1",
+        "tipg_equal": "tipg 1.6.1, equal work",
         "cold": "ours PostGIS cold",
+        "cold_equal": "ours PostGIS cold, equal work",
         "warm": "ours PostGIS warm",
         "embedded": "ours GeoPackage kept",
         "drawn": "ours GeoPackage drawn (info)",
     }
     failed: list[str] = []
+    warmed: WarmSummary | None = None
+    warm_s = float("nan")
     t_start = time.perf_counter()
     # Other processes on a 2-core machine skew every number: say how busy it was.
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, postgis_cluster(dbname="bench") as pg_url:
-        with _phase("load PostGIS (bundled + 10× buildings)"):
-            load_city(pg_url)
-        tiles, spare = city_tiles(pg_url, layer_ids, args.per_zoom, args.seed)
+        with _phase("load PostGIS (bundled + 9 shifted copies of the buildings)"):
+            print(f"  {count_buildings(pg_url, load_city(pg_url))}")
+        tiles, equal, spare = city_tiles(
+            pg_url, layer_ids, args.per_zoom, args.seed, args.equal_per_zoom
+        )
         print(
             f"  {len(tiles)} tiles: "
             + ", ".join(
@@ -238,14 +312,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"({sum(t.layer == lid for t in tiles)})"
                 for lid in layer_ids
             )
+            + f"; {len(equal)} more of equal work, at "
+            + ", ".join(sorted({f"{t.layer} z{t.z}" for t in equal}))
         )
+        # What a server that draws everything would put in each tile (not timed).
+        meeting = meeting_counts(pg_url, tiles)
+        meeting_equal = meeting_counts(pg_url, equal)
         floor = floor_query()
         gpkg_url = f"gpkg:///{tmp}/twin.gpkg"
         if "embedded" not in skip:
-            with _phase("load GeoPackage (bundled + 10× buildings)", failed):
+            with _phase("load GeoPackage (bundled + 9 shifted copies of the buildings)", failed):
                 load_city(gpkg_url)
             with _phase("twin tiles warm on the GeoPackage (z0–z16, every core)", failed):
+                t_warm = time.perf_counter()
                 warmed = warm_gpkg(gpkg_url, layer_ids)
+                warm_s = time.perf_counter() - t_warm
                 print(
                     f"  drew and kept {warmed.kept:,} tiles of {', '.join(layer_ids)}, "
                     f"{warmed.bytes / 1e6:.0f} MB gzip"
@@ -257,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         collected: dict[str, dict[int, list[Pass]]] = defaultdict(lambda: defaultdict(list))
         limit = args.time_limit
         paths = [t.path() for t in tiles]
+        equal_paths = [t.path() for t in equal]
         warm_paths = [t.path() for t in spare[:16]]
         with contextlib.ExitStack() as stack:
             tipg_base = None
@@ -283,19 +365,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                             collected["tipg"][c].append(
                                 fetch_all(tipg_base, tipg_paths, concurrency=c, time_limit_s=limit)
                             )
+                            collected["tipg_equal"][c].append(
+                                fetch_all(
+                                    tipg_base,
+                                    [tipg_path(t) for t in equal],
+                                    concurrency=c,
+                                    time_limit_s=limit,
+                                )
+                            )
                     if "ours" not in skip:
                         with _phase(f"round {r}/{args.rounds}, c={c}: ours on PostGIS", failed):
-                            cold, warm = ours_cold_warm(pg_url, paths, warm_paths, c, limit, log)
+                            cold, same, warm = ours_cold_warm(
+                                pg_url, paths, warm_paths, c, limit, log, equal_paths=equal_paths
+                            )
                             collected["cold"][c].append(cold)
+                            if same is not None:
+                                collected["cold_equal"][c].append(same)
                             if warm is not None:
                                 collected["warm"][c].append(warm)
                     if "embedded" not in skip:
                         with _phase(f"round {r}/{args.rounds}, c={c}: ours on GeoPackage", failed):
-                            emb, _ = ours_cold_warm(
+                            emb, _, _ = ours_cold_warm(
                                 gpkg_url, paths, warm_paths, c, limit, log, warm=False
                             )
                             collected["embedded"][c].append(emb)
-                            drawn, _ = ours_cold_warm(
+                            drawn, _, _ = ours_cold_warm(
                                 gpkg_url, paths, warm_paths, c, limit, log, warm=False, env=DRAW
                             )
                             collected["drawn"][c].append(drawn)
@@ -308,6 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warm": ("floor", {"expect_cache": "hit"}),
         "embedded": ("cold", {"expect_cache": "stored"}),
         "drawn": ("cold", {"expect_cache": "miss"}),
+        # on equal work both draw every feature meeting the tile: the counts must agree
+        "cold_equal": (None, {"expect_cache": "miss", "tiles": equal}),
+        "tipg_equal": ("cold_equal" if "cold_equal" in collected else None, {"tiles": equal}),
     }
     runs: dict[str, Run] = {}
     for role, (ref, extra) in refs.items():
@@ -330,6 +427,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     text, record = goals(runs, tiles, conc, names)
     print()
     print(text)
+    if names["embedded"] in runs and warmed is not None:
+        print(
+            f"  the embedded z14 goal is met by tiles drawn ahead: `twin tiles warm` drew and kept "
+            f"{warmed.kept:,} tiles (z0–z16)\n  in {warm_s:.1f} s before the clock started "
+            "(`twin serve` does so to z14 on its first start); drawn on demand: the row below it"
+        )
+    work_text, work = work_report(
+        runs, names, tiles, equal, meeting, meeting_equal, layers_maxzoom(layer_ids)
+    )
+    print()
+    print(work_text)
     if names["cold"] in runs:
         print()
         print(breakdown(runs, names, conc[0]))
@@ -357,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             {
                 "tiles": [t._asdict() for t in tiles],
                 "goals": record,
+                "equal_work_tiles": [t._asdict() for t in equal],
+                **work,
                 "problems": problems,
                 "notes": notes,
                 "runs": {

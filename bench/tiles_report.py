@@ -1,5 +1,7 @@
 """The tile benchmark's checks and printed table: latency and throughput per server, p95 by
-zoom, ratios against the goals of issue 3, the largest tile, status and feature-count checks."""
+zoom, ratios against the goals of issue 3, the largest tile, status and feature-count checks.
+(What each server leaves out per zoom and the ratio against tipg per zoom are in
+:mod:`bench.tile_work`.)"""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ class Run:
     #: What the server must say of its cache for every tile (``X-Tile-Cache``): "miss" for a
     #: cold pass, "hit" for a warm one; None when it is not checked.
     expect_cache: str | None = None
+    #: The tiles its samples index, when not the benchmark's main list (the equal-work pass).
+    tiles: Sequence[Tile] | None = None
 
 
 def status_ok(s: Sample) -> bool:
@@ -50,6 +54,7 @@ def check(run: Run, runs: dict[str, Run], tiles: Sequence[Tile]) -> tuple[list[s
     count differs from its reference run's (a problem only when both select alike)."""
     problems: list[str] = []
     notes: list[str] = []
+    tiles = run.tiles if run.tiles is not None else tiles
     for c, p in run.passes.items():
         bad = p.failures(status_ok)
         if bad:
@@ -139,8 +144,9 @@ def zoom_table(runs: dict[str, Run], tiles: Sequence[Tile], c: int) -> str:
     for run in runs.values():
         p = run.passes.get(c)
         if p is not None:
+            mine = run.tiles if run.tiles is not None else tiles
             lines.append(
-                f"{run.name:<34}" + "".join(f"{_fmt(zoom_p95(p, tiles, z), 2):>11}" for z in zooms)
+                f"{run.name:<34}" + "".join(f"{_fmt(zoom_p95(p, mine, z), 2):>11}" for z in zooms)
             )
     return "\n".join(lines)
 
@@ -153,22 +159,49 @@ def goals(
     runs: dict[str, Run], tiles: Sequence[Tile], concurrencies: Sequence[int], names: dict[str, str]
 ) -> tuple[str, list[dict[str, Any]]]:
     """Return the goals block (text) and its rows (for the JSON record). ``names`` maps the
-    roles floor/tipg/cold/warm/embedded/drawn to run names."""
+    roles floor/tipg/cold/warm/embedded/drawn/tipg_equal/cold_equal to run names.
+
+    The "2× tipg" goal is judged twice: over every tile, where ours leaves out sub-pixel
+    features below a layer's maxzoom and tipg draws them all, and on equal work (tiles at a
+    layer's maxzoom, where ours leaves out and simplifies nothing, tipg with our buffer). The
+    embedded z14 goal is met by tiles drawn ahead (``twin tiles warm``): the row says so, and
+    the same tiles drawn on demand are judged beside it."""
 
     def passes(role: str) -> dict[int, Pass]:
         run = runs.get(names.get(role, ""))
         return run.passes if run else {}
 
-    floor, tipg, cold, warm, emb, drawn = (
-        passes(r) for r in ("floor", "tipg", "cold", "warm", "embedded", "drawn")
+    floor, tipg, cold, warm, emb, drawn, tipg_eq, cold_eq = (
+        passes(r)
+        for r in (
+            "floor",
+            "tipg",
+            "cold",
+            "warm",
+            "embedded",
+            "drawn",
+            "tipg_equal",
+            "cold_equal",
+        )
     )
     rows: list[tuple[str, dict[int, float], str, Any, str]] = [
         (
-            "ours cold tiles/s ÷ tipg tiles/s",
+            "ours cold ÷ tipg tiles/s, all tiles (ours drops)",
             {
                 c: _ratio(cold[c].throughput, tipg[c].throughput)
                 for c in concurrencies
                 if c in cold and c in tipg
+            },
+            ">= 2",
+            lambda v: v >= 2.0,
+            "×",
+        ),
+        (
+            "ours cold ÷ tipg tiles/s, equal work (maxzoom)",
+            {
+                c: _ratio(cold_eq[c].throughput, tipg_eq[c].throughput)
+                for c in concurrencies
+                if c in cold_eq and c in tipg_eq
             },
             ">= 2",
             lambda v: v >= 2.0,
@@ -215,17 +248,17 @@ def goals(
             " ms",
         ),
         (
-            "ours embedded p95 at z14",
+            "embedded z14 p95, kept ahead (twin tiles warm)",
             {c: zoom_p95(emb[c], tiles, 14) for c in concurrencies if c in emb},
             "<= 50 ms",
             lambda v: v <= 50.0,
             " ms",
         ),
         (
-            "ours embedded drawn p95 at z14 (info)",
+            "embedded z14 p95, drawn on demand",
             {c: zoom_p95(drawn[c], tiles, 14) for c in concurrencies if c in drawn},
-            "",
-            None,
+            "<= 50 ms",
+            lambda v: v <= 50.0,
             " ms",
         ),
         (
@@ -243,7 +276,7 @@ def goals(
     ours = [passes(r) for r in ("cold", "warm", "embedded", "drawn")]
     largest = max((max_tile(p)[0] for by_c in ours for p in by_c.values()), default=0)
     head = (
-        f"{'goal':<40}" + "".join(f"{f'c={c}':>11}" for c in concurrencies) + f"{'target':>11}  met"
+        f"{'goal':<50}" + "".join(f"{f'c={c}':>11}" for c in concurrencies) + f"{'target':>11}  met"
     )
     lines = [head, "-" * len(head)]
     record: list[dict[str, Any]] = []
@@ -259,11 +292,11 @@ def goals(
                 for c in concurrencies
                 if c in values
             )
-        lines.append(f"{label:<40}{cells}{target:>11}  {verdict}")
+        lines.append(f"{label:<50}{cells}{target:>11}  {verdict}")
         record.append({"goal": label, "values": values, "target": target, "met": verdict})
     verdict = ("yes" if largest <= MAX_TILE_BYTES else "NO") if any(ours) else ""
     lines.append(
-        f"{'largest tile of ours':<40}{f'{largest / 1024:.1f} KB':>11}"
+        f"{'largest tile of ours':<50}{f'{largest / 1024:.1f} KB':>11}"
         f"{'':>{11 * (len(concurrencies) - 1)}}{'<= 500 KB':>11}  {verdict}"
     )
     record.append({"goal": "largest tile bytes", "values": largest, "met": verdict})
