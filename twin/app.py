@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tiles.service import TileService
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, features, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
     app.include_router(site_routes.router)
+    app.include_router(business_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)

@@ -10,9 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from twin.core.errors import BadInput, Forbidden, NotFound, StoreError, TwinError, Unauthorized
+from twin.core.errors import (
+    BadInput,
+    Forbidden,
+    NotFound,
+    StoreError,
+    TooLarge,
+    TwinError,
+    Unauthorized,
+)
 
 STATUS: dict[type[TwinError], int] = {
+    TooLarge: 413,
     BadInput: 400,
     Unauthorized: 401,
     Forbidden: 403,

@@ -27,6 +27,12 @@ class SourceError(BadInput):
     code = "bad_source"
 
 
+class TooLarge(BadInput):
+    """The caller sent more than a request may carry (rows, bytes): answered 413."""
+
+    code = "too_large"
+
+
 class NotFound(TwinError):
     """A layer, feature or resource does not exist (or is not visible to the caller)."""
 

@@ -1,0 +1,108 @@
+"""``POST /api/analysis/site/batch``: a business's own sites scored, on the bundled Almaty set
+(both stores)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import h3
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.app import app_client
+
+URL = "/api/analysis/site/batch"
+
+
+@pytest.fixture(scope="module")
+def client(almaty_url: str) -> Iterator[TestClient]:
+    with app_client(almaty_url) as c:
+        yield c
+
+
+def _csv(rows: list[tuple[object, ...]], header: str = "name,lon,lat") -> bytes:
+    return (header + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n").encode()
+
+
+def test_sites_score_as_their_cells(client: TestClient) -> None:
+    """A site scores exactly as the single-cell answer of its cell: rank, score, points."""
+    cells = client.get(URL.rsplit("/", 1)[0], params={"category": "pharmacy", "top": 30}).json()
+    picked = cells["features"][::6]
+    centres = [h3.cell_to_latlng(p["properties"]["h3"]) for p in picked]
+    rows = [(f"s{i}", lon, lat) for i, (lat, lon) in enumerate(centres)]
+    r = client.post(URL, params={"category": "pharmacy"}, content=_csv(rows),
+                    headers={"content-type": "text/csv"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scored"] == len(picked) and body["unresolved"] == []
+    for got, want in zip(body["features"], picked, strict=True):
+        g, w = got["properties"], want["properties"]
+        assert g["h3"] == w["h3"] and g["rank"] == w["rank"]
+        for k in ("score", "demand_pts", "competition_pts", "access_pts", "residents_within"):
+            assert g[k] == pytest.approx(w[k], rel=1e-9), k
+        assert g["why"] == w["why"]
+        assert g["total"] == cells["total"]
+        assert 0 <= g["residents_5min"] <= g["residents_10min"] <= g["residents_15min"]
+    assert [f["properties"]["label"] for f in body["features"]] == [r[0] for r in rows]
+
+
+def test_a_site_on_an_outlet_has_it_as_nearest_competitor(client: TestClient) -> None:
+    outlets = client.get(
+        "/api/analysis/catchments", params={"category": "pharmacy", "geometry": "point"}
+    ).json()["features"]
+    outlet = outlets[len(outlets) // 2]
+    lon, lat = outlet["geometry"]["coordinates"]
+    geo = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+         "properties": {"name": "here"}}]}  # fmt: skip
+    r = client.post(URL, params={"category": "pharmacy", "filename": "sites.geojson"},
+                    content=json.dumps(geo))  # fmt: skip
+    assert r.status_code == 200, r.text
+    nearest = r.json()["features"][0]["properties"]["competitors"]
+    assert nearest[0]["fid"] == outlet["properties"]["fid"] and nearest[0]["walk_min"] < 1
+    assert [c["walk_min"] for c in nearest] == sorted(c["walk_min"] for c in nearest)
+
+
+def test_addresses_resolve_with_search_or_are_reported(client: TestClient) -> None:
+    hit = client.get("/api/search", params={"q": "Абая", "limit": 1}).json()
+    hit = hit["results"][0] if isinstance(hit, dict) else hit[0]
+    data = _csv([("known", hit["label"].replace(",", " ")), ("nowhere", "Qzxwv Jjjkq 99999")],
+                header="name,address")  # fmt: skip
+    r = client.post(URL, params={"category": "cafe", "filename": "a.csv"}, content=data)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [f["properties"]["label"] for f in body["features"]] == ["known"]
+    resolved = body["features"][0]["properties"]["resolved_as"]
+    assert resolved["label"] and resolved["layer"]
+    assert [(u["row"], u["label"], u["reason"]) for u in body["unresolved"]] == [
+        (2, "nowhere", "no match")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "params", "status", "says"),
+    [
+        (b"name,foo\na,b\n", {}, 400, "lon and lat columns or an address"),
+        (b"name,lon,lat\na,76.9,\n", {}, 400, "row 1: give both lon and lat"),
+        (b"name,lon,lat\na,east,43.2\n", {}, 400, "row 1: lon 'east' is not a number"),
+        (b"name,lon,lat\na,nan,43.2\n", {}, 400, "not a finite number"),
+        (b"name,lon,lat\na,10.0,10.0\n", {}, 400, "outside the city: row 1"),
+        (b"name,lon,lat\n", {}, 400, "no candidate sites"),
+        (b'{"type":"Feature"}', {"filename": "x.geojson"}, 400, "FeatureCollection"),
+        (b"\xff\xfe", {"filename": "x.csv"}, 400, "not UTF-8"),
+        (b"name,lon,lat\n" + b"a,76.9,43.2\n" * 1001, {}, 413, "more than 1000 rows"),
+        (b"name,lon,lat\na,76.9,43.2\n", {"category": "casino"}, 400, "casino"),
+    ],
+)
+def test_bad_files_are_refused_naming_the_problem(
+    client: TestClient, data: bytes, params: dict[str, str], status: int, says: str
+) -> None:
+    r = client.post(URL, params={"category": "pharmacy", **params}, content=data)
+    assert r.status_code == status, r.text
+    assert says in r.json()["detail"]
+
+
+def test_a_body_larger_than_the_limit_is_refused_before_parsing(client: TestClient) -> None:
+    r = client.post(URL, params={"category": "pharmacy"}, content=b"x" * 2_000_001)
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]

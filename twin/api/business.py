@@ -1,0 +1,95 @@
+"""``POST /api/analysis/site/batch``: a business's own candidate sites, scored (issue 21).
+
+The body is the file itself (``text/csv`` or ``application/geo+json``), at most
+:data:`~twin.business.candidates.MAX_BYTES`, read in chunks and refused with 413 as soon as
+it is larger, before anything is parsed. The answer is GeoJSON: one Point per scored site in
+the file's order, with its cell's rank, score and factor points, its own residents within
+5/10/15 minutes and nearest competitors; ``unresolved`` lists the rows whose address the
+twin's search could not place, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from twin.analyses.access.output import rounded
+from twin.analyses.site.cells import RES_DEFAULT
+from twin.analyses.site.output import explanation
+from twin.analyses.site.scoring import FACTORS, parse_weights
+from twin.api.deps import RoleDep, StoreDep
+from twin.api.site import _require_inputs
+from twin.business.candidates import MAX_BYTES, TooManySites, read_candidates
+from twin.business.sites import score_candidates
+from twin.core.access import visible_layers
+
+router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise TooManySites(f"the file is larger than {MAX_BYTES:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise TooManySites(f"the file is larger than {MAX_BYTES:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+@router.post("/site/batch")
+async def site_batch(
+    request: Request,
+    store: StoreDep,
+    role: RoleDep,
+    category_name: Annotated[str, Query(alias="category", description="business category")],
+    res: Annotated[int, Query(description="H3 resolution, 8–10")] = RES_DEFAULT,
+    weights: Annotated[str | None, Query(description="factor weights")] = None,
+    lang: Annotated[str, Query(pattern="^(ru|kk|en)$")] = "ru",
+    filename: Annotated[
+        str, Query(description="the file's name (its ending tells the format)")
+    ] = "",
+) -> dict[str, Any]:
+    """Score the candidate sites in the body (CSV with lon/lat or address columns, or a
+    GeoJSON FeatureCollection of Points or address properties) for ``category``."""
+    _require_inputs(role, category_name)
+    data = await _body(request)
+    cands = read_candidates(data, filename, request.headers.get("content-type", ""))
+    result = await run_in_threadpool(
+        score_candidates, store, cands, category_name, visible_layers(role),
+        res=res, weights=weights, lang=lang,
+    )  # fmt: skip
+    features = []
+    used = parse_weights(weights)
+    # rounded as /api/analysis/site rounds, so a site and its cell answer the same figures
+    for rec in rounded(result.scored).to_dict("records"):
+        lon, lat = rec.pop("lon"), rec.pop("lat")
+        props = {k: _clean(v) for k, v in rec.items()}
+        if props["inside"]:
+            props["factors"] = explanation(props, used)
+        features.append(
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+             "properties": props}
+        )  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "category": category_name,
+        "res": res,
+        "factors": list(FACTORS),
+        "scored": len(features),
+        "unresolved": result.unresolved,
+    }
