@@ -77,7 +77,7 @@ async def site_batch(
     # rounded as /api/analysis/site rounds, so a site and its cell answer the same figures
     for rec in rounded(result.scored).to_dict("records"):
         lon, lat = rec.pop("lon"), rec.pop("lat")
-        props = {k: _clean(v) for k, v in rec.items()}
+        props = {str(k): _clean(v) for k, v in rec.items()}
         if props["inside"]:
             props["factors"] = explanation(props, used)
         features.append(
