@@ -106,3 +106,60 @@ def test_bad_files_are_refused_naming_the_problem(
 def test_a_body_larger_than_the_limit_is_refused_before_parsing(client: TestClient) -> None:
     r = client.post(URL, params={"category": "pharmacy"}, content=b"x" * 2_000_001)
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
+
+REPORT = "/api/analysis/site/report"
+
+
+def _a_site(client: TestClient) -> tuple[float, float, dict[str, object]]:
+    best = client.get(URL.rsplit("/", 1)[0], params={"category": "pharmacy", "top": 1}).json()
+    props = best["features"][0]["properties"]
+    lat, lon = h3.cell_to_latlng(props["h3"])
+    return lon, lat, props
+
+
+def test_report_html_in_kazakh_carries_the_figures(client: TestClient) -> None:
+    lon, lat, cell = _a_site(client)
+    r = client.get(REPORT, params={"category": "pharmacy", "lon": lon, "lat": lat,
+                                   "label": "Дәріхана <b>1</b>", "lang": "kk"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "Нарық есебі" in page and "Дәріхана &lt;b&gt;1&lt;/b&gt;" in page  # escaped
+    assert "<svg" in page and "<script" not in page
+    # the cell's score with a Kazakh decimal comma, its rank of all cells
+    assert f"{cell['score']:.1f}".replace(".", ",") + " / 100" in page
+    assert "Деректер: көзі, жасы, толықтығы" in page and "ODbL" in page
+
+
+def test_report_pdf_is_a_real_pdf_with_the_site_and_figures(client: TestClient) -> None:
+    import io
+
+    import pypdf
+
+    lon, lat, cell = _a_site(client)
+    params = {"category": "pharmacy", "lon": lon, "lat": lat, "label": "Pharmacy on Abay",
+              "lang": "en", "format": "pdf"}  # fmt: skip
+    r = client.get(REPORT, params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf" and r.content[:5] == b"%PDF-"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(r.content)).pages)
+    text = " ".join(text.split())
+    assert "Market report: Pharmacy on Abay" in text
+    assert "Business: Pharmacies" in text
+    assert f"Site score {cell['score']:.1f} / 100" in text
+    assert f"Rank among city cells {cell['rank']:,} /" in text
+    assert "Nearest competitors" in text and "Method" in text
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"lon": 10.0, "lat": 10.0}, "outside the city"),
+        ({"lon": 76.9, "lat": 43.25, "lang": "de"}, "lang"),
+        ({"lon": 76.9, "lat": 43.25, "format": "docx"}, "format"),
+        ({"lon": 999, "lat": 43.25}, "lon"),
+    ],
+)
+def test_report_refuses_bad_input(client: TestClient, params: dict[str, object], says: str) -> None:
+    r = client.get(REPORT, params={"category": "pharmacy", **params})
+    assert r.status_code == 400 and says in r.json()["detail"], r.text

@@ -1,4 +1,5 @@
-"""``POST /api/analysis/site/batch``: a business's own candidate sites, scored (issue 21).
+"""``POST /api/analysis/site/batch``: a business's own candidate sites, scored, and
+``GET /api/analysis/site/report``: the market report of one site (issue 21).
 
 The body is the file itself (``text/csv`` or ``application/geo+json``), at most
 :data:`~twin.business.candidates.MAX_BYTES`, read in chunks and refused with 413 as soon as
@@ -14,6 +15,7 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from twin.analyses.access.output import rounded
@@ -23,6 +25,7 @@ from twin.analyses.site.scoring import FACTORS, parse_weights
 from twin.api.deps import RoleDep, StoreDep
 from twin.api.site import _require_inputs
 from twin.business.candidates import MAX_BYTES, TooManySites, read_candidates
+from twin.business.report import market_report, report_html, report_pdf
 from twin.business.sites import score_candidates
 from twin.core.access import visible_layers
 
@@ -93,3 +96,31 @@ async def site_batch(
         "scored": len(features),
         "unresolved": result.unresolved,
     }
+
+
+@router.get("/site/report", response_model=None)
+async def site_report(
+    store: StoreDep,
+    role: RoleDep,
+    category_name: Annotated[str, Query(alias="category", description="business category")],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    label: Annotated[str, Query(max_length=120, description="what to call the site")] = "",
+    lang: Annotated[str, Query(pattern="^(ru|kk|en)$")] = "ru",
+    format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
+) -> Response:
+    """Return the market report of one site for ``category``: the score and rank, residents
+    within 5/10/15 min, the walking catchment and competitors on a map, the district's
+    indicators, each input's source, age and completeness, and the method — as a printable
+    HTML page or a PDF (printed by Chromium)."""
+    _require_inputs(role, category_name)
+    rep = await run_in_threadpool(
+        market_report, store, lon, lat, category_name, label=label, lang=lang
+    )
+    page = report_html(rep)
+    if format == "html":
+        return HTMLResponse(page)
+    pdf = await run_in_threadpool(report_pdf, page)
+    name = f"report-{category_name}-{lat:.4f}-{lon:.4f}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
