@@ -11,6 +11,7 @@ import pyogrio  # noqa: F401  (must be imported before the first SpatiaLite conn
 import pytest
 
 from tests.support.postgres import create_database, postgis_cluster
+from tests.support.redis import redis_server
 from twin.store import Store, open_store
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -25,6 +26,14 @@ def postgis_url() -> Iterator[str]:
         yield external
         return
     with postgis_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """Yield the URL of a Redis server started for this test session (shared limits, metering,
+    the live stream across processes); each test should use its own key prefix or ``FLUSHDB``."""
+    with redis_server() as url:
         yield url
 
 

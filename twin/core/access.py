@@ -21,6 +21,10 @@ class Role(StrEnum):
     RESIDENT = "resident"
     PLANNER = "planner"
     ADMIN = "admin"
+    #: staff who decide on reported content (participation) — sees no planner layers
+    MODERATOR = "moderator"
+    #: a signed-in business customer (an account with an organisation and a plan)
+    BUSINESS = "business"
 
 
 _SEES_PLANNER_LAYERS = {Role.PLANNER, Role.ADMIN}
@@ -36,6 +40,8 @@ class Caller:
     key_id: str | None = None
     #: the account of a signed-in resident or staff member
     account_id: int | None = None
+    #: the organisation of a business account (plans, quotas and metering are per organisation)
+    org_id: int | None = None
 
 
 def role_for(authorization: str | None, auth: AuthSettings) -> Role:
@@ -91,3 +97,11 @@ def require_planner(role: Role, action: str) -> None:
         )
     if role not in _SEES_PLANNER_LAYERS:
         raise Forbidden(f"role {role.value!r} may not {action}; planner or admin may")
+
+
+def require_account(caller: Caller, action: str) -> int:
+    """Return the caller's account id, or raise :class:`Unauthorized` naming ``action`` when the
+    caller is not signed in (residents' writes, ballots, appeals are tied to an account)."""
+    if caller.account_id is None:
+        raise Unauthorized(f"sign in to {action}")
+    return caller.account_id
