@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
+    #: live events fan-out). Unset: one process keeps them in memory.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
