@@ -81,6 +81,24 @@ class TileSettings(BaseSettings):
     font: str = "Noto Sans Regular"
 
 
+class LimitSettings(BaseSettings):
+    """What one request may cost: body size, analysis size and time, concurrent analyses, and
+    the smallest count a public aggregate shows (``TWIN_LIMITS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIMITS_", extra="ignore")
+
+    #: Bytes a request body may carry unless its route declares more (``twin.api.limits``).
+    body_bytes: int = Field(default=1_000_000, ge=1)
+    #: Heavy analyses running at once; one more is answered 429 with ``Retry-After``.
+    analyses: int = Field(default=2, ge=1)
+    #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
+    analysis_seconds: float = Field(default=60.0, gt=0)
+    #: Largest estimated analysis cost (grid cells, or candidates × visibility cells).
+    analysis_cells: int = Field(default=20_000_000, ge=1)
+    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
+    min_count: int = Field(default=5, ge=1)
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -89,6 +107,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
@@ -96,4 +115,9 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
-        return cls(store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings())
+        return cls(
+            store=StoreSettings(),
+            auth=AuthSettings(),
+            tiles=TileSettings(),
+            limits=LimitSettings(),
+        )
