@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twin.core.errors import (
     BadInput,
+    Conflict,
     Forbidden,
     NotFound,
     StoreError,
@@ -26,6 +27,7 @@ STATUS: dict[type[TwinError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    Conflict: 409,
     StoreError: 503,
 }
 

@@ -52,6 +52,13 @@ class Forbidden(TwinError):
     code = "forbidden"
 
 
+class Conflict(TwinError):
+    """The request clashes with what is stored (a login already taken, a second vote where the
+    first should be changed): answered 409."""
+
+    code = "conflict"
+
+
 class StoreError(TwinError):
     """The store cannot be used as it is (e.g. a schema version this code does not know)."""
 
