@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tiles.service import TileService
+from twin.accounts import Accounts, sender_from_setting
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import accounts as account_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, features, results, search, web
 from twin.api import coverage as coverage_routes
@@ -28,6 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        app.state.accounts = Accounts(
+            app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(catalog.router)
+    app.include_router(account_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)

@@ -37,10 +37,10 @@ class AuthSettings(BaseSettings):
     def _well_formed(cls, value: str) -> str:
         for pair in filter(None, (p.strip() for p in value.split(","))):
             role, sep, key = pair.partition(":")
-            if not sep or not key or role not in {"resident", "planner", "admin"}:
+            if not sep or not key or role not in {"resident", "planner", "admin", "moderator"}:
                 raise ValueError(
                     f"TWIN_API_KEYS entry {pair.split(':')[0]!r}… is not 'role:key' with role "
-                    "resident, planner or admin"
+                    "resident, planner, admin or moderator"
                 )
         return value
 
@@ -81,6 +81,25 @@ class TileSettings(BaseSettings):
     font: str = "Noto Sans Regular"
 
 
+class AccountSettings(BaseSettings):
+    """Resident accounts (:mod:`twin.accounts`): lifetimes, lockout and the code sender."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_ACCOUNTS_", extra="ignore")
+
+    #: days a browser session or an API token stays valid
+    session_days: float = Field(default=30.0, gt=0)
+    #: minutes a verification code stays valid
+    code_minutes: float = Field(default=15.0, gt=0)
+    #: wrong codes accepted before the code is void and a new sign-up must ask for another
+    code_attempts: int = Field(default=5, ge=1)
+    #: failed sign-ins in a row that lock an account, and for how long
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    #: who delivers verification codes: "log" (the server log, the default) or
+    #: "package.module:Class" of a :class:`twin.accounts.senders.CodeSender`
+    sender: str = "log"
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -89,6 +108,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
