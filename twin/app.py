@@ -14,11 +14,12 @@ from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, features, results, search, web
+from twin.api import catalog, districts, errors, events, features, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.settings import Settings
+from twin.live import Broker, install, uninstall
 from twin.store import open_store
 
 
@@ -41,9 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_threads = ThreadPoolExecutor(
             max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
         )
+        # The live stream's broker (twin.live): domain services publish through it.
+        app.state.live = Broker(settings.live, settings.redis_url)
+        await app.state.live.start()
+        install(app.state.live)
         try:
             yield
         finally:
+            uninstall(app.state.live)
+            await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
@@ -59,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
+    app.include_router(events.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)

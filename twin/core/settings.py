@@ -100,6 +100,27 @@ class AccountSettings(BaseSettings):
     sender: str = "log"
 
 
+class LiveSettings(BaseSettings):
+    """The live stream (``/api/events``, :mod:`twin.live`): how much each open map may lag and
+    how much history a reconnecting map may resume from."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIVE_", extra="ignore")
+
+    #: Events one subscriber may have waiting; a client that falls further behind is dropped
+    #: (its browser reconnects and resumes from the history), so a slow phone costs the server
+    #: at most this many events of memory.
+    queue_size: int = Field(default=256, ge=1, le=100_000)
+    #: Recent events kept per process for ``Last-Event-ID`` resume after a reconnect.
+    history: int = Field(default=1000, ge=0, le=1_000_000)
+    #: Seconds between heartbeat comments on an idle stream (keeps proxies from closing it).
+    heartbeat: float = Field(default=15.0, gt=0)
+    #: Seconds one write to a client may take before the client is dropped.
+    send_timeout: float = Field(default=10.0, gt=0)
+    #: Redis pub/sub channel (and prefix of the id counter) when ``TWIN_REDIS_URL`` is set;
+    #: processes sharing it share one stream.
+    channel: str = Field(default="twin:live", min_length=1, max_length=100)
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -109,6 +130,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
@@ -116,4 +138,6 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
-        return cls(store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings())
+        return cls(
+            store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings(), live=LiveSettings()
+        )
