@@ -15,6 +15,7 @@ from twin.core.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    RateLimited,
     StoreError,
     TooLarge,
     TwinError,
@@ -28,6 +29,7 @@ STATUS: dict[type[TwinError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    RateLimited: 429,
     StoreError: 503,
 }
 
@@ -54,6 +56,8 @@ def install(app: FastAPI) -> None:
         response = error_response(_status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)
