@@ -20,7 +20,7 @@ from tests.features.samples import works_frame
 from tests.support.frames import buildings_frame
 from twin.app import create_app
 from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
-from twin.store import Batch, Store, open_store
+from twin.store import Batch, open_store
 
 KEYS = "planner:plan-1,resident:res-1,admin:adm-1"
 PLANNER = {"Authorization": "Bearer plan-1"}
@@ -275,8 +275,11 @@ def test_a_planner_edit_within_the_route_limit_is_read(store_url: str) -> None:
 
 def test_the_default_limit_is_a_setting(small_url: str) -> None:
     with TestClient(create_app(settings(small_url, body_bytes=100))) as c:
-        r = c.post("/api/analysis/coverage", json={"scope": {"kind": "city"}, "x": "y" * 100},
-                   headers=PLANNER)
+        r = c.post(
+            "/api/analysis/coverage",
+            json={"scope": {"kind": "city"}, "x": "y" * 100},
+            headers=PLANNER,
+        )
         refused(r, 413, "limit of 100 bytes")
         r = c.post("/api/analysis/coverage", json={"weights": {"base": -1}}, headers=PLANNER)
         refused(r, 400, "weights.base")

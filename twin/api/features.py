@@ -19,8 +19,8 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from layers import Layer
-from twin.api.limits import MB, STAFF, body_limit
 from twin.api.deps import RoleDep, StoreDep
+from twin.api.limits import MB, STAFF, body_limit
 from twin.core.access import Role, require_layer, visible_layers
 from twin.core.errors import BadInput, NotFound
 from twin.features import edits, encode, metadata

@@ -259,9 +259,7 @@ def parse_sortby(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
     props = queryables(layer)
     terms = text.split(",")
     if len(terms) > MAX_SORT_TERMS:
-        raise BadInput(
-            f"sortby has {len(terms):,} terms, more than the limit of {MAX_SORT_TERMS}"
-        )
+        raise BadInput(f"sortby has {len(terms):,} terms, more than the limit of {MAX_SORT_TERMS}")
     keys: list[SortKey] = []
     seen: set[str] = set()
     for term in terms:
