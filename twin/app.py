@@ -13,6 +13,7 @@ from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, results, search, web
+from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(catalog.router)
     app.include_router(events.router)
+    app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)

@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from twin.store.tables.events import add_event_tables
+
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = ()
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (add_event_tables,)
 
 
 def define(metadata: sa.MetaData) -> None:
