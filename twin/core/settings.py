@@ -37,10 +37,10 @@ class AuthSettings(BaseSettings):
     def _well_formed(cls, value: str) -> str:
         for pair in filter(None, (p.strip() for p in value.split(","))):
             role, sep, key = pair.partition(":")
-            if not sep or not key or role not in {"resident", "planner", "admin"}:
+            if not sep or not key or role not in {"resident", "planner", "admin", "moderator"}:
                 raise ValueError(
                     f"TWIN_API_KEYS entry {pair.split(':')[0]!r}… is not 'role:key' with role "
-                    "resident, planner or admin"
+                    "resident, planner, admin or moderator"
                 )
         return value
 
@@ -81,6 +81,43 @@ class TileSettings(BaseSettings):
     font: str = "Noto Sans Regular"
 
 
+class LimitSettings(BaseSettings):
+    """What one request may cost: body size, analysis size and time, concurrent analyses, and
+    the smallest count a public aggregate shows (``TWIN_LIMITS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIMITS_", extra="ignore")
+
+    #: Bytes a request body may carry unless its route declares more (``twin.api.limits``).
+    body_bytes: int = Field(default=1_000_000, ge=1)
+    #: Heavy analyses running at once; one more is answered 429 with ``Retry-After``.
+    analyses: int = Field(default=2, ge=1)
+    #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
+    analysis_seconds: float = Field(default=60.0, gt=0)
+    #: Largest estimated analysis cost (grid cells, or candidates × visibility cells).
+    analysis_cells: int = Field(default=20_000_000, ge=1)
+    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
+    min_count: int = Field(default=5, ge=1)
+
+
+class AccountSettings(BaseSettings):
+    """Resident accounts (:mod:`twin.accounts`): lifetimes, lockout and the code sender."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_ACCOUNTS_", extra="ignore")
+
+    #: days a browser session or an API token stays valid
+    session_days: float = Field(default=30.0, gt=0)
+    #: minutes a verification code stays valid
+    code_minutes: float = Field(default=15.0, gt=0)
+    #: wrong codes accepted before the code is void and a new sign-up must ask for another
+    code_attempts: int = Field(default=5, ge=1)
+    #: failed sign-ins in a row that lock an account, and for how long
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    #: who delivers verification codes: "log" (the server log, the default) or
+    #: "package.module:Class" of a :class:`twin.accounts.senders.CodeSender`
+    sender: str = "log"
+
+
 class LiveSettings(BaseSettings):
     """The live stream (``/api/events``, :mod:`twin.live`): how much each open map may lag and
     how much history a reconnecting map may resume from."""
@@ -110,6 +147,8 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
@@ -119,5 +158,9 @@ class Settings(BaseSettings):
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
         return cls(
-            store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings(), live=LiveSettings()
+            store=StoreSettings(),
+            auth=AuthSettings(),
+            tiles=TileSettings(),
+            live=LiveSettings(),
+            limits=LimitSettings(),
         )
