@@ -51,29 +51,28 @@ def test_a_write_through_one_process_is_seen_by_another(store: Store) -> None:
     tile = f"/tiles/buildings/{z}/{x}/{y}.mvt"
     bbox = f"{LON - 0.01},{LAT - 0.01},{LON + 0.01},{LAT + 0.01}"
     items = f"/collections/buildings/items?bbox={bbox}"
-    with twin_servers(env, 2) as [(a, _), (b, _)]:
-        with httpx.Client(base_url=b, timeout=30) as reader:
-            assert reader.get(tile).status_code == 204  # nothing there yet …
-            cached = reader.get(tile)
-            assert cached.status_code == 204 and cached.headers["x-tile-cache"] == "hit"
-            assert reader.get(items).json()["numberMatched"] == 0
-            # … and the other process writes one building there
-            feature = {"type": "Feature", "geometry": square(LON, LAT), "properties": {}}
-            r = httpx.post(f"{a}/collections/buildings/items", json=feature, headers=PLANNER)
-            assert r.status_code == 201, r.text
-            fid = r.json()["id"]
+    with twin_servers(env, 2) as [(a, _), (b, _)], httpx.Client(base_url=b, timeout=30) as reader:
+        assert reader.get(tile).status_code == 204  # nothing there yet …
+        cached = reader.get(tile)
+        assert cached.status_code == 204 and cached.headers["x-tile-cache"] == "hit"
+        assert reader.get(items).json()["numberMatched"] == 0
+        # … and the other process writes one building there
+        feature = {"type": "Feature", "geometry": square(LON, LAT), "properties": {}}
+        r = httpx.post(f"{a}/collections/buildings/items", json=feature, headers=PLANNER)
+        assert r.status_code == 201, r.text
+        fid = r.json()["id"]
 
-            after = reader.get(tile)
-            assert after.status_code == 200 and after.headers["x-tile-cache"] != "hit"
-            assert ids(after.content, "buildings") == [fid]
-            found = reader.get(items).json()
-            assert [f["id"] for f in found["features"]] == [fid]
+        after = reader.get(tile)
+        assert after.status_code == 200 and after.headers["x-tile-cache"] != "hit"
+        assert ids(after.content, "buildings") == [fid]
+        found = reader.get(items).json()
+        assert [f["id"] for f in found["features"]] == [fid]
 
-            # and its deletion through the first process empties the second's tile again
-            gone = httpx.delete(f"{a}/collections/buildings/items/{fid}", headers=PLANNER)
-            assert gone.status_code == 204
-            assert reader.get(tile).status_code == 204
-            assert reader.get(items).json()["numberMatched"] == 0
+        # and its deletion through the first process empties the second's tile again
+        gone = httpx.delete(f"{a}/collections/buildings/items/{fid}", headers=PLANNER)
+        assert gone.status_code == 204
+        assert reader.get(tile).status_code == 204
+        assert reader.get(items).json()["numberMatched"] == 0
 
 
 def workers_of(proc: psutil.Process) -> set[int]:

@@ -54,7 +54,8 @@ def twin_servers(
                 "--workers",
                 str(workers),
             ]
-            log = tempfile.TemporaryFile()  # (a pipe nobody reads blocks the server when full)
+            # a file, not a pipe: a pipe nobody reads blocks the server once full
+            log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
             proc = subprocess.Popen(
                 cmd,
                 env={**os.environ, "SPATIALITE_LIBRARY_PATH": "mod_spatialite", **env},
