@@ -77,7 +77,16 @@ def test_a_write_through_one_process_is_seen_by_another(store: Store) -> None:
 
 def workers_of(proc: psutil.Process) -> set[int]:
     """Return the pids of uvicorn's worker processes under the supervisor ``proc``."""
-    return {c.pid for c in proc.children() if "spawn_main" in " ".join(c.cmdline())}
+    pids = set()
+    for child in proc.children():
+        try:  # (a killed worker is a zombie until the supervisor reaps it)
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(
+                child.cmdline()
+            ):
+                pids.add(child.pid)
+        except psutil.Error:
+            continue
+    return pids
 
 
 @pytest.mark.parametrize("store_url", ["geopackage"], indirect=True)
