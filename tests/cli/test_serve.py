@@ -80,9 +80,7 @@ def workers_of(proc: psutil.Process) -> set[int]:
     pids = set()
     for child in proc.children():
         try:  # (a killed worker is a zombie until the supervisor reaps it)
-            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(
-                child.cmdline()
-            ):
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
                 pids.add(child.pid)
         except psutil.Error:
             continue
