@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts
+from twin.store.tables import accounts, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (accounts.add_tables,)
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
+    accounts.add_tables,
+    participation.add_tables,
+)
 
 
 def define(metadata: sa.MetaData) -> None:
