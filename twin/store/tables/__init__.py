@@ -13,12 +13,13 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, participation
+from twin.store.tables import accounts, budget, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
 DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
     accounts.add_tables,
     participation.add_tables,
+    budget.add_tables,
 )
 
 
