@@ -56,11 +56,11 @@ def test_generated_cycles(store: Store) -> None:
     assert write_cycles(store, cycles) == 0  # a re-load changes nothing
     listed = service.list_cycles(store)
     assert {c["phase"] for c in listed} == {"implementation"}
-    for c in listed:
-        res = service.results(store, c["id"])
+    for cyc in listed:
+        res = service.results(store, cyc["id"])
         assert res["ballots"] >= 600 and res["winners"] and res["left_kzt"] >= 0
         assert all(loser["why"] for loser in res["losers"])
-        apps = service.list_applications(store, c["id"], status="accepted")
+        apps = service.list_applications(store, cyc["id"], status="accepted")
         assert {a["id"] for a in apps if a["selected"]} == {w["id"] for w in res["winners"]}
         assert all(a["progress"] is None for a in apps if not a["selected"])
 
