@@ -9,14 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tiles.service import TileService
+from twin.accounts import Accounts, sender_from_setting
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import accounts as account_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, features, results, search, web
+from twin.api import catalog, districts, errors, events, features, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.settings import Settings
+from twin.live import Broker, install, uninstall
 from twin.store import open_store
 
 
@@ -28,6 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        app.state.accounts = Accounts(
+            app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -36,9 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_threads = ThreadPoolExecutor(
             max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
         )
+        # The live stream's broker (twin.live): domain services publish through it.
+        app.state.live = Broker(settings.live, settings.redis_url)
+        await app.state.live.start()
+        install(app.state.live)
         try:
             yield
         finally:
+            uninstall(app.state.live)
+            await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
@@ -53,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(catalog.router)
+    app.include_router(account_routes.router)
+    app.include_router(events.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)

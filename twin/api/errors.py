@@ -12,8 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twin.core.errors import (
     BadInput,
+    Conflict,
     Forbidden,
     NotFound,
+    RateLimited,
     StoreError,
     TooLarge,
     TwinError,
@@ -26,6 +28,8 @@ STATUS: dict[type[TwinError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
     StoreError: 503,
 }
 
@@ -52,6 +56,8 @@ def install(app: FastAPI) -> None:
         response = error_response(_status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)
