@@ -27,7 +27,8 @@ def test_works_are_coloured_by_their_state_on_the_chosen_date(session: Session) 
             .filter((id) => twin.map.getLayer(id).type === 'fill');
           return twin.map.queryRenderedFeatures({ layers: ids }).map((f) => {
             const c = f.layer.paint['fill-color'];
-            return { id: f.id, p: f.properties, rgb: [c.r, c.g, c.b].map((v) => Math.round(v * 255)) };
+            const rgb = [c.r, c.g, c.b].map((v) => Math.round(v * 255));
+            return { id: f.id, p: f.properties, rgb };
           });
         }"""
     )
@@ -106,7 +107,8 @@ def test_kazakh_dates_and_numbers(session: Session) -> None:
         """async () => {
           const r = await fetch('/collections/works/items?limit=200');
           const fs = (await r.json()).features;
-          return fs.find((f) => f.properties.start_date === '2023-05-15' && f.properties.budget_kzt >= 1e6)?.id;
+          const p = (f) => f.properties;
+          return fs.find((f) => p(f).start_date === '2023-05-15' && p(f).budget_kzt >= 1e6)?.id;
         }"""
     )
     assert fid is not None

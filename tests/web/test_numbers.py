@@ -78,8 +78,10 @@ def page_numbers() -> dict[str, dict[str, list[str]]]:
         + """const out = {};
         for (const lang of p.langs) {
           out[lang] = {};
-          for (const digits of [null, 0, 1, 2]) out[lang][String(digits)] = p.numbers.map((n) =>
-            f.formatNumberIn(lang, n, digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2)));
+          for (const digits of [null, 0, 1, 2]) out[lang][String(digits)] = p.numbers.map((n) => {
+            const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
+            return f.formatNumberIn(lang, n, d);
+          });
         }
         console.log(JSON.stringify(out));""",
         {"langs": sorted(LOCALES), "numbers": NUMBERS},
