@@ -14,10 +14,11 @@ from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, events, features, results, search, web
+from twin.api import catalog, districts, errors, events, features, limits, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.core.access import role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.store import open_store
@@ -78,4 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)
     web.install(app)
+    # Outermost: NUL characters and over-limit bodies are refused before anything runs.
+    app.add_middleware(
+        limits.RequestGuard,
+        default_bytes=settings.limits.body_bytes,
+        role_of=lambda authorization: role_for(authorization, settings.auth),
+    )
     return app

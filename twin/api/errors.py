@@ -33,6 +33,16 @@ STATUS: dict[type[TwinError], int] = {
     StoreError: 503,
 }
 
+_HTTP_CODES = {
+    400: "bad_input",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "busy",
+}
+
 log = logging.getLogger("twin.api")
 
 
@@ -72,8 +82,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        response = error_response(exc.status_code, code, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

@@ -81,6 +81,24 @@ class TileSettings(BaseSettings):
     font: str = "Noto Sans Regular"
 
 
+class LimitSettings(BaseSettings):
+    """What one request may cost: body size, analysis size and time, concurrent analyses, and
+    the smallest count a public aggregate shows (``TWIN_LIMITS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIMITS_", extra="ignore")
+
+    #: Bytes a request body may carry unless its route declares more (``twin.api.limits``).
+    body_bytes: int = Field(default=1_000_000, ge=1)
+    #: Heavy analyses running at once; one more is answered 429 with ``Retry-After``.
+    analyses: int = Field(default=2, ge=1)
+    #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
+    analysis_seconds: float = Field(default=60.0, gt=0)
+    #: Largest estimated analysis cost (grid cells, or candidates × visibility cells).
+    analysis_cells: int = Field(default=20_000_000, ge=1)
+    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
+    min_count: int = Field(default=5, ge=1)
+
+
 class AccountSettings(BaseSettings):
     """Resident accounts (:mod:`twin.accounts`): lifetimes, lockout and the code sender."""
 
@@ -129,6 +147,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
@@ -139,5 +158,9 @@ class Settings(BaseSettings):
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
         return cls(
-            store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings(), live=LiveSettings()
+            store=StoreSettings(),
+            auth=AuthSettings(),
+            tiles=TileSettings(),
+            live=LiveSettings(),
+            limits=LimitSettings(),
         )
