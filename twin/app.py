@@ -13,6 +13,7 @@ from twin.accounts import Accounts, sender_from_setting
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
+from twin.api import budget as budget_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, limits, results, search, web
 from twin.api import coverage as coverage_routes
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(budget_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)

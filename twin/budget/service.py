@@ -27,6 +27,7 @@ from shapely.geometry import shape
 from twin.budget import counting
 from twin.budget.phases import Phase, at_least, next_phase, require
 from twin.core.errors import BadInput, Conflict, NotFound
+from twin.live import publish
 from twin.store import Store
 
 #: the categories of projects residents may propose (id -> ru, kk, en titles)
@@ -130,6 +131,9 @@ def create_cycle(
     if rule not in counting.RULES:
         raise BadInput(f"rule must be one of {', '.join(counting.RULES)}, not {rule!r}")
     plan = dict(default_schedule(year))
+    unknown = set(schedule or {}) - set(plan)
+    if unknown:
+        raise BadInput(f"schedule has no phase {sorted(unknown)[0]!r}; phases: {', '.join(plan)}")
     plan.update(schedule or {})
     dates = [plan[p.value] for p in Phase]
     if dates != sorted(dates):
@@ -243,7 +247,10 @@ def advance(store: Store, cycle_id: int) -> dict[str, Any]:
         conn.execute(cycles.update().where(cycles.c.id == cycle_id).values(phase=target.value))
         if target is Phase.RESULTS:
             _count_into(conn, store, cycle_id)
-    return get_cycle(store, cycle_id)
+    out = get_cycle(store, cycle_id)
+    # open maps redraw the cycle's projects in their new phase (nothing secret: no counts)
+    publish("budget.cycle", {k: out[k] for k in ("id", "year", "district", "phase")})
+    return out
 
 
 # -- applications ---------------------------------------------------------------------------
@@ -417,6 +424,8 @@ def _check_choice(
         isinstance(p, int) and not isinstance(p, bool) for p in project_ids
     ):
         raise BadInput("projects must be a list of project ids")
+    if any(not 1 <= p < 2**31 for p in project_ids):
+        raise BadInput("project ids are positive 32-bit numbers")
     chosen = sorted(set(project_ids))
     if len(chosen) != len(project_ids):
         raise BadInput("a project may be chosen only once")
@@ -579,7 +588,8 @@ def turnout(store: Store) -> list[dict[str, Any]]:
 
 
 # -- counting ---------------------------------------------------------------------------------
-def _ballots_of(conn: sa.Connection, store: Store, cycle_id: int) -> list[frozenset[int]]:
+def ballots_of(conn: sa.Connection, store: Store, cycle_id: int) -> list[frozenset[int]]:
+    """Return a cycle's ballots as sets of project ids (no account: for counting and export)."""
     _, _, ballots, items = _tables(store)
     groups: dict[int, set[int]] = defaultdict(set)
     rows = conn.execute(
@@ -608,7 +618,7 @@ def _count_into(conn: sa.Connection, store: Store, cycle_id: int) -> counting.Ou
     cycles, apps, _, _ = _tables(store)
     cycle = _cycle_row(conn, store, cycle_id)
     costs = _costs_of(conn, store, cycle_id)
-    ballots = _ballots_of(conn, store, cycle_id)
+    ballots = ballots_of(conn, store, cycle_id)
     outcome = counting.count(costs, ballots, int(cycle["budget_kzt"]), cycle["rule"])
     won = set(outcome.winners)
     for pid in costs:
@@ -687,7 +697,7 @@ def count_cycle(store: Store, cycle_id: int) -> counting.Outcome:
     with store.engine.connect() as conn:
         cycle = _cycle_row(conn, store, cycle_id)
         costs = _costs_of(conn, store, cycle_id)
-        ballots = _ballots_of(conn, store, cycle_id)
+        ballots = ballots_of(conn, store, cycle_id)
     return counting.count(costs, ballots, int(cycle["budget_kzt"]), cycle["rule"])
 
 
