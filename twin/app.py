@@ -16,6 +16,7 @@ from twin.api import accounts as account_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, limits, results, search, web
+from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(events.router)
+    app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)
