@@ -10,12 +10,24 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.budget import Budget
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, events, features, limits, results, search, web
+from twin.api import (
+    catalog,
+    districts,
+    errors,
+    events,
+    features,
+    limits,
+    openapi,
+    results,
+    search,
+    web,
+)
 from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import participation as participation_routes
@@ -74,7 +86,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    app.state.analysis_gate = limits.AnalysisGate(
+        settings.limits.analyses,
+        Budget(
+            max_cells=settings.limits.analysis_cells,
+            max_edit_cells=settings.limits.analysis_edit_cells,
+            max_candidate_cells=settings.limits.analysis_candidate_cells,
+            seconds=settings.limits.analysis_seconds,
+        ),
+    )
     errors.install(app)
+    openapi.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)

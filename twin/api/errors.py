@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twin.core.errors import (
     BadInput,
+    Busy,
     Conflict,
     Forbidden,
     NotFound,
@@ -24,6 +25,7 @@ from twin.core.errors import (
 
 STATUS: dict[type[TwinError], int] = {
     TooLarge: 413,
+    Busy: 429,
     BadInput: 400,
     Unauthorized: 401,
     Forbidden: 403,
@@ -66,6 +68,8 @@ def install(app: FastAPI) -> None:
         response = error_response(_status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, Busy):
+            response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
