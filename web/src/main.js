@@ -10,6 +10,7 @@ import './analysis.css';
 import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
 import { closeCard, openCard, rerenderCard } from './card.js';
+import { setupCityEvents } from './city-events.js';
 import {
   applyChoropleth,
   closeDashboard,
@@ -85,6 +86,7 @@ const app = {
     this.date = date;
     applyDateFilter(this);
     applyChoropleth(this);
+    this.cityEvents?.refresh();
     this.saveState();
   },
   setIndicator(name, { show = false } = {}) {
@@ -206,6 +208,7 @@ function setupStyle() {
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
   app.analyses?.addLayers(map);
+  app.cityEvents?.addLayers(map);
 }
 
 async function loadStyle() {
@@ -235,6 +238,7 @@ function onMapClick(e) {
   const { map } = app;
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
+  if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
   const box = [
@@ -334,6 +338,7 @@ async function start() {
   app.analyses = setupAnalyses(app, hashState.params);
   app.analyses.addLayers(app.map);
   app.timeline = setupTimeline(app);
+  app.cityEvents = setupCityEvents(app);
   app.search = setupSearch(app);
   app.analyses.start();
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
@@ -353,7 +358,11 @@ async function start() {
       app.map.getCanvas().style.cursor = 'crosshair';
       return;
     }
-    const layers = [...interactiveLayers(), ...(app.analyses?.hoverLayers() || [])];
+    const layers = [
+      ...interactiveLayers(),
+      ...(app.analyses?.hoverLayers() || []),
+      ...(app.cityEvents?.hoverLayers() || []),
+    ];
     const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
     app.map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });
