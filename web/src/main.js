@@ -86,6 +86,7 @@ const app = {
     this.date = date;
     applyDateFilter(this);
     applyChoropleth(this);
+    rerenderCard(this);
     this.cityEvents?.refresh();
     this.saveState();
   },
