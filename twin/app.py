@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tiles.service import TileService
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import air as air_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, features, results, search, web
 from twin.api import coverage as coverage_routes
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(air_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
