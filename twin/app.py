@@ -9,15 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tiles.service import TileService
+from twin.accounts import Accounts, sender_from_setting
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import accounts as account_routes
 from twin.api import air as air_routes
+from twin.api import budget as budget_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, features, results, search, web
+from twin.api import catalog, districts, errors, events, features, limits, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.core.access import role_for
 from twin.core.settings import Settings
+from twin.live import Broker, install, uninstall
 from twin.store import open_store
 
 
@@ -29,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.store.database_url)
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        app.state.accounts = Accounts(
+            app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -37,9 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_threads = ThreadPoolExecutor(
             max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
         )
+        # The live stream's broker (twin.live): domain services publish through it.
+        app.state.live = Broker(settings.live, settings.redis_url)
+        await app.state.live.start()
+        install(app.state.live)
         try:
             yield
         finally:
+            uninstall(app.state.live)
+            await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
@@ -54,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(catalog.router)
+    app.include_router(account_routes.router)
+    app.include_router(events.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)
@@ -62,8 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(budget_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)
     web.install(app)
+    # Outermost: NUL characters and over-limit bodies are refused before anything runs.
+    app.add_middleware(
+        limits.RequestGuard,
+        default_bytes=settings.limits.body_bytes,
+        role_of=lambda authorization: role_for(authorization, settings.auth),
+    )
     return app

@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from twin.store.tables import accounts, budget
+
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = ()
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (accounts.add_tables, budget.add_tables)
 
 
 def define(metadata: sa.MetaData) -> None:
