@@ -184,6 +184,9 @@ class Layer:
     search_priority: int | None = None
     composite_order: int | None = None
     style_hidden: bool = False
+    #: residents may rate (1–5 stars, a review) and like or dislike its features
+    #: (:mod:`twin.participation`); only public layers may be ratable
+    ratable: bool = False
 
     @property
     def group(self) -> str:
@@ -216,6 +219,7 @@ class Layer:
             "group": self.group,
             "default_on": self.default_on,
             "clickable": self.clickable,
+            "ratable": self.ratable,
             "geometry": self.geometry.value,
             "access": self.access.value,
             "minzoom": self.minzoom,

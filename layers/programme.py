@@ -10,6 +10,7 @@ BUDGET_STAGES = ("proposal", "voting", "approved", "in_progress", "done", "rejec
 
 WORKS = Layer(
     id="works",
+    ratable=True,
     title=t("Работы в районах", "Аудандардағы жұмыстар", "Works by district"),
     module="district_monitoring",
     default_on=True,
@@ -52,6 +53,7 @@ WORKS = Layer(
 
 BUDGET_PROJECTS = Layer(
     id="budget_projects",
+    ratable=True,
     title=t("Бюджет народного участия", "Халықтық қатысу бюджеті", "Participatory budget"),
     module="participatory_budget",
     search_priority=8,

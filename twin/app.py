@@ -17,12 +17,15 @@ from twin.api import air as air_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, limits, results, search, web
+from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
+from twin.api import participation as participation_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.access import role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
+from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.store import open_store
 
 
@@ -37,6 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
+        app.state.ratings = Ratings(app.state.store)
+        app.state.initiatives = Initiatives(app.state.store)
+        app.state.moderation = Moderation(app.state.store)
+        app.state.write_limits = WriteLimits(settings.redis_url)
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -69,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
+    app.include_router(participation_routes.router)
     app.include_router(events.router)
+    app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)

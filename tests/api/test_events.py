@@ -4,6 +4,7 @@ parameters, and two app instances sharing one stream through a real Redis."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -124,3 +125,29 @@ def test_two_app_instances_share_the_stream_through_redis(
         finally:
             on_a.close()
             on_b.close()
+
+
+def test_a_staff_post_reaches_open_streams_without_staff_fields(base: tuple[str, object]) -> None:
+    url, _ = base
+    stream = SSEClient(f"{url}/api/events?topic=events").start()
+    try:
+        body = {
+            "kind": "road_closure",
+            "severity": "major",
+            "title": "Абая closed",
+            "starts_at": "2026-07-01T09:00",
+            "geometry": {"type": "LineString", "coordinates": [[76.94, 43.25], [76.95, 43.25]]},
+            "note": "secret contractor phone",
+        }
+        r = httpx.post(
+            f"{url}/api/city-events", json=body, headers={"Authorization": "Bearer plan-ev"}
+        )
+        assert r.status_code == 201, r.text
+        got = stream.next()
+        assert got.event == "events" and got.data["data"]["action"] == "created"
+        summary = got.data["data"]["event"]
+        assert summary["id"] == r.json()["id"] and summary["kind"] == "road_closure"
+        assert summary["bbox"] == [76.94, 43.25, 76.95, 43.25]
+        assert "secret" not in json.dumps(got.data)
+    finally:
+        stream.close()

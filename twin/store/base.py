@@ -116,6 +116,20 @@ class Store(abc.ABC):
                 self._lock_for_write(conn)
                 yield conn
 
+    @contextmanager
+    def domain_transaction(self) -> Iterator[sa.Connection]:
+        """Yield a connection in a write transaction for domain tables that log no change
+        (accounts, ratings, reports), committed on exit.
+
+        Like :meth:`write_transaction` it takes SQLite's write lock at BEGIN on GeoPackage,
+        but it skips the change-log ordering lock, so on PostGIS such writers run in parallel
+        (their own unique constraints keep them consistent).
+        """
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(twin_write=True)
+            with conn.begin():
+                yield conn
+
     def _derive_columns(self, conn: sa.Connection) -> list[str]:
         """Add the columns the backend derives from the stored ones (none by default);
         return a line per column added."""

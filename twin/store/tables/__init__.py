@@ -13,10 +13,15 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, budget
+from twin.store.tables import accounts, budget, events, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (accounts.add_tables, budget.add_tables)
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
+    accounts.add_tables,
+    participation.add_tables,
+    budget.add_tables,
+    events.add_event_tables,
+)
 
 
 def define(metadata: sa.MetaData) -> None:
