@@ -15,7 +15,7 @@ daily mean is the mean of the hourly means, kept when at least :data:`MIN_HOURS`
 hours were measured (the usual 75 % completeness rule), with its hour count. Rows that cannot
 be used — time that does not parse, a station not in the station list, a missing, negative or
 impossible value (over :data:`MAX_VALUE` µg/m³) — are returned as rejections naming the file's
-row; a file without the expected columns is refused whole. """
+row; a file without the expected columns is refused whole."""
 
 from __future__ import annotations
 
