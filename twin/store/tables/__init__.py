@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from twin.store.tables import appeals
+
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = ()
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (appeals.add,)
 
 
 def define(metadata: sa.MetaData) -> None:
