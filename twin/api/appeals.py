@@ -78,9 +78,7 @@ def change_status(
     if service is not None and not isinstance(service, str):
         raise BadInput("service must be a service code")
     appeals = Appeals(store)
-    appeal = appeals.change_status(
-        appeal_id, status, caller, reason=reason, service_code=service
-    )
+    appeal = appeals.change_status(appeal_id, status, caller, reason=reason, service_code=service)
     return _view(appeals, appeal, caller)
 
 
