@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from tiles.service import TileService
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
+from twin.api import appeal_analysis, catalog, districts, errors, features, results, search, web
 from twin.api import appeals as appeal_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, features, results, search, web
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import site as site_routes
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
     app.include_router(open311_routes.router)
+    app.include_router(appeal_analysis.router)
     app.include_router(appeal_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)

@@ -318,3 +318,59 @@ def test_filters_bbox_service_code_and_pages(base: str) -> None:
     r = httpx.get(f"{base}/open311/v2/requests.json", params={**RANGE, "page_size": "1"})
     assert r.headers["x-total-count"] == "3"
     assert httpx.get(f"{base}/open311/v2/requests/999.json").json()[0]["code"] == 404
+
+
+# -- the analyses' routes ---------------------------------------------------------------------
+STAFF = {"Authorization": "Bearer staff"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/analysis/appeals",
+        "/api/analysis/appeals/hotspots",
+        "/api/analysis/appeals/emerging",
+        "/api/analysis/appeals/forecast",
+    ],
+)
+def test_the_analyses_are_for_staff(base: str, path: str) -> None:
+    assert httpx.get(f"{base}{path}").status_code == 401
+    resident = {"Authorization": "Bearer resident-5"}
+    assert httpx.get(f"{base}{path}", headers=resident).status_code == 403
+
+
+def test_staff_analyses_answer_on_the_scene(base: str) -> None:
+    r = httpx.get(
+        f"{base}/api/analysis/appeals",
+        params={"start": "2026-10-01", "end": "2026-10-31", "as_of": "2026-11-01"},
+        headers=STAFF,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["appeals"] == 3 and body["by_service"] == {"city_lighting": 2, "public_health": 1}
+    assert body["formula"].startswith("score = 100")
+    r = httpx.get(
+        f"{base}/api/analysis/appeals/hotspots",
+        params={"res": 9, "permutations": 99},
+        headers=STAFF,
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    assert sum(f["properties"]["count"] for f in r.json()["features"]) >= 3
+    csv_r = httpx.get(
+        f"{base}/api/analysis/appeals/hotspots", params={"format": "csv"}, headers=STAFF
+    )
+    assert csv_r.text.startswith("cell,count,z,p,label")
+    r = httpx.get(f"{base}/api/analysis/appeals/forecast", headers=STAFF)
+    assert r.status_code == 400 and "months of history" in r.json()["detail"]
+    r = httpx.get(f"{base}/api/analysis/appeals/hotspots", params={"res": 7}, headers=STAFF)
+    assert r.status_code == 400 and "res must be one of 8, 9" in r.json()["detail"]
+
+
+def test_residents_see_ratings_and_k_anonymous_hexagons(base: str) -> None:
+    r = httpx.get(f"{base}/api/appeals/ratings")
+    assert r.status_code == 200 and "formula" in r.json()
+    r = httpx.get(f"{base}/api/appeals/hexagons", params={"res": 9})
+    assert r.status_code == 200
+    assert all(f["properties"]["count"] >= r.json()["k"] for f in r.json()["features"])
+    bad = httpx.get(f"{base}/api/appeals/hexagons", params={"res": 12})
+    assert bad.status_code == 400

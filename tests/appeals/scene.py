@@ -29,7 +29,14 @@ def east_of(lon: float, lat: float, metres: float) -> tuple[float, float]:
     return lon + metres / (M_PER_DEG_LAT * math.cos(math.radians(lat))), lat
 
 
-def _load(store: Store, layer_id: str, data: dict[str, list[Any]], geoms: list[Any]) -> None:
+def load_rows(
+    store: Store,
+    layer_id: str,
+    data: dict[str, list[Any]],
+    geoms: list[Any],
+    source: str | None = None,
+) -> None:
+    """Load generated rows of ``layer_id`` (properties not given are null) as ``source``."""
     layer = layers.get(layer_id)
     n = len(geoms)
     for p in layer.prop_names:
@@ -41,7 +48,7 @@ def _load(store: Store, layer_id: str, data: dict[str, list[Any]], geoms: list[A
         [
             Batch(
                 layer=layer,
-                source=f"scene-{layer_id}",
+                source=source or f"scene-{layer_id}",
                 frame=result.frame,
                 file="scene",
                 sha256="0",
@@ -55,8 +62,8 @@ def load_scene(store: Store) -> None:
     """Load the two districts and three generated appeals near (LON, LAT)."""
     west = shapely.MultiPolygon([shapely.box(76.85, 43.20, 76.95, 43.30)])
     east = shapely.MultiPolygon([shapely.box(76.95, 43.20, 77.05, 43.30)])
-    _load(store, "districts", {"source_id": ["w", "e"], "name": [WEST, EAST]}, [west, east])
-    _load(
+    load_rows(store, "districts", {"source_id": ["w", "e"], "name": [WEST, EAST]}, [west, east])
+    load_rows(
         store,
         "appeals",
         {

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 import layers
@@ -67,7 +68,8 @@ class AppealFrames:
         self._cache: dict[int, tuple[int, pd.DataFrame]] = {}
 
     def get(self, store: Store) -> pd.DataFrame:
-        """Return every appeal's columns (dates as datetime64, ``synthetic`` as bool)."""
+        """Return every appeal's columns (dates as datetime64, ``synthetic`` as bool, the
+        point as ``lon``/``lat``)."""
         head = store.last_change_id()
         key = id(store)
         with self._lock:
@@ -86,9 +88,14 @@ def read(store: Store) -> pd.DataFrame:
     raw = sa.types.NullType()
     cols = [t.c.fid, sa.type_coerce(t.c.synthetic, raw).label("synthetic")]
     cols += [sa.type_coerce(t.c[c], raw).label(c) for c in _COLUMNS]
+    cols.append(sa.literal_column(store.sql.geom_wkb(f'"{LAYER.table}".geom')).label("geom"))
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(*cols)).fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["fid", "synthetic", *_COLUMNS])
+        rows = conn.execute(sa.select(*cols).order_by(t.c.fid)).fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=["fid", "synthetic", *_COLUMNS, "geom"])
+    wkb = frame.pop("geom").tolist()
+    geoms = store.sql.decode_geoms(wkb) if wkb else np.array([], dtype=object)
+    frame["lon"] = shapely.get_x(geoms)
+    frame["lat"] = shapely.get_y(geoms)
     for c in ("created_on", "assigned_on", "resolved_on", "deadline_on"):
         frame[c] = pd.to_datetime(frame[c].map(lambda v: None if v is None else str(v)[:10]))
     frame["satisfaction"] = pd.to_numeric(frame["satisfaction"], errors="coerce")
