@@ -268,6 +268,7 @@ POIS = Layer(
 
 SCHOOLS = Layer(
     id="schools",
+    ratable=True,
     title=t("Школы и детские сады", "Мектептер мен балабақшалар", "Schools and kindergartens"),
     module="education",
     search_priority=4,
@@ -309,6 +310,7 @@ SCHOOLS = Layer(
 
 HEALTH = Layer(
     id="health",
+    ratable=True,
     title=t("Больницы и поликлиники", "Ауруханалар мен емханалар", "Hospitals and clinics"),
     module="infrastructure",
     search_priority=3,
@@ -345,6 +347,7 @@ HEALTH = Layer(
 
 BUS_STOPS = Layer(
     id="bus_stops",
+    ratable=True,
     title=t("Остановки", "Аялдамалар", "Bus stops"),
     module="communications",
     search_priority=11,
@@ -363,6 +366,7 @@ BUS_STOPS = Layer(
 
 PARKS = Layer(
     id="parks",
+    ratable=True,
     title=t("Парки и скверы", "Саябақтар мен скверлер", "Parks and green space"),
     module="infrastructure",
     default_on=True,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 
 from layers import GeomType
 from tiles.grid import BUFFER, EXTENT, Tile, lonlat_to_mercator
@@ -190,6 +191,25 @@ def _snap(paths: Paths, kind: GeomType) -> Paths:
     return p.take(alive)
 
 
+def _clip(geoms: np.ndarray, kind: GeomType) -> np.ndarray:
+    """Return ``geoms`` (tile coordinates) clipped to the tile and its buffer.
+
+    GEOS's rectangle clipper refuses a polygon with a collapsed ring (one that goes out to a
+    point and back: four positions, two distinct) — an analysis that unions and subtracts
+    areas can leave such a sliver in a multipolygon. Those geometries are made valid first
+    (the collapsed part becomes a line, which :func:`_only` drops) and the clip runs again;
+    valid input never pays for the check.
+    """
+    box = (-BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+    try:
+        return shapely.clip_by_rect(geoms, *box)
+    except GEOSException:
+        fixed = geoms.copy()
+        bad = ~shapely.is_valid(fixed)
+        fixed[bad] = _only(shapely.make_valid(fixed[bad]), kind)
+        return shapely.clip_by_rect(fixed, *box)
+
+
 def draw(
     geoms: np.ndarray, tile: Tile, kind: GeomType, rules: ZoomRules
 ) -> tuple[Paths, np.ndarray]:
@@ -227,8 +247,7 @@ def draw(
         special &= keep
         if special.any():
             idx = np.flatnonzero(special)
-            g = shapely.transform(geoms[idx], to_tile)
-            g = shapely.clip_by_rect(g, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+            g = _clip(shapely.transform(geoms[idx], to_tile), kind)
             if tol > 0:
                 g = shapely.simplify(g, tol, preserve_topology=True)
             g = _only(g, kind)

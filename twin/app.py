@@ -9,16 +9,35 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tiles.service import TileService
+from twin.accounts import Accounts, sender_from_setting
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
-from twin.api import appeal_analysis, catalog, districts, errors, features, results, search, web
+from twin.api import accounts as account_routes
+from twin.api import (
+    appeal_analysis,
+    catalog,
+    districts,
+    errors,
+    events,
+    features,
+    limits,
+    results,
+    search,
+    web,
+)
 from twin.api import appeals as appeal_routes
+from twin.api import budget as budget_routes
 from twin.api import business as business_routes
+from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
+from twin.api import participation as participation_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.core.access import role_for
 from twin.core.settings import Settings
+from twin.live import Broker, install, uninstall
+from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.store import open_store
 
 
@@ -28,8 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = open_store(settings.store.database_url)
+        app.state.store = open_store(
+            settings.store.database_url, replicas=settings.store.replicas()
+        )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        app.state.accounts = Accounts(
+            app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
+        )
+        app.state.ratings = Ratings(app.state.store)
+        app.state.initiatives = Initiatives(app.state.store)
+        app.state.moderation = Moderation(app.state.store)
+        app.state.write_limits = WriteLimits(settings.redis_url)
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -38,9 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tile_threads = ThreadPoolExecutor(
             max_workers=tile_routes.TILE_THREADS, thread_name_prefix="tiles"
         )
+        # The live stream's broker (twin.live): domain services publish through it.
+        app.state.live = Broker(settings.live, settings.redis_url)
+        await app.state.live.start()
+        install(app.state.live)
         try:
             yield
         finally:
+            uninstall(app.state.live)
+            await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
@@ -55,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(catalog.router)
+    app.include_router(account_routes.router)
+    app.include_router(participation_routes.router)
+    app.include_router(events.router)
+    app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(access_routes.router)
@@ -62,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(budget_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(appeal_analysis.router)
     app.include_router(appeal_routes.router)
@@ -69,4 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)
     web.install(app)
+    # Outermost: NUL characters and over-limit bodies are refused before anything runs.
+    app.add_middleware(
+        limits.RequestGuard,
+        default_bytes=settings.limits.body_bytes,
+        role_of=lambda authorization: role_for(authorization, settings.auth),
+    )
     return app

@@ -146,3 +146,22 @@ def test_tilejson() -> None:
     assert tj["bounds"][0] <= b[0] and tj["bounds"][2] >= b[2]
     assert tj["vector_layers"][0]["id"] == "white_spots"
     assert tj["vector_layers"][0]["fields"]["layer"] == "String"
+
+
+def test_a_collapsed_ring_in_a_multipolygon_does_not_break_the_tile() -> None:
+    """A city-wide coverage run left a white spot whose multipolygon held a ring of four
+    positions but two distinct points; the clipper refused it and the tile answered 500
+    (issue 15). The collapsed part is dropped; the real part is drawn, clipped as usual."""
+    a, b = _at(0.94, 1.01), _at(0.95, 1.03)  # across the edge of the buffer
+    sliver = shapely.Polygon([a, b, a, a])
+    spot = shapely.MultiPolygon([_square(0.9, 0.9, 0.3), sliver])
+    assert not shapely.is_valid(spot)
+    frame = gpd.GeoDataFrame({"rank": [1]}, geometry=[spot], crs=4326)
+    tile = decode(FrameTiles.from_frames({"white_spots": frame}).render(TILE))
+    (feature,) = tile["white_spots"]["features"]
+    assert feature["geometry"]["type"] == "Polygon"
+    ring = np.array(feature["geometry"]["coordinates"][0])
+    assert ring.max() == EXTENT + BUFFER and ring.min() == pytest.approx(3686, abs=1)
+    # at a zoom where the spot lies whole inside a tile it is drawn without clipping
+    parent = decode(FrameTiles.from_frames({"white_spots": frame}).render(TILE.parent()))
+    assert len(parent["white_spots"]["features"]) == 1

@@ -23,6 +23,7 @@ from twin.analyses.site.cells import RES_DEFAULT
 from twin.analyses.site.output import explanation
 from twin.analyses.site.scoring import FACTORS, parse_weights
 from twin.api.deps import RoleDep, StoreDep
+from twin.api.limits import body_limit
 from twin.api.site import _require_inputs
 from twin.business.candidates import MAX_BYTES, TooManySites, read_candidates
 from twin.business.report import market_report, report_html, report_pdf
@@ -54,6 +55,7 @@ def _clean(value: Any) -> Any:
 
 
 @router.post("/site/batch")
+@body_limit(MAX_BYTES)
 async def site_batch(
     request: Request,
     store: StoreDep,

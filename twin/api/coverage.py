@@ -40,7 +40,12 @@ router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON's 1e999 and Python's NaN are not numbers an analysis can use.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+#: Weights are relative; a bound keeps their products finite (1e308 made a 500).
+MAX_WEIGHT = 1000.0
 
 
 class ScopeIn(_Body):
@@ -69,10 +74,10 @@ class ScopeIn(_Body):
 class WeightsIn(_Body):
     """Weight of a square metre of street space: base + each factor × its normalised density."""
 
-    base: float = Field(default=1.0, ge=0)
-    population: float = Field(default=1.0, ge=0)
-    pois: float = Field(default=0.5, ge=0)
-    appeals: float = Field(default=0.5, ge=0)
+    base: float = Field(default=1.0, ge=0, le=MAX_WEIGHT)
+    population: float = Field(default=1.0, ge=0, le=MAX_WEIGHT)
+    pois: float = Field(default=0.5, ge=0, le=MAX_WEIGHT)
+    appeals: float = Field(default=0.5, ge=0, le=MAX_WEIGHT)
 
     def weights(self) -> Weights:
         return Weights(self.base, self.population, self.pois, self.appeals)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from twin.api.sessions import account_caller
 from twin.core.access import Caller, Role, role_for
 from twin.core.settings import Settings
 from twin.store import Store
@@ -24,7 +25,11 @@ async def get_store(request: Request) -> Store:
 async def get_caller(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Caller:
-    """Return who is asking, from the ``Authorization: Bearer <key>`` header."""
+    """Return who is asking: a signed-in account (session cookie or account bearer token,
+    :mod:`twin.api.sessions`), else the staff key of ``Authorization: Bearer <key>``."""
+    account = await account_caller(request, authorization)
+    if account is not None:
+        return account
     settings: Settings = request.app.state.settings
     return Caller(role_for(authorization, settings.auth))
 

@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from twin.appeals.georeport import errors_xml
 from twin.core.errors import (
     BadInput,
+    Conflict,
     Forbidden,
     NotFound,
+    RateLimited,
     StoreError,
     TooLarge,
     TwinError,
@@ -29,7 +31,19 @@ STATUS: dict[type[TwinError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
     StoreError: 503,
+}
+
+_HTTP_CODES = {
+    400: "bad_input",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "busy",
 }
 
 log = logging.getLogger("twin.api")
@@ -70,6 +84,8 @@ def install(app: FastAPI) -> None:
         response = _for(request, _status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -84,8 +100,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return _for(request, exc.status_code, code, str(exc.detail))
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        response = _for(request, exc.status_code, code, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

@@ -20,12 +20,16 @@ from fastapi.responses import JSONResponse, Response
 
 from layers import Layer
 from twin.api.deps import RoleDep, StoreDep
+from twin.api.limits import MB, STAFF, body_limit
 from twin.core.access import Role, require_layer, visible_layers
 from twin.core.errors import BadInput, NotFound
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, city_extent, extent
 from twin.store import Store
+
+#: A feature's GeoJSON may be a detailed polygon; planners and admins may send this much.
+EDIT_BYTES = 10 * MB
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -361,6 +365,7 @@ _EDIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=_EDIT_RESPONSES,
 )
+@body_limit(EDIT_BYTES, roles=STAFF)
 def create_item(
     request: Request, collection_id: CollectionId, store: StoreDep, role: RoleDep, body: FeatureBody
 ) -> Response:
@@ -377,6 +382,7 @@ def create_item(
     response_class=Response,
     responses=_EDIT_RESPONSES,
 )
+@body_limit(EDIT_BYTES, roles=STAFF)
 def replace_item(
     request: Request,
     collection_id: CollectionId,
@@ -395,6 +401,7 @@ def replace_item(
     response_class=Response,
     responses=_EDIT_RESPONSES,
 )
+@body_limit(EDIT_BYTES, roles=STAFF)
 def update_item(
     request: Request,
     collection_id: CollectionId,

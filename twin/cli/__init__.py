@@ -1,7 +1,8 @@
 """The ``twin`` command line: every command of the twin, one module per group.
 
 ``twin load`` and ``twin layers`` (:mod:`twin.cli.data`), ``twin serve`` (:mod:`twin.cli.serve`),
-``twin tiles …`` (:mod:`twin.cli.tiles`) and ``twin analyze …`` (:mod:`twin.cli.analyze`).
+``twin tiles …`` (:mod:`twin.cli.tiles`), ``twin analyze …`` (:mod:`twin.cli.analyze`) and
+``twin events …`` (:mod:`twin.cli.events`).
 Commands are thin: they read settings, open the store, call the core and print.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import analyze, data, serve, tiles
+from twin.cli import analyze, data, events, serve, tiles
 
 app = typer.Typer(
     help="Almaty City Twin: the city as layers — load, inspect and serve them.",
@@ -21,6 +22,7 @@ data.register(app)
 serve.register(app)
 app.add_typer(tiles.tiles_app, name="tiles")
 app.add_typer(analyze.analyze_app, name="analyze")
+app.add_typer(events.events_app, name="events")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -53,6 +53,9 @@ def load(
 ) -> None:
     """Load files into the store (one transaction per file), or the whole bundled Almaty set."""
     from etl.load import load_bundled, load_files
+    from twin.events.loading import load_bundled_events
+
+    event_loads = []
 
     settings = Settings.from_env()
     with user_errors():
@@ -62,6 +65,7 @@ def load(
                 summary = load_files(store, paths, layer_id=layer, strict=strict, progress=advance)
             else:
                 summary = load_bundled(store, DATA_DIR, seed=seed, progress=advance)
+                event_loads = load_bundled_events(store, DATA_DIR)
     # Repairs and CRS decisions always show; routine notes only with --verbose.
     routine = ("kept as EPSG:4326", "properties not in the file")
     notes = [n for n in summary.notes if verbose or not any(r in n for r in routine)]
@@ -81,6 +85,16 @@ def load(
             str(r.unchanged),
             str(r.deleted),
             str(r.rejected),
+        )
+    for e in event_loads:
+        table.add_row(
+            "city_events",
+            e.source,
+            str(e.inserted),
+            str(e.updated),
+            str(e.unchanged),
+            "0",
+            str(len(e.rejected)),
         )
     out.print(table)
     if summary.rejected:

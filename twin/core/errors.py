@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class TwinError(Exception):
     """Base of every error the twin reports to a user. ``code`` is the stable error code."""
@@ -50,6 +52,24 @@ class Forbidden(TwinError):
     planner-only analysis)."""
 
     code = "forbidden"
+
+
+class Conflict(TwinError):
+    """The request clashes with what is stored (a login already taken, a second vote where the
+    first should be changed): answered 409."""
+
+    code = "conflict"
+
+
+class RateLimited(TwinError):
+    """Too many requests from this caller or address, or an account locked after failed
+    sign-ins: answered 429 with ``Retry-After`` (whole seconds, at least 1)."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 class StoreError(TwinError):

@@ -23,6 +23,13 @@ class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
 
     database_url: str = Field(default=f"gpkg:///{DEFAULT_STORE}")
+    #: ``TWIN_DATABASE_REPLICA_URLS``: comma-separated ``postgresql://`` URLs of streaming
+    #: replicas of the PostGIS primary; reads of the layers go there when fresh enough.
+    database_replica_urls: str = ""
+
+    def replicas(self) -> list[str]:
+        """Return the replica URLs, in order."""
+        return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
 
 
 class AuthSettings(BaseSettings):
@@ -37,10 +44,10 @@ class AuthSettings(BaseSettings):
     def _well_formed(cls, value: str) -> str:
         for pair in filter(None, (p.strip() for p in value.split(","))):
             role, sep, key = pair.partition(":")
-            if not sep or not key or role not in {"resident", "planner", "admin"}:
+            if not sep or not key or role not in {"resident", "planner", "admin", "moderator"}:
                 raise ValueError(
                     f"TWIN_API_KEYS entry {pair.split(':')[0]!r}… is not 'role:key' with role "
-                    "resident, planner or admin"
+                    "resident, planner, admin or moderator"
                 )
         return value
 
@@ -81,6 +88,64 @@ class TileSettings(BaseSettings):
     font: str = "Noto Sans Regular"
 
 
+class LimitSettings(BaseSettings):
+    """What one request may cost: body size, analysis size and time, concurrent analyses, and
+    the smallest count a public aggregate shows (``TWIN_LIMITS_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIMITS_", extra="ignore")
+
+    #: Bytes a request body may carry unless its route declares more (``twin.api.limits``).
+    body_bytes: int = Field(default=1_000_000, ge=1)
+    #: Heavy analyses running at once; one more is answered 429 with ``Retry-After``.
+    analyses: int = Field(default=2, ge=1)
+    #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
+    analysis_seconds: float = Field(default=60.0, gt=0)
+    #: Largest estimated analysis cost (grid cells, or candidates × visibility cells).
+    analysis_cells: int = Field(default=20_000_000, ge=1)
+    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
+    min_count: int = Field(default=5, ge=1)
+
+
+class AccountSettings(BaseSettings):
+    """Resident accounts (:mod:`twin.accounts`): lifetimes, lockout and the code sender."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_ACCOUNTS_", extra="ignore")
+
+    #: days a browser session or an API token stays valid
+    session_days: float = Field(default=30.0, gt=0)
+    #: minutes a verification code stays valid
+    code_minutes: float = Field(default=15.0, gt=0)
+    #: wrong codes accepted before the code is void and a new sign-up must ask for another
+    code_attempts: int = Field(default=5, ge=1)
+    #: failed sign-ins in a row that lock an account, and for how long
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    #: who delivers verification codes: "log" (the server log, the default) or
+    #: "package.module:Class" of a :class:`twin.accounts.senders.CodeSender`
+    sender: str = "log"
+
+
+class LiveSettings(BaseSettings):
+    """The live stream (``/api/events``, :mod:`twin.live`): how much each open map may lag and
+    how much history a reconnecting map may resume from."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_LIVE_", extra="ignore")
+
+    #: Events one subscriber may have waiting; a client that falls further behind is dropped
+    #: (its browser reconnects and resumes from the history), so a slow phone costs the server
+    #: at most this many events of memory.
+    queue_size: int = Field(default=256, ge=1, le=100_000)
+    #: Recent events kept per process for ``Last-Event-ID`` resume after a reconnect.
+    history: int = Field(default=1000, ge=0, le=1_000_000)
+    #: Seconds between heartbeat comments on an idle stream (keeps proxies from closing it).
+    heartbeat: float = Field(default=15.0, gt=0)
+    #: Seconds one write to a client may take before the client is dropped.
+    send_timeout: float = Field(default=10.0, gt=0)
+    #: Redis pub/sub channel (and prefix of the id counter) when ``TWIN_REDIS_URL`` is set;
+    #: processes sharing it share one stream.
+    channel: str = Field(default="twin:live", min_length=1, max_length=100)
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -89,6 +154,9 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     tiles: TileSettings = Field(default_factory=TileSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
@@ -96,4 +164,10 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls) -> Settings:
         """Return settings read from the environment now (call it at an entry point)."""
-        return cls(store=StoreSettings(), auth=AuthSettings(), tiles=TileSettings())
+        return cls(
+            store=StoreSettings(),
+            auth=AuthSettings(),
+            tiles=TileSettings(),
+            live=LiveSettings(),
+            limits=LimitSettings(),
+        )

@@ -20,6 +20,8 @@ from twin.features import cql2
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
+#: Terms a ``sortby`` may have (a store refuses a few thousand; a person needs a handful).
+MAX_SORT_TERMS = 16
 # A bbox may cover at most this many times the area of the city's extent: a bigger one is
 # a whole-country request that belongs to the download formats, not to a paged query.
 BBOX_AREA_FACTOR = 4.0
@@ -255,8 +257,12 @@ def parse_sortby(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
     if text is None:
         return ()
     props = queryables(layer)
+    terms = text.split(",")
+    if len(terms) > MAX_SORT_TERMS:
+        raise BadInput(f"sortby has {len(terms):,} terms, more than the limit of {MAX_SORT_TERMS}")
     keys: list[SortKey] = []
-    for term in text.split(","):
+    seen: set[str] = set()
+    for term in terms:
         # A '+' arrives as a space when the caller did not percent-encode it.
         term = term.strip()
         descending = term.startswith("-")
@@ -266,6 +272,9 @@ def parse_sortby(layer: Layer, text: str | None) -> tuple[SortKey, ...]:
             descending = direction.upper() == "DESC"
         if name not in props:
             raise BadInput(f"sortby: unknown property {_cut(name)} (sortable: {', '.join(props)})")
+        if name in seen:
+            raise BadInput(f"sortby names {name!r} more than once")
+        seen.add(name)
         keys.append(SortKey(name, descending))
     return tuple(keys)
 
@@ -275,9 +284,11 @@ def text_value(prop: Prop, text: str) -> str | int | float | bool:
     what = f"{prop.name}={_cut(text)}"
     if prop.type is PropType.INT:
         try:
-            return int(text)
+            number = int(text)
         except ValueError:
             raise BadInput(f"{what}: {prop.name!r} is an integer property") from None
+        check_number(number, what)
+        return number
     if prop.type is PropType.FLOAT:
         try:
             value = float(text)
@@ -292,6 +303,18 @@ def text_value(prop: Prop, text: str) -> str | int | float | bool:
             raise BadInput(f"{what}: {prop.name!r} is true or false")
         return lowered == "true"
     return text
+
+
+#: Integers a store can compare with (64-bit signed, as SQLite and PostgreSQL's bigint).
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def check_number(value: int | float, what: str) -> None:
+    """Raise :class:`BadInput` unless ``value`` is a finite number a store can compare with."""
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise BadInput(f"{what}: the number is outside the 64-bit integer range (±9.2e18)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{what}: not a finite number")
 
 
 def _cut(text: str) -> str:

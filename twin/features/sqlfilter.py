@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from layers.model import Layer, Prop, PropType
 from twin.core.errors import BadInput
 from twin.features import cql2
-from twin.features.params import Bbox, Interval, SortKey, queryables
+from twin.features.params import Bbox, Interval, SortKey, check_number, queryables
 from twin.store.dialect import SpatialSQL
 
 Condition = ColumnElement[bool]
@@ -79,6 +79,7 @@ class FilterCompiler:
                     value = float(value) if any(c in value for c in ".eE") else int(value)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise BadInput(f"{where}: {prop.name!r} is a number, not {_show(value)}")
+            check_number(value, f"{where}: {prop.name!r}")
             if isinstance(value, float) and value.is_integer() and kind is PropType.INT:
                 return int(value)
             return value

@@ -116,6 +116,20 @@ class Store(abc.ABC):
                 self._lock_for_write(conn)
                 yield conn
 
+    @contextmanager
+    def domain_transaction(self) -> Iterator[sa.Connection]:
+        """Yield a connection in a write transaction for domain tables that log no change
+        (accounts, ratings, reports), committed on exit.
+
+        Like :meth:`write_transaction` it takes SQLite's write lock at BEGIN on GeoPackage,
+        but it skips the change-log ordering lock, so on PostGIS such writers run in parallel
+        (their own unique constraints keep them consistent).
+        """
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(twin_write=True)
+            with conn.begin():
+                yield conn
+
     def _derive_columns(self, conn: sa.Connection) -> list[str]:
         """Add the columns the backend derives from the stored ones (none by default);
         return a line per column added."""
@@ -128,6 +142,19 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """Yield a connection for reading the layers (tiles, features, search, analyses):
+        where the store has read replicas, one that holds every write the primary had
+        committed when the read began (see :mod:`twin.store.postgis.replicas`); else the
+        store's own engine. Writes, and reads of anything but the layers, use ``engine``."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def health(self) -> dict[str, Any]:
+        """Return what ``/healthz`` reports of the store beyond its kind (replicas' lag)."""
+        return {}
 
     # -- what the backend offers beyond SQL (each answers None where it offers nothing) ------
     def tile_encoder(
@@ -229,7 +256,7 @@ class Store(abc.ABC):
     # -- reading -----------------------------------------------------------------------
     def count(self, layer: Layer) -> int:
         """Return the number of features stored in ``layer``."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return int(conn.execute(sa.text(f'SELECT count(*) FROM "{layer.table}"')).scalar_one())
 
     def counts(self) -> dict[str, int]:
@@ -261,7 +288,7 @@ class Store(abc.ABC):
             f'{self.sql.geom_wkb("t." + GEOM)} AS geom FROM "{t}" t {join} '
             f"WHERE {where} ORDER BY t.fid"
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             result = conn.execute(sa.text(sql), params)
             keys = list(result.keys())
             rows = result.fetchall()

@@ -85,6 +85,7 @@ const app = {
     this.date = date;
     applyDateFilter(this);
     applyChoropleth(this);
+    rerenderCard(this);
     this.saveState();
   },
   setIndicator(name, { show = false } = {}) {

@@ -81,4 +81,9 @@ def parse_timestamp(text: str, what: str) -> dt.datetime:
         raise BadInput(f"{what} is not a timestamp: {exc}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    try:
+        # An offset can push an instant at either end of the calendar outside it
+        # (9999-12-31T23:59:59-01:00 is in the year 10000 in UTC).
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise BadInput(f"{what} is outside the years 1 … 9999 in UTC") from None

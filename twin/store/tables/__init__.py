@@ -13,10 +13,16 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import appeals
+from twin.store.tables import accounts, appeals, budget, events, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
-DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (appeals.add,)
+DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
+    accounts.add_tables,
+    participation.add_tables,
+    budget.add_tables,
+    events.add_event_tables,
+    appeals.add,
+)
 
 
 def define(metadata: sa.MetaData) -> None:

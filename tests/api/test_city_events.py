@@ -1,0 +1,117 @@
+"""``/api/city-events`` on both stores: who may write, the list by day, "what affects my
+address" through the twin's search, staff-only notes, and clear 4xx on bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import layers
+from tests.support.app import app_client
+from tests.support.frames import buildings_frame
+from twin.store import Batch, open_store
+
+PLANNER = {"Authorization": "Bearer plan-ce"}
+RESIDENT = {"Authorization": "Bearer res-ce"}
+# around "Дом 2" of buildings_frame (76.902..76.903, 43.25..43.251)
+AREA = {
+    "type": "Polygon",
+    "coordinates": [[[76.9015, 43.2495], [76.9035, 43.2495], [76.9035, 43.2515],
+                     [76.9015, 43.2515], [76.9015, 43.2495]]],
+}  # fmt: skip
+OUTAGE = {
+    "kind": "outage_water",
+    "severity": "major",
+    "title": "Нет холодной воды",
+    "address": "Дом 2",
+    "starts_at": "2026-07-22T08:00",
+    "ends_at": "2026-07-22T20:00",
+    "geometry": AREA,
+    "note": "valve 17, call the crew lead",
+}
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[TestClient]:
+    store = open_store(store_url)
+    store.load([Batch(layers.get("buildings"), "t", buildings_frame(3), "t", "0" * 64, "x")])
+    store.close()
+    with app_client(store_url, "planner:plan-ce,resident:res-ce") as c:
+        yield c
+
+
+def test_staff_post_residents_read_by_day_and_address(client: TestClient) -> None:
+    assert client.post("/api/city-events", json=OUTAGE).status_code == 401
+    assert client.post("/api/city-events", json=OUTAGE, headers=RESIDENT).status_code == 403
+    r = client.post("/api/city-events", json=OUTAGE, headers=PLANNER)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    eid = created["id"]
+    assert created["properties"]["note"] == OUTAGE["note"]  # staff see their note
+    assert created["properties"]["starts_at"] == "2026-07-22T08:00:00+05:00"
+
+    day = client.get("/api/city-events", params={"on": "2026-07-22"}).json()
+    assert day["type"] == "FeatureCollection" and day["count"] == 1
+    props = day["features"][0]["properties"]
+    assert props["title"] == "Нет холодной воды" and "note" not in props
+    assert client.get("/api/city-events", params={"on": "2026-07-23"}).json()["count"] == 0
+    assert (
+        client.get("/api/city-events", params={"on": "2026-07-22", "kind": "road_closure"}).json()[
+            "count"
+        ]
+        == 0
+    )
+
+    mine = client.get(
+        "/api/city-events/affecting", params={"address": "Дом 2", "on": "2026-07-22"}
+    ).json()
+    assert mine["place"]["label"] == "Дом 2"
+    assert [f["id"] for f in mine["features"]] == [eid]
+    far = client.get(
+        "/api/city-events/affecting", params={"address": "Дом 3", "on": "2026-07-22"}
+    ).json()  # Дом 3 is ~120 m east of the area
+    assert far["features"] == []
+    by_point = client.get(
+        "/api/city-events/affecting", params={"lon": 76.9025, "lat": 43.2505, "on": "2026-07-22"}
+    ).json()
+    assert [f["id"] for f in by_point["features"]] == [eid]
+
+    r = client.patch(
+        f"/api/city-events/{eid}",
+        json={"status": "resolved", "text": "вода подана", "version": 1},
+        headers=PLANNER,
+    )
+    assert r.status_code == 200, r.text
+    one = client.get(f"/api/city-events/{eid}").json()
+    assert one["properties"]["status"] == "resolved" and one["properties"]["version"] == 2
+    assert [u["text"] for u in one["properties"]["updates"]] == ["", "вода подана"]
+    assert "note" not in one["properties"]
+    # resolved events are no longer on the map of that day
+    assert client.get("/api/city-events", params={"on": "2026-07-22"}).json()["count"] == 0
+    stale = client.patch(
+        f"/api/city-events/{eid}", json={"title": "x", "version": 1}, headers=PLANNER
+    )
+    assert stale.status_code == 400 and "changed meanwhile" in stale.json()["detail"]
+
+
+BAD = [
+    ("post", "/api/city-events", {**OUTAGE, "kind": "flood"}, 400, "kind 'flood'"),
+    ("post", "/api/city-events", {**OUTAGE, "ends_at": "2026-07-21T00:00"}, 400, "not after"),
+    ("post", "/api/city-events", {**OUTAGE, "colour": "red"}, 400, "colour"),
+    ("patch", "/api/city-events/999", {"title": "x"}, 404, "no event 999"),
+    ("get", "/api/city-events?on=2026-13-01", None, 400, "on"),
+    ("get", "/api/city-events?bbox=1,2,3", None, 400, "bbox"),
+    ("get", "/api/city-events?status=open", None, 400, "status 'open'"),
+    ("get", "/api/city-events/affecting", None, 400, "address, or lon and lat"),
+    ("get", "/api/city-events/affecting?address=zzzzqqq", None, 404, "no place found"),
+]
+
+
+def test_bad_requests_are_4xx_naming_the_problem(client: TestClient) -> None:
+    for method, path, body, status, needle in BAD:
+        kwargs = {"json": body} if body is not None else {}
+        r = getattr(client, method)(path, headers=PLANNER, **kwargs)
+        assert r.status_code == status, (path, r.text)
+        assert needle in r.json()["detail"], (path, r.text)

@@ -1,0 +1,54 @@
+"""The counting rules (through pabutools) against answers worked out by hand, including an
+instance where greedy and Equal Shares choose differently, and the reasons a project lost."""
+
+from __future__ import annotations
+
+from twin.budget.counting import count, money_left
+
+# Budget 120; four projects of 40. Six voters approve {1, 2, 3}, four approve {4}.
+COSTS = {1: 40, 2: 40, 3: 40, 4: 40}
+BALLOTS = [{1, 2, 3}] * 6 + [{4}] * 4
+
+
+def test_greedy_takes_the_most_voted_projects_that_fit() -> None:
+    # By hand: votes 6, 6, 6, 4; greedy takes 1, 2, 3 (120) and #4 no longer fits.
+    out = count(COSTS, BALLOTS, 120, "greedy")
+    assert out.winners == [1, 2, 3]
+    assert out.votes == {1: 6, 2: 6, 3: 6, 4: 4}
+    assert out.ballots == 10
+    assert money_left(COSTS, out) == 0
+    assert "only 0 ₸ were left" in out.reasons[4]
+
+
+def test_equal_shares_gives_the_minority_its_project() -> None:
+    # By hand: each voter's share is 120 / 10 = 12. The six have 72, the four 48.
+    # #1 costs the six 40/6 = 6.67 each (cheapest per voter), leaving them 5.33 each = 32.
+    # #4 costs the four 10 each; they have 12: bought. #2 and #3 cost 40 > 32: not affordable.
+    # Equal Shares stops at {1, 4} with 40 left; the greedy completion adds #2 (6 votes, fits).
+    out = count(COSTS, BALLOTS, 120, "mes")
+    assert out.proportional == [1, 4]
+    assert out.winners == [1, 4, 2]
+    assert money_left(COSTS, out) == 0
+    # #3 has 6 votes and loses to #4 with 4: its supporters had only 32 ₸ left
+    assert "its 6 supporters had 32 ₸ of their equal shares left" in out.reasons[3]
+    assert "#1" in out.reasons[3]
+
+
+def test_greedy_skips_a_project_that_does_not_fit_for_a_cheaper_one_with_fewer_votes() -> None:
+    # Budget 100: #1 costs 80 (5 votes), #2 costs 30 (4 votes), #3 costs 20 (3 votes).
+    # Greedy: #1 (20 left), #2 does not fit, #3 fits. #2 with more votes than #3 loses.
+    costs = {1: 80, 2: 30, 3: 20}
+    out = count(costs, [{1}] * 5 + [{2}] * 4 + [{3}] * 3, 100, "greedy")
+    assert out.winners == [1, 3]
+    assert money_left(costs, out) == 0
+    assert out.reasons[2].startswith("when its turn came (4 votes) only 20 ₸ were left")
+    assert "#3" in out.reasons[2]
+
+
+def test_ties_go_to_the_earlier_application_and_unvoted_projects_are_explained() -> None:
+    # #7 and #12 tie on 2 votes and only one fits: the lower id wins (not "12" < "7").
+    costs = {7: 60, 12: 60, 20: 10}
+    out = count(costs, [{7, 12}, {7, 12}], 100, "greedy")
+    assert out.winners == [7]
+    assert out.reasons[20] == "no ballot approved it"
+    assert count(costs, [], 100, "mes").winners == []

@@ -1,0 +1,202 @@
+"""The budget process over both stores: phase rules, applications and review, the knapsack
+limit, one ballot per resident (also under 50 concurrent submissions), ballot secrecy and
+counting when voting closes."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from twin.budget import service
+from twin.core.errors import BadInput, Conflict, NotFound
+from twin.store import Store
+
+POINT = {"type": "Point", "coordinates": [76.93, 43.25]}
+
+
+def _apply(store: Store, cycle_id: int, account: int, cost: int, title: str) -> dict[str, Any]:
+    return service.submit_application(
+        store,
+        cycle_id,
+        account,
+        title=title,
+        description="a playground in the yard",
+        category="playgrounds",
+        cost_kzt=cost,
+        location=POINT,
+    )
+
+
+def _voting_cycle(store: Store, rule: str = "greedy") -> tuple[int, list[int]]:
+    """A cycle of budget 120 with four accepted projects of 40 (ids in order), in voting."""
+    cycle = service.create_cycle(
+        store, year=2026, district="Алмалинский", budget_kzt=120, rule=rule
+    )
+    ids = [_apply(store, cycle["id"], 100 + i, 40, f"project {i}")["id"] for i in range(4)]
+    for pid in ids:
+        service.review_application(store, pid, feasible=True, reason="feasible", reviewer="k1")
+    service.advance(store, cycle["id"])  # review
+    service.advance(store, cycle["id"])  # voting
+    return cycle["id"], ids
+
+
+def test_phases_decide_what_is_allowed(store: Store) -> None:
+    cycle = service.create_cycle(store, year=2026, district="Медеуский", budget_kzt=1_000_000)
+    cid = cycle["id"]
+    assert cycle["phase"] == "applications"
+    app = _apply(store, cid, 1, 300_000, "Lights")
+    with pytest.raises(BadInput, match="cannot vote in the 'applications' phase"):
+        service.cast_ballot(store, cid, 1, [app["id"]])
+    with pytest.raises(BadInput, match="cannot see the counts"):
+        service.results(store, cid)
+    service.advance(store, cid)
+    with pytest.raises(BadInput, match="cannot submit an application in the 'review' phase"):
+        _apply(store, cid, 2, 100, "late")
+    # voting cannot open while an application awaits review
+    with pytest.raises(BadInput, match="1 applications still await review"):
+        service.advance(store, cid)
+    service.review_application(
+        store, app["id"], feasible=True, reason="ok", reviewer="k1", checked_cost_kzt=350_000
+    )
+    assert service.advance(store, cid)["phase"] == "voting"
+    with pytest.raises(BadInput, match="cannot review an application in the 'voting' phase"):
+        service.review_application(store, app["id"], feasible=False, reason="no", reviewer="k")
+    for phase in ("results", "implementation", "done"):
+        assert service.advance(store, cid)["phase"] == phase
+    with pytest.raises(BadInput, match="no phase after 'done'"):
+        service.advance(store, cid)
+    with pytest.raises(Conflict, match="already has a budget cycle for 2026"):
+        service.create_cycle(store, year=2026, district="Медеуский", budget_kzt=5)
+
+
+def test_bad_applications_are_refused(store: Store) -> None:
+    cid = service.create_cycle(store, year=2026, district="Бостандыкский", budget_kzt=10**8)["id"]
+    for cost in (0, -5, 10**8 + 1, 1.5, "100", True):
+        with pytest.raises(BadInput, match="cost_kzt"):
+            _apply(store, cid, 1, cost, "x")  # type: ignore[arg-type]
+    bad_places: list[Any] = [
+        {"type": "Point", "coordinates": [2.35, 48.85]},  # Paris
+        {"type": "LineString", "coordinates": [[76.9, 43.2], [76.91, 43.21]]},
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[76.9, 43.2], [76.91, 43.21], [76.91, 43.2], [76.9, 43.21], [76.9, 43.2]]
+            ],
+        },
+        "here",
+    ]
+    for place in bad_places:
+        with pytest.raises(BadInput, match="location"):
+            service.submit_application(
+                store,
+                cid,
+                1,
+                title="t",
+                description="d",
+                category="sport",
+                cost_kzt=10,
+                location=place,
+            )
+    with pytest.raises(BadInput, match="category"):
+        service.submit_application(
+            store,
+            cid,
+            1,
+            title="t",
+            description="d",
+            category="casino",
+            cost_kzt=10,
+            location=POINT,
+        )
+    with pytest.raises(NotFound):
+        _apply(store, cid + 99, 1, 10, "x")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM budget_applications")).scalar() == 0
+
+
+def test_ballots_knapsack_one_per_resident_and_secret(store: Store) -> None:
+    cid, ids = _voting_cycle(store)
+    with pytest.raises(BadInput, match="cost 160 tenge together, more than the district's budget"):
+        service.cast_ballot(store, cid, 7, ids)
+    other = service.create_cycle(store, year=2026, district="Ауэзовский", budget_kzt=100)["id"]
+    foreign = _apply(store, other, 8, 10, "elsewhere")["id"]
+    with pytest.raises(BadInput, match="belongs to another cycle"):
+        service.cast_ballot(store, cid, 7, [ids[0], foreign])
+    with pytest.raises(BadInput, match="only once"):
+        service.cast_ballot(store, cid, 7, [ids[0], ids[0]])
+    assert service.my_ballot(store, cid, 7) is None  # nothing stored by the refusals
+
+    ballot = service.cast_ballot(store, cid, 7, ids[:3])
+    assert (ballot["projects"], ballot["spent_kzt"], ballot["left_kzt"]) == (ids[:3], 120, 0)
+    with pytest.raises(Conflict, match="already voted"):
+        service.cast_ballot(store, cid, 7, ids[:1])
+    changed = service.change_ballot(store, cid, 7, [ids[3]])
+    assert (changed["projects"], changed["left_kzt"]) == ([ids[3]], 80)
+    with pytest.raises(NotFound, match="no ballot"):
+        service.change_ballot(store, cid, 8, [ids[3]])
+    # secret: another resident sees nothing of it, and nobody sees counts while voting
+    assert service.my_ballot(store, cid, 8) is None
+    assert all("votes" not in p for p in service.list_applications(store, cid))
+    # no rule change once a ballot exists
+    with pytest.raises(Conflict, match="1 ballots are already cast"):
+        service.set_rules(store, cid, rule="mes")
+    assert [t["ballots"] for t in service.turnout(store) if t["cycle_id"] == cid] == [1]
+
+
+def test_one_ballot_per_resident_under_50_concurrent_submissions(store: Store) -> None:
+    cid, ids = _voting_cycle(store)
+
+    def submit(_: int) -> str:
+        try:
+            service.cast_ballot(store, cid, 42, [ids[0]])
+            return "cast"
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(submit, range(50)))
+    assert outcomes.count("cast") == 1 and outcomes.count("conflict") == 49
+    with store.engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM budget_ballots WHERE account_id = 42"))
+        assert n.scalar() == 1
+
+
+def test_unique_constraint_holds_in_the_store_itself(store: Store) -> None:
+    cid, _ = _voting_cycle(store)
+    ballots = store.metadata.tables["budget_ballots"]
+    row = {"cycle_id": cid, "account_id": 5, "created_at": 0.0, "updated_at": 0.0}
+    with store.write_transaction() as conn:
+        conn.execute(ballots.insert().values(**row, synthetic=False))
+    with pytest.raises(sa.exc.IntegrityError), store.write_transaction() as conn:
+        conn.execute(ballots.insert().values(**row, synthetic=False))
+
+
+@pytest.mark.parametrize("rule", ["greedy", "mes"])
+def test_closing_the_vote_counts_with_the_cycles_rule(store: Store, rule: str) -> None:
+    # the hand-worked instance of tests/budget/test_counting.py through the store
+    cid, (a, b, c, d) = _voting_cycle(store, rule=rule)
+    for voter in range(6):
+        service.cast_ballot(store, cid, 1000 + voter, [a, b, c])
+    for voter in range(4):
+        service.cast_ballot(store, cid, 2000 + voter, [d])
+    assert service.advance(store, cid)["phase"] == "results"
+    with pytest.raises(BadInput, match="cannot vote in the 'results' phase"):
+        service.change_ballot(store, cid, 1000, [d])
+    res = service.results(store, cid)
+    expected = [a, b, c] if rule == "greedy" else [a, d, b]
+    assert [w["id"] for w in res["winners"]] == expected
+    assert (res["ballots"], res["spent_kzt"], res["left_kzt"]) == (10, 120, 0)
+    loser = res["losers"][0]
+    assert loser["id"] == (d if rule == "greedy" else c) and loser["why"]
+    apps = {p["id"]: p for p in service.list_applications(store, cid)}
+    assert apps[a]["votes"] == 6 and apps[d]["votes"] == 4
+    assert {p for p in apps if apps[p]["selected"]} == set(expected)
+    assert all(apps[p]["progress"] == 0 for p in expected)
+    service.advance(store, cid)
+    work = service.report_progress(store, expected[0], progress=60)
+    assert work["progress"] == 60
+    with pytest.raises(BadInput, match="did not win"):
+        service.report_progress(store, loser["id"], progress=10)

@@ -1,0 +1,13 @@
+"""The participatory budget ("Бюджет народного участия", issue 17) as a real process: cycles
+per district and year with phases, residents' applications and staff review, one approval
+ballot per resident within the budget, counting with the research community's rules through
+``pabutools`` (utilitarian greedy or the Method of Equal Shares, chosen per cycle), open-data
+exports (Pabulib ``.pb``, GeoJSON, CSV) and the works winners become.
+
+* :mod:`.phases` — the phases and what each allows;
+* :mod:`.counting` — the rules (pabutools) and why a project lost;
+* :mod:`.service` — the process over the store;
+* :mod:`.export` — Pabulib, GeoJSON and CSV.
+
+No HTTP here: the router is :mod:`twin.api.budget`.
+"""

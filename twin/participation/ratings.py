@@ -1,0 +1,307 @@
+"""Ratings (1–5 stars with an optional review) and likes/dislikes of ratable features, and
+their aggregates.
+
+One rating and one reaction per resident per feature are unique constraints in the store
+(``ratings_one_per_resident``, ``reactions_one_per_resident``): 50 parallel likes by one
+resident leave one row whatever interleaving happens. A change is an update of that row; a
+write that races another's first insert retries once as an update. Each write is one
+transaction (:meth:`Store.domain_transaction`), and the aggregate it returns is read after
+commit.
+
+A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of
+the work still counts); only its text is withheld, and editing it does not unhide it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from layers import Layer
+from twin.core.errors import BadInput, Conflict, NotFound
+from twin.participation.objects import require_feature
+from twin.participation.text import clean_text
+from twin.store import Store
+
+REVIEW_MAX = 2000
+REACTIONS = {"like": 1, "dislike": -1}
+
+
+@dataclass
+class Aggregate:
+    """What residents think of one feature."""
+
+    count: int = 0
+    mean: float | None = None
+    #: number of 1-, 2-, 3-, 4- and 5-star ratings
+    distribution: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])
+    likes: int = 0
+    dislikes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "count": self.count,
+            "mean": None if self.mean is None else round(self.mean, 2),
+            "distribution": self.distribution,
+            "likes": self.likes,
+            "dislikes": self.dislikes,
+        }
+
+    def as_properties(self) -> dict[str, Any]:
+        """Return the flat properties added to a feature (``rating_mean`` …)."""
+        return {
+            "rating_mean": None if self.mean is None else round(self.mean, 2),
+            "rating_count": self.count,
+            "likes": self.likes,
+            "dislikes": self.dislikes,
+        }
+
+
+def _stars(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise BadInput(f"stars: a whole number from 1 to 5 (got {value!r})")
+    return value
+
+
+@dataclass
+class Ratings:
+    """Ratings and reactions over ``store``."""
+
+    store: Store
+    now: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        tables = self.store.metadata.tables
+        self.ratings = tables["ratings"]
+        self.reactions = tables["reactions"]
+        self.accounts = tables["accounts"]
+
+    # -- writes --------------------------------------------------------------------------
+    def rate(
+        self,
+        account_id: int,
+        layer: Layer,
+        fid: int,
+        stars: object,
+        review: object = None,
+        *,
+        create_only: bool = False,
+    ) -> tuple[bool, Aggregate]:
+        """Rate the feature (or change one's rating); return (created, the new aggregate).
+
+        ``create_only`` refuses a second rating with :class:`Conflict` (change it instead).
+        """
+        value = _stars(stars)
+        text = clean_text(review, "review", REVIEW_MAX, required=False)
+        r = self.ratings
+        for attempt in (1, 2):
+            now = self.now()
+            try:
+                with self.store.domain_transaction() as conn:
+                    require_feature(conn, self.store, layer, fid)
+                    mine = (r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
+                    existing = conn.execute(sa.select(r.c.id).where(*mine)).first()
+                    if existing is not None:
+                        if create_only:
+                            raise Conflict(
+                                "you have rated this already: change your rating (PUT) instead"
+                            )
+                        conn.execute(
+                            r.update()
+                            .where(r.c.id == existing.id)
+                            .values(stars=value, review=text, updated_at=now)
+                        )
+                        created = False
+                    else:
+                        conn.execute(
+                            r.insert().values(
+                                layer=layer.id,
+                                fid=fid,
+                                account_id=account_id,
+                                stars=value,
+                                review=text,
+                                created_at=now,
+                                updated_at=now,
+                                hidden=False,
+                            )
+                        )
+                        created = True
+                break
+            except sa.exc.IntegrityError as exc:
+                # another request of the same resident inserted first: update that row
+                if attempt == 2 or create_only:
+                    raise Conflict("you have rated this already") from exc
+        return created, self.aggregate(layer.id, fid)
+
+    def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
+        """Withdraw one's rating; :class:`NotFound` if there is none."""
+        r = self.ratings
+        with self.store.domain_transaction() as conn:
+            gone = conn.execute(
+                r.delete().where(
+                    r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id
+                )
+            ).rowcount
+        if not gone:
+            raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
+        return self.aggregate(layer.id, fid)
+
+    def react(self, account_id: int, layer: Layer, fid: int, reaction: object) -> Aggregate:
+        """Like or dislike the feature (replacing one's earlier reaction)."""
+        if reaction not in REACTIONS:
+            raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
+        value = REACTIONS[str(reaction)]
+        x = self.reactions
+        for attempt in (1, 2):
+            try:
+                with self.store.domain_transaction() as conn:
+                    require_feature(conn, self.store, layer, fid)
+                    mine = (x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
+                    changed = conn.execute(x.update().where(*mine).values(value=value)).rowcount
+                    if not changed:
+                        conn.execute(
+                            x.insert().values(
+                                layer=layer.id,
+                                fid=fid,
+                                account_id=account_id,
+                                value=value,
+                                created_at=self.now(),
+                            )
+                        )
+                break
+            except sa.exc.IntegrityError:
+                if attempt == 2:
+                    raise
+        return self.aggregate(layer.id, fid)
+
+    def withdraw_reaction(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
+        """Withdraw one's like or dislike; :class:`NotFound` if there is none."""
+        x = self.reactions
+        with self.store.domain_transaction() as conn:
+            gone = conn.execute(
+                x.delete().where(
+                    x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id
+                )
+            ).rowcount
+        if not gone:
+            raise NotFound(f"you have not liked or disliked feature {fid} of {layer.id!r}")
+        return self.aggregate(layer.id, fid)
+
+    # -- reads ---------------------------------------------------------------------------
+    def check_feature(self, layer: Layer, fid: int) -> None:
+        """Raise :class:`NotFound` unless feature ``fid`` of ``layer`` exists."""
+        with self.store.engine.connect() as conn:
+            require_feature(conn, self.store, layer, fid)
+
+    def aggregate(self, layer_id: str, fid: int) -> Aggregate:
+        """Return the aggregate of one feature."""
+        return self.aggregates(layer_id, [fid]).get(fid, Aggregate())
+
+    def aggregates(self, layer_id: str, fids: Iterable[int] | None = None) -> dict[int, Aggregate]:
+        """Return the aggregates of the rated or reacted features among ``fids`` (all of the
+        layer's with None); features nobody rated are absent."""
+        r, x = self.ratings, self.reactions
+        ids = None if fids is None else sorted({int(f) for f in fids})
+        if ids is not None and not ids:
+            return {}
+        star_q = (
+            sa.select(r.c.fid, r.c.stars, sa.func.count())
+            .where(r.c.layer == layer_id)
+            .group_by(r.c.fid, r.c.stars)
+        )
+        react_q = (
+            sa.select(x.c.fid, x.c.value, sa.func.count())
+            .where(x.c.layer == layer_id)
+            .group_by(x.c.fid, x.c.value)
+        )
+        if ids is not None:
+            star_q = star_q.where(r.c.fid.in_(ids))
+            react_q = react_q.where(x.c.fid.in_(ids))
+        out: dict[int, Aggregate] = {}
+        with self.store.engine.connect() as conn:
+            for fid, stars, n in conn.execute(star_q):
+                out.setdefault(int(fid), Aggregate()).distribution[int(stars) - 1] = int(n)
+            for fid, value, n in conn.execute(react_q):
+                agg = out.setdefault(int(fid), Aggregate())
+                if int(value) > 0:
+                    agg.likes = int(n)
+                else:
+                    agg.dislikes = int(n)
+        for agg in out.values():
+            agg.count = sum(agg.distribution)
+            if agg.count:
+                agg.mean = sum((i + 1) * n for i, n in enumerate(agg.distribution)) / agg.count
+        return out
+
+    def mine(self, account_id: int, layer_id: str, fid: int) -> dict[str, Any]:
+        """Return the resident's own rating and reaction on the feature."""
+        r, x = self.ratings, self.reactions
+        with self.store.engine.connect() as conn:
+            rating = conn.execute(
+                sa.select(r.c.id, r.c.stars, r.c.review, r.c.hidden).where(
+                    r.c.layer == layer_id, r.c.fid == fid, r.c.account_id == account_id
+                )
+            ).first()
+            value = conn.execute(
+                sa.select(x.c.value).where(
+                    x.c.layer == layer_id, x.c.fid == fid, x.c.account_id == account_id
+                )
+            ).scalar_one_or_none()
+        return {
+            "rating": None
+            if rating is None
+            else {
+                "id": rating.id,
+                "stars": rating.stars,
+                "review": rating.review,
+                "hidden": bool(rating.hidden),
+            },
+            "reaction": None if value is None else ("like" if value > 0 else "dislike"),
+        }
+
+    def reviews(
+        self, layer_id: str, fid: int, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Return the feature's visible reviews, newest first, with their authors' display
+        names (None for an account that is deleted or gave none)."""
+        r, a = self.ratings, self.accounts
+        q = (
+            sa.select(
+                r.c.id, r.c.stars, r.c.review, r.c.updated_at, a.c.display_name, a.c.deleted_at
+            )
+            .join(a, a.c.id == r.c.account_id)
+            .where(
+                r.c.layer == layer_id,
+                r.c.fid == fid,
+                r.c.review.is_not(None),
+                r.c.hidden.is_(False),
+            )
+            .order_by(r.c.updated_at.desc(), r.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [
+            {
+                "id": row.id,
+                "stars": row.stars,
+                "review": row.review,
+                "at": row.updated_at,
+                "author": None if row.deleted_at is not None else row.display_name,
+            }
+            for row in rows
+        ]
+
+    def ranked(self, layer_id: str, fids: Iterable[int], n: int = 5) -> dict[str, list[int]]:
+        """Return the ``n`` best- and worst-rated of ``fids`` (rated ones only), by mean then
+        number of ratings then fid."""
+        aggs = [(fid, a) for fid, a in self.aggregates(layer_id, fids).items() if a.count]
+        best = sorted(aggs, key=lambda fa: (-(fa[1].mean or 0), -fa[1].count, fa[0]))
+        worst = sorted(aggs, key=lambda fa: ((fa[1].mean or 0), -fa[1].count, fa[0]))
+        return {"best": [f for f, _ in best[:n]], "worst": [f for f, _ in worst[:n]]}
