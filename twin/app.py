@@ -14,6 +14,7 @@ from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
+from twin.api import air as air_routes
 from twin.api import (
     appeal_analysis,
     catalog,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(air_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
