@@ -132,7 +132,7 @@ class EmbeddedSource:
         # writer that re-creates triggers failed with "database schema has changed" (a test of
         # concurrent reads and writes caught it, one run in three).
         sql, order = self._sql[layer.id]
-        with self.store.engine.connect() as conn, conn.begin():
+        with self.store.reading() as conn, conn.begin():
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(sql, [params[k] for k in order] if order else params)

@@ -69,7 +69,7 @@ class HexIndex:
     def _lnglat(self, layer: Layer) -> np.ndarray:
         pts = self._points.get(layer.id)
         if pts is None:
-            with self.store.engine.connect() as conn:
+            with self.store.reading() as conn:
                 values = [r[0] for r in conn.execute(self._sql[layer.id])]
             geoms = self.store.sql.decode_geoms(values) if values else np.empty(0, dtype=object)
             pts = shapely.get_coordinates(geoms) if len(geoms) else np.empty((0, 2))

@@ -308,7 +308,7 @@ class TileService:
     def bounds(self, layer: Layer) -> Bounds | None:
         """Return the lon/lat extent of ``layer``'s data (None when it is empty)."""
         if layer.id not in self._bounds:
-            with self.store.engine.connect() as conn:
+            with self.store.reading() as conn:
                 row = conn.execute(sa.text(self.store.sql.extent(layer))).one()
             self._bounds[layer.id] = None if row[0] is None else tuple(map(float, row))  # type: ignore[assignment]
         return self._bounds[layer.id]

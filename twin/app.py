@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = open_store(settings.store.database_url)
+        app.state.store = open_store(
+            settings.store.database_url, replicas=settings.store.replicas()
+        )
         app.state.tiles = TileService(app.state.store, settings.tiles)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)

@@ -179,7 +179,7 @@ def search(
     if not words:
         return []
     hits: list[tuple[SearchHit, int]] = []
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         store.sql.prepare(conn)
         for layer in layers:
             if not searchable(layer):

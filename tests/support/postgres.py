@@ -139,3 +139,79 @@ def create_database(url: str, name: str) -> str:
     with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     return f"{base}/{name}"
+
+
+class StreamingReplica:
+    """A hot standby of a test cluster, made the PostgreSQL way: ``pg_basebackup -R`` (which
+    writes ``standby.signal`` and the primary's connection) from the running primary, started
+    on its own port. It can be stopped and started again (the fault tests)."""
+
+    def __init__(self, primary_url: str) -> None:
+        host_port = primary_url.split("@")[-1].split("/")[0]
+        host, port = host_port.split(":")
+        self.root = Path(tempfile.mkdtemp(prefix="twin-pg-replica-"))
+        self.data = self.root / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.port = _free_port()
+        subprocess.run(
+            _as_postgres(
+                str(PG_BIN / "pg_basebackup"),
+                "-h",
+                host,
+                "-p",
+                port,
+                "-U",
+                "postgres",
+                "-D",
+                str(self.data),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
+        )
+        self.start()
+
+    def url(self, dbname: str) -> str:
+        """Return the URL of database ``dbname`` on the replica."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def start(self) -> None:
+        """Start the standby (read-only queries allowed) and wait until it accepts them."""
+        opts = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.root} -c hot_standby=on -c fsync=off "
+            "-c shared_buffers=128MB -c max_connections=100"
+        )
+        subprocess.run(
+            _as_postgres(
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                opts,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "start",
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        """Stop the standby at once (as a crash would)."""
+        subprocess.run(
+            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"),
+            capture_output=True,
+        )
+
+    def close(self) -> None:
+        """Stop the standby and delete its files."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

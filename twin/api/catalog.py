@@ -16,10 +16,15 @@ router = APIRouter()
 
 @router.get("/healthz")
 def healthz(store: StoreDep) -> dict[str, Any]:
-    """Return liveness and the store it serves."""
+    """Return liveness and the store it serves (with each read replica's lag, if any)."""
     with store.engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
-    return {"status": "ok", "store": store.kind, "schema_version": SCHEMA_VERSION}
+    return {
+        "status": "ok",
+        "store": store.kind,
+        "schema_version": SCHEMA_VERSION,
+        **store.health(),
+    }
 
 
 @router.get("/catalog")

@@ -52,7 +52,7 @@ def open_store(settings: Settings | None = None) -> Store:
     from twin.store import open_store as _open
 
     settings = settings or Settings.from_env()
-    return _open(settings.store.database_url)
+    return _open(settings.store.database_url, replicas=settings.store.replicas())
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> None:

@@ -1,5 +1,14 @@
 """``twin serve``: load the bundled data into an empty store, draw the map's tiles ahead on the
-embedded store, and serve the HTTP app with uvicorn."""
+embedded store, and serve the HTTP app with uvicorn — in one process, or in ``--workers N``
+processes sharing the port (uvicorn's own supervisor, which starts a worker again when one
+dies).
+
+Several processes need no coordination of their own: every cache (tiles, analysis models)
+is checked against the store's change log, which every write adds to in its own transaction,
+so a write through one process is seen by the next request to any other; the embedded store
+takes one writer at a time (SQLite WAL, ``BEGIN IMMEDIATE``, a busy timeout); rate limits
+and the live stream share Redis when ``TWIN_REDIS_URL`` is set.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +52,14 @@ def serve(
             "in the file (tiles kept already are skipped: only the first start takes long).",
         ),
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port (one per core is a good start). Each "
+            "keeps its own caches, kept coherent through the store's change log.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the map, tiles, features and analyses over HTTP."""
     import uvicorn
@@ -63,7 +80,12 @@ def serve(
         finally:
             store.close()
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+    else:
+        # Each worker process builds its app from the same environment (an import string:
+        # an app object cannot be handed to another process).
+        uvicorn.run("twin.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def register(app: typer.Typer) -> None:

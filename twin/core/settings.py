@@ -23,6 +23,13 @@ class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
 
     database_url: str = Field(default=f"gpkg:///{DEFAULT_STORE}")
+    #: ``TWIN_DATABASE_REPLICA_URLS``: comma-separated ``postgresql://`` URLs of streaming
+    #: replicas of the PostGIS primary; reads of the layers go there when fresh enough.
+    database_replica_urls: str = ""
+
+    def replicas(self) -> list[str]:
+        """Return the replica URLs, in order."""
+        return [u.strip() for u in self.database_replica_urls.split(",") if u.strip()]
 
 
 class AuthSettings(BaseSettings):

@@ -139,7 +139,7 @@ class FeatureQueries:
             stmt = stmt.limit(q.limit)
         if q.offset:
             stmt = stmt.offset(q.offset)
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(stmt).fetchall()
             matched = None
             if count:
@@ -158,7 +158,7 @@ class FeatureQueries:
         if not 0 < fid <= MAX_FID:
             return self._feature_set([], props)
         stmt = sa.select(*self._columns(props)).select_from(self.t).where(self.t.c.fid == fid)
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             rows = conn.execute(stmt).fetchall()
         return self._feature_set(rows, props)
 
@@ -167,7 +167,7 @@ class FeatureQueries:
         if not 0 < fid <= MAX_FID:
             return None
         stmt = sa.select(self.t.c.source, self.t.c.source_id).where(self.t.c.fid == fid)
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             row = conn.execute(stmt).first()
         return None if row is None else (str(row[0]), str(row[1]))
 
@@ -176,7 +176,7 @@ class FeatureQueries:
         stmt = sa.select(self.t.c.fid).where(
             self.t.c.source == source, self.t.c.source_id == source_id
         )
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             value = conn.execute(stmt).scalar_one_or_none()
         return None if value is None else int(value)
 
@@ -210,7 +210,7 @@ class FeatureQueries:
             sa.func.max(parts[2]),
             sa.func.max(parts[3]),
         ]
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             row = conn.execute(sa.select(*aggs).select_from(self.t)).one()
         if row[0] is None:
             return None
@@ -228,7 +228,7 @@ class FeatureQueries:
         if temporal.end is not None:
             last_cols.insert(0, self.t.c[temporal.end])
         last = sa.func.max(sa.type_coerce(sa.func.coalesce(*last_cols), raw))
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             row = conn.execute(sa.select(first, last).select_from(self.t)).one()
         return plain_value(start.type, row[0]), plain_value(start.type, row[1])
 

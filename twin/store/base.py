@@ -143,6 +143,19 @@ class Store(abc.ABC):
         """Release the connections."""
         self.engine.dispose()
 
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """Yield a connection for reading the layers (tiles, features, search, analyses):
+        where the store has read replicas, one that holds every write the primary had
+        committed when the read began (see :mod:`twin.store.postgis.replicas`); else the
+        store's own engine. Writes, and reads of anything but the layers, use ``engine``."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def health(self) -> dict[str, Any]:
+        """Return what ``/healthz`` reports of the store beyond its kind (replicas' lag)."""
+        return {}
+
     # -- what the backend offers beyond SQL (each answers None where it offers nothing) ------
     def tile_encoder(
         self,
@@ -238,7 +251,7 @@ class Store(abc.ABC):
     # -- reading -----------------------------------------------------------------------
     def count(self, layer: Layer) -> int:
         """Return the number of features stored in ``layer``."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return int(conn.execute(sa.text(f'SELECT count(*) FROM "{layer.table}"')).scalar_one())
 
     def counts(self) -> dict[str, int]:
@@ -270,7 +283,7 @@ class Store(abc.ABC):
             f'{self.sql.geom_wkb("t." + GEOM)} AS geom FROM "{t}" t {join} '
             f"WHERE {where} ORDER BY t.fid"
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             result = conn.execute(sa.text(sql), params)
             keys = list(result.keys())
             rows = result.fetchall()

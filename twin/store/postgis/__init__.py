@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from layers import LAYERS, Layer, Prop
 from twin.store.base import Store
 from twin.store.postgis.loghead import LogHead
 from twin.store.postgis.mvt import MERCATOR_GEOM, PostGISTiles, layer_sql
+from twin.store.postgis.replicas import ReadRouter
 from twin.store.postgis.sql import PostGISSQL
 from twin.store.postgis.urls import engine_url, libpq_url
 from twin.store.schema import GEOM
@@ -45,11 +47,30 @@ class PostGISStore(Store):
     routing = "pgrouting"
     integrity_errors = (psycopg.IntegrityError,)
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, replicas: Sequence[str] = ()) -> None:
         engine = sa.create_engine(
             engine_url(url), pool_size=pool_size, max_overflow=8, pool_pre_ping=True
         )
         super().__init__(url, engine)
+        #: reads of the layers go to streaming replicas as fresh as this primary, if any
+        self.router = ReadRouter(engine, replicas, pool_size=pool_size) if replicas else None
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        if self.router is None:
+            with self.engine.connect() as conn:
+                yield conn
+        else:
+            with self.router.connect() as conn:
+                yield conn
+
+    def health(self) -> dict[str, Any]:
+        return {} if self.router is None else {"replicas": self.router.status()}
+
+    def close(self) -> None:
+        if self.router is not None:
+            self.router.close()
+        super().close()
 
     def tile_encoder(
         self,
