@@ -28,6 +28,7 @@ import {
   setVisible,
 } from './map.js';
 import { renderPanel } from './panel.js';
+import { setupParticipation } from './participation.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
 import { applyDateFilter, setupTimeline } from './timeline.js';
@@ -129,7 +130,7 @@ const app = {
     this.analyses?.roleChanged();
   },
   cardActions(card) {
-    return this.analyses?.cardActions(card) ?? null;
+    return [this.analyses?.cardActions(card) ?? null, this.participation?.cardBlock(card) ?? null];
   },
   goTo(result) {
     const { map } = this;
@@ -206,6 +207,7 @@ function setupStyle() {
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
   app.analyses?.addLayers(map);
+  app.participation?.addLayers(map);
 }
 
 async function loadStyle() {
@@ -235,6 +237,7 @@ function onMapClick(e) {
   const { map } = app;
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
+  if (app.participation?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
   const box = [
@@ -336,6 +339,8 @@ async function start() {
   app.timeline = setupTimeline(app);
   app.search = setupSearch(app);
   app.analyses.start();
+  app.participation = setupParticipation(app);
+  await app.participation.start();
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
   app.saveState();
   app.map.once('idle', () => {
@@ -353,7 +358,11 @@ async function start() {
       app.map.getCanvas().style.cursor = 'crosshair';
       return;
     }
-    const layers = [...interactiveLayers(), ...(app.analyses?.hoverLayers() || [])];
+    const layers = [
+      ...interactiveLayers(),
+      ...(app.analyses?.hoverLayers() || []),
+      ...(app.participation?.hoverLayers() || []),
+    ];
     const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
     app.map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });
@@ -367,6 +376,7 @@ async function start() {
     app.timeline?.rerender();
     app.search?.rerender();
     app.analyses?.rerender();
+    app.participation?.rerender();
     app.saveState();
   });
   window.addEventListener('hashchange', () => {
