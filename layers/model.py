@@ -30,6 +30,7 @@ holding generated features that a computed value rests on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -116,10 +117,41 @@ class Prop:
 
 @dataclass(frozen=True)
 class Temporal:
-    """Names of the date properties that place a feature in time (for the time slider)."""
+    """Names of the date properties that place a feature in time (for the time slider), and
+    how its state property read at an earlier date.
+
+    A feature holds today's state (a work "done"); at a date before its end it was not yet
+    so. ``ended`` are the states a feature reaches on its ``end`` date; at a date before
+    that date (or with no end date) such a feature was ``during``. Every other state (planned,
+    cancelled, rejected) is shown as it is: the data has no date for it.
+    """
 
     start: str
     end: str | None = None
+    state: str | None = None
+    ended: tuple[str, ...] = ()
+    during: str | None = None
+
+    def state_at(self, props: Mapping[str, Any], date: str) -> Any:
+        """Return the state of a feature with ``props`` at ``date`` ("YYYY-MM-DD").
+
+        >>> w = Temporal("start_date", "end_date", "status", ("done",), "in_progress")
+        >>> w.state_at({"status": "done", "end_date": "2024-03-01"}, "2023-06-01")
+        'in_progress'
+        >>> w.state_at({"status": "done", "end_date": "2023-05-31"}, "2023-06-01")
+        'done'
+        >>> w.state_at({"status": "cancelled", "end_date": "2024-03-01"}, "2023-06-01")
+        'cancelled'
+        """
+        if self.state is None:
+            return None
+        now = props.get(self.state)
+        if now not in self.ended:
+            return now
+        end = props.get(self.end) if self.end else None
+        if end is not None and str(end)[:10] <= date:
+            return now
+        return self.during
 
 
 @dataclass(frozen=True)
@@ -228,7 +260,13 @@ class Layer:
             "attribution": self.attribution,
             "temporal": None
             if self.temporal is None
-            else {"start": self.temporal.start, "end": self.temporal.end},
+            else {
+                "start": self.temporal.start,
+                "end": self.temporal.end,
+                "state": self.temporal.state,
+                "ended": list(self.temporal.ended),
+                "during": self.temporal.during,
+            },
             "properties": [
                 {
                     "name": p.name,

@@ -2,10 +2,11 @@
 interface language's number format from CLDR (Babel), so a browser test can compare what it
 sees with the API's number.
 
-The page formats with ``Intl.NumberFormat(locale, {maximumFractionDigits})`` (web/src/format.js):
-grouped digits, at most that many decimals, no trailing zeros, ties rounded away from zero
-(Intl's ``halfExpand``, where Python's decimal default would round half to even).
-``test_numbers.py`` checks this module against Chromium's own Intl on many numbers.
+The page formats with its own formatter and CLDR data (web/src/locale-format.js, not the
+browser's Intl, which lacks Kazakh data in Debian's Chromium): grouped digits, at most that
+many decimals, no trailing zeros, ties rounded away from zero (as Intl's ``halfExpand``, where
+Python's decimal default would round half to even). ``test_numbers.py`` checks the page's
+formatter against this module on many numbers, in all three languages.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from babel.numbers import format_decimal
 
-#: The page's locale for the interface languages the browser tests read numbers in
-#: (web/src/i18n.js, ``LOCALES``). Not Kazakh: Debian's Chromium has no Kazakh locale data
-#: (``Intl.NumberFormat('kk-KZ')`` writes 1,234.5 as the root locale does, where CLDR says
-#: 1 234,5), so no test reads Kazakh numbers.
-LOCALES = {"ru": "ru_RU", "en": "en_GB"}
+#: The CLDR locale of each interface language (web/src/locale-format.js copies their data).
+LOCALES = {"ru": "ru_RU", "kk": "kk_KZ", "en": "en_GB"}
 #: What the English interface shows for a unit where it differs from the unit's name.
 UNITS_EN = {
     "KZT": "₸",

@@ -1,14 +1,25 @@
-"""The browser tests' reference for numbers on the page (tests/web/numbers.py) formats as
-Chromium's Intl does, in the languages they read numbers in, ties and big numbers included."""
+"""The page's own number and date formatter (web/src/locale-format.js) writes as CLDR does
+(Babel, through tests/web/numbers.py) in Russian, Kazakh and English — ties, big and tiny
+numbers included — whatever locale data the browser has (issue 15: Kazakh dates came out as
+"2023 M05 15" and sums as "46,800,000 ₸"). The module has no imports, so Node runs it as the
+page does, without a browser."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import random
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
+from babel.dates import format_date, format_skeleton
 
 from tests.web.numbers import LOCALES, shown
+from twin.core.settings import PROJECT_ROOT
+
+MODULE = (PROJECT_ROOT / "web" / "src" / "locale-format.js").as_uri()
 
 _rng = random.Random(13)
 NUMBERS: list[float] = [
@@ -31,27 +42,84 @@ NUMBERS: list[float] = [
     9999.999,
     12345.678,
     2_351_424.0,
+    46_800_000.0,
     1e9 + 0.5,
+    1.5e-7,
     *(round(_rng.uniform(-1e6, 1e6), _rng.randint(0, 4)) for _ in range(150)),
     *(_rng.random() * 10 ** _rng.randint(-2, 7) for _ in range(150)),
 ]
+DAYS = [dt.date(2023, 5, 15), dt.date(2026, 1, 1), dt.date(2019, 12, 31)] + [
+    dt.date(2022, m, _rng.randint(1, 28)) for m in range(1, 13)
+]
+
+
+def _node(script: str, payload: Any) -> Any:
+    node = shutil.which("node")
+    assert node, "node is needed to build the web app and to run this test"
+    run = subprocess.run(
+        [node, "--input-type=module", "-e", f"import * as f from '{MODULE}';\n{script}"],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(run.stdout)
+
+
+READ = "let s = ''; for await (const c of process.stdin) s += c; const p = JSON.parse(s);\n"
+
+
+@pytest.fixture(scope="module")
+def page_numbers() -> dict[str, dict[str, list[str]]]:
+    """Return {lang: {digits: [text of each of NUMBERS]}} as the page's formatter writes them."""
+    return _node(
+        READ
+        + """const out = {};
+        for (const lang of p.langs) {
+          out[lang] = {};
+          for (const digits of [null, 0, 1, 2]) out[lang][String(digits)] = p.numbers.map((n) => {
+            const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
+            return f.formatNumberIn(lang, n, d);
+          });
+        }
+        console.log(JSON.stringify(out));""",
+        {"langs": sorted(LOCALES), "numbers": NUMBERS},
+    )
 
 
 @pytest.mark.parametrize("lang", sorted(LOCALES))
-def test_numbers_read_as_chromium_formats_them(browser: Any, lang: str) -> None:
-    page = browser.new_page()
-    try:
-        for digits in (None, 0, 1, 2):
-            # web/src/format.js: formatNumber's default digits and Intl.NumberFormat
-            got = page.evaluate(
-                """([locale, digits, numbers]) => numbers.map((n) => {
-                  const d = digits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
-                  return new Intl.NumberFormat(locale, { maximumFractionDigits: d }).format(n);
-                })""",
-                [LOCALES[lang].replace("_", "-"), digits, NUMBERS],
-            )
-            want = [shown(n, digits, lang) for n in NUMBERS]
-            wrong = [(n, g, w) for n, g, w in zip(NUMBERS, got, want, strict=True) if g != w]
-            assert not wrong, f"{lang}, {digits} digits: (number, Chromium, ours) {wrong[:5]}"
-    finally:
-        page.close()
+def test_numbers_are_written_as_cldr_says(page_numbers: Any, lang: str) -> None:
+    for digits in (None, 0, 1, 2):
+        got = page_numbers[lang]["null" if digits is None else str(digits)]
+        want = [shown(n, digits, lang) for n in NUMBERS]
+        wrong = [(n, g, w) for n, g, w in zip(NUMBERS, got, want, strict=True) if g != w]
+        assert not wrong, f"{lang}, {digits} digits: (number, ours, CLDR) {wrong[:5]}"
+
+
+def test_kazakh_known_answers(page_numbers: Any) -> None:
+    """The issue's three examples, in Kazakh: a date, a sum and a decimal."""
+    got = _node(
+        "console.log(JSON.stringify([f.formatDayIn('kk', 2023, 5, 15),"
+        " f.formatNumberIn('kk', 46800000, 0), f.formatNumberIn('kk', 92.7, 1),"
+        " f.formatMonthIn('kk', 2023, 6)]));",
+        None,
+    )
+    assert got == ["2023\u202fж. 15 мамыр", "46\u00a0800\u00a0000", "92,7", "2023\u202fж. маусым"]
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_dates_are_written_as_cldr_says(lang: str) -> None:
+    got = _node(
+        READ + "console.log(JSON.stringify(p.days.map(([y, m, d]) => "
+        "[f.formatDayIn(p.lang, y, m, d), f.formatMonthIn(p.lang, y, m)])));",
+        {"lang": lang, "days": [[d.year, d.month, d.day] for d in DAYS]},
+    )
+    want = [
+        [
+            format_date(d, "long", locale=LOCALES[lang]),
+            format_skeleton("yMMMM", d, locale=LOCALES[lang]),
+        ]
+        for d in DAYS
+    ]
+    assert got == want

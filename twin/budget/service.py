@@ -404,6 +404,7 @@ def list_applications(
     """Return a cycle's applications (public: residents see every proposal and its review);
     votes and winners only once voting is over."""
     _, apps, _, _ = _tables(store)
+    _ensure_counted(store, cycle_id)
     with store.engine.connect() as conn:
         cycle = _cycle_row(conn, store, cycle_id)
         q = sa.select(apps).where(apps.c.cycle_id == cycle_id).order_by(apps.c.id)
@@ -639,6 +640,16 @@ def _count_into(conn: sa.Connection, store: Store, cycle_id: int) -> counting.Ou
     return outcome
 
 
+def _ensure_counted(store: Store, cycle_id: int) -> None:
+    """Count a cycle past voting that was never counted (a generated cycle is loaded so)."""
+    with store.engine.connect() as conn:
+        cycle = _cycle_row(conn, store, cycle_id)
+    if cycle["counted_at"] is None and at_least(cycle["phase"], Phase.RESULTS):
+        with store.write_transaction() as conn:
+            if _cycle_row(conn, store, cycle_id)["counted_at"] is None:
+                _count_into(conn, store, cycle_id)
+
+
 def results(store: Store, cycle_id: int) -> dict[str, Any]:
     """Return a counted cycle's results: winners in the rule's order with cost and votes, the
     money left, every project's votes and, for each loser, why it lost. Only once voting is
@@ -646,10 +657,7 @@ def results(store: Store, cycle_id: int) -> dict[str, Any]:
     with store.engine.connect() as conn:
         cycle = _cycle_row(conn, store, cycle_id)
     require(cycle["phase"], "see the counts")
-    if cycle["counted_at"] is None:
-        with store.write_transaction() as conn:
-            if _cycle_row(conn, store, cycle_id)["counted_at"] is None:
-                _count_into(conn, store, cycle_id)
+    _ensure_counted(store, cycle_id)
     # the ballots are frozen since voting closed: counting again gives the stored outcome,
     # with the reasons (which are not stored)
     outcome = count_cycle(store, cycle_id)

@@ -7,6 +7,7 @@ import { lineChart } from './chart.js';
 import { formatDate, formatNumber, formatValue } from './format.js';
 import { t, title as tr } from './i18n.js';
 import { h } from './panel.js';
+import { stateOf } from './timeline.js';
 
 const LABEL_PROPS = ['name', 'title', 'address', 'category', 'station_id', 'cell_id'];
 const HIDDEN = new Set(['accessibility_generated', 'readings_synthetic', 'synthetic']);
@@ -15,6 +16,8 @@ const HIDDEN = new Set(['accessibility_generated', 'readings_synthetic', 'synthe
 function isSet(v) {
   return v === true || v === 1 || v === 'true';
 }
+
+const PHONE = window.matchMedia('(max-width: 899px)');
 
 let current = null; // {layerId, fid, properties, geometry, summary, loaded}
 let returnFocus = null;
@@ -62,8 +65,15 @@ function rows(app, c) {
   } else if (c.summary) {
     for (const prop of c.summary.properties) {
       if (HIDDEN.has(prop.name) || prop.name === 'readings') continue;
-      const text = formatValue(prop, p[prop.name], { districtName: (n) => app.districtName(n) });
+      let text = formatValue(prop, p[prop.name], { districtName: (n) => app.districtName(n) });
       if (text === null) continue;
+      const temporal = c.summary.temporal;
+      if (app.date && temporal?.state === prop.name) {
+        // the time slider's date: the state then, and today's when it differs
+        const then = stateOf(temporal, p, app.date);
+        const at = t('time.on', { date: formatDate(app.date) });
+        text = then === p[prop.name] ? `${text} (${at})` : `${formatValue(prop, then)} (${at}; ${t('time.now')}: ${text})`;
+      }
       // A value of a real feature that was generated (the catalog names the flag that says so).
       const demo = prop.generated_flag && isSet(p[prop.generated_flag]) ? ' *' : '';
       out.push([tr(prop.title), text + demo, prop.name]);
@@ -217,8 +227,13 @@ export function closeCard(app, { keepFocus = false } = {}) {
   app.select(null);
   render(app);
   if (!keepFocus) {
-    const target = returnFocus && document.contains(returnFocus) ? returnFocus : app.map.getCanvas();
-    target.focus();
+    let target = returnFocus && document.contains(returnFocus) ? returnFocus : app.map.getCanvas();
+    // On a phone, focusing a text box opens the keyboard (and the search list) over the map
+    // the person just came back to: the map takes the focus instead.
+    if (PHONE.matches && target.matches?.('input[type="search"], input[type="text"], textarea')) {
+      target = app.map.getCanvas();
+    }
+    target.focus({ preventScroll: true });
   }
   returnFocus = null;
 }

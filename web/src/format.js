@@ -1,21 +1,15 @@
 // Numbers, dates and property values for people, in the interface language.
 
-import { locale, t, unit, value } from './i18n.js';
+// Formatting is ours (locale-format.js, CLDR's data shipped with the app), never the
+// browser's Intl: browsers without Kazakh data wrote Kazakh dates as "2023 M05 15".
 
-const numberFormats = new Map();
-
-function numberFormat(maxDigits) {
-  const key = `${locale()}|${maxDigits}`;
-  if (!numberFormats.has(key)) {
-    numberFormats.set(key, new Intl.NumberFormat(locale(), { maximumFractionDigits: maxDigits }));
-  }
-  return numberFormats.get(key);
-}
+import { lang, t, unit, value } from './i18n.js';
+import { formatDayIn, formatMonthIn, formatNumberIn, formatTime } from './locale-format.js';
 
 export function formatNumber(n, maxDigits) {
   if (n === null || n === undefined || Number.isNaN(n)) return '—';
   const digits = maxDigits ?? (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2);
-  return numberFormat(digits).format(n);
+  return formatNumberIn(lang(), n, digits);
 }
 
 export function withUnit(text, u) {
@@ -24,15 +18,22 @@ export function withUnit(text, u) {
   return label === '₸' || label === '°' ? `${text} ${label}`.replace(' °', '°') : `${text} ${label}`;
 }
 
+/** A date ("2023-05-15") or a moment (ISO 8601 with a time, shown in the viewer's time zone). */
 export function formatDate(iso) {
   if (!iso) return '—';
-  const d = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  const opts =
-    iso.length === 10
-      ? { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }
-      : { year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(locale(), opts).format(d);
+  const text = String(iso);
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (day) return formatDayIn(lang(), Number(day[1]), Number(day[2]), Number(day[3]));
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return text;
+  const date = formatDayIn(lang(), d.getFullYear(), d.getMonth() + 1, d.getDate());
+  return `${date}, ${formatTime(d.getHours(), d.getMinutes())}`;
+}
+
+/** The month of a date ("2023-05-15" → "May 2023" in the interface language). */
+export function formatMonth(iso) {
+  const m = /^(\d{4})-(\d{2})/.exec(String(iso ?? ''));
+  return m ? formatMonthIn(lang(), Number(m[1]), Number(m[2])) : '—';
 }
 
 /** A property value as text, by its catalog declaration {name, type, unit, choices}. */

@@ -10,6 +10,7 @@ import './analysis.css';
 import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
 import { closeCard, openCard, rerenderCard } from './card.js';
+import { setupCityEvents } from './city-events.js';
 import {
   applyChoropleth,
   closeDashboard,
@@ -86,6 +87,8 @@ const app = {
     this.date = date;
     applyDateFilter(this);
     applyChoropleth(this);
+    rerenderCard(this);
+    this.cityEvents?.refresh();
     this.saveState();
   },
   setIndicator(name, { show = false } = {}) {
@@ -208,6 +211,7 @@ function setupStyle() {
   applyChoropleth(app);
   app.analyses?.addLayers(map);
   app.participation?.addLayers(map);
+  app.cityEvents?.addLayers(map);
 }
 
 async function loadStyle() {
@@ -238,6 +242,7 @@ function onMapClick(e) {
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
   if (app.participation?.handleClick(e)) return;
+  if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
   const box = [
@@ -337,6 +342,7 @@ async function start() {
   app.analyses = setupAnalyses(app, hashState.params);
   app.analyses.addLayers(app.map);
   app.timeline = setupTimeline(app);
+  app.cityEvents = setupCityEvents(app);
   app.search = setupSearch(app);
   app.analyses.start();
   app.participation = setupParticipation(app);
@@ -362,6 +368,7 @@ async function start() {
       ...interactiveLayers(),
       ...(app.analyses?.hoverLayers() || []),
       ...(app.participation?.hoverLayers() || []),
+      ...(app.cityEvents?.hoverLayers() || []),
     ];
     const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
     app.map.getCanvas().style.cursor = hit ? 'pointer' : '';

@@ -88,6 +88,8 @@ export function setupSearch(app) {
     const r = results[i];
     if (!r) return;
     input.value = r.label;
+    // chosen: coming back to the box (closing the card) must not open the list again
+    results = [];
     close();
     app.goTo(r);
   }
