@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.store.database_url, replicas=settings.store.replicas()
         )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        distributed.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
+            distributed.connect(None)
 
     app = FastAPI(
         title="Almaty City Twin",
