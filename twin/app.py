@@ -14,6 +14,7 @@ from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
+from twin.api import air as air_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, limits, results, search, web
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(air_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
