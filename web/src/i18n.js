@@ -2,6 +2,7 @@
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { PARTICIPATION } from './i18n-participation.js';
 import { VALUES } from './values.js';
 
 export const LANGS = ['ru', 'kk', 'en'];
@@ -141,6 +142,7 @@ const UI = {
   'choropleth.year': ['{year} год', '{year} жыл', '{year}'],
   'key.status.checking': ['Проверка ключа…', 'Кілт тексерілуде…', 'Checking the key…'],
   ...ANALYSES,
+  ...PARTICIPATION,
 };
 
 const UNITS = {
