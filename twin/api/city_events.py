@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from twin.api.deps import CallerDep, StoreDep
+from twin.api.limits import RowId
 from twin.core.access import Caller, Role, require_planner, visible_layers
 from twin.core.errors import BadInput, NotFound
 from twin.events import service
@@ -169,7 +170,7 @@ def affecting(
 
 
 @router.get("/{event_id}", summary="One city event with its updates")
-def get_event(store: StoreDep, caller: CallerDep, event_id: int) -> dict[str, Any]:
+def get_event(store: StoreDep, caller: CallerDep, event_id: RowId) -> dict[str, Any]:
     """Return the event as a GeoJSON feature with its updates."""
     return service.get(store, event_id).feature(staff=caller.role in _STAFF)
 
@@ -185,7 +186,7 @@ async def create_event(store: StoreDep, caller: CallerDep, body: EventFields) ->
 
 @router.patch("/{event_id}", summary="Change a city event (planner or admin)")
 async def change_event(
-    store: StoreDep, caller: CallerDep, event_id: int, body: EventChange
+    store: StoreDep, caller: CallerDep, event_id: RowId, body: EventChange
 ) -> dict[str, Any]:
     """Change an event's fields and/or add a public update; published on the live stream."""
     require_planner(caller.role, "change city events")

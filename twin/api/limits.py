@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Path
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -35,6 +36,11 @@ from twin.core.access import Role
 from twin.core.errors import Unauthorized
 
 MB = 1_000_000
+#: The largest id an ``Integer`` key holds on both stores (PostgreSQL's int4); a bigger one
+#: in a path is a 400, not a 500.
+ID_MAX = 2**31 - 1
+#: A row id in a path (``/things/{id}``): declare ``thing_id: RowId`` so FastAPI bounds it.
+RowId = Annotated[int, Path(ge=1, le=ID_MAX, description="An id (1 … 2³¹−1).")]
 #: Roles that edit the city's layers.
 STAFF = (Role.PLANNER, Role.ADMIN)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
