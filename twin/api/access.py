@@ -41,8 +41,18 @@ from twin.analyses.access.service import INPUT_LAYERS, AccessService
 from twin.api.deps import RoleDep, StoreDep
 from twin.core.access import Role, require_layer
 from twin.core.errors import BadInput
+from twin.events.model import to_utc
+from twin.events.service import road_closures
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+
+
+def _service(store: Any, at: str | None = None) -> AccessService:
+    """The access service over the street graph as it is at ``at`` (default: now): the road
+    closures in force then (city events of kind road_closure) are left out of every mode."""
+    when = to_utc(at, "at") if at else None
+    closures = [geom for _, geom in road_closures(store, when)]
+    return AccessService(store, closures=closures)
 
 
 def _require_inputs(role: Role) -> None:
@@ -92,7 +102,7 @@ def access(
     cats = categories(category)
     steps = check_minutes(parse_floats(minutes, "minutes") or list(SHARE_MINUTES))
     box = parse_bbox(bbox)
-    svc = AccessService(store)
+    svc = _service(store)
     meta = {
         "profile": prof.mode.value,
         "walk_kmh": prof.speed_kmh,
@@ -131,13 +141,18 @@ def isochrone(
     fid: Annotated[int | None, Query(description="… with this fid")] = None,
     minutes: Annotated[str | None, Query(description="comma list, each in (0, 60]")] = None,
     mode: Annotated[str, Query(description="walk, wheelchair or drive")] = "walk",
+    at: Annotated[
+        str | None,
+        Query(description="ISO date-time: the network with the road closures then (default now)"),
+    ] = None,
 ) -> dict[str, Any]:
     """Return isochrone polygons (largest first) as GeoJSON: ``minutes``, ``mode``,
-    ``area_km2``, ``streets_km`` and ``snap_m`` (the walk from the point to its street)."""
+    ``area_km2``, ``streets_km`` and ``snap_m`` (the walk from the point to its street).
+    Roads closed at ``at`` (default now) are not used."""
     require_layer(role, "roads")
     prof = profile(mode)
     steps = check_minutes(parse_floats(minutes, "minutes") or list(DEFAULT_MINUTES))
-    svc = AccessService(store)
+    svc = _service(store, at)
     if layer is not None or fid is not None:
         if layer is None or fid is None:
             raise BadInput("give both layer and fid, or lon and lat")
@@ -146,8 +161,9 @@ def isochrone(
     if lon is None or lat is None:
         raise BadInput("give lon and lat (or layer and fid) of the start")
     frame = svc.isochrone(prof, lon, lat, steps)
+    closed = {} if svc.graph.closed is None else {"closed_edges": int(svc.graph.closed.sum())}
     return feature_collection(
-        frame, origin=[lon, lat], mode=prof.mode.value, engine=svc.engine.name
+        frame, origin=[lon, lat], mode=prof.mode.value, engine=svc.engine.name, **closed
     )
 
 
@@ -171,7 +187,7 @@ def schools(
     check_kind(kind)
     if geometry not in ("point", "catchment"):
         raise BadInput(f"unknown geometry {geometry!r}; use point or catchment")
-    svc = AccessService(store)
+    svc = _service(store)
     result = svc.schools(kind, age_share, overload_at)
     frame = result.schools
     if district:

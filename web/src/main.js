@@ -10,6 +10,7 @@ import './analysis.css';
 import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
 import { closeCard, openCard, rerenderCard } from './card.js';
+import { setupCityEvents } from './city-events.js';
 import {
   applyChoropleth,
   closeDashboard,
@@ -86,6 +87,7 @@ const app = {
     applyDateFilter(this);
     applyChoropleth(this);
     rerenderCard(this);
+    this.cityEvents?.refresh();
     this.saveState();
   },
   setIndicator(name, { show = false } = {}) {
@@ -207,6 +209,7 @@ function setupStyle() {
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
   app.analyses?.addLayers(map);
+  app.cityEvents?.addLayers(map);
 }
 
 async function loadStyle() {
@@ -236,6 +239,7 @@ function onMapClick(e) {
   const { map } = app;
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
+  if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
   const box = [
@@ -335,6 +339,7 @@ async function start() {
   app.analyses = setupAnalyses(app, hashState.params);
   app.analyses.addLayers(app.map);
   app.timeline = setupTimeline(app);
+  app.cityEvents = setupCityEvents(app);
   app.search = setupSearch(app);
   app.analyses.start();
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
@@ -354,7 +359,11 @@ async function start() {
       app.map.getCanvas().style.cursor = 'crosshair';
       return;
     }
-    const layers = [...interactiveLayers(), ...(app.analyses?.hoverLayers() || [])];
+    const layers = [
+      ...interactiveLayers(),
+      ...(app.analyses?.hoverLayers() || []),
+      ...(app.cityEvents?.hoverLayers() || []),
+    ];
     const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
     app.map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });

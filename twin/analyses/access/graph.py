@@ -12,7 +12,7 @@ table (:mod:`twin.analyses.access.pgrouting`) numbers them identically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 
 import geopandas as gpd
@@ -73,6 +73,8 @@ class StreetGraph:
     oneway: np.ndarray
     maxspeed: np.ndarray
     road_fid: np.ndarray
+    #: edges no mode may use now (road closures, :mod:`.closures`); None: none closed
+    closed: np.ndarray | None = None
     _modes: dict[str, ModeGraph] = field(default_factory=dict, repr=False)
 
     @property
@@ -84,6 +86,11 @@ class StreetGraph:
     def n_edges(self) -> int:
         """Return the number of edges."""
         return len(self.u)
+
+    def closing(self, closed: np.ndarray) -> StreetGraph:
+        """Return the same graph (same nodes and edge numbers, arrays shared) with the edges
+        of the mask ``closed`` unusable by every mode."""
+        return replace(self, closed=np.asarray(closed, dtype=bool), _modes={})
 
     def for_profile(self, profile: Profile) -> ModeGraph:
         """Return (and cache) the part of the graph that ``profile`` may use."""
@@ -172,6 +179,8 @@ class ModeGraph:
         self.graph = graph
         self.profile = profile
         usable = ~np.isin(graph.highway, list(profile.excluded))
+        if graph.closed is not None:
+            usable &= ~graph.closed
         self.edge = np.flatnonzero(usable)
         self.u = graph.u[self.edge]
         self.v = graph.v[self.edge]

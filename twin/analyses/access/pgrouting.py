@@ -73,6 +73,7 @@ CROSS JOIN LATERAL (SELECT GREATEST(e.length_m / (
 ), :min_cost) AS cost) c
 WHERE e.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)
   AND e.highway <> ALL(CAST(:excluded AS text[]))
+  AND e.id <> ALL(CAST(:closed AS bigint[]))
 """
 
 _VIRTUAL = """
@@ -182,6 +183,8 @@ class PgRoutingEngine:
             "maxx": maxx,
             "maxy": maxy,
             "excluded": sorted(p.excluded),
+            # road closures: the Python graph's edge ids are the table's (same numbering)
+            "closed": ([] if mg.graph.closed is None else np.flatnonzero(mg.graph.closed).tolist()),
         }
         with self.store.engine.begin() as conn:
             conn.exec_driver_sql(

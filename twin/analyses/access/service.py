@@ -7,6 +7,7 @@ are cached per store and invalidated by any change in it (``Store.last_change_id
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 import layers
+from twin.analyses.access.closures import closed_edges
 from twin.analyses.access.graph import StreetGraph, build_graph, metric_xy
 from twin.analyses.access.isochrone import DEFAULT_MINUTES, check_minutes, isochrones
 from twin.analyses.access.nearest import access_table, district_shares
@@ -93,6 +96,8 @@ def read_city(store: Store) -> City:
 
 
 _CITIES: StoreMemo[City] = StoreMemo(read_city, size=4)
+#: The street graph with the road closures of the moment (a few sets at a time).
+_CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4)
 
 
 def city_of(store: Store) -> City:
@@ -117,11 +122,36 @@ def make_engine(store: Store, name: str = "auto") -> Engine:
 class AccessService:
     """Access, isochrone and school-load results for one store."""
 
-    def __init__(self, store: Store, engine: str = "auto") -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: str = "auto",
+        closures: Sequence[BaseGeometry] = (),
+    ) -> None:
+        """``closures``: the road closures in force (lines or areas, lon/lat) — their streets
+        are left out of every mode's graph (:mod:`.closures`)."""
         self.store = store
         self.engine_name = engine
         self._engine: Engine | None = None
         self.city = city_of(store)
+        self.closures_key = (
+            hashlib.sha1(
+                b"".join(shapely.to_wkb(g, output_dimension=2) for g in closures)
+            ).hexdigest()[:16]
+            if closures
+            else ""
+        )
+        city = self.city
+        self.graph = (
+            _CLOSED.get(
+                store,
+                "closed-graph",
+                self.closures_key,
+                make=lambda: city.graph.closing(closed_edges(city.graph, closures)),
+            )
+            if closures
+            else city.graph
+        )
 
     @property
     def engine(self) -> Engine:
@@ -131,7 +161,7 @@ class AccessService:
         return self._engine
 
     def _key(self, *parts: Any) -> tuple[Any, ...]:
-        return (self.engine.name, *parts)
+        return (self.engine.name, self.closures_key, *parts)
 
     # -- nearest facility ---------------------------------------------------------------
     def cells(self, profile: Profile, cats: Sequence[Category]) -> pd.DataFrame:
@@ -140,7 +170,7 @@ class AccessService:
 
         def make() -> pd.DataFrame:
             xy = self.city.cells[["x", "y"]].to_numpy(float)
-            table = access_table(self.engine, self.city.graph, profile, self.city.frames, xy, cats)
+            table = access_table(self.engine, self.graph, profile, self.city.frames, xy, cats)
             base = self.city.cells[["h3", "population", "district", "lon", "lat"]]
             return pd.concat([base.reset_index(drop=True), table], axis=1)
 
@@ -160,7 +190,7 @@ class AccessService:
         grid = self.store.read_frame(layers.get("population_grid"), bbox=_grow(frame))
         pts = frame.geometry.representative_point()
         xy = metric_xy(pts.x.to_numpy(), pts.y.to_numpy())
-        table = access_table(self.engine, self.city.graph, profile, self.city.frames, xy, cats)
+        table = access_table(self.engine, self.graph, profile, self.city.frames, xy, cats)
         out = gpd.GeoDataFrame(
             {
                 "fid": frame["fid"].to_numpy(),
@@ -217,7 +247,7 @@ class AccessService:
         steps = check_minutes(minutes)
         self.check_point(lon, lat)
         xy = metric_xy(np.array([lon]), np.array([lat]))[0]
-        return isochrones(self.engine, self.city.graph, mode, (xy[0], xy[1]), steps)
+        return isochrones(self.engine, self.graph, mode, (xy[0], xy[1]), steps)
 
     # -- schools ------------------------------------------------------------------------
     def schools(
@@ -228,7 +258,7 @@ class AccessService:
             self._key("schools", kind, age_share, overload_at),
             lambda: school_load(
                 self.engine,
-                self.city.graph,
+                self.graph,
                 self.city.frames["schools"],
                 self.city.cells,
                 kind=kind,

@@ -1,0 +1,124 @@
+"""City events in the browser (Debian Chromium): the time slider shows the AZhK outages of a
+day, "what affects my address" finds the outage over a building, and an event a planner posts
+appears on another open map within a second — a notice and the redrawn layer, no reload."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import shapely
+
+import layers
+from tests.support.frames import buildings_frame
+from tests.support.server import serve
+from tests.web.conftest import Session, _is_noise
+from twin.app import create_app
+from twin.core.settings import DATA_DIR, AuthSettings, Settings, StoreSettings
+from twin.events.loading import BUNDLED, load_azhk
+from twin.store import Batch, open_store
+
+PLANNER = "web-events-planner"
+
+
+def _outage_point() -> tuple[float, float]:
+    doc = json.loads((DATA_DIR / BUNDLED[0]).read_bytes())
+    f = next(f for f in doc["features"] if f["properties"]["event_id"] == "power-202607-002")
+    p = shapely.geometry.shape(f["geometry"]).representative_point()
+    return p.x, p.y
+
+
+@pytest.fixture(scope="module")
+def events_server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator[str]:
+    """An app over a store with the AZhK outages and one building ("Дом 1") inside the area
+    of outage power-202607-002 (20 July 2026)."""
+    url = f"gpkg:///{tmp_path_factory.mktemp('web-events')}/twin.gpkg"
+    store = open_store(url)
+    x, y = _outage_point()
+    house = buildings_frame(1, x0=x - 0.00005, y0=y - 0.00005)
+    store.load([Batch(layers.get("buildings"), "t", house, "t", "0" * 64, "x")])
+    load_azhk(store, DATA_DIR / BUNDLED[0])
+    store.close()
+    settings = Settings(
+        store=StoreSettings(database_url=url), auth=AuthSettings(api_keys=f"planner:{PLANNER}")
+    )
+    with serve(create_app(settings)) as base:
+        yield base
+
+
+def _page(browser: Any, base: str) -> Session:
+    context = browser.new_context(viewport={"width": 1100, "height": 720}, reduced_motion="reduce")
+    page = context.new_page()
+    s = Session(page=page, base=base)
+    page.on(
+        "console",
+        lambda m: m.type == "error" and not _is_noise(m.text) and s.console_errors.append(m.text),
+    )
+    page.on("pageerror", lambda e: s.console_errors.append(f"pageerror: {e}"))
+    return s
+
+
+def test_events_by_day_my_address_and_live_push(browser: Any, events_server: str) -> None:
+    day = _page(browser, events_server)
+    live = _page(browser, events_server)
+    try:
+        day.open("#map=13/43.25/76.93&date=2026-07-20&lang=ru")
+        day.page.wait_for_function("document.body.dataset.cityEvents === '20'")
+        assert day.page.locator(".city-event-item").count() == 20
+        assert day.page.evaluate("twin.cityEvents.features().length") == 20
+        drawn = "twin.map.getSource('twin-city-events').getData().then(d => d.features.length)"
+        assert day.page.evaluate(drawn) == 20
+        # the time slider moves to another day: the layer follows
+        day.page.evaluate("twin.timeline.set('2026-07-22')")
+        day.page.wait_for_function("document.body.dataset.cityEvents === '23'")
+
+        # what affects my address (on the slider's day): the outage over "Дом 1" on 20 July
+        day.page.evaluate("twin.timeline.set('2026-07-20')")
+        day.page.wait_for_function("document.body.dataset.cityEvents === '20'")
+        day.page.fill("#city-events-address", "Дом 1")
+        day.page.click(".city-events-affects button[type=submit]")
+        result = day.page.locator("#city-events-affects-result")
+        result.locator(".city-event-affecting").first.wait_for()
+        assert "Плановое отключение электроэнергии: Центр" in result.inner_text()
+
+        # a second map, on today's events; a planner posts a closure through the API
+        live.open("#map=13/43.25/76.93&lang=en")
+        live.page.wait_for_function("document.body.dataset.cityEvents !== undefined")
+        before = live.page.evaluate("twin.cityEvents.features().length")
+        live.page.evaluate("window.__notReloaded = true")
+        r = httpx.post(
+            f"{events_server}/api/city-events",
+            json={
+                "kind": "road_closure",
+                "severity": "major",
+                "title": "Abai Avenue closed for a parade",
+                "starts_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
+                "geometry": {"type": "LineString", "coordinates": [[76.92, 43.24], [76.94, 43.24]]},
+            },
+            headers={"Authorization": f"Bearer {PLANNER}"},
+        )
+        assert r.status_code == 201, r.text
+        new_id = r.json()["id"]
+        notice = live.page.locator("#live-notice")
+        notice.wait_for(state="visible", timeout=3000)
+        assert "New event: Abai Avenue closed for a parade" in notice.inner_text()
+        live.page.wait_for_function(
+            f"twin.cityEvents.features().some(f => f.id === {new_id})", timeout=3000
+        )
+        assert live.page.evaluate("twin.cityEvents.features().length") == before + 1
+        assert live.page.evaluate(drawn) == before + 1  # the map's layer, redrawn
+        assert live.page.evaluate("window.__notReloaded") is True
+        assert live.page.locator(f'.city-event-item[data-event-id="{new_id}"]').count() == 1
+        # the day map (July 2026) heard it too (a notice); the closure began after that day
+        day.page.locator("#live-notice").wait_for(state="visible", timeout=3000)
+        assert day.page.evaluate("document.body.dataset.cityEvents") == "20"
+        live.screenshot("city-events-live.png")
+        assert day.console_errors == [] and live.console_errors == []
+    finally:
+        day.page.context.close()
+        live.page.context.close()

@@ -1,0 +1,387 @@
+// City events on the map: outages, emergencies, road closures and planned works.
+//
+// The layer is a GeoJSON source read from /api/city-events — the current and upcoming events,
+// or those of the time slider's day. A list in the layers panel shows the same events, and a
+// small form answers "what affects my address" (the twin's search finds the address). The map
+// listens to the live stream (/api/events, topic "events"): when staff post or change an
+// event, a short notice says so and the layer is read again, without a reload.
+
+import * as maplibregl from 'maplibre-gl';
+import './city-events.css';
+import { getJSON } from './api.js';
+import { lang, locale, onLangChange } from './i18n.js';
+
+const SOURCE = 'twin-city-events';
+const LAYERS = ['twin-city-events-fill', 'twin-city-events-line', 'twin-city-events-point'];
+const NOTICE_MS = 8000;
+
+export const KIND_COLOURS = {
+  emergency: '#c62828',
+  outage_electricity: '#e69500',
+  outage_water: '#1f78b4',
+  outage_heating: '#d95f02',
+  outage_gas: '#8c510a',
+  road_closure: '#b2182b',
+  planned_works: '#6a3d9a',
+};
+
+const TEXT = {
+  ru: {
+    heading: 'События в городе',
+    upcoming: 'Сейчас и в ближайшие 30 дней',
+    onDay: 'На {date}',
+    none: 'Нет событий',
+    more: 'и ещё {n}',
+    affects: 'Что затронет мой адрес',
+    address: 'Адрес',
+    check: 'Проверить',
+    nothing: 'По адресу «{place}» на {date} ничего не запланировано',
+    found: '«{place}», {date}: {n}',
+    notFound: 'Адрес не найден',
+    created: 'Новое событие: {title}',
+    changed: 'Событие изменено: {title}',
+    loaded: 'Обновлены события: {source}',
+    open: 'до отмены',
+    source: 'Источник',
+    updates: 'Обновления',
+    emergency: 'ЧС',
+    outage_electricity: 'Отключение электроэнергии',
+    outage_water: 'Отключение воды',
+    outage_heating: 'Отключение отопления',
+    outage_gas: 'Отключение газа',
+    road_closure: 'Перекрытие дороги',
+    planned_works: 'Плановые работы',
+    planned: 'запланировано',
+    active: 'идёт',
+    resolved: 'завершено',
+    cancelled: 'отменено',
+  },
+  kk: {
+    heading: 'Қаладағы оқиғалар',
+    upcoming: 'Қазір және алдағы 30 күн',
+    onDay: '{date} күні',
+    none: 'Оқиға жоқ',
+    more: 'тағы {n}',
+    affects: 'Менің мекенжайыма не әсер етеді',
+    address: 'Мекенжай',
+    check: 'Тексеру',
+    nothing: '«{place}» мекенжайында {date} күні ештеңе жоспарланбаған',
+    found: '«{place}», {date}: {n}',
+    notFound: 'Мекенжай табылмады',
+    created: 'Жаңа оқиға: {title}',
+    changed: 'Оқиға өзгерді: {title}',
+    loaded: 'Оқиғалар жаңартылды: {source}',
+    open: 'тоқтатылғанға дейін',
+    source: 'Дереккөз',
+    updates: 'Жаңартулар',
+    emergency: 'ТЖ',
+    outage_electricity: 'Электр қуатын өшіру',
+    outage_water: 'Суды өшіру',
+    outage_heating: 'Жылуды өшіру',
+    outage_gas: 'Газды өшіру',
+    road_closure: 'Жолды жабу',
+    planned_works: 'Жоспарлы жұмыстар',
+    planned: 'жоспарланған',
+    active: 'жүріп жатыр',
+    resolved: 'аяқталды',
+    cancelled: 'тоқтатылды',
+  },
+  en: {
+    heading: 'City events',
+    upcoming: 'Now and in the next 30 days',
+    onDay: 'On {date}',
+    none: 'No events',
+    more: 'and {n} more',
+    affects: 'What affects my address',
+    address: 'Address',
+    check: 'Check',
+    nothing: 'Nothing is planned at “{place}” on {date}',
+    found: '“{place}”, {date}: {n}',
+    notFound: 'Address not found',
+    created: 'New event: {title}',
+    changed: 'Event changed: {title}',
+    loaded: 'Events updated: {source}',
+    open: 'until further notice',
+    source: 'Source',
+    updates: 'Updates',
+    emergency: 'Emergency',
+    outage_electricity: 'Power outage',
+    outage_water: 'Water outage',
+    outage_heating: 'Heating outage',
+    outage_gas: 'Gas outage',
+    road_closure: 'Road closure',
+    planned_works: 'Planned works',
+    planned: 'planned',
+    active: 'ongoing',
+    resolved: 'over',
+    cancelled: 'cancelled',
+  },
+};
+
+function tx(key, vars = {}) {
+  const text = (TEXT[lang()] || TEXT.ru)[key] ?? TEXT.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+const LIST_MAX = 50;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+function when(iso) {
+  if (!iso) return tx('open');
+  return new Intl.DateTimeFormat(locale(), {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: 'Asia/Almaty',
+  }).format(new Date(iso));
+}
+
+function day(iso) {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(
+    new Date(`${iso}T00:00:00Z`),
+  );
+}
+
+function todayInAlmaty() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Almaty' }).format(new Date());
+}
+
+function colourExpression() {
+  const match = ['match', ['get', 'kind']];
+  for (const [k, c] of Object.entries(KIND_COLOURS)) match.push(k, c);
+  match.push('#555555');
+  return match;
+}
+
+function eventCard(props) {
+  const box = el('div', { class: 'city-event-card' });
+  box.append(el('strong', { text: props.title }));
+  box.append(el('div', { class: 'city-event-kind', text: `${tx(props.kind)} · ${tx(props.status)}` }));
+  box.append(el('div', { text: `${when(props.starts_at)} — ${when(props.ends_at)}` }));
+  if (props.address) box.append(el('div', { class: 'city-event-address', text: props.address }));
+  if (props.description) box.append(el('div', { text: props.description }));
+  const updates = (props.updates || []).filter((u) => u.text);
+  if (updates.length) {
+    box.append(el('div', { class: 'city-event-updates', text: `${tx('updates')}:` }));
+    for (const u of updates) box.append(el('div', { text: `${when(u.at)}: ${u.text}` }));
+  }
+  if (props.source_url) {
+    const a = el('a', { href: props.source_url, rel: 'noreferrer', target: '_blank', text: tx('source') });
+    box.append(el('div', {}, a));
+  }
+  return box;
+}
+
+export function setupCityEvents(app) {
+  let data = { type: 'FeatureCollection', features: [] };
+  let generation = 0;
+  let stream = null;
+  let noticeTimer = 0;
+
+  const section = el('section', { id: 'city-events', class: 'city-events', 'aria-labelledby': 'city-events-title' });
+  document.getElementById('layer-groups')?.before(section);
+  const notice = el('div', { id: 'live-notice', class: 'live-notice', role: 'status', 'aria-live': 'polite' });
+  notice.hidden = true;
+  document.getElementById('map')?.after(notice);
+  let affectsResult = null;
+
+  function addLayers(map) {
+    if (!map.getSource(SOURCE)) map.addSource(SOURCE, { type: 'geojson', data });
+    const colour = colourExpression();
+    const add = (layer) => !map.getLayer(layer.id) && map.addLayer(layer);
+    add({
+      id: LAYERS[0],
+      type: 'fill',
+      source: SOURCE,
+      filter: ['==', ['geometry-type'], 'Polygon'],
+      paint: { 'fill-color': colour, 'fill-opacity': 0.28, 'fill-outline-color': colour },
+    });
+    add({
+      id: LAYERS[1],
+      type: 'line',
+      source: SOURCE,
+      filter: ['!=', ['geometry-type'], 'Point'],
+      paint: {
+        'line-color': colour,
+        'line-width': ['case', ['==', ['get', 'kind'], 'road_closure'], 4, 1.5],
+        'line-dasharray': [2, 1],
+      },
+    });
+    add({
+      id: LAYERS[2],
+      type: 'circle',
+      source: SOURCE,
+      filter: ['==', ['geometry-type'], 'Point'],
+      paint: {
+        'circle-color': colour,
+        'circle-radius': 7,
+        'circle-stroke-color': '#ffffff',
+        'circle-stroke-width': 2,
+      },
+    });
+  }
+
+  function fitTo(feature) {
+    const coords = [];
+    const walk = (c) => (typeof c[0] === 'number' ? coords.push(c) : c.forEach(walk));
+    walk(feature.geometry.coordinates);
+    const xs = coords.map((c) => c[0]);
+    const ys = coords.map((c) => c[1]);
+    app.map.fitBounds(
+      [
+        [Math.min(...xs), Math.min(...ys)],
+        [Math.max(...xs), Math.max(...ys)],
+      ],
+      { padding: 80, maxZoom: 16, animate: false },
+    );
+  }
+
+  function showPopup(feature, lngLat) {
+    new maplibregl.Popup({ maxWidth: '320px' })
+      .setLngLat(lngLat)
+      .setDOMContent(eventCard(feature.properties))
+      .addTo(app.map);
+  }
+
+  function render() {
+    section.replaceChildren();
+    section.append(el('h3', { id: 'city-events-title', text: tx('heading') }));
+    section.append(
+      el('p', { class: 'city-events-when', text: app.date ? tx('onDay', { date: day(app.date) }) : tx('upcoming') }),
+    );
+    const list = el('ul', { class: 'city-events-list' });
+    for (const f of data.features.slice(0, LIST_MAX)) {
+      const p = f.properties;
+      const button = el('button', { type: 'button', class: 'city-event-item', 'data-event-id': String(f.id) });
+      const dot = el('span', { class: 'city-event-dot', 'aria-hidden': 'true' });
+      dot.style.background = KIND_COLOURS[p.kind] || '#555';
+      button.append(dot, el('span', { class: 'city-event-title', text: p.title }));
+      button.append(el('span', { class: 'city-event-time', text: `${tx(p.kind)} · ${when(p.starts_at)}` }));
+      button.addEventListener('click', () => {
+        fitTo(f);
+        getJSON(`/api/city-events/${f.id}`)
+          .then((full) => {
+            const c = app.map.getCenter();
+            showPopup(full, [c.lng, c.lat]);
+          })
+          .catch(() => {});
+      });
+      list.append(el('li', {}, button));
+    }
+    if (!data.features.length) list.append(el('li', { class: 'city-events-none', text: tx('none') }));
+    if (data.features.length > LIST_MAX) list.append(el('li', { text: tx('more', { n: data.features.length - LIST_MAX }) }));
+    section.append(list);
+
+    const form = el('form', { class: 'city-events-affects' });
+    const label = el('label', { for: 'city-events-address', text: tx('affects') });
+    const input = el('input', { id: 'city-events-address', type: 'search', autocomplete: 'street-address', placeholder: tx('address') });
+    const submit = el('button', { type: 'submit', class: 'btn btn-small', text: tx('check') });
+    form.append(label, el('div', { class: 'city-events-row' }, input, submit));
+    const out = el('div', { id: 'city-events-affects-result', role: 'status', 'aria-live': 'polite' });
+    form.append(out);
+    if (affectsResult) out.replaceChildren(...affectsResult);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const address = input.value.trim();
+      if (!address) return;
+      const on = app.date || todayInAlmaty();
+      try {
+        const answer = await getJSON('/api/city-events/affecting', { address, on });
+        const place = answer.place.label || address;
+        const lines = [];
+        lines.push(
+          el('p', {
+            text: answer.count
+              ? tx('found', { place, date: day(on), n: answer.count })
+              : tx('nothing', { place, date: day(on) }),
+          }),
+        );
+        for (const f of answer.features) {
+          lines.push(el('div', { class: 'city-event-affecting', text: `${f.properties.title} — ${when(f.properties.starts_at)} — ${when(f.properties.ends_at)}` }));
+        }
+        affectsResult = lines;
+      } catch (err) {
+        affectsResult = [el('p', { class: 'error', text: err.status === 404 ? tx('notFound') : err.message })];
+      }
+      out.replaceChildren(...affectsResult);
+    });
+    section.append(form);
+  }
+
+  async function refresh() {
+    const mine = ++generation;
+    const params = app.date ? { on: app.date } : {};
+    try {
+      const answer = await getJSON('/api/city-events', params);
+      if (mine !== generation) return; // a newer request is on its way
+      data = answer;
+      app.map?.getSource(SOURCE)?.setData(data);
+      render();
+      document.body.dataset.cityEvents = String(data.count);
+    } catch {
+      /* the list keeps what it had; the next change or date move tries again */
+    }
+  }
+
+  function showNotice(message) {
+    const summary = message.event || {};
+    const key = message.action === 'created' ? 'created' : message.action === 'loaded' ? 'loaded' : 'changed';
+    notice.textContent = tx(key, { title: summary.title || '', source: message.source || '' });
+    notice.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      notice.hidden = true;
+    }, NOTICE_MS);
+  }
+
+  function listen() {
+    if (typeof EventSource === 'undefined') return;
+    stream = new EventSource('/api/events?topic=events');
+    stream.addEventListener('events', (m) => {
+      let message = null;
+      try {
+        message = JSON.parse(m.data).data;
+      } catch {
+        return;
+      }
+      showNotice(message);
+      refresh();
+    });
+    // The server no longer holds what we missed: read everything again.
+    stream.addEventListener('reset', () => refresh());
+  }
+
+  function handleClick(e) {
+    const layers = LAYERS.filter((id) => app.map.getLayer(id));
+    const hit = app.map.queryRenderedFeatures(e.point, { layers })[0];
+    if (!hit) return false;
+    getJSON(`/api/city-events/${hit.properties.id}`)
+      .then((full) => showPopup(full, e.lngLat))
+      .catch(() => showPopup(hit, e.lngLat));
+    return true;
+  }
+
+  onLangChange(render);
+  render();
+  addLayers(app.map);
+  refresh();
+  listen();
+
+  return {
+    addLayers,
+    refresh,
+    handleClick,
+    hoverLayers: () => LAYERS.filter((id) => app.map.getLayer(id)),
+    features: () => data.features,
+    close: () => stream?.close(),
+  };
+}
