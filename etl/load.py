@@ -153,7 +153,7 @@ def load_bundled(
             prepared.frame, layer, origin=prepared.source, id_column=prepared.id_column
         )
         digest = digests.setdefault(prepared.path, sha256_of(prepared.path))
-        rejected = list(conformed.rejected)
+        rejected = [*prepared.rejected, *conformed.rejected]
         summary.notes += conformed.notes
         summary.rejected += rejected
         batches.append(

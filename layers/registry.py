@@ -20,7 +20,7 @@ from layers.city import (
 from layers.model import Layer, Module
 from layers.modules import MODULES
 from layers.programme import BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
-from layers.sensing import AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
+from layers.sensing import AIR_READINGS, AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
 
 LAYERS: tuple[Layer, ...] = (
     LANDUSE,
@@ -41,6 +41,7 @@ LAYERS: tuple[Layer, ...] = (
     DISTRICT_INDICATORS,
     POPULATION_GRID,
     AIR_SENSORS,
+    AIR_READINGS,
     APPEALS,
     CAMERAS,
 )

@@ -113,6 +113,22 @@ APPEALS = Layer(
     attribution=DEMO_ATTRIBUTION,
 )
 
+AIR_LICENCE = "CC BY-NC 4.0 (non-commercial only)"
+AIR_ATTRIBUTION = (
+    "AirData.kz. Open Air Quality Dataset for Kazakhstan. Global Shapers Almaty Hub, "
+    "2019-present (KazHydroMet, WAQI) — CC BY-NC 4.0, non-commercial"
+)
+AIR_PARAMETERS = ("pm10", "no2")
+#: US EPA AQI categories of a 24-hour PM10 mean, and the EPA's colours for them.
+AQI_COLOURS = {
+    "good": "#00e400",
+    "moderate": "#ffff00",
+    "sensitive": "#ff7e00",
+    "unhealthy": "#ff0000",
+    "very_unhealthy": "#8f3f97",
+    "hazardous": "#7e0023",
+}
+
 AIR_SENSORS = Layer(
     id="air_sensors",
     title=t("Качество воздуха", "Ауа сапасы", "Air quality"),
@@ -141,34 +157,115 @@ AIR_SENSORS = Layer(
         Prop(
             "last_reading",
             PropType.DATETIME,
-            t("Последнее измерение", "Соңғы өлшеу", "Last reading"),
+            t(
+                "Последнее измерение (любой показатель)",
+                "Соңғы өлшеу (кез келген көрсеткіш)",
+                "Last reading (any pollutant)",
+            ),
         ),
         Prop(
-            "pm25",
+            "latest_day",
+            PropType.DATE,
+            t(
+                "Последние сутки с данными",
+                "Деректері бар соңғы тәулік",
+                "Latest day with data",
+            ),
+        ),
+        Prop(
+            "pm10",
             PropType.FLOAT,
-            t("PM2.5 (последнее)", "PM2.5 (соңғы)", "PM2.5 (latest)"),
+            t("PM10, среднее за сутки", "PM10, тәуліктік орташа", "PM10, daily mean"),
             unit="µg/m³",
             minimum=0,
-            generated_flag="readings_synthetic",
+            maximum=2000,
+        ),
+        Prop(
+            "no2",
+            PropType.FLOAT,
+            t("NO₂, среднее за сутки", "NO₂, тәуліктік орташа", "NO₂, daily mean"),
+            unit="µg/m³",
+            minimum=0,
+            maximum=2000,
+        ),
+        Prop(
+            "aqi",
+            PropType.STR,
+            t(
+                "Категория AQI (US EPA, по PM10)",
+                "AQI санаты (US EPA, PM10 бойынша)",
+                "AQI category (US EPA, from PM10)",
+            ),
+            choices=tuple(AQI_COLOURS),
         ),
         Prop(
             "readings",
             PropType.JSON,
-            t("Суточные средние PM2.5", "PM2.5 тәуліктік орташа", "Daily mean PM2.5"),
-            generated_flag="readings_synthetic",
-        ),
-        Prop(
-            "readings_synthetic",
-            PropType.BOOL,
-            t("Показания — демо", "Көрсеткіштер — демо", "Readings are demo data"),
+            t(
+                "Суточные средние за 30 дней",
+                "30 күндік тәуліктік орташа",
+                "Daily means over 30 days",
+            ),
         ),
     ),
-    style=Style(kind="circle", color="#00897b", radius=6.0),
+    style=Style(
+        kind="circle",
+        color="#9e9e9e",
+        radius=6.0,
+        category_property="aqi",
+        category_colors=AQI_COLOURS,
+    ),
     minzoom=9,
-    source="AirData.kz open data (stations) and AirGradient sensor list (data/almaty/"
-    "air_quality); daily readings generated (readings_synthetic = true)",
-    licence="CC BY-NC 4.0 (non-commercial only)",
-    attribution="AirData.kz / Global Shapers Almaty Hub, CC BY-NC 4.0 — non-commercial",
+    source="AirData.kz open data: stations and hourly PM10/NO₂ readings of KazHydroMet and "
+    "WAQI (data/almaty/air_quality), daily means in Almaty time; AirGradient sensor list "
+    "(no readings bundled)",
+    licence=AIR_LICENCE,
+    attribution=AIR_ATTRIBUTION,
+)
+
+AIR_READINGS = Layer(
+    id="air_readings",
+    title=t(
+        "Качество воздуха: суточные средние",
+        "Ауа сапасы: тәуліктік орташа",
+        "Air quality: daily means",
+    ),
+    module="air_quality",
+    style_hidden=True,
+    clickable=False,
+    geometry=GeomType.POINT,
+    properties=(
+        Prop("station_id", PropType.STR, t("Код станции", "Станция коды", "Station id")),
+        Prop(
+            "parameter",
+            PropType.STR,
+            t("Показатель", "Көрсеткіш", "Pollutant"),
+            choices=AIR_PARAMETERS,
+        ),
+        Prop("day", PropType.DATE, t("Сутки (время Алматы)", "Тәулік (Алматы уақыты)", "Day")),
+        Prop(
+            "value",
+            PropType.FLOAT,
+            t("Среднее за сутки", "Тәуліктік орташа", "Daily mean"),
+            unit="µg/m³",
+            minimum=0,
+            maximum=2000,
+        ),
+        Prop(
+            "hours",
+            PropType.INT,
+            t("Часов с измерениями", "Өлшенген сағаттар", "Hours measured"),
+            minimum=0,
+            maximum=25,
+        ),
+    ),
+    style=Style(kind="circle", color="#00897b", radius=3.0),
+    minzoom=14,
+    source="AirData.kz hourly readings (data/almaty/air_quality/history/{pm10,no2}.csv.gz), "
+    "stamps normalised from US Pacific offsets to UTC, daily means over Almaty days with at "
+    "least 18 hours",
+    licence=AIR_LICENCE,
+    attribution=AIR_ATTRIBUTION,
 )
 
 POPULATION_GRID = Layer(

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
+from twin.api import air as air_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
 from twin.api import catalog, districts, errors, events, features, limits, results, search, web
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.store.database_url, replicas=settings.store.replicas()
         )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        distributed.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
+            distributed.connect(None)
 
     app = FastAPI(
         title="Almaty City Twin",
@@ -82,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(city_event_routes.router)
     app.include_router(search.router)
     app.include_router(districts.router)
+    app.include_router(air_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)

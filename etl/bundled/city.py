@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from etl import airdata
 from etl.bundled.common import Prepared, district_name
 
 _KK_DISTRICTS = {
@@ -162,19 +164,40 @@ def works(data: Path) -> list[Prepared]:
 
 
 def air(data: Path) -> list[Prepared]:
-    """Return the Kazhydromet/WAQI stations and the AirGradient sensors."""
+    """Return the Kazhydromet/WAQI stations with their latest real daily means, the
+    AirGradient sensors (listed, no readings bundled) and the daily means per station."""
     path = data / "almaty/air_quality/almaty_air_stations_airdatakz.geojson"
     src = _read(path)
+    history = data / "almaty/air_quality/history"
+    readings = [
+        airdata.read_hourly(history / f"{p}.csv.gz", set(src["station_id"]))
+        for p in airdata.PARAMETERS
+    ]
+    daily = pd.concat([r.frame for r in readings], ignore_index=True)
+    latest = airdata.latest_by_station(daily).set_index("station_id")
+    ids = src["station_id"]
+    latest_day = ids.map(latest["latest_day"])
+    series = [
+        None
+        if not isinstance(day, str)
+        else json.dumps(airdata.recent_series(daily, sid, day), separators=(",", ":"))
+        for sid, day in zip(ids, latest_day, strict=True)
+    ]
     stations = gpd.GeoDataFrame(
         {
             "_row": src["_row"],
-            "source_id": src["station_id"],
-            "station_id": src["station_id"],
+            "source_id": ids,
+            "station_id": ids,
             "name": src["station_name"],
             "network": src["source"].map({"kgmt": "kazhydromet", "waqi": "waqi"}),
             "parameters": src["parameters"].str.replace(";", ", "),
             "first_reading": src["first_utc"],
             "last_reading": src["last_utc"],
+            "latest_day": latest_day,
+            "pm10": ids.map(latest["pm10"]),
+            "no2": ids.map(latest["no2"]),
+            "aqi": ids.map(latest["aqi"]),
+            "readings": series,
         },
         geometry=src.geometry.values,
         crs=src.crs,
@@ -195,10 +218,29 @@ def air(data: Path) -> list[Prepared]:
         geometry=gpd.points_from_xy(c["lon"].astype(float), c["lat"].astype(float)),
         crs=4326,
     )
-    return [
+    out = [
         Prepared("air_sensors", _rel(data, path), path, stations),
         Prepared("air_sensors", _rel(data, csv_path), csv_path, sensors),
     ]
+    where = stations.set_index("station_id").geometry
+    for r, parameter in zip(readings, airdata.PARAMETERS, strict=True):
+        f = r.frame
+        frame = gpd.GeoDataFrame(
+            {
+                "_row": np.arange(1, len(f) + 1),
+                "source_id": f["station_id"] + "|" + f["day"],
+                "station_id": f["station_id"],
+                "parameter": f["parameter"],
+                "day": f["day"],
+                "value": f["value"],
+                "hours": f["hours"],
+            },
+            geometry=where.reindex(f["station_id"]).values,
+            crs=src.crs,
+        )
+        file = history / f"{parameter}.csv.gz"
+        out.append(Prepared("air_readings", _rel(data, file), file, frame, rejected=r.rejected))
+    return out
 
 
 PREPARERS = (boundaries, population, health, works, air)

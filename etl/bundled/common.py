@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from layers.common import DISTRICT_NAMES
+from twin.store import Rejection
 
 
 @dataclass
@@ -25,6 +26,8 @@ class Prepared:
     path: Path
     frame: gpd.GeoDataFrame
     id_column: str | None = None
+    #: rows the preparer itself refused (a reader that aggregates, such as the air readings')
+    rejected: list[Rejection] = field(default_factory=list)
 
 
 _HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')

@@ -1,15 +1,17 @@
 """Seeded generator of the demo data the real Almaty layers lack.
 
 The real data (a 2012 OSM extract, districts, a population grid, hospitals, the akimat's park
-projects, air stations) has no cameras, appeals, participatory-budget projects, most schools,
-accessibility tags, repair works or indicator history. This package generates them,
-plausibly, from the real layers: every generated feature has ``synthetic = True`` (and real
-features with generated values carry ``accessibility_generated`` / ``readings_synthetic``).
+projects, air stations with their real readings) has no cameras, appeals, participatory-budget
+projects, most schools, accessibility tags, repair works or indicator history. This package
+generates them, plausibly, from the real layers: every generated feature has ``synthetic =
+True`` (and real features with generated values carry ``accessibility_generated``). Air
+readings are no longer generated: the stations carry AirData.kz's real daily means
+(:mod:`etl.airdata`).
 
 :func:`generate_all` returns a :class:`Generated`: ``new`` holds the wholly generated layers
 (cameras, appeals, budget_projects, schools — additions only —, works — generated only —,
 district_indicators), ``enriched`` the real layers with generated values filled in (pois,
-health, schools, bus_stops, parks with accessibility; air_sensors with readings), and
+health, schools, bus_stops, parks with accessibility), and
 ``Generated.layers()`` merges the two per layer id for an upsert by ``source_id``. Each
 generator is also a public function taking a :class:`City` (the real layers prepared once).
 The function names shadow their modules as package attributes; import module-level helpers
@@ -27,7 +29,6 @@ catalog's columns (``source_id``, ``synthetic``, the declared properties, ``geom
 """
 
 from etl.synthesise.accessibility import fill_accessibility
-from etl.synthesise.air import air_readings
 from etl.synthesise.appeals import appeals
 from etl.synthesise.budget import budget_projects
 from etl.synthesise.cameras import cameras
@@ -42,7 +43,6 @@ __all__ = [
     "City",
     "Generated",
     "MissingLayer",
-    "air_readings",
     "appeals",
     "budget_projects",
     "cameras",

@@ -12,7 +12,6 @@ import pandas as pd
 import shapely
 
 from etl.synthesise.accessibility import ACCESSIBLE_LAYERS, fill_accessibility
-from etl.synthesise.air import air_readings
 from etl.synthesise.appeals import appeals
 from etl.synthesise.budget import budget_projects
 from etl.synthesise.cameras import cameras
@@ -49,8 +48,8 @@ class Generated:
     enriched : dict of str to GeoDataFrame
         Copies of real layers (``synthetic`` False) with generated values filled in:
         "pois", "health", "schools" (the real ones), "bus_stops", "parks" with accessibility
-        (``accessibility_generated`` marks the rows), and "air_sensors" with readings
-        (``readings_synthetic``). Only the layers present in the input appear.
+        (``accessibility_generated`` marks the rows). Only the layers present in the
+        input appear.
     """
 
     new: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
@@ -91,7 +90,7 @@ def _fill_district(frame: gpd.GeoDataFrame, city: City) -> gpd.GeoDataFrame:
 def enrich(
     city: City, *, seed: int = DEFAULT_SEED, today: datetime.date = DEFAULT_TODAY
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Return the real layers with generated accessibility and air readings filled in.
+    """Return the real layers with generated accessibility filled in.
 
     Each frame is conformed to its catalog columns and keeps the canonical row order of
     :class:`City`; ``district`` is filled from the location where the catalog declares it
@@ -106,8 +105,6 @@ def enrich(
         if "district" in frame:
             frame = _fill_district(frame, city)
         out[layer_id] = fill_accessibility(frame, layer_id, seed=seed)
-    if "air_sensors" in city.real:
-        out["air_sensors"] = air_readings(city.real["air_sensors"], seed=seed, today=today)
     return out
 
 
@@ -146,7 +143,7 @@ def generate_all(
     >>> sorted(out.new)
     ['appeals', 'budget_projects', 'cameras', 'district_indicators', 'schools', 'works']
     >>> sorted(out.enriched)
-    ['air_sensors', 'bus_stops', 'parks', 'schools']
+    ['bus_stops', 'parks', 'schools']
     """
     city = City.from_layers(real)
     new: dict[str, gpd.GeoDataFrame] = {

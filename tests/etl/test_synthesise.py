@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import doctest
 import importlib
-import json
 import re
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import shapely
 
 import layers
 from etl import synthesise as syn
-from etl.synthesise.air import seasonal_pm25
 from etl.synthesise.cameras import intersections
 from etl.synthesise.streets import street_label
 from etl.synthesise.toy import ORIGIN
@@ -273,9 +271,7 @@ def test_every_frame_has_exactly_the_catalog_columns(generated: syn.Generated) -
     assert sorted(generated.new) == sorted(
         ["cameras", "appeals", "budget_projects", "schools", "works", "district_indicators"]
     )
-    assert sorted(generated.enriched) == sorted(
-        ["pois", "health", "schools", "bus_stops", "parks", "air_sensors"]
-    )
+    assert sorted(generated.enriched) == sorted(["pois", "health", "schools", "bus_stops", "parks"])
     for _, key, frame in _all_frames(generated):
         layer = layers.get(key)
         assert list(frame.columns) == ["source_id", "synthetic", *layer.prop_names, "geometry"]
@@ -314,8 +310,8 @@ def test_generated_features_are_synthetic_and_real_ones_are_not(generated: syn.G
         assert frame["synthetic"].all()
     for frame in generated.enriched.values():
         assert not frame["synthetic"].any()
-    air = generated.enriched["air_sensors"]
-    assert air["readings_synthetic"].all()
+    # air readings are real now (etl.airdata): the generator leaves the stations alone
+    assert "air_sensors" not in generated.enriched
 
 
 def test_layers_merges_real_and_generated_schools(generated: syn.Generated) -> None:
@@ -627,20 +623,6 @@ def test_indicators_declared_generated_are_those_resting_on_generated_layers(
         assert len(new[source]) and new[source]["synthetic"].all(), source
 
 
-def test_air_readings(generated: syn.Generated) -> None:
-    air = generated.enriched["air_sensors"]
-    for pm25, raw in zip(air["pm25"], air["readings"], strict=True):
-        readings = json.loads(raw)
-        assert len(readings) == 30
-        assert readings[-1]["date"] == TODAY.isoformat()
-        assert readings[-1]["pm25"] == pm25
-        assert all(r["pm25"] > 0 for r in readings)
-    assert air["pm25"].nunique() > 10
-    winter = seasonal_pm25(np.array(["2026-01-10"], dtype="datetime64[D]"))
-    summer = seasonal_pm25(np.array(["2026-07-10"], dtype="datetime64[D]"))
-    assert winter[0] > 3 * summer[0]
-
-
 # --------------------------------------------------------------------------- tiny city
 
 # etl.synthesise.toy_layers: two 2 x 2 km square districts side by side, "Almaly" (west,
@@ -724,7 +706,6 @@ def test_tiny_city_works_and_cameras(tiny: syn.Generated) -> None:
     [
         "__init__",
         "accessibility",
-        "air",
         "appeals",
         "budget",
         "cameras",

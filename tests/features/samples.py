@@ -45,15 +45,15 @@ WORKS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 AIR: list[dict[str, Any]] = [
-    dict(id="a1", station_id="K1", network="kazhydromet", pm25=12.5,
+    dict(id="a1", station_id="K1", network="kazhydromet", pm10=12.5, aqi="good",
          first_reading="2023-01-01T00:00:00Z", last_reading="2023-12-31T23:00:00Z",
-         readings=[{"d": "2023-12-31", "v": 12.5}], readings_synthetic=True),
-    dict(id="a2", station_id="W2", network="waqi", pm25=None,
+         readings=[{"d": "2023-12-31", "v": 12.5}]),
+    dict(id="a2", station_id="W2", network="waqi", pm10=None, aqi="moderate",
          first_reading="2024-01-01T06:00:00+06:00", last_reading="2024-06-01T12:30:00Z",
-         readings=None, readings_synthetic=False),
-    dict(id="a3", station_id="A3", network="airgradient", pm25=80.0,
+         readings=None),
+    dict(id="a3", station_id="A3", network="airgradient", pm10=80.0, aqi=None,
          first_reading=None, last_reading="2024-01-01T00:00:00Z",
-         readings={"note": "кириллица"}, readings_synthetic=None),
+         readings={"note": "кириллица"}),
 ]  # fmt: skip
 
 

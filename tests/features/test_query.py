@@ -141,19 +141,19 @@ def test_dates_and_timestamps_in_filters(sample: Sample) -> None:
     assert ids(store, "air_sensors", fids, filter="last_reading >= '2024-01-01T00:00:00Z'") == [
         "a2", "a3"
     ]  # fmt: skip
-    assert ids(store, "air_sensors", fids, filter="readings_synthetic IS NULL") == ["a3"]
+    assert ids(store, "air_sensors", fids, filter="aqi IS NULL") == ["a3"]
 
 
 def test_properties_subset_and_values(sample: Sample) -> None:
     store, _ = sample
     layer = layers.get("air_sensors")
-    q = parse_items_query(layer, [("properties", "readings,last_reading,pm25")], city=lambda: CITY)
+    q = parse_items_query(layer, [("properties", "readings,last_reading,pm10")], city=lambda: CITY)
     fs = FeatureQueries(store, layer).page(q)
-    assert fs.properties == ("last_reading", "pm25", "readings")
+    assert fs.properties == ("last_reading", "pm10", "readings")
     assert fs.values["last_reading"] == [
         "2023-12-31T23:00:00Z", "2024-06-01T12:30:00Z", "2024-01-01T00:00:00Z"
     ]  # fmt: skip
-    assert fs.values["pm25"] == [12.5, None, 80.0]
+    assert fs.values["pm10"] == [12.5, None, 80.0]
     body = encode.feature_collection(fs, {})
     assert '"readings":[{"d":"2023-12-31","v":12.5}]' in body.decode()
     assert '"readings":{"note":"кириллица"}' in body.decode()

@@ -44,7 +44,7 @@ def test_the_maps_start_and_clicks() -> None:
         "works",
     }
     dead = {la.id for la in layers.LAYERS if not la.clickable}
-    assert dead == {"landuse", "city_boundary", "districts"}
+    assert dead == {"landuse", "city_boundary", "districts", "air_readings"}
     # Nothing planner-only is on for everyone at start.
     assert all(layers.get(i).access is layers.Access.PUBLIC for i in on)
 
@@ -77,7 +77,13 @@ def test_search_priority_orders_the_layers_a_resident_most_likely_means() -> Non
 
 def test_style_hidden_layers_cover_the_whole_city() -> None:
     hidden = {la.id for la in layers.LAYERS if la.style_hidden}
-    assert hidden == {"district_indicators", "population_grid", "appeals", "cameras"}
+    assert hidden == {
+        "district_indicators",
+        "population_grid",
+        "appeals",
+        "cameras",
+        "air_readings",
+    }
 
 
 def _layer(**kw: object) -> Layer:

@@ -56,7 +56,7 @@ def test_dense_points_are_hexagons_below_their_zoom_and_aggregates_always() -> N
 
 def test_json_properties_stay_out_of_tiles() -> None:
     names = [p.name for p in tile_props(layers.get("air_sensors"))]
-    assert "readings" not in names and "pm25" in names
+    assert "readings" not in names and "pm10" in names
 
 
 def test_the_envelope_floor_never_skips_a_polygon_big_enough() -> None:

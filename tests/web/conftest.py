@@ -226,7 +226,10 @@ class Known:
 def known(almaty_url: str) -> dict[str, Known]:
     """Return features picked from the store: the largest named building, a health facility
     with a unique name, a large work polygon that started in the last years, and the air
-    sensor farthest from any other (so that a click hits it alone)."""
+    station with real PM10 readings farthest from any other sensor (so that a click hits it
+    alone)."""
+    import pandas as pd
+
     import layers
     from twin.store import open_store
 
@@ -261,6 +264,7 @@ def known(almaty_url: str) -> dict[str, Known]:
 
     metric = air.geometry.to_crs(32643)
     alone = [metric.drop(i).distance(g).min() for i, g in metric.items()]
-    a = air.iloc[max(range(len(air)), key=lambda i: alone[i])]
+    with_readings = [i for i in range(len(air)) if pd.notna(air["pm10"].iloc[i])]
+    a = air.iloc[max(with_readings, key=lambda i: alone[i])]
     out["air"] = Known("air_sensors", int(a["fid"]), str(a["name"]), a.geometry.x, a.geometry.y)
     return out

@@ -76,7 +76,7 @@ def test_generated_features_are_marked_as_demo_data(session: Session) -> None:
     assert page.locator("#card dd[data-prop='budget_kzt']").inner_text().endswith("₸")
 
 
-def test_an_air_sensors_generated_readings_are_marked_as_demo_data(
+def test_an_air_stations_card_shows_its_real_latest_reading_and_date(
     session: Session, known: dict[str, Known]
 ) -> None:
     a = known["air"]
@@ -86,21 +86,28 @@ def test_an_air_sensors_generated_readings_are_marked_as_demo_data(
     page = session.page
     page.wait_for_selector("#card .card-figure")
     assert page.locator("#card").get_attribute("data-fid") == str(a.fid)
-    mark = page.locator('#card .badge-demo[data-demo="readings"]')
-    assert mark.inner_text().startswith("Демо-данные · * показания PM2.5 сгенерированы")
-    # Beside the readings: right after the latest PM2.5 (marked) and right before the chart.
-    assert page.locator("#card dd[data-prop='pm25']").inner_text().endswith(" *")
-    assert page.locator("#card dl.props + .badge-demo + figure.card-figure").count() == 1
-    # The station itself is real: no whole-feature demo badge, its metadata unmarked.
-    assert page.locator("#card .badge-demo:not([data-demo])").count() == 0
-    assert not page.locator("#card dd[data-prop='name']").inner_text().endswith(" *")
+    feature = page.evaluate(f"fetch('/collections/air_sensors/items/{a.fid}').then(r => r.json())")[
+        "properties"
+    ]
+    readings = feature["readings"]  # JSON properties arrive parsed
+    # The latest value, its date and the chart's last day are the same day's.
+    figure = page.locator("#card .card-figure")
+    assert figure.get_attribute("data-last") == feature["latest_day"] == readings[-1]["date"]
+    assert figure.get_attribute("data-pollutant") == "pm10"
+    assert readings[-1]["pm10"] == feature["pm10"]
+    shown_day = page.locator("#card dd[data-prop='latest_day']").inner_text()
+    assert shown_day in page.locator("#card .card-figure figcaption").inner_text()
+    pm10 = page.locator("#card dd[data-prop='pm10']").inner_text()
+    assert pm10.startswith(f"{feature['pm10']:.1f}".split(".")[0]) and "мкг/м³" in pm10
+    # Real readings: no demo badge anywhere; a PM10-only station shows no PM2.5 at all.
+    assert page.locator("#card .badge-demo").count() == 0
+    assert page.locator("#card dd[data-prop='pm25']").count() == 0
+    assert page.locator("#card dd[data-prop='aqi']").inner_text() in {
+        "Хорошее", "Умеренное", "Вредно для чувствительных групп", "Вредное",
+        "Очень вредное", "Опасное",
+    }  # fmt: skip
+    assert "CC BY-NC 4.0" in page.locator("#card .source").inner_text()
     session.screenshot("card-air.png")
-    page.select_option("#lang-select", "kk")
-    assert mark.inner_text().startswith("Демо-деректер · * PM2.5 көрсеткіштері жасалған")
-    page.select_option("#lang-select", "en")
-    assert mark.inner_text() == (
-        "Demo data · * PM2.5 readings are generated, not the station's measurements"
-    )
     assert session.console_errors == []
 
 

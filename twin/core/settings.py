@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
+    #: ``TWIN_DASK_SCHEDULER``: ``tcp://host:8786`` of a Dask cluster that runs the whole-city
+    #: analyses' heavy steps (every camera's visibility); unset: in this process.
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -10,7 +10,7 @@ import { h } from './panel.js';
 import { stateOf } from './timeline.js';
 
 const LABEL_PROPS = ['name', 'title', 'address', 'category', 'station_id', 'cell_id'];
-const HIDDEN = new Set(['accessibility_generated', 'readings_synthetic', 'synthetic']);
+const HIDDEN = new Set(['accessibility_generated', 'synthetic']);
 
 /** Whether a boolean property is set, whether it came from a tile or from the features API. */
 function isSet(v) {
@@ -32,6 +32,13 @@ function labelOf(app, c) {
   return t('card.unnamed');
 }
 
+const POLLUTANT_NAMES = { pm10: 'PM10', no2: 'NO₂' };
+
+/**
+ * The station's real daily means over the 30 days that end on its latest day (the same day
+ * as the values above it, so the card cannot contradict itself): PM10 where the station
+ * measures it, else NO2.
+ */
 function readingsChart(raw) {
   let rows = raw;
   if (typeof raw === 'string') {
@@ -42,18 +49,23 @@ function readingsChart(raw) {
     }
   }
   if (!Array.isArray(rows) || !rows.length) return null;
-  const points = rows.map((r, i) => ({ x: i + 1, y: Number(r.pm25) }));
+  const key = rows.some((r) => r.pm10 !== undefined) ? 'pm10' : 'no2';
+  const day0 = Date.parse(`${rows[0].date}T00:00:00Z`);
+  const points = rows
+    .filter((r) => r[key] !== undefined)
+    .map((r) => ({ x: Math.round((Date.parse(`${r.date}T00:00:00Z`) - day0) / 86400000) + 1, y: Number(r[key]) }));
   const first = rows[0].date;
   const last = rows[rows.length - 1].date;
+  const name = t('card.readings', { name: POLLUTANT_NAMES[key] });
   return h(
     'figure',
-    { class: 'card-figure' },
+    { class: 'card-figure', 'data-first': first, 'data-last': last, 'data-pollutant': key },
     lineChart([{ points, kind: 'main' }], {
       height: 90,
-      label: `${t('card.readings')}: ${formatDate(first)} – ${formatDate(last)}`,
+      label: `${name}: ${formatDate(first)} – ${formatDate(last)}`,
       format: (v) => formatNumber(v, 0),
     }),
-    h('figcaption', { text: `${t('card.readings')} (${formatDate(first)} – ${formatDate(last)})` }),
+    h('figcaption', { text: `${name} (${formatDate(first)} – ${formatDate(last)})` }),
   );
 }
 
@@ -120,10 +132,11 @@ function render(app) {
   const badge = synthetic ? h('p', { class: 'badge badge-demo', text: `${t('demo.badge')} · ${t('demo.feature')}` }) : null;
   const accessNote =
     p.accessibility_generated && !synthetic ? h('p', { class: 'hint', text: `* ${t('demo.accessibility')}` }) : null;
-  // A real station's readings are generated: say so beside them, above the source's credit.
-  const readingsNote = isSet(p.readings_synthetic)
-    ? h('p', { class: 'badge badge-demo', 'data-demo': 'readings', text: `${t('demo.badge')} · ${t('demo.readings')}` })
-    : null;
+  // An air station whose readings are not in the loaded data says so (no values are made up).
+  const readingsNote =
+    c.layerId === 'air_sensors' && !c.loading && !p.latest_day
+      ? h('p', { class: 'hint', 'data-note': 'no-readings', text: t('air.noreadings') })
+      : null;
   const dl = h(
     'dl',
     { class: 'props' },

@@ -38,10 +38,10 @@ const UI = {
     'Бұл нысан көрсету үшін жасалған',
     'This feature is generated demo data',
   ],
-  'demo.readings': [
-    '* показания PM2.5 сгенерированы, это не измерения станции',
-    '* PM2.5 көрсеткіштері жасалған, станция өлшемдері емес',
-    "* PM2.5 readings are generated, not the station's measurements",
+  'air.noreadings': [
+    'Показаний этой станции нет в загруженных данных AirData.kz',
+    'Бұл станцияның көрсеткіштері жүктелген AirData.kz деректерінде жоқ',
+    "This station's readings are not in the loaded AirData.kz data",
   ],
   'demo.accessibility': [
     'Сведения о доступности сгенерированы',
@@ -106,7 +106,11 @@ const UI = {
   'card.source': ['Источник', 'Дереккөз', 'Source'],
   'card.licence': ['Лицензия', 'Лицензия', 'Licence'],
   'card.district': ['Показатели района: {name}', 'Аудан көрсеткіштері: {name}', 'District indicators: {name}'],
-  'card.readings': ['PM2.5 за 30 дней', '30 күндегі PM2.5', 'PM2.5 over 30 days'],
+  'card.readings': [
+    '{name}, среднее за сутки, мкг/м³',
+    '{name}, тәуліктік орташа, мкг/м³',
+    '{name}, daily mean, µg/m³',
+  ],
   'card.unnamed': ['Без названия', 'Атауы жоқ', 'Unnamed'],
   'dash.title': ['Показатели района', 'Аудан көрсеткіштері', 'District indicators'],
   'dash.choose': ['Район', 'Аудан', 'District'],

@@ -92,4 +92,15 @@ export const VALUES = {
   kazhydromet: ['Казгидромет', 'Қазгидромет', 'Kazhydromet'],
   waqi: ['WAQI', 'WAQI', 'WAQI'],
   airgradient: ['AirGradient', 'AirGradient', 'AirGradient'],
+  // US EPA AQI categories (of a 24-hour PM10 mean)
+  'aqi.good': ['Хорошее', 'Жақсы', 'Good'],
+  'aqi.moderate': ['Умеренное', 'Орташа', 'Moderate'],
+  'aqi.sensitive': [
+    'Вредно для чувствительных групп',
+    'Сезімтал топтар үшін зиянды',
+    'Unhealthy for sensitive groups',
+  ],
+  'aqi.unhealthy': ['Вредное', 'Зиянды', 'Unhealthy'],
+  'aqi.very_unhealthy': ['Очень вредное', 'Өте зиянды', 'Very unhealthy'],
+  'aqi.hazardous': ['Опасное', 'Қауіпті', 'Hazardous'],
 };

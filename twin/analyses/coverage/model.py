@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.analyses.coverage import distributed
 from twin.analyses.coverage.cameras import (
     COLUMNS,
     CameraEdits,
@@ -35,7 +36,7 @@ from twin.analyses.coverage.cameras import (
 from twin.analyses.coverage.grid import clip_to_tiles, union_by
 from twin.analyses.coverage.raster import CountRaster, RasterGrid, bounds_of
 from twin.analyses.coverage.targets import Targets, Weights
-from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
+from twin.analyses.coverage.visibility import Obstacles
 
 _EMPTY = shapely.Polygon()
 
@@ -150,7 +151,7 @@ class CoverageModel:
             self._raster.add(np.asarray(gone, dtype=object), -1)
         if rows:
             table = pd.DataFrame(list(rows), columns=list(COLUMNS))
-            vis = visibility_polygons(
+            vis = distributed.visibility(
                 table["x"].to_numpy(float),
                 table["y"].to_numpy(float),
                 table["heading_deg"].to_numpy(float),

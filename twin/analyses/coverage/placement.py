@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.analyses.coverage import distributed
 from twin.analyses.coverage.cameras import check_params
 from twin.analyses.coverage.model import CoverageModel
 from twin.analyses.coverage.raster import RasterGrid, bounds_of, label_cells
 from twin.analyses.coverage.targets import Weights
-from twin.analyses.coverage.visibility import Obstacles, view_sectors, visibility_polygons
+from twin.analyses.coverage.visibility import Obstacles, view_sectors
 from twin.core.errors import BadInput
 
 DEMAND_CELL_M = 5.0
@@ -247,7 +248,7 @@ class Problem:
         """Return the visibility polygons of candidates ``idx``."""
         c = self.candidates
         n = len(idx)
-        return visibility_polygons(
+        return distributed.visibility(
             c["x"].to_numpy(float)[idx],
             c["y"].to_numpy(float)[idx],
             c["heading_deg"].to_numpy(float)[idx],

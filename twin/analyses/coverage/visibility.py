@@ -292,6 +292,10 @@ def visibility_polygons(
         out[cams] = sectors
         return out
     cam, part = obstacles.tree.query(sectors, predicate="intersects")
+    # Each camera's shadows in footprint order, not the tree's: then a camera's polygon does
+    # not depend on which other footprints the tree holds (the Dask run's cells hold a part).
+    order = np.lexsort((part, cam))
+    cam, part = cam[order], part[order]
     px, py = x[cams][cam], y[cams][cam]
     far = FAR * reach[cam]
     conv = obstacles.convex[part]

@@ -117,8 +117,11 @@ def _check_outs(outs: list[Path], formats: tuple[str, ...]) -> None:
 
 
 def _prepare(scope: Scope, include_planned: bool) -> PreparedScope:
+    from twin.analyses.coverage import distributed
     from twin.analyses.coverage.inputs import read_city
+    from twin.core.settings import Settings
 
+    distributed.connect(Settings.from_env().dask_scheduler)  # the heavy step there, if set
     store = open_store()
     try:
         with err.status("reading the city …"):

@@ -1,0 +1,141 @@
+"""The coverage analyses' heavy step on a Dask cluster: every camera's visibility polygon.
+
+With ``TWIN_DASK_SCHEDULER=tcp://host:8786`` the whole-city step of coverage and placement —
+each camera's (or candidate's) view sector minus the shadows of the buildings it meets — runs
+as tasks on that cluster (``dask.distributed``, the cluster operators already run); without
+it, in this process as before. A camera's polygon depends only on the footprints within its
+range, so the work is cut in space: cameras are binned into square cells, and each task gets
+one cell's cameras with the footprints that meet the cell grown by its cameras' longest range
+(the halo). The footprints go as they are in the process's own :class:`Obstacles` (same
+parts, same order), and :func:`visibility_polygons` takes shadows in footprint order, so
+each polygon is the same, vertex for vertex, as the in-process one (tested).
+
+Partitions are plain arrays, not dask-geopandas frames: a spatial partition of
+dask-geopandas pays only when a query touches few partitions, and its partitioning is lost on
+some round trips (dask-geopandas issues #114, #237, #260); here every task touches one cell
+and returns polygons in its cameras' order, so nothing depends on keeping it.
+
+A worker lost in the middle of an analysis is not an error: the scheduler runs its tasks
+again on another worker (the answer is the same: the tasks are pure).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+import shapely
+
+from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
+
+log = logging.getLogger("twin.analyses")
+
+#: side of the square cells the cameras are binned into (metres)
+CELL_M = 1_500.0
+#: below this many cameras a request is computed in process (a what-if edit of a few cameras
+#: would wait longer for the round trip than for the polygons)
+MIN_CAMERAS = 200
+
+_lock = threading.Lock()
+_client: Any = None
+
+
+def connect(address: str | None) -> None:
+    """Send the heavy steps to the Dask scheduler at ``address`` (``tcp://host:8786``), or
+    keep them in process when it is None; closes a client made before."""
+    global _client
+    with _lock:
+        old, _client = _client, None
+        if old is not None:
+            old.close()
+        if address:
+            from dask.distributed import Client
+
+            _client = Client(address, set_as_default=False, timeout=30)
+
+
+def client() -> Any:
+    """Return the connected Dask client, or None (in process)."""
+    return _client
+
+
+def _cell_task(
+    x: np.ndarray,
+    y: np.ndarray,
+    heading: np.ndarray,
+    fov: np.ndarray,
+    range_m: np.ndarray,
+    active: np.ndarray,
+    footprints: np.ndarray,
+) -> np.ndarray:
+    """Return the visibility polygons of one cell's cameras among its footprints."""
+    return visibility_polygons(
+        x, y, heading, fov, range_m, Obstacles.from_geometries(footprints), active=active
+    )
+
+
+def partitions(
+    x: np.ndarray, y: np.ndarray, range_m: np.ndarray, obstacles: Obstacles, cell_m: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return, per non-empty cell, its cameras' indices and the indices (ascending) of the
+    footprint parts that meet the cell's cameras' extent grown by their longest range."""
+    key = np.floor(x / cell_m).astype(np.int64) * 1_000_003 + np.floor(y / cell_m).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    out = []
+    for cams in np.split(order, cuts) if len(order) else []:
+        halo = float(range_m[cams].max()) + 1.0
+        box = shapely.box(
+            x[cams].min() - halo, y[cams].min() - halo, x[cams].max() + halo, y[cams].max() + halo
+        )
+        parts = np.sort(obstacles.tree.query(box)) if len(obstacles) else np.empty(0, np.int64)
+        out.append((np.sort(cams), parts))
+    return out
+
+
+def visibility(
+    x: np.ndarray,
+    y: np.ndarray,
+    heading_deg: np.ndarray,
+    fov_deg: np.ndarray,
+    range_m: np.ndarray,
+    obstacles: Obstacles,
+    *,
+    active: np.ndarray | None = None,
+    cell_m: float = CELL_M,
+    min_cameras: int | None = None,
+) -> np.ndarray:
+    """Return what :func:`visibility_polygons` returns: on the Dask cluster when one is
+    connected and there are at least ``min_cameras`` (:data:`MIN_CAMERAS`) cameras, else in
+    this process."""
+    dask = _client
+    n = len(x)
+    if dask is None or n < (MIN_CAMERAS if min_cameras is None else min_cameras):
+        return visibility_polygons(x, y, heading_deg, fov_deg, range_m, obstacles, active=active)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    heading, fov = np.asarray(heading_deg, float), np.asarray(fov_deg, float)
+    reach = np.asarray(range_m, float)
+    on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    cells = partitions(x, y, reach, obstacles, cell_m)
+    futures = [
+        dask.submit(
+            _cell_task,
+            x[c],
+            y[c],
+            heading[c],
+            fov[c],
+            reach[c],
+            on[c],
+            obstacles.parts[p],
+            pure=False,
+            retries=2,
+        )
+        for c, p in cells
+    ]
+    out = np.full(n, shapely.Polygon(), dtype=object)
+    for (cams, _), polys in zip(cells, dask.gather(futures), strict=True):
+        out[cams] = polys
+    log.info("visibility of %d cameras in %d cells on Dask", n, len(cells))
+    return out
