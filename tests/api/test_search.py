@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 
 import layers
+from bench import search_table
 from layers import Access
 from tests.support.app import app_client
 from twin.search import fold, search, words_of
@@ -127,3 +130,51 @@ def test_planner_gets_the_same_public_results(client: TestClient) -> None:
     assert [h["id"] for h in planner.json()["results"]] == [h["id"] for h in anon]
     bad = client.get("/api/search", params={"q": "a"}, headers={"Authorization": "Bearer x"})
     assert bad.status_code == 401
+
+
+# -- as people in Almaty type (issue 15) ------------------------------------------------
+
+_TABLE = [pytest.param(row, id=f"{row['kind']}: {row['query']}") for row in search_table.rows()]
+
+
+@pytest.mark.parametrize("row", _TABLE)
+def test_the_search_table(client: TestClient, row: dict[str, str]) -> None:
+    """Russian word forms, Kazakh and Latin spellings, typos, kinds of places in three
+    languages, addresses with house numbers and names: the expected place comes first
+    (tests/api/search_table.csv; bench/search_table.py prints the hit rate)."""
+    hits = _search(client, row["query"], limit=3)
+    first = hits[0] if hits else None
+    got = first and (first["layer"], first["label"])
+    assert first is not None and search_table.hit(row, SimpleNamespace(**first)), got
+
+
+def test_the_table_has_every_kind_of_query() -> None:
+    kinds = Counter(row["kind"] for row in search_table.rows())
+    assert sum(kinds.values()) >= 40 and min(kinds.values()) >= 3, kinds
+
+
+def test_an_address_resolves_to_its_house_with_a_sure_rank(client: TestClient) -> None:
+    """Batch scoring keeps ranks up to 3: a house number found is sure, a missing one is not."""
+    (hit,) = _search(client, "Сатпаева 76 А", limit=1)
+    assert hit["label"] == "Сатпаева ул., 76 А" and hit["rank"] <= 3
+    guess = _search(client, "Сатпаева 9999", limit=3)
+    assert guess and all(h["rank"] == 4 for h in guess)
+    assert "Сатпаева" in guess[0]["label"]
+
+
+def test_same_names_say_where_they_are(client: TestClient) -> None:
+    hits = [h for h in _search(client, "Толе би", limit=10) if h["layer"] == "roads"]
+    assert len(hits) >= 2
+    details = [h["detail"] for h in hits]
+    assert all(d and d.endswith("район") for d in details) and len(set(details)) > 1
+    kk = _search(client, "Толе би", lang="kk", limit=1)
+    assert kk[0]["detail"].endswith("ауданы")
+
+
+def test_kinds_of_places_in_three_languages(client: TestClient) -> None:
+    for q in ("мектеп", "школа", "school"):
+        hits = _search(client, q, limit=5)
+        assert hits[0]["layer"] == "schools", q
+        assert [h["layer"] for h in hits].count("schools") >= 4, q
+    labels = [h["label"] for h in _search(client, "мектеп", limit=10)]
+    assert not any(label.isdigit() for label in labels)  # "74" is shown as "Школа 74"
