@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -45,6 +46,17 @@ _HTTP_CODES = {
 
 log = logging.getLogger("twin.api")
 
+#: seconds a client is asked to wait when the database cannot be reached (a primary restarting
+#: comes back within seconds; the pool's pre-ping reconnects on the next request)
+STORE_RETRY_AFTER = 5
+#: what the database driver raises, through SQLAlchemy, when it cannot be reached
+_UNREACHABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+)
+
 
 def error_response(status: int, code: str, detail: str) -> JSONResponse:
     """Return the JSON error response."""
@@ -68,7 +80,20 @@ def install(app: FastAPI) -> None:
             response.headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, StoreError):
+            response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
+
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # The database went away (restarting, failing over): a clean 503 the client may
+        # retry, not a 500 — the code is not at fault.
+        log.warning("store unreachable on %s: %s", request.url.path, type(exc).__name__)
+        response = error_response(503, "store_unavailable", "the store is unavailable; retry")
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+        return response
+
+    for cls in _UNREACHABLE:
+        app.add_exception_handler(cls, _unreachable)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
