@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ratings = Ratings(app.state.store)
         app.state.initiatives = Initiatives(app.state.store)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_limits = WriteLimits(settings.redis_url)
+        app.state.write_limits = WriteLimits(
+            settings.redis_url, scale=settings.participation.limit_scale
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
