@@ -11,19 +11,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 import requests
-from fastapi import Request
 from georeport import GeoReport
 
 from tests.appeals.scene import LAT, LON, load_scene, north_of
+from tests.support.accounts import sign_up_resident
 from tests.support.postgres import create_database
-from twin.api.deps import get_caller
 from twin.app import create_app
-from twin.core.access import Caller, Role
 from twin.core.settings import AuthSettings, Settings, StoreSettings
 from twin.store import open_store
 
@@ -60,17 +58,7 @@ SPEC_POSTED = {"service_request_id", "service_notice", "account_id"}
 RANGE = {"start_date": "2026-09-15T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"}
 
 
-async def _caller(request: Request) -> Caller:
-    """Signed-in callers for these tests: ``Bearer resident-<id>`` or ``Bearer staff``.
-
-    A stand-in for the resident accounts (cookie sessions) of the participation issue until
-    they land on main; the domain sees the same ``Caller`` either way."""
-    token = request.headers.get("authorization", "").removeprefix("Bearer ")
-    if token.startswith("resident-"):
-        return Caller(Role.RESIDENT, account_id=int(token.split("-")[1]))
-    if token == "staff":
-        return Caller(Role.PLANNER, key_id="k-staff")
-    return Caller(Role.ANONYMOUS)
+STAFF = {"Authorization": "Bearer staff-key"}
 
 
 @pytest.fixture(scope="module", params=["geopackage", "postgis"])
@@ -86,9 +74,11 @@ def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     load_scene(store)
     store.close()
     app = create_app(
-        Settings(store=StoreSettings(database_url=store_url), auth=AuthSettings(api_keys=""))
+        Settings(
+            store=StoreSettings(database_url=store_url),
+            auth=AuthSettings(api_keys="planner:staff-key"),
+        )
     )
-    app.dependency_overrides[get_caller] = _caller
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -108,9 +98,23 @@ def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         thread.join(timeout=10)
 
 
-def _post(base: str, who: str | None, **fields: str) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {who}"} if who else {}
-    return httpx.post(f"{base}/open311/v2/requests.json", data=fields, headers=headers)
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def resident(base: str, caplog: pytest.LogCaptureFixture) -> Callable[[], Headers]:
+    """Return a function signing up a new resident through the real accounts API (the
+    verification code read from the server's log) and returning its bearer header."""
+
+    def new() -> Headers:
+        with httpx.Client(base_url=base) as client:
+            return sign_up_resident(client, caplog).headers  # type: ignore[arg-type]
+
+    return new
+
+
+def _post(base: str, who: Headers | None, **fields: str) -> httpx.Response:
+    return httpx.post(f"{base}/open311/v2/requests.json", data=fields, headers=who or {})
 
 
 def test_a_real_client_reads_services_and_requests_in_json_and_xml(base: str) -> None:
@@ -138,17 +142,17 @@ def test_a_real_client_reads_services_and_requests_in_json_and_xml(base: str) ->
     assert json_one["expected_datetime"] == "2026-10-22T23:59:59Z"
 
 
-def test_a_sensitive_category_shows_no_point_and_no_author_to_the_public(base: str) -> None:
+def test_a_sensitive_category_shows_no_point_and_no_author_to_the_public(
+    base: str, resident: Callable[[], Headers]
+) -> None:
     public = GeoReport(f"{base}/open311/v2").get_service_request("3")
     assert public["service_code"] == "healthcare"
     assert public["lat"] is None and public["long"] is None and public["x_district"]
-    staff = httpx.get(
-        f"{base}/open311/v2/requests/3.json", headers={"Authorization": "Bearer staff"}
-    ).json()[0]
+    staff = httpx.get(f"{base}/open311/v2/requests/3.json", headers=STAFF).json()[0]
     assert staff["lat"] == pytest.approx(north_of(LON, LAT, 600)[1])
     r = _post(
         base,
-        "resident-21",
+        resident(),
         service_code="healthcare",
         lat=str(LAT),
         long=str(LON),
@@ -165,10 +169,12 @@ def test_a_sensitive_category_shows_no_point_and_no_author_to_the_public(base: s
     )
 
 
-def test_a_resident_files_with_the_spec_form_and_gets_the_duplicate_hint(base: str) -> None:
+def test_a_resident_files_with_the_spec_form_and_gets_the_duplicate_hint(
+    base: str, resident: Callable[[], Headers]
+) -> None:
     r = _post(
         base,
-        "resident-31",
+        resident(),
         service_code="lighting",
         lat=str(LAT),
         long=str(LON),
@@ -180,7 +186,7 @@ def test_a_resident_files_with_the_spec_form_and_gets_the_duplicate_hint(base: s
     lat2 = north_of(LON, LAT, 20)[1]
     r2 = _post(
         base,
-        "resident-32",
+        resident(),
         service_code="lighting",
         lat=str(lat2),
         long=str(LON),
@@ -194,10 +200,13 @@ def test_a_resident_files_with_the_spec_form_and_gets_the_duplicate_hint(base: s
     assert got["lat"] == pytest.approx(LAT)
 
 
-def test_staff_move_an_appeal_and_its_author_rates_it(base: str) -> None:
+def test_staff_move_an_appeal_and_its_author_rates_it(
+    base: str, resident: Callable[[], Headers]
+) -> None:
+    author = resident()
     r = _post(
         base,
-        "resident-41",
+        author,
         service_code="waste",
         lat=str(LAT),
         long=str(LON),
@@ -205,12 +214,10 @@ def test_staff_move_an_appeal_and_its_author_rates_it(base: str) -> None:
     )
     rid = r.json()[0]["service_request_id"]
     url = f"{base}/api/appeals/{rid}"
-    resident = {"Authorization": "Bearer resident-41"}
-    other = {"Authorization": "Bearer resident-42"}
-    staff = {"Authorization": "Bearer staff"}
+    other = resident()
+    staff = STAFF
     assert (
-        httpx.post(f"{url}/status", json={"status": "assigned"}, headers=resident).status_code
-        == 403
+        httpx.post(f"{url}/status", json={"status": "assigned"}, headers=author).status_code == 403
     )
     r = httpx.post(f"{url}/status", json={"status": "resolved"}, headers=staff)
     assert r.status_code == 400 and "cannot become 'resolved'" in r.json()["detail"]
@@ -223,11 +230,11 @@ def test_staff_move_an_appeal_and_its_author_rates_it(base: str) -> None:
         "in_progress",
         "resolved",
     ]
-    assert r.json()["x_history"][-1]["by_key_id"] == "k-staff"
+    assert r.json()["x_history"][-1]["by_role"] == "planner"
     assert httpx.post(f"{url}/rating", json={"score": 2}, headers=other).status_code == 403
-    r = httpx.post(f"{url}/rating", json={"score": 5}, headers=resident)
+    r = httpx.post(f"{url}/rating", json={"score": 5}, headers=author)
     assert r.status_code == 200 and r.json()["x_satisfaction"] == 5
-    mine = httpx.get(f"{base}/api/appeals/mine", headers=resident).json()["appeals"]
+    mine = httpx.get(f"{base}/api/appeals/mine", headers=author).json()["appeals"]
     assert [a["service_request_id"] for a in mine] == [rid]
     assert "by_key_id" not in mine[0]["x_history"][-1]
     assert GeoReport(f"{base}/open311/v2").get_service_request(rid)["status"] == "closed"
@@ -243,31 +250,31 @@ def test_staff_move_an_appeal_and_its_author_rates_it(base: str) -> None:
             "sign in",
         ),
         (
-            "resident-7",
+            True,
             {"service_code": "nope", "lat": "43.25", "long": "76.9", "description": "x"},
             400,
             "unknown service_code",
         ),
         (
-            "resident-7",
+            True,
             {"service_code": "water", "lat": "43.25", "long": "77.9", "description": "x"},
             400,
             "outside the city",
         ),
         (
-            "resident-7",
+            True,
             {"service_code": "water", "lat": "43.25", "long": "76.9", "description": " "},
             400,
             "description is empty",
         ),
         (
-            "resident-7",
+            True,
             {"service_code": "water", "lat": "43.25", "long": "76.9", "description": "x" * 4001},
             400,
             "at most 4000",
         ),
         (
-            "resident-7",
+            True,
             {"service_code": "water", "lat": "north", "long": "76.9", "description": "x"},
             400,
             "lat must be a number",
@@ -275,9 +282,14 @@ def test_staff_move_an_appeal_and_its_author_rates_it(base: str) -> None:
     ],
 )
 def test_bad_posts_answer_in_the_open311_error_format(
-    base: str, who: str | None, fields: dict[str, str], status: int, problem: str
+    base: str,
+    resident: Callable[[], Headers],
+    who: bool | None,
+    fields: dict[str, str],
+    status: int,
+    problem: str,
 ) -> None:
-    r = _post(base, who, **fields)
+    r = _post(base, resident() if who else None, **fields)
     assert r.status_code == status
     (err,) = r.json()
     assert err["code"] == status and problem in err["description"]
@@ -321,9 +333,6 @@ def test_filters_bbox_service_code_and_pages(base: str) -> None:
 
 
 # -- the analyses' routes ---------------------------------------------------------------------
-STAFF = {"Authorization": "Bearer staff"}
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -333,10 +342,9 @@ STAFF = {"Authorization": "Bearer staff"}
         "/api/analysis/appeals/forecast",
     ],
 )
-def test_the_analyses_are_for_staff(base: str, path: str) -> None:
+def test_the_analyses_are_for_staff(base: str, path: str, resident: Callable[[], Headers]) -> None:
     assert httpx.get(f"{base}{path}").status_code == 401
-    resident = {"Authorization": "Bearer resident-5"}
-    assert httpx.get(f"{base}{path}", headers=resident).status_code == 403
+    assert httpx.get(f"{base}{path}", headers=resident()).status_code == 403
 
 
 def test_staff_analyses_answer_on_the_scene(base: str) -> None:
