@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.budget import Budget
 from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
@@ -23,6 +24,7 @@ from twin.api import (
     events,
     features,
     limits,
+    openapi,
     results,
     search,
     web,
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ratings = Ratings(app.state.store)
         app.state.initiatives = Initiatives(app.state.store)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_limits = WriteLimits(settings.redis_url)
+        app.state.write_limits = WriteLimits(
+            settings.redis_url, scale=settings.participation.limit_scale
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -92,7 +96,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    app.state.analysis_gate = limits.AnalysisGate(
+        settings.limits.analyses,
+        Budget(
+            max_cells=settings.limits.analysis_cells,
+            max_edit_cells=settings.limits.analysis_edit_cells,
+            max_candidate_cells=settings.limits.analysis_candidate_cells,
+            seconds=settings.limits.analysis_seconds,
+        ),
+    )
     errors.install(app)
+    openapi.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)
