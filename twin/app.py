@@ -37,6 +37,7 @@ from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
+from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.access import key_ring, role_for
@@ -67,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ratings = Ratings(app.state.store)
         app.state.initiatives = Initiatives(app.state.store)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_limits = WriteLimits(settings.redis_url)
+        app.state.write_limits = WriteLimits(
+            settings.redis_url, scale=settings.participation.limit_scale
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)
+    app.include_router(seismic_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)

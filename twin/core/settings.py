@@ -153,6 +153,16 @@ class LiveSettings(BaseSettings):
     channel: str = Field(default="twin:live", min_length=1, max_length=100)
 
 
+class ParticipationSettings(BaseSettings):
+    """Residents' writes (:mod:`twin.participation`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_PARTICIPATION_", extra="ignore")
+
+    #: multiplies every write limit (``twin.participation.limits.DEFAULT_LIMITS``): a load
+    #: test or a trusted deployment raises it; 1 is the public default
+    limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -163,6 +173,7 @@ class Settings(BaseSettings):
     tiles: TileSettings = Field(default_factory=TileSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
+    participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
