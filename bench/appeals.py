@@ -41,7 +41,7 @@ from etl.load import _combined
 from etl.synthesise.appeals import appeals as generate_appeals
 from etl.synthesise.city import City
 from etl.transform import conform
-from twin.appeals.analytics import Window, summary
+from twin.appeals.analytics import Window, summary, typed
 from twin.appeals.forecast import forecast, monthly
 from twin.appeals.hotspots import Grid, gi_star
 from twin.core.settings import DATA_DIR
@@ -64,8 +64,8 @@ def _frame(gen: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(gen.drop(columns="geometry"))
     for c in ("created_on", "assigned_on", "resolved_on", "deadline_on", "started_on"):
         out[c] = pd.to_datetime(out[c])
-    out["satisfaction"] = pd.to_numeric(out["satisfaction"], errors="coerce")
     out["synthetic"] = True
+    out = typed(out)
     out["lon"] = shapely.get_x(np.asarray(gen.geometry.values))
     out["lat"] = shapely.get_y(np.asarray(gen.geometry.values))
     return out
