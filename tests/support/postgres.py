@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("TWIN_PG_BIN", "/usr/lib/postgresql/15/bin"))
+#: the data directory of each running test cluster, by its port (to stop and start it again)
+DATA_DIRS: dict[int, tuple[Path, str]] = {}
 
 
 def _free_port() -> int:
@@ -79,6 +81,7 @@ def postgis_cluster(*, dbname: str = "twin") -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    DATA_DIRS[port] = (data, opts)
     try:
         url = f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
         for _ in range(50):
@@ -126,6 +129,20 @@ def postgis_cluster(*, dbname: str = "twin") -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def pg_ctl(url: str, action: str) -> None:
+    """Run ``pg_ctl stop`` (immediate, as a crash) or ``start`` on the test cluster of ``url``."""
+    port = int(url.split("@")[-1].split("/")[0].split(":")[1])
+    data, opts = DATA_DIRS[port]
+    args = ["-m", "immediate", "stop"] if action == "stop" else ["-o", opts, "-w", "start"]
+    subprocess.run(
+        _as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data.parent / "log"), *args
+        ),
+        check=True,
+        capture_output=True,
+    )
 
 
 def create_database(url: str, name: str) -> str:

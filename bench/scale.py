@@ -1,0 +1,235 @@
+"""Scale benchmark: one machine's worth of the multi-process, replica and Dask layout.
+
+Run: ``uv run python -m bench.scale`` (``--copies``, ``--seconds``, ``--users`` to size it;
+the defaults keep it to a few minutes on a shared 2-core machine). It prints, in one run:
+
+* the country-scale load: the bundled city plus ``copies - 1`` copies across Kazakhstan
+  (:mod:`etl.synthesise.country`), rows per layer and load time;
+* cold tile throughput of ``twin serve`` with 1 and with 2 worker processes (each on tiles
+  never asked before, from the same seeded sample; PostGIS ``ST_AsMVT`` draws them): tiles/s
+  and the ratio (the issue's goal: ≥ 1.6× on 2 cores);
+* every camera's visibility polygon of ``--dask-copies`` copies of the city: in process, and
+  on a Dask LocalCluster of 1 and of 2 worker processes, with the ratios, and whether the
+  answers are the same;
+* a locust run (headless, bounded) of a mixed workload (cached and cold tiles, filtered
+  features, search, isochrones, writes) against 1 and against 2 server processes that read
+  from a streaming replica: requests/s, failure share and p95 per request kind, and ratios.
+
+The load average before each part is printed: on a machine shared with other work the
+ratios say more than the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyogrio  # noqa: F401  (before SpatiaLite)
+import shapely
+
+import layers
+from bench.http_load import fetch_all
+from bench.tile_list import sample_tiles
+from tests.support.postgres import StreamingReplica, create_database, postgis_cluster
+from tests.support.servers import twin_servers
+
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+PLANNER_KEY = "bench-planner"
+
+
+def load() -> str:
+    """Return the load averages (1, 5, 15 min) as text."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def part(title: str) -> None:
+    print(f"\n== {title} (load average {load()})", flush=True)
+
+
+def load_country(url: str, copies: int) -> None:
+    from etl.load import load_bundled
+    from etl.synthesise.country import generate
+    from twin.core.settings import DATA_DIR
+    from twin.store import open_store
+
+    store = open_store(url)
+    try:
+        t0 = time.perf_counter()
+        load_bundled(store, DATA_DIR)
+        t1 = time.perf_counter()
+        written = generate(store, copies) if copies > 1 else {}
+        t2 = time.perf_counter()
+        counts = store.counts()
+    finally:
+        store.close()
+    print(f"bundled city loaded in {t1 - t0:.1f} s; {copies - 1} copies in {t2 - t1:.1f} s "
+          f"({sum(written.values()):,} rows)")  # fmt: skip
+    for lid in ("buildings", "roads", "cameras"):
+        print(f"  {lid:10} {counts[lid]:>10,}")
+
+
+def cold_tiles(url: str, seconds: float) -> None:
+    from twin.store import open_store
+
+    store = open_store(url, create=False)
+    try:
+        pts = shapely.centroid(np.asarray(store.read_frame(layers.get("buildings")).geometry))
+    finally:
+        store.close()
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    rng = np.random.default_rng(7)
+    sample, _ = sample_tiles("buildings", lon, lat, [15, 16], 4000, rng)
+    paths = [t.path() for t in sample]
+    rng.shuffle(paths)
+    half = len(paths) // 2
+    env = {"TWIN_DATABASE_URL": url}
+    rates = {}
+    for workers, chunk in ((1, paths[:half]), (2, paths[half:])):
+        with twin_servers(env, workers=workers) as [(base, _)]:
+            time.sleep(2.0 * workers)  # every worker up
+            run = fetch_all(base, chunk, concurrency=8, time_limit_s=seconds)
+        bad = run.failures(lambda s: s.status in (200, 204))
+        rates[workers] = run.throughput
+        print(f"  {workers} process(es): {run.throughput:7.1f} cold tiles/s, "
+              f"p50 {run.p(50):.0f} ms, p95 {run.p(95):.0f} ms, {len(run.samples)} tiles, "
+              f"{len(bad)} failed")  # fmt: skip
+    print(f"  ratio 2 : 1 processes = {rates[2] / rates[1]:.2f}x (goal >= 1.6x)")
+
+
+def dask_visibility(url: str, copies: int) -> None:
+    from dask.distributed import LocalCluster
+
+    from twin.analyses.coverage import distributed
+    from twin.analyses.coverage.cameras import METRIC_CRS, covering, effective_fov
+    from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
+    from twin.store import open_store
+
+    store = open_store(url, create=False)
+    try:
+        cams = store.read_frame(layers.get("cameras"), with_system=True)
+        blds = store.read_frame(layers.get("buildings"), with_system=True)
+    finally:
+        store.close()
+    keep = [f"country-c{k}" for k in range(1, copies)]
+    cams = cams[~cams["source"].str.startswith("country-") | cams["source"].isin(keep)]
+    blds = blds[~blds["source"].str.startswith("country-") | blds["source"].isin(keep)]
+    cams = cams.to_crs(METRIC_CRS)
+    args = {
+        "x": cams.geometry.x.to_numpy(),
+        "y": cams.geometry.y.to_numpy(),
+        "heading_deg": cams["heading_deg"].to_numpy(float),
+        "fov_deg": effective_fov(cams),
+        "range_m": cams["range_m"].to_numpy(float),
+        "active": covering(cams),
+    }
+    obstacles = Obstacles.from_geometries(np.asarray(blds.to_crs(METRIC_CRS).geometry.values))
+    print(f"  {len(cams):,} cameras, {len(obstacles):,} footprint parts ({copies} x the city)")
+    t0 = time.perf_counter()
+    here = visibility_polygons(**args, obstacles=obstacles)  # type: ignore[arg-type]
+    base = time.perf_counter() - t0
+    print(f"  in process:       {base:6.1f} s")
+    times = {}
+    for n in (1, 2):
+        with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None) as c:
+            distributed.connect(c.scheduler_address)
+            try:
+                distributed.client().run(lambda: None)  # workers warm (imports)
+                distributed.visibility(**args, obstacles=obstacles, cell_m=3000.0)  # type: ignore[arg-type]
+                t0 = time.perf_counter()
+                there = distributed.visibility(**args, obstacles=obstacles)  # type: ignore[arg-type]
+                times[n] = time.perf_counter() - t0
+            finally:
+                distributed.connect(None)
+        same = bool(shapely.equals_exact(here, there, tolerance=0.0).all())
+        print(f"  Dask, {n} worker(s): {times[n]:6.1f} s ({base / times[n]:.2f}x in process), "
+              f"same answer: {same}")  # fmt: skip
+    print(f"  ratio 2 : 1 workers = {times[1] / times[2]:.2f}x (goal >= 1.6x)")
+
+
+def locust_run(hosts: list[str], users: int, seconds: int, out: Path) -> dict[str, dict[str, str]]:
+    env = {
+        **os.environ,
+        "TWIN_BENCH_HOSTS": ",".join(hosts),
+        "TWIN_BENCH_PLANNER_KEY": PLANNER_KEY,
+    }
+    exe = Path(sys.executable).parent / "locust"
+    subprocess.run(
+        [str(exe), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
+         "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s",
+         "--host", hosts[0], "--csv", str(out), "--only-summary", "--loglevel", "ERROR"],
+        env=env, check=False, capture_output=True, timeout=seconds + 120,
+    )  # fmt: skip
+    with open(f"{out}_stats.csv", newline="") as f:
+        return {row["Name"]: row for row in csv.DictReader(f)}
+
+
+def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
+    env = {
+        "TWIN_DATABASE_URL": url,
+        "TWIN_DATABASE_REPLICA_URLS": replica,
+        "TWIN_API_KEYS": f"planner:{PLANNER_KEY}",
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="twin-locust-"))
+    results = {}
+    for workers in (1, 2):
+        with twin_servers(env, workers=workers) as [(base, _)]:
+            time.sleep(2.0 * workers)
+            results[workers] = locust_run([base], users, seconds, tmp / f"w{workers}")
+    print(f"  {users} users, {seconds} s each; per kind: requests/s, failures, p95 ms")
+    for name in sorted(set(results[1]) | set(results[2])):
+        cells = []
+        for w in (1, 2):
+            r = results[w].get(name)
+            if r is None:
+                cells.append(f"{'-':>28}")
+                continue
+            n, fails = int(r["Request Count"]), int(r["Failure Count"])
+            cells.append(f"{float(r['Requests/s']):6.1f}/s {fails / max(n, 1):6.2%} "
+                         f"{r['95%']:>6} ms")  # fmt: skip
+        print(f"  {name:20} 1 proc: {cells[0]}   2 procs: {cells[1]}")
+    agg = {w: results[w]["Aggregated"] for w in (1, 2)}
+    rps = {w: float(agg[w]["Requests/s"]) for w in (1, 2)}
+    fail = {w: int(agg[w]["Failure Count"]) / max(int(agg[w]["Request Count"]), 1) for w in (1, 2)}
+    print(f"  all: {rps[1]:.1f} vs {rps[2]:.1f} requests/s (ratio {rps[2] / rps[1]:.2f}x), "
+          f"failures {fail[1]:.2%} vs {fail[2]:.2%} (goal <= 0.1%)")  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    ap.add_argument("--copies", type=int, default=4, help="the city x N across the country")
+    ap.add_argument("--dask-copies", type=int, default=2, help="cities in the Dask part")
+    ap.add_argument("--seconds", type=int, default=15, help="length of each timed run")
+    ap.add_argument("--users", type=int, default=50, help="locust users")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: tiles,dask,locust")
+    args = ap.parse_args()
+    skip = set(args.skip.split(","))
+    with postgis_cluster() as base:
+        url = create_database(base, "twin_scale")
+        part(f"country-scale load: the city x {args.copies}")
+        load_country(url, args.copies)
+        if "tiles" not in skip:
+            part("cold tiles, 1 vs 2 server processes")
+            cold_tiles(url, args.seconds)
+        if "dask" not in skip:
+            part("every camera's visibility: in process vs Dask")
+            dask_visibility(url, min(args.dask_copies, args.copies))
+        if "locust" not in skip:
+            part("locust mixed workload, 1 vs 2 server processes reading a replica")
+            replica = StreamingReplica(url)
+            try:
+                locust_compare(url, replica.url("twin_scale"), args.users, args.seconds)
+            finally:
+                replica.close()
+    print(f"\nload average at the end: {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
