@@ -36,6 +36,7 @@ from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
+from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.access import role_for
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)
+    app.include_router(seismic_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
