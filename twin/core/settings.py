@@ -88,6 +88,9 @@ class TileSettings(BaseSettings):
     glyphs_url: str | None = None
     #: Font stack the label layers ask the glyphs server for.
     font: str = "Noto Sans Regular"
+    #: Where a layer is public only as H3 counts (appeals), no hexagon shows fewer than this
+    #: many points: smaller ones are merged into coarser cells or left out (k-anonymity).
+    public_min_count: int = Field(default=5, ge=1)
 
 
 class LimitSettings(BaseSettings):
@@ -109,8 +112,6 @@ class LimitSettings(BaseSettings):
     analysis_cells: int = Field(default=4_000_000, ge=1)
     analysis_edit_cells: int = Field(default=50_000_000, ge=1)
     analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
-    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
-    min_count: int = Field(default=5, ge=1)
 
 
 class AccountSettings(BaseSettings):
