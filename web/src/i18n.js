@@ -2,6 +2,7 @@
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { pluralWord } from './locale-format.js';
 import { PARTICIPATION } from './i18n-participation.js';
 import { VALUES } from './values.js';
 
@@ -259,7 +260,11 @@ export function locale() {
 export function t(key, vars = {}) {
   const entry = UI[key];
   const text = entry ? entry[idx(current)] : key;
-  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+  // {n} is the value; {n#балл|балла|баллов|балла} the word's form for it (CLDR plural rules)
+  return text.replace(/\{(\w+)(?:#([^}]*))?\}/g, (whole, k, forms) => {
+    if (!(k in vars)) return whole;
+    return forms === undefined ? String(vars[k]) : pluralWord(current, vars[k], forms);
+  });
 }
 
 /** A catalog title object {ru, kk, en} in the current language. */
