@@ -7,9 +7,9 @@ Nothing reads the environment at import time: the CLI entry point and ``create_a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +38,8 @@ class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
 
     api_keys: str = ""
+    #: the keys hashed for checking (:func:`twin.core.access.key_ring`), made on first use
+    _ring: Any = PrivateAttr(default=None)
 
     @field_validator("api_keys")
     @classmethod
