@@ -164,6 +164,9 @@ def main() -> int:
             stack.callback(b.terminate)
             r = asyncio.run(run([base_a, base_b], args.clients, args.posts))
             ok &= _report("two processes over Redis pub/sub", r, args.clients)
+            for p in (a, b):  # before Redis goes
+                p.terminate()
+                p.wait(10)
     return 0 if ok else 1
 
 

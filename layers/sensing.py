@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+from layers.appeal_services import CATEGORY_CODES, SERVICE_CODES, STATUSES
 from layers.common import DEMO_ATTRIBUTION, DISTRICT, NAME
 from layers.model import Access, GeomType, Layer, Prop, PropType, Style, Temporal, t
 
-APPEAL_CATEGORIES = (
-    "landscaping",
-    "roads_transport",
-    "utilities",
-    "lighting",
-    "greening",
-    "water",
-    "snow_removal",
-    "education",
-    "healthcare",
-    "waste",
-    "noise",
-    "other",
-)
-APPEAL_STATUSES = ("received", "in_progress", "resolved", "rejected")
+# The Open Almaty categories, their services and the lifecycle are declared as data in
+# layers.appeal_services (read by the generator and by twin.appeals too).
+APPEAL_CATEGORIES = CATEGORY_CODES
+APPEAL_STATUSES = STATUSES
+APPEAL_SERVICES = SERVICE_CODES
 
 CAMERAS = Layer(
     id="cameras",
@@ -101,6 +92,23 @@ APPEALS = Layer(
         Prop("created_on", PropType.DATE, t("Дата обращения", "Өтініш күні", "Submitted on")),
         Prop("resolved_on", PropType.DATE, t("Дата решения", "Шешілген күні", "Resolved on")),
         DISTRICT,
+        # The lifecycle as dates (its timed history, with who, is in the appeals domain tables)
+        Prop(
+            "service",
+            PropType.STR,
+            t("Ответственная служба", "Жауапты қызмет", "Responsible service"),
+            choices=APPEAL_SERVICES,
+        ),
+        Prop("assigned_on", PropType.DATE, t("Передано службе", "Қызметке берілді", "Assigned on")),
+        Prop("started_on", PropType.DATE, t("Взято в работу", "Жұмысқа алынды", "Work started on")),
+        Prop("deadline_on", PropType.DATE, t("Срок ответа", "Жауап мерзімі", "Answer due by")),
+        Prop(
+            "satisfaction",
+            PropType.INT,
+            t("Оценка жителя", "Тұрғынның бағасы", "Resident's rating"),
+            minimum=1,
+            maximum=5,
+        ),
     ),
     style=Style(kind="circle", color="#ef6c00", radius=3.0, category_property="category"),
     minzoom=10,

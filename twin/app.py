@@ -15,11 +15,24 @@ from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import air as air_routes
+from twin.api import (
+    appeal_analysis,
+    catalog,
+    districts,
+    errors,
+    events,
+    features,
+    limits,
+    results,
+    search,
+    web,
+)
+from twin.api import appeals as appeal_routes
 from twin.api import budget as budget_routes
 from twin.api import business as business_routes
-from twin.api import catalog, districts, errors, events, features, limits, results, search, web
 from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
+from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -93,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
     app.include_router(budget_routes.router)
+    app.include_router(open311_routes.router)
+    app.include_router(appeal_analysis.router)
+    app.include_router(appeal_routes.router)
     app.include_router(features.router)
     app.include_router(tile_routes.router)
     app.add_middleware(tile_routes.TileFastPath)

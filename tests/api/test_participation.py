@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+import layers
 from tests.support.accounts import PASSWORD, sign_up_resident
 from tests.support.app import app_client
 from twin import live
@@ -28,11 +29,18 @@ def square(x: float, y: float, d: float = 0.001) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def add_work(client: TestClient, title: str, x: float = 76.95, y: float = 43.25) -> int:
+def add_work(
+    client: TestClient, title: str, x: float = 76.95, y: float = 43.25, contractor: str = "ТОО А"
+) -> int:
     body = {
         "type": "Feature",
         "geometry": square(x, y),
-        "properties": {"title": title, "status": "done", "contractor": "ТОО Курылыс"},
+        "properties": {
+            "title": title,
+            "status": "done",
+            "contractor": contractor,
+            "district": "Almaly",
+        },
     }
     r = client.post("/collections/works/items", json=body, headers=PLANNER)
     assert r.status_code == 201, r.text
@@ -41,7 +49,7 @@ def add_work(client: TestClient, title: str, x: float = 76.95, y: float = 43.25)
 
 def test_ratings_reviews_and_likes(store_url: str, caplog: pytest.LogCaptureFixture) -> None:
     with app_client(store_url, api_keys=KEYS) as client:
-        work, other = add_work(client, "Сквер"), add_work(client, "Двор", 76.96)
+        work, other = add_work(client, "Сквер"), add_work(client, "Двор", 76.96, contractor="ТОО Б")
         url = f"/api/participation/works/{work}"
         residents = [sign_up_resident(client, caplog, display_name=f"R{i}") for i in range(3)]
         a, b, c = residents
@@ -111,6 +119,29 @@ def test_ratings_reviews_and_likes(store_url: str, caplog: pytest.LogCaptureFixt
         assert set(layer) == {str(work)} and layer[str(work)]["count"] == 3
         assert client.get(f"/api/participation/works/{other}").json()["aggregate"]["count"] == 0
         assert client.get("/catalog").json()["layers"][0].get("ratable") is not None
+
+        # the aggregates are in the features' properties, and rank the district's works
+        client.put(f"/api/participation/works/{other}/rating", json={"stars": 5}, headers=a.headers)
+        items = client.get("/collections/works/items").json()["features"]
+        props = {f["id"]: f["properties"] for f in items}
+        assert props[work]["rating_mean"] == 3.33 and props[work]["rating_count"] == 3
+        assert props[work]["likes"] == 1 and props[work]["dislikes"] == 1
+        assert props[other]["rating_mean"] == 5.0 and props[other]["likes"] == 0
+        one = client.get(f"/collections/works/items/{work}").json()["properties"]
+        assert one["rating_count"] == 3
+        csv = client.get("/collections/works/items", params={"f": "csv"}).text
+        assert "rating_mean" in csv.splitlines()[0]
+        ranking = client.app.state.ratings.district_ranking(  # type: ignore[attr-defined]
+            layers.get("works"), "Almaly", n=1
+        )
+        assert [w["fid"] for w in ranking["best"]] == [other]
+        assert [w["fid"] for w in ranking["worst"]] == [work]
+        assert ranking["worst"][0]["title"] == "Сквер"
+        assert ranking["by_contractor"] == [
+            {"contractor": "ТОО Б", "mean": 5.0, "count": 1},
+            {"contractor": "ТОО А", "mean": 3.33, "count": 3},
+        ]
+        client.delete(f"/api/participation/works/{other}/rating", headers=a.headers)
 
         # withdrawing, and deleting an account keeps its rating in the aggregate, anonymously
         r = client.delete(f"{url}/rating", headers=b.headers)

@@ -52,3 +52,25 @@ def test_ties_go_to_the_earlier_application_and_unvoted_projects_are_explained()
     assert out.winners == [7]
     assert out.reasons[20] == "no ballot approved it"
     assert count(costs, [], 100, "mes").winners == []
+
+
+def test_greedy_on_the_tally_equals_pabutools_on_the_full_profile() -> None:
+    # greedy counts on one ballot per project with its votes as multiplicity; check it against
+    # pabutools on every voter's ballot, on a random instance where ties and skips happen
+    import random
+
+    from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
+    from pabutools.rules import greedy_utilitarian_welfare
+
+    from twin.budget.counting import from_json, to_json
+
+    rnd = random.Random(3)
+    costs = {i: rnd.choice([10, 20, 25, 40, 55]) for i in range(1, 16)}
+    ballots = [set(rnd.sample(range(1, 16), rnd.randint(1, 4))) for _ in range(300)]
+    projects = {i: Project(f"{i:09d}", c) for i, c in costs.items()}
+    inst = Instance(projects.values(), budget_limit=150)
+    full = ApprovalProfile([ApprovalBallot([projects[i] for i in b]) for b in ballots])
+    expected = [int(p.name) for p in greedy_utilitarian_welfare(inst, full, sat_class=Cost_Sat)]
+    out = count(costs, ballots, 150, "greedy")
+    assert sorted(out.winners) == sorted(expected)
+    assert from_json(to_json(out)) == out

@@ -409,7 +409,36 @@ def test_appeal_dates_seasons_and_statuses(generated: syn.Generated) -> None:
     old = created < pd.Timestamp(TODAY) - pd.Timedelta(days=90)
     recent = created > pd.Timestamp(TODAY) - pd.Timedelta(days=3)
     assert answered[old].mean() > 0.95
-    assert a.loc[recent, "status"].isin(["received", "in_progress"]).all()
+    assert a.loc[recent, "status"].isin(["received", "assigned", "in_progress"]).all()
+
+
+def test_appeal_lifecycles_are_consistent(generated: syn.Generated) -> None:
+    """Services follow the catalog, lifecycle dates are in order, ratings only on answers,
+    and the services differ in pace (the rating of services has something to rank)."""
+    from layers.appeal_services import CATEGORIES
+
+    a = generated.new["appeals"]
+    by_code = {c.code: c for c in CATEGORIES}
+    assert (a["service"] == a["category"].map(lambda c: by_code[c].service)).all()
+    created = pd.to_datetime(a["created_on"])
+    due = pd.to_datetime(a["deadline_on"]) - created
+    assert (due.dt.days == a["category"].map(lambda c: by_code[c].deadline_days)).all()
+    assigned = pd.to_datetime(a["assigned_on"])
+    started = pd.to_datetime(a["started_on"])
+    resolved = pd.to_datetime(a["resolved_on"])
+    assert (assigned.notna() == (a["status"] != "received")).all()
+    assert (assigned.dropna() >= created[assigned.notna()]).all()
+    both = started.notna()
+    assert (started[both] >= assigned[both]).all()
+    ended = both & resolved.notna()
+    assert (started[ended] <= resolved[ended]).all()
+    rated = a["satisfaction"].notna()
+    assert a.loc[rated, "status"].isin(["resolved", "rejected"]).all()
+    assert a.loc[rated, "satisfaction"].between(1, 5).all()
+    assert 0.5 < rated[a["status"] == "resolved"].mean() < 0.7
+    days = (resolved - created).dt.days
+    median = days.groupby(a["service"]).median()
+    assert median["tazalyk"] < median["mobility"]
 
 
 # --------------------------------------------------------------------------- budget

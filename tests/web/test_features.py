@@ -108,6 +108,17 @@ def test_an_air_stations_card_shows_its_real_latest_reading_and_date(
     }  # fmt: skip
     assert "CC BY-NC 4.0" in page.locator("#card .source").inner_text()
     session.screenshot("card-air.png")
+    # The day's surface: drawn over the city, with the method chosen and both methods' errors.
+    page.click("#air-surface-open")
+    page.wait_for_selector("#card[data-layer='air_surface'] table.air-cv")
+    table = page.locator("#card table.air-cv")
+    chosen = table.get_attribute("data-chosen")
+    assert chosen in {"idw", "kriging"}
+    assert page.locator("#card table.air-cv tr[data-method]").count() == 2
+    assert "✓" in page.locator(f"#card tr[data-method='{chosen}']").inner_text()
+    assert page.locator("#card .air-exposure dd").count() == 8
+    assert page.evaluate("Boolean(twin.map.getLayer('twin-air-surface'))")
+    session.screenshot("air-surface.png")
     assert session.console_errors == []
 
 

@@ -121,6 +121,15 @@ def me(caller: CallerDep, request: Request) -> dict[str, Any]:
     return account_json(_accounts(request).get(require_account(caller, "see your account")))
 
 
+@router.get("/session")
+def session(caller: CallerDep, request: Request) -> dict[str, Any]:
+    """Return ``{"account": …}`` for a signed-in caller, ``{"account": null}`` otherwise (the
+    map asks at start without provoking a 401)."""
+    if caller.account_id is None:
+        return {"account": None}
+    return {"account": account_json(_accounts(request).get(caller.account_id))}
+
+
 @router.post("/password", status_code=204)
 def change_password(body: PasswordChange, caller: CallerDep, request: Request) -> None:
     """Change the password; every other session and token of the account ends."""

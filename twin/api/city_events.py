@@ -10,6 +10,7 @@ topic ``events``). The staff note of an event is shown to planner and admin keys
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -80,7 +81,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
         x0, y0, x1, y1 = (float(v) for v in text.split(","))
     except ValueError:
         raise BadInput("bbox must be minLon,minLat,maxLon,maxLat") from None
-    if not (x0 <= x1 and y0 <= y1):
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or not (x0 <= x1 and y0 <= y1):
         raise BadInput("bbox must be minLon,minLat,maxLon,maxLat with min <= max")
     return x0, y0, x1, y1
 

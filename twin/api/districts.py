@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+import layers
 from twin.api.deps import RoleDep, StoreDep
 from twin.core.access import require_layer
 from twin.dashboard import district_dashboard, overview
@@ -22,8 +23,15 @@ def districts_overview(store: StoreDep, role: RoleDep) -> dict[str, Any]:
 
 
 @router.get("/{district}")
-def district_indicators(district: str, store: StoreDep, role: RoleDep) -> dict[str, Any]:
+def district_indicators(
+    district: str, store: StoreDep, role: RoleDep, request: Request
+) -> dict[str, Any]:
     """Return one district's indicators: history, city average, the other districts and the
-    latest year's rank."""
+    latest year's rank; and residents' best- and worst-rated works there, by contractor too
+    (``works_rating``)."""
     require_layer(role, "district_indicators")
-    return district_dashboard(store, district)
+    out = district_dashboard(store, district)
+    out["works_rating"] = request.app.state.ratings.district_ranking(
+        layers.get("works"), out["district"]
+    )
+    return out

@@ -1,5 +1,7 @@
 """The one mapping from domain errors to HTTP statuses, and the JSON error shape
-``{"error": code, "detail": message}``. A 500 is always a bug."""
+``{"error": code, "detail": message}`` — on the Open311 routes (``/open311/``) the GeoReport
+v2 shape instead, ``[{"code": status, "description": message}]`` (XML for ``….xml``), which
+Open311 clients read. A 500 is always a bug."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import logging
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from twin.appeals.georeport import errors_xml
 from twin.core.errors import (
     BadInput,
     Conflict,
@@ -63,6 +66,21 @@ def error_response(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
 
 
+OPEN311_PREFIX = "/open311/"
+
+
+def _for(request: Request, status: int, code: str, detail: str) -> Response:
+    """Return the error in the shape the route's clients read."""
+    path = request.url.path
+    if not path.startswith(OPEN311_PREFIX):
+        return error_response(status, code, detail)
+    if path.endswith(".xml"):
+        return Response(
+            errors_xml(status, detail), status_code=status, media_type="text/xml; charset=utf-8"
+        )
+    return JSONResponse([{"code": status, "description": detail}], status_code=status)
+
+
 def _status_of(exc: TwinError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -74,8 +92,8 @@ def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
     @app.exception_handler(TwinError)
-    async def _twin(request: Request, exc: TwinError) -> JSONResponse:
-        response = error_response(_status_of(exc), exc.code, exc.detail)
+    async def _twin(request: Request, exc: TwinError) -> Response:
+        response = _for(request, _status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, RateLimited):
@@ -96,19 +114,19 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(cls, _unreachable)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         parts = []
         for err in exc.errors():
             where = ".".join(
                 str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")
             )
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return error_response(400, "bad_input", "; ".join(parts) or "invalid request")
+        return _for(request, 400, "bad_input", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        response = error_response(exc.status_code, code, str(exc.detail))
+        response = _for(request, exc.status_code, code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
         return response

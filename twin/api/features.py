@@ -25,7 +25,7 @@ from twin.core.access import Role, require_layer, visible_layers
 from twin.core.errors import BadInput, NotFound
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
-from twin.features.query import FeatureQueries, city_extent, extent
+from twin.features.query import FeatureQueries, FeatureSet, city_extent, extent
 from twin.store import Store
 
 #: A feature's GeoJSON may be a detailed polygon; planners and admins may send this much.
@@ -251,6 +251,7 @@ def items(
         format=_negotiate(request),
     )
     fs = FeatureQueries(store, layer).page(q)
+    _add_ratings(request, layer, fs)
     if q.format in ("gpkg", "csv"):
         body = (
             encode.geopackage(fs, description=f"{layer.title.en}. {layer.attribution}")
@@ -304,9 +305,17 @@ def item(
     fs = FeatureQueries(store, layer).one(number)
     if not len(fs):
         raise NotFound(f"no feature {number} in collection {layer.id!r}")
+    _add_ratings(request, layer, fs)
     return Response(
         encode.feature(fs, _feature_links(request, layer.id, number)), media_type=_GEOJSON
     )
+
+
+def _add_ratings(request: Request, layer: Layer, fs: FeatureSet) -> None:
+    """Add residents' rating aggregates to the features of a ratable layer
+    (:meth:`twin.participation.Ratings.properties_for`)."""
+    if layer.ratable and len(fs):
+        fs.extra.update(request.app.state.ratings.properties_for(layer.id, fs.fids))
 
 
 def _feature_links(request: Request, layer_id: str, fid: int) -> list[dict[str, Any]]:

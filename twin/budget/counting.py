@@ -24,9 +24,10 @@ which is why a project with more votes can lose.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -91,8 +92,15 @@ def count(
     for approved, mult in groups.items():
         ballot = FrozenApprovalBallot([projects[pid] for pid in sorted(approved)])
         profile[ballot] = profile.get(ballot, 0) + mult
+    # Greedy depends only on each project's approvals and cost, so it runs on the equivalent
+    # profile of one single-project ballot per project with its votes as multiplicity: the
+    # same pabutools rule and the same outcome, without the per-voter satisfactions (tested
+    # against the full profile in tests/budget and bench/budget.py).
+    tally = ApprovalMultiProfile(instance=instance)
+    for pid, project in projects.items():
+        tally[FrozenApprovalBallot([project])] = votes[pid]
     if rule == "greedy":
-        chosen: Any = greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat)
+        chosen: Any = greedy_utilitarian_welfare(instance, tally, sat_class=Cost_Sat)
         winners = [by_name[p.name] for p in chosen]
         proportional: list[int] = []
         reasons = _greedy_reasons(costs, votes, winners, budget)
@@ -100,13 +108,32 @@ def count(
         mes: Any = method_of_equal_shares(instance, profile, sat_class=Cost_Sat)
         proportional = [by_name[p.name] for p in mes]
         completed: Any = greedy_utilitarian_welfare(
-            instance, profile, sat_class=Cost_Sat, initial_budget_allocation=mes
+            instance, tally, sat_class=Cost_Sat, initial_budget_allocation=mes
         )
         winners = proportional + [
             by_name[p.name] for p in completed if by_name[p.name] not in proportional
         ]
         reasons = _mes_reasons(costs, votes, groups, n_ballots, proportional, winners, budget)
     return Outcome(rule, int(budget), n_ballots, votes, winners, proportional, reasons)
+
+
+def to_json(outcome: Outcome) -> str:
+    """Return ``outcome`` as JSON text (kept with the cycle when it is counted)."""
+    return json.dumps(asdict(outcome), ensure_ascii=False)
+
+
+def from_json(text: str) -> Outcome:
+    """Return the :class:`Outcome` of :func:`to_json`'s text."""
+    d = json.loads(text)
+    return Outcome(
+        d["rule"],
+        d["budget"],
+        d["ballots"],
+        {int(k): v for k, v in d["votes"].items()},
+        d["winners"],
+        d["proportional"],
+        {int(k): v for k, v in d["reasons"].items()},
+    )
 
 
 def money_left(costs: Mapping[int, int], outcome: Outcome) -> int:

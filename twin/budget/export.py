@@ -33,7 +33,7 @@ def pabulib(store: Store, cycle_id: int) -> str:
     """Return a counted cycle as a Pabulib ``.pb`` text (approval ballots)."""
     cycle = service.get_cycle(store, cycle_id)
     require(cycle["phase"], "see the counts")
-    outcome = service.count_cycle(store, cycle_id)
+    outcome = service.outcome_of(store, cycle_id)
     projects = service.list_applications(store, cycle_id, status="accepted")
     with store.engine.connect() as conn:
         ballots = service.ballots_of(conn, store, cycle_id)

@@ -637,7 +637,25 @@ def _count_into(conn: sa.Connection, store: Store, cycle_id: int) -> counting.Ou
         .where(cycles.c.id == cycle_id)
         .values(counted_at=time.time(), ballots_counted=outcome.ballots)
     )
+    kept = store.metadata.tables["budget_outcomes"]
+    conn.execute(kept.delete().where(kept.c.cycle_id == cycle_id))
+    conn.execute(kept.insert().values(cycle_id=cycle_id, outcome=counting.to_json(outcome)))
     return outcome
+
+
+def outcome_of(store: Store, cycle_id: int) -> counting.Outcome:
+    """Return the outcome kept when the cycle was counted (counting it first if it never was:
+    a generated cycle is loaded so). Only once voting is over."""
+    with store.engine.connect() as conn:
+        cycle = _cycle_row(conn, store, cycle_id)
+    require(cycle["phase"], "see the counts")
+    _ensure_counted(store, cycle_id)
+    kept = store.metadata.tables["budget_outcomes"]
+    with store.engine.connect() as conn:
+        text = conn.execute(
+            sa.select(kept.c.outcome).where(kept.c.cycle_id == cycle_id)
+        ).scalar_one()
+    return counting.from_json(text)
 
 
 def _ensure_counted(store: Store, cycle_id: int) -> None:
@@ -654,13 +672,7 @@ def results(store: Store, cycle_id: int) -> dict[str, Any]:
     """Return a counted cycle's results: winners in the rule's order with cost and votes, the
     money left, every project's votes and, for each loser, why it lost. Only once voting is
     over; a generated cycle loaded uncounted is counted here once."""
-    with store.engine.connect() as conn:
-        cycle = _cycle_row(conn, store, cycle_id)
-    require(cycle["phase"], "see the counts")
-    _ensure_counted(store, cycle_id)
-    # the ballots are frozen since voting closed: counting again gives the stored outcome,
-    # with the reasons (which are not stored)
-    outcome = count_cycle(store, cycle_id)
+    outcome = outcome_of(store, cycle_id)
     cycle = _cycle_row_now(store, cycle_id)
     projects = {p["id"]: p for p in list_applications(store, cycle_id, status="accepted")}
     winners = [
@@ -701,7 +713,8 @@ def results(store: Store, cycle_id: int) -> dict[str, Any]:
 
 
 def count_cycle(store: Store, cycle_id: int) -> counting.Outcome:
-    """Count a cycle's current ballots without storing anything (exports, the benchmark)."""
+    """Count a cycle's current ballots without storing anything (for checks: the kept
+    outcome, :func:`outcome_of`, is what results and exports show)."""
     with store.engine.connect() as conn:
         cycle = _cycle_row(conn, store, cycle_id)
         costs = _costs_of(conn, store, cycle_id)

@@ -43,6 +43,8 @@ MAX_TEXT = 2000
 MAX_TITLE = 200
 #: Most vertices a posted geometry may have (bounded work per request).
 MAX_VERTICES = 20_000
+#: Years an event's times and a queried day may fall in.
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def now_utc() -> dt.datetime:
@@ -58,6 +60,8 @@ def to_utc(value: dt.datetime | str, what: str) -> dt.datetime:
             value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         except ValueError:
             raise BadInput(f"{what}: {text[:40]!r} is not an ISO date-time") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise BadInput(f"{what}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=CITY_TZ)
     return value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -72,6 +76,8 @@ def iso(value: dt.datetime | None) -> str | None:
 
 def local_day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Return the UTC bounds [start, end) of the Almaty day ``day``."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise BadInput(f"the day must be in the years {MIN_YEAR} to {MAX_YEAR}")
     start = dt.datetime.combine(day, dt.time(), CITY_TZ)
     end = start + dt.timedelta(days=1)
     return (

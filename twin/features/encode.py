@@ -32,6 +32,8 @@ def feature_texts(fs: FeatureSet) -> list[str]:
         for name in fs.properties:
             value = fs.values[name][i]
             props[name] = _json_value(value) if name in json_props else value
+        for name, col in fs.extra.items():
+            props[name] = col[i]
         props["synthetic"] = fs.synthetic[i]
         text = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
         out.append(

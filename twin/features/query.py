@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -43,6 +43,9 @@ class FeatureSet:
     values: dict[str, list[Any]]
     geoms: np.ndarray
     number_matched: int | None = None
+    #: values added beside the declared properties by another domain (e.g. residents'
+    #: rating aggregates, :mod:`twin.participation`), one list per name, in ``fids`` order
+    extra: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.fids)
@@ -59,6 +62,13 @@ class FeatureSet:
                 data[name] = pd.Series([np.nan if v is None else v for v in col], dtype="float64")
             elif kind is PropType.BOOL:
                 data[name] = pd.Series(col, dtype="boolean")
+            else:
+                data[name] = pd.Series(col, dtype=object)
+        for name, col in self.extra.items():
+            if all(isinstance(v, int) for v in col):
+                data[name] = pd.Series(col, dtype="Int64")
+            elif all(v is None or isinstance(v, int | float) for v in col):
+                data[name] = pd.Series([np.nan if v is None else v for v in col], dtype="float64")
             else:
                 data[name] = pd.Series(col, dtype=object)
         data["synthetic"] = pd.Series(self.synthetic, dtype=bool)

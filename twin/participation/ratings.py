@@ -298,10 +298,58 @@ class Ratings:
             for row in rows
         ]
 
-    def ranked(self, layer_id: str, fids: Iterable[int], n: int = 5) -> dict[str, list[int]]:
-        """Return the ``n`` best- and worst-rated of ``fids`` (rated ones only), by mean then
-        number of ratings then fid."""
-        aggs = [(fid, a) for fid, a in self.aggregates(layer_id, fids).items() if a.count]
+    def properties_for(self, layer_id: str, fids: list[int]) -> dict[str, list[Any]]:
+        """Return the aggregate properties (``rating_mean``, ``rating_count``, ``likes``,
+        ``dislikes``) of ``fids`` as columns in ``fids`` order, for features' properties."""
+        aggs = self.aggregates(layer_id, fids)
+        rows = [aggs.get(f, Aggregate()).as_properties() for f in fids]
+        names = ("rating_mean", "rating_count", "likes", "dislikes")
+        return {name: [row[name] for row in rows] for name in names}
+
+    def district_ranking(self, layer: Layer, district: str, n: int = 5) -> dict[str, Any]:
+        """Return the ``n`` best- and worst-rated features of ``layer`` in ``district`` (rated
+        ones only; by mean, then number of ratings, then fid) and, where the layer names a
+        contractor, the mean rating of each contractor's works there."""
+        table = self.store.tables[layer.id]
+        names = set(layer.prop_names)
+        cols = [table.c.fid] + [table.c[c] for c in ("title", "contractor") if c in names]
+        with self.store.engine.connect() as conn:
+            rows = {
+                int(r.fid): r._mapping
+                for r in conn.execute(sa.select(*cols).where(table.c.district == district))
+            }
+        aggs = [(f, a) for f, a in self.aggregates(layer.id, list(rows)).items() if a.count]
+
+        def item(fid: int, agg: Aggregate) -> dict[str, Any]:
+            row = rows[fid]
+            return {
+                "fid": fid,
+                "title": row.get("title"),
+                "contractor": row.get("contractor"),
+                **agg.as_dict(),
+            }
+
         best = sorted(aggs, key=lambda fa: (-(fa[1].mean or 0), -fa[1].count, fa[0]))
         worst = sorted(aggs, key=lambda fa: ((fa[1].mean or 0), -fa[1].count, fa[0]))
-        return {"best": [f for f, _ in best[:n]], "worst": [f for f, _ in worst[:n]]}
+        by_contractor: dict[str, list[int]] = {}
+        for fid, agg in aggs:
+            name = rows[fid].get("contractor")
+            if name:
+                stars = by_contractor.setdefault(str(name), [0, 0])
+                stars[0] += sum((i + 1) * k for i, k in enumerate(agg.distribution))
+                stars[1] += agg.count
+        ordered = sorted(
+            by_contractor.items(), key=lambda ct: (-ct[1][0] / ct[1][1], -ct[1][1], ct[0])
+        )
+        contractors = [
+            {"contractor": c, "mean": round(total / count, 2), "count": count}
+            for c, (total, count) in ordered
+        ]
+        return {
+            "layer": layer.id,
+            "district": district,
+            "rated": len(aggs),
+            "best": [item(f, a) for f, a in best[:n]],
+            "worst": [item(f, a) for f, a in worst[:n]],
+            "by_contractor": contractors,
+        }

@@ -196,14 +196,19 @@ class Store(abc.ABC):
 
     # -- writing (the algorithm: twin.store.loading) -------------------------------------
     def load(
-        self, batches: Sequence[Batch], *, progress: ProgressFn | None = None
+        self,
+        batches: Sequence[Batch],
+        *,
+        progress: ProgressFn | None = None,
+        then: Callable[[sa.Connection], None] | None = None,
     ) -> list[LoadResult]:
         """Write every batch in one transaction; return what each changed.
 
-        Nothing is written if any batch fails: the transaction is rolled back and the store is
-        exactly as before.
+        ``then(conn)`` runs in the same transaction after the batches. Nothing is written if
+        any batch or ``then`` fails: the transaction is rolled back and the store is exactly
+        as before.
         """
-        return loading.load(self, batches, progress=progress)
+        return loading.load(self, batches, progress=progress, then=then)
 
     def delete_features(self, layer: Layer, fids: Sequence[int]) -> int:
         """Delete the features ``fids`` of ``layer``; return how many were deleted (their

@@ -141,12 +141,17 @@ def _records(frame: gpd.GeoDataFrame, layer: Layer) -> list[list[Any]]:
 
 
 def load(
-    store: Store, batches: Sequence[Batch], *, progress: ProgressFn | None = None
+    store: Store,
+    batches: Sequence[Batch],
+    *,
+    progress: ProgressFn | None = None,
+    then: Callable[[sa.Connection], None] | None = None,
 ) -> list[LoadResult]:
     """Write every batch in one transaction; return what each changed.
 
-    Nothing is written if any batch fails: the transaction is rolled back and the store is
-    exactly as before.
+    ``then`` runs in the same transaction after the batches (a domain writing its own tables
+    beside a layer row, e.g. an appeal's text and history): nothing is written if any batch or
+    ``then`` fails: the transaction is rolled back and the store is exactly as before.
     """
     results: list[LoadResult] = []
     refused: tuple[type[Exception], ...] = (sa.exc.IntegrityError, *store.integrity_errors)
@@ -156,6 +161,8 @@ def load(
                 results.append(_load_batch(store, conn, batch))
                 if progress is not None:
                     progress(batch.layer.id, len(batch.frame))
+            if then is not None:
+                then(conn)
     except refused as exc:
         # Bulk paths use the driver directly, so its own error class can arrive here.
         detail = str(getattr(exc, "orig", exc)).splitlines()[0]

@@ -39,6 +39,13 @@ export function authHeaders(key = apiKey) {
   return key ? { Authorization: `Bearer ${key}` } : {};
 }
 
+/** The signed-in resident's CSRF token (the readable twin_csrf cookie), which every write
+ * authenticated by the session cookie must echo in X-CSRF-Token. */
+export function csrfHeaders() {
+  const m = document.cookie.match(/(?:^|;\s*)twin_csrf=([^;]+)/);
+  return m ? { 'X-CSRF-Token': decodeURIComponent(m[1]) } : {};
+}
+
 /** GET a JSON document from our server; throws ApiError on a non-2xx answer. */
 export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) {
   const url = new URL(path, location.origin);
@@ -63,7 +70,12 @@ export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) 
 export async function postJSON(path, body, { key = apiKey, signal } = {}) {
   const response = await fetch(new URL(path, location.origin), {
     method: 'POST',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders(key) },
+    headers: {
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+      ...csrfHeaders(),
+      ...authHeaders(key),
+    },
     body: JSON.stringify(body),
     signal,
   });

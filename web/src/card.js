@@ -2,6 +2,7 @@
 // data marked. Opened from a map click (tile properties at once, then the full feature from
 // /collections/{layer}/items/{fid}) or from search.
 
+import { openAirSurface } from './air-surface.js';
 import { getJSON } from './api.js';
 import { lineChart } from './chart.js';
 import { formatDate, formatNumber, formatValue } from './format.js';
@@ -137,6 +138,17 @@ function render(app) {
     c.layerId === 'air_sensors' && !c.loading && !p.latest_day
       ? h('p', { class: 'hint', 'data-note': 'no-readings', text: t('air.noreadings') })
       : null;
+  const surfaceKey = p.pm10 !== undefined && p.pm10 !== null ? 'pm10' : 'no2';
+  const surfaceButton =
+    c.layerId === 'air_sensors' && p.latest_day
+      ? h('button', {
+          type: 'button',
+          id: 'air-surface-open',
+          class: 'btn btn-small',
+          text: t('air.surface.open', { name: POLLUTANT_NAMES[surfaceKey] }),
+          onclick: () => openAirSurface(app, { parameter: surfaceKey, day: String(p.latest_day).slice(0, 10) }),
+        })
+      : null;
   const dl = h(
     'dl',
     { class: 'props' },
@@ -167,7 +179,7 @@ function render(app) {
       readingsNote,
       c.layerId === 'air_sensors' ? readingsChart(p.readings) : null,
       accessNote,
-      h('div', { class: 'card-actions' }, districtButton, app.cardActions?.(c) ?? null),
+      h('div', { class: 'card-actions' }, districtButton, surfaceButton, app.cardActions?.(c) ?? null),
       source,
     ),
   );

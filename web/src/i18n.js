@@ -2,6 +2,7 @@
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { PARTICIPATION } from './i18n-participation.js';
 import { VALUES } from './values.js';
 
 export const LANGS = ['ru', 'kk', 'en'];
@@ -38,6 +39,27 @@ const UI = {
     'Бұл нысан көрсету үшін жасалған',
     'This feature is generated demo data',
   ],
+  'air.surface': ['Поверхность загрязнения', 'Ластану беті', 'Pollution surface'],
+  'air.surface.open': ['Поверхность {name} за этот день', 'Осы күнгі {name} беті', '{name} surface for this day'],
+  'air.method': ['Метод', 'Әдіс', 'Method'],
+  'air.method.idw': ['Обратные расстояния (IDW)', 'Кері қашықтық (IDW)', 'Inverse distance (IDW)'],
+  'air.method.kriging': ['Ординарный кригинг', 'Қарапайым кригинг', 'Ordinary kriging'],
+  'air.chosen': [
+    'Нарисовано методом «{method}»: его ошибка при проверке по {n} станциям меньше',
+    '«{method}» әдісімен салынды: {n} станция бойынша тексергенде қатесі аз',
+    'Drawn by {method}: the smaller error when checked on {n} stations',
+  ],
+  'air.loo': [
+    'Ошибка — скользящий контроль: каждая станция предсказана по остальным (мкг/м³)',
+    'Қате — әр станция қалғандары бойынша болжанады (мкг/м³)',
+    'Error: leave-one-out, each station predicted from the others (µg/m³)',
+  ],
+  'air.exposure': [
+    'Среднее для жителей района (взвешено по населению)',
+    'Аудан тұрғындары үшін орташа (халық бойынша өлшенген)',
+    "District residents' average (population-weighted)",
+  ],
+  'air.hide': ['Скрыть поверхность', 'Бетті жасыру', 'Hide the surface'],
   'air.noreadings': [
     'Показаний этой станции нет в загруженных данных AirData.kz',
     'Бұл станцияның көрсеткіштері жүктелген AirData.kz деректерінде жоқ',
@@ -141,6 +163,7 @@ const UI = {
   'choropleth.year': ['{year} год', '{year} жыл', '{year}'],
   'key.status.checking': ['Проверка ключа…', 'Кілт тексерілуде…', 'Checking the key…'],
   ...ANALYSES,
+  ...PARTICIPATION,
 };
 
 const UNITS = {

@@ -29,6 +29,7 @@ import {
   setVisible,
 } from './map.js';
 import { renderPanel } from './panel.js';
+import { setupParticipation } from './participation.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
 import { applyDateFilter, setupTimeline } from './timeline.js';
@@ -132,7 +133,7 @@ const app = {
     this.analyses?.roleChanged();
   },
   cardActions(card) {
-    return this.analyses?.cardActions(card) ?? null;
+    return [this.analyses?.cardActions(card) ?? null, this.participation?.cardBlock(card) ?? null];
   },
   goTo(result) {
     const { map } = this;
@@ -209,6 +210,7 @@ function setupStyle() {
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
   app.analyses?.addLayers(map);
+  app.participation?.addLayers(map);
   app.cityEvents?.addLayers(map);
 }
 
@@ -239,6 +241,7 @@ function onMapClick(e) {
   const { map } = app;
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
+  if (app.participation?.handleClick(e)) return;
   if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
@@ -342,6 +345,8 @@ async function start() {
   app.cityEvents = setupCityEvents(app);
   app.search = setupSearch(app);
   app.analyses.start();
+  app.participation = setupParticipation(app);
+  await app.participation.start();
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
   app.saveState();
   app.map.once('idle', () => {
@@ -362,6 +367,7 @@ async function start() {
     const layers = [
       ...interactiveLayers(),
       ...(app.analyses?.hoverLayers() || []),
+      ...(app.participation?.hoverLayers() || []),
       ...(app.cityEvents?.hoverLayers() || []),
     ];
     const hit = app.map.queryRenderedFeatures(e.point, { layers }).length;
@@ -377,6 +383,7 @@ async function start() {
     app.timeline?.rerender();
     app.search?.rerender();
     app.analyses?.rerender();
+    app.participation?.rerender();
     app.saveState();
   });
   window.addEventListener('hashchange', () => {

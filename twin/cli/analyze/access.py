@@ -21,9 +21,14 @@ OutOpt = Annotated[
 
 
 def _service(engine: str) -> Any:
+    """The access service over the network as it is now: roads closed now (city events of
+    kind road_closure) are left out, as in the HTTP API."""
     from twin.analyses.access.service import AccessService
+    from twin.events.service import road_closures
 
-    return AccessService(open_store(), engine=engine)
+    store = open_store()
+    closures = [geom for _, geom in road_closures(store)]
+    return AccessService(store, engine=engine, closures=closures)
 
 
 def _cell(value: Any) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, budget, events, participation
+from twin.store.tables import accounts, appeals, budget, events, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
 DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
@@ -21,6 +21,7 @@ DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
     participation.add_tables,
     budget.add_tables,
     events.add_event_tables,
+    appeals.add,
 )
 
 

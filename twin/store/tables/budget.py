@@ -29,8 +29,8 @@ _MONEY: sa.types.TypeEngine[Any] = sa.BigInteger().with_variant(sa.Integer(), "g
 
 
 def add_tables(metadata: sa.MetaData) -> None:
-    """Add ``budget_cycles``, ``budget_applications``, ``budget_ballots`` and
-    ``budget_ballot_items`` to ``metadata``."""
+    """Add ``budget_cycles``, ``budget_applications``, ``budget_outcomes``,
+    ``budget_ballots`` and ``budget_ballot_items`` to ``metadata``."""
     sa.Table(
         "budget_cycles",
         metadata,
@@ -92,6 +92,19 @@ def add_tables(metadata: sa.MetaData) -> None:
         sa.Column("work_started", sa.Date, nullable=True),
         sa.Column("work_finished", sa.Date, nullable=True),
         sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+    )
+    # the outcome of counting a cycle (winners in the rule's order, votes, why each loser
+    # lost), kept as JSON when voting closes so that results are read, never recounted
+    sa.Table(
+        "budget_outcomes",
+        metadata,
+        sa.Column(
+            "cycle_id",
+            sa.Integer,
+            sa.ForeignKey("budget_cycles.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("outcome", sa.Text, nullable=False),
     )
     sa.Table(
         "budget_ballots",

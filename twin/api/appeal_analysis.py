@@ -1,0 +1,247 @@
+"""Appeals analytics: for staff under ``/api/analysis/appeals…`` (summary and the rating of
+services, hot spots, emerging hot spots, forecasts), and for everyone the services' ratings
+and hexagon counts that never show a cell of fewer than k appeals (``/api/appeals/…``).
+
+The analyses are in ``twin.appeals`` (analytics, hotspots, forecast); the one
+:class:`~twin.appeals.insights.Insights` of the app keeps their inputs between requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from twin.api.deps import CallerDep, StoreDep
+from twin.appeals.analytics import Window
+from twin.appeals.insights import Insights, Scope, cell_feature
+from twin.core.access import require_planner
+from twin.core.errors import BadInput
+
+router = APIRouter(tags=["appeals analysis"])
+_LANGS = ("ru", "kk", "en")
+
+
+def insights(request: Request) -> Insights:
+    """Return the app's appeals analyses (made on first use)."""
+    state = request.app.state
+    if not hasattr(state, "appeal_insights"):
+        state.appeal_insights = Insights()
+    found: Insights = state.appeal_insights
+    return found
+
+
+def _day(value: str | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise BadInput(f"{name} must be a date YYYY-MM-DD (got {value[:30]!r})") from None
+
+
+def _today(as_of: str | None) -> dt.date:
+    return _day(as_of, "as_of") or dt.datetime.now(dt.UTC).date()
+
+
+def _lang(lang: str) -> str:
+    if lang not in _LANGS:
+        raise BadInput(f"lang must be one of {', '.join(_LANGS)}")
+    return lang
+
+
+def _scope(
+    category: str | None, start: str | None, end: str | None, district: str | None = None
+) -> Scope:
+    return Scope(category or None, district or None, _day(start, "start"), _day(end, "end"))
+
+
+@router.get("/api/analysis/appeals")
+async def summary(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    start: str | None = None,
+    end: str | None = None,
+    as_of: str | None = None,
+    lang: str = "ru",
+) -> Any:
+    """Counts by district, service, category and month, handling times, share past deadline,
+    satisfaction, the rating and anti-rating of services (formula stated), and each month
+    against the same month a year before. Default window: the 12 months up to ``as_of``."""
+    require_planner(caller.role, "see the appeals analytics")
+    today = _today(as_of)
+    last = _day(end, "end") or today
+    first = _day(start, "start") or (last - dt.timedelta(days=364))
+    w = Window(first, last, today)
+    return await run_in_threadpool(insights(request).summary, store, w, _lang(lang))
+
+
+@router.get("/api/appeals/ratings")
+async def public_ratings(
+    request: Request,
+    store: StoreDep,
+    start: str | None = None,
+    end: str | None = None,
+    lang: str = "ru",
+) -> Any:
+    """The city services' rating for everyone: per service only aggregates over its appeals."""
+    today = dt.datetime.now(dt.UTC).date()
+    last = _day(end, "end") or today
+    first = _day(start, "start") or (last - dt.timedelta(days=364))
+    full = await run_in_threadpool(
+        insights(request).summary, store, Window(first, last, today), _lang(lang)
+    )
+    keys = ("window", "services", "rating", "anti_rating", "formula", "min_ranked", "synthetic")
+    return {k: full[k] for k in keys}
+
+
+def _hot_geojson(grid: Any, spots: Any, everything: bool) -> dict[str, Any]:
+    frame = spots.frame()
+    if not everything:
+        frame = frame[(frame["label"] != "") | (frame["count"] > 0)]
+    return {
+        "type": "FeatureCollection",
+        "res": grid.res,
+        "fdr_threshold": spots.fdr_threshold,
+        "hot": int((frame["label"] == "hot").sum()),
+        "cold": int((frame["label"] == "cold").sum()),
+        "features": [
+            cell_feature(
+                r.cell,
+                {
+                    "count": int(r.count),
+                    "z": round(float(r.z), 3),
+                    "p": float(r.p),
+                    "label": r.label,
+                },
+            )
+            for r in frame.itertuples(index=False)
+        ],
+    }
+
+
+def _csv(rows: list[dict[Any, Any]], name: str) -> Response:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get("/api/analysis/appeals/hotspots")
+async def hot_spots(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    res: int = 8,
+    category: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    permutations: Annotated[int, Query(ge=0, le=999)] = 999,
+    format: str = "geojson",
+) -> Response:
+    """Getis-Ord Gi* of appeals on H3 cells (permutation inference, FDR-corrected); GeoJSON
+    of the cells with appeals or a verdict, or CSV of every cell."""
+    require_planner(caller.role, "see appeal hot spots")
+    if format not in ("geojson", "csv"):
+        raise BadInput("format must be geojson or csv")
+    scope = _scope(category, start, end)
+    grid, spots = await run_in_threadpool(
+        insights(request).hot_spots, store, scope, res, permutations
+    )
+    if format == "csv":
+        return _csv(spots.frame().to_dict("records"), f"appeal-hotspots-res{res}")
+    return JSONResponse(_hot_geojson(grid, spots, False), media_type="application/geo+json")
+
+
+@router.get("/api/analysis/appeals/emerging")
+async def emerging(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    res: int = 8,
+    months: int = 12,
+    category: str | None = None,
+    as_of: str | None = None,
+    format: str = "geojson",
+) -> Response:
+    """Emerging hot spots over the last ``months`` full months: new, intensifying,
+    persistent, diminishing, sporadic (method in ``twin.appeals.hotspots``)."""
+    require_planner(caller.role, "see emerging appeal hot spots")
+    if format not in ("geojson", "csv"):
+        raise BadInput("format must be geojson or csv")
+    _grid, table, periods = await run_in_threadpool(
+        insights(request).emerging, store, _scope(category, None, None), res, months, _today(as_of)
+    )
+    labelled = table[table["label"] != ""]
+    if format == "csv":
+        return _csv(labelled.to_dict("records"), f"appeal-emerging-res{res}")
+    body = {
+        "type": "FeatureCollection",
+        "res": res,
+        "months": periods,
+        "classes": {str(k): int(v) for k, v in labelled["label"].value_counts().items()},
+        "features": [
+            cell_feature(
+                str(r["cell"]),
+                {
+                    "label": r["label"],
+                    "hot_months": int(r["hot_months"]),
+                    "trend_tau": round(float(r["trend_tau"]), 3),
+                    "trend_p": round(float(r["trend_p"]), 4),
+                },
+            )
+            for r in labelled.to_dict("records")
+        ],
+    }
+    return JSONResponse(body, media_type="application/geo+json")
+
+
+@router.get("/api/analysis/appeals/forecast")
+async def forecast(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    district: str | None = None,
+    category: str | None = None,
+    horizon: Annotated[int, Query(ge=1, le=12)] = 3,
+    level: Annotated[float, Query(ge=0.5, le=0.99)] = 0.8,
+    as_of: str | None = None,
+) -> Any:
+    """Appeals per month for the next ``horizon`` months (a district and/or category, or
+    all), with prediction intervals, the model chosen by back-test and its errors beside the
+    seasonal-naive forecast's."""
+    require_planner(caller.role, "see appeal forecasts")
+    scope = _scope(category, None, None, district)
+    return await run_in_threadpool(
+        lambda: insights(request).forecast(
+            store, scope, horizon=horizon, level=level, today=_today(as_of)
+        )
+    )
+
+
+@router.get("/api/appeals/hexagons")
+async def public_hexagons(
+    request: Request,
+    store: StoreDep,
+    res: int = 8,
+    category: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Any:
+    """Appeals per H3 cell for everyone, filterable by category and dates; a cell with fewer
+    than k appeals is never shown."""
+    scope = _scope(category, start, end)
+    body = await run_in_threadpool(insights(request).public_hexagons, store, scope, res)
+    return JSONResponse(body, media_type="application/geo+json")
