@@ -140,7 +140,10 @@ def visibility(
     heading, fov = np.asarray(heading_deg, float), np.asarray(fov_deg, float)
     reach = np.asarray(range_m, float)
     on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
-    threads = sum(dask.nthreads().values()) or 1
+    threads = sum(dask.nthreads().values())
+    if threads == 0:
+        log.warning("the Dask cluster has no workers: visibility computed in process")
+        return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
     cells = partitions(x, y, reach, obstacles, cell_m, tasks=TASKS_PER_THREAD * threads)
     futures = [
         dask.submit(
@@ -157,6 +160,19 @@ def visibility(
         )
         for c, p in cells
     ]
+    # A lost worker's tasks run again on another; but a cluster left with no worker at all
+    # would keep them waiting forever: then the rest is computed here.
+    from dask.distributed import wait
+
+    while True:
+        try:
+            wait(futures, timeout=5)
+            break
+        except TimeoutError:
+            if not dask.nthreads():
+                dask.cancel(futures)
+                log.warning("the Dask cluster lost every worker: visibility computed in process")
+                return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
     out = np.full(n, shapely.Polygon(), dtype=object)
     for (cams, _), polys in zip(cells, dask.gather(futures), strict=True):
         out[cams] = polys
