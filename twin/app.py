@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.budget import Budget
 from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
@@ -22,7 +23,9 @@ from twin.api import (
     errors,
     events,
     features,
+    headers,
     limits,
+    openapi,
     results,
     search,
     web,
@@ -34,13 +37,15 @@ from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
+from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
-from twin.core.access import role_for
+from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.store import open_store
+from twin.store.tables import api_keys
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.store.database_url, replicas=settings.store.replicas()
         )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        # Keys made by `twin keys create` are checked against the store (hashed, revocable).
+        store = app.state.store
+        key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)
         distributed.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
@@ -60,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ratings = Ratings(app.state.store)
         app.state.initiatives = Initiatives(app.state.store)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_limits = WriteLimits(settings.redis_url)
+        app.state.write_limits = WriteLimits(
+            settings.redis_url, scale=settings.participation.limit_scale
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -87,11 +97,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Almaty City Twin",
         version="0.1.0",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: off (the document is at
+        # /openapi.json for any viewer); the map promises nothing loads from another host.
+        docs_url=None,
+        redoc_url=None,
         description="A geospatial digital twin of Almaty: layers, vector tiles, "
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    app.state.analysis_gate = limits.AnalysisGate(
+        settings.limits.analyses,
+        Budget(
+            max_cells=settings.limits.analysis_cells,
+            max_edit_cells=settings.limits.analysis_edit_cells,
+            max_candidate_cells=settings.limits.analysis_candidate_cells,
+            seconds=settings.limits.analysis_seconds,
+        ),
+    )
     errors.install(app)
+    openapi.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)
@@ -100,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)
+    app.include_router(seismic_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)
@@ -118,5 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits.RequestGuard,
         default_bytes=settings.limits.body_bytes,
         role_of=lambda authorization: role_for(authorization, settings.auth),
+    )
+    app.add_middleware(
+        headers.SecurityHeaders,
+        csp=headers.content_security_policy(settings.tiles.glyphs_url),
     )
     return app

@@ -2,6 +2,7 @@
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { pluralWord } from './locale-format.js';
 import { PARTICIPATION } from './i18n-participation.js';
 import { VALUES } from './values.js';
 
@@ -74,6 +75,48 @@ const UI = {
   'time.play': ['Воспроизвести', 'Ойнату', 'Play'],
   'time.pause': ['Пауза', 'Кідірту', 'Pause'],
   'time.all': ['Все даты', 'Барлық күндер', 'All dates'],
+  'guide.open': ['Как пользоваться картой', 'Картаны қалай пайдалану керек', 'How to use the map'],
+  'guide.title': [
+    'Цифровой двойник Алматы',
+    'Алматының цифрлық егізі',
+    'The digital twin of Almaty',
+  ],
+  'guide.lead': [
+    'Карта города для жителей, акимата и бизнеса: здания и улицы, школы и больницы, работы в районах, бюджет народного участия, качество воздуха и показатели районов.',
+    'Тұрғындарға, әкімдікке және бизнеске арналған қала картасы: ғимараттар мен көшелер, мектептер мен ауруханалар, аудандардағы жұмыстар, халықтық қатысу бюджеті, ауа сапасы және аудан көрсеткіштері.',
+    'A map of the city for residents, the akimat and business: buildings and streets, schools and hospitals, works by district, the participatory budget, air quality and district figures.',
+  ],
+  'guide.search': [
+    'Найдите место: улица, адрес, школа — по-русски, по-казахски или латиницей.',
+    'Орынды табыңыз: көше, мекенжай, мектеп — орысша, қазақша немесе латынша.',
+    'Find a place: a street, an address, a school — in Russian, Kazakh or Latin letters.',
+  ],
+  'guide.click': [
+    'Нажмите на объект на карте — откроется карточка с его данными.',
+    'Картадағы нысанды басыңыз — оның деректері бар карточка ашылады.',
+    'Click an object on the map to open its card.',
+  ],
+  'guide.layers': [
+    '«Слои» — включите то, что нужно; «Анализ» — доступность школ, больниц и другое.',
+    '«Қабаттар» — керегін қосыңыз; «Талдау» — мектептер мен ауруханалардың қолжетімділігі және т.б.',
+    '“Layers” turns on what you need; “Analysis” shows how far schools, clinics and more are.',
+  ],
+  'guide.time': [
+    'Ползунок даты внизу показывает работы и проекты на выбранный день.',
+    'Төмендегі күн жүгірткісі таңдалған күнгі жұмыстар мен жобаларды көрсетеді.',
+    'The date slider below shows works and projects as of the chosen day.',
+  ],
+  'guide.demo': [
+    'Часть данных — демонстрационные (сгенерированы), они отмечены значком «Демо-данные».',
+    'Деректердің бір бөлігі демонстрациялық (жасалған), олар «Демо-деректер» белгісімен белгіленген.',
+    'Some data are generated demo data, marked “Demo data”.',
+  ],
+  'guide.planner': [
+    'Специалистам акимата: ключ доступа вводится в «Слоях», раздел «Камеры».',
+    'Әкімдік мамандарына: кіру кілті «Қабаттар» бөлімінде, «Камералар» тарауында енгізіледі.',
+    'Akimat staff: enter your access key in “Layers”, under “Cameras”.',
+  ],
+  'guide.ok': ['Понятно', 'Түсінікті', 'Got it'],
   'time.on': ['на {date}', '{date} күні', 'on {date}'],
   'time.now': ['сейчас', 'қазір', 'now'],
   'time.hint': [
@@ -217,7 +260,11 @@ export function locale() {
 export function t(key, vars = {}) {
   const entry = UI[key];
   const text = entry ? entry[idx(current)] : key;
-  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+  // {n} is the value; {n#балл|балла|баллов|балла} the word's form for it (CLDR plural rules)
+  return text.replace(/\{(\w+)(?:#([^}]*))?\}/g, (whole, k, forms) => {
+    if (!(k in vars)) return whole;
+    return forms === undefined ? String(vars[k]) : pluralWord(current, vars[k], forms);
+  });
 }
 
 /** A catalog title object {ru, kk, en} in the current language. */
