@@ -162,19 +162,19 @@ def visibility(
     ]
     # A lost worker's tasks run again on another; but a cluster left with no worker at all
     # would keep them waiting forever: then the rest is computed here.
-    from dask.distributed import wait
-
-    while True:
-        try:
-            wait(futures, timeout=5)
-            break
-        except TimeoutError:
-            if not dask.nthreads():
-                dask.cancel(futures)
-                log.warning("the Dask cluster lost every worker: visibility computed in process")
-                return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
+    parts = []
+    for future in futures:
+        while True:
+            try:
+                parts.append(future.result(timeout=5))
+                break
+            except TimeoutError:
+                if not dask.nthreads():
+                    dask.cancel(futures)
+                    log.warning("the Dask cluster lost every worker: computed in process")
+                    return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
     out = np.full(n, shapely.Polygon(), dtype=object)
-    for (cams, _), polys in zip(cells, dask.gather(futures), strict=True):
+    for (cams, _), polys in zip(cells, parts, strict=True):
         out[cams] = polys
     log.info("visibility of %d cameras in %d cells on Dask", n, len(cells))
     return out
