@@ -60,6 +60,11 @@ const UI = {
     'Аудан тұрғындары үшін орташа (халық бойынша өлшенген)',
     "District residents' average (population-weighted)",
   ],
+  'air.history': [
+    'Воздух в городе: PM2.5, среднее за месяц, мкг/м³ ({first} – {last})',
+    'Қаладағы ауа: PM2.5, айлық орташа, мкг/м³ ({first} – {last})',
+    'City air: PM2.5, monthly mean, µg/m³ ({first} – {last})',
+  ],
   'air.hide': ['Скрыть поверхность', 'Бетті жасыру', 'Hide the surface'],
   'air.noreadings': [
     'Показаний этой станции нет в загруженных данных AirData.kz',
