@@ -334,3 +334,34 @@ def test_the_api_document_is_honest(client: TestClient) -> None:
     r = client.get("/collections/buildings/items?limit=0")
     assert r.status_code == 400
     assert r.json()["error"] == "bad_input"
+
+
+# -- plausible edits -----------------------------------------------------------------------
+def _feature(coords: list[float], **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": coords},
+            "properties": props}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("feature", "words"),
+    [
+        (_feature([0, 0], name="x"), ("not in Almaty",)),
+        (_feature([76.95, 43.24], name="x" * 20_000), ("20,000 characters", "10,000")),
+        (_feature([76.95, 43.24], name={"a": 1}), ("declared str", "not an object")),
+        (_feature([76.95, 43.24], name="a\x00b"), ("NUL",)),
+        (_feature([76.95, 43.24], levels=1e300), ("64-bit",)),
+    ],
+)
+def test_implausible_edits_are_refused(
+    client: TestClient, feature: dict[str, Any], words: tuple[str, ...]
+) -> None:
+    before = client.get("/collections/buildings/items").json()["numberMatched"]
+    r = client.post("/collections/buildings/items", json=feature, headers=PLANNER)
+    refused(r, 400, *words)
+    assert client.get("/collections/buildings/items").json()["numberMatched"] == before
+
+
+@pytest.mark.parametrize("layer", ["districts", "city_boundary"])
+def test_the_city_itself_is_not_deleted_through_the_api(client: TestClient, layer: str) -> None:
+    r = client.delete(f"/collections/{layer}/items/1", headers={"Authorization": "Bearer adm-1"})
+    refused(r, 403, "defines the city")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ import shapely.geometry
 
 from etl.transform import conform
 from layers import Layer
+from layers.model import PropType
 from twin.core.access import Role, require_planner
-from twin.core.errors import BadInput, NotFound
+from twin.core.errors import BadInput, Forbidden, NotFound
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Store
 
@@ -87,6 +89,15 @@ def read_feature(body: Any, layer: Layer, *, partial: bool = False) -> Submitted
             raise BadInput(
                 f"geometry coordinates are outside lon/lat (GeoJSON is CRS84): bounds {where}"
             )
+        west, south, east, north = EDIT_BOUNDS
+        if not (
+            west <= bounds[0] and bounds[2] <= east and south <= bounds[1] and bounds[3] <= north
+        ):
+            where = ", ".join(f"{v:.6g}" for v in bounds)
+            raise BadInput(
+                f"geometry (bounds {where}) is not in Almaty: edits must lie within "
+                f"{west}–{east} E, {south}–{north} N"
+            )
     elif not partial:
         raise BadInput("geometry is required")
     props = body.get("properties") or {}
@@ -104,7 +115,49 @@ def read_feature(body: Any, layer: Layer, *, partial: bool = False) -> Submitted
             f"(properties: {', '.join(layer.prop_names)})"
         )
     values = {k: v for k, v in props.items() if k != "synthetic"}
+    kinds = {p.name: p.type for p in layer.properties}
+    for name, value in values.items():
+        check_value(name, kinds[name], value)
     return Submitted(values, geometry, synthetic)
+
+
+#: Where an edited geometry may lie: Almaty's extent (76.7–77.2 E, 43.0–43.4 N) with half a
+#: degree around it. A feature at (0, 0) moved the buildings' TileJSON centre to Africa.
+EDIT_BOUNDS = (76.2, 42.5, 77.7, 43.9)
+#: The longest text a property may hold, and the largest JSON value (encoded): a 5 MB name
+#: made every public tile over it 5 MB.
+MAX_TEXT = 10_000
+MAX_JSON_BYTES = 100_000
+#: Layers that define the city itself: loaded from files, never deleted through the API.
+REFERENCE_LAYERS = frozenset({"districts", "city_boundary"})
+
+
+def check_value(name: str, kind: PropType, value: Any) -> None:
+    """Raise :class:`BadInput` unless ``value`` fits property ``name`` declared as ``kind``
+    (sizes, NUL characters, objects for scalars; the type conversion itself is the load's)."""
+    if value is None:
+        return
+    what = f"properties.{name[:40]}"
+    if kind is not PropType.JSON and isinstance(value, dict | list):
+        raise BadInput(f"{what} is declared {kind.value}, not an object or a list")
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise BadInput(f"{what} is {len(value):,} characters, over the limit of {MAX_TEXT:,}")
+        if "\x00" in value:
+            raise BadInput(f"{what} contains a NUL character")
+    if kind in (PropType.INT, PropType.FLOAT) and isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadInput(f"{what} must be a finite number")
+        if not -(2**63) <= value <= 2**63 - 1:
+            raise BadInput(f"{what} is outside the 64-bit range")
+    if kind is PropType.JSON:
+        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+        if size > MAX_JSON_BYTES:
+            raise BadInput(
+                f"{what} is {size:,} bytes of JSON, over the limit of {MAX_JSON_BYTES:,}"
+            )
+        if "\\u0000" in json.dumps(value):
+            raise BadInput(f"{what} contains a NUL character")
 
 
 def _digest(body: Any) -> str:
@@ -187,6 +240,12 @@ def update(store: Store, layer: Layer, fid: int, body: Any) -> None:
 
 
 def delete(store: Store, layer: Layer, fid: int) -> None:
-    """Delete feature ``fid``; raise :class:`NotFound` if there is none."""
+    """Delete feature ``fid``; raise :class:`NotFound` if there is none, and
+    :class:`Forbidden` in a reference layer (the districts, the city boundary)."""
+    if layer.id in REFERENCE_LAYERS:
+        raise Forbidden(
+            f"{layer.id!r} defines the city and is not deleted through the API "
+            "(reload it from its source with twin load)"
+        )
     if FeatureQueries(store, layer).key(fid) is None or not store.delete_features(layer, [fid]):
         raise NotFound(f"no feature {fid} in collection {layer.id!r}")
