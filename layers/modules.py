@@ -27,6 +27,7 @@ MODULES: tuple[Module, ...] = (
     # No catalog layer of its own: the map colours the public objects by wheelchair access.
     Module("digital_inclusion", t("Цифровая инклюзия", "Цифрлық инклюзия", "Digital inclusion")),
     Module("air_quality", t("Качество воздуха", "Ауа сапасы", "Air quality")),
+    Module("seismic", t("Сейсмический риск", "Сейсмикалық қауіп", "Seismic risk")),
     Module("appeals", t("Обращения жителей", "Тұрғындардың өтініштері", "Residents' appeals")),
     # Listed for every caller: the group holds the planner's key form.
     Module("cameras", t("Камеры видеонаблюдения", "Бейнебақылау камералары", "CCTV cameras")),

@@ -20,6 +20,7 @@ from layers.city import (
 from layers.model import Layer, Module
 from layers.modules import MODULES
 from layers.programme import BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
+from layers.seismic import SEISMIC_EXPOSURE, SEISMIC_SITES
 from layers.sensing import AIR_READINGS, AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
 
 LAYERS: tuple[Layer, ...] = (
@@ -42,6 +43,8 @@ LAYERS: tuple[Layer, ...] = (
     POPULATION_GRID,
     AIR_SENSORS,
     AIR_READINGS,
+    SEISMIC_SITES,
+    SEISMIC_EXPOSURE,
     APPEALS,
     CAMERAS,
 )

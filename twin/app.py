@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses.budget import Budget
 from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
@@ -23,6 +24,7 @@ from twin.api import (
     events,
     features,
     limits,
+    openapi,
     results,
     search,
     web,
@@ -34,6 +36,7 @@ from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
+from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.core.access import role_for
@@ -60,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ratings = Ratings(app.state.store)
         app.state.initiatives = Initiatives(app.state.store)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_limits = WriteLimits(settings.redis_url)
+        app.state.write_limits = WriteLimits(
+            settings.redis_url, scale=settings.participation.limit_scale
+        )
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
@@ -91,7 +96,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    app.state.analysis_gate = limits.AnalysisGate(
+        settings.limits.analyses,
+        Budget(
+            max_cells=settings.limits.analysis_cells,
+            max_edit_cells=settings.limits.analysis_edit_cells,
+            max_candidate_cells=settings.limits.analysis_candidate_cells,
+            seconds=settings.limits.analysis_seconds,
+        ),
+    )
     errors.install(app)
+    openapi.install(app)
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)
@@ -100,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(districts.router)
     app.include_router(air_routes.router)
+    app.include_router(seismic_routes.router)
     app.include_router(access_routes.router)
     app.include_router(coverage_routes.router)
     app.include_router(results.router)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from etl import airdata
+from etl import airdata, seismic
 from etl.bundled.common import Prepared, district_name
 
 _KK_DISTRICTS = {
@@ -243,4 +243,40 @@ def air(data: Path) -> list[Prepared]:
     return out
 
 
-PREPARERS = (boundaries, population, health, works, air)
+def seismic_layers(data: Path) -> list[Prepared]:
+    """Return the Vs30 site points in the city's box and the GEM residential exposure."""
+    path = data / "almaty/seismic/almaty_grid_vs30.csv"
+    v = seismic.read_vs30(path)
+    sites = gpd.GeoDataFrame(
+        {
+            "_row": np.arange(1, len(v) + 1),
+            "source_id": v["lon"].map("{:.5f}".format) + "," + v["lat"].map("{:.5f}".format),
+            "vs30": v["vs30"].round(1),
+            "site_class": v["site_class"],
+            "z1pt0": v["z1pt0"].round(1),
+        },
+        geometry=gpd.points_from_xy(v["lon"], v["lat"]),
+        crs=4326,
+    )
+    exp_path = data / "almaty/buildings_exposure/almaty_residential_building_exposure_gem.csv"
+    e = pd.read_csv(exp_path)
+    exposure = gpd.GeoDataFrame(
+        {
+            "_row": np.arange(1, len(e) + 1),
+            "source_id": e["asset_fid"].astype(str) + "-" + np.arange(1, len(e) + 1).astype(str),
+            "taxonomy": e["taxonomy"],
+            "buildings": e["buildings"],
+            "occupants_night": e["occupants_night"],
+            "replacement_cost_usd": e["total_repl_cost_usd"],
+            "district": e["district_ru"].map(district_name),
+        },
+        geometry=gpd.points_from_xy(e["lon"], e["lat"]),
+        crs=4326,
+    )
+    return [
+        Prepared("seismic_sites", _rel(data, path), path, sites),
+        Prepared("seismic_exposure", _rel(data, exp_path), exp_path, exposure),
+    ]
+
+
+PREPARERS = (boundaries, population, health, works, air, seismic_layers)

@@ -371,6 +371,7 @@ def test_initiatives_reports_and_moderation(
 def test_limits_shared_across_processes(
     store_url: str, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    assert WriteLimits(scale=100).items["rate"][0].amount == 6000  # TWIN_PARTICIPATION_LIMIT_SCALE
     tight = {"rate": ("3/minute", "100/minute"), "react": ("100/minute", "4/minute")}
     prefix = f"twin:test:{store_url[-12:]}"
     with app_client(store_url, api_keys=KEYS) as one, app_client(store_url, api_keys=KEYS) as two:

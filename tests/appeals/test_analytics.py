@@ -118,6 +118,9 @@ def test_public_hexagons_never_show_fewer_than_k_at_any_resolution(store: Store)
         assert waste["withheld_cells"] == 1
         cell = waste["features"][0]["properties"]["cell"]
         assert h3.get_resolution(cell) == res
+    stricter = insights.public_hexagons(store, Scope(category="waste"), 9, k=8)
+    assert stricter["features"] == [] and stricter["k"] == 8
+    assert insights.public_hexagons(store, Scope(category="waste"), 9, k=2)["k"] == PUBLIC_K
     dated = insights.public_hexagons(
         store, Scope(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)), 9
     )

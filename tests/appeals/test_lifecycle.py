@@ -3,14 +3,19 @@ duplicate hint, joining, rating, and every refusal with its reason."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 
 import pytest
 
+import twin.live
 from tests.appeals.scene import LAT, LON, WEST, east_of, load_scene, north_of
 from twin.appeals.service import Appeals, Filters
 from twin.core.access import Caller, Role
 from twin.core.errors import BadInput, Forbidden, NotFound, Unauthorized
+from twin.core.settings import LiveSettings
+from twin.live import Broker
 from twin.store import Store
 
 ANNA = Caller(Role.RESIDENT, account_id=11)
@@ -169,3 +174,37 @@ def test_a_generated_appeal_has_its_history_from_its_dates(appeals: Appeals) -> 
         ("in_progress", "2026-10-03", "system"),
         ("resolved", "2026-10-05", "system"),
     ]
+
+
+def test_filing_and_each_step_reach_open_maps_without_point_or_author(
+    appeals: Appeals,
+) -> None:
+    async def main() -> list[dict[str, object]]:
+        broker = Broker(LiveSettings())
+        await broker.start()
+        twin.live.install(broker)
+        try:
+            sub = broker.subscribe(["appeals"])
+
+            def work() -> None:
+                appeal, _ = appeals.file(
+                    ANNA, service_code="water", lon=LON, lat=LAT, description="Нет воды"
+                )
+                appeals.change_status(appeal.id, "assigned", STAFF)
+
+            await asyncio.to_thread(work)
+            got = [await asyncio.wait_for(sub.next(), 5) for _ in range(2)]
+            return [json.loads(e.data_json) for e in got if e is not None]
+        finally:
+            twin.live.uninstall(broker)
+            await broker.aclose()
+
+    filed, moved = asyncio.run(main())
+    assert (filed["action"], filed["status"], moved["action"], moved["status"]) == (
+        "filed",
+        "received",
+        "status",
+        "assigned",
+    )
+    assert filed["id"] == moved["id"] and filed["service"] == "almaty_su"
+    assert not {"lat", "lon", "long", "author", "description"} & set(filed)

@@ -52,7 +52,7 @@ def events_server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> I
 
 
 def _page(browser: Any, base: str) -> Session:
-    context = browser.new_context(viewport={"width": 1100, "height": 720}, reduced_motion="reduce")
+    context = browser.new_context(viewport={"width": 960, "height": 640}, reduced_motion="reduce")
     page = context.new_page()
     s = Session(page=page, base=base)
     page.on(
@@ -63,11 +63,20 @@ def _page(browser: Any, base: str) -> Session:
     return s
 
 
+def _open(s: Session, fragment: str) -> None:
+    """Load the map and wait for it and its events layer (not for every tile: the events are
+    read through the API, and waiting for a software-rendered idle map only costs time)."""
+    s.page.goto(f"{s.base}/{fragment}")
+    s.page.wait_for_function("document.body.dataset.ready", timeout=30000)
+    assert s.page.evaluate("document.body.dataset.ready") == "true"
+    s.page.wait_for_function("document.body.dataset.cityEvents !== undefined")
+
+
 def test_events_by_day_my_address_and_live_push(browser: Any, events_server: str) -> None:
     day = _page(browser, events_server)
     live = _page(browser, events_server)
     try:
-        day.open("#map=13/43.25/76.93&date=2026-07-20&lang=ru")
+        _open(day, "#map=13/43.25/76.93&date=2026-07-20&lang=ru")
         day.page.wait_for_function("document.body.dataset.cityEvents === '20'")
         assert day.page.locator(".city-event-item").count() == 20
         assert day.page.evaluate("twin.cityEvents.features().length") == 20
@@ -87,8 +96,7 @@ def test_events_by_day_my_address_and_live_push(browser: Any, events_server: str
         assert "Плановое отключение электроэнергии: Центр" in result.inner_text()
 
         # a second map, on today's events; a planner posts a closure through the API
-        live.open("#map=13/43.25/76.93&lang=en")
-        live.page.wait_for_function("document.body.dataset.cityEvents !== undefined")
+        _open(live, "#map=13/43.25/76.93&lang=en")
         before = live.page.evaluate("twin.cityEvents.features().length")
         live.page.evaluate("window.__notReloaded = true")
         r = httpx.post(

@@ -127,3 +127,57 @@ def test_kazakh_dates_and_numbers(session: Session) -> None:
     # Chromium itself has no Kazakh data: what the page wrote is not what Intl would write
     assert page.evaluate("new Intl.NumberFormat('kk-KZ').format(1234.5)") != "1\u00a0234,5"
     assert session.console_errors == []
+
+
+GUIDE_TITLES = {
+    "ru": "Цифровой двойник Алматы",
+    "kk": "Алматының цифрлық егізі",
+    "en": "The digital twin of Almaty",
+}
+
+
+def test_a_first_visit_is_guided_once_in_three_languages(make_session: Any) -> None:
+    session = make_session(1100, 720)
+    session.open()
+    page = session.page
+    guide = page.locator("#guide")
+    assert guide.is_visible()
+    assert page.locator("#guide-title").inner_text() == GUIDE_TITLES["ru"]
+    assert page.locator("#guide li").count() == 4
+    for lang in ("kk", "en"):
+        page.select_option("#lang-select", lang)
+        assert page.locator("#guide-title").inner_text() == GUIDE_TITLES[lang]
+    page.click("#guide-close")
+    assert guide.is_hidden()
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    # dismissed: a new visit starts without it; the "?" button brings it back
+    session.open()
+    assert guide.is_hidden()
+    page.click("#guide-open")
+    assert guide.is_visible() and page.locator("#guide-title").inner_text() == GUIDE_TITLES["en"]
+    page.keyboard.press("Escape")
+    assert guide.is_hidden()
+    assert session.console_errors == []
+
+
+def test_a_shared_view_opens_without_the_guide_and_the_panel_is_calm(session: Session) -> None:
+    session.open("#map=12.00/43.24000/76.91000")
+    page = session.page
+    assert page.locator("#guide").is_hidden()
+    if not page.locator("#panel").is_visible():
+        page.click("#panel-toggle")
+    switches = page.locator("#layer-groups input[type=checkbox]")
+    visible = [i for i in range(switches.count()) if switches.nth(i).is_visible()]
+    assert 0 < len(visible) <= 15, len(visible)
+    # what is open is what is on; a legend shows only for a layer on the map
+    on = set(page.evaluate("[...twin.on]"))
+    for i in visible:
+        box = switches.nth(i)
+        layer = box.get_attribute("data-layer")
+        legend = page.locator(f"li:has(#layer-{layer}) > .legend")
+        if legend.count():
+            assert legend.first.is_visible() == (layer in on), layer
+    page.locator('details[data-module="digital_inclusion"] summary').click()
+    page.check('input[data-layer="accessibility"]')
+    assert "accessibility" in page.evaluate("[...twin.on]")
+    assert session.console_errors == []

@@ -241,7 +241,8 @@ async def public_hexagons(
     end: str | None = None,
 ) -> Any:
     """Appeals per H3 cell for everyone, filterable by category and dates; a cell with fewer
-    than k appeals is never shown."""
+    than k appeals (``TWIN_LIMITS_MIN_COUNT``, at least 5) is never shown."""
     scope = _scope(category, start, end)
-    body = await run_in_threadpool(insights(request).public_hexagons, store, scope, res)
+    k = request.app.state.settings.limits.min_count
+    body = await run_in_threadpool(insights(request).public_hexagons, store, scope, res, k)
     return JSONResponse(body, media_type="application/geo+json")

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.analyses.budget import Budget
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
 from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Template
@@ -31,10 +32,12 @@ from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.session import ScopeCache
 from twin.analyses.coverage.targets import Weights
 from twin.api.deps import RoleDep, StoreDep
+from twin.api.limits import ANALYSIS_RESPONSES, AnalysisGate
 from twin.api.results import keep, links
 from twin.core import access
 from twin.core.access import Role
 from twin.core.errors import BadInput
+from twin.store import Store
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -226,14 +229,27 @@ def _coverage_payload(result: CoverageResult, rid: str, limit: int) -> dict[str,
     }
 
 
-@router.post("/coverage")
-def coverage(body: CoverageIn, store: StoreDep, role: RoleDep, request: Request) -> JSONResponse:
+def _gate(request: Request) -> AnalysisGate:
+    gate: AnalysisGate = request.app.state.analysis_gate
+    return gate
+
+
+@router.post("/coverage", responses=ANALYSIS_RESPONSES)
+async def coverage(
+    body: CoverageIn, store: StoreDep, role: RoleDep, request: Request
+) -> JSONResponse:
     """Return coverage of street space in percent (whole scope and per district) and the
     white spots ranked by weight, with any what-if camera edits applied."""
     require_planner(role)
+    return await _gate(request).run(request, lambda budget: _coverage(body, store, request, budget))
+
+
+def _coverage(body: CoverageIn, store: Store, request: Request, budget: Budget) -> JSONResponse:
     weights, edits = body.weights.weights(), body.cameras.edits()
     with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
-        result = prepared.coverage(weights=weights, edits=edits, min_spot_m2=body.min_spot_m2)
+        result = prepared.coverage(
+            weights=weights, edits=edits, min_spot_m2=body.min_spot_m2, budget=budget
+        )
     frames = {
         "white_spots": result.white_spots,
         "coverage": result.coverage,
@@ -258,11 +274,19 @@ def _placement_payload(result: PlacementResult, rid: str, limit: int) -> dict[st
     }
 
 
-@router.post("/placement")
-def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Request) -> JSONResponse:
+@router.post("/placement", responses=ANALYSIS_RESPONSES)
+async def placement(
+    body: PlacementIn, store: StoreDep, role: RoleDep, request: Request
+) -> JSONResponse:
     """Return ``k`` proposed cameras (GeoJSON points with each one's gain) chosen greedily to
     cover the most uncovered weight, and coverage before and after adding them."""
     require_planner(role)
+    return await _gate(request).run(
+        request, lambda budget: _placement(body, store, request, budget)
+    )
+
+
+def _placement(body: PlacementIn, store: Store, request: Request, budget: Budget) -> JSONResponse:
     template = Template(**body.camera.model_dump())
     given = _given_points(body.candidates.points) if body.candidates.mode == "points" else None
     with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
@@ -276,6 +300,7 @@ def placement(body: PlacementIn, store: StoreDep, role: RoleDep, request: Reques
             given=given,
             demand_cell_m=body.demand_cell_m,
             min_spot_m2=body.min_spot_m2,
+            budget=budget,
         )
     frames = {"proposed": result.proposed, "white_spots": result.white_spots_after}
     rid = keep(request, "placement", frames)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from twin.appeals.georeport import errors_xml
 from twin.core.errors import (
     BadInput,
+    Busy,
     Conflict,
     Forbidden,
     NotFound,
@@ -28,6 +29,7 @@ from twin.core.errors import (
 
 STATUS: dict[type[TwinError], int] = {
     TooLarge: 413,
+    Busy: 429,
     BadInput: 400,
     Unauthorized: 401,
     Forbidden: 403,
@@ -96,6 +98,8 @@ def install(app: FastAPI) -> None:
         response = _for(request, _status_of(exc), exc.code, exc.detail)
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, Busy):
+            response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, StoreError):

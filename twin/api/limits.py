@@ -22,18 +22,25 @@ system would choke on it: ``/assets/%00`` was a 500).
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
+import anyio
+import anyio.to_thread
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from twin.analyses.budget import Budget
+from twin.api.openapi import error
 from twin.core.access import Role
-from twin.core.errors import Unauthorized
+from twin.core.errors import Busy, Unauthorized
 
 MB = 1_000_000
 #: The largest id an ``Integer`` key holds on both stores (PostgreSQL's int4); a bigger one
@@ -187,3 +194,73 @@ class RequestGuard:
             return message
 
         return receive_limited
+
+
+T = TypeVar("T")
+
+
+#: The refusals of a heavy analysis, for its route's ``responses=`` (OpenAPI).
+ANALYSIS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: error("The request is malformed or out of range (the detail names the field)"),
+    401: error("No key, or an unknown one"),
+    403: error("The key's role may not run this analysis"),
+    413: error("The body, or the analysis' estimated cost or run time, is over its limit"),
+    429: {
+        **error("As many analyses are running as the server runs at once"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}
+
+
+class AnalysisGate:
+    """At most ``slots`` heavy analyses at once, each in a worker thread under a
+    :class:`~twin.analyses.budget.Budget`; one more is refused at once with 429 and
+    ``Retry-After`` rather than queued. The event loop only waits, so ``/healthz``, tiles and
+    features keep answering, and when the client goes away the run's budget is cancelled so
+    the work stops at its next check.
+    """
+
+    def __init__(self, slots: int, limits: Budget) -> None:
+        self.slots = slots
+        self.limits = limits
+        self._free = threading.BoundedSemaphore(slots)
+
+    def budget(self) -> Budget:
+        """Return a fresh budget with the configured limits, its clock started now."""
+        return dataclasses.replace(
+            self.limits, cancelled=threading.Event(), started=time.monotonic()
+        )
+
+    async def run(self, request: Request, work: Callable[[Budget], T]) -> T:
+        """Run ``work(budget)`` in a thread; raise :class:`Busy` when every slot is taken."""
+        if not self._free.acquire(blocking=False):
+            raise Busy(
+                f"{self.slots} analyses are running, the most this server runs at once; "
+                "retry in a few seconds",
+                retry_after=5,
+            )
+        budget = self.budget()
+        outcome: list[T] = []
+        failure: list[Exception] = []
+
+        async def watch() -> None:
+            while not await request.is_disconnected():
+                await anyio.sleep(0.5)
+            budget.cancelled.set()
+
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(watch)
+                try:
+                    # The thread is not abandoned when the request is cancelled: the slot is
+                    # held until the work has really stopped.
+                    outcome.append(await anyio.to_thread.run_sync(work, budget))
+                except Exception as exc:  # re-raised below, outside the task group
+                    failure.append(exc)
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            self._free.release()
+        if failure:
+            raise failure[0]
+        return outcome[0]

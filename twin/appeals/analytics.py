@@ -98,10 +98,21 @@ def read(store: Store) -> pd.DataFrame:
     frame["lat"] = shapely.get_y(geoms)
     for c in ("created_on", "assigned_on", "resolved_on", "deadline_on"):
         frame[c] = pd.to_datetime(frame[c].map(lambda v: None if v is None else str(v)[:10]))
+    return typed(frame)
+
+
+#: the columns kept as pandas categoricals: counting and grouping 500,000 rows by them is
+#: ~20x faster than by Python strings
+CATEGORICAL = ("category", "service", "status", "district")
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with the types the analyses expect (dates already datetime64):
+    categoricals for the coded columns, a float rating, a bool synthetic flag."""
     frame["satisfaction"] = pd.to_numeric(frame["satisfaction"], errors="coerce")
     frame["synthetic"] = frame["synthetic"].astype(bool)
-    for c in ("category", "service", "status", "district"):
-        frame[c] = frame[c].astype(object)
+    for c in CATEGORICAL:
+        frame[c] = frame[c].astype(object).astype("category")
     return frame
 
 
@@ -127,43 +138,66 @@ def _window(frame: pd.DataFrame, w: Window) -> pd.DataFrame:
 
 
 def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
-    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+    counts = frame[column].value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])) if v}
+
+
+def _months(created: pd.Series) -> dict[str, int]:
+    """Return appeals per calendar month ("YYYY-MM"), in order."""
+    values = created.dropna()
+    keys = values.dt.year.to_numpy() * 100 + values.dt.month.to_numpy()
+    months, counts = np.unique(keys, return_counts=True)
+    return {f"{m // 100:04d}-{m % 100:02d}": int(n) for m, n in zip(months, counts, strict=True)}
 
 
 def handling(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Return per service: appeals, answered, median and 90th percentile handling days, share
     past the deadline, ratings and mean rating, resolved share (unranked numbers)."""
-    now = pd.Timestamp(today)
-    answered = frame["status"].isin(CLOSED_STATUSES)
-    days = (frame["resolved_on"] - frame["created_on"]).dt.days
-    due = answered | (frame["deadline_on"] < now)
-    late = (answered & (frame["resolved_on"] > frame["deadline_on"])) | (
-        ~answered & (frame["deadline_on"] < now)
-    )
-    g = pd.DataFrame(
-        {
-            "service": frame["service"],
-            "answered": answered,
-            "days": days.where(answered),
-            "due": due,
-            "late": late & due,
-            "resolved": frame["status"] == "resolved",
-            "rating": frame["satisfaction"],
-        }
-    ).groupby("service")
+    now = np.datetime64(today.isoformat(), "ns")
+    answered = frame["status"].isin(CLOSED_STATUSES).to_numpy()
+    created = frame["created_on"].to_numpy("datetime64[ns]")
+    resolved = frame["resolved_on"].to_numpy("datetime64[ns]")
+    deadline = frame["deadline_on"].to_numpy("datetime64[ns]")
+    days = (resolved - created).astype("timedelta64[D]").astype(float)
+    days[~answered] = np.nan
+    with np.errstate(invalid="ignore"):
+        overdue = deadline < now  # NaT compares False
+        due = answered | overdue
+        late = (answered & (resolved > deadline)) | (~answered & overdue)
+    rating = frame["satisfaction"].to_numpy(float)
+    rated = np.isfinite(rating)
+    service = frame["service"].astype("category")
+    codes = service.cat.codes.to_numpy()
+    names = list(service.cat.categories)
+    k = len(names)
+    ok = codes >= 0
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[ok], weights=values[ok].astype(float), minlength=k)
+
+    has_days = ok & np.isfinite(days)
+    day_codes, day_values = codes[has_days], days[has_days]
+    median = np.full(k, np.nan)
+    p90 = np.full(k, np.nan)
+    for g in range(k):
+        part = day_values[day_codes == g]
+        if len(part):
+            median[g], p90[g] = np.quantile(part, [0.5, 0.9])
     out = pd.DataFrame(
         {
-            "appeals": g.size(),
-            "answered": g["answered"].sum(),
-            "median_days": g["days"].median(),
-            "p90_days": g["days"].quantile(0.9),
-            "due": g["due"].sum(),
-            "late": g["late"].sum(),
-            "resolved": g["resolved"].sum(),
-            "ratings": g["rating"].count(),
-            "rating_sum": g["rating"].sum(),
-        }
+            "appeals": np.bincount(codes[ok], minlength=k),
+            "answered": total(answered),
+            "median_days": median,
+            "p90_days": p90,
+            "due": total(due),
+            "late": total(late & due),
+            "resolved": total((frame["status"] == "resolved").to_numpy()),
+            "ratings": total(rated),
+            "rating_sum": total(np.where(rated, rating, 0.0)),
+        },
+        index=pd.Index(names, name="service"),
     )
+    out = out[out["appeals"] > 0]
     out["past_deadline_share"] = out["late"] / out["due"].where(out["due"] > 0)
     out["mean_rating"] = out["rating_sum"] / out["ratings"].where(out["ratings"] > 0)
     return out
@@ -197,10 +231,9 @@ def _num(v: Any, digits: int = 3) -> float | None:
 def summary(frame: pd.DataFrame, w: Window, lang: str = "ru") -> dict[str, Any]:
     """Return the staff summary of the appeals filed in ``w``."""
     inside = _window(frame, w)
-    month = inside["created_on"].dt.strftime("%Y-%m")
-    by_month = {str(k): int(v) for k, v in month.value_counts().sort_index().items()}
+    by_month = _months(inside["created_on"])
     # the same month a year before (over the whole table, so the first year has its baseline)
-    all_months = frame["created_on"].dt.strftime("%Y-%m").value_counts()
+    all_months = _months(frame["created_on"])
     trend = []
     for m, n in by_month.items():
         y, mm = int(m[:4]), m[5:]

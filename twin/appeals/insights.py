@@ -24,8 +24,8 @@ from twin.appeals.catalog import category as category_of
 from twin.core.errors import BadInput
 from twin.store import Store
 
-#: The fewest appeals a public hexagon may show (cells with fewer are withheld). The
-#: ``hardening`` work defines the project-wide k for public aggregates; this is ours until then.
+#: The fewest appeals a public hexagon may show by default (cells with fewer are withheld); the
+#: app passes the project-wide k for public aggregates, ``TWIN_LIMITS_MIN_COUNT`` (at least 5).
 PUBLIC_K = 5
 PUBLIC_RESOLUTIONS = (6, 7, 8, 9)
 MAX_PERMUTATIONS = 999
@@ -147,9 +147,12 @@ class Insights:
             self._forecasts[key] = result
         return result
 
-    def public_hexagons(self, store: Store, scope: Scope, res: int) -> dict[str, Any]:
-        """Return H3 counts of appeals for anyone: only cells with at least :data:`PUBLIC_K`
-        appeals are shown; how many cells were withheld is said (not what they hold)."""
+    def public_hexagons(
+        self, store: Store, scope: Scope, res: int, k: int = PUBLIC_K
+    ) -> dict[str, Any]:
+        """Return H3 counts of appeals for anyone: only cells with at least ``k`` (never less
+        than 5) appeals are shown; how many cells were withheld is said, not what they hold."""
+        k = max(k, PUBLIC_K)
         if res not in PUBLIC_RESOLUTIONS:
             raise BadInput(f"res must be one of {', '.join(map(str, PUBLIC_RESOLUTIONS))}")
         rows = scope.apply(self.frame(store))
@@ -157,7 +160,7 @@ class Insights:
             h3.latlng_to_cell(la, lo, res)
             for lo, la in zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)
         )
-        shown = {c: n for c, n in cells.items() if n >= PUBLIC_K}
+        shown = {c: n for c, n in cells.items() if n >= k}
         features = [
             {
                 "type": "Feature",
@@ -173,7 +176,7 @@ class Insights:
         return {
             "type": "FeatureCollection",
             "features": features,
-            "k": PUBLIC_K,
+            "k": k,
             "res": res,
             "withheld_cells": len(cells) - len(shown),
             "synthetic": bool(rows["synthetic"].all()) if len(rows) else False,

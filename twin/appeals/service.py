@@ -38,6 +38,7 @@ from twin.appeals.catalog import (
 from twin.core.access import Caller, Role, require_account, require_planner
 from twin.core.errors import BadInput, Forbidden, NotFound
 from twin.features.query import MAX_FID, plain_value
+from twin.live import publish
 from twin.store import Batch, Store
 
 LAYER = layers.get("appeals")
@@ -399,7 +400,9 @@ class Appeals:
             fid = conn.execute(
                 sa.select(t.c.fid).where(t.c.source == key[0], t.c.source_id == key[1])
             ).scalar_one()
-        return self.get(int(fid)), duplicates
+        appeal = self.get(int(fid))
+        _announce("filed", appeal)
+        return appeal, duplicates
 
     def _log(
         self,
@@ -474,7 +477,9 @@ class Appeals:
             )
 
         self._rewrite(appeal, props, then)
-        return self.get(appeal_id)
+        changed = self.get(appeal_id)
+        _announce("status", changed)
+        return changed
 
     def rate(
         self, appeal_id: int, caller: Caller, score: int, *, now: dt.datetime | None = None
@@ -525,6 +530,23 @@ class Appeals:
                     )
                 )
         return self.get(appeal_id)
+
+
+def _announce(action: str, appeal: Appeal) -> None:
+    """Tell open maps (``/api/events``, topic ``appeals``) that an appeal was filed or moved:
+    its id, category, status, service and district only — no point, text or author, so the
+    event is public (the author's map matches the id against its own appeals)."""
+    publish(
+        "appeals",
+        {
+            "action": action,
+            "id": appeal.id,
+            "category": appeal.category,
+            "status": appeal.status,
+            "service": appeal.props.get("service"),
+            "district": appeal.props.get("district"),
+        },
+    )
 
 
 def _derived_history(appeal: Appeal) -> list[dict[str, Any]]:

@@ -35,6 +35,17 @@ class TooLarge(BadInput):
     code = "too_large"
 
 
+class Busy(TwinError):
+    """The service is doing as much of this work as it may at once: answered 429 with
+    ``Retry-After`` (seconds)."""
+
+    code = "busy"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class NotFound(TwinError):
     """A layer, feature or resource does not exist (or is not visible to the caller)."""
 

@@ -100,8 +100,13 @@ class LimitSettings(BaseSettings):
     analyses: int = Field(default=2, ge=1)
     #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
     analysis_seconds: float = Field(default=60.0, gt=0)
-    #: Largest estimated analysis cost (grid cells, or candidates × visibility cells).
-    analysis_cells: int = Field(default=20_000_000, ge=1)
+    #: Largest estimated analysis costs (:class:`twin.analyses.budget.Budget`): grid cells
+    #: built (~430 bytes each: 4 M is ~1.7 GB; the whole city at 5 m is 1.0 M, at 1 m 25.6 M),
+    #: view cells (5 m) of the cameras a what-if edit recomputes, and of all placement
+    #: candidates (the default placement over the city is ~32 M).
+    analysis_cells: int = Field(default=4_000_000, ge=1)
+    analysis_edit_cells: int = Field(default=50_000_000, ge=1)
+    analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
     #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
     min_count: int = Field(default=5, ge=1)
 
@@ -146,6 +151,16 @@ class LiveSettings(BaseSettings):
     channel: str = Field(default="twin:live", min_length=1, max_length=100)
 
 
+class ParticipationSettings(BaseSettings):
+    """Residents' writes (:mod:`twin.participation`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_PARTICIPATION_", extra="ignore")
+
+    #: multiplies every write limit (``twin.participation.limits.DEFAULT_LIMITS``): a load
+    #: test or a trusted deployment raises it; 1 is the public default
+    limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -156,6 +171,7 @@ class Settings(BaseSettings):
     tiles: TileSettings = Field(default_factory=TileSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
+    participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.

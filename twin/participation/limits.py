@@ -29,6 +29,12 @@ DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
 }
 
 
+def _scaled(item: RateLimitItem, scale: float) -> RateLimitItem:
+    if scale == 1.0:
+        return item
+    return type(item)(max(1, round(item.amount * scale)), item.multiples, item.namespace)
+
+
 class WriteLimits:
     """The limits of every write action, in memory or in Redis at ``redis_url``."""
 
@@ -37,13 +43,14 @@ class WriteLimits:
         redis_url: str | None = None,
         limits: dict[str, tuple[str, str]] | None = None,
         key_prefix: str = "twin:limits",
+        scale: float = 1.0,
     ) -> None:
         self.storage: Storage = (
             RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
         )
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.items: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
-            action: (parse(per_account), parse(per_address))
+            action: (_scaled(parse(per_account), scale), _scaled(parse(per_address), scale))
             for action, (per_account, per_address) in (limits or DEFAULT_LIMITS).items()
         }
 

@@ -34,10 +34,13 @@ import { setupParticipation } from './participation.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
 import { applyDateFilter, setupTimeline } from './timeline.js';
+import { setupGuide } from './guide.js';
 
 const DESKTOP = window.matchMedia('(min-width: 900px)');
 const REDUCED_MOTION = window.matchMedia('(prefers-reduced-motion: reduce)');
 
+// A bare address (no view, layers or language in it): a first look, where the guide may show.
+const FRESH_VISIT = location.hash.replace(/^#/, '') === '';
 const hashState = readHash();
 if (hashState.lang) setLang(hashState.lang);
 applyStatic();
@@ -81,6 +84,8 @@ const app = {
     if (id === 'district_indicators') applyChoropleth(this);
     const box = document.querySelector(`input[data-layer="${CSS.escape(id)}"]`);
     if (box && box.checked !== on) box.checked = on;
+    // a legend is shown for what is on the map
+    box?.closest('li')?.querySelector('.legend')?.toggleAttribute('hidden', !on);
     rerenderDashboard(this);
     this.saveState();
   },
@@ -348,6 +353,7 @@ async function start() {
   app.cityEvents = setupCityEvents(app);
   app.budget = setupBudget(app);
   app.search = setupSearch(app);
+  app.guide = setupGuide(app, { fresh: FRESH_VISIT });
   app.analyses.start();
   app.participation = setupParticipation(app);
   await app.participation.start();
@@ -386,6 +392,7 @@ async function start() {
     rerenderDashboard(app);
     app.timeline?.rerender();
     app.search?.rerender();
+    app.guide?.rerender();
     app.analyses?.rerender();
     app.participation?.rerender();
     app.saveState();

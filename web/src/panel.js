@@ -26,11 +26,11 @@ function swatch(item) {
   return h('span', { class: `swatch swatch-${item.kind}`, style, 'aria-hidden': 'true' });
 }
 
-function legend(entry) {
+function legend(app, entry) {
   if (entry.legend.length <= 1 && !entry.aggregate) return null;
   return h(
     'ul',
-    { class: 'legend', 'aria-label': `${t('layers')}: ${entry.title()}` },
+    { class: 'legend', 'aria-label': `${t('layers')}: ${entry.title()}`, hidden: !app.isOn(entry.id) },
     entry.legend.map((item) => h('li', {}, swatch(item), h('span', { text: item.label() }))),
   );
 }
@@ -54,7 +54,7 @@ function layerRow(app, entry) {
     { class: 'layer' },
     h('div', { class: 'layer-row' }, input, h('label', { for: id }, single, h('span', { text: entry.title() })), zoomHint),
     entry.note ? h('p', { class: 'hint', text: entry.note() }) : null,
-    legend(entry),
+    legend(app, entry),
   );
 }
 
@@ -139,7 +139,9 @@ export function renderPanel(root, app) {
     if (!entries.length && !extra) continue;
     const appealsNote =
       module === 'appeals' && entries.some((e) => e.aggregate) ? h('p', { class: 'hint', text: t('appeals.note') }) : null;
-    const isOpen = first ? module !== 'basemap' : open.has(module);
+    // At first only the groups with something on the map are open: a calm panel whose
+    // legends say what is drawn; the rest is one click away.
+    const isOpen = first ? module !== 'basemap' && (Boolean(extra) || entries.some((e) => app.isOn(e.id))) : open.has(module);
     root.append(
       h(
         'details',

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.analyses.budget import Budget, sector_cells
 from twin.analyses.coverage.cameras import METRIC_CRS, CameraEdits, covering, to_lonlat
 from twin.analyses.coverage.candidates import candidates, given_sites, street_sites
 from twin.analyses.coverage.grid import TileGrid
@@ -143,12 +144,15 @@ class PreparedScope:
         weights: Weights | None = None,
         edits: CameraEdits | None = None,
         min_spot_m2: float = MIN_SPOT_M2,
+        budget: Budget | None = None,
     ) -> CoverageResult:
         """Return coverage, per-district shares and white spots, with ``edits`` applied for
-        this call only."""
+        this call only; ``budget`` refuses edits whose views would cost too much."""
         weights = weights or Weights()
         if not (0.0 <= min_spot_m2 <= 1e6):
             raise BadInput(f"min_spot_m2 must be between 0 and 1000000, got {min_spot_m2}")
+        if budget is not None and edits:
+            budget.charge_cameras("the camera edits", self.edited_views(edits))
         with self.model.what_if(edits) as model:
             t0 = time.perf_counter()
             spots = white_spots(model, weights, self.streets, min_area_m2=min_spot_m2)
@@ -172,6 +176,21 @@ class PreparedScope:
                 timings={**self.timings, "white_spots_s": t1 - t0},
             )
         return result
+
+    def edited_views(self, edits: CameraEdits) -> list[tuple[float, float]]:
+        """Return (range_m, fov_deg) of every camera whose view ``edits`` recompute."""
+        views = []
+        for change in [*edits.add, *edits.update]:
+            old = self.model.rows.get(str(change.get("id")), {})
+            range_m = change.get("range_m", old.get("range_m"))
+            fov = change.get("fov_deg", old.get("fov_deg"))
+            views.append(
+                (
+                    float(range_m) if range_m is not None else 100.0,
+                    float(fov) if fov is not None else 90.0,
+                )
+            )
+        return views
 
     # -- placement ----------------------------------------------------------------------
     def candidates(
@@ -206,21 +225,37 @@ class PreparedScope:
         given: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
         demand_cell_m: float = DEMAND_CELL_M,
         min_spot_m2: float = MIN_SPOT_M2,
+        budget: Budget | None = None,
     ) -> PlacementResult:
         """Return ``k`` proposed cameras maximising newly covered weight (lazy greedy).
 
         Candidates are street sites (every ``spacing_m`` metres and intersections) or the
         ``given`` metric points (x, y, heading or None). Raises :class:`BadInput` when ``k``
-        is not between 1 and the number of candidate cameras.
+        is not between 1 and the number of candidate cameras. ``budget`` refuses a run whose
+        demand cells or candidate views are over its limit, and stops one that runs too long.
         """
         template = template or Template()
         weights = weights or Weights()
+        budget = budget or Budget.unlimited()
         if not (1 <= k <= MAX_K):
             raise BadInput(f"k must be between 1 and {MAX_K}, got {k}")
+        if not (1.0 <= demand_cell_m <= 50.0):
+            raise BadInput(f"demand_cell_m must be between 1 and 50, got {demand_cell_m}")
+        if edits:
+            budget.charge_cameras("the camera edits", self.edited_views(edits))
+        street_m2 = float(shapely.area(self.model.white).sum())
+        budget.charge(
+            f"demand at {demand_cell_m:g} m cells", street_m2 / (demand_cell_m * demand_cell_m)
+        )
         t0 = time.perf_counter()
         cand = self.candidates(
             template, spacing_m=spacing_m, intersections=intersections, given=given
         )
+        budget.charge_candidates(
+            f"{len(cand):,} candidate cameras of {template.range_m:g} m / {template.fov:g}°",
+            len(cand) * sector_cells(template.range_m, template.fov),
+        )
+        budget.check()
         if k > len(cand):
             hint = "give more points" if given is not None else "shorten spacing_m"
             raise BadInput(
@@ -232,7 +267,8 @@ class PreparedScope:
             demand = Demand.from_model(model, weights, demand_cell_m)
             problem = Problem.build(cand, template, demand, self.obstacles)
             t1 = time.perf_counter()
-            picks, evaluated = problem.solve(k)
+            budget.check()
+            picks, evaluated = problem.solve(k, check=budget.check)
             t2 = time.perf_counter()
             rows = []
             for rank, p in enumerate(picks, start=1):

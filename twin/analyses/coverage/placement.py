@@ -261,9 +261,18 @@ class Problem:
         """Return, per candidate in ``idx``, the demand cells it covers."""
         return self.demand.covered_by(self.visibility(np.asarray(idx, np.int64)))
 
-    def solve(self, k: int) -> tuple[list[Pick], int]:
-        """Return the lazy-greedy picks for ``k`` cameras and how many were evaluated."""
-        return lazy_greedy(k, self.bound, self.covers, self.demand.weight)
+    def solve(self, k: int, check: Callable[[], None] | None = None) -> tuple[list[Pick], int]:
+        """Return the lazy-greedy picks for ``k`` cameras and how many were evaluated;
+        ``check`` is called between evaluations (it may raise to stop the run)."""
+        if check is None:
+            return lazy_greedy(k, self.bound, self.covers, self.demand.weight)
+        stop = check
+
+        def covers(idx: np.ndarray) -> list[np.ndarray]:
+            stop()
+            return self.covers(idx)
+
+        return lazy_greedy(k, self.bound, covers, self.demand.weight)
 
 
 def merge_demand(

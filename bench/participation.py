@@ -1,0 +1,375 @@
+"""Residents' writes benchmark (issue 16): sustained ratings and likes at 32 concurrent
+clients on each store, beside a floor measured in the same run, and the time from a write to
+its event arriving at 200 connected SSE clients.
+
+Run: ``uv run python -m bench.participation`` (``--seconds``, ``--clients``, ``--sse-clients``,
+``--sse-writes``; ``--store geopackage|postgis|both``). PostGIS is a cluster started for the
+run from Debian's packages (as the tests do).
+
+Per store:
+
+* the server is its own process (uvicorn, one worker) over a store holding 200 works; 32
+  residents are created through the account service and sign in over HTTP for bearer tokens;
+  write limits are raised (``TWIN_PARTICIPATION_LIMIT_SCALE``) so that they do not cap the run;
+* **ours**: 32 asyncio clients (httpx), each alternating ``PUT …/rating`` (random stars) and
+  ``PUT …/reaction`` on random works for ``--seconds``: writes/s, p50 and p99 latency;
+* **floor**: the same row writes (update the resident's rating, else insert it; the same for
+  the reaction) through a bare driver connection per thread (``sqlite3`` with
+  ``BEGIN IMMEDIATE``; ``psycopg``), 32 threads, no HTTP, no auth, no limits, no aggregate read
+  back: writes/s and the ratio ours / floor;
+* **live**: 200 streams of ``/api/events?topic=participation.rating``; for each of
+  ``--sse-writes`` ratings, latency = arrival on a stream − the moment before the PUT was sent.
+
+Goals (the issue's): ≥ 1,000 writes/s on PostGIS and ≥ 300/s embedded, p99 ≤ 100 ms; live
+p99 ≤ 1 s. The machine's cores are shared: the printed ratios matter more than the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pyogrio  # noqa: F401  (before SpatiaLite)
+
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+import httpx
+import numpy as np
+import sqlalchemy as sa
+
+from tests.support.postgres import create_database, postgis_cluster
+from tests.support.server import free_port
+from twin.accounts import Accounts
+from twin.core.settings import AccountSettings
+from twin.store import open_store
+
+KEY = "bench-planner"
+WORKS = 200
+PASSWORD = "bench password 2026"
+GOALS = {"geopackage": 300.0, "postgis": 1000.0}
+P99_GOAL_S = 0.1
+LIVE_GOAL_S = 1.0
+
+
+class _Codes:
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+
+    def send(self, login: str, kind: str, code: str) -> None:
+        self.codes[login] = code
+
+
+def _prepare(url: str, residents: int) -> list[str]:
+    """Create the residents (verified) in the store; return their logins."""
+    store = open_store(url)
+    try:
+        codes = _Codes()
+        accounts = Accounts(store, AccountSettings(), codes)
+        logins = []
+        for i in range(residents):
+            login = f"bench{i}@example.kz"
+            accounts.signup(login, PASSWORD)
+            accounts.verify(login, codes.codes[login])
+            logins.append(login)
+        return logins
+    finally:
+        store.close()
+
+
+def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TWIN_DATABASE_URL": url,
+        "TWIN_API_KEYS": f"planner:{KEY}",
+        "TWIN_PARTICIPATION_LIMIT_SCALE": "100000",
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "twin.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _add_works(base: str) -> list[int]:
+    fids = []
+    with httpx.Client(timeout=30) as http:
+        for i in range(WORKS):
+            x, y = 76.85 + (i % 20) * 0.005, 43.2 + (i // 20) * 0.005
+            ring = [[x, y], [x + 0.001, y], [x + 0.001, y + 0.001], [x, y + 0.001], [x, y]]
+            r = http.post(
+                f"{base}/collections/works/items",
+                json={
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"title": f"bench work {i}", "district": "Almaly"},
+                },
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+            r.raise_for_status()
+            fids.append(int(r.json()["id"]))
+    return fids
+
+
+def _tokens(base: str, logins: list[str]) -> list[str]:
+    with httpx.Client(timeout=30) as http:
+        return [
+            http.post(
+                f"{base}/api/accounts/signin",
+                json={"login": login, "password": PASSWORD, "kind": "bearer"},
+            ).json()["token"]
+            for login in logins
+        ]
+
+
+async def _load(base: str, tokens: list[str], fids: list[int], seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def client(i: int, http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        rng = random.Random(i)
+        headers = {"Authorization": f"Bearer {tokens[i]}"}
+        n = 0
+        while time.perf_counter() < stop:
+            fid = rng.choice(fids)
+            t0 = time.perf_counter()
+            if n % 2:
+                r = await http.put(
+                    f"{base}/api/participation/works/{fid}/reaction",
+                    json={"reaction": rng.choice(["like", "dislike"])},
+                    headers=headers,
+                )
+            else:
+                r = await http.put(
+                    f"{base}/api/participation/works/{fid}/rating",
+                    json={"stars": rng.randint(1, 5)},
+                    headers=headers,
+                )
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code >= 300:
+                errors += 1
+            n += 1
+
+    limits = httpx.Limits(max_connections=len(tokens) + 4)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(i, http) for i in range(len(tokens))))
+        elapsed = time.perf_counter() - t0
+    lat = np.array(latencies)
+    return {
+        "rate": len(lat) / elapsed,
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+        "errors": float(errors),
+        "n": float(len(lat)),
+    }
+
+
+def _floor(url: str, account_ids: list[int], fids: list[int], seconds: float) -> float:
+    """Writes/s of the same row writes through bare driver connections, one per thread."""
+    counts = [0] * len(account_ids)
+    stop = time.perf_counter() + seconds
+    is_pg = url.startswith("postgres")
+    path = url[len("gpkg:///") :] if not is_pg else ""
+
+    def worker(i: int) -> None:
+        rng = random.Random(1000 + i)
+        account = account_ids[i]
+        if is_pg:
+            import psycopg
+
+            conn: Any = psycopg.connect(url, autocommit=True)
+            ph = "%s"
+        else:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            ph = "?"
+        try:
+            n = 0
+            while time.perf_counter() < stop:
+                fid = rng.choice(fids)
+                now = time.time()
+                conn.execute("BEGIN IMMEDIATE" if not is_pg else "BEGIN")
+                if n % 2:
+                    cur = conn.execute(
+                        f"UPDATE reactions SET value = {ph} WHERE layer = 'works' AND fid = {ph} "
+                        f"AND account_id = {ph}",
+                        (rng.choice([1, -1]), fid, account),
+                    )
+                    if cur.rowcount == 0:
+                        conn.execute(
+                            "INSERT INTO reactions (layer, fid, account_id, value, created_at) "
+                            f"VALUES ('works', {ph}, {ph}, 1, {ph})",
+                            (fid, account, now),
+                        )
+                else:
+                    cur = conn.execute(
+                        f"UPDATE ratings SET stars = {ph}, updated_at = {ph} WHERE layer = 'works' "
+                        f"AND fid = {ph} AND account_id = {ph}",
+                        (rng.randint(1, 5), now, fid, account),
+                    )
+                    if cur.rowcount == 0:
+                        conn.execute(
+                            "INSERT INTO ratings (layer, fid, account_id, stars, created_at, "
+                            f"updated_at, hidden) VALUES ('works', {ph}, {ph}, 3, {ph}, {ph}, "
+                            f"{'false' if is_pg else '0'})",
+                            (fid, account, now, now),
+                        )
+                conn.execute("COMMIT")
+                n += 1
+            counts[i] = n
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(account_ids))]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0)
+
+
+async def _live(
+    base: str, token: str, fids: list[int], clients: int, writes: int
+) -> dict[str, float]:
+    arrivals: dict[tuple[int, int], list[float]] = {}
+    ready = [asyncio.Event() for _ in range(clients)]
+
+    async def stream(i: int, http: httpx.AsyncClient) -> None:
+        async with http.stream("GET", f"{base}/api/events?topic=participation.rating") as r:
+            async for line in r.aiter_lines():
+                if line.startswith(": ready"):
+                    ready[i].set()
+                elif line.startswith("data:"):
+                    data = json.loads(line[5:])["data"]
+                    key = (int(data["fid"]), int(data["aggregate"]["distribution"][0]))
+                    arrivals.setdefault(key, []).append(time.perf_counter())
+
+    limits = httpx.Limits(max_connections=clients + 10)
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=None), limits=limits) as http:
+        tasks = [asyncio.create_task(stream(i, http)) for i in range(clients)]
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 120)
+        async with httpx.AsyncClient(timeout=30) as writer:
+            headers = {"Authorization": f"Bearer {token}"}
+            for i in range(writes):
+                fid = fids[i % len(fids)]
+                # a 1-star rating on a fresh work: its distribution's first count identifies it
+                await writer.request(
+                    "DELETE", f"{base}/api/participation/works/{fid}/rating", headers=headers
+                )
+                arrivals.clear()
+                t0 = time.perf_counter()
+                r = await writer.put(
+                    f"{base}/api/participation/works/{fid}/rating",
+                    json={"stars": 1},
+                    headers=headers,
+                )
+                r.raise_for_status()
+                key = (fid, int(r.json()["aggregate"]["distribution"][0]))
+                deadline = time.perf_counter() + 10
+                while len(arrivals.get(key, [])) < clients and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.002)
+                got = arrivals.get(key, [])
+                if len(got) < clients:
+                    raise RuntimeError(f"write {i} reached {len(got)} of {clients} streams")
+                latencies.extend(t - t0 for t in got)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    lat = np.array(latencies)
+    return {
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+        "max": float(lat.max()),
+    }
+
+
+def _account_ids(url: str) -> list[int]:
+    store = open_store(url)
+    try:
+        with store.engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(sa.text("SELECT id FROM accounts ORDER BY id"))]
+    finally:
+        store.close()
+
+
+def run_store(kind: str, url: str, args: argparse.Namespace) -> bool:
+    logins = _prepare(url, args.clients)
+    proc, base = _start_server(url)
+    try:
+        fids = _add_works(base)
+        tokens = _tokens(base, logins)
+        ours = asyncio.run(_load(base, tokens, fids, args.seconds))
+        live = asyncio.run(_live(base, tokens[0], fids, args.sse_clients, args.sse_writes))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    floor = _floor(
+        url.replace("postgresql+psycopg", "postgresql"), _account_ids(url), fids, args.seconds
+    )
+    goal = GOALS[kind]
+    ok = ours["rate"] >= goal and ours["p99"] <= P99_GOAL_S and live["p99"] <= LIVE_GOAL_S
+    print(
+        f"{kind}: {args.clients} clients, {int(ours['n'])} writes in {args.seconds:.0f} s "
+        f"({int(ours['errors'])} not 2xx) — ours {ours['rate']:.0f} writes/s, p50 "
+        f"{ours['p50'] * 1000:.1f} ms, p99 {ours['p99'] * 1000:.1f} ms; floor (bare driver, "
+        f"{args.clients} threads) {floor:.0f} writes/s; ours / floor = {ours['rate'] / floor:.2f}; "
+        f"goal ≥ {goal:.0f}/s and p99 ≤ {P99_GOAL_S * 1000:.0f} ms: "
+        f"{'met' if ours['rate'] >= goal and ours['p99'] <= P99_GOAL_S else 'NOT met'}"
+    )
+    print(
+        f"{kind}: live, {args.sse_clients} streams × {args.sse_writes} ratings — write to arrival "
+        f"p50 {live['p50'] * 1000:.1f} ms, p99 {live['p99'] * 1000:.1f} ms, max "
+        f"{live['max'] * 1000:.1f} ms; goal p99 ≤ {LIVE_GOAL_S:.0f} s: "
+        f"{'met' if live['p99'] <= LIVE_GOAL_S else 'NOT met'}"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--sse-clients", type=int, default=200)
+    parser.add_argument("--sse-writes", type=int, default=20)
+    parser.add_argument("--store", choices=["geopackage", "postgis", "both"], default="both")
+    args = parser.parse_args()
+    ok = True
+    with ExitStack() as stack:
+        if args.store in ("geopackage", "both"):
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-part-")))
+            ok &= run_store("geopackage", f"gpkg:///{tmp}/bench.gpkg", args)
+        if args.store in ("postgis", "both"):
+            base = stack.enter_context(postgis_cluster())
+            ok &= run_store("postgis", create_database(base, "bench_participation"), args)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
