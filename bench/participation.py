@@ -103,15 +103,17 @@ def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
         env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}") from None
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("the server did not start")
+    raise RuntimeError("the server did not start in 300 s")
 
 
 def _add_works(base: str) -> list[int]:

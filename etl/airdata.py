@@ -225,3 +225,18 @@ def recent_series(daily: pd.DataFrame, station_id: str, end: str, days: int = 30
             row[str(p)] = float(v)
         out.append(row)
     return out
+
+
+CITY_PARAMETERS = ("pm25", "pm10", "no2", "so2", "co")
+
+
+def read_city_daily(path: Path) -> pd.DataFrame:
+    """Return AirData.kz's city-wide daily means (``daily_<pollutant>.csv.gz``): ``date``,
+    ``value`` (µg/m³), ``n_stations``, oldest first. The publisher computes them from cluster
+    means of its cleaned hourly readings; they are taken as published."""
+    try:
+        frame = pd.read_csv(path, usecols=["date", "value_ugm3", "n_stations"])
+    except (OSError, ValueError, EOFError) as exc:
+        raise SourceError(f"{path.name}: not an AirData.kz city daily file ({exc})") from None
+    frame = frame.rename(columns={"value_ugm3": "value"}).dropna(subset=["date", "value"])
+    return frame.sort_values("date").reset_index(drop=True)

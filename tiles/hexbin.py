@@ -46,11 +46,58 @@ def margin_deg(res: int, lat: float) -> tuple[float, float]:
     return dlat / max(math.cos(math.radians(min(abs(lat), 85.0))), 0.01), dlat
 
 
-class HexIndex:
-    """Per-layer H3 counts over a store, built on first use; thread-safe."""
+def merge_small(counts: HexCounts, res: int, k: int, levels: int = 3) -> HexCounts:
+    """Return ``counts`` with no cell under ``k``: the points of a cell under ``k`` move to its
+    parent (one resolution coarser, up to ``levels`` times); what is still under ``k`` after
+    that is left out. Cells of ``k`` or more stay as they are.
 
-    def __init__(self, store: Store) -> None:
+    A public map of a planner-only layer (appeals) must not show a count of 1 or 2: each such
+    hexagon pointed at one resident's appeal (issue 14).
+
+    >>> c = h3.latlng_to_cell(43.25, 76.95, 9)
+    >>> near = [n for n in h3.grid_disk(c, 1) if h3.cell_to_parent(n, 8) == h3.cell_to_parent(c, 8)]
+    >>> cells = np.array(sorted(near)[:3], dtype=np.uint64)
+    >>> ll = np.zeros(3)
+    >>> out = merge_small(HexCounts(cells, np.array([7, 2, 2]), ll, ll), 9, 5)
+    >>> sorted(int(n) for n in out.counts)  # the two 2s merged into one parent cell of 4: < 5
+    [7]
+    >>> out = merge_small(HexCounts(cells, np.array([7, 3, 2]), ll, ll), 9, 5)
+    >>> sorted(int(n) for n in out.counts), sorted(h3.get_resolution(int(c)) for c in out.cells)
+    ([5, 7], [8, 9])
+    """
+    if k <= 1:
+        return counts
+    small = counts.counts < k
+    keep_cells = [counts.cells[~small]]
+    keep_counts = [counts.counts[~small]]
+    cells, values = counts.cells[small], counts.counts[small]
+    for level in range(1, levels + 1):
+        if len(cells) == 0 or res - level < 0:
+            break
+        parents = np.array(
+            [h3.cell_to_parent(int(c), res - level) for c in cells.tolist()], dtype=np.uint64
+        )
+        cells, inverse = np.unique(parents, return_inverse=True)
+        values = np.bincount(inverse, weights=values).astype(np.int64)
+        big = values >= k
+        keep_cells.append(cells[big])
+        keep_counts.append(values[big])
+        cells, values = cells[~big], values[~big]
+    out_cells = np.concatenate(keep_cells)
+    out_counts = np.concatenate(keep_counts)
+    centres = np.array([h3.cell_to_latlng(int(c)) for c in out_cells]).reshape(-1, 2)
+    return HexCounts(out_cells, out_counts, centres[:, 0], centres[:, 1])
+
+
+class HexIndex:
+    """Per-layer H3 counts over a store, built on first use; thread-safe. ``min_count`` is
+    the smallest count shown where only aggregates are public (smaller cells are merged into
+    coarser ones or left out, :func:`merge_small`)."""
+
+    def __init__(self, store: Store, min_count: int = 5) -> None:
         self.store = store
+        self.min_count = min_count
+        self._public: dict[tuple[str, int], HexCounts] = {}
         self._points: dict[str, np.ndarray] = {}
         self._counts: dict[tuple[str, int], HexCounts] = {}
         self._lock = threading.Lock()
@@ -65,6 +112,8 @@ class HexIndex:
             self._points.pop(layer_id, None)
             for key in [k for k in self._counts if k[0] == layer_id]:
                 del self._counts[key]
+            for key in [k for k in self._public if k[0] == layer_id]:
+                del self._public[key]
 
     def _lnglat(self, layer: Layer) -> np.ndarray:
         pts = self._points.get(layer.id)
@@ -95,15 +144,27 @@ class HexIndex:
             self._counts[key] = found
             return found
 
-    def tile(self, layer: Layer, tile: Tile, res: int) -> bytes:
+    def public_counts(self, layer: Layer, res: int) -> HexCounts:
+        """Return the counts of ``layer`` at ``res`` with none under :attr:`min_count`."""
+        key = (layer.id, res)
+        found = self._public.get(key)
+        if found is None:
+            found = merge_small(self.counts(layer, res), res, self.min_count)
+            with self._lock:
+                self._public[key] = found
+        return found
+
+    def tile(self, layer: Layer, tile: Tile, res: int, *, public: bool = False) -> bytes:
         """Return the MVT layer of ``layer``'s hexagons at ``res`` that meet ``tile``.
 
-        Each hexagon is a polygon with ``count``, ``h3`` (the cell id) and ``resolution``; its
-        feature id is the H3 cell index.
+        Each hexagon is a polygon with ``count``, ``h3`` (the cell id) and ``resolution`` (a
+        merged cell's own, coarser one); its feature id is the H3 cell index. ``public``:
+        the layer is shown only as aggregates, so small counts are merged or left out.
         """
-        data = self.counts(layer, res)
+        data = self.public_counts(layer, res) if public else self.counts(layer, res)
         west, south, east, north = tile.bounds_lonlat()
-        dlon, dlat = margin_deg(res, (south + north) / 2)
+        # a merged cell is up to three resolutions coarser: look that much further out
+        dlon, dlat = margin_deg(max(res - 3, 0) if public else res, (south + north) / 2)
         near = np.flatnonzero(
             (data.lng >= west - dlon)
             & (data.lng <= east + dlon)
@@ -129,6 +190,6 @@ class HexIndex:
             [
                 ("count", [int(c) for c in counts]),
                 ("h3", [h3.int_to_str(int(c)) for c in cells]),
-                ("resolution", [res] * len(cells)),
+                ("resolution", [h3.get_resolution(int(c)) for c in cells]),
             ],
         )

@@ -83,10 +83,11 @@ class Renderer:
             if mode_at(layer, tile.z, aggregate_only=access.aggregate_only) is Mode.HEXAGONS:
                 cap = PUBLIC_MAX_RES if access.aggregate_only else 15
                 res = h3_resolution(tile.z, cap=cap)
-                parts.append(self.hexes.tile(layer, tile, res))
+                parts.append(self.hexes.tile(layer, tile, res, public=access.aggregate_only))
                 rules.append(None)
                 _, south, _, north = tile.bounds_lonlat()
-                margins[layer.id] = margin_deg(res, (south + north) / 2)
+                margin_res = max(res - 3, 0) if access.aggregate_only else res
+                margins[layer.id] = margin_deg(margin_res, (south + north) / 2)
             else:
                 r = zoom_rules(layer, tile.z, maxzoom=maxzoom)
                 parts.append((yield layer, r))

@@ -98,7 +98,7 @@ class TileService:
     ) -> None:
         self.store = store
         self.settings = settings or TileSettings()
-        self.hexes = HexIndex(store)
+        self.hexes = HexIndex(store, self.settings.public_min_count)
         self.renderer = Renderer(source or make_source(store, self.settings.encoder), self.hexes)
         self.cache = TileCache(int(self.settings.cache_mb * 2**20))
         self.watch = ChangeWatch(store, self._dropped, poll_interval=self.settings.poll_interval)

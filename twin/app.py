@@ -23,6 +23,7 @@ from twin.api import (
     errors,
     events,
     features,
+    headers,
     limits,
     openapi,
     results,
@@ -39,11 +40,12 @@ from twin.api import participation as participation_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
-from twin.core.access import role_for
+from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.store import open_store
+from twin.store.tables import api_keys
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.store.database_url, replicas=settings.store.replicas()
         )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        # Keys made by `twin keys create` are checked against the store (hashed, revocable).
+        store = app.state.store
+        key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)
         distributed.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
@@ -92,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Almaty City Twin",
         version="0.1.0",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: off (the document is at
+        # /openapi.json for any viewer); the map promises nothing loads from another host.
+        docs_url=None,
+        redoc_url=None,
         description="A geospatial digital twin of Almaty: layers, vector tiles, "
         "open-data features and city analyses.",
     )
@@ -134,5 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits.RequestGuard,
         default_bytes=settings.limits.body_bytes,
         role_of=lambda authorization: role_for(authorization, settings.auth),
+    )
+    app.add_middleware(
+        headers.SecurityHeaders,
+        csp=headers.content_security_policy(settings.tiles.glyphs_url),
     )
     return app

@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
+import dask
 import numpy as np
 import pytest
 import shapely
@@ -26,9 +27,15 @@ from twin.store import open_store
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as local:
+    # (a shared test machine can be slow to answer: longer comm timeouts than the defaults,
+    # so that a busy worker is not taken for a lost one)
+    slow = {"distributed.comm.timeouts.connect": "60s", "distributed.comm.timeouts.tcp": "300s"}
+    with (
+        dask.config.set(slow),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+    ):
         distributed.connect(local.scheduler_address)
         try:
             yield local

@@ -90,3 +90,17 @@ def test_the_station_card_shows_real_latest_values_of_one_day(almaty_url: str) -
     assert pd.isna(k26["pm10"]) and pd.isna(k26["aqi"])
     assert not frame["synthetic"].any()
     assert "pm25" not in frame.columns and "readings_synthetic" not in frame.columns
+
+
+def test_the_city_daily_history_since_2017(client: TestClient) -> None:
+    body = client.get("/api/air/city", params={"parameter": "pm25"}).json()
+    assert body["days"][0] == {"date": "2017-03-21", "value": 91.98, "stations": 1}
+    assert len(body["days"]) == 3317 and "CC BY-NC 4.0" in body["licence"]
+    part = client.get(
+        "/api/air/city", params={"parameter": "pm10", "start": "2021-12-02", "end": "2021-12-03"}
+    ).json()
+    assert part["days"] == [
+        {"date": "2021-12-02", "value": 140.02, "stations": 9},
+        {"date": "2021-12-03", "value": 85.11, "stations": 9},
+    ]
+    assert client.get("/api/air/city", params={"parameter": "o3"}).status_code == 400

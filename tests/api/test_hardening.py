@@ -283,3 +283,54 @@ def test_the_default_limit_is_a_setting(small_url: str) -> None:
         refused(r, 413, "limit of 100 bytes")
         r = c.post("/api/analysis/coverage", json={"weights": {"base": -1}}, headers=PLANNER)
         refused(r, 400, "weights.base")
+
+
+# -- headers and the API document ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "url", ["/healthz", "/collections/buildings/items", "/tiles/buildings/14/11000/6000.mvt",
+            "/assets/%00", "/no-such-page"]
+)  # fmt: skip
+def test_every_answer_carries_the_security_headers(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "https:" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_glyphs_server_is_the_one_other_origin(small_url: str) -> None:
+    s = settings(small_url)
+    s.tiles.glyphs_url = "https://glyphs.example.org/fonts/{fontstack}/{range}.pbf"
+    with TestClient(create_app(s)) as c:
+        csp = c.get("/healthz").headers["Content-Security-Policy"]
+    assert "connect-src 'self' https://glyphs.example.org;" in csp
+
+
+def test_no_api_viewer_loads_from_a_cdn(client: TestClient) -> None:
+    for url in ("/docs", "/redoc"):
+        r = client.get(url, headers={"Accept": "text/html"})
+        assert r.status_code == 404 and "cdn" not in r.text.lower()
+
+
+def test_the_api_document_is_honest(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": doc["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    assert set(doc["components"]["schemas"]["Error"]["required"]) == {"error", "detail"}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            statuses = set(op["responses"])
+            assert "422" not in statuses, (method, path)  # validation errors are 400
+            assert {"400", "401"} <= statuses, (method, path)
+            if method in ("post", "put", "patch"):
+                assert {"403", "413"} <= statuses, (method, path)
+    placement = doc["paths"]["/api/analysis/placement"]["post"]["responses"]
+    assert "Retry-After" in placement["429"]["headers"]
+    # and what it documents is what is answered
+    r = client.get("/collections/buildings/items?limit=0")
+    assert r.status_code == 400
+    assert r.json()["error"] == "bad_input"

@@ -184,6 +184,9 @@ def make_session(browser: Any, server: str) -> Iterator[Any]:
     def make(width: int = 1100, height: int = 720, **kw: Any) -> Session:
         # Reduced motion: the map jumps instead of flying, so no tiles are loaded on the way.
         kw.setdefault("reduced_motion", "reduce")
+        # The tests' own probes (wait_for_function with a string) are eval, which the app's
+        # Content-Security-Policy forbids; the app under its CSP is tested in test_csp.py.
+        kw.setdefault("bypass_csp", True)
         context = browser.new_context(viewport={"width": width, "height": height}, **kw)
         contexts.append(context)
         page = context.new_page()

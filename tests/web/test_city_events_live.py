@@ -52,7 +52,9 @@ def events_server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> I
 
 
 def _page(browser: Any, base: str) -> Session:
-    context = browser.new_context(viewport={"width": 960, "height": 640}, reduced_motion="reduce")
+    context = browser.new_context(
+        viewport={"width": 960, "height": 640}, reduced_motion="reduce", bypass_csp=True
+    )
     page = context.new_page()
     s = Session(page=page, base=base)
     page.on(

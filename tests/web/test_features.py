@@ -302,6 +302,14 @@ def test_a_click_on_a_district_opens_its_dashboard(session: Session) -> None:
     _click_lnglat(session, lon, lat + 0.004)
     page.wait_for_selector("#dashboard .indicator")
     assert page.locator("#dash-title").inner_text() == "Жетысуский район"
+    # the city's real air history (AirData.kz PM2.5, monthly) from March 2017 to April 2026
+    page.wait_for_selector("#dashboard .city-air svg.chart path.chart-main")
+    air = page.locator("#dashboard .city-air")
+    assert (air.get_attribute("data-first"), air.get_attribute("data-last")) == (
+        "2017-03",
+        "2026-04",
+    )
+    assert "CC BY-NC 4.0" in air.locator(".source").inner_text()
     page.keyboard.press("Escape")
     assert page.locator("#dashboard").is_hidden()
 

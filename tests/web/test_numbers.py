@@ -123,3 +123,25 @@ def test_dates_are_written_as_cldr_says(lang: str) -> None:
         for d in DAYS
     ]
     assert got == want
+
+
+def test_plural_forms_follow_cldr() -> None:
+    """The page picks a word's form by CLDR's plural rules (issue 15: "93 баллов"): the same
+    category as Babel's for whole numbers, fractions and the text the page wrote."""
+    from babel import Locale
+
+    numbers = [*range(0, 230), 1001, 1011, 1021, 1.5, 2.25, 0.1, 11.5, 101.0]
+    got = _node(
+        READ + "console.log(JSON.stringify(Object.fromEntries(['ru', 'kk', 'en'].map((l) =>"
+        " [l, p.map((n) => f.pluralIn(l, n))]))));",
+        numbers,
+    )
+    for lang in ("ru", "kk", "en"):
+        rule = Locale.parse(lang).plural_form
+        assert got[lang] == [rule(n) for n in numbers], lang
+    words = _node(
+        "console.log(JSON.stringify([1, 2, 5, 11, 21, 93, '1\u00a0234', '2,5'].map((n) =>"
+        " f.pluralWord('ru', n, 'балл|балла|баллов|балла'))));",
+        None,
+    )
+    assert words == ["балл", "балла", "баллов", "баллов", "балл", "балла", "балла", "балла"]

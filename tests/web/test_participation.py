@@ -65,6 +65,21 @@ def test_a_resident_signs_up_rates_and_proposes_live(
     bob.page.wait_for_function(
         f"document.querySelector('#rate-summary')?.dataset.count === '{before + 1}'", timeout=10000
     )
+    # Bob colours the works by rating: the work's feature state follows Alice's ratings live
+    bob.page.click("#account-toggle")
+    bob.page.check("#p-by-rating")
+    state = (
+        "(() => { const m = twin.map; const id = twin.entries.find(e => e.id === 'works')"
+        ".styleLayers.find(i => m.getLayer(i).type === 'fill'); const l = m.getLayer(id); "
+        f"return m.getFeatureState({{source: l.source, sourceLayer: l.sourceLayer, id: {fid}}})"
+        ".rating; })()"
+    )
+    mean = float(page.locator("#rate-summary").get_attribute("data-mean") or 0)
+    bob.page.wait_for_function(f"Math.abs({state} - {mean}) < 0.01", timeout=10000)
+    page.click('#card button[data-stars="2"]')
+    page.wait_for_function(f"document.querySelector('#rate-summary').dataset.mean !== '{mean}'")
+    mean = float(page.locator("#rate-summary").get_attribute("data-mean") or 0)
+    bob.page.wait_for_function(f"Math.abs({state} - {mean}) < 0.01", timeout=10000)
     page.fill("#rate-review", HOSTILE)
     page.click("#rate-send")
     review = page.locator(".reviews li p", has_text="window.pwned")

@@ -8,6 +8,7 @@ the source's licence attached, in one bounded query.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 import layers
+from etl import airdata
 from twin.core.errors import BadInput, NotFound
 from twin.store import Store
 
@@ -112,6 +114,42 @@ def day_values(store: Store, parameter: str, day: dt.date) -> pd.DataFrame:
             "value": values["value"].to_numpy(dtype=np.float64),
         }
     )
+
+
+def city_daily(
+    data_dir: Path, parameter: str, *, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[str, Any]:
+    """Return AirData.kz's city-wide daily means of ``parameter`` (PM2.5 since March 2017, the
+    others since December 2021), read from the bundled files, with the source and licence."""
+    if parameter not in airdata.CITY_PARAMETERS:
+        raise BadInput(
+            f"unknown pollutant {parameter!r}; one of {', '.join(airdata.CITY_PARAMETERS)}"
+        )
+    frame = airdata.read_city_daily(
+        data_dir / f"almaty/air_quality/history/daily_{parameter}.csv.gz"
+    )
+    if start:
+        frame = frame[frame["date"] >= start.isoformat()]
+    if end:
+        frame = frame[frame["date"] <= end.isoformat()]
+    days = [
+        {"date": d, "value": round(float(v), 2), "stations": int(n)}
+        for d, v, n in zip(
+            frame["date"].tolist(),
+            frame["value"].tolist(),
+            frame["n_stations"].fillna(0).tolist(),
+            strict=True,
+        )
+    ]
+    return {
+        "parameter": parameter,
+        "unit": UNIT,
+        "days": days,
+        "source": "AirData.kz city-wide daily means (data/almaty/air_quality/history/"
+        f"daily_{parameter}.csv.gz), as published",
+        "licence": layers.get("air_readings").licence,
+        "attribution": layers.get("air_readings").attribution,
+    }
 
 
 def days_available(store: Store, parameter: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from twin.air import readings, service
 from twin.api.deps import RoleDep, StoreDep
 from twin.core.access import require_layer
+from twin.core.settings import DATA_DIR
 
 router = APIRouter(prefix="/api/air", tags=["air"])
 
@@ -37,6 +38,18 @@ async def station_series(
     return await run_in_threadpool(
         readings.station_series, store, station_id, parameter, start=start, end=end
     )
+
+
+@router.get("/city")
+async def city(
+    role: RoleDep,
+    parameter: Parameter = "pm25",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> dict[str, Any]:
+    """Return the city-wide daily means (PM2.5 since 2017; PM10, NO2, SO2, CO since 2021)."""
+    require_layer(role, "air_readings")
+    return await run_in_threadpool(readings.city_daily, DATA_DIR, parameter, start=start, end=end)
 
 
 @router.get("/days")

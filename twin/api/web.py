@@ -43,7 +43,7 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8">
 <p>Run <code>scripts/setup</code> (or
 <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>) and reload.
 The API works meanwhile: <a href="/catalog">/catalog</a>,
-<a href="/docs">/docs</a>.</p></body></html>"""
+<a href="/openapi.json">/openapi.json</a>.</p></body></html>"""
 
 
 def _q(part: str) -> float:

@@ -6,6 +6,9 @@ planner-only layer cannot leak through a route that forgot to check.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,6 +47,83 @@ class Caller:
     org_id: int | None = None
 
 
+#: Keys made by ``twin keys create`` look like ``twin_<key id>_<secret>``.
+KEY_PREFIX = "twin_"
+
+
+def hash_key(key: str) -> str:
+    """Return the SHA-256 hex digest of an API key (what the store and the ring keep)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def same_digest(a: str, b: str) -> bool:
+    """Compare two digests in constant time."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """An active API key as kept: its id (for logs and audit), role and digest."""
+
+    key_id: str
+    role: Role
+    key_hash: str
+
+
+class KeyRing:
+    """Verifies API keys without keeping any in the clear.
+
+    ``TWIN_API_KEYS`` (deployments, tests) are hashed when the ring is made; keys made by
+    ``twin keys create`` are looked up by their id through ``lookup`` (set by the app to read
+    the store, so a revoked key stops at once). Every comparison is of digests, in constant
+    time.
+    """
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self._configured = [
+            StoredKey(f"env-{hash_key(key)[:8]}", Role(role), hash_key(key))
+            for key, role in pairs.items()
+        ]
+        self.lookup: Callable[[str], StoredKey | None] | None = None
+
+    def verify(self, key: str) -> StoredKey | None:
+        """Return the key's entry, or None when it is unknown or revoked."""
+        digest = hash_key(key)
+        found = None
+        for entry in self._configured:  # no early exit: the same work whichever matches
+            if same_digest(entry.key_hash, digest):
+                found = entry
+        if found is None and self.lookup is not None and key.startswith(KEY_PREFIX):
+            key_id = key[len(KEY_PREFIX) :].partition("_")[0]
+            if key_id.isalnum() and len(key_id) <= 16:
+                stored = self.lookup(key_id)
+                if stored is not None and same_digest(stored.key_hash, digest):
+                    found = stored
+        return found
+
+
+def key_ring(auth: AuthSettings) -> KeyRing:
+    """Return the ring of ``auth``'s keys (made, and the configured keys hashed, once)."""
+    if auth._ring is None:
+        auth._ring = KeyRing(auth.keys())
+    ring: KeyRing = auth._ring
+    return ring
+
+
+def key_for(authorization: str | None, auth: AuthSettings) -> StoredKey | None:
+    """Return the verified key of an ``Authorization`` header (None without one); raise
+    :class:`Unauthorized` for a malformed header or an unknown or revoked key."""
+    if not authorization:
+        return None
+    scheme, _, key = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Authorization must be 'Bearer <key>'")
+    entry = key_ring(auth).verify(key.strip())
+    if entry is None:
+        raise Unauthorized("unknown API key")
+    return entry
+
+
 def role_for(authorization: str | None, auth: AuthSettings) -> Role:
     """Return the role of an ``Authorization`` header value (``Bearer <key>``).
 
@@ -51,15 +131,8 @@ def role_for(authorization: str | None, auth: AuthSettings) -> Role:
     :class:`Unauthorized` rather than silently downgrading, so a typo in a planner's key is
     noticed.
     """
-    if not authorization:
-        return Role.ANONYMOUS
-    scheme, _, key = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("Authorization must be 'Bearer <key>'")
-    role = auth.keys().get(key.strip())
-    if role is None:
-        raise Unauthorized("unknown API key")
-    return Role(role)
+    entry = key_for(authorization, auth)
+    return Role.ANONYMOUS if entry is None else entry.role
 
 
 def can_see(role: Role, layer: Layer) -> bool:

@@ -7,9 +7,9 @@ Nothing reads the environment at import time: the CLI entry point and ``create_a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +38,8 @@ class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
 
     api_keys: str = ""
+    #: the keys hashed for checking (:func:`twin.core.access.key_ring`), made on first use
+    _ring: Any = PrivateAttr(default=None)
 
     @field_validator("api_keys")
     @classmethod
@@ -86,6 +88,9 @@ class TileSettings(BaseSettings):
     glyphs_url: str | None = None
     #: Font stack the label layers ask the glyphs server for.
     font: str = "Noto Sans Regular"
+    #: Where a layer is public only as H3 counts (appeals), no hexagon shows fewer than this
+    #: many points: smaller ones are merged into coarser cells or left out (k-anonymity).
+    public_min_count: int = Field(default=5, ge=1)
 
 
 class LimitSettings(BaseSettings):
@@ -107,8 +112,6 @@ class LimitSettings(BaseSettings):
     analysis_cells: int = Field(default=4_000_000, ge=1)
     analysis_edit_cells: int = Field(default=50_000_000, ge=1)
     analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
-    #: Public aggregates hide counts below this (k-anonymity); cells are merged upwards.
-    min_count: int = Field(default=5, ge=1)
 
 
 class AccountSettings(BaseSettings):

@@ -3,10 +3,11 @@ their aggregates.
 
 One rating and one reaction per resident per feature are unique constraints in the store
 (``ratings_one_per_resident``, ``reactions_one_per_resident``): 50 parallel likes by one
-resident leave one row whatever interleaving happens. A change is an update of that row; a
-write that races another's first insert retries once as an update. Each write is one
-transaction (:meth:`Store.domain_transaction`), and the aggregate it returns is read after
-commit.
+resident leave one row whatever interleaving happens. A write updates the resident's row and
+inserts it only when there was none; one that races another's first insert retries once as an
+update. Each write is one transaction (:meth:`Store.domain_transaction`) holding the write lock
+for that row write alone (the feature is checked before), and the aggregate it returns is read
+after commit.
 
 A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of
 the work still counts); only its text is withheld, and editing it does not unhide it.
@@ -99,25 +100,22 @@ class Ratings:
         value = _stars(stars)
         text = clean_text(review, "review", REVIEW_MAX, required=False)
         r = self.ratings
+        # the feature is checked before the write lock is taken: the lock is held for the
+        # row write alone (one UPDATE, or one INSERT when the resident had not rated)
+        self.check_feature(layer, fid)
+        mine = (r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
         for attempt in (1, 2):
             now = self.now()
             try:
                 with self.store.domain_transaction() as conn:
-                    require_feature(conn, self.store, layer, fid)
-                    mine = (r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
-                    existing = conn.execute(sa.select(r.c.id).where(*mine)).first()
-                    if existing is not None:
-                        if create_only:
-                            raise Conflict(
-                                "you have rated this already: change your rating (PUT) instead"
-                            )
-                        conn.execute(
-                            r.update()
-                            .where(r.c.id == existing.id)
-                            .values(stars=value, review=text, updated_at=now)
-                        )
-                        created = False
+                    created = False
+                    if create_only:
+                        changed = 0
                     else:
+                        changed = conn.execute(
+                            r.update().where(*mine).values(stars=value, review=text, updated_at=now)
+                        ).rowcount
+                    if not changed:
                         conn.execute(
                             r.insert().values(
                                 layer=layer.id,
@@ -133,9 +131,12 @@ class Ratings:
                         created = True
                 break
             except sa.exc.IntegrityError as exc:
-                # another request of the same resident inserted first: update that row
+                # a rating of this resident exists (create_only), or another request of theirs
+                # inserted first: the second attempt updates that row
                 if attempt == 2 or create_only:
-                    raise Conflict("you have rated this already") from exc
+                    raise Conflict(
+                        "you have rated this already: change your rating (PUT) instead"
+                    ) from exc
         return created, self.aggregate(layer.id, fid)
 
     def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
@@ -157,10 +158,10 @@ class Ratings:
             raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
         value = REACTIONS[str(reaction)]
         x = self.reactions
+        self.check_feature(layer, fid)
         for attempt in (1, 2):
             try:
                 with self.store.domain_transaction() as conn:
-                    require_feature(conn, self.store, layer, fid)
                     mine = (x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
                     changed = conn.execute(x.update().where(*mine).values(value=value)).rowcount
                     if not changed:

@@ -1,6 +1,7 @@
 // The district dashboard (indicators with their history against the city average and the
 // other districts, from /api/districts/{name}) and the district choropleth.
 
+import { cityAirBlock } from './air-history.js';
 import { getJSON } from './api.js';
 import { lineChart } from './chart.js';
 import { districtAnalyses } from './district-analyses.js';
@@ -160,6 +161,7 @@ function render(app) {
         ),
         h('ul', { class: 'indicators' }, data.indicators.map((ind) => indicatorBlock(app, data, ind))),
         h('p', { class: 'hint', text: t('dash.note') }),
+        cityAirBlock(() => rerenderDashboard(app)),
         districtAnalyses(app, data.district, () => rerenderDashboard(app)),
       ]
     : [h('p', { class: 'hint', text: current.error ? t('error.load') : t('loading') })];

@@ -139,7 +139,7 @@ export const ANALYSES = {
   'site.score.low': ['балл 0', '0 ұпай', 'score 0'],
   'site.score.high': ['100', '100', '100'],
   'site.ranked': ['Лучшие места', 'Үздік орындар', 'Best places'],
-  'site.cell.short': ['№{rank} · {score} баллов · {district}', '№{rank} · {score} ұпай · {district}', '#{rank} · score {score} · {district}'],
+  'site.cell.short': ['№{rank} · {score} {score#балл|балла|баллов|балла} · {district}', '№{rank} · {score} ұпай · {district}', '#{rank} · score {score} · {district}'],
   'site.about': [
     'Спрос — жители в {minutes} мин пешком; конкуренция — доля, которую новая точка отберёт у существующих (модель Хаффа); доступность — остановки, класс улицы и поток людей.',
     'Сұраныс — {minutes} мин жаяу жердегі тұрғындар; бәсеке — жаңа нүкте бұрынғылардан алатын үлес (Хафф моделі); қолжетімділік — аялдамалар, көше класы және адам ағыны.',
@@ -192,7 +192,7 @@ export const ANALYSES = {
   'zones.niche': ['Ниша №{n}', '№{n} тауаша', 'Niche #{n}'],
   'zones.outlet': ['Точка №{fid}', '№{fid} нүкте', 'Outlet #{fid}'],
   'zones.best': ['Лучшая ячейка', 'Үздік ұяшық', 'Best cell'],
-  'zones.best.value': ['№{rank}, {score} баллов', '№{rank}, {score} ұпай', '#{rank}, score {score}'],
+  'zones.best.value': ['№{rank}, {score} {score#балл|балла|баллов|балла}', '№{rank}, {score} ұпай', '#{rank}, score {score}'],
   'zones.captured': ['Ожидаемых клиентов', 'Күтілетін клиенттер', 'Expected customers'],
   'zones.cells': ['Ячеек H3', 'H3 ұяшықтары', 'H3 cells'],
 

@@ -15,6 +15,7 @@ export const PARTICIPATION = {
   'p.codeSent': ['Мы отправили код на {login}', '{login} мекенжайына код жібердік', 'We sent a code to {login}'],
   'p.signout': ['Выйти', 'Шығу', 'Sign out'],
   'p.signedIn': ['Вы вошли: {name}', 'Сіз кірдіңіз: {name}', 'Signed in: {name}'],
+  'p.byRating': ['Цвет работ — по оценкам жителей', 'Жұмыстардың түсі — тұрғындар бағасы бойынша', "Colour works by residents' rating"],
   'p.rateTitle': ['Оценки жителей', 'Тұрғындардың бағалары', "Residents' ratings"],
   'p.noRatings': ['Пока нет оценок', 'Әзірге баға жоқ', 'No ratings yet'],
   'p.summary': ['★ {mean} · оценок: {count}', '★ {mean} · бағалар: {count}', '★ {mean} · ratings: {count}'],

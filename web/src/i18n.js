@@ -2,6 +2,7 @@
 // the catalog (/catalog); this file holds the interface's own words, units and choice values.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { pluralWord } from './locale-format.js';
 import { PARTICIPATION } from './i18n-participation.js';
 import { VALUES } from './values.js';
 
@@ -59,6 +60,11 @@ const UI = {
     'Среднее для жителей района (взвешено по населению)',
     'Аудан тұрғындары үшін орташа (халық бойынша өлшенген)',
     "District residents' average (population-weighted)",
+  ],
+  'air.history': [
+    'Воздух в городе: PM2.5, среднее за месяц, мкг/м³ ({first} – {last})',
+    'Қаладағы ауа: PM2.5, айлық орташа, мкг/м³ ({first} – {last})',
+    'City air: PM2.5, monthly mean, µg/m³ ({first} – {last})',
   ],
   'air.hide': ['Скрыть поверхность', 'Бетті жасыру', 'Hide the surface'],
   'air.noreadings': [
@@ -260,7 +266,11 @@ export function locale() {
 export function t(key, vars = {}) {
   const entry = UI[key];
   const text = entry ? entry[idx(current)] : key;
-  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+  // {n} is the value; {n#балл|балла|баллов|балла} the word's form for it (CLDR plural rules)
+  return text.replace(/\{(\w+)(?:#([^}]*))?\}/g, (whole, k, forms) => {
+    if (!(k in vars)) return whole;
+    return forms === undefined ? String(vars[k]) : pluralWord(current, vars[k], forms);
+  });
 }
 
 /** A catalog title object {ru, kk, en} in the current language. */

@@ -103,3 +103,33 @@ export function formatMonthIn(lang, y, month) {
 export function formatTime(hours, minutes) {
   return `${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}`;
 }
+
+/**
+ * CLDR's plural category of `n` in `lang`: Russian one/few/many/other (1 балл, 2 балла,
+ * 5 баллов, 1,5 балла), Kazakh and English one/other. `n` may be a number or the text the
+ * page wrote for it ("1 234,5").
+ */
+export function pluralIn(lang, n) {
+  const text = typeof n === 'number' ? plainDigits(n) : String(n).replace(/[\s\u00a0\u202f,]/g, (c) => (c === ',' && lang !== 'en' ? '.' : ''));
+  const [int = '0', frac = ''] = text.replace(/^-/, '').split('.');
+  const i = Number(int);
+  const v = frac.length;
+  if (lang === 'ru') {
+    if (v !== 0) return 'other';
+    if (i % 10 === 1 && i % 100 !== 11) return 'one';
+    if (i % 10 >= 2 && i % 10 <= 4 && !(i % 100 >= 12 && i % 100 <= 14)) return 'few';
+    return 'many';
+  }
+  if (lang === 'kk') return Number(text) === 1 ? 'one' : 'other';
+  return i === 1 && v === 0 ? 'one' : 'other';
+}
+
+const PLURAL_ORDER = { ru: ['one', 'few', 'many', 'other'], kk: ['one', 'other'], en: ['one', 'other'] };
+
+/** The form of a word for `n` from `forms` "one|few|many|other" (ru) or "one|other" (kk, en). */
+export function pluralWord(lang, n, forms) {
+  const list = forms.split('|');
+  const order = PLURAL_ORDER[lang] ?? PLURAL_ORDER.en;
+  const i = order.indexOf(pluralIn(lang, n));
+  return list[Math.min(i, list.length - 1)] ?? list[list.length - 1];
+}

@@ -31,6 +31,7 @@ import {
 } from './map.js';
 import { renderPanel } from './panel.js';
 import { setupParticipation } from './participation.js';
+import { setupAppeals } from './appeals.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
 import { applyDateFilter, setupTimeline } from './timeline.js';
@@ -248,6 +249,7 @@ function onMapClick(e) {
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
   if (app.participation?.handleClick(e)) return;
+  if (app.appeals?.handleClick(e)) return;
   if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
   const r = 5;
@@ -357,6 +359,7 @@ async function start() {
   app.analyses.start();
   app.participation = setupParticipation(app);
   await app.participation.start();
+  app.appeals = setupAppeals(app);
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
   app.saveState();
   app.map.once('idle', () => {

@@ -43,6 +43,9 @@ export function setupParticipation(app) {
   let proposing = null; // null | 'click' | {lngLat}
   const cache = new Map(); // "layer/fid" -> {aggregate, reviews, mine}
   let initiatives = { type: 'FeatureCollection', features: [] };
+  let byRating = false; // works coloured by residents' mean rating (feature-state)
+  let workRatings = {}; // fid -> mean
+  const originalColors = new Map(); // style layer id -> its own fill colour
 
   const toggle = h('button', {
     id: 'account-toggle',
@@ -125,6 +128,12 @@ export function setupParticipation(app) {
         }),
       );
     }
+    parts.push(
+      h('label', { class: 'check', for: 'p-by-rating' },
+        h('input', { id: 'p-by-rating', type: 'checkbox', checked: byRating, onchange: (e) => setByRating(e.target.checked).catch(() => {}) }),
+        h('span', { text: t('p.byRating') }),
+      ),
+    );
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
     box.replaceChildren(...parts);
   }
@@ -271,6 +280,8 @@ export function setupParticipation(app) {
 
   // -- initiatives ------------------------------------------------------------------------
   function addLayers(map) {
+    originalColors.clear();
+    if (byRating) paintRatings();
     if (!map.getSource(SOURCE)) map.addSource(SOURCE, { type: 'geojson', data: initiatives, promoteId: 'id' });
     if (!map.getLayer('twin-initiatives-area')) {
       map.addLayer({
@@ -408,6 +419,47 @@ export function setupParticipation(app) {
     return false;
   }
 
+  // -- works coloured by residents' rating (feature state over the works tiles) ---------
+  const RAMP = ['interpolate', ['linear'], ['feature-state', 'rating'], 1, '#d32f2f', 3, '#fbc02d', 5, '#2e7d32'];
+
+  function workLayers() {
+    const entry = app.entries?.find((e) => e.id === 'works');
+    return (entry?.styleLayers || []).filter((id) => app.map.getLayer(id)?.type === 'fill');
+  }
+
+  function paintRatings() {
+    const map = app.map;
+    for (const id of workLayers()) {
+      const layer = map.getLayer(id);
+      if (!originalColors.has(id)) originalColors.set(id, map.getPaintProperty(id, 'fill-color'));
+      const own = originalColors.get(id);
+      map.setPaintProperty(id, 'fill-color', byRating ? ['case', ['!=', ['feature-state', 'rating'], null], RAMP, '#9e9e9e'] : own);
+      if (!byRating) continue;
+      for (const [fid, mean] of Object.entries(workRatings)) {
+        map.setFeatureState({ source: layer.source, sourceLayer: layer.sourceLayer, id: Number(fid) }, { rating: mean });
+      }
+    }
+  }
+
+  async function setByRating(on) {
+    byRating = on;
+    if (on) {
+      const r = await call('GET', '/api/participation/works');
+      workRatings = Object.fromEntries(Object.entries(r.aggregates).map(([fid, a]) => [fid, a.mean]));
+    }
+    paintRatings();
+    render();
+  }
+
+  function ratingChanged(layer, fid, aggregate) {
+    if (layer !== 'works' || !byRating) return;
+    workRatings[fid] = aggregate.mean;
+    for (const id of workLayers()) {
+      const l = app.map.getLayer(id);
+      app.map.setFeatureState({ source: l.source, sourceLayer: l.sourceLayer, id: Number(fid) }, { rating: aggregate.mean });
+    }
+  }
+
   // -- live -----------------------------------------------------------------------------
   // Each event's data is {topic, at, data}: what the domain published is in `data`.
   const payload = (e) => JSON.parse(e.data).data || {};
@@ -417,6 +469,7 @@ export function setupParticipation(app) {
     const source = new EventSource('/api/events?topic=participation');
     const onAggregate = (e) => {
       const d = payload(e);
+      ratingChanged(d.layer, d.fid, d.aggregate);
       const entry = cache.get(key(d.layer, d.fid));
       if (!entry) return;
       entry.aggregate = d.aggregate;

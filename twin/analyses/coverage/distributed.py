@@ -34,6 +34,8 @@ log = logging.getLogger("twin.analyses")
 
 #: side of the square cells the cameras are binned into (metres)
 CELL_M = 1_500.0
+#: partitions per worker thread (a few, so that a slow or lost worker's share is small)
+TASKS_PER_THREAD = 3
 #: below this many cameras a request is computed in process (a what-if edit of a few cameras
 #: would wait longer for the round trip than for the polygons)
 MIN_CAMERAS = 200
@@ -53,7 +55,7 @@ def connect(address: str | None) -> None:
         if address:
             from dask.distributed import Client
 
-            _client = Client(address, set_as_default=False, timeout=30)
+            _client = Client(address, set_as_default=False, timeout=60)
 
 
 def client() -> Any:
@@ -77,10 +79,20 @@ def _cell_task(
 
 
 def partitions(
-    x: np.ndarray, y: np.ndarray, range_m: np.ndarray, obstacles: Obstacles, cell_m: float
+    x: np.ndarray,
+    y: np.ndarray,
+    range_m: np.ndarray,
+    obstacles: Obstacles,
+    cell_m: float,
+    tasks: int | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return, per non-empty cell, its cameras' indices and the indices (ascending) of the
-    footprint parts that meet the cell's cameras' extent grown by their longest range."""
+    footprint parts that meet the cell's cameras' extent grown by their longest range.
+
+    With ``tasks``, neighbouring cells (in column order) are grouped into about that many
+    partitions of about equal camera counts, each with the union of its cells' footprints:
+    fewer, larger tasks pay the per-task cost (shipping footprints, building their index)
+    fewer times, and neighbours share most of their halo."""
     key = np.floor(x / cell_m).astype(np.int64) * 1_000_003 + np.floor(y / cell_m).astype(np.int64)
     order = np.argsort(key, kind="stable")
     cuts = np.flatnonzero(np.diff(key[order])) + 1
@@ -92,7 +104,17 @@ def partitions(
         )
         parts = np.sort(obstacles.tree.query(box)) if len(obstacles) else np.empty(0, np.int64)
         out.append((np.sort(cams), parts))
-    return out
+    if tasks is None or len(out) <= tasks:
+        return out
+    sizes = np.cumsum([len(c) for c, _ in out])
+    group = np.minimum((sizes - 1) * tasks // sizes[-1], tasks - 1)
+    grouped = []
+    for g in np.unique(group):
+        members = [out[i] for i in np.flatnonzero(group == g)]
+        cams = np.sort(np.concatenate([c for c, _ in members]))
+        parts = np.unique(np.concatenate([p for _, p in members]))
+        grouped.append((cams, parts))
+    return grouped
 
 
 def visibility(
@@ -118,7 +140,11 @@ def visibility(
     heading, fov = np.asarray(heading_deg, float), np.asarray(fov_deg, float)
     reach = np.asarray(range_m, float)
     on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
-    cells = partitions(x, y, reach, obstacles, cell_m)
+    threads = sum(dask.nthreads().values())
+    if threads == 0:
+        log.warning("the Dask cluster has no workers: visibility computed in process")
+        return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
+    cells = partitions(x, y, reach, obstacles, cell_m, tasks=TASKS_PER_THREAD * threads)
     futures = [
         dask.submit(
             _cell_task,
@@ -134,8 +160,21 @@ def visibility(
         )
         for c, p in cells
     ]
+    # A lost worker's tasks run again on another; but a cluster left with no worker at all
+    # would keep them waiting forever: then the rest is computed here.
+    parts = []
+    for future in futures:
+        while True:
+            try:
+                parts.append(future.result(timeout=5))
+                break
+            except TimeoutError:
+                if not dask.nthreads():
+                    dask.cancel(futures)
+                    log.warning("the Dask cluster lost every worker: computed in process")
+                    return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
     out = np.full(n, shapely.Polygon(), dtype=object)
-    for (cams, _), polys in zip(cells, dask.gather(futures), strict=True):
+    for (cams, _), polys in zip(cells, parts, strict=True):
         out[cams] = polys
     log.info("visibility of %d cameras in %d cells on Dask", n, len(cells))
     return out

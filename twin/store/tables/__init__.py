@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, appeals, budget, events, participation
+from twin.store.tables import accounts, api_keys, appeals, budget, events, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
 DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
@@ -22,6 +22,7 @@ DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
     budget.add_tables,
     events.add_event_tables,
     appeals.add,
+    api_keys.add_tables,
 )
 
 

@@ -1,0 +1,264 @@
+// Residents' appeals on the map: a signed-in resident files an appeal by clicking the map
+// (category from the Open311 service list, a text), follows their appeals' statuses — which
+// change live when staff move them (/api/events, topic "appeals") — and rates an answer 1–5.
+// Signing in is the account box's (participation.js); this panel reads the same session.
+
+import './appeals.css';
+import { ApiError, csrfHeaders } from './api.js';
+import { lang, onLangChange } from './i18n.js';
+import { h } from './panel.js';
+
+const TEXT = {
+  ru: {
+    open: 'Обращения',
+    heading: 'Мои обращения',
+    signIn: 'Войдите в аккаунт, чтобы подать обращение',
+    file: 'Подать обращение',
+    clickMap: 'Нажмите на карте, где проблема',
+    category: 'Категория',
+    text: 'Опишите проблему',
+    send: 'Отправить',
+    cancel: 'Отмена',
+    none: 'Обращений пока нет',
+    rate: 'Оцените ответ',
+    duplicates: 'Рядом уже есть открытые обращения: {ids}',
+    received: 'Принято',
+    assigned: 'Передано службе',
+    in_progress: 'В работе',
+    resolved: 'Решено',
+    rejected: 'Отклонено',
+    changed: 'Обращение №{id}: {status}',
+  },
+  kk: {
+    open: 'Өтініштер',
+    heading: 'Менің өтініштерім',
+    signIn: 'Өтініш беру үшін аккаунтқа кіріңіз',
+    file: 'Өтініш беру',
+    clickMap: 'Картада мәселе орнын басыңыз',
+    category: 'Санат',
+    text: 'Мәселені сипаттаңыз',
+    send: 'Жіберу',
+    cancel: 'Болдырмау',
+    none: 'Әзірге өтініш жоқ',
+    rate: 'Жауапты бағалаңыз',
+    duplicates: 'Жақын жерде ашық өтініштер бар: {ids}',
+    received: 'Қабылданды',
+    assigned: 'Қызметке берілді',
+    in_progress: 'Жұмыста',
+    resolved: 'Шешілді',
+    rejected: 'Қабылданбады',
+    changed: '№{id} өтініш: {status}',
+  },
+  en: {
+    open: 'Appeals',
+    heading: 'My appeals',
+    signIn: 'Sign in to file an appeal',
+    file: 'File an appeal',
+    clickMap: 'Click the map where the problem is',
+    category: 'Category',
+    text: 'Describe the problem',
+    send: 'Send',
+    cancel: 'Cancel',
+    none: 'No appeals yet',
+    rate: 'Rate the answer',
+    duplicates: 'Open appeals nearby already: {ids}',
+    received: 'Received',
+    assigned: 'Assigned to a service',
+    in_progress: 'In progress',
+    resolved: 'Resolved',
+    rejected: 'Rejected',
+    changed: 'Appeal #{id}: {status}',
+  },
+};
+
+function tr(key, vars = {}) {
+  const s = (TEXT[lang()] || TEXT.ru)[key] ?? TEXT.ru[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+}
+
+async function call(method, path, body) {
+  const headers = { Accept: 'application/json', ...(method === 'GET' ? {} : csrfHeaders()) };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) {
+    // Open311 routes answer errors as [{code, description}]
+    const detail = Array.isArray(answer) ? { detail: answer[0]?.description } : answer;
+    throw new ApiError(response.status, detail);
+  }
+  return answer;
+}
+
+export function setupAppeals(app) {
+  let signedIn = false;
+  let services = [];
+  let mine = [];
+  let filing = null; // null | 'click' | {lngLat}
+  let message = '';
+
+  const toggle = h('button', {
+    id: 'appeals-toggle',
+    type: 'button',
+    class: 'btn btn-icon',
+    'aria-controls': 'appeals-box',
+    'aria-expanded': 'false',
+    onclick: () => show(box.hidden),
+  });
+  const box = h('div', { id: 'appeals-box', class: 'account-box appeals-box', role: 'dialog', 'aria-labelledby': 'appeals-title', hidden: true });
+  document.getElementById('lang-select').before(toggle);
+  document.body.append(box);
+
+  async function show(open) {
+    box.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) await refresh();
+  }
+
+  async function refresh() {
+    try {
+      mine = (await call('GET', '/api/appeals/mine')).appeals;
+      signedIn = true;
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) message = String(e.message || e);
+      signedIn = false;
+      mine = [];
+    }
+    if (signedIn && !services.length) services = await call('GET', `/open311/v2/services.json?lang=${lang()}`);
+    render();
+  }
+
+  async function attempt(fn) {
+    message = '';
+    try {
+      await fn();
+    } catch (e) {
+      message = e instanceof ApiError ? e.message : String(e);
+    }
+    render();
+  }
+
+  function stars(appeal) {
+    const current = appeal.x_satisfaction;
+    return h(
+      'div',
+      { class: 'stars', role: 'group', 'aria-label': tr('rate') },
+      [1, 2, 3, 4, 5].map((n) =>
+        h('button', {
+          type: 'button',
+          class: 'btn btn-small',
+          'data-stars': String(n),
+          'aria-pressed': String(current === n),
+          text: current && n <= current ? '★' : '☆',
+          onclick: () =>
+            attempt(async () => {
+              await call('POST', `/api/appeals/${appeal.service_request_id}/rating`, { score: n });
+              await refresh();
+            }),
+        }),
+      ),
+    );
+  }
+
+  function item(appeal) {
+    const closed = appeal.status === 'closed';
+    return h(
+      'li',
+      { 'data-appeal': appeal.service_request_id, 'data-status': appeal.x_status },
+      h('strong', { text: `№${appeal.service_request_id} ${appeal.service_name}` }),
+      h('span', { class: 'appeal-status', text: ` — ${tr(appeal.x_status)}` }),
+      appeal.description ? h('p', { text: appeal.description }) : null,
+      closed ? stars(appeal) : null,
+    );
+  }
+
+  function form() {
+    return h(
+      'form',
+      { id: 'appeal-form', onsubmit: (e) => (e.preventDefault(), attempt(file)) },
+      h(
+        'label',
+        { class: 'field', for: 'a-category' },
+        h('span', { text: tr('category') }),
+        h('select', { id: 'a-category' }, services.map((s) => h('option', { value: s.service_code, text: s.service_name }))),
+      ),
+      h('label', { class: 'field', for: 'a-text' }, h('span', { text: tr('text') }), h('textarea', { id: 'a-text', required: true, maxlength: 4000, rows: 3 })),
+      h('button', { type: 'submit', class: 'btn', text: tr('send') }),
+      h('button', { type: 'button', class: 'btn btn-small btn-link', text: tr('cancel'), onclick: () => ((filing = null), render()) }),
+    );
+  }
+
+  async function file() {
+    const { lng, lat } = filing.lngLat;
+    const answer = await call('POST', '/open311/v2/requests.json', {
+      service_code: document.getElementById('a-category').value,
+      description: document.getElementById('a-text').value,
+      lat: Number(lat.toFixed(6)),
+      long: Number(lng.toFixed(6)),
+    });
+    filing = null;
+    const dup = answer[0]?.x_duplicates;
+    await refresh();
+    message = dup ? tr('duplicates', { ids: dup }) : '';
+  }
+
+  function render() {
+    toggle.textContent = tr('open');
+    const parts = [h('h2', { id: 'appeals-title', text: tr('heading') })];
+    if (!signedIn) parts.push(h('p', { class: 'hint', text: tr('signIn') }));
+    else {
+      if (filing && filing.lngLat) parts.push(form());
+      else if (filing === 'click') parts.push(h('p', { class: 'hint', role: 'status', text: tr('clickMap') }));
+      else parts.push(h('button', { id: 'appeal-file', type: 'button', class: 'btn', text: tr('file'), onclick: startFiling }));
+      parts.push(mine.length ? h('ul', { id: 'my-appeals', class: 'my-appeals' }, mine.map(item)) : h('p', { class: 'hint', text: tr('none') }));
+    }
+    if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
+    box.replaceChildren(...parts);
+  }
+
+  function startFiling() {
+    filing = 'click';
+    app.map.getCanvas().style.cursor = 'crosshair';
+    render();
+  }
+
+  /** Take a map click while filing; true if taken. */
+  function handleClick(e) {
+    if (filing !== 'click') return false;
+    filing = { lngLat: e.lngLat };
+    app.map.getCanvas().style.cursor = '';
+    box.hidden = false;
+    render();
+    return true;
+  }
+
+  function listen() {
+    if (!window.EventSource) return;
+    const source = new EventSource('/api/events?topic=appeals');
+    source.onmessage = (e) => {
+      const d = JSON.parse(e.data).data || {};
+      if (!mine.some((a) => Number(a.service_request_id) === d.id)) return;
+      message = tr('changed', { id: d.id, status: tr(d.status) });
+      refresh();
+    };
+    source.addEventListener('appeals', source.onmessage);
+  }
+
+  onLangChange(() => {
+    services = [];
+    if (!box.hidden) refresh();
+    else render();
+  });
+  render();
+  listen();
+  return { handleClick, refresh };
+}
