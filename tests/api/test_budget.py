@@ -90,7 +90,8 @@ def test_a_cycle_from_applications_to_results(
         assert r.status_code == 200 and r.json()["left_kzt"] == 40
         r = client.put(f"{url}/ballot", json={"projects": [a, b, c]}, headers=alice.headers)
         assert r.json()["projects"] == [a, b, c]
-        assert client.get(f"{url}/ballot", headers=bob.headers).status_code == 404
+        r = client.get(f"{url}/ballot", headers=bob.headers)
+        assert r.status_code == 200 and r.json() is None
         assert client.get(f"{url}/ballot").status_code == 401
         assert client.patch(url, json={"rule": "greedy"}, headers=STAFF).status_code == 409
         assert client.get(f"{url}/results").status_code == 400

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from twin.api.deps import CallerDep, StoreDep
 from twin.budget import export, service
 from twin.core.access import Caller, require_account, require_planner
-from twin.core.errors import NotFound
 
 #: ids are 32-bit in the store: a larger one is a 400 rather than a database error
 _Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -168,13 +167,11 @@ def progress(
 
 
 @router.get("/cycles/{cycle_id}/ballot")
-def my_ballot(cycle_id: _Id, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
-    """The signed-in resident's own ballot in the cycle (404 when none)."""
+def my_ballot(cycle_id: _Id, store: StoreDep, caller: CallerDep) -> dict[str, Any] | None:
+    """The signed-in resident's own ballot in the cycle, or null when they have none yet (the
+    map asks without provoking an error)."""
     account = require_account(caller, "see your ballot")
-    found = service.my_ballot(store, cycle_id, account)
-    if found is None:
-        raise NotFound(f"you have no ballot in cycle {cycle_id}")
-    return found
+    return service.my_ballot(store, cycle_id, account)
 
 
 @router.post("/cycles/{cycle_id}/ballot", status_code=201)

@@ -88,10 +88,6 @@ def count(
     projects = {pid: Project(_name(pid), int(c)) for pid, c in costs.items() if votes[pid]}
     by_name = {p.name: pid for pid, p in projects.items()}
     instance = Instance(projects.values(), budget_limit=int(budget))
-    profile = ApprovalMultiProfile(instance=instance)
-    for approved, mult in groups.items():
-        ballot = FrozenApprovalBallot([projects[pid] for pid in sorted(approved)])
-        profile[ballot] = profile.get(ballot, 0) + mult
     # Greedy depends only on each project's approvals and cost, so it runs on the equivalent
     # profile of one single-project ballot per project with its votes as multiplicity: the
     # same pabutools rule and the same outcome, without the per-voter satisfactions (tested
@@ -105,6 +101,11 @@ def count(
         proportional: list[int] = []
         reasons = _greedy_reasons(costs, votes, winners, budget)
     else:
+        # Equal Shares needs who approved what: identical ballots once, with multiplicity
+        profile = ApprovalMultiProfile(instance=instance)
+        for approved, mult in groups.items():
+            ballot = FrozenApprovalBallot([projects[pid] for pid in sorted(approved)])
+            profile[ballot] = profile.get(ballot, 0) + mult
         mes: Any = method_of_equal_shares(instance, profile, sat_class=Cost_Sat)
         proportional = [by_name[p.name] for p in mes]
         completed: Any = greedy_utilitarian_welfare(

@@ -24,6 +24,7 @@ const UI = {
   'search.none': ['Ничего не найдено', 'Ештеңе табылмады', 'Nothing found'],
   'search.count': ['Найдено: {n}', 'Табылды: {n}', 'Found: {n}'],
   layers: ['Слои', 'Қабаттар', 'Layers'],
+  'budget.title': ['Бюджет участия', 'Қатысу бюджеті', 'Participatory budget'],
   'lang.label': ['Язык', 'Тіл', 'Language'],
   close: ['Закрыть', 'Жабу', 'Close'],
   'map.aria': ['Карта Алматы', 'Алматы картасы', 'Map of Almaty'],

@@ -10,6 +10,7 @@ import './analysis.css';
 import { setupAnalyses } from './analysis.js';
 import { ApiError, getJSON, setKey } from './api.js';
 import { closeCard, openCard, rerenderCard } from './card.js';
+import { setupBudget } from './budget.js';
 import { setupCityEvents } from './city-events.js';
 import {
   applyChoropleth,
@@ -284,6 +285,7 @@ function onMapClick(e) {
 const PANELS = {
   layers: ['panel', 'panel-toggle', 'panel-close'],
   analysis: ['analysis-panel', 'analysis-toggle', 'analysis-close'],
+  budget: ['budget-panel', 'budget-toggle', 'budget-close'],
 };
 
 /** Open one side panel ('layers' or 'analysis') and close the other; null closes both. */
@@ -298,7 +300,8 @@ function showPanel(which) {
 }
 
 function setupChrome() {
-  const wanted = hashState.params?.get('panel') === 'analysis' ? 'analysis' : 'layers';
+  const asked = hashState.params?.get('panel');
+  const wanted = asked in PANELS ? asked : 'layers';
   showPanel(DESKTOP.matches ? wanted : null);
   DESKTOP.addEventListener('change', (e) => showPanel(e.matches ? app.panel || 'layers' : null));
   for (const [name, [panelId, toggleId, closeId]] of Object.entries(PANELS)) {
@@ -350,6 +353,7 @@ async function start() {
   app.analyses.addLayers(app.map);
   app.timeline = setupTimeline(app);
   app.cityEvents = setupCityEvents(app);
+  app.budget = setupBudget(app);
   app.search = setupSearch(app);
   app.guide = setupGuide(app, { fresh: FRESH_VISIT });
   app.analyses.start();
