@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import analyze, data, events, keys, serve, tiles
+from twin.cli import analyze, backup, data, events, keys, serve, tiles
 
 app = typer.Typer(
     help="Almaty City Twin: the city as layers — load, inspect and serve them.",
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 data.register(app)
+backup.register(app)
 serve.register(app)
 app.add_typer(tiles.tiles_app, name="tiles")
 app.add_typer(analyze.analyze_app, name="analyze")
