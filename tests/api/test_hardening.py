@@ -365,3 +365,32 @@ def test_implausible_edits_are_refused(
 def test_the_city_itself_is_not_deleted_through_the_api(client: TestClient, layer: str) -> None:
     r = client.delete(f"/collections/{layer}/items/1", headers={"Authorization": "Bearer adm-1"})
     refused(r, 403, "defines the city")
+
+
+def test_every_edit_is_audited_with_its_key_id(store_url: str) -> None:
+    with TestClient(create_app(settings(store_url))) as c:
+        square = [[[76.95, 43.24], [76.951, 43.24], [76.951, 43.241], [76.95, 43.24]]]
+        feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+                   "properties": {"name": "Дом"}}  # fmt: skip
+        r = c.post("/collections/buildings/items", json=feature, headers=PLANNER)
+        assert r.status_code == 201, r.text
+        fid = int(r.headers["Location"].rsplit("/", 1)[1])
+        url = f"/collections/buildings/items/{fid}"
+        patch = {"type": "Feature", "properties": {"name": "Дом 2"}}
+        assert c.patch(url, json=patch, headers=PLANNER).status_code == 200
+        assert c.delete(url, headers=PLANNER).status_code == 204
+
+        assert c.get("/api/audit").status_code == 401
+        assert c.get("/api/audit", headers=PLANNER).status_code == 403
+        r = c.get("/api/audit", headers={"Authorization": "Bearer adm-1"})
+        assert r.status_code == 200, r.text
+        log = r.json()["edits"]
+    assert [e["action"] for e in log] == ["delete", "update", "create"]
+    assert {e["role"] for e in log} == {"planner"} and {e["fid"] for e in log} == {fid}
+    key_ids = {e["key_id"] for e in log}
+    assert len(key_ids) == 1 and next(iter(key_ids)).startswith("env-")
+    assert "plan-1" not in r.text  # the key itself is never logged
+    delete, update, create = log
+    assert create["before_hash"] is None and create["after_hash"] == update["before_hash"]
+    assert update["after_hash"] == delete["before_hash"] != update["before_hash"]
+    assert delete["after_hash"] is None

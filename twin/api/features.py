@@ -21,12 +21,13 @@ from fastapi.responses import JSONResponse, Response
 from layers import Layer
 from twin.api.deps import RoleDep, StoreDep
 from twin.api.limits import MB, STAFF, body_limit
-from twin.core.access import Role, require_layer, visible_layers
-from twin.core.errors import BadInput, NotFound
+from twin.core.access import Role, key_for, require_layer, require_planner, visible_layers
+from twin.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, FeatureSet, city_extent, extent
 from twin.store import Store
+from twin.store.tables.audit import read as audit_rows
 
 #: A feature's GeoJSON may be a detailed polygon; planners and admins may send this much.
 EDIT_BYTES = 10 * MB
@@ -338,14 +339,23 @@ def _edit_existing(
     store: Store,
     role: Role,
     body: Any,
-    apply: Callable[[Store, Layer, int, Any], Any],
+    apply: Callable[..., Any],
 ) -> Response:
     """Return the answer to a PUT or PATCH of one feature, written with ``apply``."""
     layer = require_layer(role, collection_id)
     edits.require_editor(role)
     number = _fid(fid, layer.id)
-    apply(store, layer, number, body)
+    apply(store, layer, number, body, actor=_actor(request, role))
     return _edited(request, store, layer, number, 200)
+
+
+def _actor(request: Request, role: Role) -> edits.Actor:
+    """Return who edits, for the audit log: the API key's id (never the key) and the role."""
+    try:
+        entry = key_for(request.headers.get("authorization"), request.app.state.settings.auth)
+    except Unauthorized:
+        entry = None  # an account token: the role is what the audit keeps
+    return (entry.key_id if entry else None, role.value)
 
 
 def _edited(request: Request, store: StoreDep, layer: Layer, fid: int, status: int) -> Response:
@@ -381,7 +391,7 @@ def create_item(
     """Create a feature (source ``api``); answer 201 with it and its Location."""
     layer = require_layer(role, collection_id)
     edits.require_editor(role)
-    fid = edits.create(store, layer, body)
+    fid = edits.create(store, layer, body, actor=_actor(request, role))
     return _edited(request, store, layer, fid, 201)
 
 
@@ -431,10 +441,23 @@ def update_item(
     responses=_EDIT_RESPONSES,
 )
 def delete_item(
-    collection_id: CollectionId, fid: FeatureId, store: StoreDep, role: RoleDep
+    request: Request, collection_id: CollectionId, fid: FeatureId, store: StoreDep, role: RoleDep
 ) -> Response:
     """Delete a feature; 204 when done, 404 when there was none."""
     layer = require_layer(role, collection_id)
     edits.require_editor(role)
-    edits.delete(store, layer, _fid(fid, layer.id))
+    edits.delete(store, layer, _fid(fid, layer.id), actor=_actor(request, role))
     return Response(status_code=204)
+
+
+@router.get("/api/audit", summary="The audit log of edits (admin)", tags=["admin"])
+def audit_log(
+    store: StoreDep,
+    role: RoleDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="newest rows")] = 100,
+) -> dict[str, Any]:
+    """Return the newest edits: when, key id, role, action, layer, fid and content hashes."""
+    if role is not Role.ADMIN:
+        require_planner(role, "read the audit log")  # 401 without a key
+        raise Forbidden("only an admin may read the audit log")
+    return {"edits": audit_rows(store, limit)}

@@ -37,6 +37,7 @@ from twin.core.access import Role, require_planner
 from twin.core.errors import BadInput, Forbidden, NotFound
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Store
+from twin.store.tables import audit as audit_log
 
 API_SOURCE = "api"
 _ROW_PREFIX = re.compile(r"^api: row \d+: ")
@@ -198,7 +199,37 @@ def _write(
     store.load([batch])
 
 
-def create(store: Store, layer: Layer, body: Any) -> int:
+def content_hash(store: Store, layer: Layer, fid: int) -> str | None:
+    """Return a SHA-256 of feature ``fid``'s properties and geometry (None if there is none)."""
+    queries = FeatureQueries(store, layer)
+    if queries.key(fid) is None:
+        return None
+    one = queries.one(fid)
+    doc = {
+        "properties": {name: one.values[name][0] for name in layer.prop_names},
+        "geometry": shapely.to_wkb(one.geoms[0], hex=True),
+        "synthetic": one.synthetic[0],
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def audit(
+    store: Store, layer: Layer, fid: int, action: str, actor: Actor | None, before: str | None
+) -> None:
+    """Append the edit to the audit log (key id, role, content hashes before and after)."""
+    key_id, role = actor or (None, "unknown")
+    after = None if action == "delete" else content_hash(store, layer, fid)
+    audit_log.record(
+        store, key_id=key_id, role=role, action=action, layer=layer.id, fid=fid,
+        before_hash=before, after_hash=after,
+    )  # fmt: skip
+
+
+#: Who edits: the API key's id (None for a session) and the role.
+Actor = tuple[str | None, str]
+
+
+def create(store: Store, layer: Layer, body: Any, actor: Actor | None = None) -> int:
     """Store a new feature from a GeoJSON body; return its fid."""
     sub = read_feature(body, layer)
     assert sub.geometry is not None
@@ -206,10 +237,11 @@ def create(store: Store, layer: Layer, body: Any) -> int:
     _write(store, layer, key, sub.properties, sub.geometry, bool(sub.synthetic), _digest(body))
     fid = FeatureQueries(store, layer).fid_of(*key)
     assert fid is not None
+    audit(store, layer, fid, "create", actor, None)
     return fid
 
 
-def replace(store: Store, layer: Layer, fid: int, body: Any) -> None:
+def replace(store: Store, layer: Layer, fid: int, body: Any, actor: Actor | None = None) -> None:
     """Replace feature ``fid`` (every property; those not given become null)."""
     queries = FeatureQueries(store, layer)
     key = queries.key(fid)
@@ -220,10 +252,12 @@ def replace(store: Store, layer: Layer, fid: int, body: Any) -> None:
     synthetic = sub.synthetic
     if synthetic is None:
         synthetic = queries.one(fid, ()).synthetic[0]
+    before = content_hash(store, layer, fid)
     _write(store, layer, key, sub.properties, sub.geometry, synthetic, _digest(body))
+    audit(store, layer, fid, "replace", actor, before)
 
 
-def update(store: Store, layer: Layer, fid: int, body: Any) -> None:
+def update(store: Store, layer: Layer, fid: int, body: Any, actor: Actor | None = None) -> None:
     """Update feature ``fid`` with the properties and/or geometry given (a merge patch:
     a property given as null becomes null, one not given is kept)."""
     queries = FeatureQueries(store, layer)
@@ -236,10 +270,12 @@ def update(store: Store, layer: Layer, fid: int, body: Any) -> None:
     properties.update(sub.properties)
     geometry = sub.geometry if sub.geometry is not None else current.geoms[0]
     synthetic = current.synthetic[0] if sub.synthetic is None else sub.synthetic
+    before = content_hash(store, layer, fid)
     _write(store, layer, key, properties, geometry, synthetic, _digest(body))
+    audit(store, layer, fid, "update", actor, before)
 
 
-def delete(store: Store, layer: Layer, fid: int) -> None:
+def delete(store: Store, layer: Layer, fid: int, actor: Actor | None = None) -> None:
     """Delete feature ``fid``; raise :class:`NotFound` if there is none, and
     :class:`Forbidden` in a reference layer (the districts, the city boundary)."""
     if layer.id in REFERENCE_LAYERS:
@@ -247,5 +283,7 @@ def delete(store: Store, layer: Layer, fid: int) -> None:
             f"{layer.id!r} defines the city and is not deleted through the API "
             "(reload it from its source with twin load)"
         )
-    if FeatureQueries(store, layer).key(fid) is None or not store.delete_features(layer, [fid]):
+    before = content_hash(store, layer, fid)
+    if before is None or not store.delete_features(layer, [fid]):
         raise NotFound(f"no feature {fid} in collection {layer.id!r}")
+    audit(store, layer, fid, "delete", actor, before)

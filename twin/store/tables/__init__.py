@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, api_keys, appeals, budget, events, participation
+from twin.store.tables import accounts, api_keys, appeals, audit, budget, events, participation
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
 DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
@@ -23,6 +23,7 @@ DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
     events.add_event_tables,
     appeals.add,
     api_keys.add_tables,
+    audit.add_tables,
 )
 
 
