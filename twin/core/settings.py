@@ -112,6 +112,9 @@ class LimitSettings(BaseSettings):
     analysis_cells: int = Field(default=4_000_000, ge=1)
     analysis_edit_cells: int = Field(default=50_000_000, ge=1)
     analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
+    #: Public aggregates outside the tiles hide counts below this (k-anonymity); the tiles'
+    #: own is ``TWIN_TILES_PUBLIC_MIN_COUNT``.
+    min_count: int = Field(default=5, ge=1)
 
 
 class AccountSettings(BaseSettings):
