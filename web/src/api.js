@@ -89,6 +89,30 @@ export async function postJSON(path, body, { key = apiKey, signal } = {}) {
   return answer;
 }
 
+/** A resident's request: the session cookie, with the CSRF token on writes and no staff key;
+ * returns the JSON answer or throws ApiError (Open311's [{code, description}] errors included). */
+export async function sendJSON(method, path, body) {
+  const headers = { Accept: 'application/json', ...(method === 'GET' ? {} : csrfHeaders()) };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(new URL(path, location.origin), {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) {
+    const detail = Array.isArray(answer) ? { detail: answer[0]?.description } : answer;
+    throw new ApiError(response.status, detail);
+  }
+  return answer;
+}
+
 /** GET a file (a GeoTIFF, a GeoJSON export) from our server as a Blob, with the key. */
 export async function getBlob(path, { key = apiKey } = {}) {
   const response = await fetch(new URL(path, location.origin), { headers: authHeaders(key) });

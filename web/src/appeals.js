@@ -4,7 +4,7 @@
 // Signing in is the account box's (participation.js); this panel reads the same session.
 
 import './appeals.css';
-import { ApiError, csrfHeaders } from './api.js';
+import { ApiError, sendJSON as call } from './api.js';
 import { lang, onLangChange } from './i18n.js';
 import { h } from './panel.js';
 
@@ -74,29 +74,6 @@ const TEXT = {
 function tr(key, vars = {}) {
   const s = (TEXT[lang()] || TEXT.ru)[key] ?? TEXT.ru[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
-}
-
-async function call(method, path, body) {
-  const headers = { Accept: 'application/json', ...(method === 'GET' ? {} : csrfHeaders()) };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let answer = null;
-  try {
-    answer = await response.json();
-  } catch {
-    answer = null;
-  }
-  if (!response.ok) {
-    // Open311 routes answer errors as [{code, description}]
-    const detail = Array.isArray(answer) ? { detail: answer[0]?.description } : answer;
-    throw new ApiError(response.status, detail);
-  }
-  return answer;
 }
 
 export function setupAppeals(app) {

@@ -3,7 +3,7 @@
 // enforces it), and the results with why a project lost. A signed-in resident votes with the
 // session cookie and the CSRF token of the twin_csrf cookie; staff see turnout with their key.
 
-import { ApiError, getJSON } from './api.js';
+import { getJSON, sendJSON } from './api.js';
 import { lang, locale, onLangChange } from './i18n.js';
 
 const TEXT = {
@@ -52,32 +52,6 @@ function el(tag, attrs = {}, ...children) {
   }
   for (const c of children) if (c) node.append(c);
   return node;
-}
-
-function csrf() {
-  const m = document.cookie.match(/(?:^|;\s*)twin_csrf=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : '';
-}
-
-async function send(method, path, body) {
-  const response = await fetch(new URL(path, location.origin), {
-    method,
-    credentials: 'same-origin',
-    headers: {
-      Accept: 'application/json',
-      'Content-Type': 'application/json',
-      'X-CSRF-Token': csrf(),
-    },
-    body: JSON.stringify(body),
-  });
-  let answer = null;
-  try {
-    answer = await response.json();
-  } catch {
-    answer = null;
-  }
-  if (!response.ok) throw new ApiError(response.status, answer);
-  return answer;
 }
 
 async function ownBallot(cycleId) {
@@ -193,7 +167,7 @@ export function setupBudget(app) {
       const body = { projects: [...chosen].sort((a, b) => a - b) };
       try {
         const path = `/api/budget/cycles/${cycle.id}/ballot`;
-        const saved = await send(button.dataset.cast ? 'PUT' : ballot ? 'PUT' : 'POST', path, body);
+        const saved = await sendJSON(button.dataset.cast ? 'PUT' : ballot ? 'PUT' : 'POST', path, body);
         button.dataset.cast = '1';
         button.textContent = tx('change');
         status.textContent = `${tx('saved')} · ${tx('left')}: ${tenge(saved.left_kzt)}`;

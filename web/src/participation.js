@@ -7,7 +7,7 @@
 // Residents' text is only ever put on the page as text (textContent through h()), never as
 // HTML. Writes go with the session cookie and its CSRF token, never with a staff key.
 
-import { ApiError, csrfHeaders } from './api.js';
+import { ApiError, sendJSON as call } from './api.js';
 import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
@@ -15,25 +15,6 @@ import { h } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
 const SOURCE = 'twin-initiatives';
-
-async function call(method, path, body) {
-  const headers = { Accept: 'application/json', ...(method === 'GET' ? {} : csrfHeaders()) };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let answer = null;
-  try {
-    answer = await response.json();
-  } catch {
-    answer = null;
-  }
-  if (!response.ok) throw new ApiError(response.status, answer);
-  return answer;
-}
 
 export function setupParticipation(app) {
   let account = null;
