@@ -16,11 +16,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from layers import Layer
 from twin import live
 from twin.api.deps import CallerDep
 from twin.core.access import Caller, Role, require_account, require_planner
 from twin.core.errors import BadInput, Forbidden, TooLarge, Unauthorized
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits, ratable_layer
+from twin.participation.ratings import Aggregate
 
 #: the largest body a participation write may send (an initiative's drawn area included)
 MAX_BODY = 256 * 1024
@@ -172,10 +174,7 @@ def _rate(
     )
     if created:
         response.status_code = 201
-    live.publish(
-        "participation.rating", {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
-    )
-    return {"layer": layer.id, "fid": fid, "created": created, "aggregate": agg.as_dict()}
+    return {**_announce("participation.rating", layer, fid, agg), "created": created}
 
 
 @router.post("/api/participation/{layer_id}/{fid}/rating", status_code=201)
@@ -204,6 +203,13 @@ def put_rating(
     return _rate(layer_id, fid, body, caller, request, response, create_only=False)
 
 
+def _announce(topic: str, layer: Layer, fid: int, agg: Aggregate) -> dict[str, Any]:
+    """Publish a feature's new aggregate on the live stream and return it as the answer."""
+    answer = {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
+    live.publish(topic, answer)
+    return answer
+
+
 @router.delete("/api/participation/{layer_id}/{fid}/rating")
 def delete_rating(
     layer_id: LayerId, fid: Fid, caller: CallerDep, request: Request
@@ -212,10 +218,7 @@ def delete_rating(
     layer = ratable_layer(caller.role, layer_id)
     account_id = _writer(request, caller, "rate", "withdraw a rating")
     agg = _ratings(request).withdraw_rating(account_id, layer, fid)
-    live.publish(
-        "participation.rating", {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
-    )
-    return {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
+    return _announce("participation.rating", layer, fid, agg)
 
 
 @router.put("/api/participation/{layer_id}/{fid}/reaction")
@@ -226,10 +229,7 @@ def put_reaction(
     layer = ratable_layer(caller.role, layer_id)
     account_id = _writer(request, caller, "react", "like or dislike")
     agg = _ratings(request).react(account_id, layer, fid, body.reaction)
-    live.publish(
-        "participation.reaction", {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
-    )
-    return {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
+    return _announce("participation.reaction", layer, fid, agg)
 
 
 @router.delete("/api/participation/{layer_id}/{fid}/reaction")
@@ -240,10 +240,7 @@ def delete_reaction(
     layer = ratable_layer(caller.role, layer_id)
     account_id = _writer(request, caller, "react", "withdraw a like")
     agg = _ratings(request).withdraw_reaction(account_id, layer, fid)
-    live.publish(
-        "participation.reaction", {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
-    )
-    return {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
+    return _announce("participation.reaction", layer, fid, agg)
 
 
 # -- initiatives ---------------------------------------------------------------------------
