@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 import layers
 from tests.analyses import access_city
 from tests.support.frames import buildings_frame
-from tests.tiles import mvtcheck
 from tests.support.postgres import StreamingReplica, create_database
+from tests.tiles import mvtcheck
 from tiles.grid import lonlat_to_tile_xy
 from twin.analyses.access.pgrouting import PgRoutingEngine
 from twin.analyses.access.profiles import WALK, categories

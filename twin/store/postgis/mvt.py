@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from layers import GeomType, Layer, Prop, PropType
 from twin.core.errors import StoreError
 from twin.store.postgis.loghead import LogHead
-from twin.store.postgis.replicas import Replica, ReadRouter, where
+from twin.store.postgis.replicas import ReadRouter, Replica, where
 from twin.store.postgis.urls import libpq_url
 
 log = logging.getLogger("twin.store")
