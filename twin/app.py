@@ -37,6 +37,7 @@ from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
 from twin.api import participation as participation_routes
+from twin.api import photos as photo_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -44,6 +45,7 @@ from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
+from twin.photos import PhotoStore
 from twin.store import open_store
 from twin.store.tables import api_keys
 
@@ -66,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
         app.state.ratings = Ratings(app.state.store)
-        app.state.initiatives = Initiatives(app.state.store)
+        app.state.photos = PhotoStore(settings.photo_root())
+        app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
         app.state.moderation = Moderation(app.state.store)
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)
+    app.include_router(photo_routes.router)
     app.include_router(events.router)
     app.include_router(city_event_routes.router)
     app.include_router(search.router)

@@ -182,10 +182,22 @@ class Settings(BaseSettings):
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
+    #: ``TWIN_PHOTOS_DIR``: where residents' photos are kept (:mod:`twin.photos`); unset: a
+    #: ``photos`` folder beside an embedded store's file, else ``data/photos``.
+    photos_dir: Path | None = None
     #: ``TWIN_DASK_SCHEDULER``: ``tcp://host:8786`` of a Dask cluster that runs the whole-city
     #: analyses' heavy steps (every camera's visibility, every building's nearest facility,
     #: the walking times behind site scores); unset: in this process.
     dask_scheduler: str | None = None
+
+    def photo_root(self) -> Path:
+        """Return the folder residents' photos are kept in."""
+        if self.photos_dir is not None:
+            return self.photos_dir
+        url = self.store.database_url
+        if url.startswith("gpkg:///"):
+            return Path(url.removeprefix("gpkg://")).parent / "photos"
+        return DATA_DIR / "photos"
 
     @classmethod
     def from_env(cls) -> Settings:
