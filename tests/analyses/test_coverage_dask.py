@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+
 import numpy as np
 import pytest
 import shapely
@@ -22,7 +23,6 @@ from twin.analyses.coverage.inputs import read_city
 from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
 from twin.store import open_store
-
 
 Camera = dict[str, np.ndarray]
 
