@@ -6,6 +6,11 @@ jobs ran on the workers."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import pandas as pd
 import pytest
 from dask.distributed import LocalCluster
@@ -79,3 +84,40 @@ def test_small_runs_stay_in_process(cluster: LocalCluster, almaty_url: str) -> N
         store.close()
     assert 0 < len(small) < search.MIN_TARGETS and reach.MIN_PAIRS > 0
     assert ran.tasks == []
+
+
+@pytest.mark.parametrize("almaty_url", ["geopackage"], indirect=True)
+def test_a_worker_killed_in_the_middle_of_site_scores_changes_nothing(
+    cluster: LocalCluster, almaty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = analyses_cluster.client()
+    victim = next(iter(client.run(os.getpid).values()))
+    store = open_store(almaty_url, create=False)
+    try:
+        cat = category("cafe")
+        model = read_model(store)
+        _ = model.cells(9), model.walk  # (read before the clock starts: only the jobs remain)
+        killed: list[float] = []
+
+        def kill() -> None:
+            os.kill(victim, signal.SIGKILL)
+            killed.append(time.monotonic())
+
+        timer = threading.Timer(0.3, kill)
+        with tasks_run() as ran:
+            timer.start()
+            there = model.factors(cat, 9)
+            done = time.monotonic()
+        timer.join()
+        assert killed and killed[0] < done  # killed in the middle of the analysis
+        with monkeypatch.context() as m:
+            m.setattr(analyses_cluster, "_client", None)
+            here = read_model(store).factors(cat, 9)
+    finally:
+        store.close()
+    deadline = time.monotonic() + 60
+    while victim in client.run(os.getpid, on_error="ignore").values():  # (see the coverage test)
+        assert time.monotonic() < deadline, "the killed worker is still listed after 60 s"
+        time.sleep(0.2)
+    assert ran.of("_tile_times")
+    pd.testing.assert_frame_equal(there, here)
