@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses import cluster
 from twin.analyses.budget import Budget
-from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
@@ -36,11 +36,15 @@ from twin.api import business as business_routes
 from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
+from twin.api import orgs as org_routes
 from twin.api import participation as participation_routes
 from twin.api import photos as photo_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.business.metering import Meter, QuotaCounter
+from twin.business.orgs import Organisations
+from twin.business.plans import load_plans
 from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
@@ -63,9 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Keys made by `twin keys create` are checked against the store (hashed, revocable).
         store = app.state.store
         key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)
-        distributed.connect(settings.dask_scheduler)
+        cluster.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
+        )
+        # Business customers: organisations, their keys and plans, metered analyses
+        app.state.orgs = Organisations(app.state.store, plans)
+        app.state.meter = Meter(
+            app.state.orgs,
+            plans,
+            QuotaCounter(settings.redis_url),
+            enabled=settings.business.metering,
         )
         app.state.ratings = Ratings(app.state.store)
         app.state.photos = PhotoStore(settings.photo_root())
@@ -94,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
-            distributed.connect(None)
+            cluster.connect(None)
 
     app = FastAPI(
         title="Almaty City Twin",
@@ -108,6 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    # read and checked now: a wrong plans file stops the server before it bills anyone
+    plans = load_plans(settings.business.plans)
+    app.state.plans = plans
     app.state.analysis_gate = limits.AnalysisGate(
         settings.limits.analyses,
         Budget(
@@ -134,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(org_routes.router)
     app.include_router(budget_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(appeal_analysis.router)

@@ -102,6 +102,7 @@ def install(app: FastAPI) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
+            response.headers.update(exc.headers)
         if isinstance(exc, StoreError):
             response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
