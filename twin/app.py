@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             QuotaCounter(settings.redis_url),
             enabled=settings.business.metering,
         )
+        app.state.meter.start_flushing()
         app.state.ratings = Ratings(app.state.store)
         app.state.photos = PhotoStore(settings.photo_root())
         app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.meter.stop()
             uninstall(app.state.live)
             await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
