@@ -39,6 +39,7 @@ from twin.api import open311 as open311_routes
 from twin.api import orgs as org_routes
 from twin.api import participation as participation_routes
 from twin.api import photos as photo_routes
+from twin.api import premium as premium_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(premium_routes.router)
     app.include_router(org_routes.router)
     app.include_router(budget_routes.router)
     app.include_router(open311_routes.router)

@@ -19,6 +19,7 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 import layers
 from twin.analyses.access.service import city_of
@@ -224,4 +225,42 @@ class SiteService:
                         "value": float(r["transit"])},
             "road": {"road_class": r["road_class"], "value": float(r["road"])},
             "pois": {"pois_within": int(r["pois_within"]), "value": float(r["footfall"])},
+        }  # fmt: skip
+
+    def dynamics(self, cat: SiteCategory) -> dict[str, object]:
+        """Return the category's outlets over time as far as the data has dates: the
+        outlets there now by the month the twin last loaded them (``loaded_at``; the OSM
+        extract itself dates no shop), and every load of the category's layer with its
+        inserted, updated and deleted rows (``twin_provenance``)."""
+        t = self.store.tables[cat.layer]
+        p = self.store.metadata.tables["twin_provenance"]
+        month = sa.func.substr(t.c.loaded_at, 1, 7)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(month.label("month"), sa.func.count().label("n"))
+                .where(t.c[cat.field].in_(cat.values))
+                .group_by(month)
+                .order_by(month)
+            ).all()
+            loads = conn.execute(
+                sa.select(p.c.loaded_at, p.c.source, p.c.file, p.c.inserted, p.c.updated,
+                          p.c.deleted)
+                .where(p.c.layer == cat.layer)
+                .order_by(p.c.id)
+            ).all()  # fmt: skip
+        series, total = [], 0
+        for r in rows:
+            total += int(r.n)
+            series.append({"month": r.month, "outlets": int(r.n), "cumulative": total})
+        return {
+            "outlets": total,
+            "by_load_month": series,
+            "loads": [
+                {"loaded_at": r.loaded_at, "source": r.source, "file": r.file,
+                 "inserted": r.inserted, "updated": r.updated, "deleted": r.deleted}
+                for r in loads
+            ],
+            "dated_by": "loaded_at",
+            "note": "the outlets carry no opening dates: each is dated by the load that last "
+            "brought it into the twin; a layer loaded once gives one point",
         }  # fmt: skip
