@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses import cluster
 from twin.analyses.budget import Budget
-from twin.analyses.coverage import distributed
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Keys made by `twin keys create` are checked against the store (hashed, revocable).
         store = app.state.store
         key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)
-        distributed.connect(settings.dask_scheduler)
+        cluster.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
-            distributed.connect(None)
+            cluster.connect(None)
 
     app = FastAPI(
         title="Almaty City Twin",

@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     #: ``photos`` folder beside an embedded store's file, else ``data/photos``.
     photos_dir: Path | None = None
     #: ``TWIN_DASK_SCHEDULER``: ``tcp://host:8786`` of a Dask cluster that runs the whole-city
-    #: analyses' heavy steps (every camera's visibility); unset: in this process.
+    #: analyses' heavy steps (every camera's visibility, every building's nearest facility,
+    #: the walking times behind site scores); unset: in this process.
     dask_scheduler: str | None = None
 
     def photo_root(self) -> Path:
