@@ -17,6 +17,12 @@ The request is ``GET /api/analysis/site?category=pharmacy&top=1`` with the city'
 already built (a cached answer). Printed: p50 and p99 of each mode and each metered mode's
 p50/p99 minus the floor's; and the metering calls alone (plan read, charge, usage upsert)
 timed directly, which is what the difference should be without the HTTP noise.
+
+Measured 2026-12-04, load average 13.3 on 2 cores (other sessions' suites running): the
+metering calls alone p99 0.023 ms (memory) and 0.137 ms (Redis) — goal met; through HTTP the
+p99 differences (-31 ms memory, +39 ms Redis, p50 116 ms for the floor) were load noise, not
+metering. Before usage rows were gathered and written once a second, a store write per call
+made the calls' p99 16 ms (memory) and 114 ms (Redis) at load 8.5.
 """
 
 from __future__ import annotations
