@@ -1,6 +1,6 @@
-"""A moderator signs in with their key (``twin.signIn``, what the layers panel's key form calls) and restores an
-initiative that residents' reports hid, with a reason, from the queue in the account box; the
-API then shows it to everyone again."""
+"""A moderator signs in with their key (``twin.signIn``, what the layers panel's key form
+calls) and restores an initiative that residents' reports hid, with a reason, from the queue
+in the account box; the API then shows it to everyone again."""
 
 from __future__ import annotations
 
