@@ -83,6 +83,14 @@ class RateLimited(TwinError):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
+class Unavailable(TwinError):
+    """A worker the request needed stopped unexpectedly (it is being replaced): answered 503
+    with ``Retry-After``."""
+
+    code = "unavailable"
+    retry_after = 5
+
+
 class StoreError(TwinError):
     """The store cannot be used as it is (e.g. a schema version this code does not know)."""
 

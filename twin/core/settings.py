@@ -112,6 +112,10 @@ class LimitSettings(BaseSettings):
     analysis_cells: int = Field(default=4_000_000, ge=1)
     analysis_edit_cells: int = Field(default=50_000_000, ge=1)
     analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
+    #: Memory (MiB) one analysis' worker process may hold (``twin.analyses.workers``): its
+    #: address space is capped at its size after start-up plus this, and its resident set is
+    #: watched against it; past it the run is stopped (413) and the worker replaced.
+    analysis_memory_mb: int = Field(default=1536, ge=64)
     #: Public aggregates outside the tiles hide counts below this (k-anonymity); the tiles'
     #: own is ``TWIN_TILES_PUBLIC_MIN_COUNT``.
     min_count: int = Field(default=5, ge=1)
