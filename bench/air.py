@@ -58,9 +58,10 @@ def stations_of(day: str | None, parameter: str) -> tuple[str, np.ndarray, np.nd
 
 
 def city_box() -> tuple[float, float, float, float]:
-    city = pyogrio.read_dataframe(
-        DATA_DIR / "almaty/boundaries/almaty_city_boundary_osm2017.geojson"
-    ).to_crs(32643)
+    both = pyogrio.read_dataframe(
+        DATA_DIR / "almaty/boundaries/almaty_city_and_districts_osm_2024-11-15.geojson"
+    )
+    city = both[both["@id"] == "relation/2465058"].to_crs(32643)
     w, s, e, n = city.total_bounds
     return float(w), float(s), float(e), float(n)
 

@@ -26,7 +26,7 @@ import shapely
 from twin.core.settings import DATA_DIR
 
 CACHE = DATA_DIR.parent / "artifacts" / "bench"
-BOUNDARY = DATA_DIR / "almaty/boundaries/almaty_city_boundary_osm2017.geojson"
+BOUNDARY = DATA_DIR / "almaty/boundaries/almaty_city_and_districts_osm_2024-11-15.geojson"
 
 
 def real_buildings() -> gpd.GeoDataFrame:
@@ -53,7 +53,8 @@ def real_buildings() -> gpd.GeoDataFrame:
 
 def city_boundary() -> shapely.Geometry:
     """Return the city boundary (lon/lat) as one prepared geometry."""
-    geom = shapely.union_all(pyogrio.read_dataframe(BOUNDARY).geometry.values)
+    both = pyogrio.read_dataframe(BOUNDARY)
+    geom = shapely.union_all(both[both["@id"] == "relation/2465058"].geometry.values)
     shapely.prepare(geom)
     return geom
 

@@ -165,6 +165,7 @@ def load_bundled(
                 digest,
                 licence=layer.licence,
                 rejected=rejected,
+                renamed_from=prepared.renamed_from,
             )
         )
         conformed_by_layer.setdefault(layer.id, []).append((prepared.source, conformed.frame))
@@ -192,6 +193,7 @@ def load_bundled(
             batch.sha256,
             batch.licence,
             batch.rejected,
+            renamed_from=batch.renamed_from,
         )
 
     for layer_id, frame in generated.new.items():

@@ -89,3 +89,58 @@ def read_scenarios(path: Path) -> list[Scenario]:
             mean[measure], sd[measure] = m, d
         out.append(Scenario(column, mean, sd))
     return out
+
+
+#: The study's column prefix of each scenario in its per-district results (checked: the districts
+#: sum to the city totals of ``scenario_damage_loss_totals.csv`` for all three measures, e.g.
+#: Verny 8,857 collapsed buildings, 2,262 fatalities, USD 3.04 bn). CK1, CKC and NRF are variants
+#: the totals file does not list, so they are not read.
+SCENARIO_PREFIXES = {
+    "verny_1887": "V",
+    "chilik_1889": "C",
+    "chon_kemin_1911": "CK2",
+    "city_splay": "SP",
+    "northern_splay": "N45",
+    "talgar": "T",
+    "deep_EQ_kazakhplatform": "KP",
+}
+#: shapefile-truncated names of each measure's mean (the sum over the district's exposure points)
+_MEASURE_COLUMNS = {
+    "collapsed_buildings": ("SUM_{p}COMPL", "SUM_{p}COMP", "SUM_{p}COM"),
+    "fatalities": ("SUM_{p}OCCUP", "SUM_{p}OCCU", "SUM_{p}OCC"),
+    "loss_usd": ("SUM_{p}STRUC", "SUM_{p}STRU", "SUM_{p}STR"),
+}
+
+
+def read_district_results(directory: Path) -> pd.DataFrame:
+    """Return the study's scenario results per district: one row per (OSM relation id,
+    scenario) with ``collapsed_buildings``, ``fatalities`` and ``loss_usd`` (means).
+
+    One file per district (Medeu in a north and a south file, summed here). The authors summed
+    their OpenQuake results over the exposure points inside 2019 OSM district polygons.
+    """
+    files = sorted(directory.glob("*_district_openquakeresults.csv"))
+    if not files:
+        raise SourceError(f"{directory}: no *_district_openquakeresults.csv")
+    rows = []
+    for file in files:
+        frame = pd.read_csv(file)
+        if len(frame) != 1 or "id" not in frame.columns:
+            raise SourceError(f"{file.name}: expected one district row with an id column")
+        row = frame.iloc[0]
+        for scenario, prefix in SCENARIO_PREFIXES.items():
+            out: dict[str, object] = {"osm_id": int(row["id"]), "scenario": scenario}
+            for measure, patterns in _MEASURE_COLUMNS.items():
+                # the longest name that fits 10 characters is the one the file has
+                column = next(
+                    (c for c in (p.format(p=prefix) for p in patterns) if len(c) <= 10), None
+                )
+                if column is None or column not in frame.columns:
+                    raise SourceError(f"{file.name}: no column for {measure} of {scenario}")
+                value = float(row[column])
+                if not np.isfinite(value) or value < 0:
+                    raise SourceError(f"{file.name}: {column} = {row[column]!r} is not a count")
+                out[measure] = value
+            rows.append(out)
+    frame = pd.DataFrame(rows)
+    return frame.groupby(["osm_id", "scenario"], as_index=False, sort=True).sum()

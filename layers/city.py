@@ -6,7 +6,7 @@ from layers.common import ACCESSIBILITY, ADDRESS, DISTRICT, NAME, OSM_ATTRIBUTIO
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
 
 OSM_2012 = "OpenStreetMap extract of Almaty, 2012-03 (data/almaty/osm)"
-OSM_2017 = "OpenStreetMap boundaries of Almaty, 2017 (data/almaty/boundaries)"
+OSM_2024 = "OpenStreetMap boundaries of Almaty, exported 2024-11 (data/almaty/boundaries)"
 
 DISTRICTS = Layer(
     id="districts",
@@ -43,7 +43,7 @@ DISTRICTS = Layer(
     ),
     style=Style(kind="line", color="#5b4b8a", width=2.0, opacity=0.9, label_property="name"),
     maxzoom=14,
-    source=OSM_2017,
+    source=OSM_2024,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
 )
@@ -63,7 +63,7 @@ CITY_BOUNDARY = Layer(
     ),
     style=Style(kind="line", color="#222222", width=2.5, opacity=0.9),
     maxzoom=12,
-    source=OSM_2017,
+    source=OSM_2024,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
 )

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
+from twin.analyses import cluster
 from twin.analyses.budget import Budget
-from twin.analyses.coverage import distributed
 from twin.analyses.coverage import jobs as coverage_jobs
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
@@ -38,14 +38,20 @@ from twin.api import business as business_routes
 from twin.api import city_events as city_event_routes
 from twin.api import coverage as coverage_routes
 from twin.api import open311 as open311_routes
+from twin.api import orgs as org_routes
 from twin.api import participation as participation_routes
+from twin.api import photos as photo_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.business.metering import Meter, QuotaCounter
+from twin.business.orgs import Organisations
+from twin.business.plans import load_plans
 from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
+from twin.photos import PhotoStore
 from twin.store import open_store
 from twin.store.tables import api_keys
 
@@ -63,12 +69,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Keys made by `twin keys create` are checked against the store (hashed, revocable).
         store = app.state.store
         key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)
-        distributed.connect(settings.dask_scheduler)
+        cluster.connect(settings.dask_scheduler)
         app.state.accounts = Accounts(
             app.state.store, settings.accounts, sender_from_setting(settings.accounts.sender)
         )
+        # Business customers: organisations, their keys and plans, metered analyses
+        app.state.orgs = Organisations(app.state.store, plans)
+        app.state.meter = Meter(
+            app.state.orgs,
+            plans,
+            QuotaCounter(settings.redis_url),
+            enabled=settings.business.metering,
+        )
         app.state.ratings = Ratings(app.state.store)
-        app.state.initiatives = Initiatives(app.state.store)
+        app.state.photos = PhotoStore(settings.photo_root())
+        app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
         app.state.moderation = Moderation(app.state.store)
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale
@@ -93,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
             await app.state.tiles.aclose()
             app.state.store.close()
-            distributed.connect(None)
+            cluster.connect(None)
             await anyio.to_thread.run_sync(app.state.analysis_gate.close)
 
     app = FastAPI(
@@ -108,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "open-data features and city analyses.",
     )
     app.state.settings = settings
+    # read and checked now: a wrong plans file stops the server before it bills anyone
+    plans = load_plans(settings.business.plans)
+    app.state.plans = plans
     app.state.analysis_gate = limits.AnalysisGate(
         settings.limits.analyses,
         Budget(
@@ -129,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(account_routes.router)
     app.include_router(participation_routes.router)
+    app.include_router(photo_routes.router)
     app.include_router(events.router)
     app.include_router(city_event_routes.router)
     app.include_router(search.router)
@@ -140,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(org_routes.router)
     app.include_router(budget_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(appeal_analysis.router)

@@ -45,18 +45,49 @@ def _rel(data: Path, path: Path) -> str:
     return str(path.relative_to(data))
 
 
+#: The boundaries' vintage: OpenStreetMap as exported on 2024-11-15/18 (ODbL). Until issue 19
+#: the 2017 export was loaded; the 2017 files stay beside them for the mapping test, and a
+#: store loaded from them takes the new rows over in place (same source ids and feature ids).
+CITY_FILE = "almaty/boundaries/almaty_city_and_districts_osm_2024-11-15.geojson"
+DISTRICTS_FILE = "almaty/boundaries/almaty_districts_osm_2024-11-18.geojson"
+CITY_FILE_2017 = "almaty/boundaries/almaty_city_boundary_osm2017.geojson"
+DISTRICTS_FILE_2017 = "almaty/boundaries/almaty_districts_osm2017.geojson"
+CITY_RELATION = 2465058
+
+
+def _relation_id(osm_ids: pd.Series) -> pd.Series:
+    """Return the numeric relation id of overpass's ``@id`` (``relation/3072001``)."""
+    return osm_ids.str.removeprefix("relation/").astype("int64")
+
+
 def boundaries(data: Path) -> list[Prepared]:
-    """Return the city boundary and the eight districts with gov.kz populations."""
-    city_path = data / "almaty/boundaries/almaty_city_boundary_osm2017.geojson"
-    city = _read(city_path)
+    """Return the city boundary and the eight districts with gov.kz populations.
+
+    Districts keep their ids and names across vintages: the source id is the OSM relation id
+    and the name the canonical English one read from ``name:ru`` (``name`` mixes Kazakh and
+    Russian in the 2024 export, and ``name:en`` spells Türksib and Jetisu).
+    """
+    city_path = data / CITY_FILE
+    both = _read(city_path)
+    city = both[both["@id"] == f"relation/{CITY_RELATION}"]
+    if len(city) != 1:
+        from twin.core.errors import SourceError
+
+        raise SourceError(f"{city_path}: no single feature relation/{CITY_RELATION} (Almaty)")
     city_frame = gpd.GeoDataFrame(
-        {"_row": city["_row"], "source_id": "2465058", "name": "Алматы", "osm_id": 2465058},
+        {
+            "_row": city["_row"],
+            "source_id": str(CITY_RELATION),
+            "name": "Алматы",
+            "osm_id": CITY_RELATION,
+        },
         geometry=city.geometry.values,
         crs=city.crs,
     )
-    path = data / "almaty/boundaries/almaty_districts_osm2017.geojson"
+    path = data / DISTRICTS_FILE
     src = _read(path)
-    names = src["name"].map(district_name)
+    names = src["name:ru"].map(district_name)
+    relation = _relation_id(src["@id"])
     pop = pd.read_csv(data / "almaty/population/almaty_district_population_govkz.csv")
     population = dict(
         zip(pop["district_name"].map(district_name), pop["official_population"], strict=True)
@@ -64,11 +95,11 @@ def boundaries(data: Path) -> list[Prepared]:
     districts = gpd.GeoDataFrame(
         {
             "_row": src["_row"],
-            "source_id": src["osm-relation-id"].astype(str),
+            "source_id": relation.astype(str),
             "name": names,
-            "name_ru": src["nameRu"],
+            "name_ru": src["name:ru"],
             "name_kk": names.map(_KK_DISTRICTS),
-            "osm_id": src["osm-relation-id"],
+            "osm_id": relation,
             "population": names.map(population),
             "area_km2": (src.geometry.to_crs(32643).area / 1e6).round(3),
         },
@@ -76,8 +107,14 @@ def boundaries(data: Path) -> list[Prepared]:
         crs=src.crs,
     )
     return [
-        Prepared("city_boundary", _rel(data, city_path), city_path, city_frame),
-        Prepared("districts", _rel(data, path), path, districts),
+        Prepared(
+            "city_boundary",
+            _rel(data, city_path),
+            city_path,
+            city_frame,
+            renamed_from=CITY_FILE_2017,
+        ),
+        Prepared("districts", _rel(data, path), path, districts, renamed_from=DISTRICTS_FILE_2017),
     ]
 
 

@@ -28,6 +28,8 @@ class Prepared:
     id_column: str | None = None
     #: rows the preparer itself refused (a reader that aggregates, such as the air readings')
     rejected: list[Rejection] = field(default_factory=list)
+    #: the source (file path under ``data/``) this file replaced; see ``Batch.renamed_from``
+    renamed_from: str | None = None
 
 
 _HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')

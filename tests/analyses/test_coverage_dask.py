@@ -9,14 +9,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 
-import dask
 import numpy as np
 import pytest
 import shapely
 from dask.distributed import LocalCluster
 
+from tests.support.tasks import tasks_run
 from twin.analyses.coverage import distributed
 from twin.analyses.coverage.analysis import PreparedScope
 from twin.analyses.coverage.cameras import covering, effective_fov
@@ -24,25 +23,6 @@ from twin.analyses.coverage.inputs import read_city
 from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
 from twin.store import open_store
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    # (a shared test machine can be slow to answer: longer comm timeouts than the defaults,
-    # so that a busy worker is not taken for a lost one)
-    slow = {"distributed.comm.timeouts.connect": "60s", "distributed.comm.timeouts.tcp": "300s"}
-    with (
-        dask.config.set(slow),
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-    ):
-        distributed.connect(local.scheduler_address)
-        try:
-            yield local
-        finally:
-            distributed.connect(None)
-
 
 Camera = dict[str, np.ndarray]
 
@@ -78,7 +58,10 @@ def test_city_visibility_on_dask_is_the_in_process_answer(
     args, obstacles, here = city
     n = len(args["x"])
     assert n >= distributed.MIN_CAMERAS
-    there = distributed.visibility(**args, obstacles=obstacles)  # type: ignore[arg-type]
+    with tasks_run() as ran:
+        there = distributed.visibility(**args, obstacles=obstacles)  # type: ignore[arg-type]
+    # the polygons were drawn by the cluster's workers (the scheduler's record of its tasks)
+    assert len(ran.of("_cell_task")) >= 2
     cells = distributed.partitions(
         args["x"], args["y"], args["range_m"], obstacles, distributed.CELL_M
     )

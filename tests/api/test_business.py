@@ -17,7 +17,10 @@ URL = "/api/analysis/site/batch"
 
 @pytest.fixture(scope="module")
 def client(almaty_url: str) -> Iterator[TestClient]:
-    with app_client(almaty_url) as c:
+    """Staff (unmetered): the batch and the report are for business accounts and staff;
+    plans and metering are tested in test_plans.py."""
+    with app_client(almaty_url, api_keys="planner:planner-key-business") as c:
+        c.headers["Authorization"] = "Bearer planner-key-business"
         yield c
 
 

@@ -74,3 +74,55 @@ def test_greedy_on_the_tally_equals_pabutools_on_the_full_profile() -> None:
     out = count(costs, ballots, 150, "greedy")
     assert sorted(out.winners) == sorted(expected)
     assert from_json(to_json(out)) == out
+
+
+def test_equal_shares_equals_pabutools_on_random_and_tied_instances() -> None:
+    # our exact Equal Shares against pabutools' method_of_equal_shares (cost satisfaction,
+    # lexicographic ties) on 300 instances: the same projects in the same order, and the same
+    # greedy completion; small costs and few voters make ties and exhausted voters common
+    import random
+    from collections import Counter
+
+    from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
+    from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+
+    from twin.budget.counting import equal_shares
+
+    rnd = random.Random(17)
+    differ = 0
+    for case in range(300):
+        n_projects = rnd.randint(1, 12)
+        ids = rnd.sample(range(1, 40), n_projects)
+        tied = case % 2 == 0
+        costs = {i: rnd.choice([2, 3, 4, 6]) if tied else rnd.randint(1, 500) for i in ids}
+        ballots = [
+            set(rnd.sample(ids, rnd.randint(1, min(4, n_projects))))
+            for _ in range(rnd.randint(1, 9 if tied else 60))
+        ]
+        budget = rnd.randint(1, sum(costs.values()))
+        projects = {i: Project(f"{i:09d}", c) for i, c in costs.items()}
+        inst = Instance(projects.values(), budget_limit=budget)
+        profile = ApprovalProfile(
+            [ApprovalBallot([projects[i] for i in b]) for b in ballots], instance=inst
+        )
+        mes = method_of_equal_shares(inst, profile, sat_class=Cost_Sat)
+        expected = [int(p.name) for p in mes]
+        groups = Counter(frozenset(b) for b in ballots)
+        assert equal_shares(costs, groups, budget).winners == expected, (case, costs, ballots)
+        done = greedy_utilitarian_welfare(
+            inst, profile, sat_class=Cost_Sat, initial_budget_allocation=mes
+        )
+        out = count(costs, ballots, budget, "mes")
+        assert out.proportional == expected
+        # (count never funds a project no ballot approves; pabutools' greedy may, with 0 gain)
+        voted = set().union(*ballots)
+        assert sorted(out.winners) == sorted(int(p.name) for p in done if int(p.name) in voted)
+        differ += expected != count(costs, ballots, budget, "greedy").winners[: len(expected)]
+    assert differ > 50  # the instances do tell the rules apart
+
+
+def test_equal_shares_refuses_a_free_project() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="cost more than 0"):
+        count({1: 0, 2: 5}, [{1, 2}], 10, "mes")

@@ -17,6 +17,8 @@ import shapely
 
 import layers
 from etl import synthesise as syn
+from etl.bundled.city import CITY_FILE, CITY_RELATION, DISTRICTS_FILE
+from etl.bundled.common import district_name
 from etl.synthesise.cameras import intersections
 from etl.synthesise.streets import street_label
 from etl.synthesise.toy import ORIGIN
@@ -58,22 +60,23 @@ def _frame(data: dict[str, object], geometry: gpd.GeoSeries) -> gpd.GeoDataFrame
 def load_real() -> dict[str, gpd.GeoDataFrame]:
     """Return the bundled Almaty data renamed to the catalog's property names."""
     real: dict[str, gpd.GeoDataFrame] = {}
-    d = gpd.read_file(DATA / "boundaries" / "almaty_districts_osm2017.geojson")
-    d["name"] = d["name"].replace({"Bostandyq": "Bostandyk"})
+    d = gpd.read_file(DATA.parent / DISTRICTS_FILE)
+    d["name"] = d["name:ru"].map(district_name)
     pop = pd.read_csv(DATA / "population" / "almaty_district_population_govkz.csv")
     pop_by = dict(zip(pop["district_name"], pop["official_population"], strict=True))
     real["districts"] = _frame(
         {
             "source_id": [f"district/{n}" for n in d["name"]],
             "name": d["name"],
-            "name_ru": d["nameRu"],
-            "osm_id": d["osm-relation-id"].astype(int),
+            "name_ru": d["name:ru"],
+            "osm_id": d["@id"].str.removeprefix("relation/").astype(int),
             "population": d["name"].map(pop_by).astype("Int64"),
             "area_km2": d.to_crs(32643).area / 1e6,
         },
         d.geometry,
     )
-    c = gpd.read_file(DATA / "boundaries" / "almaty_city_boundary_osm2017.geojson")
+    c = gpd.read_file(DATA.parent / CITY_FILE)
+    c = c[c["@id"] == f"relation/{CITY_RELATION}"]
     real["city_boundary"] = _frame({"source_id": ["city"], "name": c["name"]}, c.geometry)
 
     r = gpd.read_file(OSM / "roads.geojson")

@@ -10,13 +10,20 @@ import itertools
 import time
 from collections.abc import Iterator
 
+import pandas as pd
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 import layers
+from tests.analyses import access_city
 from tests.support.frames import buildings_frame
 from tests.support.postgres import StreamingReplica, create_database
+from tests.tiles import mvtcheck
+from tiles.grid import lonlat_to_tile_xy
+from twin.analyses.access.pgrouting import PgRoutingEngine
+from twin.analyses.access.profiles import WALK, categories
+from twin.analyses.access.service import AccessService
 from twin.app import create_app
 from twin.core.errors import StoreError
 from twin.core.settings import AuthSettings, Settings, StoreSettings
@@ -176,3 +183,97 @@ def test_the_app_reads_from_the_replica_and_reports_its_lag(
 def test_replicas_need_a_postgresql_primary(tmp_path: object) -> None:
     with pytest.raises(StoreError, match="needs a PostgreSQL primary"):
         open_store(f"gpkg:///{tmp_path}/x.gpkg", replicas=["postgresql://x@127.0.0.1:1/x"])
+
+
+def _tile_ids(client: TestClient, z: int, x: int, y: int) -> list[int]:
+    r = client.get(f"/tiles/buildings/{z}/{x}/{y}.mvt")
+    assert r.status_code == 200, r.text
+    return mvtcheck.ids(r.content, "buildings") if r.content else []
+
+
+def test_tiles_are_drawn_on_the_replica_and_show_the_writers_write(
+    stores: tuple[PostGISStore, str], replica: StreamingReplica
+) -> None:
+    """ST_AsMVT runs on the replica; a tile asked right after a write holds the write (drawn
+    on the replica once it has replayed it, else on the primary), also while replay is
+    paused; with the replica gone, tiles are drawn on the primary without a failed request."""
+    store, replica_url = stores
+    store.load([Batch(BUILDINGS, "osm", buildings_frame(3), "f", "0" * 64, "ODbL", [])])
+    settings = Settings(
+        store=StoreSettings(database_url=store.url, database_replica_urls=replica_url),
+        auth=AuthSettings(api_keys="planner:p"),
+    )
+    z = 14
+    with TestClient(create_app(settings)) as client:
+        router = client.app.state.store.router  # type: ignore[attr-defined]
+        router.wait, router.retry_after = 2.0, 0.5
+        encoder = client.app.state.tiles.source.encoder  # type: ignore[attr-defined]
+        x, y = lonlat_to_tile_xy(76.9005, 43.2505, z)
+        assert len(_tile_ids(client, z, x, y)) == 3
+        assert encoder.served[replica_url] > 0 and encoder.served["primary"] == 0
+        for i, action in enumerate(("write", "pause", "stop")):
+            if action == "pause":
+                router.wait = 0.3
+                replay(replica_url, "pause")
+            elif action == "stop":
+                replay(replica_url, "resume")
+                replica.stop()
+            before = dict(encoder.served)
+            r = client.post(
+                "/collections/buildings/items",
+                json=square(76.9012 + 0.0001 * i, 43.2512),
+                headers={"Authorization": "Bearer p"},
+            )
+            assert r.status_code == 201
+            assert len(_tile_ids(client, z, x, y)) == 4 + i  # the writer sees its write
+            drew = {k: encoder.served[k] - before.get(k, 0) for k in encoder.served}
+            assert drew.get(replica_url if action == "write" else "primary", 0) > 0, drew
+        replica.start()
+        deadline = time.monotonic() + 15
+        while encoder.served[replica_url] == before.get(replica_url, 0):  # back in use
+            assert time.monotonic() < deadline, "the replica was not used again for tiles"
+            time.sleep(0.2)
+            client.post(
+                "/collections/buildings/items",
+                json=square(76.9018, 43.2518),
+                headers={"Authorization": "Bearer p"},
+            )
+            _tile_ids(client, z, x, y)
+
+
+def test_pgrouting_searches_run_on_the_replica_with_the_primarys_answer(
+    stores: tuple[PostGISStore, str],
+) -> None:
+    """pgRouting runs on the replica (no temporary table there: the edges are one query),
+    with the same access as on the primary; when the replica has not replayed the edge table
+    the engine was built on (replay paused), the primary answers."""
+    store, replica_url = stores
+    access_city.load_city(store)
+    on_replica = AccessService(store, engine="pgrouting")
+    cells = on_replica.cells(WALK, categories(None))
+    engine = on_replica.engine
+    assert isinstance(engine, PgRoutingEngine) and engine.served["replica"] > 0
+    assert engine.served["primary"] == 0
+    primary_only = open_store(store.url, create=False)
+    try:
+        expected = AccessService(primary_only, engine="pgrouting").cells(WALK, categories(None))
+    finally:
+        primary_only.close()
+    pd.testing.assert_frame_equal(cells, expected)
+    # a road edit: the edge table is rebuilt on the primary; the paused replica lacks it
+    replay(replica_url, "pause")
+    try:
+        assert store.router is not None
+        store.router.wait = 0.2
+        road = {
+            "type": "Feature",
+            "properties": {"highway": "footway"},
+            "geometry": {"type": "LineString", "coordinates": [[76.95, 43.25], [76.951, 43.251]]},
+        }
+        edits.create(store, layers.get("roads"), road)
+        fresh = AccessService(store, engine="pgrouting")
+        fresh.cells(WALK, categories(None))
+        assert isinstance(fresh.engine, PgRoutingEngine)
+        assert fresh.engine.served["primary"] > 0 and fresh.engine.served["replica"] == 0
+    finally:
+        replay(replica_url, "resume")

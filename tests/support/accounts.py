@@ -76,3 +76,51 @@ def sign_up_resident(
     else:
         headers = {"X-CSRF-Token": body["csrf_token"]}
     return Resident(body["account"]["id"], login, password, headers)
+
+
+@dataclass(frozen=True)
+class Business:
+    """A verified, signed-in business member: ``headers`` authenticate as the member, ``org``
+    is its organisation's id."""
+
+    account_id: int
+    org: int
+    login: str
+    headers: dict[str, str]
+
+
+def sign_up_business(
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    organisation: str = "ТОО Аптека",
+    kind: str = "bearer",
+) -> Business:
+    """Sign a business up with its organisation through the HTTP API and sign it in
+    (``kind`` as for :func:`sign_up_resident`)."""
+    caplog.set_level(logging.INFO, logger="twin.accounts")
+    login = f"business{next(_numbers)}@example.kz"
+    r = client.post(
+        "/api/business/signup",
+        json={"login": login, "password": PASSWORD, "organisation": organisation},
+    )
+    assert r.status_code == 201, r.text
+    org = r.json()["organisation"]["id"]
+    r = client.post(
+        "/api/accounts/verify",
+        json={"login": login, "code": code_from_log(caplog, login), "kind": kind},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["account"]["role"] == "business"
+    if kind == "bearer":
+        headers = {"Authorization": f"Bearer {body['token']}"}
+    else:
+        headers = {"X-CSRF-Token": body["csrf_token"]}
+    return Business(body["account"]["id"], org, login, headers)
+
+
+def org_key(client: TestClient, member: Business, label: str = "") -> dict[str, str]:
+    """Create a key of the member's organisation; return its ``Authorization`` header."""
+    r = client.post("/api/business/keys", json={"label": label}, headers=member.headers)
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['key']}"}

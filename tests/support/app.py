@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -12,10 +13,15 @@ from twin.core.settings import AuthSettings, Settings, StoreSettings
 
 
 @contextmanager
-def app_client(database_url: str, api_keys: str = "") -> Iterator[TestClient]:
-    """Yield a client of the app on ``database_url`` (lifespan run) with ``role:key`` pairs."""
+def app_client(
+    database_url: str, api_keys: str = "", photos_dir: Path | None = None
+) -> Iterator[TestClient]:
+    """Yield a client of the app on ``database_url`` (lifespan run) with ``role:key`` pairs
+    (and residents' photos kept in ``photos_dir``)."""
     settings = Settings(
-        store=StoreSettings(database_url=database_url), auth=AuthSettings(api_keys=api_keys)
+        store=StoreSettings(database_url=database_url),
+        auth=AuthSettings(api_keys=api_keys),
+        photos_dir=photos_dir,
     )
     with TestClient(create_app(settings)) as client:
         yield client

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.photos import images
 from tests.support.accounts import code_from_log
 from tests.web.conftest import Known, Session
 
@@ -100,9 +101,19 @@ def test_a_resident_signs_up_rates_and_proposes_live(
     page.select_option("#p-category", "lighting")
     page.fill("#p-title", "Фонари <b>во дворе</b>")
     page.fill("#p-text", "Темно вечером")
+    # with a phone photo carrying its GPS position: shown on the card, served without it
+    page.set_input_files(
+        "#p-photo",
+        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg_with_gps()},
+    )
     page.get_by_role("button", name="Опубликовать").click()
     page.locator('#card[data-layer="initiative"]').wait_for()
     assert page.locator("#card-title").inner_text() == "Фонари <b>во дворе</b>"
+    page.wait_for_function("document.querySelector('#card img.photo')?.naturalWidth === 32")
+    src = page.evaluate("document.querySelector('#card img.photo').src")
+    served = page.request.get(src)
+    assert served.headers["content-type"] == "image/jpeg"
+    assert not images.has_gps(served.body())
     bob.page.wait_for_function(
         "twin.map.getSource('twin-initiatives').serialize().data.features"
         ".some(f => f.properties.title === 'Фонари <b>во дворе</b>')",

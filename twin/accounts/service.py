@@ -126,6 +126,8 @@ class TokenOwner:
     role: str
     kind: str
     csrf_hash: str | None
+    #: the organisation of a business account
+    org_id: int | None = None
 
 
 @dataclass
@@ -145,14 +147,27 @@ class Accounts:
         self.accounts = tables["accounts"]
         self.codes = tables["account_codes"]
         self.tokens = tables["account_tokens"]
+        #: a business account's organisation (:mod:`twin.store.tables.business`)
+        self.members = tables["org_members"]
 
     # -- sign-up and verification ---------------------------------------------------------
-    def signup(self, login: str, password: str, display_name: str | None = None) -> Account:
+    def signup(
+        self,
+        login: str,
+        password: str,
+        display_name: str | None = None,
+        role: str = "resident",
+    ) -> Account:
         """Create an unverified account (or renew a still unverified one) and send it a code.
+
+        ``role`` is ``resident`` or ``business`` (a business signs up with its organisation,
+        :mod:`twin.business.orgs`); staff accounts are not made here.
 
         A verified login answers :class:`Conflict`. Re-signing an unverified login replaces
         its password and code: the account belongs to whoever confirms a code first.
         """
+        if role not in ("resident", "business"):
+            raise BadInput("role: resident or business")
         login, kind = normalise_login(login)
         check_password(password)
         name = clean_name(display_name)
@@ -174,7 +189,7 @@ class Accounts:
                             login=login,
                             login_kind=kind,
                             password_hash=password_hash,
-                            role="resident",
+                            role=role,
                             display_name=name,
                             verified=False,
                             created_at=now,
@@ -187,7 +202,7 @@ class Accounts:
                     conn.execute(
                         a.update()
                         .where(a.c.id == account_id)
-                        .values(password_hash=password_hash, display_name=name)
+                        .values(password_hash=password_hash, display_name=name, role=role)
                     )
                 conn.execute(self.codes.delete().where(self.codes.c.account_id == account_id))
                 conn.execute(
@@ -321,12 +336,15 @@ class Accounts:
         """Return whom a live ``kind`` token belongs to, or None."""
         if not token or len(token) > 200:
             return None
-        t, a = self.tokens, self.accounts
+        t, a, m = self.tokens, self.accounts, self.members
         hashed = digest(token)
         with self.store.engine.connect() as conn:
             row = conn.execute(
-                sa.select(t.c.token_hash, t.c.account_id, t.c.kind, t.c.csrf_hash, a.c.role)
+                sa.select(
+                    t.c.token_hash, t.c.account_id, t.c.kind, t.c.csrf_hash, a.c.role, m.c.org_id
+                )
                 .join(a, a.c.id == t.c.account_id)
+                .outerjoin(m, m.c.account_id == t.c.account_id)
                 .where(
                     t.c.token_hash == hashed,
                     t.c.kind == kind,
@@ -336,7 +354,8 @@ class Accounts:
             ).first()
         if row is None or not hmac.compare_digest(row.token_hash, hashed):
             return None
-        return TokenOwner(int(row.account_id), row.role, row.kind, row.csrf_hash)
+        org = None if row.org_id is None else int(row.org_id)
+        return TokenOwner(int(row.account_id), row.role, row.kind, row.csrf_hash, org)
 
     def revoke(self, token: str) -> None:
         """End the session or bearer token ``token`` (nothing if it is not live)."""

@@ -7,6 +7,10 @@ it is larger, before anything is parsed. The answer is GeoJSON: one Point per sc
 the file's order, with its cell's rank, score and factor points, its own residents within
 5/10/15 minutes and nearest competitors; ``unresolved`` lists the rows whose address the
 twin's search could not place, with the reason.
+
+Both are for business accounts (an organisation key or a signed-in member) and staff; an
+organisation's calls are metered (:mod:`twin.api.metering`): a batch costs its plan's weight
+per row, refunded if it fails.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from twin.analyses.access.output import rounded
 from twin.analyses.site.cells import RES_DEFAULT
 from twin.analyses.site.output import explanation
 from twin.analyses.site.scoring import FACTORS, parse_weights
-from twin.api.deps import RoleDep, StoreDep
+from twin.api.deps import CallerDep, StoreDep
 from twin.api.limits import body_limit
+from twin.api.metering import QUOTA_HEADERS, metered_async, require_business, set_quota_headers
+from twin.api.openapi import error
 from twin.api.site import _require_inputs
 from twin.business.candidates import MAX_BYTES, TooManySites, read_candidates
 from twin.business.report import market_report, report_html, report_pdf
@@ -54,12 +60,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
-@router.post("/site/batch")
+#: what a metered business route may answer besides its result (OpenAPI)
+BUSINESS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": QUOTA_HEADERS},
+    400: error("The file or a parameter is malformed (the detail names the row or field)"),
+    401: error("No business account or organisation key, or a revoked or unknown key"),
+    403: error("A resident's account, or an analysis the organisation's plan does not include "
+               "(the detail names the plan)"),
+    413: error("More rows than the plan allows in one batch, or a file over the byte limit"),
+    429: {**error("The organisation's daily or monthly quota is used up"),
+          "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"},
+                      **QUOTA_HEADERS}},
+}  # fmt: skip
+
+
+@router.post("/site/batch", responses=BUSINESS_RESPONSES)
 @body_limit(MAX_BYTES)
 async def site_batch(
     request: Request,
+    response: Response,
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
     category_name: Annotated[str, Query(alias="category", description="business category")],
     res: Annotated[int, Query(description="H3 resolution, 8–10")] = RES_DEFAULT,
     weights: Annotated[str | None, Query(description="factor weights")] = None,
@@ -69,14 +90,20 @@ async def site_batch(
     ] = "",
 ) -> dict[str, Any]:
     """Score the candidate sites in the body (CSV with lon/lat or address columns, or a
-    GeoJSON FeatureCollection of Points or address properties) for ``category``."""
-    _require_inputs(role, category_name)
+    GeoJSON FeatureCollection of Points or address properties) for ``category``.
+
+    For business accounts and staff. An organisation is charged the batch weight per row
+    (resolved or not), refunded if the batch fails."""
+    require_business(caller, "scoring your own sites")
+    _require_inputs(caller.role, category_name)
     data = await _body(request)
     cands = read_candidates(data, filename, request.headers.get("content-type", ""))
-    result = await run_in_threadpool(
-        score_candidates, store, cands, category_name, visible_layers(role),
-        res=res, weights=weights, lang=lang,
-    )  # fmt: skip
+    async with metered_async(request, caller, "batch", rows=len(cands)) as charge:
+        result = await run_in_threadpool(
+            score_candidates, store, cands, category_name, visible_layers(caller.role),
+            res=res, weights=weights, lang=lang,
+        )  # fmt: skip
+    set_quota_headers(response, charge)
     features = []
     used = parse_weights(weights)
     # rounded as /api/analysis/site rounds, so a site and its cell answer the same figures
@@ -100,10 +127,11 @@ async def site_batch(
     }
 
 
-@router.get("/site/report", response_model=None)
+@router.get("/site/report", response_model=None, responses=BUSINESS_RESPONSES)
 async def site_report(
+    request: Request,
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
     category_name: Annotated[str, Query(alias="category", description="business category")],
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
@@ -114,15 +142,24 @@ async def site_report(
     """Return the market report of one site for ``category``: the score and rank, residents
     within 5/10/15 min, the walking catchment and competitors on a map, the district's
     indicators, each input's source, age and completeness, and the method — as a printable
-    HTML page or a PDF (printed by Chromium)."""
-    _require_inputs(role, category_name)
-    rep = await run_in_threadpool(
-        market_report, store, lon, lat, category_name, label=label, lang=lang
-    )
-    page = report_html(rep)
+    HTML page or a PDF (printed by Chromium). For business accounts and staff."""
+    require_business(caller, "the market report")
+    _require_inputs(caller.role, category_name)
+    async with metered_async(request, caller, "report") as charge:
+        rep = await run_in_threadpool(
+            market_report, store, lon, lat, category_name, label=label, lang=lang
+        )
+        page = report_html(rep)
+        if format == "pdf":
+            pdf = await run_in_threadpool(report_pdf, page)
+    answer: Response
     if format == "html":
-        return HTMLResponse(page)
-    pdf = await run_in_threadpool(report_pdf, page)
-    name = f"report-{category_name}-{lat:.4f}-{lon:.4f}.pdf"
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+        answer = HTMLResponse(page)
+    else:
+        name = f"report-{category_name}-{lat:.4f}-{lon:.4f}.pdf"
+        disposition = f'attachment; filename="{name}"'
+        answer = Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": disposition}
+        )
+    set_quota_headers(answer, charge)
+    return answer

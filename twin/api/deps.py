@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from twin.api.sessions import account_caller
+from twin.business.orgs import ORG_KEY_PREFIX, Organisations
 from twin.core.access import Caller, Role, role_for
+from twin.core.errors import Unauthorized
 from twin.core.settings import Settings
 from twin.store import Store
 
@@ -25,8 +28,17 @@ async def get_store(request: Request) -> Store:
 async def get_caller(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Caller:
-    """Return who is asking: a signed-in account (session cookie or account bearer token,
-    :mod:`twin.api.sessions`), else the staff key of ``Authorization: Bearer <key>``."""
+    """Return who is asking: an organisation's key (``twb_…``, :mod:`twin.business.orgs`),
+    a signed-in account (session cookie or account bearer token, :mod:`twin.api.sessions`),
+    else the staff key of ``Authorization: Bearer <key>``."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token.startswith(ORG_KEY_PREFIX):
+        orgs: Organisations = request.app.state.orgs
+        owner = await run_in_threadpool(orgs.owner_of_key, token)
+        if owner is None:
+            raise Unauthorized("unknown or revoked organisation key")
+        return Caller(Role.BUSINESS, key_id=owner[0], org_id=owner[1])
     account = await account_caller(request, authorization)
     if account is not None:
         return account

@@ -104,6 +104,7 @@ def install(app: FastAPI) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
+            response.headers.update(exc.headers)
         if isinstance(exc, Unavailable):
             response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, StoreError):

@@ -17,9 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from twin.api.deps import CallerDep, StoreDep
+from twin.api.limits import body_limit
+from twin.api.photos import UPLOAD_BYTES, clean_upload, photo_store
 from twin.appeals import georeport
 from twin.appeals.catalog import CLOSED_STATUSES, OPEN_STATUSES
 from twin.appeals.service import MAX_PAGE_SIZE, Appeals, Filters, staff
+from twin.core.access import require_account
 from twin.core.errors import BadInput, NotFound, TooLarge
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -178,11 +181,14 @@ def get_request(
 
 
 async def _fields(request: Request) -> dict[str, Any]:
-    """Return the POST's fields: a form (the spec's encoding) or a JSON object."""
+    """Return the POST's fields: a form (the spec's encoding; multipart may carry the photo
+    as the file ``media``) or a JSON object. The text fields of a form are strings; ``media``
+    is the photo's cleaned, stored :class:`~twin.photos.Photo`."""
     size = int(request.headers.get("content-length") or 0)
-    if size > MAX_BODY_BYTES:
-        raise TooLarge(f"the request body is {size} bytes; at most {MAX_BODY_BYTES}")
     kind = request.headers.get("content-type", "")
+    limit = UPLOAD_BYTES if kind.startswith("multipart/form-data") else MAX_BODY_BYTES
+    if size > limit:
+        raise TooLarge(f"the request body is {size} bytes; at most {limit}")
     if kind.startswith("application/json"):
         try:
             body = await request.json()
@@ -191,8 +197,14 @@ async def _fields(request: Request) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise BadInput("the JSON body must be an object")
         return body
-    form = await request.form(max_files=0, max_fields=50)
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    form = await request.form(max_files=1, max_fields=50)
+    fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    for name, value in form.items():
+        if not isinstance(value, str):
+            if name != "media":
+                raise BadInput(f"{name}: only the photo (media) may be a file")
+            fields["media"] = value
+    return fields
 
 
 def _number(fields: dict[str, Any], name: str) -> float:
@@ -215,11 +227,14 @@ def _opt_text(fields: dict[str, Any], name: str) -> str | None:
 
 
 @router.post("/requests.{fmt}")
+@body_limit(UPLOAD_BYTES)
 async def create_request(
     fmt: str, request: Request, store: StoreDep, caller: CallerDep
 ) -> Response:
     """File an appeal as the signed-in resident: ``service_code``, ``lat``, ``long``,
-    ``description`` (and optionally ``address_string``, ``media_url``). The answer carries
+    ``description`` (and optionally ``address_string``, and a photo: ``media_url`` or, in a
+    multipart form, the file ``media`` — JPEG, PNG or WebP, kept without its metadata and
+    answered as our own ``media_url``). The answer carries
     ``service_notice`` naming open appeals of the same category within 50 m (the resident
     may join one instead), and their ids in ``x_duplicates``."""
     fmt = _format(fmt)
@@ -228,6 +243,14 @@ async def create_request(
     if not isinstance(code, str) or not code:
         raise BadInput("service_code is required (services.json lists them)")
     lat, lon = _number(fields, "lat"), _number(fields, "long")
+    media_url = _opt_text(fields, "media_url")
+    photo = None
+    if "media" in fields:
+        if media_url:
+            raise BadInput("send either media (a file) or media_url, not both")
+        require_account(caller, "file an appeal")
+        photo = await clean_upload(fields["media"], "media")
+        media_url = str(request.base_url).rstrip("/") + photo.photo.url
     appeal, duplicates = Appeals(store).file(
         caller,
         service_code=code,
@@ -235,8 +258,10 @@ async def create_request(
         lat=lat,
         description=_opt_text(fields, "description"),
         address=_opt_text(fields, "address_string"),
-        media_url=_opt_text(fields, "media_url"),
+        media_url=media_url,
     )
+    if photo is not None:  # written once the appeal is: a refused appeal leaves no file
+        photo_store(request).keep(photo)
     notice = None
     if duplicates:
         ids = ", ".join(f"#{d.id}" for d in duplicates)

@@ -55,6 +55,9 @@ class InitiativeBody(BaseModel):
     title: str = Field(max_length=2_000)
     text: str = Field(max_length=50_000)
     geometry: dict[str, Any] = Field(description="a GeoJSON Point or Polygon (lon, lat)")
+    photos: list[str] = Field(
+        default_factory=list, max_length=20, description="names from POST /api/photos (≤ 5)"
+    )
 
 
 class StatusBody(BaseModel):
@@ -274,7 +277,7 @@ def propose_initiative(body: InitiativeBody, caller: CallerDep, request: Request
     same category within 50 m from the last 90 days."""
     account_id = _writer(request, caller, "initiative", "propose an initiative")
     feature, similar = _initiatives(request).propose(
-        account_id, body.category, body.title, body.text, body.geometry
+        account_id, body.category, body.title, body.text, body.geometry, body.photos
     )
     live.publish("participation.initiative", {"action": "proposed", "initiative": feature})
     return {"initiative": feature, "similar": similar}

@@ -48,7 +48,7 @@ async def account_caller(request: Request, authorization: str | None) -> Caller 
         if owner is None:
             raise Unauthorized("unknown, expired or revoked account token")
         request.state.account_token = token
-        return Caller(Role(owner.role), account_id=owner.account_id)
+        return Caller(Role(owner.role), account_id=owner.account_id, org_id=owner.org_id)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -63,7 +63,7 @@ async def account_caller(request: Request, authorization: str | None) -> Caller 
                 f"in the {CSRF_HEADER} header"
             )
     request.state.account_token = cookie
-    return Caller(Role(owner.role), account_id=owner.account_id)
+    return Caller(Role(owner.role), account_id=owner.account_id, org_id=owner.org_id)
 
 
 def set_session_cookies(request: Request, response: Response, issued: IssuedToken) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import geopandas as gpd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from twin.analyses.access.output import feature_collection, records
 from twin.analyses.site.categories import categories, category
@@ -21,7 +21,8 @@ from twin.analyses.site.model import INPUT_LAYERS
 from twin.analyses.site.output import cells_geojson, describe_factors
 from twin.analyses.site.scoring import DEFAULT_WEIGHTS
 from twin.analyses.site.service import MAX_TOP, SiteService
-from twin.api.deps import RoleDep, StoreDep
+from twin.api.deps import CallerDep, StoreDep
+from twin.api.metering import QUOTA_HEADERS, metered
 from twin.core.access import Role, require_layer
 from twin.core.errors import BadInput
 
@@ -58,10 +59,16 @@ def site_categories() -> dict[str, Any]:
     }
 
 
-@router.get("/site")
+#: a metered route's answer, documented with its quota headers
+METERED: dict[int | str, dict[str, Any]] = {200: {"headers": QUOTA_HEADERS}}
+
+
+@router.get("/site", responses=METERED)
 def site(
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
+    request: Request,
+    response: Response,
     category_name: Annotated[str, Query(alias="category", description="business category")],
     top: Annotated[int, Query(description=f"how many cells, 1..{MAX_TOP}")] = 20,
     res: ResQ = RES_DEFAULT,
@@ -78,10 +85,11 @@ def site(
     members: ``category``, ``res``, ``weights``, ``factors`` (what each measures),
     ``district``, ``total`` (cells ranked).
     """
-    _require_inputs(role, category_name)
-    result = SiteService(store).site(
-        category_name, top=top, res=res, weights=weights, district=district
-    )
+    _require_inputs(caller.role, category_name)
+    with metered(request, caller, "site", response):
+        result = SiteService(store).site(
+            category_name, top=top, res=res, weights=weights, district=district
+        )
     return cells_geojson(
         result.cells,
         result.category,
@@ -95,10 +103,12 @@ def site(
     )
 
 
-@router.get("/niches")
+@router.get("/niches", responses=METERED)
 def site_niches(
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
+    request: Request,
+    response: Response,
     category_name: Annotated[str, Query(alias="category", description="business category")],
     res: ResQ = RES_DEFAULT,
     weights: WeightsQ = None,
@@ -108,9 +118,11 @@ def site_niches(
     with no outlet of the category within its walking minutes — ``niche`` (1 = largest
     expected customers), ``cells``, ``residents``, ``best_h3``, ``best_rank``,
     ``best_score``, ``captured`` (Huff-expected customers of the best cell)."""
-    _require_inputs(role, category_name)
-    svc = SiteService(store)
-    frame = svc.niches(category_name, res=res, weights=weights, district=district)
+    _require_inputs(caller.role, category_name)
+    with metered(request, caller, "niches", response):
+        frame = SiteService(store).niches(
+            category_name, res=res, weights=weights, district=district
+        )
     cat = category(category_name)
     return feature_collection(
         frame,
@@ -121,10 +133,12 @@ def site_niches(
     )
 
 
-@router.get("/catchments")
+@router.get("/catchments", responses=METERED)
 def site_catchments(
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
+    request: Request,
+    response: Response,
     category_name: Annotated[str, Query(alias="category", description="business category")],
     res: ResQ = RES_DEFAULT,
     district: DistrictQ = None,
@@ -140,14 +154,15 @@ def site_catchments(
 
     ``geometry=buildings``: every building (a point) with ``outlet_fid`` (its nearest
     outlet, ``-1`` past an hour), ``walk_min`` and its dasymetric ``residents``."""
-    _require_inputs(role, category_name)
+    _require_inputs(caller.role, category_name)
     if geometry not in ("catchment", "point", "buildings"):
         raise BadInput(f"unknown geometry {geometry!r}; use catchment, point or buildings")
     if geometry == "buildings":
-        svc = SiteService(store)
-        frame = svc.building_catchments(category_name)
+        with metered(request, caller, "catchments", response):
+            frame = SiteService(store).building_catchments(category_name)
         return feature_collection(frame, category=category(category_name).summary())
-    frame, summary = SiteService(store).catchments(category_name, res=res, district=district)
+    with metered(request, caller, "catchments", response):
+        frame, summary = SiteService(store).catchments(category_name, res=res, district=district)
     largest = frame.sort_values(["residents", "fid"], ascending=[False, True]).head(10)
     if geometry == "point":
         frame = frame.set_geometry(gpd.points_from_xy(frame["lon"], frame["lat"], crs=4326))

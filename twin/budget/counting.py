@@ -1,6 +1,6 @@
 """Counting a district cycle's approval ballots with the rules the research community uses,
-through the real ``pabutools`` library (the reference implementation behind pabulib.org and
-equalshares.net), never a home-made copy of the rules.
+the way ``pabutools`` (the reference implementation behind pabulib.org and equalshares.net)
+counts them.
 
 Two rules, chosen per cycle:
 
@@ -12,7 +12,14 @@ Two rules, chosen per cycle:
   Wieliczka, Świecie, Aarau): the budget is split equally among the voters, and a project is
   bought only if its supporters can pay for it from their shares, the one that costs its
   supporters least per tenge of satisfaction first (cost satisfaction). Equal Shares alone may
-  leave money unspent, so, as in those cities, the rest is completed by the greedy rule.
+  leave money unspent, so, as in those cities, the rest is completed by the greedy rule
+  (pabutools' greedy with the Equal Shares winners as its initial allocation).
+
+Greedy runs in pabutools itself. Equal Shares is :func:`equal_shares`, written here with exact
+fractions because pabutools' ``method_of_equal_shares`` did not finish a 200,000-ballot cycle
+in 300 s (issue 17's goal is 5 s); it is checked against pabutools on hundreds of instances in
+the tests and side by side in bench/budget.py (load 2.3: 20,000 ballots, pabutools 1.41 s,
+this 0.11 s, identical winners; 200,000 ballots, this 0.34 s).
 
 Ties go to the project with the lower id (the earlier application): pabutools breaks ties
 lexicographically and projects are named by their zero-padded id.
@@ -31,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 from pabutools.election import (
     ApprovalMultiProfile,
     Cost_Sat,
@@ -38,7 +46,7 @@ from pabutools.election import (
     Instance,
     Project,
 )
-from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
+from pabutools.rules import greedy_utilitarian_welfare
 
 #: the counting rules a cycle may use
 RULES = ("greedy", "mes")
@@ -101,20 +109,18 @@ def count(
         proportional: list[int] = []
         reasons = _greedy_reasons(costs, votes, winners, budget)
     else:
-        # Equal Shares needs who approved what: identical ballots once, with multiplicity
-        profile = ApprovalMultiProfile(instance=instance)
-        for approved, mult in groups.items():
-            ballot = FrozenApprovalBallot([projects[pid] for pid in sorted(approved)])
-            profile[ballot] = profile.get(ballot, 0) + mult
-        mes: Any = method_of_equal_shares(instance, profile, sat_class=Cost_Sat)
-        proportional = [by_name[p.name] for p in mes]
+        shares = equal_shares(costs, groups, budget)
+        proportional = shares.winners
         completed: Any = greedy_utilitarian_welfare(
-            instance, tally, sat_class=Cost_Sat, initial_budget_allocation=mes
+            instance,
+            tally,
+            sat_class=Cost_Sat,
+            initial_budget_allocation=[projects[pid] for pid in proportional],
         )
         winners = proportional + [
             by_name[p.name] for p in completed if by_name[p.name] not in proportional
         ]
-        reasons = _mes_reasons(costs, votes, groups, n_ballots, proportional, winners, budget)
+        reasons = _mes_reasons(costs, votes, shares, n_ballots, winners)
     return Outcome(rule, int(budget), n_ballots, votes, winners, proportional, reasons)
 
 
@@ -180,24 +186,14 @@ def _greedy_reasons(
 def _mes_reasons(
     costs: Mapping[int, int],
     votes: Mapping[int, int],
-    groups: Mapping[frozenset[int], int],
+    shares: Shares,
     n_ballots: int,
-    proportional: list[int],
     winners: list[int],
-    budget: int,
 ) -> dict[int, str]:
-    """Replay Equal Shares' payments (each supporter pays the same, or all they have left) in
-    the order it bought projects; a loser's reason is how much its supporters had left."""
+    """A loser's reason is how much of their equal shares its supporters had left when Equal
+    Shares stopped, and which of its purchases they had paid for."""
     if n_ballots == 0:
         return {pid: "no ballot approved it" for pid in costs if pid not in winners}
-    share = Fraction(budget, n_ballots)
-    # money left per ballot group (identical ballots pay identically)
-    money = {g: share for g in groups}
-    for pid in proportional:
-        supporters = [g for g in groups if pid in g]
-        rho = _equal_price(costs[pid], [(money[g], groups[g]) for g in supporters])
-        for g in supporters:
-            money[g] -= min(money[g], rho)
     reasons: dict[int, str] = {}
     won = set(winners)
     for pid in costs:
@@ -206,27 +202,163 @@ def _mes_reasons(
         if votes[pid] == 0:
             reasons[pid] = "no ballot approved it"
             continue
-        had = sum(money[g] * m for g, m in groups.items() if pid in g)
-        spent_on = sorted({q for g in groups if pid in g for q in g} & set(proportional))
-        on = f" (they had paid for {_ids(spent_on)})" if spent_on else ""
+        had, paid_for = shares.left[pid]
+        on = f" (they had paid for {_ids(paid_for)})" if paid_for else ""
         reasons[pid] = (
             f"its {votes[pid]} supporters had {_tenge(had)} of their equal shares left{on}, "
             f"less than its cost {_tenge(costs[pid])}; each voter's share is "
-            f"{_tenge(share)}, so a project wins only if its own supporters can pay for it, "
-            "and a project of another group of voters with fewer votes can win instead; "
+            f"{_tenge(shares.share)}, so a project wins only if its own supporters can pay for "
+            "it, and a project of another group of voters with fewer votes can win instead; "
             "the money Equal Shares left unspent then went by votes, and it did not fit"
         )
     return reasons
 
 
-def _equal_price(cost: int, holdings: list[tuple[Fraction, int]]) -> Fraction:
-    """Return the price per supporter ``rho`` such that the supporters, each paying
-    ``min(money, rho)``, pay ``cost`` together (``holdings``: money per voter, voters)."""
-    remaining = Fraction(cost)
-    voters = sum(m for _, m in holdings)
-    for money, mult in sorted(holdings):
-        if money * voters >= remaining:
-            return remaining / voters
-        remaining -= money * mult
-        voters -= mult
-    return Fraction(10**30)  # not affordable (cannot happen for a project MES bought)
+@dataclass(frozen=True)
+class Shares:
+    """What :func:`equal_shares` found."""
+
+    #: the projects bought, in the order bought
+    winners: list[int]
+    #: each voter's initial share of the budget
+    share: Fraction
+    #: project id -> (the money its supporters had left at the end, the bought projects they
+    #: had paid for, in id order)
+    left: dict[int, tuple[Fraction, list[int]]]
+
+
+def equal_shares(
+    costs: Mapping[int, int], groups: Mapping[frozenset[int], int], budget: int
+) -> Shares:
+    """The Method of Equal Shares with cost satisfaction on approval ballots (``groups``:
+    identical ballots -> how many), exactly as pabutools' ``method_of_equal_shares(...,
+    sat_class=Cost_Sat)`` with its default lexicographic tie-breaking (checked against it on
+    hundreds of random and tied instances in tests/budget/test_counting.py and in
+    bench/budget.py): the budget is split equally among the voters; each round, every project
+    still affordable is priced at the smallest equal payment ``rho`` its supporters can make
+    (each paying ``min(money, rho)``), and the one with the least ``rho / cost`` is bought
+    (ties: the lowest id, which is pabutools' order of the zero-padded names); its supporters
+    pay; until no project is affordable.
+
+    Written by hand because pabutools is pure Python that builds a satisfaction object per
+    distinct ballot and project and prices every project over every supporter with Fractions
+    each round: with 200,000 ballots and 60 projects it did not finish in 300 s (20,000
+    ballots: 8.0 s, most of it building the satisfactions). Here the money is exact too
+    (Fractions), but kept per *class* of voters, not per voter: all voters start equal and a
+    purchase charges its supporters equally when their money is equal, so two voters who
+    approved the same set of bought projects always hold the same money. There are few such
+    classes (at most 2^5 per project on ballots of 6), and numpy counts each project's
+    supporters per class from the ballot groups. Each round prices every project in floats
+    first and only the near-cheapest (within 1e-9) exactly, so the choice and the ties are
+    the exact ones (bench/budget.py: 200,000 ballots in 0.34 s, load 2.3)."""
+    pids = sorted({p for g in groups for p in g})
+    if any(costs[p] <= 0 for p in pids):
+        raise ValueError("every project must cost more than 0")
+    n_voters = sum(groups.values())
+    share = Fraction(int(budget), n_voters) if n_voters else Fraction(0)
+    if not pids:
+        return Shares([], share, {})
+    col = {p: j for j, p in enumerate(pids)}
+    keys = list(groups)
+    mult = np.fromiter((groups[g] for g in keys), dtype=np.int64, count=len(keys))
+    # per project, the ballot groups approving it (indices into keys)
+    rows: list[list[int]] = [[] for _ in pids]
+    for i, g in enumerate(keys):
+        for p in g:
+            rows[col[p]].append(i)
+    supp = [np.asarray(r, dtype=np.int64) for r in rows]
+    # cls[i]: the class of group i; a class = the bought projects its voters approved
+    cls = np.zeros(len(keys), dtype=np.int64)
+    money: list[Fraction] = [share]
+    bought_by: list[frozenset[int]] = [frozenset()]
+
+    def classes_of(j: int) -> tuple[np.ndarray, np.ndarray]:
+        n = np.bincount(cls[supp[j]], weights=mult[supp[j]], minlength=len(money))
+        at = np.flatnonzero(n)
+        return at, n[at].astype(np.int64)
+
+    tol = 1e-9  # far above the float error, far below any real difference in rho
+
+    def price(cost: int, at: np.ndarray, n: np.ndarray) -> Fraction | None:
+        """The exact rho of a project (None: its supporters cannot pay for it)."""
+        holdings = sorted((money[c], int(k)) for c, k in zip(at.tolist(), n.tolist(), strict=True))
+        if sum(m * k for m, k in holdings) < cost:
+            return None
+        remaining, rich = Fraction(cost), int(n.sum())
+        for m, k in holdings:
+            rho = remaining / rich
+            if rho <= m:
+                return rho
+            remaining -= m * k
+            rich -= k
+        raise AssertionError("an affordable project always has a price")
+
+    def price_float(cost: int, at: np.ndarray, n: np.ndarray) -> float:
+        """rho in floats (inf: not affordable), to find the few projects worth pricing
+        exactly; within a relative 1e-12 or so of the truth (each class's money is rounded
+        from the exact)."""
+        m = money_f[at]
+        order = np.argsort(m, kind="stable")
+        m, k = m[order], n[order].astype(np.float64)
+        if float(m @ k) < cost * (1 - tol):
+            return float(np.inf)  # surely not affordable; borderline ones are priced exactly
+        # rho if the classes before i are poor (pay all they have) and the rest pay rho
+        paid = np.concatenate(([0.0], np.cumsum(m * k)[:-1]))
+        rich = np.concatenate(([0.0], np.cumsum(k)[:-1]))
+        rho = (cost - paid) / (k.sum() - rich)
+        ok = np.flatnonzero(rho <= m)
+        return float(rho[ok[0]]) if len(ok) else float(m[-1])
+
+    money_f = np.array([float(share)])
+    remaining = set(range(len(pids)))
+    winners: list[int] = []
+    while remaining:
+        approx: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
+        for j in sorted(remaining):
+            cost = int(costs[pids[j]])
+            at, n = classes_of(j)
+            rho_f = price_float(cost, at, n)
+            if rho_f == np.inf:
+                remaining.discard(j)  # its supporters cannot pay for it now, nor ever after
+                continue
+            approx[j] = (rho_f / cost, at, n)
+        if not approx:
+            break
+        lowest = min(a for a, _, _ in approx.values())
+        best: tuple[Fraction, int, Fraction] | None = None  # (rho / cost, id, rho)
+        for j, (a, at, n) in approx.items():
+            if a > lowest * (1 + tol):
+                continue
+            cost = int(costs[pids[j]])
+            rho = price(cost, at, n)
+            if rho is None:
+                remaining.discard(j)
+                continue
+            if best is None or (rho / cost, pids[j]) < (best[0], best[1]):
+                best = (rho / cost, pids[j], rho)
+        if best is None:
+            continue  # the only candidates proved unaffordable: look again without them
+        p, rho = best[1], best[2]
+        j = col[p]
+        remaining.discard(j)
+        winners.append(p)
+        # the supporters pay; each of their classes moves to a new class that also bought p
+        old = cls[supp[j]]
+        moved = np.unique(old)
+        new_id = np.empty(int(moved.max()) + 1, dtype=np.int64)
+        added = []
+        for c in moved.tolist():
+            new_id[c] = len(money)
+            money.append(money[c] - min(money[c], rho))
+            added.append(float(money[-1]))
+            bought_by.append(bought_by[c] | {p})
+        money_f = np.concatenate((money_f, added))
+        cls[supp[j]] = new_id[old]
+    left: dict[int, tuple[Fraction, list[int]]] = {}
+    for j, p in enumerate(pids):
+        at, n = classes_of(j)
+        held = zip(at.tolist(), n.tolist(), strict=True)
+        had = sum((money[c] * int(k) for c, k in held), Fraction(0))
+        paid = sorted(set().union(*(bought_by[c] for c in at.tolist())))
+        left[p] = (had, paid)
+    return Shares(winners, share, left)

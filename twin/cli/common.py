@@ -55,6 +55,13 @@ def open_store(settings: Settings | None = None) -> Store:
     return _open(settings.store.database_url, replicas=settings.store.replicas())
 
 
+def connect_cluster(settings: Settings | None = None) -> None:
+    """Send the whole-city analyses' heavy steps to ``TWIN_DASK_SCHEDULER`` when it is set."""
+    from twin.analyses import cluster
+
+    cluster.connect((settings or Settings.from_env()).dask_scheduler)
+
+
 def write_frame(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` by its extension (.geojson, .gpkg, .csv); a CSV gets the
     lon/lat of each geometry's representative point."""

@@ -78,9 +78,13 @@ class RateLimited(TwinError):
 
     code = "rate_limited"
 
-    def __init__(self, detail: str, retry_after: float) -> None:
+    def __init__(
+        self, detail: str, retry_after: float, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.retry_after = max(1, math.ceil(retry_after))
+        #: more headers for the answer (a plan's quota: ``X-RateLimit-*``)
+        self.headers = headers or {}
 
 
 class Unavailable(TwinError):

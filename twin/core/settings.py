@@ -171,6 +171,19 @@ class ParticipationSettings(BaseSettings):
     limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
 
 
+class BusinessSettings(BaseSettings):
+    """Business customers' plans and metering (:mod:`twin.business`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_BUSINESS_", extra="ignore")
+
+    #: ``TWIN_BUSINESS_PLANS``: a TOML file of plans and weights replacing the bundled
+    #: ``twin/business/plans.toml``
+    plans: str | None = None
+    #: ``TWIN_BUSINESS_METERING``: 0 turns plans, quotas and usage off (a private deployment;
+    #: the benchmark's floor)
+    metering: bool = True
+
+
 class Settings(BaseSettings):
     """All settings of one twin process."""
 
@@ -183,12 +196,26 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    business: BusinessSettings = Field(default_factory=BusinessSettings)
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
+    #: ``TWIN_PHOTOS_DIR``: where residents' photos are kept (:mod:`twin.photos`); unset: a
+    #: ``photos`` folder beside an embedded store's file, else ``data/photos``.
+    photos_dir: Path | None = None
     #: ``TWIN_DASK_SCHEDULER``: ``tcp://host:8786`` of a Dask cluster that runs the whole-city
-    #: analyses' heavy steps (every camera's visibility); unset: in this process.
+    #: analyses' heavy steps (every camera's visibility, every building's nearest facility,
+    #: the walking times behind site scores); unset: in this process.
     dask_scheduler: str | None = None
+
+    def photo_root(self) -> Path:
+        """Return the folder residents' photos are kept in."""
+        if self.photos_dir is not None:
+            return self.photos_dir
+        url = self.store.database_url
+        if url.startswith("gpkg:///"):
+            return Path(url.removeprefix("gpkg://")).parent / "photos"
+        return DATA_DIR / "photos"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -199,4 +226,5 @@ class Settings(BaseSettings):
             tiles=TileSettings(),
             live=LiveSettings(),
             limits=LimitSettings(),
+            business=BusinessSettings(),
         )

@@ -10,9 +10,10 @@ GeoJSON with its envelope; the list is filtered by envelope.
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from shapely.ops import transform
 
 from twin.core.errors import BadInput, Conflict, NotFound
 from twin.participation.text import clean_text
+from twin.photos import PhotoStore
 from twin.store import Store
 
 CATEGORIES = (
@@ -81,6 +83,8 @@ class Initiatives:
 
     store: Store
     now: Callable[[], float] = time.time
+    #: where the photos named in a proposal must have been uploaded (None: no photos)
+    photo_store: PhotoStore | None = None
 
     def __post_init__(self) -> None:
         tables = self.store.metadata.tables
@@ -88,16 +92,27 @@ class Initiatives:
         self.supports = tables["initiative_supports"]
         self.history = tables["initiative_history"]
         self.accounts = tables["accounts"]
+        self.photos = tables["initiative_photos"]
 
     def propose(
-        self, account_id: int, category: object, title: object, body: object, geometry: object
+        self,
+        account_id: int,
+        category: object,
+        title: object,
+        body: object,
+        geometry: object,
+        photos: object = None,
     ) -> tuple[dict[str, Any], list[int]]:
-        """Create an initiative; return it and the ids of likely duplicates."""
+        """Create an initiative; return it and the ids of likely duplicates. ``photos`` are
+        names of photos uploaded before (``POST /api/photos``)."""
         if category not in CATEGORIES:
             raise BadInput(f"category: one of {', '.join(CATEGORIES)}")
         title_text = clean_text(title, "title", TITLE_MAX, required=True)
         body_text = clean_text(body, "text", BODY_MAX, required=True)
         geom = read_geometry(geometry)
+        if photos and self.photo_store is None:
+            raise BadInput("photos: this server keeps no photos")
+        names = self.photo_store.check(photos) if self.photo_store else []
         similar = self.similar(str(category), geom)
         now = self.now()
         t = self.table
@@ -128,6 +143,14 @@ class Initiatives:
                     initiative_id=new_id, status="proposed", reason=None, by="resident", at=now
                 )
             )
+            if names:
+                conn.execute(
+                    self.photos.insert(),
+                    [
+                        {"initiative_id": new_id, "position": i, "name": n}
+                        for i, n in enumerate(names)
+                    ],
+                )
         return self.get(int(new_id), staff=False), similar
 
     def similar(self, category: str, geom: BaseGeometry) -> list[int]:
@@ -169,7 +192,8 @@ class Initiatives:
                 .where(h.c.initiative_id == initiative_id)
                 .order_by(h.c.id)
             ).all()
-        feature = self._feature(row)
+            photos = self._photos(conn, [initiative_id])
+        feature = self._feature(row, photos.get(initiative_id, []))
         feature["properties"]["history"] = [
             {"status": s, "reason": r, "at": at} for s, r, at in history
         ]
@@ -213,7 +237,25 @@ class Initiatives:
             q = q.where(t.c.maxx >= minx, t.c.minx <= maxx, t.c.maxy >= miny, t.c.miny <= maxy)
         with self.store.engine.connect() as conn:
             rows = conn.execute(q).all()
-        return {"type": "FeatureCollection", "features": [self._feature(r) for r in rows]}
+            photos = self._photos(conn, [r.id for r in rows])
+        return {
+            "type": "FeatureCollection",
+            "features": [self._feature(r, photos.get(r.id, [])) for r in rows],
+        }
+
+    def _photos(self, conn: sa.Connection, ids: Sequence[int]) -> dict[int, builtins.list[str]]:
+        """Return the photo URLs of initiatives ``ids``, in order, by initiative."""
+        p = self.photos
+        out: dict[int, builtins.list[str]] = {}
+        for start in range(0, len(ids), 500):
+            rows = conn.execute(
+                sa.select(p.c.initiative_id, p.c.name)
+                .where(p.c.initiative_id.in_(ids[start : start + 500]))
+                .order_by(p.c.initiative_id, p.c.position)
+            ).all()
+            for iid, name in rows:
+                out.setdefault(int(iid), []).append(f"/api/photos/{name}")
+        return out
 
     def support(self, account_id: int, initiative_id: int) -> int:
         """Support an initiative (once; not one's own); return its number of supports."""
@@ -291,7 +333,7 @@ class Initiatives:
             )
 
     @staticmethod
-    def _feature(row: Any) -> dict[str, Any]:
+    def _feature(row: Any, photos: Sequence[str]) -> dict[str, Any]:
         return {
             "type": "Feature",
             "id": row.id,
@@ -307,5 +349,6 @@ class Initiatives:
                 "created_at": row.created_at,
                 "updated_at": row.updated_at,
                 "hidden": bool(row.hidden),
+                "photos": builtins.list(photos),
             },
         }

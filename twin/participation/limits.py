@@ -26,6 +26,7 @@ DEFAULT_LIMITS: dict[str, tuple[str, str]] = {
     "initiative": ("10/hour", "60/hour"),
     "support": ("60/minute", "600/minute"),
     "report": ("20/hour", "200/hour"),
+    "photo": ("30/hour", "200/hour"),
 }
 
 

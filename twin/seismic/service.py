@@ -1,11 +1,12 @@
 """The planner's "if scenario X happened" view, per district.
 
 What the sources allow, said plainly: the study publishes each scenario's losses for the city
-as a whole (fatalities, loss, completely damaged buildings, mean ± sd); per district the twin
-shows what stands where — residential buildings and night-time occupants (GEM exposure), the
-share of them on soft ground (NEHRP site class D or E, from the nearest Vs30 point), and the
-schools and clinics on soft ground. Soft ground amplifies shaking, so these are the places a
-scenario hits hardest; the district figures are exposure, not modelled losses.
+(fatalities, loss, completely damaged buildings, mean ± sd) and, per district, the same three
+means summed over the exposure points inside each district (its ``districts_with_openquake_
+results`` files; they add up to the city totals exactly). Beside them the twin shows what stands
+where — residential buildings and night-time occupants (GEM exposure), the share of them on soft
+ground (NEHRP site class D or E, from the nearest Vs30 point), and the real schools and clinics
+on soft ground, which amplifies shaking.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from twin.core.errors import NotFound
 from twin.store import Store
 
 SOFT = ("D", "E")
+SCENARIO_RESULTS = {
+    "source": (
+        "Amey et al. 2021, OpenQuake 3.8.1 scenario results: city totals and per district "
+        "(ruthamey/almaty_hazard_risk results/, data/almaty/seismic)"
+    ),
+    "licence": "no licence stated by the authors; cited as the publication asks",
+}
 MAX_NAMED = 50  # schools and clinics listed by name per district
 
 
@@ -41,6 +49,20 @@ def scenarios(data_dir: Path) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def district_losses(data_dir: Path, scenario_id: str) -> dict[int, dict[str, float]]:
+    """Return the study's results of one scenario by OSM relation id of the district."""
+    frame = seismic.read_district_results(data_dir / "almaty/seismic/districts")
+    mine = frame[frame["scenario"] == scenario_id]
+    return {
+        int(r["osm_id"]): {
+            "collapsed_buildings": round(float(r["collapsed_buildings"]), 1),
+            "fatalities": round(float(r["fatalities"]), 1),
+            "loss_usd": round(float(r["loss_usd"])),
+        }
+        for r in mine.to_dict("records")
+    }
 
 
 def _soft(points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -74,6 +96,8 @@ def scenario_view(store: Store, data_dir: Path, scenario_id: str) -> dict[str, A
     exposure = store.read_frame(layers.get("seismic_exposure"))
     districts = store.read_frame(layers.get("districts"))
     exposure = exposure.assign(soft=_soft(exposure, sites))
+    losses = district_losses(data_dir, scenario_id)
+    osm_of = dict(zip(districts["name"], districts["osm_id"], strict=True))
     places = []
     for layer_id, kind in (("schools", "school"), ("health", "clinic")):
         frame = store.read_frame(layers.get(layer_id))
@@ -98,6 +122,7 @@ def scenario_view(store: Store, data_dir: Path, scenario_id: str) -> dict[str, A
             "occupants_night": int(mine["occupants_night"].sum()),
             "buildings_on_soft_ground": int(soft["buildings"].sum()),
             "occupants_on_soft_ground": int(soft["occupants_night"].sum()),
+            "losses": losses.get(int(osm_of[name])) if osm_of.get(name) is not None else None,
         }
         for part in places:
             kind = str(part["kind"].iloc[0])
@@ -112,12 +137,15 @@ def scenario_view(store: Store, data_dir: Path, scenario_id: str) -> dict[str, A
         "districts": rows,
         "soft_ground": "NEHRP site class D or E (Vs30 < 360 m/s) at the nearest Vs30 point",
         "note": (
-            "The study gives this scenario's losses for the whole city (mean ± sd); the district "
-            "rows are the exposure: what stands where, and how much of it is on soft ground."
+            "Losses per district are the study's means summed over the exposure points inside "
+            "each district (2019 OSM district polygons); they add up to the city totals. The "
+            "city totals carry the standard deviation. Exposure: what stands where, and how "
+            "much of it is on soft ground."
         ),
         "citation": SEISMIC_CITATION,
         "sources": {
             lid: {"source": layers.get(lid).source, "licence": layers.get(lid).licence}
             for lid in ("seismic_sites", "seismic_exposure", "schools", "health")
-        },
+        }
+        | {"scenario_results": SCENARIO_RESULTS},
     }

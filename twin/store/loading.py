@@ -62,6 +62,9 @@ class Batch:
     rejected: Sequence[Rejection] = ()
     replace: bool = True
     wkb: np.ndarray | None = None
+    #: the source this one supersedes (a newer vintage of the same data under a new file
+    #: name): its rows are taken over in place first, so they keep their feature ids
+    renamed_from: str | None = None
 
 
 @dataclass
@@ -182,6 +185,11 @@ def _load_batch(store: Store, conn: sa.Connection, batch: Batch) -> LoadResult:
     # map(str) rather than .astype(str): pandas 3 converts to its Arrow-backed str dtype
     # first (0.009 s -> 0.002 s per 82,000 ids; the same text either way).
     source_ids: list[Any] = list(map(str, frame["source_id"].tolist()))
+    if batch.renamed_from is not None and batch.renamed_from != batch.source:
+        conn.execute(
+            sa.text(f'UPDATE "{t}" SET source = :source WHERE source = :old'),
+            {"source": batch.source, "old": batch.renamed_from},
+        )
 
     # Compare content hashes in Python against what the source already has, and stage
     # only new or changed rows: a re-load of an unchanged file writes nothing at all.

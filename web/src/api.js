@@ -113,6 +113,28 @@ export async function sendJSON(method, path, body) {
   return answer;
 }
 
+/** A resident's multipart upload (a photo, an appeal with its photo): the session cookie and
+ * the CSRF token; the browser sets the multipart boundary. Answers as sendJSON. */
+export async function sendForm(path, form) {
+  const response = await fetch(new URL(path, location.origin), {
+    method: 'POST',
+    headers: { Accept: 'application/json', ...csrfHeaders() },
+    credentials: 'same-origin',
+    body: form,
+  });
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) {
+    const detail = Array.isArray(answer) ? { detail: answer[0]?.description } : answer;
+    throw new ApiError(response.status, detail);
+  }
+  return answer;
+}
+
 /** GET a file (a GeoTIFF, a GeoJSON export) from our server as a Blob, with the key. */
 export async function getBlob(path, { key = apiKey } = {}) {
   const response = await fetch(new URL(path, location.origin), { headers: authHeaders(key) });

@@ -4,7 +4,7 @@
 // Signing in is the account box's (participation.js); this panel reads the same session.
 
 import './appeals.css';
-import { ApiError, sendJSON as call } from './api.js';
+import { ApiError, sendForm, sendJSON as call } from './api.js';
 import { lang, onLangChange } from './i18n.js';
 import { h } from './panel.js';
 
@@ -17,6 +17,8 @@ const TEXT = {
     clickMap: 'Нажмите на карте, где проблема',
     category: 'Категория',
     text: 'Опишите проблему',
+    photo: 'Фото (необязательно: JPEG, PNG или WebP до 8 МБ)',
+    photoAlt: 'Фото к обращению',
     send: 'Отправить',
     cancel: 'Отмена',
     none: 'Обращений пока нет',
@@ -37,6 +39,8 @@ const TEXT = {
     clickMap: 'Картада мәселе орнын басыңыз',
     category: 'Санат',
     text: 'Мәселені сипаттаңыз',
+    photo: 'Фото (міндетті емес: JPEG, PNG немесе WebP, 8 МБ дейін)',
+    photoAlt: 'Өтініш фотосы',
     send: 'Жіберу',
     cancel: 'Болдырмау',
     none: 'Әзірге өтініш жоқ',
@@ -57,6 +61,8 @@ const TEXT = {
     clickMap: 'Click the map where the problem is',
     category: 'Category',
     text: 'Describe the problem',
+    photo: 'Photo (optional: JPEG, PNG or WebP up to 8 MB)',
+    photoAlt: 'Photo of the appeal',
     send: 'Send',
     cancel: 'Cancel',
     none: 'No appeals yet',
@@ -146,6 +152,18 @@ export function setupAppeals(app) {
     );
   }
 
+  /** A photo URL of our own server (uploaded with the appeal), else null: another host's
+   * media_url is not loaded (the map promises nothing loads from elsewhere). */
+  function ownPhoto(url) {
+    if (!url) return null;
+    try {
+      const u = new URL(url, location.origin);
+      return u.origin === location.origin && u.pathname.startsWith('/api/photos/') ? u.pathname : null;
+    } catch {
+      return null;
+    }
+  }
+
   function item(appeal) {
     const closed = appeal.status === 'closed';
     return h(
@@ -154,6 +172,7 @@ export function setupAppeals(app) {
       h('strong', { text: `№${appeal.service_request_id} ${appeal.service_name}` }),
       h('span', { class: 'appeal-status', text: ` — ${tr(appeal.x_status)}` }),
       appeal.description ? h('p', { text: appeal.description }) : null,
+      ownPhoto(appeal.media_url) ? h('img', { class: 'photo', src: ownPhoto(appeal.media_url), alt: tr('photoAlt'), loading: 'lazy' }) : null,
       closed ? stars(appeal) : null,
     );
   }
@@ -169,6 +188,7 @@ export function setupAppeals(app) {
         h('select', { id: 'a-category' }, services.map((s) => h('option', { value: s.service_code, text: s.service_name }))),
       ),
       h('label', { class: 'field', for: 'a-text' }, h('span', { text: tr('text') }), h('textarea', { id: 'a-text', required: true, maxlength: 4000, rows: 3 })),
+      h('label', { class: 'field', for: 'a-photo' }, h('span', { text: tr('photo') }), h('input', { id: 'a-photo', type: 'file', accept: 'image/jpeg,image/png,image/webp' })),
       h('button', { type: 'submit', class: 'btn', text: tr('send') }),
       h('button', { type: 'button', class: 'btn btn-small btn-link', text: tr('cancel'), onclick: () => ((filing = null), render()) }),
     );
@@ -176,12 +196,21 @@ export function setupAppeals(app) {
 
   async function file() {
     const { lng, lat } = filing.lngLat;
-    const answer = await call('POST', '/open311/v2/requests.json', {
+    const fields = {
       service_code: document.getElementById('a-category').value,
       description: document.getElementById('a-text').value,
       lat: Number(lat.toFixed(6)),
       long: Number(lng.toFixed(6)),
-    });
+    };
+    const photo = document.getElementById('a-photo')?.files?.[0];
+    let answer;
+    if (photo) {
+      // the spec's multipart form, the photo as the file "media"
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
+      form.append('media', photo);
+      answer = await sendForm('/open311/v2/requests.json', form);
+    } else answer = await call('POST', '/open311/v2/requests.json', fields);
     filing = null;
     const dup = answer[0]?.x_duplicates;
     await refresh();

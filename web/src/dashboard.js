@@ -8,6 +8,7 @@ import { districtAnalyses } from './district-analyses.js';
 import { formatNumber, withUnit } from './format.js';
 import { t, title as tr } from './i18n.js';
 import { h } from './panel.js';
+import { seismicBlock } from './seismic-view.js';
 
 // A sequential, colour-blind-safe ramp (light = less, dark = more).
 export const RAMP = ['#f1eef6', '#bdc9e1', '#74a9cf', '#2b8cbe', '#045a8d'];
@@ -163,6 +164,7 @@ function render(app) {
         h('p', { class: 'hint', text: t('dash.note') }),
         cityAirBlock(() => rerenderDashboard(app)),
         districtAnalyses(app, data.district, () => rerenderDashboard(app)),
+        seismicBlock(app, data.district, () => rerenderDashboard(app)),
       ]
     : [h('p', { class: 'hint', text: current.error ? t('error.load') : t('loading') })];
   const focused = root.contains(document.activeElement) ? document.activeElement.id : null;

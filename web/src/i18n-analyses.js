@@ -332,4 +332,36 @@ export const ANALYSES = {
     'Камералар — демонстрациялық деректер.',
     'The cameras are demo data.',
   ],
+
+  // "if scenario X happened" (planners, district dashboard)
+  'seis.title': ['Если произойдёт землетрясение', 'Жер сілкінісі болса', 'If an earthquake happened'],
+  'seis.scenario': ['Сценарий', 'Сценарий', 'Scenario'],
+  'seis.caption': ['Сценарий «{name}» по районам', '«{name}» сценарийі аудандар бойынша', 'Scenario “{name}” by district'],
+  'seis.city': [
+    'По городу: разрушено зданий {collapsed} ± {collapsed_sd}, погибших {fatalities} ± {fatalities_sd}, ущерб {loss} млн $.',
+    'Қала бойынша: қираған ғимараттар {collapsed} ± {collapsed_sd}, қаза тапқандар {fatalities} ± {fatalities_sd}, залал {loss} млн $.',
+    'City: {collapsed} ± {collapsed_sd} buildings collapsed, {fatalities} ± {fatalities_sd} fatalities, USD {loss} m loss.',
+  ],
+  'seis.col.district': ['Район', 'Аудан', 'District'],
+  'seis.col.collapsed': ['Разрушено зданий', 'Қираған ғимараттар', 'Buildings collapsed'],
+  'seis.col.fatalities': ['Погибших', 'Қаза тапқандар', 'Fatalities'],
+  'seis.col.loss': ['Ущерб, млн $', 'Залал, млн $', 'Loss, USD m'],
+  'seis.col.buildings': ['Жилых зданий', 'Тұрғын ғимараттар', 'Residential buildings'],
+  'seis.col.people': ['Жителей ночью', 'Түнгі тұрғындар', 'People at night'],
+  'seis.col.soft_buildings': ['Зданий на слабых грунтах', 'Әлсіз топырақтағы ғимараттар', 'Buildings on soft soil'],
+  'seis.col.soft_people': ['Жителей на слабых грунтах', 'Әлсіз топырақтағы тұрғындар', 'People on soft soil'],
+  'seis.col.schools': ['Школ на слабых грунтах', 'Әлсіз топырақтағы мектептер', 'Schools on soft soil'],
+  'seis.col.clinics': ['Больниц на слабых грунтах', 'Әлсіз топырақтағы ауруханалар', 'Clinics on soft soil'],
+  'seis.places': ['На слабых грунтах в районе: {names}', 'Аудандағы әлсіз топырақта: {names}', 'On soft soil in this district: {names}'],
+  'seis.places.none': ['В районе нет школ и больниц на слабых грунтах.', 'Аудан мектептері мен ауруханалары әлсіз топырақта емес.', 'No school or clinic of this district is on soft soil.'],
+  'seis.soft': [
+    'Слабые грунты: класс площадки D или E по NEHRP (Vs30 < 360 м/с) в ближайшей точке модели.',
+    'Әлсіз топырақ: NEHRP бойынша D немесе E алаң класы (Vs30 < 360 м/с), ең жақын модель нүктесінде.',
+    'Soft soil: NEHRP site class D or E (Vs30 < 360 m/s) at the nearest point of the site model.',
+  ],
+  'seis.note': [
+    'Потери по районам — средние значения исследования, суммированные по точкам жилого фонда района; в сумме они дают городские итоги.',
+    'Аудандар бойынша шығындар — зерттеудің аудандағы тұрғын қор нүктелері бойынша қосылған орташа мәндері; қосындысы қалалық қорытындыға тең.',
+    'Losses per district are the study’s means summed over the district’s housing points; they add up to the city totals.',
+  ],
 };

@@ -27,6 +27,8 @@ export const PARTICIPATION = {
   'p.withdraw': ['Отозвать оценку', 'Бағаны қайтару', 'Withdraw my rating'],
   'p.signInToRate': ['Войдите, чтобы оценить', 'Бағалау үшін кіріңіз', 'Sign in to rate'],
   'p.anonymous': ['Житель', 'Тұрғын', 'Resident'],
+  'p.photo': ['Фото (необязательно: JPEG, PNG или WebP до 8 МБ)', 'Фото (міндетті емес: JPEG, PNG немесе WebP, 8 МБ дейін)', 'Photo (optional: JPEG, PNG or WebP up to 8 MB)'],
+  'p.photoAlt': ['Фото {n} от жителя', 'Тұрғынның {n}-фотосы', "Resident's photo {n}"],
   'p.propose': ['Предложить инициативу', 'Бастама ұсыну', 'Propose an initiative'],
   'p.clickMap': ['Нажмите на карту, где нужна инициатива', 'Бастама керек жерді картадан басыңыз', 'Click the map where the initiative belongs'],
   'p.category': ['Категория', 'Санат', 'Category'],

@@ -7,7 +7,7 @@
 // Residents' text is only ever put on the page as text (textContent through h()), never as
 // HTML. Writes go with the session cookie and its CSRF token, never with a staff key.
 
-import { ApiError, sendJSON as call } from './api.js';
+import { ApiError, sendForm, sendJSON as call } from './api.js';
 import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
@@ -15,6 +15,7 @@ import { h } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
 const SOURCE = 'twin-initiatives';
+export const PHOTO_TYPES = 'image/jpeg,image/png,image/webp';
 
 export function setupParticipation(app) {
   let account = null;
@@ -301,6 +302,9 @@ export function setupParticipation(app) {
       const p = feature.properties;
       return [
         h('p', { class: 'initiative-text', text: p.text }),
+        (p.photos || []).length
+          ? h('div', { class: 'photos' }, p.photos.map((src, i) => h('img', { src, alt: t('p.photoAlt', { n: i + 1 }), loading: 'lazy', class: 'photo' })))
+          : null,
         h('dl', { class: 'props' }, [
           h('dt', { text: t('p.category') }),
           h('dd', { text: t(`p.cat.${p.category}`) }),
@@ -365,6 +369,7 @@ export function setupParticipation(app) {
       ),
       field('p-title', t('p.title'), { required: true, maxlength: 200 }),
       h('label', { class: 'field', for: 'p-text' }, h('span', { text: t('p.text') }), h('textarea', { id: 'p-text', required: true, maxlength: 5000, rows: 3 })),
+      h('label', { class: 'field', for: 'p-photo' }, h('span', { text: t('p.photo') }), h('input', { id: 'p-photo', type: 'file', accept: PHOTO_TYPES })),
       h('button', { type: 'submit', class: 'btn', text: t('p.submit') }),
       h('button', { type: 'button', class: 'btn btn-small btn-link', text: t('p.cancel'), onclick: () => ((proposing = null), render()) }),
     );
@@ -372,10 +377,18 @@ export function setupParticipation(app) {
 
   async function propose() {
     const { lng, lat } = proposing.lngLat;
+    const photos = [];
+    const chosen = document.getElementById('p-photo')?.files?.[0];
+    if (chosen) {
+      const form = new FormData();
+      form.append('photo', chosen);
+      photos.push((await sendForm('/api/photos', form)).name);
+    }
     const r = await call('POST', '/api/initiatives', {
       category: value('p-category'),
       title: value('p-title'),
       text: value('p-text'),
+      photos,
       geometry: { type: 'Point', coordinates: [Number(lng.toFixed(6)), Number(lat.toFixed(6))] },
     });
     proposing = null;

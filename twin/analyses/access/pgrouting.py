@@ -16,10 +16,12 @@ limit allows, so nothing reachable within the limit is cut off.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from psycopg import sql as psql
 
 from twin.analyses.access.graph import MIN_COST, ModeGraph, to_lonlat
 from twin.analyses.access.profiles import DRIVE_DEFAULT_KMH
@@ -60,33 +62,34 @@ SELECT (row_number() OVER (ORDER BY fid, part, vx) - 1)::bigint AS id,
 FROM seg WHERE target IS NOT NULL AND source <> target
 """
 
-# Edge costs in minutes, computed in SQL from the lengths SQL measured.
-_COPY = f"""
-CREATE TEMP TABLE twin_q_edges ON COMMIT DROP AS
+# The edges a search reads, costs in minutes computed in SQL from the lengths SQL measured,
+# plus one virtual edge from the "super source" to each seed's entry node. pgRouting runs this
+# text itself, so every value is written in as a literal (psycopg's quoting): no temporary
+# table, so the search runs on a read-only hot standby as well as on the primary.
+_EDGES = """
 SELECT e.id, e.source, e.target, c.cost,
-       CASE WHEN :oneway AND e.oneway THEN -1 ELSE c.cost END AS reverse_cost
-FROM {EDGES} e
-LEFT JOIN twin_q_speed s ON s.highway = e.highway
+       CASE WHEN {oneway} AND e.oneway THEN -1 ELSE c.cost END AS reverse_cost
+FROM twin_access_edges e
+LEFT JOIN unnest(CAST({highways} AS text[]), CAST({kmh} AS float8[])) AS s(highway, kmh)
+       ON s.highway = e.highway
 CROSS JOIN LATERAL (SELECT GREATEST(e.length_m / (
-    CASE WHEN :walk_mpm > 0 THEN :walk_mpm
-         ELSE COALESCE(NULLIF(e.maxspeed, 0), s.kmh, :default_kmh) * 1000.0 / 60.0 END
-), :min_cost) AS cost) c
-WHERE e.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)
-  AND e.highway <> ALL(CAST(:excluded AS text[]))
-  AND e.id <> ALL(CAST(:closed AS bigint[]))
-"""
-
-_VIRTUAL = """
-INSERT INTO twin_q_edges (id, source, target, cost, reverse_cost)
-SELECT :first_id + g.i - 1, :source, g.t, g.c, -1
-FROM unnest(CAST(:t AS bigint[]), CAST(:c AS float8[])) WITH ORDINALITY AS g(t, c, i)
+    CASE WHEN {walk_mpm} > 0 THEN {walk_mpm}
+         ELSE COALESCE(NULLIF(e.maxspeed, 0), s.kmh, {default_kmh}) * 1000.0 / 60.0 END
+), {min_cost}) AS cost) c
+WHERE e.geom && ST_MakeEnvelope({minx}, {miny}, {maxx}, {maxy}, 4326)
+  AND e.highway <> ALL(CAST({excluded} AS text[]))
+  AND e.id <> ALL(CAST({closed} AS bigint[]))
+UNION ALL
+SELECT {first_id} + g.i - 1, {source}, g.t, g.c, -1
+FROM unnest(CAST({t} AS bigint[]), CAST({c} AS float8[])) WITH ORDINALITY AS g(t, c, i)
 """
 
 _SEARCH = """
 SELECT * FROM pgr_drivingDistance(
-    'SELECT id, source, target, cost, reverse_cost FROM twin_q_edges',
-    CAST(:start AS bigint), :limit, directed := true)
+    CAST(:edges AS text), CAST(:start AS bigint), :limit, directed := true)
 """
+
+_STATE_NOW = f"SELECT roads_version FROM {STATE}"
 
 
 def _roads_version(conn: sa.Connection) -> str:
@@ -97,8 +100,9 @@ def _roads_version(conn: sa.Connection) -> str:
     return f"{count}:{change}"
 
 
-def ensure_edges(store: Store) -> tuple[int, int]:
-    """Create or refresh the edge table from ``roads``; return (nodes, edges) in it."""
+def ensure_edges(store: Store) -> tuple[int, int, str]:
+    """Create or refresh the edge table from ``roads``; return (nodes, edges) in it and the
+    roads' version it was built from."""
     if store.routing != "pgrouting":
         raise StoreError("the pgRouting engine needs a PostGIS store with pgRouting")
     with store.engine.begin() as conn:
@@ -123,7 +127,7 @@ def ensure_edges(store: Store) -> tuple[int, int]:
         row = conn.execute(
             sa.text(f"SELECT greatest(max(source), max(target)) + 1, count(*) FROM {EDGES}")
         ).one()
-    return int(row[0] or 0), int(row[1])
+    return int(row[0] or 0), int(row[1]), version
 
 
 def search_bbox(mg: ModeGraph, xy: np.ndarray, limit: float) -> tuple[float, ...]:
@@ -149,7 +153,9 @@ class PgRoutingEngine:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.nodes, self.edges = ensure_edges(store)
+        self.nodes, self.edges, self.version = ensure_edges(store)
+        #: searches run on a replica or on the primary (for tests)
+        self.served: Counter[str] = Counter()
 
     def check(self, mg: ModeGraph) -> None:
         """Raise :class:`StoreError` if the SQL edge table is not the Python graph."""
@@ -173,36 +179,28 @@ class PgRoutingEngine:
         seed, node, entry = entries(mg, seeds)
         p = mg.profile
         minx, miny, maxx, maxy = search_bbox(mg, seeds.xy, limit)
-        params: dict[str, Any] = {
+        values: dict[str, Any] = {
             "oneway": p.oneway,
-            "walk_mpm": p.metres_per_minute if p.speed_kmh is not None else 0.0,
-            "default_kmh": DRIVE_DEFAULT_KMH,
-            "min_cost": MIN_COST,
-            "minx": minx,
-            "miny": miny,
-            "maxx": maxx,
-            "maxy": maxy,
+            "walk_mpm": float(p.metres_per_minute if p.speed_kmh is not None else 0.0),
+            "default_kmh": float(DRIVE_DEFAULT_KMH),
+            "min_cost": float(MIN_COST),
+            "minx": float(minx),
+            "miny": float(miny),
+            "maxx": float(maxx),
+            "maxy": float(maxy),
+            "highways": list(p.drive_kmh),
+            "kmh": [float(k) for k in p.drive_kmh.values()],
             "excluded": sorted(p.excluded),
             # road closures: the Python graph's edge ids are the table's (same numbering)
             "closed": ([] if mg.graph.closed is None else np.flatnonzero(mg.graph.closed).tolist()),
+            "first_id": self.edges,
+            "source": n,
+            "t": node.tolist(),
+            "c": [float(c) for c in entry],
         }
-        with self.store.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "CREATE TEMP TABLE twin_q_speed (highway text, kmh float8) ON COMMIT DROP"
-            )
-            if p.drive_kmh:
-                conn.execute(
-                    sa.text("INSERT INTO twin_q_speed VALUES (:h, :k)"),
-                    [{"h": h, "k": k} for h, k in p.drive_kmh.items()],
-                )
-            conn.execute(sa.text(_COPY), params)
-            conn.execute(
-                sa.text(_VIRTUAL),
-                {"first_id": self.edges, "source": n, "t": node.tolist(), "c": entry.tolist()},
-            )
-            result = conn.execute(sa.text(_SEARCH), {"start": n, "limit": float(min(limit, 1e9))})
-            keys = list(result.keys())
-            rows = np.array(result.fetchall(), dtype=float).reshape(-1, len(keys))
+        edges = psql.SQL(_EDGES).format(**{k: psql.Literal(v) for k, v in values.items()})
+        params = {"edges": edges.as_string(None), "start": n, "limit": float(min(limit, 1e9))}
+        keys, rows = self._search(params)
         reached = rows[:, keys.index("node")].astype(np.int64)
         via = rows[:, keys.index("edge")].astype(np.int64)
         keep = reached < n
@@ -210,6 +208,33 @@ class PgRoutingEngine:
         cost[reached] = rows[keep, keys.index("agg_cost")]
         label[reached] = _tree_labels(mg, reached, via, seed, self.edges, n)
         return cost, label
+
+    def _search(self, params: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+        """Run the search on a read replica whose edge table is the one this engine was built
+        on (the store's reads are routed as fresh as the primary's change log; the edge table
+        is checked by its roads version, which the log does not cover), else on the primary."""
+        try:
+            with self.store.reading() as conn:
+                if conn.exec_driver_sql(_STATE_NOW).scalar() == self.version:
+                    result = self._run(conn, params)
+                    self.served["replica" if self._standby(conn) else "primary"] += 1
+                    return result
+        except sa.exc.DBAPIError:  # not replayed there yet, or the replica went away
+            pass
+        with self.store.engine.connect() as conn:
+            result = self._run(conn, params)
+        self.served["primary"] += 1
+        return result
+
+    @staticmethod
+    def _run(conn: sa.Connection, params: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+        result = conn.execute(sa.text(_SEARCH), params)
+        keys = list(result.keys())
+        return keys, np.array(result.fetchall(), dtype=float).reshape(-1, len(keys))
+
+    @staticmethod
+    def _standby(conn: sa.Connection) -> bool:
+        return bool(conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
 
 
 def _tree_labels(

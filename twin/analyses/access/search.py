@@ -10,14 +10,16 @@ the two ends of its own segment — or along that segment when a source sits on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from twin.analyses import cluster
 from twin.analyses.access.graph import MIN_COST, ModeGraph
+from twin.analyses.access.profiles import Profile
 from twin.core.errors import BadInput
 
 
@@ -179,9 +181,94 @@ def arrive(
     return np.where(reached, best, np.inf), np.where(reached, label, -1).astype(np.int64)
 
 
+#: below this many targets a search runs in process even with a cluster (the round trip
+#: would cost more than the search)
+MIN_TARGETS = 2_000
+#: side of the square cells the targets are binned into on a cluster (metres)
+CELL_M = 2_000.0
+
+
 def nearest(
     engine: Engine, mg: ModeGraph, seeds: Snapped, targets: Snapped, limit: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (minutes to the nearest seed, its index) for every target, within ``limit``."""
+    """Return (minutes to the nearest seed, its index) for every target, within ``limit``.
+
+    With the Python engine, a Dask cluster connected (:mod:`twin.analyses.cluster`) and at
+    least :data:`MIN_TARGETS` targets, the search runs there, cut in space (see
+    :func:`spread_nearest`); the answer is the same.
+    """
+    if engine.name == ScipyEngine.name and len(targets) >= MIN_TARGETS and cluster.threads():
+        return spread_nearest(mg, seeds, targets, limit)
     node_cost, node_label = engine.node_costs(mg, seeds, limit)
     return arrive(mg, node_cost, node_label, seeds, targets, limit)
+
+
+@dataclass(frozen=True)
+class Net:
+    """What a search reads of a :class:`ModeGraph` (its arcs, costs and directions), light
+    to send to a worker: no street graph, no index."""
+
+    profile: Profile
+    n_nodes: int
+    matrix: sparse.csr_matrix
+    u: np.ndarray
+    v: np.ndarray
+    cost: np.ndarray
+    forward: np.ndarray
+    backward: np.ndarray
+
+    @classmethod
+    def of(cls, mg: ModeGraph) -> Net:
+        return cls(mg.profile, mg.n_nodes, mg.matrix, mg.u, mg.v, mg.cost, mg.forward, mg.backward)
+
+
+def fastest(mg: ModeGraph) -> float:
+    """Return the fastest speed (m/min) on the mode's edges or its access leg: no trip of
+    ``t`` minutes ends farther than ``t`` × this from where it began."""
+    top = float(mg.metres_per_minute().max()) if len(mg.edge) else 0.0
+    return max(top, mg.profile.access_m_per_min)
+
+
+def _nearest_job(
+    seeds: Snapped, targets: Snapped, limit: float, *, net: Net
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return :func:`nearest` of one cell's targets among the seeds of its halo (a task)."""
+    mg = cast(ModeGraph, net)  # (the attributes the search reads)
+    node_cost, node_label = ScipyEngine().node_costs(mg, seeds, limit)
+    return arrive(mg, node_cost, node_label, seeds, targets, limit)
+
+
+def spread_nearest(
+    mg: ModeGraph, seeds: Snapped, targets: Snapped, limit: float, *, cell_m: float = CELL_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return what :func:`nearest` returns, as jobs of :func:`twin.analyses.cluster.run`.
+
+    The targets are binned into square cells; a cell's job gets the seeds within its
+    targets' extent grown by ``limit`` × the fastest speed (the halo: a seed farther away
+    cannot be reached within ``limit``, since no edge is faster), and searches from them on
+    the whole network (one copy per worker) with the same ``limit``. So each target's time is
+    the in-process one, and its seed the same one (seeds keep their order within a job).
+    """
+    n = len(targets)
+    minutes, label = np.full(n, np.inf), np.full(n, -1, np.int64)
+    if n == 0:
+        return minutes, label
+    reach = limit * fastest(mg) + 1.0
+    cell = np.floor(targets.xy / cell_m).astype(np.int64)
+    key = cell[:, 0] * 1_000_003 + cell[:, 1]
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    jobs, parts = [], []
+    for tg in np.split(order, cuts):
+        lo, hi = targets.xy[tg].min(axis=0) - reach, targets.xy[tg].max(axis=0) + reach
+        inside = np.all((seeds.xy >= lo) & (seeds.xy <= hi), axis=1)
+        sd = np.flatnonzero(inside)
+        jobs.append((seeds.take(sd), targets.take(tg), limit))
+        parts.append((tg, sd))
+    answers = cluster.run(
+        _nearest_job, jobs, weights=[len(tg) for tg, _ in parts], shared={"net": Net.of(mg)}
+    )
+    for (tg, sd), (m, lab) in zip(parts, answers, strict=True):
+        minutes[tg] = m
+        label[tg] = np.where(lab >= 0, sd[np.maximum(lab, 0)] if len(sd) else -1, -1)
+    return minutes, label

@@ -15,52 +15,32 @@ dask-geopandas pays only when a query touches few partitions, and its partitioni
 some round trips (dask-geopandas issues #114, #237, #260); here every task touches one cell
 and returns polygons in its cameras' order, so nothing depends on keeping it.
 
-A worker lost in the middle of an analysis is not an error: the scheduler runs its tasks
-again on another worker (the answer is the same: the tasks are pure).
+The tasks run through :mod:`twin.analyses.cluster`: a worker lost in the middle of an
+analysis is not an error, the scheduler runs its tasks again on another worker (the answer is
+the same: the tasks are pure).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
 
 import numpy as np
 import shapely
 
+from twin.analyses import cluster
 from twin.analyses.coverage.visibility import Obstacles, visibility_polygons
 
 log = logging.getLogger("twin.analyses")
 
 #: side of the square cells the cameras are binned into (metres)
 CELL_M = 1_500.0
-#: partitions per worker thread (a few, so that a slow or lost worker's share is small)
-TASKS_PER_THREAD = 3
 #: below this many cameras a request is computed in process (a what-if edit of a few cameras
 #: would wait longer for the round trip than for the polygons)
 MIN_CAMERAS = 200
 
-_lock = threading.Lock()
-_client: Any = None
-
-
-def connect(address: str | None) -> None:
-    """Send the heavy steps to the Dask scheduler at ``address`` (``tcp://host:8786``), or
-    keep them in process when it is None; closes a client made before."""
-    global _client
-    with _lock:
-        old, _client = _client, None
-        if old is not None:
-            old.close()
-        if address:
-            from dask.distributed import Client
-
-            _client = Client(address, set_as_default=False, timeout=60)
-
-
-def client() -> Any:
-    """Return the connected Dask client, or None (in process)."""
-    return _client
+# (kept here for the callers that connect through coverage: the client is the analyses' one)
+connect = cluster.connect
+client = cluster.client
 
 
 def _cell_task(
@@ -132,47 +112,17 @@ def visibility(
     """Return what :func:`visibility_polygons` returns: on the Dask cluster when one is
     connected and there are at least ``min_cameras`` (:data:`MIN_CAMERAS`) cameras, else in
     this process."""
-    dask = _client
     n = len(x)
-    if dask is None or n < (MIN_CAMERAS if min_cameras is None else min_cameras):
+    if cluster.threads() == 0 or n < (MIN_CAMERAS if min_cameras is None else min_cameras):
         return visibility_polygons(x, y, heading_deg, fov_deg, range_m, obstacles, active=active)
     x, y = np.asarray(x, float), np.asarray(y, float)
     heading, fov = np.asarray(heading_deg, float), np.asarray(fov_deg, float)
     reach = np.asarray(range_m, float)
     on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
-    threads = sum(dask.nthreads().values())
-    if threads == 0:
-        log.warning("the Dask cluster has no workers: visibility computed in process")
-        return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
-    cells = partitions(x, y, reach, obstacles, cell_m, tasks=TASKS_PER_THREAD * threads)
-    futures = [
-        dask.submit(
-            _cell_task,
-            x[c],
-            y[c],
-            heading[c],
-            fov[c],
-            reach[c],
-            on[c],
-            obstacles.parts[p],
-            pure=False,
-            retries=2,
-        )
-        for c, p in cells
-    ]
-    # A lost worker's tasks run again on another; but a cluster left with no worker at all
-    # would keep them waiting forever: then the rest is computed here.
-    parts = []
-    for future in futures:
-        while True:
-            try:
-                parts.append(future.result(timeout=5))
-                break
-            except TimeoutError:
-                if not dask.nthreads():
-                    dask.cancel(futures)
-                    log.warning("the Dask cluster lost every worker: computed in process")
-                    return visibility_polygons(x, y, heading, fov, reach, obstacles, active=on)
+    tasks = cluster.TASKS_PER_THREAD * cluster.threads()
+    cells = partitions(x, y, reach, obstacles, cell_m, tasks=tasks)
+    jobs = [(x[c], y[c], heading[c], fov[c], reach[c], on[c], obstacles.parts[p]) for c, p in cells]
+    parts = cluster.run(_cell_task, jobs, weights=[len(c) for c, _ in cells])
     out = np.full(n, shapely.Polygon(), dtype=object)
     for (cams, _), polys in zip(cells, parts, strict=True):
         out[cams] = polys

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from twin.analyses import cluster
 from twin.analyses.budget import Budget
-from twin.analyses.coverage import distributed
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.session import ScopeCache
@@ -27,7 +27,7 @@ def setup(url: str, replicas: Sequence[str] = (), dask_scheduler: str | None = N
     """Open the store at ``url`` for this worker's jobs (the worker's initializer)."""
     _state["store"] = open_store(url, create=False, replicas=replicas)
     _state["scopes"] = ScopeCache(size=2)
-    distributed.connect(dask_scheduler)
+    cluster.connect(dask_scheduler)
 
 
 def _store() -> Store:

@@ -10,7 +10,9 @@ So the sources are tiled. A trip of ``limit`` minutes never leaves the disc of r
 ``limit × speed`` around its start (streets and the access leg are straight segments, so the
 network distance is at least the straight one), and the searches of a tile's sources run on
 the sub-graph of the nodes inside the tile's bounding box grown by that radius — exactly the
-same answers, on a few thousand nodes instead of the whole city.
+same answers, on a few thousand nodes instead of the whole city. Each tile's sub-graph and
+searches are one job: with a Dask cluster connected (:mod:`twin.analyses.cluster`) the jobs
+of a large run are its tasks (the sub-graph is the halo a tile needs), else they run here.
 
 Points join the network exactly as in :mod:`twin.analyses.access.search` (snapped to the
 main component, an access leg at walking speed, virtual seed nodes), so a time here equals
@@ -19,13 +21,16 @@ the access package's time for the same pair.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from twin.analyses import cluster
 from twin.analyses.access.graph import ModeGraph
 from twin.analyses.access.search import Snapped, entries
 
@@ -103,30 +108,16 @@ def _same_edge(mg: ModeGraph, sources: Snapped, targets: Snapped, limit: float) 
     )  # fmt: skip
 
 
-def local_times(
-    mg: ModeGraph, sources: Snapped, targets: Snapped, limit: float, *, tile_m: float = TILE_M
-) -> Pairs:
-    """Return the walking (or the mode's) times from every source to every target within
-    ``limit`` minutes.
+#: below this many source × target pairs the searches run in process even with a cluster
+MIN_PAIRS = 5_000_000
 
-    ``sources`` and ``targets`` are snapped to ``mg`` (:func:`~twin.analyses.access.search.snap`).
 
-    Examples
-    --------
-    >>> import geopandas as gpd, shapely
-    >>> from twin.analyses.access.graph import build_graph
-    >>> from twin.analyses.access.profiles import WALK
-    >>> from twin.analyses.access.search import snap
-    >>> roads = gpd.GeoDataFrame({"highway": ["residential"]},
-    ...     geometry=[shapely.LineString([(76.90, 43.25), (76.91, 43.25)])], crs=4326)
-    >>> mg = build_graph(roads).for_profile(WALK)
-    >>> ends = snap(mg, mg.graph.node_xy)
-    >>> p = local_times(mg, ends, ends, 20.0)
-    >>> [(int(s), int(d), round(float(m), 1)) for s, d, m in zip(p.src, p.dst, p.minutes)]
-    [(0, 0, 0.0), (0, 1, 10.2), (1, 0, 10.2), (1, 1, 0.0)]
-    """
-    if len(sources) == 0 or len(targets) == 0 or limit <= 0:
-        return _empty()
+def _tile_jobs(
+    mg: ModeGraph, sources: Snapped, targets: Snapped, limit: float, tile_m: float
+) -> Iterator[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]:
+    """Yield, per tile of sources, (its sources, the targets in its halo, the arguments of
+    :func:`_tile_times`): the sub-graph of the nodes within the tile's bounding box grown by
+    ``limit`` × the fastest speed, with the sources as virtual seed nodes."""
     radius = limit * _speed(mg)
     node_xy = mg.graph.node_xy
     n = mg.n_nodes
@@ -146,7 +137,6 @@ def local_times(
     by_tile = np.argsort(tile_of, kind="stable")
     bounds = np.searchsorted(tile_of[by_tile], np.arange(tile_of.max() + 2))
     local = np.full(n, -1, np.int64)
-    out_src, out_dst, out_min = [], [], []
     for k in range(len(bounds) - 1):
         idx = by_tile[bounds[k] : bounds[k + 1]]
         if len(idx) == 0:
@@ -178,21 +168,80 @@ def local_times(
             ),
             shape=(m + len(idx), m + len(idx)),
         )
-        dist = csgraph.dijkstra(graph, directed=True, indices=m + np.arange(len(idx)), limit=limit)[
-            :, :m
-        ]
-        # Read off at each target from the two ends of its edge, as the access engine does.
         lu, lv = local[t_u[tgt]], local[t_v[tgt]]
-        inf = np.full((len(idx), 1), np.inf)
-        padded = np.hstack([dist, inf])  # index -1 (outside the box) reads inf
-        via_u = np.where(t_fwd[tgt], padded[:, lu] + targets.t[tgt] * t_cost[tgt], np.inf)
-        via_v = np.where(t_bwd[tgt], padded[:, lv] + (1 - targets.t[tgt]) * t_cost[tgt], np.inf)
-        best = np.minimum(via_u, via_v) + t_off[tgt]
-        i, j = np.nonzero(best <= limit)
+        local[inside] = -1
+        job = (graph, m, len(idx), lu, lv, targets.t[tgt], t_cost[tgt], t_fwd[tgt], t_bwd[tgt],
+               t_off[tgt], limit)  # fmt: skip
+        yield idx, tgt, job
+
+
+def _tile_times(
+    graph: sparse.csr_matrix,
+    m: int,
+    k: int,
+    lu: np.ndarray,
+    lv: np.ndarray,
+    t: np.ndarray,
+    cost: np.ndarray,
+    fwd: np.ndarray,
+    bwd: np.ndarray,
+    off: np.ndarray,
+    limit: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (source, target, minutes) within ``limit`` of one tile's ``k`` sources (the
+    virtual nodes after the ``m`` nodes of ``graph``) to its targets (on edges ``lu``→``lv``,
+    ``-1`` outside the sub-graph), indices local to the tile (a task)."""
+    dist = csgraph.dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit)[:, :m]
+    # Read off at each target from the two ends of its edge, as the access engine does.
+    padded = np.hstack([dist, np.full((k, 1), np.inf)])  # index -1 (outside the box) reads inf
+    via_u = np.where(fwd, padded[:, lu] + t * cost, np.inf)
+    via_v = np.where(bwd, padded[:, lv] + (1 - t) * cost, np.inf)
+    best = np.minimum(via_u, via_v) + off
+    i, j = np.nonzero(best <= limit)
+    return i, j, best[i, j]
+
+
+def local_times(
+    mg: ModeGraph, sources: Snapped, targets: Snapped, limit: float, *, tile_m: float = TILE_M
+) -> Pairs:
+    """Return the walking (or the mode's) times from every source to every target within
+    ``limit`` minutes.
+
+    ``sources`` and ``targets`` are snapped to ``mg`` (:func:`~twin.analyses.access.search.snap`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from twin.analyses.access.graph import build_graph
+    >>> from twin.analyses.access.profiles import WALK
+    >>> from twin.analyses.access.search import snap
+    >>> roads = gpd.GeoDataFrame({"highway": ["residential"]},
+    ...     geometry=[shapely.LineString([(76.90, 43.25), (76.91, 43.25)])], crs=4326)
+    >>> mg = build_graph(roads).for_profile(WALK)
+    >>> ends = snap(mg, mg.graph.node_xy)
+    >>> p = local_times(mg, ends, ends, 20.0)
+    >>> [(int(s), int(d), round(float(m), 1)) for s, d, m in zip(p.src, p.dst, p.minutes)]
+    [(0, 0, 0.0), (0, 1, 10.2), (1, 0, 10.2), (1, 1, 0.0)]
+    """
+    if len(sources) == 0 or len(targets) == 0 or limit <= 0:
+        return _empty()
+    jobs = _tile_jobs(mg, sources, targets, limit, tile_m)
+    spread = cluster.threads() > 0 and len(sources) * len(targets) >= MIN_PAIRS
+    # In process the jobs are made and run one at a time (one sub-graph in memory at once).
+    out_src, out_dst, out_min = [], [], []
+    done: Iterable[Any]
+    if spread:
+        made = list(jobs)
+        answers = cluster.run(
+            _tile_times, [job for _, _, job in made], weights=[len(t) for _, t, _ in made]
+        )
+        done = zip(((idx, tgt) for idx, tgt, _ in made), answers, strict=True)
+    else:
+        done = (((idx, tgt), _tile_times(*job)) for idx, tgt, job in jobs)
+    for (idx, tgt), (i, j, best) in done:
         out_src.append(idx[i])
         out_dst.append(tgt[j])
-        out_min.append(best[i, j])
-        local[inside] = -1
+        out_min.append(best)
 
     same = _same_edge(mg, sources, targets, limit)
     return shortest(

@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, open_store, out, user_errors, write_frame
+from twin.cli.common import connect_cluster, console, open_store, out, user_errors, write_frame
 from twin.core.errors import BadInput
 
 EngineOpt = Annotated[
@@ -26,6 +26,7 @@ def _service(engine: str) -> Any:
     from twin.analyses.access.service import AccessService
     from twin.events.service import road_closures
 
+    connect_cluster()  # every building's nearest facility there, if set
     store = open_store()
     closures = [geom for _, geom in road_closures(store)]
     return AccessService(store, engine=engine, closures=closures)

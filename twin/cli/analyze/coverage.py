@@ -24,8 +24,8 @@ from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.results import feature_collection
 from twin.analyses.coverage.scope import Scope, parse_bbox
 from twin.analyses.coverage.targets import Weights
+from twin.cli.common import connect_cluster, open_store, out
 from twin.cli.common import console as err
-from twin.cli.common import open_store, out
 from twin.core.errors import BadInput, TwinError
 
 COVERAGE_FORMATS = (".geojson", ".json", ".gpkg", ".tif", ".tiff", ".csv")
@@ -117,11 +117,9 @@ def _check_outs(outs: list[Path], formats: tuple[str, ...]) -> None:
 
 
 def _prepare(scope: Scope, include_planned: bool) -> PreparedScope:
-    from twin.analyses.coverage import distributed
     from twin.analyses.coverage.inputs import read_city
-    from twin.core.settings import Settings
 
-    distributed.connect(Settings.from_env().dask_scheduler)  # the heavy step there, if set
+    connect_cluster()  # the heavy step there, if set
     store = open_store()
     try:
         with err.status("reading the city …"):

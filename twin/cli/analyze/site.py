@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from twin.cli.common import console, open_store, out, user_errors, write_frame
+from twin.cli.common import connect_cluster, console, open_store, out, user_errors, write_frame
 
 FileOpt = Annotated[Path | None, typer.Option(help="Write to .geojson, .gpkg or .csv")]
 
@@ -47,6 +47,7 @@ def site(
     from twin.analyses.site.service import SiteService
 
     with user_errors():
+        connect_cluster()  # the walking times there, if set
         store = open_store()
         try:
             with console.status("scoring the city…"):

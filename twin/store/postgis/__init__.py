@@ -90,7 +90,7 @@ class PostGISStore(Store):
             )
             for layer in LAYERS
         }
-        return PostGISTiles(self.url, sql)
+        return PostGISTiles(self.url, sql, router=self.router)
 
     def change_head_reader(self) -> LogHead:
         return LogHead(libpq_url(self.url))

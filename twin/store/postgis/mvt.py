@@ -11,7 +11,11 @@ carries, the tile extent and buffer, and when simplification pays.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +24,11 @@ import sqlalchemy as sa
 
 from layers import GeomType, Layer, Prop, PropType
 from twin.core.errors import StoreError
+from twin.store.postgis.loghead import LogHead
+from twin.store.postgis.replicas import ReadRouter, Replica, where
 from twin.store.postgis.urls import libpq_url
+
+log = logging.getLogger("twin.store")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -116,21 +124,21 @@ def layer_sql(
     )
 
 
-class PostGISTiles:
-    """Encodes feature tiles with ``ST_AsMVT`` in PostGIS, over connections of its own."""
+class _Pools:
+    """The connections of one database (the primary or one replica) for tiles: a blocking pool
+    and the asynchronous path's idle connections."""
 
-    def __init__(self, url: str, sql: dict[str, str], *, max_connections: int = 16) -> None:
-        self.sql = sql
+    def __init__(self, conninfo: str, max_connections: int) -> None:
         # A pool of plain psycopg connections: a tile is one statement, and SQLAlchemy's
         # Connection, execution context and result wrapping cost more per tile than the
         # smallest tiles' SQL; its pool alone costs tens of microseconds. (psycopg_pool was
         # tried: its worker threads join when it is garbage-collected, which fails when the
         # collection runs on one of them.) Autocommit (no BEGIN/ROLLBACK round trips), the
         # session setting applied once per connection, statements prepared on first use.
-        conninfo = libpq_url(url)
-
         def connect() -> Any:
-            return psycopg.connect(conninfo, autocommit=True, options=SESSION_OPTIONS)
+            return psycopg.connect(
+                conninfo, autocommit=True, options=SESSION_OPTIONS, connect_timeout=2
+            )
 
         self.pool = sa.pool.QueuePool(
             connect,
@@ -139,13 +147,164 @@ class PostGISTiles:
             timeout=30,
             reset_on_return=None,
         )
-        # The asynchronous path (:meth:`layer_tile_async`) keeps idle connections of its own,
-        # at most ``max_connections`` in use at once. A list and a semaphore are all it needs:
-        # a tile is one statement in autocommit, so a connection is either idle or busy.
-        self._conninfo = conninfo
-        self._idle: list[psycopg.AsyncConnection[Any]] = []
-        self._slots = asyncio.Semaphore(max_connections)
+        # The asynchronous path keeps idle connections of its own, at most ``max_connections``
+        # in use at once. A list and a semaphore are all it needs: a tile is one statement in
+        # autocommit, so a connection is either idle or busy.
+        self.conninfo = conninfo
+        self.idle: list[psycopg.AsyncConnection[Any]] = []
+        self.slots = asyncio.Semaphore(max_connections)
 
+    def fetch(self, sql: str, params: dict[str, Any] | None) -> Any:
+        """Run one statement and return its first row (psycopg's errors pass through)."""
+        try:
+            fairy = self.pool.connect()
+        except sa.exc.TimeoutError as exc:
+            raise psycopg.OperationalError(str(exc)) from exc
+        try:
+            conn: psycopg.Connection[Any] = fairy.driver_connection  # type: ignore[assignment]
+            return conn.execute(sql, params, prepare=params is not None).fetchone()
+        except psycopg.OperationalError:
+            fairy.invalidate()  # a dropped connection is not handed out again
+            raise
+        finally:
+            fairy.close()  # back to the pool (or discarded, once invalidated)
+
+    async def fetch_async(self, sql: str, params: dict[str, Any] | None) -> Any:
+        """Do what :meth:`fetch` does, waiting in the event loop."""
+        async with self.slots:
+            conn = self.idle.pop() if self.idle else None
+            try:
+                if conn is None:
+                    conn = await psycopg.AsyncConnection.connect(
+                        self.conninfo, autocommit=True, options=SESSION_OPTIONS, connect_timeout=2
+                    )
+                cursor = await conn.execute(sql, params, prepare=params is not None)
+                row = await cursor.fetchone()
+            except BaseException:  # dropped, or a cancelled request: the state is unknown
+                if conn is not None:
+                    await conn.close()
+                raise
+            self.idle.append(conn)
+        return row
+
+    def close(self) -> None:
+        self.pool.dispose()
+
+    async def aclose(self) -> None:
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            await conn.close()
+
+
+_HEAD = "SELECT coalesce(max(id), 0) FROM twin_changes"
+
+
+class PostGISTiles:
+    """Encodes feature tiles with ``ST_AsMVT`` in PostGIS, over connections of its own.
+
+    With read replicas (``router``, the store's :class:`~twin.store.postgis.replicas.ReadRouter`)
+    a tile is drawn on a replica that has replayed the change log as far as the primary had
+    logged it when the tile began, by the same rule (and the same record of each replica's
+    progress and failures) as the store's other reads: so a writer sees its write in its next
+    tile, and a tile cached under a change id never holds older data than that id. The price
+    is one ``max(id)`` on the primary per layer of a cold tile (in the event loop, concurrent
+    tiles share it: :class:`~twin.store.postgis.loghead.LogHead`), against the whole
+    ``ST_AsMVT`` moved off the primary. A replica behind is waited for ``router.wait`` at
+    most, then the primary draws; a replica that fails is left out for ``router.retry_after``
+    seconds and the tile is drawn on the primary, so no request fails because of it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        sql: dict[str, str],
+        *,
+        router: ReadRouter | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.sql = sql
+        self.router = router
+        self._primary = _Pools(libpq_url(url), max_connections)
+        self._replicas = (
+            {}
+            if router is None
+            else {r.url: _Pools(libpq_url(r.url), max_connections) for r in router.replicas}
+        )
+        self._heads = {u: LogHead(p.conninfo) for u, p in self._replicas.items()}
+        self._primary_head = LogHead(self._primary.conninfo)
+        self._turn = itertools.count()
+        #: layer tiles drawn on each database ("primary" or a replica's URL), for tests
+        self.served: Counter[str] = Counter()
+
+    # -- where a tile is drawn -----------------------------------------------------------
+    def _candidates(self) -> list[Replica]:
+        if self.router is None:
+            return []
+        replicas, now = self.router.replicas, time.monotonic()
+        start = next(self._turn)
+        turned = [replicas[(start + i) % len(replicas)] for i in range(len(replicas))]
+        return [r for r in turned if r.down_until <= now]
+
+    def _left_out(self, replica: Replica, exc: BaseException) -> None:
+        assert self.router is not None
+        replica.down_until = time.monotonic() + self.router.retry_after
+        log.warning("replica %s left out of tiles: %s", where(replica.url), type(exc).__name__)
+
+    def _pick(self) -> tuple[str, _Pools]:
+        """Return a replica as fresh as the primary (waiting briefly), else the primary."""
+        replicas = self._candidates()
+        if not replicas:
+            return "primary", self._primary
+        assert self.router is not None
+        need = int(self._primary.fetch(_HEAD, None)[0])
+        deadline = time.monotonic() + self.router.wait
+        for replica in replicas:
+            pools = self._replicas[replica.url]
+            try:
+                while replica.head < need:
+                    seen = int(pools.fetch(_HEAD, None)[0])
+                    with replica.lock:
+                        replica.head = max(replica.head, seen)
+                    if replica.head >= need or time.monotonic() >= deadline:
+                        break
+                    time.sleep(0.005)
+            except psycopg.errors.UndefinedTable:  # the schema is not replayed there yet
+                continue
+            except psycopg.OperationalError as exc:
+                self._left_out(replica, exc)
+                continue
+            if replica.head >= need:
+                return replica.url, pools
+        return "primary", self._primary
+
+    async def _pick_async(self) -> tuple[str, _Pools]:
+        """Do what :meth:`_pick` does, in the event loop (head reads shared by concurrent
+        tiles)."""
+        replicas = self._candidates()
+        if not replicas:
+            return "primary", self._primary
+        assert self.router is not None
+        need = await self._primary_head.read(time.monotonic())
+        deadline = time.monotonic() + self.router.wait
+        for replica in replicas:
+            try:
+                while replica.head < need:
+                    seen = await self._heads[replica.url].read(time.monotonic())
+                    with replica.lock:
+                        replica.head = max(replica.head, seen)
+                    if replica.head >= need or time.monotonic() >= deadline:
+                        break
+                    await asyncio.sleep(0.005)
+            except psycopg.errors.UndefinedTable:
+                continue
+            except psycopg.OperationalError as exc:
+                self._left_out(replica, exc)
+                continue
+            if replica.head >= need:
+                return replica.url, self._replicas[replica.url]
+        return "primary", self._primary
+
+    # -- drawing -------------------------------------------------------------------------
     def layer_tile(self, layer: Layer, params: dict[str, Any]) -> bytes:
         """Return the MVT layer of ``layer`` for the tile ``params`` bind (``b""`` when it has
         no feature).
@@ -155,47 +314,48 @@ class PostGISTiles:
         # ST_AsMVT skips rows whose ST_AsMVTGeom is NULL (clipped away); filtering them in SQL
         # would make PostgreSQL compute ST_AsMVTGeom twice per row.
         try:
-            fairy = self.pool.connect()
-        except (psycopg.OperationalError, sa.exc.TimeoutError) as exc:
-            raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
-        try:
-            conn: psycopg.Connection[Any] = fairy.driver_connection  # type: ignore[assignment]
-            row = conn.execute(self.sql[layer.id], params, prepare=True).fetchone()
+            name, pools = self._pick()
+            try:
+                row = pools.fetch(self.sql[layer.id], params)
+            except psycopg.OperationalError as exc:
+                if pools is self._primary:
+                    raise
+                self._left_out(self._replica(name), exc)
+                name, row = "primary", self._primary.fetch(self.sql[layer.id], params)
         except psycopg.OperationalError as exc:
-            fairy.invalidate()  # a dropped connection is not handed out again
             raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
-        finally:
-            fairy.close()  # back to the pool (or discarded, once invalidated)
+        self.served[name] += 1
         return bytes(row[0]) if row and row[0] else b""
 
     async def layer_tile_async(self, layer: Layer, params: dict[str, Any]) -> bytes:
         """Do what :meth:`layer_tile` does, waiting for PostgreSQL in the event loop."""
-        async with self._slots:
-            conn = self._idle.pop() if self._idle else None
+        try:
+            name, pools = await self._pick_async()
             try:
-                if conn is None:
-                    conn = await psycopg.AsyncConnection.connect(
-                        self._conninfo, autocommit=True, options=SESSION_OPTIONS
-                    )
-                cursor = await conn.execute(self.sql[layer.id], params, prepare=True)
-                row = await cursor.fetchone()
+                row = await pools.fetch_async(self.sql[layer.id], params)
             except psycopg.OperationalError as exc:
-                if conn is not None:  # a dropped connection is not kept
-                    await conn.close()
-                raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
-            except BaseException:  # a cancelled request: the connection's state is unknown
-                if conn is not None:
-                    await conn.close()
-                raise
-            self._idle.append(conn)
+                if pools is self._primary:
+                    raise
+                self._left_out(self._replica(name), exc)
+                row = await self._primary.fetch_async(self.sql[layer.id], params)
+                name = "primary"
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"the store is unavailable ({type(exc).__name__})") from exc
+        self.served[name] += 1
         return bytes(row[0]) if row and row[0] else b""
 
+    def _replica(self, url: str) -> Replica:
+        assert self.router is not None
+        return next(r for r in self.router.replicas if r.url == url)
+
     def close(self) -> None:
-        """Release the tile pool's connections."""
-        self.pool.dispose()
+        """Release the tile pools' connections."""
+        for pools in (self._primary, *self._replicas.values()):
+            pools.close()
 
     async def aclose(self) -> None:
         """Close the asynchronous path's idle connections."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
+        for pools in (self._primary, *self._replicas.values()):
+            await pools.aclose()
+        for head in (self._primary_head, *self._heads.values()):
+            await head.aclose()

@@ -1,5 +1,9 @@
 """Reads from PostgreSQL streaming replicas, each read as fresh as the primary.
 
+Features, search, analyses' inputs and pgRouting's searches read through :class:`ReadRouter`;
+tiles drawn by PostGIS (``ST_AsMVT``) pick a replica by the same rule and share its record of
+each replica (:class:`twin.store.postgis.mvt.PostGISTiles`).
+
 ``TWIN_DATABASE_REPLICA_URLS`` lists hot standbys of the primary (made the PostgreSQL way,
 ``pg_basebackup -R``). A replica serves a read only when it has replayed the store's change
 log as far as the primary had logged it when the read began: every load, edit and delete

@@ -13,7 +13,16 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from twin.store.tables import accounts, api_keys, appeals, audit, budget, events, participation
+from twin.store.tables import (
+    accounts,
+    api_keys,
+    appeals,
+    audit,
+    budget,
+    business,
+    events,
+    participation,
+)
 
 #: Functions adding a domain's tables to the metadata, in dependency order.
 DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
@@ -24,6 +33,7 @@ DOMAINS: tuple[Callable[[sa.MetaData], None], ...] = (
     appeals.add,
     api_keys.add_tables,
     audit.add_tables,
+    business.add_tables,
 )
 
 

@@ -83,6 +83,19 @@ def add_tables(metadata: sa.MetaData) -> None:
         sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
         sa.Column("created_at", sa.Float, nullable=False),
     )
+    # An initiative's photos (twin.photos: files named by content hash), in the order given.
+    sa.Table(
+        "initiative_photos",
+        metadata,
+        sa.Column(
+            "initiative_id",
+            sa.Integer,
+            sa.ForeignKey("initiatives.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(80), nullable=False),
+    )
     sa.Table(
         "initiative_history",
         metadata,

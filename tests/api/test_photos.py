@@ -1,0 +1,133 @@
+"""Residents' photos over HTTP on both stores: uploaded by a signed-in resident, served with
+their content type and security headers, attached to an initiative, and sent with an Open311
+appeal as the ``media`` file of a multipart form."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.appeals.scene import LAT, LON, load_scene
+from tests.photos import images
+from tests.support.accounts import sign_up_resident
+from tests.support.app import app_client
+from twin.store import open_store
+
+
+def _files(data: bytes, name: str = "photo.jpg", kind: str = "image/jpeg") -> dict[str, object]:
+    return {"photo": (name, data, kind)}
+
+
+def test_upload_serve_and_attach_to_an_initiative(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app_client(store_url, photos_dir=tmp_path) as client:
+        anna = sign_up_resident(client, caplog)
+        r = client.post("/api/photos", files=_files(images.jpeg_with_gps()))
+        assert r.status_code == 401 and "sign in" in r.json()["detail"]
+
+        r = client.post("/api/photos", files=_files(images.jpeg_with_gps()), headers=anna.headers)
+        assert r.status_code == 201, r.text
+        photo = r.json()
+        assert photo["content_type"] == "image/jpeg" and photo["url"].endswith(".jpg")
+
+        served = client.get(photo["url"])
+        assert served.status_code == 200
+        assert served.headers["content-type"] == "image/jpeg"
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in served.headers["content-security-policy"]
+        assert not images.has_gps(served.content)
+        assert Image.open(io.BytesIO(served.content)).size == (photo["width"], photo["height"])
+
+        # a GIF named .png and declared image/png is still a GIF; a bomb is refused; neither
+        # leaves a file
+        before = sorted(tmp_path.rglob("*.*"))
+        for data, problem in [
+            (images.gif(), "not a JPEG, PNG or WebP"),
+            (images.bomb(), "too many pixels"),
+        ]:
+            r = client.post(
+                "/api/photos", files=_files(data, "x.png", "image/png"), headers=anna.headers
+            )
+            assert r.status_code == 400 and problem in r.json()["detail"], r.text
+        assert sorted(tmp_path.rglob("*.*")) == before
+        r = client.post("/api/photos", data={"photo": "text"}, headers=anna.headers)
+        assert r.status_code == 400 and "multipart file field" in r.json()["detail"]
+        r = client.post(
+            "/api/photos", files=_files(b"\xff\xd8\xff" + b"x" * 9_000_000), headers=anna.headers
+        )
+        assert r.status_code == 413 and "over the limit" in r.json()["detail"]
+        for bad in ["../secret", "0" * 64 + ".jpg", "x.svg"]:
+            assert client.get(f"/api/photos/{bad}").status_code == 404
+
+        body = {
+            "category": "greenery",
+            "title": "Сквер",
+            "text": "Посадить деревья",
+            "geometry": {"type": "Point", "coordinates": [76.95, 43.25]},
+        }
+        r = client.post(
+            "/api/initiatives",
+            json={**body, "photos": ["f" * 64 + ".jpg"]},
+            headers=anna.headers,
+        )
+        assert r.status_code == 400 and "no uploaded photo" in r.json()["detail"]
+        r = client.post(
+            "/api/initiatives", json={**body, "photos": [photo["name"]]}, headers=anna.headers
+        )
+        assert r.status_code == 201, r.text
+        iid = r.json()["initiative"]["id"]
+        assert client.get(f"/api/initiatives/{iid}").json()["properties"]["photos"] == [
+            photo["url"]
+        ]
+        listed = client.get("/api/initiatives").json()["features"]
+        assert next(f for f in listed if f["id"] == iid)["properties"]["photos"] == [photo["url"]]
+
+
+def test_an_open311_appeal_carries_a_media_file(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store(store_url)
+    load_scene(store)
+    store.close()
+    with app_client(store_url, photos_dir=tmp_path) as client:
+        anna = sign_up_resident(client, caplog)
+        fields = {"service_code": "lighting", "lat": str(LAT), "long": str(LON)}
+        media = {"media": ("lamp.jpg", images.jpeg_with_gps(), "image/jpeg")}
+        url = "/open311/v2/requests.json"
+        # a bad photo: the Open311 error shape, and neither an appeal nor a file
+        r = client.post(
+            url,
+            data={**fields, "description": "x"},
+            files={"media": ("lamp.jpg", images.gif(), "image/jpeg")},
+            headers=anna.headers,
+        )
+        assert r.status_code == 400 and "media: not a JPEG" in r.json()[0]["description"]
+        # a refused appeal (no text) keeps no photo either
+        r = client.post(url, data={**fields, "description": ""}, files=media, headers=anna.headers)
+        assert r.status_code == 400, r.text
+        assert not any(tmp_path.rglob("*.*"))
+        r = client.post(
+            url,
+            data={**fields, "description": "x", "media_url": "https://example.org/a.jpg"},
+            files=media,
+            headers=anna.headers,
+        )
+        assert r.status_code == 400 and "not both" in r.json()[0]["description"]
+
+        r = client.post(
+            url,
+            data={**fields, "description": "Фонарь не горит"},
+            files=media,
+            headers=anna.headers,
+        )
+        assert r.status_code == 201, r.text
+        rid = r.json()[0]["service_request_id"]
+        (got,) = client.get(f"/open311/v2/requests/{rid}.json").json()
+        assert got["media_url"].startswith("http://testserver/api/photos/")
+        photo = client.get(got["media_url"].removeprefix("http://testserver"))
+        assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+        assert not images.has_gps(photo.content)

@@ -1,0 +1,295 @@
+"""Business accounts, organisation keys, plans, quotas and metering (issue 21), over HTTP on
+the bundled Almaty set (both stores); the quota shared by two apps through a real Redis."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import h3
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.accounts import Business, org_key, sign_up_business, sign_up_resident
+from twin.app import create_app
+from twin.business.metering import Meter, QuotaCounter, windows
+from twin.business.plans import load_plans
+from twin.core.errors import RateLimited
+from twin.core.settings import AuthSettings, BusinessSettings, Settings, StoreSettings
+
+ADMIN = {"Authorization": "Bearer admin-key-for-plans"}
+SITE = "/api/analysis/site"
+BATCH = "/api/analysis/site/batch"
+# small quotas, so that the boundary is reached in a few calls
+PLANS = """
+[weights]
+site = 2
+niches = 10
+catchments = 10
+report = 4
+batch = 3
+custom = 20
+dynamics = 5
+footfall = 5
+
+[plans.free]
+title = { en = "Free", ru = "Бесплатный", kk = "Тегін" }
+day = 6
+month = 10
+batch_rows = 1
+analyses = ["site", "batch"]
+
+[plans.standard]
+title = { en = "Standard", ru = "Стандарт", kk = "Стандарт" }
+day = 1000
+month = 10000
+batch_rows = 3
+analyses = ["site", "niches", "report", "batch"]
+
+[plans.premium]
+title = { en = "Premium", ru = "Премиум", kk = "Премиум" }
+day = 10000
+month = 100000
+batch_rows = 1000
+analyses = ["site", "niches", "catchments", "report", "batch", "custom", "dynamics", "footfall"]
+"""
+
+
+@pytest.fixture(scope="module")
+def plans_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("plans") / "plans.toml"
+    path.write_text(PLANS, encoding="utf-8")
+    return str(path)
+
+
+@contextmanager
+def business_app(url: str, plans: str, redis_url: str | None = None) -> Iterator[TestClient]:
+    settings = Settings(
+        store=StoreSettings(database_url=url),
+        auth=AuthSettings(api_keys="admin:admin-key-for-plans"),
+        business=BusinessSettings(plans=plans),
+        redis_url=redis_url,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client(almaty_url: str, plans_file: str) -> Iterator[TestClient]:
+    with business_app(almaty_url, plans_file) as c:
+        yield c
+
+
+def _site(client: TestClient, headers: dict[str, str]) -> httpx.Response:
+    return client.get(SITE, params={"category": "pharmacy", "top": 1}, headers=headers)
+
+
+def _csv(rows: Sequence[Sequence[object]], header: str = "name,lon,lat") -> bytes:
+    return (header + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n").encode()
+
+
+def _cell_points(client: TestClient, n: int) -> list[tuple[str, float, float]]:
+    cells = client.get(SITE, params={"category": "pharmacy", "top": n}).json()["features"]
+    return [
+        (f"s{i}", lon, lat)
+        for i, (lat, lon) in enumerate(h3.cell_to_latlng(f["properties"]["h3"]) for f in cells)
+    ]
+
+
+def _units(client: TestClient, who: dict[str, str]) -> tuple[int, int]:
+    body = client.get("/api/business/usage", headers=who).json()
+    return body["calls"], body["units"]
+
+
+def test_sign_up_keys_and_who_may_do_what(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = sign_up_business(client, caplog, "ТОО Дәріхана")
+    org = client.get("/api/business/org", headers=shop.headers).json()
+    assert org["organisation"]["name"] == "ТОО Дәріхана" and org["plan"]["name"] == "free"
+    assert org["day"] == {"limit": 6, "used": 0, "remaining": 6, "reset": org["day"]["reset"]}
+    made = client.post("/api/business/keys", json={"label": "ERP"}, headers=shop.headers)
+    assert made.status_code == 201 and made.json()["key"].startswith("twb_")
+    key = {"Authorization": f"Bearer {made.json()['key']}"}
+    listed = client.get("/api/business/keys", headers=key).json()["keys"]
+    assert [(k["key_id"], k["label"], k["live"]) for k in listed] == [
+        (made.json()["key_id"], "ERP", True)
+    ]
+    assert "key" not in listed[0] and made.json()["key"] not in str(listed)
+    assert client.get("/api/business/org", headers=key).json()["organisation"]["id"] == shop.org
+    # a key runs analyses and reads usage but does not make keys
+    r = client.post("/api/business/keys", json={}, headers=key)
+    assert r.status_code == 403 and "member" in r.json()["detail"]
+    # another organisation can neither revoke this key nor read this organisation's usage
+    rival = sign_up_business(client, caplog, "ИП Конкурент")
+    r = client.delete(f"/api/business/keys/{made.json()['key_id']}", headers=rival.headers)
+    assert r.status_code == 403 and "another organisation" in r.json()["detail"]
+    r = client.get(f"/api/business/orgs/{shop.org}/usage", headers=org_key(client, rival))
+    assert r.status_code == 403 and "not yours" in r.json()["detail"]
+    assert client.get(f"/api/business/orgs/{shop.org}/usage", headers=key).status_code == 200
+    # revoked: 401 at once
+    assert (
+        client.delete(f"/api/business/keys/{made.json()['key_id']}", headers=shop.headers)
+    ).status_code == 204
+    r = _site(client, key)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    bogus = {"Authorization": "Bearer twb_deadbeef_" + "x" * 43}
+    assert client.get("/api/business/org", headers=bogus).status_code == 401
+    # who may use the business routes at all
+    resident = sign_up_resident(client, caplog)
+    assert client.get("/api/business/org").status_code == 401
+    assert client.get("/api/business/org", headers=resident.headers).status_code == 403
+    body = _csv([("a", 76.9, 43.25)])
+    assert client.post(BATCH, params={"category": "pharmacy"}, content=body).status_code == 401
+    r = client.post(BATCH, params={"category": "pharmacy"}, content=body, headers=resident.headers)
+    assert r.status_code == 403 and "business" in r.json()["detail"]
+    # plans are public; staff change them, nobody else
+    assert [p["name"] for p in client.get("/api/business/plans").json()["plans"]] == [
+        "free", "standard", "premium"
+    ]  # fmt: skip
+    url = f"/api/business/orgs/{shop.org}/plan"
+    assert client.put(url, json={"plan": "premium"}, headers=shop.headers).status_code == 403
+    assert client.put(url, json={"plan": "premium"}).status_code == 401
+    r = client.put(url, json={"plan": "gold"}, headers=ADMIN)
+    assert r.status_code == 400 and "free, standard, premium" in r.json()["detail"]
+    assert client.put(url, json={"plan": "standard"}, headers=ADMIN).json()["plan"] == "standard"
+    org = client.get("/api/business/org", headers=shop.headers).json()
+    assert org["plan"]["name"] == "standard" and org["day"]["limit"] == 1000
+    names = [o["name"] for o in client.get("/api/business/orgs", headers=ADMIN).json()[
+        "organisations"]]  # fmt: skip
+    assert "ТОО Дәріхана" in names and "ИП Конкурент" in names
+
+
+def test_quota_boundary_headers_and_usage(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """free: 6 units a day, a city-wide site ranking costs 2 — three answers, then 429."""
+    shop = sign_up_business(client, caplog)
+    key = org_key(client, shop, "site")
+    before = windows(time.time())[2]
+    answers = [_site(client, key) for _ in range(4)]
+    after = windows(time.time())[2]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "2", "0", "0"]
+    assert {r.headers["X-RateLimit-Limit"] for r in answers} == {"6"}
+    for r in answers:  # the seconds until 00:00 UTC
+        assert after <= int(r.headers["X-RateLimit-Reset"]) <= before + 1
+    over = answers[3]
+    assert over.headers["Retry-After"] == over.headers["X-RateLimit-Reset"]
+    assert "free plan" in over.json()["detail"] and "a day" in over.json()["detail"]
+    # an analysis the plan lacks: 403 naming the plan and the plans that have it
+    r = client.get("/api/analysis/niches", params={"category": "pharmacy"}, headers=key)
+    assert r.status_code == 403
+    assert "free plan" in r.json()["detail"] and "standard, premium" in r.json()["detail"]
+    # the refused calls cost nothing: 3 calls, 6 units, all on this key, today
+    usage = client.get("/api/business/usage", headers=shop.headers).json()
+    assert [(u["key_id"], u["analysis"], u["calls"], u["units"]) for u in usage["usage"]] == [
+        (key["Authorization"].split("_")[1], "site", 3, 6)
+    ]
+    assert usage["day"]["used"] == 6 and usage["day"]["remaining"] == 0
+    # the signed-in member's own calls count under "session"; the CSV says the same
+    assert _site(client, shop.headers).status_code == 429
+    text = client.get("/api/business/usage.csv", headers=key).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["analysis"], r["label"], r["calls"], r["units"]) for r in rows] == [
+        ("site", "site", "3", "6")
+    ]
+    # staff and anonymous callers of the public map are not metered
+    assert "X-RateLimit-Limit" not in _site(client, ADMIN).headers
+    assert _site(client, {}).status_code == 200
+
+
+def test_batch_weighs_by_rows_and_a_failed_batch_bills_nothing(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = sign_up_business(client, caplog)
+    key = org_key(client, shop)
+    points = _cell_points(client, 4)
+    params = {"category": "pharmacy"}
+    r = client.post(BATCH, params=params, content=_csv(points[:2]), headers=key)
+    assert r.status_code == 413 and "free plan allows in one batch (1)" in r.json()["detail"]
+    client.put(f"/api/business/orgs/{shop.org}/plan", json={"plan": "standard"}, headers=ADMIN)
+    r = client.post(BATCH, params=params, content=_csv(points[:4]), headers=key)
+    assert r.status_code == 413 and "(3)" in r.json()["detail"]
+    assert _units(client, key) == (0, 0)
+    r = client.post(BATCH, params=params, content=_csv(points[:3]), headers=key)
+    assert r.status_code == 200 and r.json()["scored"] == 3
+    assert r.headers["X-RateLimit-Remaining"] == str(1000 - 3 * 3)
+    assert _units(client, key) == (1, 9)
+    # fails in the middle: the first rows resolve and pass, the last is outside the city
+    bad = _csv([*points[:2], ("far", 10.0, 50.0)])
+    r = client.post(BATCH, params=params, content=bad, headers=key)
+    assert r.status_code == 400 and "outside the city" in r.json()["detail"]
+    assert _units(client, key) == (1, 9)
+    assert client.get("/api/business/org", headers=key).json()["day"]["used"] == 9
+    # weights per analysis: a report costs 4, a city-wide ranking 2
+    lon, lat = points[0][1], points[0][2]
+    r = client.get("/api/analysis/site/report", headers=key,
+                   params={"category": "pharmacy", "lon": lon, "lat": lat})  # fmt: skip
+    assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == str(1000 - 13)
+    assert _site(client, key).status_code == 200
+    by = {u["analysis"]: (u["calls"], u["units"])
+          for u in client.get("/api/business/usage", headers=key).json()["usage"]}  # fmt: skip
+    assert by == {"batch": (1, 9), "report": (1, 4), "site": (1, 2)}
+
+
+def test_day_and_month_windows(plans_file: str) -> None:
+    """The day resets at 00:00 UTC; the month's quota holds across days (free: 6 a day, 10 a
+    month)."""
+    clock = [1_780_000_000.0]  # 2026-05-28
+    counter = QuotaCounter(now=lambda: clock[0])
+
+    class Orgs:
+        def plan_of(self, org_id: int) -> str:
+            return "free"
+
+    meter = Meter(Orgs(), load_plans(plans_file), counter)  # type: ignore[arg-type]
+    for _ in range(3):
+        meter.start(1, "k", "site")
+    with pytest.raises(RateLimited) as day:
+        meter.start(1, "k", "site")
+    assert "a day" in day.value.detail
+    assert day.value.retry_after == int(windows(clock[0])[2] + 0.999)
+    clock[0] += 86400  # the next day: 6 used of the month's 10
+    charge = meter.start(1, "k", "site")
+    meter.start(1, "k", "site")
+    with pytest.raises(RateLimited) as month:
+        meter.start(1, "k", "site")
+    assert "a month" in month.value.detail
+    assert month.value.retry_after == int(windows(clock[0])[3] + 0.999) > 86400
+    assert month.value.headers["X-RateLimit-Limit"] == "10"
+    meter.refund(charge)  # a failed call gives its units back
+    meter.start(1, "k", "site")
+
+
+def test_quota_is_shared_by_two_server_processes(
+    almaty_url: str, plans_file: str, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = f"twin:test:quota:{uuid.uuid4().hex[:8]}"
+    with (
+        business_app(almaty_url, plans_file, redis_url) as one,
+        business_app(almaty_url, plans_file, redis_url) as two,
+    ):
+        for c in (one, two):
+            c.app.state.meter.counter = QuotaCounter(redis_url, key_prefix=prefix)  # type: ignore[attr-defined]
+        shop: Business = sign_up_business(one, caplog)
+        key = org_key(one, shop)
+        got = [_site(c, key) for c in (one, two, one, two)]
+        assert [r.status_code for r in got] == [200, 200, 200, 429]
+        assert [r.headers["X-RateLimit-Remaining"] for r in got] == ["4", "2", "0", "0"]
+        assert two.get("/api/business/org", headers=key).json()["day"]["used"] == 6
+        one.app.state.meter.counter.reset()  # type: ignore[attr-defined]
+
+
+def test_the_plans_file_is_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "plans.toml"
+    bad.write_text(PLANS.replace('analyses = ["site", "batch"]', 'analyses = ["sight"]'))
+    with pytest.raises(Exception, match="unknown: \\['sight'\\]"):
+        load_plans(bad)
+    assert load_plans().plans["premium"].batch_rows == 1000  # the bundled file
