@@ -112,7 +112,7 @@ def bench_summary(frame: pd.DataFrame) -> None:
     print(
         f"analytics summary over 3 years: {out['appeals']:,} appeals, median of 5 "
         f"{s * 1000:.0f} ms; goal <= {SUMMARY_GOAL_S * 1000:.0f} ms: "
-        f"{'met' if s <= SUMMARY_GOAL_S else 'MISSED'}"
+        f"{'met' if s <= SUMMARY_GOAL_S else 'MISSED'} (load average {os.getloadavg()[0]:.1f})"
     )
 
 

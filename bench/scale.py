@@ -1,7 +1,9 @@
 """Scale benchmark: one machine's worth of the multi-process, replica and Dask layout.
 
-Run: ``uv run python -m bench.scale`` (``--copies``, ``--seconds``, ``--users`` to size it;
-the defaults keep it to a few minutes on a shared 2-core machine). It prints, in one run:
+Run: ``uv run python -m bench.scale`` (the issue's sizes: the city ×100, 500 locust users,
+60 s runs: long, for a quiet machine; ``--copies``, ``--dask-copies``, ``--seconds``,
+``--users`` to size it; ``--short`` checks every part end to end in a few minutes). It prints,
+in one run:
 
 * the country-scale load: the bundled city plus ``copies - 1`` copies across Kazakhstan
   (:mod:`etl.synthesise.country`), rows per layer and load time;
@@ -13,7 +15,11 @@ the defaults keep it to a few minutes on a shared 2-core machine). It prints, in
   answers are the same;
 * a locust run (headless, bounded) of a mixed workload (cached and cold tiles, filtered
   features, search, isochrones, writes) against 1 and against 2 server processes that read
-  from a streaming replica: requests/s, failure share and p95 per request kind, and ratios.
+  from a streaming replica: requests/s, failure share and p95 per request kind, and ratios;
+* the same workload against the local cluster's layout (two server processes, the replica,
+  Redis) with the primary crashed and started again in the middle: per kind requests,
+  failures and p95, the commonest errors, seconds until the service answered again after the
+  primary started (the goal: ≤ 10 s, no server restarted) and the requests lost.
 
 The load average before each part is printed: on a machine shared with other work the
 ratios say more than the absolute figures.
@@ -27,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -132,7 +139,7 @@ def dask_visibility(url: str, copies: int) -> None:
     obstacles = Obstacles.from_geometries(np.asarray(blds.to_crs(METRIC_CRS).geometry.values))
     print(f"  {len(cams):,} cameras, {len(obstacles):,} footprint parts ({copies} x the city)")
     t0 = time.perf_counter()
-    here = visibility_polygons(**args, obstacles=obstacles)  # type: ignore[arg-type]
+    here = visibility_polygons(**args, obstacles=obstacles)
     base = time.perf_counter() - t0
     print(f"  in process:       {base:6.1f} s")
     times = {}
@@ -141,9 +148,9 @@ def dask_visibility(url: str, copies: int) -> None:
             distributed.connect(c.scheduler_address)
             try:
                 distributed.client().run(lambda: None)  # workers warm (imports)
-                distributed.visibility(**args, obstacles=obstacles, cell_m=3000.0)  # type: ignore[arg-type]
+                distributed.visibility(**args, obstacles=obstacles, cell_m=3000.0)
                 t0 = time.perf_counter()
-                there = distributed.visibility(**args, obstacles=obstacles)  # type: ignore[arg-type]
+                there = distributed.visibility(**args, obstacles=obstacles)
                 times[n] = time.perf_counter() - t0
             finally:
                 distributed.connect(None)
@@ -151,6 +158,47 @@ def dask_visibility(url: str, copies: int) -> None:
         print(f"  Dask, {n} worker(s): {times[n]:6.1f} s ({base / times[n]:.2f}x in process), "
               f"same answer: {same}")  # fmt: skip
     print(f"  ratio 2 : 1 workers = {times[1] / times[2]:.2f}x (goal >= 1.6x)")
+
+
+def dask_nearest(url: str) -> None:
+    """Time the nearest facility of every building of the whole store (every category,
+    walking) in process and on Dask with 1 and 2 workers, and compare the answers."""
+    import pandas as pd
+    from dask.distributed import LocalCluster
+
+    from twin.analyses import cluster
+    from twin.analyses.access.profiles import WALK, categories
+    from twin.analyses.access.service import AccessService
+    from twin.store import open_store
+
+    store = open_store(url, create=False)
+    try:
+        svc = AccessService(store, engine="python")
+        cats = categories(None)
+        svc.graph  # noqa: B018  (the street graph, built once, outside the timings)
+        t0 = time.perf_counter()
+        here = svc.buildings(WALK, cats)
+        base = time.perf_counter() - t0
+        print(f"  {len(here):,} buildings x {len(cats)} categories; in process: {base:6.1f} s")
+        times = {}
+        for n in (1, 2):
+            with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None) as c:
+                cluster.connect(c.scheduler_address)
+                try:
+                    cluster.client().run(lambda: None)  # workers warm (imports)
+                    t0 = time.perf_counter()
+                    there = svc.buildings(WALK, cats)
+                    times[n] = time.perf_counter() - t0
+                finally:
+                    cluster.connect(None)
+            same = pd.DataFrame(here.drop(columns="geometry")).equals(
+                pd.DataFrame(there.drop(columns="geometry"))
+            )
+            print(f"  Dask, {n} worker(s): {times[n]:6.1f} s ({base / times[n]:.2f}x in process), "
+                  f"same answer: {same}")  # fmt: skip
+        print(f"  ratio 2 : 1 workers = {times[1] / times[2]:.2f}x")
+    finally:
+        store.close()
 
 
 def locust_run(hosts: list[str], users: int, seconds: int, out: Path) -> dict[str, dict[str, str]]:
@@ -201,14 +249,93 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
           f"failures {fail[1]:.2%} vs {fail[2]:.2%} (goal <= 0.1%)")  # fmt: skip
 
 
+def _probe(base: str, since: float, stop: threading.Event) -> float | None:
+    """Return the seconds from ``since`` until a features request (a read of the primary's
+    change log and of a replica) answers 200 again, or None if not before ``stop``."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=5) as http:
+        while not stop.is_set():
+            try:
+                if http.get("/collections/buildings/items?limit=1").status_code == 200:
+                    return time.monotonic() - since
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+    return None
+
+
+def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
+    """Locust against the local cluster's layout (two server processes, a replica, Redis),
+    the primary crashed (``pg_ctl stop -m immediate``) and started again in the middle."""
+    from tests.support.postgres import pg_ctl
+    from tests.support.redis import redis_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="twin-locust-restart-"))
+    with redis_server() as redis:
+        env = {
+            "TWIN_DATABASE_URL": url,
+            "TWIN_DATABASE_REPLICA_URLS": replica,
+            "TWIN_REDIS_URL": redis,
+            "TWIN_API_KEYS": f"planner:{PLANNER_KEY}",
+        }
+        with twin_servers(env, count=2) as servers:
+            hosts = [b for b, _ in servers]
+            time.sleep(2.0)
+            outcome: dict[str, float | None] = {}
+            stop = threading.Event()
+
+            def restart() -> None:
+                time.sleep(seconds / 2)
+                t0 = time.monotonic()
+                pg_ctl(url, "stop")
+                time.sleep(2.0)
+                pg_ctl(url, "start")
+                outcome["down_s"] = time.monotonic() - t0
+                outcome["recovered_s"] = _probe(hosts[0], time.monotonic(), stop)
+
+            crash = threading.Thread(target=restart)
+            crash.start()
+            results = locust_run(hosts, users, seconds, tmp / "restart")
+            stop.set()
+            crash.join()
+            alive = all(proc.poll() is None for _, proc in servers)
+    print(f"  {users} users over {len(hosts)} server processes, {seconds} s; the primary "
+          f"down {outcome.get('down_s', 0):.1f} s in the middle")  # fmt: skip
+    print(f"  {'kind':20} {'requests':>9} {'failed':>7} {'share':>7} {'p95 ms':>7}")
+    for name, r in sorted(results.items()):
+        n, fails = int(r["Request Count"]), int(r["Failure Count"])
+        print(f"  {name:20} {n:>9} {fails:>7} {fails / max(n, 1):>7.2%} {r['95%']:>7}")
+    failures = tmp / "restart_failures.csv"
+    if failures.exists():
+        with open(failures, newline="") as f:
+            for row in sorted(csv.DictReader(f), key=lambda r: -int(r["Occurrences"]))[:6]:
+                print(f"    {row['Occurrences']:>6} x {row['Name']}: {row['Error'][:90]}")
+    rec = outcome.get("recovered_s")
+    agg = results.get("Aggregated", {})
+    print(f"  recovered {'never' if rec is None else f'{rec:.1f} s'} after the primary started "
+          f"(goal <= 10 s); requests lost: {agg.get('Failure Count', '?')} of "
+          f"{agg.get('Request Count', '?')}; server processes restarted: "
+          f"{'none' if alive else 'SOME'}")  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
-    ap.add_argument("--copies", type=int, default=4, help="the city x N across the country")
-    ap.add_argument("--dask-copies", type=int, default=2, help="cities in the Dask part")
-    ap.add_argument("--seconds", type=int, default=15, help="length of each timed run")
-    ap.add_argument("--users", type=int, default=50, help="locust users")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: tiles,dask,locust")
+    ap.add_argument("--copies", type=int, default=100, help="the city x N across the country")
+    ap.add_argument("--dask-copies", type=int, default=100, help="cities in the Dask part")
+    ap.add_argument("--seconds", type=int, default=60, help="length of each timed run")
+    ap.add_argument("--users", type=int, default=500, help="locust users")
+    ap.add_argument(
+        "--skip", default="", help="comma list of parts to skip: tiles,dask,locust,restart"
+    )
+    ap.add_argument(
+        "--short",
+        action="store_true",
+        help="a quick end-to-end check: the city x 2, 10 s runs, 50 users (figures meaningless)",
+    )
     args = ap.parse_args()
+    if args.short:
+        args.copies, args.dask_copies, args.seconds, args.users = 2, 2, 10, 50
     skip = set(args.skip.split(","))
     with postgis_cluster() as base:
         url = create_database(base, "twin_scale")
@@ -220,11 +347,17 @@ def main() -> int:
         if "dask" not in skip:
             part("every camera's visibility: in process vs Dask")
             dask_visibility(url, min(args.dask_copies, args.copies))
-        if "locust" not in skip:
-            part("locust mixed workload, 1 vs 2 server processes reading a replica")
+            part(f"nearest facility of every building, the city x {args.copies}")
+            dask_nearest(url)
+        if not {"locust", "restart"} <= skip:
             replica = StreamingReplica(url)
             try:
-                locust_compare(url, replica.url("twin_scale"), args.users, args.seconds)
+                if "locust" not in skip:
+                    part("locust mixed workload, 1 vs 2 server processes reading a replica")
+                    locust_compare(url, replica.url("twin_scale"), args.users, args.seconds)
+                if "restart" not in skip:
+                    part("locust on the local cluster, the primary restarted in the middle")
+                    locust_restart(url, replica.url("twin_scale"), args.users, args.seconds)
             finally:
                 replica.close()
     print(f"\nload average at the end: {load()}")
