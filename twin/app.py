@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_bytes=settings.limits.body_bytes,
         role_of=lambda authorization: role_for(authorization, settings.auth),
     )
+    app.add_middleware(headers.OpenDataCORS, origins=settings.cors_origins)
     app.add_middleware(
         headers.SecurityHeaders,
         csp=headers.content_security_policy(settings.tiles.glyphs_url),

@@ -51,11 +51,10 @@ def refused(r: Any, status: int, *words: str) -> dict[str, Any]:
 
 
 def test_one_metre_demand_over_the_city_is_refused(client: TestClient) -> None:
-    started = time.monotonic()
     r = client.post("/api/analysis/placement", json={"k": 1, "demand_cell_m": 1}, headers=PLANNER)
     body = refused(r, 413, "demand at 1 m cells", "over the limit of 4,000,000")
     assert body["error"] == "too_large"
-    assert time.monotonic() - started < 30  # it was 34 s and 8.7 GB before
+    # (it was 34 s and 8.7 GB before; the time to refuse is bench/abuse.py's, not a test's)
 
 
 def test_dense_wide_candidates_are_refused(client: TestClient) -> None:

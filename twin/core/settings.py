@@ -197,6 +197,13 @@ class Settings(BaseSettings):
     participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
+    #: ``TWIN_PUBLIC_URL``: the public base URL of links (style, TileJSON, OGC API links),
+    #: e.g. ``https://twin.almaty.kz``; unset: the address the connection reached (never the
+    #: ``Host`` header, which a client chooses).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    #: ``TWIN_CORS_ORIGINS``: origins (comma-separated, ``*`` for any) that may GET the open
+    #: data (features, tiles, style, catalog) from a browser page of theirs; empty: none.
+    cors_origins: str = "*"
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None
