@@ -6,6 +6,7 @@
 import './appeals.css';
 import { ApiError, sendForm, sendJSON as call } from './api.js';
 import { lang, onLangChange } from './i18n.js';
+import { onLive } from './live.js';
 import { h } from './panel.js';
 
 const TEXT = {
@@ -248,15 +249,12 @@ export function setupAppeals(app) {
   }
 
   function listen() {
-    if (!window.EventSource) return;
-    const source = new EventSource('/api/events?topic=appeals');
-    source.onmessage = (e) => {
-      const d = JSON.parse(e.data).data || {};
+    onLive('appeals', (d) => {
       if (!mine.some((a) => Number(a.service_request_id) === d.id)) return;
       message = tr('changed', { id: d.id, status: tr(d.status) });
       refresh();
-    };
-    source.addEventListener('appeals', source.onmessage);
+    });
+    onLive('reset', () => signedIn && refresh());
   }
 
   onLangChange(() => {

@@ -10,6 +10,7 @@ import * as maplibregl from 'maplibre-gl';
 import './city-events.css';
 import { getJSON } from './api.js';
 import { lang, locale, onLangChange } from './i18n.js';
+import { onLive } from './live.js';
 
 const SOURCE = 'twin-city-events';
 const LAYERS = ['twin-city-events-fill', 'twin-city-events-line', 'twin-city-events-point'];
@@ -184,7 +185,6 @@ function eventCard(props) {
 export function setupCityEvents(app) {
   let data = { type: 'FeatureCollection', features: [] };
   let generation = 0;
-  let stream = null;
   let noticeTimer = 0;
 
   const section = el('section', { id: 'city-events', class: 'city-events', 'aria-labelledby': 'city-events-title' });
@@ -344,20 +344,12 @@ export function setupCityEvents(app) {
   }
 
   function listen() {
-    if (typeof EventSource === 'undefined') return;
-    stream = new EventSource('/api/events?topic=events');
-    stream.addEventListener('events', (m) => {
-      let message = null;
-      try {
-        message = JSON.parse(m.data).data;
-      } catch {
-        return;
-      }
+    onLive('events', (message) => {
       showNotice(message);
       refresh();
     });
     // The server no longer holds what we missed: read everything again.
-    stream.addEventListener('reset', () => refresh());
+    onLive('reset', () => refresh());
   }
 
   function handleClick(e) {
@@ -382,6 +374,5 @@ export function setupCityEvents(app) {
     handleClick,
     hoverLayers: () => LAYERS.filter((id) => app.map.getLayer(id)),
     features: () => data.features,
-    close: () => stream?.close(),
   };
 }

@@ -32,6 +32,7 @@ import {
 import { renderPanel } from './panel.js';
 import { setupParticipation } from './participation.js';
 import { setupAppeals } from './appeals.js';
+import { startLive } from './live.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
 import { applyDateFilter, setupTimeline } from './timeline.js';
@@ -360,6 +361,7 @@ async function start() {
   app.participation = setupParticipation(app);
   await app.participation.start();
   app.appeals = setupAppeals(app);
+  startLive(); // the one live stream, for every panel's topics (live.js)
   if (hashState.district) openDashboard(app, hashState.district, { focus: false });
   app.saveState();
   app.map.once('idle', () => {

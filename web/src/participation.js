@@ -11,6 +11,7 @@ import { ApiError, sendForm, sendJSON as call } from './api.js';
 import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
+import { onLive } from './live.js';
 import { h } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
@@ -454,15 +455,9 @@ export function setupParticipation(app) {
     }
   }
 
-  // -- live -----------------------------------------------------------------------------
-  // Each event's data is {topic, at, data}: what the domain published is in `data`.
-  const payload = (e) => JSON.parse(e.data).data || {};
-
+  // -- live (the map's one shared stream, live.js) --------------------------------------
   function listen() {
-    if (!window.EventSource) return;
-    const source = new EventSource('/api/events?topic=participation');
-    const onAggregate = (e) => {
-      const d = payload(e);
+    const onAggregate = (d) => {
       ratingChanged(d.layer, d.fid, d.aggregate);
       const entry = cache.get(key(d.layer, d.fid));
       if (!entry) return;
@@ -471,10 +466,9 @@ export function setupParticipation(app) {
       // reviews may have changed too: refetch the open card's
       load(d.layer, d.fid).catch(() => {});
     };
-    source.addEventListener('participation.rating', onAggregate);
-    source.addEventListener('participation.reaction', onAggregate);
-    source.addEventListener('participation.initiative', (e) => {
-      const d = payload(e);
+    onLive('participation.rating', onAggregate);
+    onLive('participation.reaction', onAggregate);
+    onLive('participation.initiative', (d) => {
       if (d.initiative) upsertInitiative(d.initiative);
       else if (d.id !== undefined) {
         const f = initiatives.features.find((x) => x.id === d.id);
@@ -485,7 +479,7 @@ export function setupParticipation(app) {
         }
       }
     });
-    app.liveSource = source;
+    onLive('reset', () => loadInitiatives().catch(() => {}));
   }
 
   async function start() {
