@@ -8,7 +8,8 @@ run from Debian's packages (as the tests do).
 
 Per store:
 
-* the server is its own process (uvicorn, one worker) over a store holding 200 works; 32
+* the server is its own process (uvicorn, one worker; ``--workers N`` for N processes sharing
+  limits and the live stream through Redis) over a store holding 200 works; 32
   residents are created through the account service and sign in over HTTP for bearer tokens;
   write limits are raised (``TWIN_PARTICIPATION_LIMIT_SCALE``) so that they do not cap the run;
 * **ours**: 32 asyncio clients (httpx), each alternating ``PUT …/rating`` (random stars) and
@@ -50,6 +51,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from tests.support.postgres import create_database, postgis_cluster
+from tests.support.redis import redis_server
 from tests.support.server import free_port
 from twin.accounts import Accounts
 from twin.core.settings import AccountSettings
@@ -88,9 +90,13 @@ def _prepare(url: str, residents: int) -> list[str]:
         store.close()
 
 
-def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(
+    url: str, workers: int = 1, redis_url: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    extra = {"TWIN_REDIS_URL": redis_url} if redis_url else {}
     env = {
+        **extra,
         **os.environ,
         "TWIN_DATABASE_URL": url,
         "TWIN_API_KEYS": f"planner:{KEY}",
@@ -99,7 +105,8 @@ def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "twin.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--workers", str(workers)],
         env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -321,9 +328,9 @@ def _account_ids(url: str) -> list[int]:
         store.close()
 
 
-def run_store(kind: str, url: str, args: argparse.Namespace) -> bool:
+def run_store(kind: str, url: str, args: argparse.Namespace, redis_url: str | None = None) -> bool:
     logins = _prepare(url, args.clients)
-    proc, base = _start_server(url)
+    proc, base = _start_server(url, args.workers, redis_url)
     try:
         fids = _add_works(base)
         tokens = _tokens(base, logins)
@@ -338,7 +345,8 @@ def run_store(kind: str, url: str, args: argparse.Namespace) -> bool:
     goal = GOALS[kind]
     ok = ours["rate"] >= goal and ours["p99"] <= P99_GOAL_S and live["p99"] <= LIVE_GOAL_S
     print(
-        f"{kind}: {args.clients} clients, {int(ours['n'])} writes in {args.seconds:.0f} s "
+        f"{kind}: {args.workers} server process(es), load average {os.getloadavg()[0]:.1f}; "
+        f"{args.clients} clients, {int(ours['n'])} writes in {args.seconds:.0f} s "
         f"({int(ours['errors'])} not 2xx) — ours {ours['rate']:.0f} writes/s, p50 "
         f"{ours['p50'] * 1000:.1f} ms, p99 {ours['p99'] * 1000:.1f} ms; floor (bare driver, "
         f"{args.clients} threads) {floor:.0f} writes/s; ours / floor = {ours['rate'] / floor:.2f}; "
@@ -361,15 +369,25 @@ def main() -> int:
     parser.add_argument("--sse-clients", type=int, default=200)
     parser.add_argument("--sse-writes", type=int, default=20)
     parser.add_argument("--store", choices=["geopackage", "postgis", "both"], default="both")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (uvicorn --workers); above 1 they share limits and the live "
+        "stream through a Redis started for the run, as the service must",
+    )
     args = parser.parse_args()
     ok = True
     with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server()) if args.workers > 1 else None
         if args.store in ("geopackage", "both"):
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-part-")))
-            ok &= run_store("geopackage", f"gpkg:///{tmp}/bench.gpkg", args)
+            ok &= run_store("geopackage", f"gpkg:///{tmp}/bench.gpkg", args, redis_url)
         if args.store in ("postgis", "both"):
             base = stack.enter_context(postgis_cluster())
-            ok &= run_store("postgis", create_database(base, "bench_participation"), args)
+            ok &= run_store(
+                "postgis", create_database(base, "bench_participation"), args, redis_url
+            )
     return 0 if ok else 1
 
 

@@ -41,6 +41,7 @@ from twin.api import open311 as open311_routes
 from twin.api import orgs as org_routes
 from twin.api import participation as participation_routes
 from twin.api import photos as photo_routes
+from twin.api import premium as premium_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             QuotaCounter(settings.redis_url),
             enabled=settings.business.metering,
         )
+        app.state.meter.start_flushing()
         app.state.ratings = Ratings(app.state.store)
         app.state.photos = PhotoStore(settings.photo_root())
         app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.meter.stop()
             uninstall(app.state.live)
             await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router)
     app.include_router(site_routes.router)
     app.include_router(business_routes.router)
+    app.include_router(premium_routes.router)
     app.include_router(org_routes.router)
     app.include_router(budget_routes.router)
     app.include_router(open311_routes.router)

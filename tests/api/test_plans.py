@@ -293,3 +293,47 @@ def test_the_plans_file_is_checked(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="unknown: \\['sight'\\]"):
         load_plans(bad)
     assert load_plans().plans["premium"].batch_rows == 1000  # the bundled file
+
+
+def test_premium_analytics(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    shop = sign_up_business(client, caplog)
+    key = org_key(client, shop)
+    mine = {"pois": ["pharmacy"], "minutes": 10, "top": 5}
+    r = client.post("/api/analysis/site/custom", json=mine, headers=key)
+    assert r.status_code == 403 and "free plan" in r.json()["detail"]
+    assert "premium" in r.json()["detail"]
+    client.put(f"/api/business/orgs/{shop.org}/plan", json={"plan": "premium"}, headers=ADMIN)
+    # the table's pharmacy category, declared by hand, ranks exactly as /site does
+    got = client.post("/api/analysis/site/custom", json=mine, headers=key)
+    assert got.status_code == 200, got.text
+    assert got.headers["X-RateLimit-Remaining"] == str(10000 - 20)
+    want = client.get(SITE, params={"category": "pharmacy", "top": 5}).json()["features"]
+    assert [(f["properties"]["h3"], f["properties"]["score"]) for f in got.json()["features"]] == [
+        (f["properties"]["h3"], f["properties"]["score"]) for f in want
+    ]
+    assert got.json()["category"]["custom"] is True
+    # a stronger outlet wins more of the same residents: competition never falls
+    strong = client.post("/api/analysis/site/custom", headers=key,
+                         json={**mine, "attraction": 3, "top": 200}).json()["features"]  # fmt: skip
+    weak = {f["properties"]["h3"]: f["properties"]["competition"] for f in
+            client.post("/api/analysis/site/custom", headers=key,
+                        json={**mine, "top": 200}).json()["features"]}  # fmt: skip
+    pairs = [(f["properties"]["competition"], weak[f["properties"]["h3"]])
+             for f in strong if f["properties"]["h3"] in weak]  # fmt: skip
+    assert pairs and all(s >= w - 1e-12 for s, w in pairs) and any(s > w for s, w in pairs)
+    r = client.post("/api/analysis/site/custom", json={"pois": ["unicorn_shop"]}, headers=key)
+    assert r.status_code == 400 and "unicorn_shop" in r.json()["detail"]
+    # the footfall proxy's parts at a site are the cell's own figures
+    cell = want[0]["properties"]
+    lat, lon = h3.cell_to_latlng(cell["h3"])
+    parts = client.get("/api/analysis/site/footfall", headers=key,
+                       params={"category": "pharmacy", "lon": lon, "lat": lat}).json()  # fmt: skip
+    assert parts["h3"] == cell["h3"]
+    assert parts["transit"]["bus_stops_within"] == cell["bus_stops_within"]
+    assert parts["pois"]["pois_within"] == cell["pois_within"]
+    assert parts["road"]["road_class"] == cell["road_class"]
+    dyn = client.get("/api/analysis/site/dynamics", params={"category": "pharmacy"}, headers=key)
+    assert dyn.status_code == 200, dyn.text
+    body = dyn.json()
+    assert body["outlets"] == body["by_load_month"][-1]["cumulative"] > 0
+    assert body["loads"] and body["loads"][0]["inserted"] >= body["outlets"]

@@ -151,3 +151,35 @@ def test_staff_changes_keep_updates_and_closures_follow_time(store: Store) -> No
         service.update(store, e.id, {"title": "x"}, author="k1", expect_version=1)
     with pytest.raises(NotFound):
         service.update(store, 999, {"title": "x"}, author="k1")
+
+
+def test_file_rows_ending_before_they_start_or_of_an_unknown_kind_are_quarantined(
+    store: Store, tmp_path: Path
+) -> None:
+    """The issue's bad input for event files: end before start, an unknown kind, a geometry
+    outside the city, each named with its row; the good rows load; a file that is not JSON
+    at all is refused whole with nothing written."""
+    doc = json.loads(AZHK.read_bytes())
+    doc["features"] = doc["features"][:4]
+    doc["features"][1]["properties"]["time"] = "17:00–09:00"
+    doc["features"][2]["properties"]["utility_type"] = "plasma"
+    doc["features"][3]["geometry"] = {"type": "Point", "coordinates": [71.43, 51.13]}  # Astana
+    path = tmp_path / "mixed.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = load_azhk(store, path)
+    assert result.inserted == 1
+    by_row = {r.row: r.reason for r in result.rejected}
+    assert sorted(by_row) == [2, 3, 4]
+    assert "is not after" in by_row[2] and "row 2" in by_row[2]
+    assert "utility_type 'plasma' is unknown" in by_row[3] and "row 3" in by_row[3]
+    assert "outside the city" in by_row[4] and "row 4" in by_row[4]
+    q = store.quarantine_table
+    with store.engine.connect() as conn:
+        kept = conn.execute(sa.select(q.c.row).where(q.c.layer == "city_events")).fetchall()
+    assert sorted(r.row for r in kept) == [2, 3, 4]
+    before = len(service.find(store, statuses=None))
+    csv = tmp_path / "outages.geojson"
+    csv.write_text("event_id;date;time\n1;20.07.2026;09:00-17:00\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="not JSON"):
+        load_azhk(store, csv)
+    assert len(service.find(store, statuses=None)) == before == 1

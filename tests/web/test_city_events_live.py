@@ -132,3 +132,85 @@ def test_events_by_day_my_address_and_live_push(browser: Any, events_server: str
     finally:
         day.page.context.close()
         live.page.context.close()
+
+
+def _click_lnglat(s: Session, lng: float, lat: float) -> None:
+    x, y = s.page.evaluate(
+        f"(() => {{ const p = twin.map.project([{lng}, {lat}]); return [p.x, p.y]; }})()"
+    )
+    box = s.page.locator("#map canvas").bounding_box()
+    assert box is not None
+    s.page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_staff_create_and_close_an_event_by_drawing_it(browser: Any, events_server: str) -> None:
+    """A planner draws a road closure on the map, saves it (it is listed and served), is told
+    why a closure ending before it starts is refused, and closes it; a visitor without a key
+    has no form; the form follows the language."""
+    visitor = _page(browser, events_server)
+    staff = _page(browser, events_server)
+    try:
+        _open(visitor, "#map=14/43.24/76.93&lang=en")
+        assert visitor.page.locator("#city-events-staff").count() == 0
+        assert visitor.page.locator(".city-event-close").count() == 0
+
+        # the planner key as the sign-in form keeps it (the tab's session storage), then a load
+        staff.page.context.add_init_script(f"sessionStorage.setItem('twin.key', '{PLANNER}')")
+        _open(staff, "#map=14/43.24/76.93&lang=en")
+        page = staff.page
+        page.locator("#city-events-staff").wait_for()
+        start = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+        page.select_option("#ce-kind", "road_closure")
+        page.fill("#ce-title", "Drawn closure of Abai")
+        page.fill("#ce-starts", start)
+        page.select_option("#ce-shape", "line")
+        # saving before drawing: the form says what is missing
+        page.click("#ce-save")
+        page.wait_for_function("document.querySelector('#ce-status').textContent.includes('Draw')")
+        page.click("#ce-draw")
+        _click_lnglat(staff, 76.925, 43.240)
+        _click_lnglat(staff, 76.935, 43.240)
+        page.wait_for_function("document.querySelector('#ce-status').textContent.includes('2')")
+        # an end before the start is refused, naming the problem
+        page.fill("#ce-ends", "2020-01-01T10:00")
+        page.click("#ce-save")
+        page.wait_for_function(
+            "document.querySelector('#ce-status').textContent.includes('is not after')"
+        )
+        page.fill("#ce-ends", "")
+        with page.expect_response(
+            lambda r: r.url.endswith("/api/city-events") and r.request.method == "POST"
+        ) as posted:
+            page.click("#ce-save")
+        assert posted.value.status == 201
+        created = posted.value.json()
+        new_id = created["id"]
+        coords = created["geometry"]["coordinates"]
+        assert created["geometry"]["type"] == "LineString" and len(coords) == 2
+        assert abs(coords[0][0] - 76.925) < 0.0005 and abs(coords[1][0] - 76.935) < 0.0005
+        assert abs(coords[0][1] - 43.240) < 0.0005
+        item = page.locator(f'.city-event-item[data-event-id="{new_id}"]')
+        item.wait_for()
+        assert "Drawn closure of Abai" in item.inner_text()
+        # the visitor's map hears it live
+        visitor.page.locator(f'.city-event-item[data-event-id="{new_id}"]').wait_for(timeout=3000)
+        # close it
+        page.click(f'.city-event-close[data-close-id="{new_id}"]')
+        page.wait_for_function(
+            f"!document.querySelector('.city-event-close[data-close-id=\"{new_id}\"]')"
+        )
+        got = httpx.get(f"{events_server}/api/city-events/{new_id}").json()
+        assert got["properties"]["status"] == "resolved"
+        # in Kazakh
+        page.select_option("#lang-select", "kk")
+        page.wait_for_function(
+            "document.querySelector('#city-events-staff h4').textContent"
+            " === 'Жаңа оқиға (қызметкерлер)'"
+        )
+        # the refused save is the one failed request the browser reports
+        errors = [e for e in staff.console_errors if "status of 400" not in e]
+        assert errors == [] and visitor.console_errors == []
+        assert len(staff.console_errors) - len(errors) == 1
+    finally:
+        visitor.page.context.close()
+        staff.page.context.close()

@@ -171,6 +171,7 @@ def revoke_key(key_id: str, caller: CallerDep, request: Request) -> None:
 
 
 def _usage(request: Request, org_id: int, first: str | None, last: str | None) -> Any:
+    meter_of(request).flush()  # this process's calls of the last second too
     today = datetime.now(UTC).date()
     last = last or today.isoformat()
     first = first or (today - timedelta(days=30)).isoformat()
@@ -244,4 +245,6 @@ def org_usage(
 def set_plan(org_id: RowId, body: PlanChange, caller: CallerDep, request: Request) -> Any:
     """Put an organisation on a plan (admin); its quota changes with its next call."""
     _admin(caller, "change an organisation's plan")
-    return org_json(_orgs(request).set_plan(org_id, body.plan))
+    org = _orgs(request).set_plan(org_id, body.plan)
+    meter_of(request).forget(org_id)
+    return org_json(org)

@@ -21,11 +21,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from twin.business.orgs import Organisations
+from twin.business.orgs import SESSION_KEY, Organisations, utc_day
 from twin.business.plans import Plan, Plans
 from twin.core.errors import Forbidden, RateLimited, TooLarge
 
@@ -174,19 +174,81 @@ class Charge:
     headers: dict[str, str]
 
 
+#: seconds an organisation's plan is trusted before it is read again (a staff change is seen
+#: at once in the process that made it, within this in the others)
+PLAN_SECONDS = 5.0
+#: seconds between writes of the gathered usage to the store
+FLUSH_SECONDS = 1.0
+
+
 @dataclass
 class Meter:
-    """Plans, organisations and the counters together: what a metered route asks."""
+    """Plans, organisations and the counters together: what a metered route asks.
+
+    Why usage is gathered and written once a second rather than per call: the quota is
+    enforced by the counters, and a store write per call (a SQLite write transaction) was
+    the p99 of metering — 16 ms under load in ``bench.metering`` against 0.4 ms at p50. A
+    process that dies loses at most its last second of usage rows, never a quota check.
+    """
 
     orgs: Organisations
     plans: Plans
     counter: QuotaCounter
     #: off: no plan check, no charge, no usage (the bench's side-by-side floor)
     enabled: bool = True
+    _plan_cache: dict[int, tuple[str, float]] = field(default_factory=dict, repr=False)
+    _pending: dict[tuple[int, str, str, str], list[int]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
     def plan(self, org_id: int) -> Plan:
-        """Return the organisation's plan."""
-        return self.plans.get(self.orgs.plan_of(org_id))
+        """Return the organisation's plan (read at most every :data:`PLAN_SECONDS`)."""
+        now = time.monotonic()
+        hit = self._plan_cache.get(org_id)
+        if hit is None or hit[1] < now:
+            name = self.orgs.plan_of(org_id)
+            if len(self._plan_cache) > 10_000:
+                self._plan_cache.clear()
+            self._plan_cache[org_id] = (name, now + PLAN_SECONDS)
+            return self.plans.get(name)
+        return self.plans.get(hit[0])
+
+    def forget(self, org_id: int) -> None:
+        """Drop the organisation's kept plan (after staff changed it)."""
+        self._plan_cache.pop(org_id, None)
+
+    def start_flushing(self) -> None:
+        """Write gathered usage every :data:`FLUSH_SECONDS` in a thread (the app's lifespan)."""
+
+        def loop() -> None:
+            while not self._stop.wait(FLUSH_SECONDS):
+                self.flush()
+
+        self._thread = threading.Thread(target=loop, name="usage-flush", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the flushing thread and write what is left."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the usage gathered since the last flush."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        rows = [(*k, v[0], v[1]) for k, v in pending.items()]
+        try:
+            self.orgs.record_many(rows)
+        except Exception:
+            with self._lock:  # keep them for the next flush
+                for k, v in pending.items():
+                    got = self._pending.setdefault(k, [0, 0])
+                    got[0] += v[0]
+                    got[1] += v[1]
+            raise
 
     def start(
         self, org_id: int, key_id: str | None, analysis: str, rows: int | None = None
@@ -236,9 +298,14 @@ class Meter:
             self.counter.refund(charge.keys, charge.units)
 
     def settle(self, charge: Charge | None) -> None:
-        """Record an answered call as usage."""
-        if charge is not None:
-            self.orgs.record(charge.org_id, charge.key_id, charge.analysis, charge.units)
+        """Record an answered call as usage (written at the next flush)."""
+        if charge is None:
+            return
+        key = (charge.org_id, charge.key_id or SESSION_KEY, utc_day(time.time()), charge.analysis)
+        with self._lock:
+            got = self._pending.setdefault(key, [0, 0])
+            got[0] += 1
+            got[1] += charge.units
 
     def status(self, org_id: int) -> dict[str, Any]:
         """Return the organisation's plan and where it stands in today's and this month's

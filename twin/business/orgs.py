@@ -244,15 +244,14 @@ class Organisations:
     # -- usage ----------------------------------------------------------------------------
     def record(self, org_id: int, key_id: str | None, analysis: str, units: int) -> None:
         """Count one answered call of ``analysis`` costing ``units`` (today, UTC)."""
+        self.record_many([(org_id, key_id or SESSION_KEY, utc_day(self.now()), analysis, 1, units)])
+
+    def record_many(self, rows: list[tuple[int, str, str, str, int, int]]) -> None:
+        """Add ``(org, key, day, analysis, calls, units)`` rows to the usage, in one
+        transaction (the meter sends what it gathered since its last flush)."""
+        if not rows:
+            return
         u = self.usage_t
-        values = {
-            "org_id": org_id,
-            "key_id": key_id or SESSION_KEY,
-            "day": utc_day(self.now()),
-            "analysis": analysis,
-            "calls": 1,
-            "units": units,
-        }
         if self.store.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -261,13 +260,13 @@ class Organisations:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
             ins = sqlite_insert(u)
-        ins = ins.values(**values)
         ins = ins.on_conflict_do_update(
             index_elements=[u.c.org_id, u.c.key_id, u.c.day, u.c.analysis],
-            set_={"calls": u.c.calls + 1, "units": u.c.units + units},
+            set_={"calls": u.c.calls + ins.excluded.calls, "units": u.c.units + ins.excluded.units},
         )
+        names = ("org_id", "key_id", "day", "analysis", "calls", "units")
         with self.store.domain_transaction() as conn:
-            conn.execute(ins)
+            conn.execute(ins, [dict(zip(names, r, strict=True)) for r in rows])
 
     def usage(self, org_id: int, first: str, last: str) -> list[UsageRow]:
         """Return the organisation's usage per day, key and analysis from day ``first`` to

@@ -5,9 +5,12 @@ One rating and one reaction per resident per feature are unique constraints in t
 (``ratings_one_per_resident``, ``reactions_one_per_resident``): 50 parallel likes by one
 resident leave one row whatever interleaving happens. A write updates the resident's row and
 inserts it only when there was none; one that races another's first insert retries once as an
-update. Each write is one transaction (:meth:`Store.domain_transaction`) holding the write lock
-for that row write alone (the feature is checked before), and the aggregate it returns is read
-after commit.
+update. Each write is one transaction (:meth:`Store.domain_transaction`) that checks the
+feature, writes the row and reads the feature's new aggregate on one connection: 4 statements
+on one pooled connection instead of 3 connections and 5 statements, because on PostGIS under
+32 clients the write spent most of its time waiting on round trips (py-spy: 58 % of the
+server's samples in psycopg's wait). On GeoPackage the write lock is held for the feature
+look-up and the aggregate too (indexed reads of one feature's rows, well under a millisecond).
 
 A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of
 the work still counts); only its text is withheld, and editing it does not unhide it.
@@ -100,14 +103,12 @@ class Ratings:
         value = _stars(stars)
         text = clean_text(review, "review", REVIEW_MAX, required=False)
         r = self.ratings
-        # the feature is checked before the write lock is taken: the lock is held for the
-        # row write alone (one UPDATE, or one INSERT when the resident had not rated)
-        self.check_feature(layer, fid)
         mine = (r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
         for attempt in (1, 2):
             now = self.now()
             try:
                 with self.store.domain_transaction() as conn:
+                    require_feature(conn, self.store, layer, fid)
                     created = False
                     if create_only:
                         changed = 0
@@ -129,6 +130,7 @@ class Ratings:
                             )
                         )
                         created = True
+                    agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
                 break
             except sa.exc.IntegrityError as exc:
                 # a rating of this resident exists (create_only), or another request of theirs
@@ -137,7 +139,7 @@ class Ratings:
                     raise Conflict(
                         "you have rated this already: change your rating (PUT) instead"
                     ) from exc
-        return created, self.aggregate(layer.id, fid)
+        return created, agg
 
     def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
         """Withdraw one's rating; :class:`NotFound` if there is none."""
@@ -148,9 +150,10 @@ class Ratings:
                     r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id
                 )
             ).rowcount
+            agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
         if not gone:
             raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
-        return self.aggregate(layer.id, fid)
+        return agg
 
     def react(self, account_id: int, layer: Layer, fid: int, reaction: object) -> Aggregate:
         """Like or dislike the feature (replacing one's earlier reaction)."""
@@ -158,10 +161,10 @@ class Ratings:
             raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
         value = REACTIONS[str(reaction)]
         x = self.reactions
-        self.check_feature(layer, fid)
         for attempt in (1, 2):
             try:
                 with self.store.domain_transaction() as conn:
+                    require_feature(conn, self.store, layer, fid)
                     mine = (x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
                     changed = conn.execute(x.update().where(*mine).values(value=value)).rowcount
                     if not changed:
@@ -174,11 +177,12 @@ class Ratings:
                                 created_at=self.now(),
                             )
                         )
+                    agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
                 break
             except sa.exc.IntegrityError:
                 if attempt == 2:
                     raise
-        return self.aggregate(layer.id, fid)
+        return agg
 
     def withdraw_reaction(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
         """Withdraw one's like or dislike; :class:`NotFound` if there is none."""
@@ -189,9 +193,10 @@ class Ratings:
                     x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id
                 )
             ).rowcount
+            agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
         if not gone:
             raise NotFound(f"you have not liked or disliked feature {fid} of {layer.id!r}")
-        return self.aggregate(layer.id, fid)
+        return agg
 
     # -- reads ---------------------------------------------------------------------------
     def check_feature(self, layer: Layer, fid: int) -> None:
@@ -206,17 +211,26 @@ class Ratings:
     def aggregates(self, layer_id: str, fids: Iterable[int] | None = None) -> dict[int, Aggregate]:
         """Return the aggregates of the rated or reacted features among ``fids`` (all of the
         layer's with None); features nobody rated are absent."""
+        with self.store.engine.connect() as conn:
+            return self._aggregates_on(conn, layer_id, fids)
+
+    def _aggregates_on(
+        self, conn: sa.Connection, layer_id: str, fids: Iterable[int] | None
+    ) -> dict[int, Aggregate]:
+        """:meth:`aggregates` on ``conn`` (a write reads its new aggregate in its own
+        transaction: one round trip, not a second connection), stars and reactions counted
+        in one query."""
         r, x = self.ratings, self.reactions
         ids = None if fids is None else sorted({int(f) for f in fids})
         if ids is not None and not ids:
             return {}
         star_q = (
-            sa.select(r.c.fid, r.c.stars, sa.func.count())
+            sa.select(r.c.fid, sa.literal(1).label("kind"), r.c.stars.label("v"), sa.func.count())
             .where(r.c.layer == layer_id)
             .group_by(r.c.fid, r.c.stars)
         )
         react_q = (
-            sa.select(x.c.fid, x.c.value, sa.func.count())
+            sa.select(x.c.fid, sa.literal(2).label("kind"), x.c.value.label("v"), sa.func.count())
             .where(x.c.layer == layer_id)
             .group_by(x.c.fid, x.c.value)
         )
@@ -224,15 +238,14 @@ class Ratings:
             star_q = star_q.where(r.c.fid.in_(ids))
             react_q = react_q.where(x.c.fid.in_(ids))
         out: dict[int, Aggregate] = {}
-        with self.store.engine.connect() as conn:
-            for fid, stars, n in conn.execute(star_q):
-                out.setdefault(int(fid), Aggregate()).distribution[int(stars) - 1] = int(n)
-            for fid, value, n in conn.execute(react_q):
-                agg = out.setdefault(int(fid), Aggregate())
-                if int(value) > 0:
-                    agg.likes = int(n)
-                else:
-                    agg.dislikes = int(n)
+        for fid, kind, value, n in conn.execute(sa.union_all(star_q, react_q)):
+            agg = out.setdefault(int(fid), Aggregate())
+            if int(kind) == 1:
+                agg.distribution[int(value) - 1] = int(n)
+            elif int(value) > 0:
+                agg.likes = int(n)
+            else:
+                agg.dislikes = int(n)
         for agg in out.values():
             agg.count = sum(agg.distribution)
             if agg.count:

@@ -8,12 +8,38 @@
 
 import * as maplibregl from 'maplibre-gl';
 import './city-events.css';
-import { getJSON } from './api.js';
+import { ApiError, authHeaders, csrfHeaders, getJSON, postJSON } from './api.js';
 import { lang, locale, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
 
 const SOURCE = 'twin-city-events';
 const LAYERS = ['twin-city-events-fill', 'twin-city-events-line', 'twin-city-events-point'];
+const DRAFT = 'twin-city-events-draft';
+const KINDS = ['emergency', 'outage_electricity', 'outage_water', 'outage_heating', 'outage_gas', 'road_closure', 'planned_works'];
+
+/** A staff change of an event (PATCH with the key and the CSRF token); throws ApiError. */
+async function patchJSON(path, body) {
+  const response = await fetch(new URL(path, location.origin), {
+    method: 'PATCH',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...csrfHeaders(), ...authHeaders() },
+    body: JSON.stringify(body),
+  });
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}
+
+/** The drawn vertices as the GeoJSON geometry of the chosen shape, or null while too few. */
+export function draftGeometry(shape, v) {
+  if (shape === 'point') return v.length ? { type: 'Point', coordinates: v[v.length - 1] } : null;
+  if (shape === 'line') return v.length >= 2 ? { type: 'LineString', coordinates: v } : null;
+  return v.length >= 3 ? { type: 'Polygon', coordinates: [[...v, v[0]]] } : null;
+}
 const NOTICE_MS = 8000;
 
 export const KIND_COLOURS = {
@@ -28,6 +54,22 @@ export const KIND_COLOURS = {
 
 const TEXT = {
   ru: {
+    staff: 'Новое событие (сотрудники)',
+    kind: 'Вид',
+    title: 'Заголовок',
+    starts: 'Начало',
+    ends: 'Окончание (пусто — до отмены)',
+    shape: 'Форма',
+    shape_point: 'точка',
+    shape_line: 'линия',
+    shape_area: 'область',
+    draw: 'Рисовать на карте',
+    drawing: 'Щёлкайте по карте: точек {n}',
+    clear: 'Сбросить',
+    save: 'Сохранить',
+    saved: 'Сохранено: {title}',
+    close_event: 'Закрыть',
+    need_shape: 'Нарисуйте событие на карте',
     heading: 'События в городе',
     upcoming: 'Сейчас и в ближайшие 30 дней',
     onDay: 'На {date}',
@@ -58,6 +100,22 @@ const TEXT = {
     cancelled: 'отменено',
   },
   kk: {
+    staff: 'Жаңа оқиға (қызметкерлер)',
+    kind: 'Түрі',
+    title: 'Тақырып',
+    starts: 'Басталуы',
+    ends: 'Аяқталуы (бос — тоқтатылғанға дейін)',
+    shape: 'Пішін',
+    shape_point: 'нүкте',
+    shape_line: 'сызық',
+    shape_area: 'аумақ',
+    draw: 'Картада салу',
+    drawing: 'Картаны басыңыз: нүктелер {n}',
+    clear: 'Тазалау',
+    save: 'Сақтау',
+    saved: 'Сақталды: {title}',
+    close_event: 'Жабу',
+    need_shape: 'Оқиғаны картада салыңыз',
     heading: 'Қаладағы оқиғалар',
     upcoming: 'Қазір және алдағы 30 күн',
     onDay: '{date} күні',
@@ -88,6 +146,22 @@ const TEXT = {
     cancelled: 'тоқтатылды',
   },
   en: {
+    staff: 'New event (staff)',
+    kind: 'Kind',
+    title: 'Title',
+    starts: 'Starts',
+    ends: 'Ends (empty: until further notice)',
+    shape: 'Shape',
+    shape_point: 'point',
+    shape_line: 'line',
+    shape_area: 'area',
+    draw: 'Draw on the map',
+    drawing: 'Click the map: {n} points',
+    clear: 'Clear',
+    save: 'Save',
+    saved: 'Saved: {title}',
+    close_event: 'Close',
+    need_shape: 'Draw the event on the map',
     heading: 'City events',
     upcoming: 'Now and in the next 30 days',
     onDay: 'On {date}',
@@ -193,9 +267,99 @@ export function setupCityEvents(app) {
   notice.hidden = true;
   document.getElementById('map')?.after(notice);
   let affectsResult = null;
+  // the staff form's draft: kept across redraws (the list is redrawn on every live change)
+  const draft = { kind: 'road_closure', title: '', starts: '', ends: '', shape: 'line', vertices: [], drawing: false, message: null };
+  const staff = () => ['planner', 'admin'].includes(app.role);
+
+  function showDraft() {
+    const v = draft.vertices;
+    const geometry = draftGeometry(draft.shape, v);
+    const features = v.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c }, properties: {} }));
+    if (geometry && geometry.type !== 'Point') features.push({ type: 'Feature', geometry, properties: {} });
+    app.map?.getSource(DRAFT)?.setData({ type: 'FeatureCollection', features });
+  }
+
+  function staffForm() {
+    const form = el('form', { id: 'city-events-staff', class: 'city-events-staff' });
+    const field = (id, label, input) => el('div', { class: 'city-events-field' }, el('label', { for: id, text: label }), input);
+    const kind = el('select', { id: 'ce-kind' });
+    for (const k of KINDS) {
+      const o = el('option', { value: k, text: tx(k) });
+      if (k === draft.kind) o.selected = true;
+      kind.append(o);
+    }
+    const shape = el('select', { id: 'ce-shape' });
+    for (const k of ['point', 'line', 'area']) {
+      const o = el('option', { value: k, text: tx(`shape_${k}`) });
+      if (k === draft.shape) o.selected = true;
+      shape.append(o);
+    }
+    const title = el('input', { id: 'ce-title', type: 'text', maxlength: '200', required: 'required' });
+    title.value = draft.title;
+    const starts = el('input', { id: 'ce-starts', type: 'datetime-local', required: 'required' });
+    starts.value = draft.starts;
+    const ends = el('input', { id: 'ce-ends', type: 'datetime-local' });
+    ends.value = draft.ends;
+    kind.addEventListener('change', () => (draft.kind = kind.value));
+    title.addEventListener('input', () => (draft.title = title.value));
+    starts.addEventListener('input', () => (draft.starts = starts.value));
+    ends.addEventListener('input', () => (draft.ends = ends.value));
+    shape.addEventListener('change', () => {
+      draft.shape = shape.value;
+      showDraft();
+    });
+    const drawButton = el('button', { id: 'ce-draw', type: 'button', class: 'btn btn-small', 'aria-pressed': String(draft.drawing), text: tx('draw') });
+    drawButton.addEventListener('click', () => {
+      draft.drawing = !draft.drawing;
+      render();
+    });
+    const clear = el('button', { id: 'ce-clear', type: 'button', class: 'btn btn-small', text: tx('clear') });
+    clear.addEventListener('click', () => {
+      draft.vertices = [];
+      showDraft();
+      render();
+    });
+    const status = el('p', { id: 'ce-status', class: 'hint', role: 'status', 'aria-live': 'polite', text: draft.message || (draft.drawing ? tx('drawing', { n: draft.vertices.length }) : '') });
+    form.append(
+      el('h4', { text: tx('staff') }),
+      field('ce-kind', tx('kind'), kind),
+      field('ce-title', tx('title'), title),
+      field('ce-starts', tx('starts'), starts),
+      field('ce-ends', tx('ends'), ends),
+      field('ce-shape', tx('shape'), shape),
+      el('div', { class: 'city-events-row' }, drawButton, clear, el('button', { id: 'ce-save', type: 'submit', class: 'btn btn-small', text: tx('save') })),
+      status,
+    );
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const geometry = draftGeometry(draft.shape, draft.vertices);
+      if (!geometry) {
+        draft.message = tx('need_shape');
+        return render();
+      }
+      const body = { kind: draft.kind, title: draft.title.trim(), starts_at: draft.starts, ends_at: draft.ends || null, geometry };
+      try {
+        const saved = await postJSON('/api/city-events', body);
+        draft.message = tx('saved', { title: saved.properties?.title ?? body.title });
+        Object.assign(draft, { title: '', vertices: [], drawing: false });
+        showDraft();
+        refresh();
+      } catch (err) {
+        // the API names the problem (end before start, outside the city …)
+        draft.message = err.body?.detail || err.message;
+      }
+      render();
+    });
+    return form;
+  }
 
   function addLayers(map) {
     if (!map.getSource(SOURCE)) map.addSource(SOURCE, { type: 'geojson', data });
+    if (!map.getSource(DRAFT)) map.addSource(DRAFT, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    if (!map.getLayer(`${DRAFT}-line`)) {
+      map.addLayer({ id: `${DRAFT}-line`, type: 'line', source: DRAFT, paint: { 'line-color': '#d7301f', 'line-width': 3, 'line-dasharray': [2, 1] } });
+      map.addLayer({ id: `${DRAFT}-point`, type: 'circle', source: DRAFT, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-color': '#d7301f', 'circle-radius': 5 } });
+    }
     const colour = colourExpression();
     const add = (layer) => !map.getLayer(layer.id) && map.addLayer(layer);
     add({
@@ -275,7 +439,20 @@ export function setupCityEvents(app) {
           })
           .catch(() => {});
       });
-      list.append(el('li', {}, button));
+      const item = el('li', {}, button);
+      if (staff() && ['planned', 'active'].includes(p.status)) {
+        const close = el('button', { type: 'button', class: 'btn btn-small city-event-close', 'data-close-id': String(f.id), text: tx('close_event') });
+        close.addEventListener('click', async () => {
+          try {
+            await patchJSON(`/api/city-events/${f.id}`, { status: 'resolved' });
+          } catch (err) {
+            draft.message = err.body?.detail || err.message;
+          }
+          refresh();
+        });
+        item.append(close);
+      }
+      list.append(item);
     }
     if (!data.features.length) list.append(el('li', { class: 'city-events-none', text: tx('none') }));
     if (data.features.length > LIST_MAX) list.append(el('li', { text: tx('more', { n: data.features.length - LIST_MAX }) }));
@@ -315,6 +492,7 @@ export function setupCityEvents(app) {
       out.replaceChildren(...affectsResult);
     });
     section.append(form);
+    if (staff()) section.append(staffForm());
   }
 
   async function refresh() {
@@ -353,6 +531,14 @@ export function setupCityEvents(app) {
   }
 
   function handleClick(e) {
+    if (draft.drawing && staff()) {
+      const c = [Number(e.lngLat.lng.toFixed(6)), Number(e.lngLat.lat.toFixed(6))];
+      draft.vertices = draft.shape === 'point' ? [c] : [...draft.vertices, c];
+      draft.message = null;
+      showDraft();
+      render();
+      return true;
+    }
     const layers = LAYERS.filter((id) => app.map.getLayer(id));
     const hit = app.map.queryRenderedFeatures(e.point, { layers })[0];
     if (!hit) return false;

@@ -132,6 +132,7 @@ const app = {
     this.on.add('cameras');
     await loadStyle();
     this.analyses?.roleChanged();
+    this.cityEvents?.refresh(); // the staff form and the close buttons
     return true;
   },
   async signOut() {
@@ -139,6 +140,7 @@ const app = {
     this.on.delete('cameras');
     await loadStyle();
     this.analyses?.roleChanged();
+    this.cityEvents?.refresh();
   },
   cardActions(card) {
     return [this.analyses?.cardActions(card) ?? null, this.participation?.cardBlock(card) ?? null];

@@ -3,6 +3,8 @@ of a category picked out of its catalog layer."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +20,10 @@ from twin.core.errors import BadInput
 TABLE = Path(__file__).with_name("categories.toml")
 #: Tables of the file that are settings, not categories.
 _SETTINGS = ("road_class", "footfall")
+#: the name of a business's own category starts so (it is never cached by name alone)
+CUSTOM_PREFIX = "custom-"
+CUSTOM_VALUES_MAX = 20
+_VALUE = re.compile(r"^[a-z0-9_]{1,40}$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class SiteCategory:
     values: tuple[str, ...]
     minutes: float
     aliases: tuple[str, ...] = ()
+    #: the Huff attraction of the new outlet against each competitor's 1 (a business's own
+    #: category, :func:`custom_category`, may say its outlet pulls more or less)
+    attraction: float = 1.0
 
     def summary(self) -> dict[str, Any]:
         """Return a JSON-ready description (for API answers and the report)."""
@@ -45,6 +54,8 @@ class SiteCategory:
             "field": self.field,
             "values": list(self.values),
             "minutes": self.minutes,
+            "attraction": self.attraction,
+            "custom": self.name.startswith(CUSTOM_PREFIX),
         }
 
 
@@ -126,3 +137,41 @@ def outlets(frame: gpd.GeoDataFrame, cat: SiteCategory) -> gpd.GeoDataFrame:
     if len(mine) and not (mine.geom_type == "Point").all():
         mine = mine.set_geometry(mine.geometry.representative_point())
     return mine
+
+
+def custom_category(
+    values: list[str],
+    minutes: float = 10.0,
+    attraction: float = 1.0,
+    title: str | None = None,
+) -> SiteCategory:
+    """Return a business's own category: its competitors are the points of interest whose
+    ``category`` is in ``values`` (OSM amenity/shop values such as ``pharmacy``), within
+    ``minutes`` on foot (1–30), and its new outlet pulls ``attraction`` times what one
+    competitor pulls (0.1–10). Raise :class:`BadInput` naming what is wrong.
+
+    >>> custom_category(["Bakery", "cafe"], 8, 1.5).values
+    ('bakery', 'cafe')
+    """
+    if not isinstance(values, list) or not 1 <= len(values) <= CUSTOM_VALUES_MAX:
+        raise BadInput(f"pois: 1 to {CUSTOM_VALUES_MAX} point-of-interest categories")
+    clean = sorted({str(v).strip().lower() for v in values})
+    bad = [v for v in clean if not _VALUE.match(v)]
+    if bad:
+        raise BadInput(f"pois: {bad[0]!r} is not a category (letters, digits, _; e.g. pharmacy)")
+    if not 1 <= float(minutes) <= 30:
+        raise BadInput("minutes: 1 to 30")
+    if not 0.1 <= float(attraction) <= 10:
+        raise BadInput("attraction: 0.1 to 10 (1: as strong as one competitor)")
+    key = f"{','.join(clean)}|{float(minutes):g}|{float(attraction):g}"
+    name = CUSTOM_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:12]
+    label = (title or "").strip()[:80] or ", ".join(clean)
+    return SiteCategory(
+        name=name,
+        title=Titles(label, label, label),
+        layer="pois",
+        field="category",
+        values=tuple(clean),
+        minutes=float(minutes),
+        attraction=float(attraction),
+    )

@@ -19,7 +19,12 @@ import shapely
 
 from twin.analyses.access.graph import ModeGraph, StreetGraph
 from twin.analyses.access.profiles import WALK
-from twin.analyses.site.categories import SiteCategory, footfall_excluded, outlets
+from twin.analyses.site.categories import (
+    CUSTOM_PREFIX,
+    SiteCategory,
+    footfall_excluded,
+    outlets,
+)
 from twin.analyses.site.cells import RES_DEFAULT, CellGrid, build_cells, check_res, points_lonlat
 from twin.analyses.site.reach import Pairs, local_times
 from twin.analyses.site.scoring import (
@@ -121,7 +126,9 @@ class SiteModel:
                 self.footfall_points(cat, hidden),
             )  # fmt: skip
 
-        if hidden is not None:
+        if hidden is not None or cat.name.startswith(CUSTOM_PREFIX):
+            # a business's own category is computed each time: callers choose its values,
+            # so keeping each would grow the cache without bound
             return make()
         return self._remember(("factors", res, cat.name), make)
 

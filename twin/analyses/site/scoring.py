@@ -176,7 +176,7 @@ def site_factors(
     outlets_within = np.bincount(o2c.dst, minlength=n)
 
     near = reach.within(minutes)
-    f = decay(near.minutes)
+    f = cat.attraction * decay(near.minutes)
     p = f / (f + pull[near.dst])
     w = pop[near.dst]
     residents_within = np.bincount(near.src, w, n)

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 import layers
 from twin.analyses.access.service import city_of
@@ -108,7 +110,19 @@ class SiteService:
         """Return the ``top`` cells for ``category_name`` (all cells with ``top=None``),
         ranked city-wide; with ``district`` only that district's cells (ranks stay
         city-wide)."""
-        cat = category(category_name)
+        return self.ranked(category(category_name), top=top, res=res, weights=weights,
+                           district=district)  # fmt: skip
+
+    def ranked(
+        self,
+        cat: SiteCategory,
+        *,
+        top: int | None = 20,
+        res: int = RES_DEFAULT,
+        weights: str | Mapping[str, float] | None = None,
+        district: str | None = None,
+    ) -> SiteResult:
+        """:meth:`site` for a category object (a business's own, or one of the table's)."""
         res = check_res(res)
         if top is not None:
             top = check_top(top)
@@ -173,3 +187,80 @@ class SiteService:
             grid.building_residents,
             self.model.outlets(cat),
         )
+
+    def check_custom(self, cat: SiteCategory) -> SiteCategory:
+        """Return ``cat`` if each of its point-of-interest categories exists in the city;
+        raise :class:`BadInput` naming the first that does not (a typo would otherwise score
+        a city without competitors)."""
+        known = set(self.model.frames["pois"]["category"].dropna().astype(str))
+        missing = [v for v in cat.values if v not in known]
+        if missing:
+            common = self.model.frames["pois"]["category"].value_counts().head(12).index
+            raise BadInput(
+                f"pois: no point of interest of category {missing[0]!r} in the city; "
+                f"common ones: {', '.join(map(str, common))}"
+            )
+        return cat
+
+    def footfall(
+        self, cat: SiteCategory, lon: float, lat: float, res: int = RES_DEFAULT
+    ) -> dict[str, object]:
+        """Return the parts of the access factor at the cell of (lon, lat) for ``cat``:
+        transit (bus stops within 5 min), road (the busiest street class at the cell) and
+        footfall (points of interest within 5 min, other than the category's own), each
+        with the count behind it and its 0–1 value; raise :class:`BadInput` outside the
+        city's cells."""
+        res = check_res(res)
+        factors = self.model.factors(cat, res)
+        cell = h3.latlng_to_cell(lat, lon, res)
+        row = factors[(factors["h3"] == cell) & factors["inside"]]
+        if row.empty:
+            raise BadInput(f"({lon:.5f}, {lat:.5f}) is outside the city's cells")
+        r = row.iloc[0]
+        return {
+            "h3": cell,
+            "district": r["district"],
+            "access": float(r["access"]),
+            "transit": {"bus_stops_within": int(r["bus_stops_within"]),
+                        "value": float(r["transit"])},
+            "road": {"road_class": r["road_class"], "value": float(r["road"])},
+            "pois": {"pois_within": int(r["pois_within"]), "value": float(r["footfall"])},
+        }  # fmt: skip
+
+    def dynamics(self, cat: SiteCategory) -> dict[str, object]:
+        """Return the category's outlets over time as far as the data has dates: the
+        outlets there now by the month the twin last loaded them (``loaded_at``; the OSM
+        extract itself dates no shop), and every load of the category's layer with its
+        inserted, updated and deleted rows (``twin_provenance``)."""
+        t = self.store.tables[cat.layer]
+        p = self.store.metadata.tables["twin_provenance"]
+        month = sa.func.substr(t.c.loaded_at, 1, 7)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(month.label("month"), sa.func.count().label("n"))
+                .where(t.c[cat.field].in_(cat.values))
+                .group_by(month)
+                .order_by(month)
+            ).all()
+            loads = conn.execute(
+                sa.select(p.c.loaded_at, p.c.source, p.c.file, p.c.inserted, p.c.updated,
+                          p.c.deleted)
+                .where(p.c.layer == cat.layer)
+                .order_by(p.c.id)
+            ).all()  # fmt: skip
+        series, total = [], 0
+        for r in rows:
+            total += int(r.n)
+            series.append({"month": r.month, "outlets": int(r.n), "cumulative": total})
+        return {
+            "outlets": total,
+            "by_load_month": series,
+            "loads": [
+                {"loaded_at": r.loaded_at, "source": r.source, "file": r.file,
+                 "inserted": r.inserted, "updated": r.updated, "deleted": r.deleted}
+                for r in loads
+            ],
+            "dated_by": "loaded_at",
+            "note": "the outlets carry no opening dates: each is dated by the load that last "
+            "brought it into the twin; a layer loaded once gives one point",
+        }  # fmt: skip
