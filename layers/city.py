@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers import vocabulary as vocab
 from layers.common import ACCESSIBILITY, ADDRESS, DISTRICT, NAME, OSM_ATTRIBUTION, OSM_LICENCE
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
 
@@ -78,7 +79,12 @@ BUILDINGS = Layer(
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
-        Prop("building", PropType.STR, t("Тип здания", "Ғимарат түрі", "Building type")),
+        Prop(
+            "building",
+            PropType.STR,
+            t("Тип здания", "Ғимарат түрі", "Building type"),
+            values=vocab.BUILDING_TYPES,
+        ),
         Prop(
             "levels", PropType.INT, t("Этажность", "Қабат саны", "Levels"), minimum=0, maximum=200
         ),
@@ -98,6 +104,7 @@ BUILDINGS = Layer(
             PropType.STR,
             t("Назначение", "Мақсаты", "Use"),
             choices=("residential", "public", "commercial", "industrial", "other"),
+            values=vocab.BUILDING_USES,
         ),
     ),
     style=Style(kind="fill", color="#c9b8a6", outline="#9c8b7a", opacity=0.85),
@@ -154,6 +161,7 @@ ROADS = Layer(
             PropType.STR,
             t("Класс дороги", "Жол класы", "Road class"),
             choices=ROAD_CLASSES,
+            values=vocab.ROAD_CLASSES,
         ),
         Prop("oneway", PropType.BOOL, t("Одностороннее", "Бір бағытты", "One-way")),
         Prop("lanes", PropType.INT, t("Полосы", "Жолақтар", "Lanes"), minimum=0, maximum=20),
@@ -165,7 +173,7 @@ ROADS = Layer(
             minimum=0,
             maximum=200,
         ),
-        Prop("surface", PropType.STR, t("Покрытие", "Жабыны", "Surface")),
+        Prop("surface", PropType.STR, t("Покрытие", "Жабыны", "Surface"), values=vocab.SURFACES),
         Prop("bridge", PropType.BOOL, t("Мост", "Көпір", "Bridge")),
         Prop("tunnel", PropType.BOOL, t("Тоннель", "Туннель", "Tunnel")),
     ),
@@ -202,6 +210,7 @@ UTILITY_LINES = Layer(
             PropType.STR,
             t("Вид сети", "Желі түрі", "Network"),
             choices=("power", "water", "heat", "gas", "sewer", "telecom", "other"),
+            values=vocab.UTILITY_KINDS,
         ),
         Prop("operator", PropType.STR, t("Оператор", "Оператор", "Operator")),
         Prop("voltage", PropType.INT, t("Напряжение", "Кернеу", "Voltage"), unit="V", minimum=0),
@@ -235,12 +244,19 @@ POIS = Layer(
     geometry=GeomType.POINT,
     properties=(
         NAME,
-        Prop("category", PropType.STR, t("Категория", "Санат", "Category"), searchable=True),
+        Prop(
+            "category",
+            PropType.STR,
+            t("Категория", "Санат", "Category"),
+            searchable=True,
+            values=vocab.POI_CATEGORIES,
+        ),
         Prop(
             "kind",
             PropType.STR,
             t("Группа", "Топ", "Group"),
             choices=("amenity", "shop", "tourism", "leisure", "other"),
+            values=vocab.POI_KINDS,
         ),
         ADDRESS,
         Prop("opening_hours", PropType.STR, t("Часы работы", "Жұмыс уақыты", "Opening hours")),
@@ -275,7 +291,13 @@ SCHOOLS = Layer(
     geometry=GeomType.POINT,
     properties=(
         NAME,
-        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"), choices=("school", "kindergarten")),
+        Prop(
+            "kind",
+            PropType.STR,
+            t("Тип", "Түрі", "Type"),
+            choices=("school", "kindergarten"),
+            values=vocab.SCHOOL_KINDS,
+        ),
         Prop(
             "capacity",
             PropType.INT,
@@ -290,7 +312,12 @@ SCHOOLS = Layer(
             unit="children",
             minimum=0,
         ),
-        Prop("language", PropType.STR, t("Язык обучения", "Оқыту тілі", "Language of instruction")),
+        Prop(
+            "language",
+            PropType.STR,
+            t("Язык обучения", "Оқыту тілі", "Language of instruction"),
+            values=vocab.LANGUAGES,
+        ),
         ADDRESS,
         DISTRICT,
         *ACCESSIBILITY,
@@ -318,7 +345,11 @@ HEALTH = Layer(
     properties=(
         NAME,
         Prop(
-            "kind", PropType.STR, t("Тип", "Түрі", "Type"), choices=("hospital", "clinic", "other")
+            "kind",
+            PropType.STR,
+            t("Тип", "Түрі", "Type"),
+            choices=("hospital", "clinic", "other"),
+            values=vocab.HEALTH_KINDS,
         ),
         Prop("beds", PropType.INT, t("Койки", "Төсек-орын", "Beds"), minimum=0),
         Prop(
@@ -333,7 +364,12 @@ HEALTH = Layer(
             t("Госпитализировано", "Ауруханаға жатқызылды", "Hospitalised"),
             minimum=0,
         ),
-        Prop("ownership", PropType.STR, t("Форма собственности", "Меншік нысаны", "Ownership")),
+        Prop(
+            "ownership",
+            PropType.STR,
+            t("Форма собственности", "Меншік нысаны", "Ownership"),
+            values=vocab.OWNERSHIP,
+        ),
         ADDRESS,
         DISTRICT,
         *ACCESSIBILITY,
@@ -375,7 +411,7 @@ PARKS = Layer(
     geometry=GeomType.POLYGON,
     properties=(
         NAME,
-        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type")),
+        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"), values=vocab.PARK_KINDS),
         Prop("area_ha", PropType.FLOAT, t("Площадь", "Ауданы", "Area"), unit="ha", minimum=0),
         *ACCESSIBILITY,
     ),
@@ -428,6 +464,7 @@ WATERWAYS = Layer(
             PropType.STR,
             t("Тип", "Түрі", "Type"),
             choices=("river", "canal", "stream", "drain", "other"),
+            values=vocab.WATERWAY_KINDS,
         ),
     ),
     style=Style(kind="line", color="#6fa8dc", width=2.0, opacity=1.0, label_property="name"),
@@ -445,7 +482,13 @@ RAILWAYS = Layer(
     geometry=GeomType.LINE,
     properties=(
         NAME,
-        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"), choices=("rail", "tram", "other")),
+        Prop(
+            "kind",
+            PropType.STR,
+            t("Тип", "Түрі", "Type"),
+            choices=("rail", "tram", "other"),
+            values=vocab.RAILWAY_KINDS,
+        ),
         Prop(
             "electrified", PropType.BOOL, t("Электрифицирована", "Электрлендірілген", "Electrified")
         ),

@@ -113,6 +113,9 @@ class Prop:
     #: The layers with generated features that this computed value rests on (empty: it rests
     #: on real data only).
     generated_from: tuple[str, ...] = ()
+    #: What each stored code reads as (``layers.vocabulary``): every choice has a label;
+    #: an open property (OSM's ``building``) labels the codes known, others show as stored.
+    values: Mapping[str, Titles] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,7 @@ class Layer:
                     "unit": p.unit,
                     "choices": list(p.choices) if p.choices else None,
                     "generated_flag": p.generated_flag,
+                    "values": {k: v.as_dict() for k, v in p.values.items()} if p.values else None,
                 }
                 for p in self.properties
             ],

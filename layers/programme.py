@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers import vocabulary as vocab
 from layers.common import DEMO_ATTRIBUTION, DISTRICT, OSM_ATTRIBUTION
 from layers.model import GeomType, Layer, Prop, PropType, Style, Temporal, t
 
@@ -23,8 +24,15 @@ WORKS = Layer(
             PropType.STR,
             t("Вид работ", "Жұмыс түрі", "Kind of work"),
             choices=("construction", "repair", "landscaping"),
+            values=vocab.WORK_KINDS,
         ),
-        Prop("status", PropType.STR, t("Статус", "Мәртебесі", "Status"), choices=WORK_STATUSES),
+        Prop(
+            "status",
+            PropType.STR,
+            t("Статус", "Мәртебесі", "Status"),
+            choices=WORK_STATUSES,
+            values=vocab.pick(vocab.STATES, WORK_STATUSES),
+        ),
         Prop("start_date", PropType.DATE, t("Начало", "Басталуы", "Start")),
         Prop("end_date", PropType.DATE, t("Окончание", "Аяқталуы", "End")),
         DISTRICT,
@@ -60,10 +68,21 @@ BUDGET_PROJECTS = Layer(
     geometry=GeomType.POINT,
     properties=(
         Prop("title", PropType.STR, t("Проект", "Жоба", "Project"), searchable=True),
-        Prop("category", PropType.STR, t("Направление", "Бағыты", "Category")),
+        Prop(
+            "category",
+            PropType.STR,
+            t("Направление", "Бағыты", "Category"),
+            values=vocab.BUDGET_CATEGORIES,
+        ),
         DISTRICT,
         Prop("year", PropType.INT, t("Год", "Жыл", "Year"), minimum=2000, maximum=2100),
-        Prop("stage", PropType.STR, t("Этап", "Кезең", "Stage"), choices=BUDGET_STAGES),
+        Prop(
+            "stage",
+            PropType.STR,
+            t("Этап", "Кезең", "Stage"),
+            choices=BUDGET_STAGES,
+            values=vocab.pick(vocab.STATES, BUDGET_STAGES),
+        ),
         Prop("budget_kzt", PropType.FLOAT, t("Бюджет", "Бюджеті", "Budget"), unit="KZT", minimum=0),
         Prop("votes", PropType.INT, t("Голоса", "Дауыстар", "Votes"), minimum=0),
         Prop("proposed_on", PropType.DATE, t("Подано", "Ұсынылды", "Proposed on")),

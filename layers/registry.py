@@ -81,6 +81,11 @@ def check(layers: tuple[Layer, ...], modules: tuple[Module, ...]) -> list[str]:
             for source in p.generated_from:
                 if source not in ids:
                     problems.append(f"{layer.id}.{p.name}: no layer {source!r}")
+            unlabelled = [c for c in p.choices or () if c not in (p.values or {})]
+            if unlabelled:
+                problems.append(
+                    f"{layer.id}.{p.name}: no label for {unlabelled} (layers.vocabulary)"
+                )
     return problems
 
 

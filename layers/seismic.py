@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers import vocabulary as vocab
 from layers.common import DISTRICT
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
 
@@ -32,6 +33,7 @@ SEISMIC_SITES = Layer(
             PropType.STR,
             t("Класс площадки (NEHRP)", "Алаң класы (NEHRP)", "Site class (NEHRP)"),
             choices=SITE_CLASSES,
+            values=vocab.SITE_CLASSES,
         ),
         Prop(
             "z1pt0", PropType.FLOAT, t("Глубина Vs=1 км/с", "Vs=1 км/с тереңдігі", "Z1.0"), unit="m"

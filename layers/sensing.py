@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from layers.appeal_services import CATEGORY_CODES, SERVICE_CODES, STATUSES
+from layers import vocabulary as vocab
+from layers.appeal_services import CATEGORIES, CATEGORY_CODES, SERVICE_CODES, SERVICES, STATUSES
 from layers.common import DEMO_ATTRIBUTION, DISTRICT, NAME
 from layers.model import Access, GeomType, Layer, Prop, PropType, Style, Temporal, t
 
@@ -20,12 +21,19 @@ CAMERAS = Layer(
     geometry=GeomType.POINT,
     access=Access.PLANNER,
     properties=(
-        Prop("kind", PropType.STR, t("Тип", "Түрі", "Type"), choices=("fixed", "ptz")),
+        Prop(
+            "kind",
+            PropType.STR,
+            t("Тип", "Түрі", "Type"),
+            choices=("fixed", "ptz"),
+            values=vocab.CAMERA_KINDS,
+        ),
         Prop(
             "status",
             PropType.STR,
             t("Состояние", "Күйі", "Status"),
             choices=("working", "broken", "planned"),
+            values=vocab.pick(vocab.STATES, ("working", "broken", "planned")),
         ),
         Prop(
             "mount_height_m",
@@ -86,9 +94,19 @@ APPEALS = Layer(
     public_aggregate=True,
     properties=(
         Prop(
-            "category", PropType.STR, t("Категория", "Санат", "Category"), choices=APPEAL_CATEGORIES
+            "category",
+            PropType.STR,
+            t("Категория", "Санат", "Category"),
+            choices=APPEAL_CATEGORIES,
+            values={c.code: c.title for c in CATEGORIES},
         ),
-        Prop("status", PropType.STR, t("Статус", "Мәртебесі", "Status"), choices=APPEAL_STATUSES),
+        Prop(
+            "status",
+            PropType.STR,
+            t("Статус", "Мәртебесі", "Status"),
+            choices=APPEAL_STATUSES,
+            values=vocab.pick(vocab.STATES, APPEAL_STATUSES),
+        ),
         Prop("created_on", PropType.DATE, t("Дата обращения", "Өтініш күні", "Submitted on")),
         Prop("resolved_on", PropType.DATE, t("Дата решения", "Шешілген күні", "Resolved on")),
         DISTRICT,
@@ -98,6 +116,7 @@ APPEALS = Layer(
             PropType.STR,
             t("Ответственная служба", "Жауапты қызмет", "Responsible service"),
             choices=APPEAL_SERVICES,
+            values={s.code: s.title for s in SERVICES},
         ),
         Prop("assigned_on", PropType.DATE, t("Передано службе", "Қызметке берілді", "Assigned on")),
         Prop("started_on", PropType.DATE, t("Взято в работу", "Жұмысқа алынды", "Work started on")),
@@ -151,11 +170,13 @@ AIR_SENSORS = Layer(
             PropType.STR,
             t("Сеть", "Желі", "Network"),
             choices=("kazhydromet", "waqi", "airgradient"),
+            values=vocab.AIR_NETWORKS,
         ),
         Prop(
             "parameters",
             PropType.STR,
             t("Измеряемые показатели", "Өлшенетін көрсеткіштер", "Parameters measured"),
+            values=vocab.POLLUTANTS,
         ),
         Prop(
             "first_reading",
@@ -205,6 +226,7 @@ AIR_SENSORS = Layer(
                 "AQI category (US EPA, from PM10)",
             ),
             choices=tuple(AQI_COLOURS),
+            values=vocab.AQI,
         ),
         Prop(
             "readings",
@@ -249,6 +271,7 @@ AIR_READINGS = Layer(
             PropType.STR,
             t("Показатель", "Көрсеткіш", "Pollutant"),
             choices=AIR_PARAMETERS,
+            values=vocab.POLLUTANTS,
         ),
         Prop("day", PropType.DATE, t("Сутки (время Алматы)", "Тәулік (Алматы уақыты)", "Day")),
         Prop(
@@ -303,7 +326,12 @@ POPULATION_GRID = Layer(
             t("Верхняя оценка (P90)", "Жоғарғы бағалау (P90)", "High estimate (P90)"),
             unit="people",
         ),
-        Prop("confidence", PropType.STR, t("Достоверность", "Сенімділік", "Confidence")),
+        Prop(
+            "confidence",
+            PropType.STR,
+            t("Достоверность", "Сенімділік", "Confidence"),
+            values=vocab.CONFIDENCE,
+        ),
     ),
     style=Style(kind="fill", color="#fb8c00", opacity=0.5),
     maxzoom=14,

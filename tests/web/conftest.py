@@ -26,6 +26,7 @@ from twin.app import create_app
 from twin.core.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettings
 
 PLANNER_KEY = "web-test-planner"
+MODERATOR_KEY = "web-test-moderator"
 WEB = PROJECT_ROOT / "web"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
@@ -80,7 +81,7 @@ def server(almaty_url: str, web_dist: Path) -> Iterator[str]:
     """Yield the base URL of the app on the Almaty store, served by uvicorn in a thread."""
     settings = Settings(
         store=StoreSettings(database_url=almaty_url),
-        auth=AuthSettings(api_keys=f"planner:{PLANNER_KEY}"),
+        auth=AuthSettings(api_keys=f"planner:{PLANNER_KEY},moderator:{MODERATOR_KEY}"),
     )
     port = _free_port()
     config = uvicorn.Config(

@@ -220,6 +220,7 @@ export function setupAppeals(app) {
 
   function render() {
     toggle.textContent = tr('open');
+    toggle.title = tr('open');
     const parts = [h('h2', { id: 'appeals-title', text: tr('heading') })];
     if (!signedIn) parts.push(h('p', { class: 'hint', text: tr('signIn') }));
     else {

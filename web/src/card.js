@@ -27,7 +27,9 @@ function labelOf(app, c) {
   const p = c.properties || {};
   if (c.layerId === 'districts' && p.name) return app.districtName(p.name);
   for (const k of LABEL_PROPS) {
-    if (p[k]) return k === 'category' && c.summary ? formatValue({ name: k, type: 'str' }, p[k]) : String(p[k]);
+    if (!p[k]) continue;
+    const prop = k === 'category' ? c.summary?.properties.find((x) => x.name === k) : null;
+    return (prop && formatValue(prop, p[k])) || String(p[k]);
   }
   if (p.h3 && p.count !== undefined) return c.entryTitle;
   return t('card.unnamed');

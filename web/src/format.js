@@ -3,7 +3,7 @@
 // Formatting is ours (locale-format.js, CLDR's data shipped with the app), never the
 // browser's Intl: browsers without Kazakh data wrote Kazakh dates as "2023 M05 15".
 
-import { lang, t, unit, value } from './i18n.js';
+import { lang, t, title, unit, value } from './i18n.js';
 import { formatDayIn, formatMonthIn, formatNumberIn, formatTime } from './locale-format.js';
 
 export function formatNumber(n, maxDigits) {
@@ -54,9 +54,18 @@ export function formatValue(prop, v, { districtName } = {}) {
       return formatDate(String(v));
     case 'json':
       return null;
-    default:
+    default: {
       if (prop.name === 'district' && districtName) return districtName(String(v));
+      const labels = prop.values;
+      if (labels) {
+        const text = String(v);
+        if (labels[text]) return title(labels[text]);
+        // a list of codes ("co, no2, pm10")
+        if (text.includes(',')) return text.split(/\s*,\s*/).map((x) => (labels[x] ? title(labels[x]) : x)).join(', ');
+        return text;
+      }
       if (prop.choices) return value(prop.name, v);
       return String(v);
+    }
   }
 }

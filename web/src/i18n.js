@@ -1,10 +1,10 @@
 // Interface text in Russian (default), Kazakh and English. Layer and property titles come from
-// the catalog (/catalog); this file holds the interface's own words, units and choice values.
+// the catalog (/catalog), and so do the labels of stored values (each property's `values`,
+// declared in layers/vocabulary.py); this file holds the interface's own words and units.
 
 import { ANALYSES } from './i18n-analyses.js';
 import { pluralWord } from './locale-format.js';
 import { PARTICIPATION } from './i18n-participation.js';
-import { VALUES } from './values.js';
 
 export const LANGS = ['ru', 'kk', 'en'];
 const STORAGE_KEY = 'twin.lang';
@@ -219,6 +219,7 @@ const UNITS = {
   people: ['чел.', 'адам', 'people'],
   'km²': ['км²', 'км²', 'km²'],
   m: ['м', 'м', 'm'],
+  km: ['км', 'км', 'km'],
   'km/h': ['км/ч', 'км/сағ', 'km/h'],
   V: ['В', 'В', 'V'],
   mm: ['мм', 'мм', 'mm'],
@@ -286,10 +287,28 @@ export function unit(u) {
   return entry ? entry[idx(current)] : u;
 }
 
-/** A choice value's label: property-specific first (`highway.residential`), then the value. */
+// The catalog's vocabularies: `prop.value` → {ru, kk, en}, and `value` alone (first declared).
+let vocabulary = new Map();
+
+/** Read the value labels of every catalog property (called whenever /catalog is loaded). */
+export function setVocabulary(catalog) {
+  const next = new Map();
+  for (const layer of catalog?.layers ?? []) {
+    for (const p of layer.properties ?? []) {
+      for (const [v, label] of Object.entries(p.values ?? {})) {
+        if (!next.has(`${p.name}.${v}`)) next.set(`${p.name}.${v}`, label);
+        if (!next.has(v)) next.set(v, label);
+      }
+    }
+  }
+  vocabulary = next;
+}
+
+/** A stored value's label from the catalog: property-specific first (`highway.residential`),
+ * then any property's; a code no vocabulary has is shown as stored. */
 export function value(prop, v) {
-  const entry = VALUES[`${prop}.${v}`] ?? VALUES[v];
-  return entry ? entry[idx(current)] : String(v);
+  const entry = vocabulary.get(`${prop}.${v}`) ?? vocabulary.get(String(v));
+  return entry ? title(entry) : String(v);
 }
 
 export function onLangChange(fn) {

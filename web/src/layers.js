@@ -55,10 +55,12 @@ function legendOf(summary) {
   const prop = s.category_property;
   const colours = Object.entries(s.category_colors || {});
   if (prop && colours.length) {
+    const declared = summary.properties?.find((p) => p.name === prop);
     for (const [v, color] of colours) {
-      items.push({ kind, color, label: () => value(prop, v) });
+      const label = declared?.values?.[v];
+      items.push({ kind, color, label: () => (label ? tr(label) : value(prop, v)) });
     }
-    const choices = summary.properties?.find((p) => p.name === prop)?.choices;
+    const choices = declared?.choices;
     if (!choices || choices.length > colours.length) {
       items.push({ kind, color: s.color, label: () => t('legend.other') });
     }

@@ -19,11 +19,12 @@ import {
   openDashboard,
   rerenderDashboard,
 } from './dashboard.js';
-import { applyStatic, lang, onLangChange, setLang, t, title as tr } from './i18n.js';
+import { applyStatic, lang, onLangChange, setLang, setVocabulary, t, title as tr, unit, value } from './i18n.js';
 import { buildEntries, catalogIdOf, defaultOn, notClickable } from './layers.js';
 import {
   addAppLayers,
   createMap,
+  localiseControls,
   localiseLabels,
   prepareStyle,
   setSelection,
@@ -72,7 +73,7 @@ const app = {
   },
   districtName(name) {
     const d = this.overview?.districts.find((x) => x.name === name);
-    if (!d) return name;
+    if (!d) return value('district', name);
     return { ru: d.name_ru, kk: d.name_kk, en: d.name }[lang()] || name;
   },
   indicatorTitle(ind) {
@@ -227,6 +228,7 @@ function setupStyle() {
 async function loadStyle() {
   const { catalog, style } = await fetchStyleAndCatalog();
   app.catalog = catalog;
+  setVocabulary(catalog);
   await new Promise((resolve) => {
     app.map.once('style.load', resolve);
     app.map.setStyle(style, { diff: false });
@@ -346,8 +348,10 @@ async function start() {
   const overview = getJSON('/api/districts').catch(() => null);
   const [catalog, rawStyle] = await Promise.all([getJSON('/catalog'), getJSON('/style.json')]);
   app.catalog = catalog;
+  setVocabulary(catalog);
   if (!hashState.layers) app.on = new Set(defaultOn(catalog));
   app.map = createMap('map', { ...view, style: prepareStyle(rawStyle, app.on) });
+  localiseControls(app.map, { m: unit('m'), km: unit('km') });
   const styleLoaded = new Promise((resolve) => app.map.once('style.load', resolve));
   app.overview = await overview;
   await styleLoaded;
@@ -369,10 +373,8 @@ async function start() {
   app.map.once('idle', () => {
     document.body.dataset.ready = 'true';
   });
-  // On a phone the footer carries the OSM and demo-data notices: fold the long attribution.
-  if (!DESKTOP.matches) {
-    document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
-  }
+  // The sources' credits stay one (i) button away: the long line would run under the panels.
+  document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   app.map.on('moveend', () => app.saveState());
   app.map.on('click', onMapClick);
   app.map.on('mousemove', (e) => {
@@ -393,6 +395,7 @@ async function start() {
   onLangChange(() => {
     document.getElementById('lang-select').value = lang();
     localiseLabels(app.map);
+    localiseControls(app.map, { m: unit('m'), km: unit('km') });
     renderPanel(document.getElementById('layer-groups'), app);
     applyChoropleth(app);
     rerenderCard(app);

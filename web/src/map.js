@@ -42,6 +42,8 @@ function sameOrigin(url) {
   }
 }
 
+let scaleControl = null;
+
 export function createMap(container, { center, zoom, style }) {
   const map = new maplibregl.Map({
     container,
@@ -63,9 +65,23 @@ export function createMap(container, { center, zoom, style }) {
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.addControl(new maplibregl.AttributionControl(), 'bottom-right');
+  scaleControl = new maplibregl.ScaleControl({ unit: 'metric' });
+  map.addControl(scaleControl, 'bottom-left');
+  // Compact: an (i) button that opens the sources' credits (OSM ODbL, AirData.kz CC BY-NC …),
+  // folded at start so the long line never runs under the side panels.
+  map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
   return map;
+}
+
+/** The scale bar's units in the interface language. MapLibre reads its UI strings from the
+ * map's locale table (the `locale` option); it has no setter, so the table is patched and the
+ * scale redrawn (`setUnit` redraws it). */
+export function localiseControls(map, units) {
+  Object.assign(map._locale, {
+    'ScaleControl.Meters': units.m,
+    'ScaleControl.Kilometers': units.km,
+  });
+  scaleControl?.setUnit('metric');
 }
 
 /** Return [source, source-layer, minzoom] of the first style layer drawing catalog layer `id`. */

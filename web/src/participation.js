@@ -7,7 +7,7 @@
 // Residents' text is only ever put on the page as text (textContent through h()), never as
 // HTML. Writes go with the session cookie and its CSRF token, never with a staff key.
 
-import { ApiError, sendForm, sendJSON as call } from './api.js';
+import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
 import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
@@ -69,6 +69,46 @@ export function setupParticipation(app) {
     render();
   }
 
+  // -- the moderators' queue (staff signed in with their key, as for planners) ---------
+  let queue = null; // null: not loaded; else the reported items
+
+  async function loadQueue() {
+    queue = (await getJSON('/api/moderation/queue')).items;
+  }
+
+  async function decide(item, decision) {
+    const reason = document.getElementById(`mod-reason-${item.kind}-${item.id}`)?.value || '';
+    await postJSON(`/api/moderation/${item.kind}/${item.id}`, { decision, reason });
+    await loadQueue();
+  }
+
+  function moderationBlock() {
+    const parts = [h('h3', { text: t('p.modQueue') })];
+    if (queue === null) {
+      parts.push(h('button', { id: 'mod-load', type: 'button', class: 'btn btn-small', text: t('p.modLoad'), onclick: () => attempt(loadQueue) }));
+    } else if (!queue.length) parts.push(h('p', { class: 'hint', text: t('p.modEmpty') }));
+    else {
+      parts.push(
+        h(
+          'ul',
+          { id: 'mod-queue', class: 'reviews' },
+          queue.map((item) =>
+            h(
+              'li',
+              { 'data-kind': item.kind, 'data-id': String(item.id), 'data-hidden': String(Boolean(item.hidden)) },
+              h('strong', { text: `${t(`p.modKind.${item.kind}`)} №${item.id} · ${t('p.modReports', { n: item.reports })}${item.hidden ? ' · ' + t('p.modHidden') : ''}` }),
+              h('p', { text: item.title || item.review || item.text || '' }),
+              h('label', { class: 'field', for: `mod-reason-${item.kind}-${item.id}` }, h('span', { text: t('p.modReason') }), h('input', { id: `mod-reason-${item.kind}-${item.id}`, maxlength: 1000, required: true })),
+              h('button', { type: 'button', class: 'btn btn-small', 'data-decision': 'hide', text: t('p.modHide'), onclick: () => attempt(() => decide(item, 'hide')) }),
+              h('button', { type: 'button', class: 'btn btn-small', 'data-decision': 'restore', text: t('p.modRestore'), onclick: () => attempt(() => decide(item, 'restore')) }),
+            ),
+          ),
+        ),
+      );
+    }
+    return h('section', { id: 'moderation', 'aria-label': t('p.modQueue') }, parts);
+  }
+
   function render() {
     toggle.textContent = account ? account.display_name || account.login : t('p.account');
     const parts = [h('h2', { id: 'account-title', text: account ? t('p.signedIn', { name: account.display_name || account.login }) : t('p.account') })];
@@ -117,6 +157,7 @@ export function setupParticipation(app) {
         h('span', { text: t('p.byRating') }),
       ),
     );
+    if (hasKey()) parts.push(moderationBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
     box.replaceChildren(...parts);
   }
