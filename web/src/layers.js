@@ -26,10 +26,12 @@ export function accessSources(catalog) {
     .map((l) => l.id);
 }
 
+// Not the schools' green nor the clinics' red (both may be on with this view): teal, purple
+// and magenta stay apart for common colour-vision deficiencies.
 export const ACCESS_COLORS = {
-  yes: '#1a7f37',
-  limited: '#c26a00',
-  no: '#c62828',
+  yes: '#00838f',
+  limited: '#6a1b9a',
+  no: '#880e4f',
   unknown: '#8a8a8a',
 };
 
