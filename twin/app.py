@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
 from twin.analyses import cluster
 from twin.analyses.budget import Budget
+from twin.analyses.coverage import jobs as coverage_jobs
 from twin.analyses.coverage.session import ScopeCache
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.tiles.aclose()
             app.state.store.close()
             cluster.connect(None)
+            await anyio.to_thread.run_sync(app.state.analysis_gate.close)
 
     app = FastAPI(
         title="Almaty City Twin",
@@ -133,6 +136,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_edit_cells=settings.limits.analysis_edit_cells,
             max_candidate_cells=settings.limits.analysis_candidate_cells,
             seconds=settings.limits.analysis_seconds,
+        ),
+        memory_bytes=settings.limits.analysis_memory_mb * 2**20,
+        setup=coverage_jobs.setup,
+        setup_args=(
+            settings.store.database_url,
+            settings.store.replicas(),
+            settings.dask_scheduler,
         ),
     )
     errors.install(app)
@@ -168,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_bytes=settings.limits.body_bytes,
         role_of=lambda authorization: role_for(authorization, settings.auth),
     )
+    app.add_middleware(headers.OpenDataCORS, origins=settings.cors_origins)
     app.add_middleware(
         headers.SecurityHeaders,
         csp=headers.content_security_policy(settings.tiles.glyphs_url),

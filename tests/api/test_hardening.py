@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -18,8 +19,10 @@ from fastapi.testclient import TestClient
 import layers
 from tests.features.samples import works_frame
 from tests.support.frames import buildings_frame
+from tiles.zoom import MAX_TILE_BYTES
 from twin.app import create_app
 from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
+from twin.features import edits
 from twin.store import Batch, open_store
 
 KEYS = "planner:plan-1,resident:res-1,admin:adm-1"
@@ -394,3 +397,59 @@ def test_every_edit_is_audited_with_its_key_id(store_url: str) -> None:
     assert create["before_hash"] is None and create["after_hash"] == update["before_hash"]
     assert update["after_hash"] == delete["before_hash"] != update["before_hash"]
     assert delete["after_hash"] is None
+
+
+def test_a_feature_over_the_tile_budget_is_refused(client: TestClient) -> None:
+    # 5 MB of name once made every public tile 5 MB (the cap only logged); names are capped
+    # at 10,000 characters, and a feature that alone would fill a tile is refused: here a
+    # ring of 130,000 vertices (~3 MB of GeoJSON, under the 10 MB edit body limit).
+    angles = np.linspace(0, 2 * np.pi, 130_000, endpoint=False)
+    ring = np.column_stack([76.95 + 0.005 * np.cos(angles), 43.24 + 0.005 * np.sin(angles)])
+    coords = [[*map(float, p)] for p in ring] + [[*map(float, ring[0])]]
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [coords]},
+               "properties": {"name": "круг"}}  # fmt: skip
+    before = client.get("/collections/buildings/items").json()["numberMatched"]
+    r = client.post("/collections/buildings/items", json=feature, headers=PLANNER)
+    refused(r, 413, "130,001 vertices", "tile budget of 500,000 bytes")
+    assert client.get("/collections/buildings/items").json()["numberMatched"] == before
+    r = client.post(
+        "/collections/buildings/items", json=_feature([76.95, 43.24], name="x" * 5_000_000),
+        headers=PLANNER,
+    )  # fmt: skip
+    refused(r, 400, "5,000,000 characters")
+    assert edits.TILE_BUDGET == MAX_TILE_BYTES  # the tiles' own budget
+
+
+def test_links_never_come_from_the_host_header(client: TestClient) -> None:
+    evil = {"Host": "evil.example"}
+    for path in ("/style.json", "/tiles/buildings.json", "/collections/buildings/items"):
+        r = client.get(path, headers=evil)
+        assert r.status_code == 200, r.text
+        assert "evil.example" not in r.text and "http://testserver/" in r.text, path
+
+
+def test_the_public_url_setting_makes_the_links(small_url: str) -> None:
+    with TestClient(
+        create_app(settings(small_url).model_copy(update={"public_url": "https://twin.kz"}))
+    ) as c:
+        r = c.get("/collections/buildings/items?limit=1", headers={"Host": "evil.example"})
+        hrefs = [link["href"] for link in r.json()["links"]]
+        assert hrefs and all(h.startswith("https://twin.kz/") for h in hrefs), hrefs
+        tiles = c.get("/tiles/buildings.json").json()["tiles"]
+        assert tiles[0].startswith("https://twin.kz/tiles/buildings/")
+
+
+def test_cors_opens_get_on_the_open_data_only(client: TestClient) -> None:
+    origin = {"Origin": "https://maps.example"}
+    for path in ("/collections/buildings/items?limit=1", "/style.json", "/catalog"):
+        r = client.get(path, headers=origin)
+        assert r.headers.get("access-control-allow-origin") == "*", path
+    assert "access-control-allow-origin" not in client.get("/healthz", headers=origin).headers
+    r = client.get("/api/audit", headers=origin)
+    assert "access-control-allow-origin" not in r.headers
+    preflight = {**origin, "Access-Control-Request-Method": "POST"}
+    r = client.options("/collections/buildings/items", headers=preflight)
+    assert r.status_code == 400 and "Disallowed CORS method" in r.text
+    preflight["Access-Control-Request-Method"] = "GET"
+    r = client.options("/collections/buildings/items", headers=preflight)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"

@@ -4,6 +4,9 @@ keeps only its digest, the key works at once and stops at once when revoked; the
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -66,3 +69,28 @@ def test_configured_keys_are_kept_as_digests() -> None:
     # a made-up key in the stored format is looked up by id, and refused without a match
     ring.lookup = lambda key_id: None
     assert ring.verify("twin_deadbeef_secret") is None
+
+
+def test_a_key_is_known_by_its_id_in_the_log_and_the_audit(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {"TWIN_DATABASE_URL": store_url, "TWIN_API_KEYS": ""}
+    made = CliRunner().invoke(cli, ["keys", "create", "planner"], env=env)
+    key = made.stdout.strip().splitlines()[-1]
+    key_id, secret = key.split("_")[1], key.split("_", 2)[2]
+    headers = {"Authorization": f"Bearer {key}"}
+    settings = Settings(
+        store=StoreSettings(database_url=store_url), auth=AuthSettings(api_keys="admin:adm-1")
+    )
+    caplog.set_level(logging.INFO, logger="twin.api.keys")
+    with TestClient(create_app(settings)) as client:
+        square = [[[76.95, 43.24], [76.951, 43.24], [76.951, 43.241], [76.95, 43.24]]]
+        feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+                   "properties": {"name": "Дом"}}  # fmt: skip
+        r = client.post("/collections/buildings/items", json=feature, headers=headers)
+        assert r.status_code == 201, r.text
+        audit = client.get("/api/audit", headers={"Authorization": "Bearer adm-1"}).json()
+    assert [(e["key_id"], e["role"]) for e in audit["edits"]] == [(key_id, "planner")]
+    lines = [r.getMessage() for r in caplog.records if r.name == "twin.api.keys"]
+    assert f"POST /collections/buildings/items by key {key_id} (planner)" in lines
+    assert all(secret not in line for line in caplog.messages)  # the key itself never is

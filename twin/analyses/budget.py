@@ -35,6 +35,12 @@ class Cancelled(TooLarge):
     code = "too_long"
 
 
+class OverMemory(TooLarge):
+    """The analysis needed more memory than one analysis may use."""
+
+    code = "too_much_memory"
+
+
 @dataclass
 class Budget:
     """The limits of one analysis run, in estimated cells and in seconds.
@@ -57,6 +63,26 @@ class Budget:
     def unlimited(cls) -> Budget:
         """Return a budget that refuses nothing (the command line, tests of the cores)."""
         return cls(math.inf, math.inf, math.inf, math.inf)
+
+    def limits(self) -> dict[str, float]:
+        """Return the limits as plain values (to send to a worker process; the event does not
+        pickle)."""
+        return {
+            "max_cells": self.max_cells,
+            "max_edit_cells": self.max_edit_cells,
+            "max_candidate_cells": self.max_candidate_cells,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_limits(cls, limits: dict[str, float]) -> Budget:
+        """Return a budget with ``limits`` (from :meth:`limits`), its clock started now."""
+        return cls(
+            max_cells=limits["max_cells"],
+            max_edit_cells=limits["max_edit_cells"],
+            max_candidate_cells=limits["max_candidate_cells"],
+            seconds=limits["seconds"],
+        )
 
     def charge(self, what: str, cells: float, limit: float | None = None) -> None:
         """Refuse (413) an estimated cost of ``cells`` over ``limit`` (:attr:`max_cells`)."""

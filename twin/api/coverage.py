@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin.analyses.budget import Budget
+from twin.analyses.coverage import jobs
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
 from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Template
@@ -37,7 +38,6 @@ from twin.api.results import keep, links
 from twin.core import access
 from twin.core.access import Role
 from twin.core.errors import BadInput
-from twin.store import Store
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -241,22 +241,26 @@ async def coverage(
     """Return coverage of street space in percent (whole scope and per district) and the
     white spots ranked by weight, with any what-if camera edits applied."""
     require_planner(role)
-    return await _gate(request).run(request, lambda budget: _coverage(body, store, request, budget))
+    kwargs = {
+        "weights": body.weights.weights(),
+        "edits": body.cameras.edits(),
+        "min_spot_m2": body.min_spot_m2,
+    }
+    result: CoverageResult = await _gate(request).run(
+        request, jobs.coverage, body.scope.scope(), body.include_planned, kwargs
+    )
+    return await anyio.to_thread.run_sync(_coverage_answer, request, result, body.limit)
 
 
-def _coverage(body: CoverageIn, store: Store, request: Request, budget: Budget) -> JSONResponse:
-    weights, edits = body.weights.weights(), body.cameras.edits()
-    with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
-        result = prepared.coverage(
-            weights=weights, edits=edits, min_spot_m2=body.min_spot_m2, budget=budget
-        )
+def _coverage_answer(request: Request, result: CoverageResult, limit: int) -> JSONResponse:
+    """Keep the result and answer (in a thread: encoding a city's answer takes a while)."""
     frames = {
         "white_spots": result.white_spots,
         "coverage": result.coverage,
         "cameras": result.cameras,
     }
     rid = keep(request, "coverage", frames, result.geotiff)
-    return JSONResponse(_coverage_payload(result, rid, body.limit))
+    return JSONResponse(_coverage_payload(result, rid, limit))
 
 
 def _placement_payload(result: PlacementResult, rid: str, limit: int) -> dict[str, Any]:
@@ -281,30 +285,29 @@ async def placement(
     """Return ``k`` proposed cameras (GeoJSON points with each one's gain) chosen greedily to
     cover the most uncovered weight, and coverage before and after adding them."""
     require_planner(role)
-    return await _gate(request).run(
-        request, lambda budget: _placement(body, store, request, budget)
-    )
-
-
-def _placement(body: PlacementIn, store: Store, request: Request, budget: Budget) -> JSONResponse:
-    template = Template(**body.camera.model_dump())
     given = _given_points(body.candidates.points) if body.candidates.mode == "points" else None
-    with _scopes(request).use(store, body.scope.scope(), body.include_planned) as prepared:
-        result = prepared.placement(
-            body.k,
-            template=template,
-            weights=body.weights.weights(),
-            edits=body.cameras.edits(),
-            spacing_m=body.candidates.spacing_m,
-            intersections=body.candidates.intersections,
-            given=given,
-            demand_cell_m=body.demand_cell_m,
-            min_spot_m2=body.min_spot_m2,
-            budget=budget,
-        )
+    kwargs = {
+        "k": body.k,
+        "template": Template(**body.camera.model_dump()),
+        "weights": body.weights.weights(),
+        "edits": body.cameras.edits(),
+        "spacing_m": body.candidates.spacing_m,
+        "intersections": body.candidates.intersections,
+        "given": given,
+        "demand_cell_m": body.demand_cell_m,
+        "min_spot_m2": body.min_spot_m2,
+    }
+    result: PlacementResult = await _gate(request).run(
+        request, jobs.placement, body.scope.scope(), body.include_planned, kwargs
+    )
+    return await anyio.to_thread.run_sync(_placement_answer, request, result, body.limit)
+
+
+def _placement_answer(request: Request, result: PlacementResult, limit: int) -> JSONResponse:
+    """Keep the result and answer (in a thread, as :func:`_coverage_answer`)."""
     frames = {"proposed": result.proposed, "white_spots": result.white_spots_after}
     rid = keep(request, "placement", frames)
-    return JSONResponse(_placement_payload(result, rid, body.limit))
+    return JSONResponse(_placement_payload(result, rid, limit))
 
 
 @router.get("/coverage/districts")

@@ -6,6 +6,7 @@ its thread pool, one thread hop (~0.1 ms) per dependency per request, for a dict
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from twin.api.sessions import account_caller
 from twin.business.orgs import ORG_KEY_PREFIX, Organisations
-from twin.core.access import Caller, Role, role_for
+from twin.core.access import Caller, Role, key_for
 from twin.core.errors import Unauthorized
 from twin.core.settings import Settings
 from twin.store import Store
@@ -43,13 +44,23 @@ async def get_caller(
     if account is not None:
         return account
     settings: Settings = request.app.state.settings
-    return Caller(role_for(authorization, settings.auth))
+    entry = key_for(authorization, settings.auth)
+    if entry is None:
+        return Caller(Role.ANONYMOUS)
+    # Which key asked, in the log (its id, never the key): a leaked or misused key is traced
+    # to the one who holds it, and revoked by this id (`twin keys revoke <id>`).
+    log.info(
+        "%s %s by key %s (%s)", request.method, request.url.path, entry.key_id, entry.role.value
+    )
+    return Caller(entry.role, key_id=entry.key_id)
 
 
 async def get_role(caller: Annotated[Caller, Depends(get_caller)]) -> Role:
     """Return the caller's role."""
     return caller.role
 
+
+log = logging.getLogger("twin.api.keys")
 
 StoreDep = Annotated[Store, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -25,6 +25,7 @@ from twin.core.errors import (
     TooLarge,
     TwinError,
     Unauthorized,
+    Unavailable,
 )
 
 STATUS: dict[type[TwinError], int] = {
@@ -37,6 +38,7 @@ STATUS: dict[type[TwinError], int] = {
     Conflict: 409,
     RateLimited: 429,
     StoreError: 503,
+    Unavailable: 503,
 }
 
 _HTTP_CODES = {
@@ -103,6 +105,8 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
             response.headers.update(exc.headers)
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, StoreError):
             response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response

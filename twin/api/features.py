@@ -19,10 +19,11 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from layers import Layer
-from twin.api.deps import RoleDep, StoreDep
+from twin.api.deps import CallerDep, RoleDep, StoreDep
 from twin.api.limits import MB, STAFF, body_limit
-from twin.core.access import Role, key_for, require_layer, require_planner, visible_layers
-from twin.core.errors import BadInput, Forbidden, NotFound, Unauthorized
+from twin.api.urls import public_base, public_url
+from twin.core.access import Caller, Role, require_layer, require_planner, visible_layers
+from twin.core.errors import BadInput, Forbidden, NotFound
 from twin.features import edits, encode, metadata
 from twin.features.params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from twin.features.query import FeatureQueries, FeatureSet, city_extent, extent
@@ -57,7 +58,7 @@ LangQuery = Annotated[str | None, Query(description="Language of titles: ru, kk 
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url)
+    return public_base(request)
 
 
 def _json(doc: dict[str, Any], lang: str | None = None, media: str = _JSON) -> JSONResponse:
@@ -174,7 +175,7 @@ def schema(
 
 def _with_params(request: Request, changes: dict[str, str | int | None]) -> str:
     """Return the request's URL with the query parameters in ``changes`` set or removed."""
-    url = request.url.remove_query_params(list(changes))
+    url = public_url(request).remove_query_params(list(changes))
     return str(url.include_query_params(**{k: v for k, v in changes.items() if v is not None}))
 
 
@@ -271,7 +272,7 @@ def items(
     links = metadata.items_links(
         layer,
         _base(request),
-        str(request.url),
+        str(public_url(request)),
         lambda changes: _with_params(request, changes),
         number_matched=matched,
         returned=len(fs),
@@ -337,25 +338,22 @@ def _edit_existing(
     collection_id: str,
     fid: str,
     store: Store,
-    role: Role,
+    caller: Caller,
     body: Any,
     apply: Callable[..., Any],
 ) -> Response:
     """Return the answer to a PUT or PATCH of one feature, written with ``apply``."""
-    layer = require_layer(role, collection_id)
-    edits.require_editor(role)
+    layer = require_layer(caller.role, collection_id)
+    edits.require_editor(caller.role)
     number = _fid(fid, layer.id)
-    apply(store, layer, number, body, actor=_actor(request, role))
+    apply(store, layer, number, body, actor=_actor(caller))
     return _edited(request, store, layer, number, 200)
 
 
-def _actor(request: Request, role: Role) -> edits.Actor:
-    """Return who edits, for the audit log: the API key's id (never the key) and the role."""
-    try:
-        entry = key_for(request.headers.get("authorization"), request.app.state.settings.auth)
-    except Unauthorized:
-        entry = None  # an account token: the role is what the audit keeps
-    return (entry.key_id if entry else None, role.value)
+def _actor(caller: Caller) -> edits.Actor:
+    """Return who edits, for the audit log: the API key's id (never the key; none for an
+    account token, whose role is what the audit keeps) and the role."""
+    return (caller.key_id, caller.role.value)
 
 
 def _edited(request: Request, store: StoreDep, layer: Layer, fid: int, status: int) -> Response:
@@ -386,12 +384,16 @@ _EDIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 @body_limit(EDIT_BYTES, roles=STAFF)
 def create_item(
-    request: Request, collection_id: CollectionId, store: StoreDep, role: RoleDep, body: FeatureBody
+    request: Request,
+    collection_id: CollectionId,
+    store: StoreDep,
+    caller: CallerDep,
+    body: FeatureBody,
 ) -> Response:
     """Create a feature (source ``api``); answer 201 with it and its Location."""
-    layer = require_layer(role, collection_id)
-    edits.require_editor(role)
-    fid = edits.create(store, layer, body, actor=_actor(request, role))
+    layer = require_layer(caller.role, collection_id)
+    edits.require_editor(caller.role)
+    fid = edits.create(store, layer, body, actor=_actor(caller))
     return _edited(request, store, layer, fid, 201)
 
 
@@ -407,11 +409,11 @@ def replace_item(
     collection_id: CollectionId,
     fid: FeatureId,
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
     body: FeatureBody,
 ) -> Response:
     """Replace a feature's properties and geometry (properties not given become null)."""
-    return _edit_existing(request, collection_id, fid, store, role, body, edits.replace)
+    return _edit_existing(request, collection_id, fid, store, caller, body, edits.replace)
 
 
 @router.patch(
@@ -426,11 +428,11 @@ def update_item(
     collection_id: CollectionId,
     fid: FeatureId,
     store: StoreDep,
-    role: RoleDep,
+    caller: CallerDep,
     body: FeatureBody,
 ) -> Response:
     """Update the properties and/or geometry given (merge patch; others are kept)."""
-    return _edit_existing(request, collection_id, fid, store, role, body, edits.update)
+    return _edit_existing(request, collection_id, fid, store, caller, body, edits.update)
 
 
 @router.delete(
@@ -441,12 +443,16 @@ def update_item(
     responses=_EDIT_RESPONSES,
 )
 def delete_item(
-    request: Request, collection_id: CollectionId, fid: FeatureId, store: StoreDep, role: RoleDep
+    request: Request,
+    collection_id: CollectionId,
+    fid: FeatureId,
+    store: StoreDep,
+    caller: CallerDep,
 ) -> Response:
     """Delete a feature; 204 when done, 404 when there was none."""
-    layer = require_layer(role, collection_id)
-    edits.require_editor(role)
-    edits.delete(store, layer, _fid(fid, layer.id), actor=_actor(request, role))
+    layer = require_layer(caller.role, collection_id)
+    edits.require_editor(caller.role)
+    edits.delete(store, layer, _fid(fid, layer.id), actor=_actor(caller))
     return Response(status_code=204)
 
 

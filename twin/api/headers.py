@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -71,3 +72,31 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+#: The open data: features, tiles, the style, the catalog (public to any site's map).
+OPEN_DATA_PREFIXES = ("/collections", "/conformance", "/tiles/", "/style.json", "/catalog")
+
+
+class OpenDataCORS:
+    """CORS (Starlette's ``CORSMiddleware``) for GET on the open-data routes only.
+
+    Another site's map may read our features and tiles from the browser; nothing else (the
+    staff, account and participation routes) is opened, no credentials are allowed, and a
+    preflight for any method other than GET/HEAD is refused.
+    """
+
+    def __init__(self, app: ASGIApp, origins: str) -> None:
+        self.app = app
+        allowed = [o.strip() for o in origins.split(",") if o.strip()]
+        self.cors = (
+            CORSMiddleware(app, allow_origins=allowed, allow_methods=["GET", "HEAD"])
+            if allowed
+            else app
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(OPEN_DATA_PREFIXES):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

@@ -22,10 +22,12 @@ system would choke on it: ``/assets/%00`` was a 500).
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -37,10 +39,11 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twin.analyses.budget import Budget
+from twin.analyses.budget import Budget, Cancelled, OverMemory
+from twin.analyses.workers import Worker
 from twin.api.openapi import error
 from twin.core.access import Role
-from twin.core.errors import Busy, Unauthorized
+from twin.core.errors import Busy, Unauthorized, Unavailable
 
 MB = 1_000_000
 #: The largest id an ``Integer`` key holds on both stores (PostgreSQL's int4); a bigger one
@@ -197,6 +200,7 @@ class RequestGuard:
 
 
 T = TypeVar("T")
+log = logging.getLogger("twin.api")
 
 
 #: The refusals of a heavy analysis, for its route's ``responses=`` (OpenAPI).
@@ -204,7 +208,11 @@ ANALYSIS_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: error("The request is malformed or out of range (the detail names the field)"),
     401: error("No key, or an unknown one"),
     403: error("The key's role may not run this analysis"),
-    413: error("The body, or the analysis' estimated cost or run time, is over its limit"),
+    413: error("The body, or the analysis' estimated cost, run time or memory, is over its limit"),
+    503: {
+        **error("The analysis' worker process stopped unexpectedly; retry"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
     429: {
         **error("As many analyses are running as the server runs at once"),
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
@@ -213,54 +221,119 @@ ANALYSIS_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class AnalysisGate:
-    """At most ``slots`` heavy analyses at once, each in a worker thread under a
-    :class:`~twin.analyses.budget.Budget`; one more is refused at once with 429 and
-    ``Retry-After`` rather than queued. The event loop only waits, so ``/healthz``, tiles and
-    features keep answering, and when the client goes away the run's budget is cancelled so
-    the work stops at its next check.
+    """At most ``slots`` heavy analyses at once, each in its own worker process
+    (:mod:`twin.analyses.workers`) under a :class:`~twin.analyses.budget.Budget` and a memory
+    limit; one more is refused at once with 429 and ``Retry-After`` rather than queued.
+
+    The event loop only waits on the worker's future, so ``/healthz``, tiles and features keep
+    answering. The worker is killed (its memory returned at once) when the client goes away,
+    when the run passes its time limit by ``grace`` seconds (the run's own check answers
+    first, naming the limit), or when its resident set has grown by more than ``memory_bytes``
+    since it started.
     """
 
-    def __init__(self, slots: int, limits: Budget) -> None:
+    #: seconds between two looks at the client, the clock and the worker's memory
+    POLL = 0.2
+
+    def __init__(
+        self,
+        slots: int,
+        limits: Budget,
+        *,
+        memory_bytes: int = 0,
+        grace: float = 5.0,
+        setup: Callable[..., None] | None = None,
+        setup_args: tuple[Any, ...] = (),
+    ) -> None:
         self.slots = slots
         self.limits = limits
+        self.memory_bytes = memory_bytes
+        self.grace = grace
+        self.workers = [Worker(memory_bytes, setup, setup_args) for _ in range(slots)]
+        self._idle = list(self.workers)
         self._free = threading.BoundedSemaphore(slots)
 
-    def budget(self) -> Budget:
-        """Return a fresh budget with the configured limits, its clock started now."""
-        return dataclasses.replace(
-            self.limits, cancelled=threading.Event(), started=time.monotonic()
-        )
+    def close(self) -> None:
+        """Stop every worker (the app's shutdown)."""
+        for worker in self.workers:
+            worker.close()
 
-    async def run(self, request: Request, work: Callable[[Budget], T]) -> T:
-        """Run ``work(budget)`` in a thread; raise :class:`Busy` when every slot is taken."""
+    async def run(self, request: Request, job: Callable[..., T], *args: Any) -> T:
+        """Return ``job(limits, *args)`` run in a worker process (``limits``: the budget's
+        :meth:`~twin.analyses.budget.Budget.limits`; ``job`` and ``args`` must pickle);
+        raise :class:`Busy` when every slot is taken."""
         if not self._free.acquire(blocking=False):
             raise Busy(
                 f"{self.slots} analyses are running, the most this server runs at once; "
                 "retry in a few seconds",
                 retry_after=5,
             )
-        budget = self.budget()
-        outcome: list[T] = []
-        failure: list[Exception] = []
-
-        async def watch() -> None:
-            while not await request.is_disconnected():
-                await anyio.sleep(0.5)
-            budget.cancelled.set()
-
+        worker = self._idle.pop()
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(watch)
-                try:
-                    # The thread is not abandoned when the request is cancelled: the slot is
-                    # held until the work has really stopped.
-                    outcome.append(await anyio.to_thread.run_sync(work, budget))
-                except Exception as exc:  # re-raised below, outside the task group
-                    failure.append(exc)
-                finally:
-                    group.cancel_scope.cancel()
+            return await self._run(worker, request, job, args)
         finally:
+            self._idle.append(worker)
             self._free.release()
-        if failure:
-            raise failure[0]
-        return outcome[0]
+
+    def _memory_message(self) -> str:
+        return (
+            f"the analysis needed more than the memory limit of "
+            f"{self.memory_bytes / 2**20:,.0f} MB per analysis and was stopped; "
+            "use a smaller scope, coarser cells or fewer candidates"
+        )
+
+    async def _run(
+        self, worker: Worker, request: Request, job: Callable[..., T], args: tuple[Any, ...]
+    ) -> T:
+        await anyio.to_thread.run_sync(worker.start)
+        future = worker.submit(job, self.limits.limits(), *args)
+        waiting = asyncio.wrap_future(future)
+        deadline = time.monotonic() + self.limits.seconds + self.grace
+        reason: Exception | None = None
+        try:
+            while reason is None:
+                done, _ = await asyncio.wait({waiting}, timeout=self.POLL)
+                if done:
+                    break
+                if await request.is_disconnected():
+                    reason = Cancelled("the analysis was stopped: its client went away")
+                elif time.monotonic() > deadline:
+                    reason = Cancelled(
+                        f"the analysis ran over the time limit of {self.limits.seconds:g} s "
+                        "and was stopped; use a smaller scope or fewer candidates"
+                    )
+                elif self.memory_bytes and worker.grown() > self.memory_bytes:
+                    reason = OverMemory(self._memory_message())
+        finally:
+            if not future.done():  # stopped here, or this request itself was cancelled
+                reason = reason or Cancelled("the analysis was stopped")
+                waiting.cancel()  # nobody reads its outcome
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(worker.kill)
+        if reason is not None:
+            log.warning("analysis worker %s killed: %s", worker.pid, reason)
+            raise reason
+        try:
+            return waiting.result()
+        except BrokenProcessPool:
+            await anyio.to_thread.run_sync(worker.kill)
+            raise Unavailable(
+                "the analysis' worker process stopped unexpectedly (it is being replaced); "
+                "retry in a few seconds"
+            ) from None
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
+            await anyio.to_thread.run_sync(worker.kill)  # give its memory back
+            raise OverMemory(self._memory_message()) from None
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Return whether ``exc`` says an allocation failed: Python's and NumPy's
+    ``MemoryError``, GDAL's (rasterio's ``CPLE_OutOfMemoryError``), C++'s ``bad_alloc``
+    (GEOS through shapely)."""
+    return (
+        isinstance(exc, MemoryError)
+        or "OutOfMemory" in type(exc).__name__
+        or "bad_alloc" in str(exc)
+    )

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from twin.api.deps import CallerDep, StoreDep
 from twin.api.limits import body_limit
 from twin.api.photos import UPLOAD_BYTES, clean_upload, photo_store
+from twin.api.urls import public_base
 from twin.appeals import georeport
 from twin.appeals.catalog import CLOSED_STATUSES, OPEN_STATUSES
 from twin.appeals.service import MAX_PAGE_SIZE, Appeals, Filters, staff
@@ -250,7 +251,7 @@ async def create_request(
             raise BadInput("send either media (a file) or media_url, not both")
         require_account(caller, "file an appeal")
         photo = await clean_upload(fields["media"], "media")
-        media_url = str(request.base_url).rstrip("/") + photo.photo.url
+        media_url = public_base(request).rstrip("/") + photo.photo.url
     appeal, duplicates = Appeals(store).file(
         caller,
         service_code=code,

@@ -35,6 +35,7 @@ from tiles.service import etag_of
 from twin.analyses.coverage.results import feature_collection
 from twin.api.deps import RoleDep
 from twin.api.mvt import TILE_RESPONSES, mvt_response
+from twin.api.urls import public_base
 from twin.core.access import Role, require_planner
 from twin.core.errors import BadInput, NotFound
 
@@ -225,7 +226,7 @@ def result_tilejson(
     result's bounds and each layer's fields."""
     _planner(role)
     tiles = _tiles_of(request, rid, layer)
-    url = str(request.base_url).rstrip("/") + f"/api/analysis/results/{rid}/{{z}}/{{x}}/{{y}}.mvt"
+    url = public_base(request).rstrip("/") + f"/api/analysis/results/{rid}/{{z}}/{{x}}/{{y}}.mvt"
     if layer:
         url += "?" + urlencode([("layer", t.name) for t in tiles.layers])
     kind = kept_result(request, rid).kind

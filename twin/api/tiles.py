@@ -25,6 +25,7 @@ from tiles.style import build_style
 from tiles.tilejson import tilejson, union_bounds
 from twin.api.deps import RoleDep
 from twin.api.mvt import TILE_RESPONSES, mvt_response
+from twin.api.urls import public_base
 from twin.core.access import role_for
 from twin.core.errors import TwinError
 
@@ -156,14 +157,14 @@ def tile_json(layers: str, request: Request, service: TilesDep, role: RoleDep) -
     """Return the TileJSON 3.0 of one layer or of several (``a,b,c``)."""
     accesses = resolve(role, layers)
     bounds = union_bounds([service.bounds(a.layer) for a in accesses])
-    return tilejson(accesses, str(request.base_url), bounds)
+    return tilejson(accesses, public_base(request), bounds)
 
 
 @router.get("/style.json")
 def style(request: Request, service: TilesDep, role: RoleDep) -> dict[str, Any]:
     """Return the MapLibre style of every layer the caller may see, generated from the
     catalog (no external source)."""
-    base = str(request.base_url)
+    base = public_base(request)
     glyphs = service.settings.glyphs_url
     if glyphs and glyphs.startswith("/"):
         glyphs = base.rstrip("/") + glyphs

@@ -87,6 +87,14 @@ class RateLimited(TwinError):
         self.headers = headers or {}
 
 
+class Unavailable(TwinError):
+    """A worker the request needed stopped unexpectedly (it is being replaced): answered 503
+    with ``Retry-After``."""
+
+    code = "unavailable"
+    retry_after = 5
+
+
 class StoreError(TwinError):
     """The store cannot be used as it is (e.g. a schema version this code does not know)."""
 

@@ -112,6 +112,10 @@ class LimitSettings(BaseSettings):
     analysis_cells: int = Field(default=4_000_000, ge=1)
     analysis_edit_cells: int = Field(default=50_000_000, ge=1)
     analysis_candidate_cells: int = Field(default=500_000_000, ge=1)
+    #: Memory (MiB) one analysis' worker process may hold (``twin.analyses.workers``): its
+    #: address space is capped at its size after start-up plus this, and its resident set is
+    #: watched against it; past it the run is stopped (413) and the worker replaced.
+    analysis_memory_mb: int = Field(default=1536, ge=64)
     #: Public aggregates outside the tiles hide counts below this (k-anonymity); the tiles'
     #: own is ``TWIN_TILES_PUBLIC_MIN_COUNT``.
     min_count: int = Field(default=5, ge=1)
@@ -193,6 +197,13 @@ class Settings(BaseSettings):
     participation: ParticipationSettings = Field(default_factory=ParticipationSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
+    #: ``TWIN_PUBLIC_URL``: the public base URL of links (style, TileJSON, OGC API links),
+    #: e.g. ``https://twin.almaty.kz``; unset: the address the connection reached (never the
+    #: ``Host`` header, which a client chooses).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    #: ``TWIN_CORS_ORIGINS``: origins (comma-separated, ``*`` for any) that may GET the open
+    #: data (features, tiles, style, catalog) from a browser page of theirs; empty: none.
+    cors_origins: str = "*"
     #: ``TWIN_REDIS_URL``: shared state of several server processes (rate limits, quotas, the
     #: live events fan-out). Unset: one process keeps them in memory.
     redis_url: str | None = None

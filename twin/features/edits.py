@@ -34,7 +34,7 @@ from etl.transform import conform
 from layers import Layer
 from layers.model import PropType
 from twin.core.access import Role, require_planner
-from twin.core.errors import BadInput, Forbidden, NotFound
+from twin.core.errors import BadInput, Forbidden, NotFound, TooLarge
 from twin.features.query import FeatureQueries
 from twin.store import Batch, Store
 from twin.store.tables import audit as audit_log
@@ -161,6 +161,29 @@ def check_value(name: str, kind: PropType, value: Any) -> None:
             raise BadInput(f"{what} contains a NUL character")
 
 
+#: A vector tile's size budget (uncompressed), the tiles' ``tiles.zoom.MAX_TILE_BYTES`` (this
+#: package may not import ``tiles``; a test keeps the two equal). Tiles over it were only
+#: logged; an edit whose one feature would fill a tile alone is now refused.
+TILE_BUDGET = 500_000
+#: Bytes a vertex takes in a tile at most zooms (two zig-zag varints and the command share).
+VERTEX_BYTES = 4
+
+
+def check_tile_size(properties: dict[str, Any], geometry: Any) -> None:
+    """Raise :class:`TooLarge` (413) when the feature alone would pass :data:`TILE_BUDGET` in
+    a tile that holds it whole: its properties (repeated in every tile it touches) and its
+    vertices."""
+    props = len(json.dumps(properties, ensure_ascii=False, default=str).encode())
+    vertices = int(shapely.get_num_coordinates(geometry)) if geometry is not None else 0
+    size = props + VERTEX_BYTES * vertices
+    if size > TILE_BUDGET:
+        raise TooLarge(
+            f"the feature would take about {size:,} bytes of a vector tile ({vertices:,} "
+            f"vertices, {props:,} bytes of properties), over the tile budget of "
+            f"{TILE_BUDGET:,} bytes; simplify the geometry or shorten the properties"
+        )
+
+
 def _digest(body: Any) -> str:
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
@@ -233,6 +256,7 @@ def create(store: Store, layer: Layer, body: Any, actor: Actor | None = None) ->
     """Store a new feature from a GeoJSON body; return its fid."""
     sub = read_feature(body, layer)
     assert sub.geometry is not None
+    check_tile_size(sub.properties, sub.geometry)
     key = (API_SOURCE, uuid.uuid4().hex)
     _write(store, layer, key, sub.properties, sub.geometry, bool(sub.synthetic), _digest(body))
     fid = FeatureQueries(store, layer).fid_of(*key)
@@ -249,6 +273,7 @@ def replace(store: Store, layer: Layer, fid: int, body: Any, actor: Actor | None
         raise NotFound(f"no feature {fid} in collection {layer.id!r}")
     sub = read_feature(body, layer)
     assert sub.geometry is not None
+    check_tile_size(sub.properties, sub.geometry)
     synthetic = sub.synthetic
     if synthetic is None:
         synthetic = queries.one(fid, ()).synthetic[0]
@@ -270,6 +295,7 @@ def update(store: Store, layer: Layer, fid: int, body: Any, actor: Actor | None 
     properties.update(sub.properties)
     geometry = sub.geometry if sub.geometry is not None else current.geoms[0]
     synthetic = current.synthetic[0] if sub.synthetic is None else sub.synthetic
+    check_tile_size(properties, geometry)
     before = content_hash(store, layer, fid)
     _write(store, layer, key, properties, geometry, synthetic, _digest(body))
     audit(store, layer, fid, "update", actor, before)
