@@ -195,11 +195,24 @@ export async function openDashboard(app, name, { focus = true } = {}) {
     mine.error = true;
   }
   if (current === mine) render(app);
+  if (current === mine && !mine.error) outline(app, mine);
+}
+
+/** Outline the chosen district on the map (the selection layer draws its boundary). */
+async function outline(app, mine) {
+  const cql = encodeURIComponent(`name = '${mine.name.replace(/'/g, "''")}'`);
+  try {
+    const fc = await getJSON(`/collections/districts/items?limit=1&filter-lang=cql2-text&filter=${cql}`);
+    if (current === mine) app.select(fc.features[0]?.geometry ?? null);
+  } catch {
+    /* the dashboard stands without its outline */
+  }
 }
 
 export function closeDashboard(app, { keepFocus = false } = {}) {
   if (!current) return false;
   current = null;
+  app.select(null);
   render(app);
   if (!keepFocus) {
     const target = returnFocus && document.contains(returnFocus) ? returnFocus : app.map.getCanvas();
