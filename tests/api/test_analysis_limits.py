@@ -5,6 +5,7 @@ limits still answers, a run over its time is stopped, one more run than the serv
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -167,6 +168,7 @@ def test_a_run_over_its_memory_is_stopped_and_within_it_answers() -> None:
     try:
         pid = anyio.run(gate.run, _StayingClient(), hog, 100 * 2**20)
         assert _alive(pid)  # within the limit: answered, and the worker is kept
+        assert os.getpriority(os.PRIO_PROCESS, pid) >= 10  # yields the CPU to the server
         with pytest.raises(OverMemory, match="memory limit of 300 MB"):
             anyio.run(gate.run, _StayingClient(), hog, 2_000 * 2**20)
         assert not _alive(pid)  # replaced: the 2 GB never stay with the server

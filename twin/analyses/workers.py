@@ -42,6 +42,8 @@ from typing import Any
 log = logging.getLogger("twin.analyses")
 
 MB = 1024 * 1024
+#: How much lower a worker's CPU priority is than the server's (``nice``).
+WORKER_NICE = 10
 
 
 def _status_bytes(pid: int | str, field: str) -> int:
@@ -64,6 +66,9 @@ def rss(pid: int | str = "self") -> int:
 def _start(memory_bytes: int, setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
     """Worker initializer: run ``setup`` (imports, opening the store), then cap the address
     space at what the worker holds now plus ``memory_bytes``."""
+    # Below the server in the CPU's queue: on a small machine two busy workers would otherwise
+    # take both cores from the event loop that answers tiles and /healthz.
+    os.nice(WORKER_NICE)
     if setup is not None:
         setup(*args)
     if memory_bytes > 0:
