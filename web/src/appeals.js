@@ -4,7 +4,7 @@
 // Signing in is the account box's (participation.js); this panel reads the same session.
 
 import './appeals.css';
-import { ApiError, sendForm, sendJSON as call } from './api.js';
+import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
 import { lang, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
 import { h } from './panel.js';
@@ -17,6 +17,13 @@ const TEXT = {
     file: 'Подать обращение',
     clickMap: 'Нажмите на карте, где проблема',
     category: 'Категория',
+    staff: 'Обращения для службы',
+    staffLoad: 'Показать открытые',
+    staffNone: 'Открытых обращений нет',
+    newStatus: 'Новый статус',
+    service: 'Служба',
+    reason: 'Причина / комментарий',
+    apply: 'Применить',
     text: 'Опишите проблему',
     photo: 'Фото (необязательно: JPEG, PNG или WebP до 8 МБ)',
     photoAlt: 'Фото к обращению',
@@ -39,6 +46,13 @@ const TEXT = {
     file: 'Өтініш беру',
     clickMap: 'Картада мәселе орнын басыңыз',
     category: 'Санат',
+    staff: 'Қызметке арналған өтініштер',
+    staffLoad: 'Ашықтарын көрсету',
+    staffNone: 'Ашық өтініш жоқ',
+    newStatus: 'Жаңа мәртебе',
+    service: 'Қызмет',
+    reason: 'Себебі / түсініктеме',
+    apply: 'Қолдану',
     text: 'Мәселені сипаттаңыз',
     photo: 'Фото (міндетті емес: JPEG, PNG немесе WebP, 8 МБ дейін)',
     photoAlt: 'Өтініш фотосы',
@@ -61,6 +75,13 @@ const TEXT = {
     file: 'File an appeal',
     clickMap: 'Click the map where the problem is',
     category: 'Category',
+    staff: 'Appeals for staff',
+    staffLoad: 'Show open appeals',
+    staffNone: 'No open appeals',
+    newStatus: 'New status',
+    service: 'Service',
+    reason: 'Reason / comment',
+    apply: 'Apply',
     text: 'Describe the problem',
     photo: 'Photo (optional: JPEG, PNG or WebP up to 8 MB)',
     photoAlt: 'Photo of the appeal',
@@ -218,6 +239,50 @@ export function setupAppeals(app) {
     message = dup ? tr('duplicates', { ids: dup }) : '';
   }
 
+  // -- staff (a planner or admin key, entered as in the layers panel): move open appeals ---
+  let staffList = null;
+
+  async function loadStaff() {
+    staffList = await getJSON('/open311/v2/requests.json', { status: 'open', page_size: 30, lang: lang() });
+    if (!services.length) services = await getJSON(`/open311/v2/services.json?lang=${lang()}`);
+  }
+
+  async function move(appeal) {
+    const id = appeal.service_request_id;
+    const value = (name) => document.getElementById(`st-${name}-${id}`)?.value || undefined;
+    await postJSON(`/api/appeals/${id}/status`, { status: value('status'), service: value('service'), reason: value('reason') });
+    await loadStaff();
+  }
+
+  function staffBlock() {
+    const parts = [h('h3', { text: tr('staff') })];
+    if (staffList === null) parts.push(h('button', { id: 'staff-load', type: 'button', class: 'btn btn-small', text: tr('staffLoad'), onclick: () => attempt(loadStaff) }));
+    else if (!staffList.length) parts.push(h('p', { class: 'hint', text: tr('staffNone') }));
+    else {
+      const agencies = [...new Map(services.map((s) => [s.x_agency_code, s.group])).entries()];
+      parts.push(
+        h(
+          'ul',
+          { id: 'staff-appeals', class: 'my-appeals' },
+          staffList.map((a) => {
+            const id = a.service_request_id;
+            return h(
+              'li',
+              { 'data-appeal': id, 'data-status': a.x_status },
+              h('strong', { text: `№${id} ${a.service_name} — ${tr(a.x_status)}` }),
+              a.description ? h('p', { text: a.description }) : null,
+              h('label', { class: 'field', for: `st-status-${id}` }, h('span', { text: tr('newStatus') }), h('select', { id: `st-status-${id}` }, ['assigned', 'in_progress', 'resolved', 'rejected'].map((st) => h('option', { value: st, text: tr(st) })))),
+              h('label', { class: 'field', for: `st-service-${id}` }, h('span', { text: tr('service') }), h('select', { id: `st-service-${id}` }, [h('option', { value: '', text: '—' }), ...agencies.map(([code, name]) => h('option', { value: code, text: name }))])),
+              h('label', { class: 'field', for: `st-reason-${id}` }, h('span', { text: tr('reason') }), h('input', { id: `st-reason-${id}`, maxlength: 1000 })),
+              h('button', { type: 'button', class: 'btn btn-small', 'data-apply': id, text: tr('apply'), onclick: () => attempt(() => move(a)) }),
+            );
+          }),
+        ),
+      );
+    }
+    return h('section', { id: 'appeals-staff', 'aria-label': tr('staff') }, parts);
+  }
+
   function render() {
     toggle.textContent = tr('open');
     toggle.title = tr('open');
@@ -229,6 +294,7 @@ export function setupAppeals(app) {
       else parts.push(h('button', { id: 'appeal-file', type: 'button', class: 'btn', text: tr('file'), onclick: startFiling }));
       parts.push(mine.length ? h('ul', { id: 'my-appeals', class: 'my-appeals' }, mine.map(item)) : h('p', { class: 'hint', text: tr('none') }));
     }
+    if (hasKey()) parts.push(staffBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
     box.replaceChildren(...parts);
   }
