@@ -16,6 +16,7 @@ import layers
 from tests.support.accounts import PASSWORD, sign_up_resident
 from tests.support.app import app_client
 from twin import live
+from twin.core.access import hash_key
 from twin.participation import WriteLimits
 from twin.store import open_store
 
@@ -342,7 +343,7 @@ def test_initiatives_reports_and_moderation(
         assert client.get("/api/moderation/queue", headers=MODERATOR).json()["items"] == []
         log = client.get("/api/moderation/log", headers=MODERATOR).json()["entries"]
         assert [(e["action"], e["by"], e["reason"]) for e in log] == [
-            ("restore", "moderator:-", "не спам"),
+            ("restore", f"moderator:env-{hash_key('mod-1')[:8]}", "не спам"),
             ("auto_hide", "system", "3 reports"),
         ]
         # the audit log has no route that changes it

@@ -186,5 +186,5 @@ def test_an_unreachable_database_is_a_store_error_on_the_asynchronous_path_too()
     layer = layers.get("buildings")
     with pytest.raises(StoreError, match="unavailable"):
         asyncio.run(source.layer_tile_async(layer, Tile(14, 11693, 6004), zoom_rules(layer, 14)))
-    assert source.encoder._idle == []  # type: ignore[attr-defined]
+    assert source.encoder._primary.idle == []  # type: ignore[attr-defined]
     source.close()
