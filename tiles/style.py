@@ -31,12 +31,20 @@ Json = dict[str, Any]
 
 
 def _color(layer: Layer) -> Any:
-    """Return a colour, or a ``match`` on the category property when the catalog has colours."""
+    """Return a colour, or a ``match`` on the category property when the catalog has colours;
+    with ``rating_colors``, rated features (``rating_count`` in the tile) take the colour of
+    their mean rating's band instead."""
     s = layer.style
+    color: Any = s.color
     if s.category_property and s.category_colors:
         pairs = [v for item in s.category_colors.items() for v in item]
-        return ["match", ["get", s.category_property], *pairs, s.color]
-    return s.color
+        color = ["match", ["get", s.category_property], *pairs, s.color]
+    if s.rating_colors:
+        (_, first, _), *rest = s.rating_colors
+        bands = [v for low, c, _ in rest for v in (low, c)]
+        step = ["step", ["get", "rating_mean"], first, *bands]
+        color = ["case", [">", ["coalesce", ["get", "rating_count"], 0], 0], step, color]
+    return color
 
 
 def _line_width(layer: Layer, scale: float = 1.0, extra: float = 0.0) -> Any:

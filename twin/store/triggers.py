@@ -200,7 +200,8 @@ def _rebuild(conn: sa.Connection) -> None:
     )
 
 
-def _installed(conn: sa.Connection) -> set[str]:
+def installed(conn: sa.Connection) -> set[str]:
+    """Return the names of this module's triggers in the store (of any version)."""
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %(p)s",
@@ -219,7 +220,7 @@ def install(conn: sa.Connection, store_sql: object) -> list[str]:
     missing; return a line per change made."""
     ddl = _postgres() if conn.dialect.name == "postgresql" else _sqlite(store_sql)
     triggers = {name for name, _ in ddl if not name.endswith("()")}
-    have = _installed(conn)
+    have = installed(conn)
     if have == triggers:
         return []
     for name in have:
@@ -232,3 +233,23 @@ def install(conn: sa.Connection, store_sql: object) -> list[str]:
         conn.exec_driver_sql(sql)
     _rebuild(conn)
     return [f"installed the rating triggers (version {VERSION}) and rebuilt the aggregates"]
+
+
+def rating_columns(layer: Layer, dialect: str) -> tuple[str, dict[str, str]]:
+    """Return the LEFT JOIN and the select expressions (by property name) that add a ratable
+    layer's ``rating_mean`` and ``rating_count`` (``layers.model.RATING_PROPS``) to a query
+    over its table aliased ``t``; both NULL where nobody rated the feature. Nothing for a
+    layer that is not ratable."""
+    if not layer.ratable:
+        return "", {}
+    ratio = (
+        "ra.stars_total::numeric / ra.ratings"
+        if dialect == "postgresql"
+        else "CAST(ra.stars_total AS REAL) / ra.ratings"
+    )
+    mean = f"round({ratio}, 2)" + ("::float8" if dialect == "postgresql" else "")
+    join = f"LEFT JOIN rating_aggregates ra ON ra.layer = '{layer.id}' AND ra.fid = t.fid"
+    return join, {
+        "rating_mean": f"CASE WHEN ra.ratings > 0 THEN {mean} END",
+        "rating_count": "NULLIF(ra.ratings, 0)",
+    }

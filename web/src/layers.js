@@ -54,6 +54,11 @@ function legendOf(summary) {
   const s = summary.style || {};
   const kind = s.kind === 'fill-extrusion' ? 'fill' : s.kind || 'fill';
   const items = [];
+  // Rated features take the colour of their residents' mean rating (catalog: rating_colors);
+  // those nobody rated keep the colours below.
+  for (const band of s.rating_colors || []) {
+    items.push({ kind, color: band.color, label: () => tr(band.label) });
+  }
   const prop = s.category_property;
   const colours = Object.entries(s.category_colors || {});
   if (prop && colours.length) {
