@@ -12,7 +12,7 @@ writer's own statement (:mod:`twin.store.triggers`), so each write statement is 
 its own and the store may run it in autocommit (:meth:`Store.statements`): a rating is an
 UPDATE (or INSERT … SELECT) and a primary-key read of the aggregate — on PostGIS 2 round trips,
 where it was BEGIN, a feature check, the write, a GROUP BY over the feature's rows and COMMIT
-(6 with the pool's ping; py-spy had 44 % of the server's samples waiting on psycopg under 32
+(py-spy had 44 % of the server's samples waiting on psycopg under 32
 clients).
 
 A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of

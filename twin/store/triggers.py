@@ -28,6 +28,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from layers import LAYERS, Layer
+from twin.store.dialect import SpatialSQL
 from twin.store.schema import CHANGE_LOG_LOCK
 
 #: bumped whenever the SQL below changes, so that stores get the new triggers
@@ -53,11 +54,8 @@ def _reaction_counts(sign: str, row: str) -> str:
     return f"likes = likes {sign} ({row}.value > 0), dislikes = dislikes {sign} ({row}.value < 0)"
 
 
-def _sqlite(store_sql: object) -> list[tuple[str, str]]:
+def _sqlite(store_sql: SpatialSQL) -> list[tuple[str, str]]:
     """Return (name, CREATE TRIGGER) pairs for SQLite (GeoPackage)."""
-    from twin.store.geopackage.sql import GeoPackageSQL
-
-    assert isinstance(store_sql, GeoPackageSQL)
     agg = "rating_aggregates"
     key = "WHERE layer = {r}.layer AND fid = {r}.fid"
     ensure = f"INSERT OR IGNORE INTO {agg} (layer, fid) VALUES ({{r}}.layer, {{r}}.fid);"
@@ -215,7 +213,7 @@ def installed(conn: sa.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def install(conn: sa.Connection, store_sql: object) -> list[str]:
+def install(conn: sa.Connection, store_sql: SpatialSQL) -> list[str]:
     """Create the triggers (replacing older versions) and rebuild the aggregates when any was
     missing; return a line per change made."""
     ddl = _postgres() if conn.dialect.name == "postgresql" else _sqlite(store_sql)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,36 +39,6 @@ def _copy(conn: sa.Connection, table: str, cols: str, rows: Iterator[tuple[Any, 
             copy.write_row(row)
 
 
-#: A pooled connection idle this long is pinged before it is handed out.
-IDLE_PING_SECONDS = 5.0
-
-
-def _ping_when_idle(engine: sa.Engine) -> None:
-    """Ping a pooled connection before use only when it sat idle for a while.
-
-    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip (and, outside
-    autocommit, a BEGIN) per request, 4% of the server's samples under the participation
-    benchmark. A connection in steady use has just proved itself; one that a database
-    restart dropped while in use fails once, and SQLAlchemy then invalidates the whole pool
-    (every connection older than the failure reconnects), which the restart tests check.
-    """
-
-    @sa.event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @sa.event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_conn: Any, record: Any, proxy: Any) -> None:
-        since = record.info.get("idle_since")
-        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
-            return
-        try:
-            dbapi_conn.execute("SELECT 1")
-            dbapi_conn.rollback()
-        except psycopg.Error as exc:  # the pool retries with a new connection
-            raise sa.exc.DisconnectionError(str(exc)) from exc
-
-
 class PostGISStore(Store):
     """PostGIS: tables with GiST indexes, bulk writes with COPY."""
 
@@ -79,8 +48,9 @@ class PostGISStore(Store):
     integrity_errors = (psycopg.IntegrityError,)
 
     def __init__(self, url: str, *, pool_size: int = 8, replicas: Sequence[str] = ()) -> None:
-        engine = sa.create_engine(engine_url(url), pool_size=pool_size, max_overflow=8)
-        _ping_when_idle(engine)
+        engine = sa.create_engine(
+            engine_url(url), pool_size=pool_size, max_overflow=8, pool_pre_ping=True
+        )
         super().__init__(url, engine)
         #: reads of the layers go to streaming replicas as fresh as this primary, if any
         self.router = ReadRouter(engine, replicas, pool_size=pool_size) if replicas else None
