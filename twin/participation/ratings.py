@@ -10,7 +10,8 @@ insert that races the resident's own first insert becomes an update.
 Aggregates live in ``rating_aggregates``, one row per feature that triggers keep in the
 writer's own statement (:mod:`twin.store.triggers`), so each write statement is complete on
 its own and the store may run it in autocommit (:meth:`Store.statements`): a rating is an
-UPDATE (or INSERT … SELECT) and a primary-key read of the aggregate — on PostGIS 2 round trips,
+UPDATE (or INSERT … SELECT) and a primary-key read of the aggregate — on PostGIS 2 round trips
+(and the pool's ping),
 where it was BEGIN, a feature check, the write, a GROUP BY over the feature's rows and COMMIT
 (py-spy had 44 % of the server's samples waiting on psycopg under 32
 clients).
