@@ -131,6 +131,11 @@ def test_staff_panels_update_live_and_the_resident_sees_the_answer(
         sp.select_option(f"#st-status-{rid}", status)
         sp.fill(f"#st-reason-{rid}", note)
         sp.click(f'#staff-appeals button[data-apply="{rid}"]')
+        # the staff's own list shows the step (a resolved appeal leaves the list of open ones)
+        if status == "assigned":
+            sp.wait_for_selector(f'#staff-appeals li[data-appeal="{rid}"][data-status="assigned"]')
+        else:
+            sp.wait_for_selector(f'#staff-appeals li[data-appeal="{rid}"]', state="detached")
         rp.wait_for_selector(f'#my-appeals li[data-appeal="{rid}"][data-status="{status}"]')
     assert "Решено" in rp.locator(f'#my-appeals li[data-appeal="{rid}"]').inner_text()
     rp.click(f'#my-appeals li[data-appeal="{rid}"] button[data-stars="5"]')

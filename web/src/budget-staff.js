@@ -50,8 +50,8 @@ const PHASES = ['applications', 'review', 'voting', 'results', 'implementation',
 /**
  * Render the staff block of `cycle` into `into` (a container the panel owns).
  * ctx: { tx: the panel's words, tenge, locale, districtName, changed(): the cycle changed
- * (re-render the whole panel), reloadStaff(message): re-render this block, keep: {id: value}
- * of inputs to restore (a live reload keeps what staff were typing), message: to show }.
+ * (re-render the whole panel), reloadStaff(message): re-render this block, message: to show }.
+ * The panel copies what staff were typing into the new block when it swaps it in.
  */
 export async function renderStaff(into, cycle, ctx) {
   const status = h('p', { id: 'budget-staff-status', role: 'status', text: ctx.message || '' });
@@ -116,13 +116,13 @@ export async function renderStaff(into, cycle, ctx) {
                 'label',
                 { class: 'field', for: `budget-cost-${p.id}` },
                 h('span', { text: tx('checked') }),
-                h('input', { id: `budget-cost-${p.id}`, type: 'number', min: 1, step: 1, value: String(ctx.keep[`budget-cost-${p.id}`] ?? p.estimated_cost_kzt) }),
+                h('input', { id: `budget-cost-${p.id}`, type: 'number', min: 1, step: 1, value: String(p.estimated_cost_kzt) }),
               ),
               h(
                 'label',
                 { class: 'field', for: `budget-reason-${p.id}` },
                 h('span', { text: tx('reason') }),
-                h('input', { id: `budget-reason-${p.id}`, maxlength: 5000, value: ctx.keep[`budget-reason-${p.id}`] ?? '' }),
+                h('input', { id: `budget-reason-${p.id}`, maxlength: 5000, value: '' }),
               ),
               h('button', { type: 'button', class: 'btn btn-small', 'data-feasible': 'true', text: tx('feasible'), onclick: () => decide(true) }),
               h('button', { type: 'button', class: 'btn btn-small', 'data-feasible': 'false', text: tx('notFeasible'), onclick: () => decide(false) }),

@@ -166,6 +166,7 @@ export function setupBudget(app) {
       select.append(option);
     }
     select.addEventListener('change', () => {
+      if (Number(select.value) === state.cycleId) return; // the same cycle: keep what is typed
       state.cycleId = Number(select.value);
       render();
     });
@@ -203,9 +204,6 @@ export function setupBudget(app) {
   async function renderStaffBlock(cycle, message = staffMessage) {
     if (!staffBox) return;
     staffMessage = message;
-    // what staff were typing survives a live reload
-    const keep = {};
-    for (const input of staffBox.querySelectorAll('input[id]')) keep[input.id] = input.value;
     // the block is built aside and put in only if no later reload started meanwhile (a live
     // reload and staff's own can overlap; the later one has the newer list)
     const mine = ++staffGeneration;
@@ -216,12 +214,20 @@ export function setupBudget(app) {
       tenge,
       locale,
       districtName,
-      keep,
       message,
       changed: render,
       reloadStaff: (msg) => renderStaffBlock(cycle, msg),
     });
-    if (mine === staffGeneration && box === staffBox) box.replaceChildren(...fresh.childNodes);
+    if (mine !== staffGeneration || box !== staffBox) return;
+    // what staff were typing survives a live reload: copied at the swap, not when the reload
+    // started, so nothing typed while the list was being fetched is lost
+    const focused = box.contains(document.activeElement) ? document.activeElement.id : '';
+    for (const input of box.querySelectorAll('input[id]')) {
+      const twin = fresh.querySelector(`#${CSS.escape(input.id)}`);
+      if (twin) twin.value = input.value;
+    }
+    box.replaceChildren(...fresh.childNodes);
+    if (focused) document.getElementById(focused)?.focus();
   }
 
   async function renderBallot(root, cycle) {
@@ -332,7 +338,12 @@ export function setupBudget(app) {
     if (staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
     else if (cycle && ['applications', 'review'].includes(cycle.phase)) render();
   });
-  onLive('reset', () => isOpen() && render());
+  // the stream lost events: the staff block reloads (a full render would drop a resident's
+  // unsent ticks; a missed phase change shows on the next opening)
+  onLive('reset', () => {
+    const cycle = state.cycles.find((c) => c.id === state.cycleId);
+    if (isOpen() && staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
+  });
   return {
     render,
     /** The staff key was entered or forgotten: show or drop the staff block. */
