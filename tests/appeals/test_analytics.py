@@ -114,10 +114,13 @@ def test_public_hexagons_never_show_fewer_than_k_at_any_resolution(store: Store)
         assert all(n >= PUBLIC_K for n in counts), res
         assert out["k"] == PUBLIC_K >= 5
         waste = insights.public_hexagons(store, Scope(category="waste"), res)
-        assert [f["properties"]["count"] for f in waste["features"]] == [7]
-        assert waste["withheld_cells"] == 1
-        cell = waste["features"][0]["properties"]["cell"]
-        assert h3.get_resolution(cell) == res
+        whole = {f["properties"]["cell"]: f["properties"]["count"] for f in out["features"]}
+        for f in waste["features"]:  # no difference to the unfiltered answer is 1-4
+            assert whole[f["properties"]["cell"]] - f["properties"]["count"] in (0, *range(5, 99))
+            assert h3.get_resolution(f["properties"]["cell"]) == res
+        # a filtered cell only where the unfiltered answer shows it (a coarser unfiltered
+        # answer would otherwise give the scene's 3 appeals away by subtraction)
+        assert {f["properties"]["cell"] for f in waste["features"]} <= set(whole)
     stricter = insights.public_hexagons(store, Scope(category="waste"), 9, k=8)
     assert stricter["features"] == [] and stricter["k"] == 8
     assert insights.public_hexagons(store, Scope(category="waste"), 9, k=2)["k"] == PUBLIC_K
