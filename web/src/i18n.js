@@ -169,6 +169,18 @@ const UI = {
   'legend.other': ['Прочие', 'Басқалар', 'Other'],
   'legend.less': ['меньше', 'аз', 'less'],
   'legend.more': ['больше', 'көп', 'more'],
+  'legend.hexagons': [
+    'Мельче масштаба {z} — шестиугольники: сколько объектов в каждом',
+    '{z} масштабтан ұсақ — алтыбұрыштар: әрқайсысында қанша нысан',
+    'Below zoom {z}: hexagons, how many in each',
+  ],
+  'legend.hexagons.always': [
+    'Шестиугольники: сколько в каждом',
+    'Алтыбұрыштар: әрқайсысында қаншасы',
+    'Hexagons: how many in each',
+  ],
+  'legend.one': ['1', '1', '1'],
+  'legend.hundred': ['100 и больше', '100 және одан көп', '100 or more'],
   yes: ['Да', 'Иә', 'Yes'],
   no: ['Нет', 'Жоқ', 'No'],
   loading: ['Загрузка…', 'Жүктелуде…', 'Loading…'],

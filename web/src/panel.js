@@ -26,12 +26,28 @@ function swatch(item) {
   return h('span', { class: `swatch swatch-${item.kind}`, style, 'aria-hidden': 'true' });
 }
 
+/** The legend of a layer's H3 counts: what a hexagon is, and its colours for 1 and 100+. */
+function hexagonLegend(entry) {
+  const hx = entry.hexagons;
+  if (!hx?.ramp) return [];
+  const [[, lo], [, hi]] = hx.ramp;
+  const head = hx.maxzoom ? t('legend.hexagons', { z: hx.maxzoom }) : t('legend.hexagons.always');
+  return [
+    h('li', { class: 'legend-head', 'data-hexagons': entry.id }, h('span', { text: head })),
+    h('li', {}, swatch({ kind: 'fill', color: lo }), h('span', { text: t('legend.one') })),
+    h('li', {}, swatch({ kind: 'fill', color: hi }), h('span', { text: t('legend.hundred') })),
+  ];
+}
+
 function legend(app, entry) {
-  if (entry.legend.length <= 1 && !entry.aggregate) return null;
+  const hexagons = hexagonLegend(entry);
+  if (entry.legend.length <= 1 && !hexagons.length) return null;
+  const items = entry.legend.length > 1 ? entry.legend : [];
   return h(
     'ul',
     { class: 'legend', 'aria-label': `${t('layers')}: ${entry.title()}`, hidden: !app.isOn(entry.id) },
-    entry.legend.map((item) => h('li', {}, swatch(item), h('span', { text: item.label() }))),
+    items.map((item) => h('li', {}, swatch(item), h('span', { text: item.label() }))),
+    hexagons,
   );
 }
 
@@ -44,7 +60,7 @@ function layerRow(app, entry) {
     'data-layer': entry.id,
     onchange: (e) => app.toggle(entry.id, e.target.checked),
   });
-  const single = entry.legend.length === 1 && !entry.aggregate ? swatch(entry.legend[0]) : null;
+  const single = entry.legend.length === 1 ? swatch(entry.legend[0]) : null;
   const zoomHint =
     entry.minzoom && entry.minzoom > 10
       ? h('span', { class: 'hint', text: t('zoom.hint', { z: entry.minzoom }) })
