@@ -159,6 +159,12 @@ const UI = {
     'Cameras are visible to planners only. Enter a key.',
   ],
   'key.label': ['Ключ планировщика', 'Жоспарлаушы кілті', 'Planner key'],
+  'key.staff': ['Специалистам акимата', 'Әкімдік мамандарына', 'For city staff'],
+  'key.staff.intro': [
+    'Камеры, обращения по адресам и покрытие камерами открываются ключом планировщика.',
+    'Камералар, мекенжай бойынша өтініштер және камералармен қамту жоспарлаушы кілтімен ашылады.',
+    'Cameras, appeals by address and camera coverage open with a planner key.',
+  ],
   'key.submit': ['Войти', 'Кіру', 'Sign in'],
   'key.signout': ['Выйти', 'Шығу', 'Sign out'],
   'key.invalid': ['Неизвестный ключ', 'Белгісіз кілт', 'Unknown key'],

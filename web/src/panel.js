@@ -114,7 +114,12 @@ function choroplethControls(app) {
   );
 }
 
-function keyForm(app) {
+/**
+ * The staff key form (or, signed in, who you are and a sign-out button). Planners looked for it
+ * at the bottom of the layer panel only (issue 15, item 10): it is also in the account box
+ * and in the analysis panel's camera coverage section, each with its own `id`.
+ */
+export function keyForm(app, { id = 'planner-key', cls = 'key-form', intro = () => t('cameras.locked') } = {}) {
   const status = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
   if (app.role === 'planner' || app.role === 'admin') {
     status.textContent = t('key.ok', { role: t(`role.${app.role}`) });
@@ -125,11 +130,11 @@ function keyForm(app) {
       h('button', { type: 'button', class: 'btn btn-small', text: t('key.signout'), onclick: () => app.signOut() }),
     );
   }
-  const input = h('input', { id: 'planner-key', type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const input = h('input', { id, type: 'password', autocomplete: 'off', spellcheck: 'false' });
   return h(
     'form',
     {
-      class: 'group-extra key-form',
+      class: `group-extra ${cls}`,
       onsubmit: async (e) => {
         e.preventDefault();
         status.textContent = t('key.status.checking');
@@ -137,8 +142,8 @@ function keyForm(app) {
         if (!ok) status.textContent = t('key.invalid');
       },
     },
-    h('p', { class: 'hint', text: t('cameras.locked') }),
-    h('label', { for: 'planner-key', text: t('key.label') }),
+    h('p', { class: 'hint', text: intro() }),
+    h('label', { for: id, text: t('key.label') }),
     h('div', { class: 'inline' }, input, h('button', { type: 'submit', class: 'btn btn-small', text: t('key.submit') })),
     status,
   );

@@ -12,7 +12,7 @@ import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
 import { onLive } from './live.js';
-import { h } from './panel.js';
+import { h, keyForm } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
 const SOURCE = 'twin-initiatives';
@@ -159,6 +159,15 @@ export function setupParticipation(app) {
     );
     if (hasKey()) parts.push(moderationBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
+    // Staff sign in with a key, not an account: the form is here too, where one looks to sign in.
+    parts.push(
+      h(
+        'section',
+        { class: 'staff-key', 'aria-labelledby': 'staff-key-title' },
+        h('h3', { id: 'staff-key-title', text: t('key.staff') }),
+        keyForm(app, { id: 'account-key', cls: 'staff-key-form', intro: () => t('key.staff.intro') }),
+      ),
+    );
     box.replaceChildren(...parts);
   }
 
