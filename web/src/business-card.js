@@ -9,6 +9,15 @@ import { h } from './panel.js';
 
 export const FACTOR_COLOURS = { demand: '#1f78b4', competition: '#ff7f00', access: '#6a3d9a' };
 
+/** Where a cell (or a site) is, in words: its nearest address or street from the server
+ * (`place`, `place_kind`, `place_m`), else its district. */
+export function placeText(ctx, p) {
+  const district = ctx.app.districtName(p.district || '');
+  if (!p.place) return t('site.no_place', { district });
+  const key = p.place_kind === 'address' ? 'site.near.address' : 'site.near.street';
+  return t(key, { place: p.place, m: formatNumber(p.place_m ?? 0, 0) });
+}
+
 /** The cell's figures as a sentence, in the interface language. */
 function sentence(ctx, p, cat) {
   const minutes = formatNumber(cat?.minutes ?? 10, 0);
@@ -55,8 +64,9 @@ export function openSiteCard(ctx, { id, props, geometry, cat, total, focus }) {
     kind: 'site-cell',
     id,
     eyebrow: () => `${t('site.card')} · ${tr(cat?.title)}`,
-    title: () => t('site.cell', { rank: props.rank }),
+    title: () => props.place || t('site.cell', { rank: props.rank, district: ctx.app.districtName(props.district || '') }),
     body: () => [
+      h('p', { class: 'site-place', id: 'site-place', text: `№${props.rank} · ${placeText(ctx, props)}` }),
       h(
         'p',
         { class: 'site-score' },

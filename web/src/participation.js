@@ -188,6 +188,7 @@ export function setupParticipation(app) {
     mode = 'signin';
     for (const entry of cache.values()) delete entry.mine;
     rerenderCard(app);
+    app.analyses?.roleChanged(); // a business's own tools come and go with its account
   }
 
   function signedIn(a) {
@@ -195,6 +196,7 @@ export function setupParticipation(app) {
     mode = 'signin';
     cache.clear();
     rerenderCard(app);
+    app.analyses?.roleChanged();
   }
 
   // -- the rating block on a feature's card ---------------------------------------------
@@ -530,6 +532,7 @@ export function setupParticipation(app) {
     } catch {
       account = null;
     }
+    if (account) app.analyses?.roleChanged();
     render();
     loadInitiatives().catch(() => {});
     listen();
