@@ -112,6 +112,7 @@ def test_a_business_scores_its_addresses_and_downloads_the_report(
     card.wait_for()
     assert page.locator("#card-title").inner_text() == first["place"]
     assert first["place"] in page.locator("#site-place").inner_text()
+    assert "OSM 2012" in page.locator("#card .site-card-data").inner_text()
 
     # The existing pharmacies are drawn, as many as the features API holds.
     outlets = json.loads(

@@ -148,7 +148,8 @@ export const ANALYSES = {
   'site.card': ['Место для бизнеса', 'Бизнеске орын', 'Business site'],
   'site.cell': ['Участок №{rank}, {district}', '№{rank} учаске, {district}', 'Area #{rank}, {district}'],
   'site.near.address': ['рядом с домом {place} (~{m} м)', '{place} үйінің жанында (~{m} м)', 'next to {place} (~{m} m)'],
-  'site.near.street': ['у улицы {place} (~{m} м)', '{place} көшесінің жанында (~{m} м)', 'by {place} (~{m} m)'],
+  'site.near.street': ['рядом улица: {place} (~{m} м)', 'жанындағы көше: {place} (~{m} м)', 'near the street {place} (~{m} m)'],
+  'site.at': ['адрес: {place}', 'мекенжайы: {place}', 'at {place}'],
   'site.no_place': ['{district}, адреса рядом в данных нет', '{district}, жанында мекенжай деректе жоқ', '{district}, no address nearby in the data'],
   'site.plain': ['Простыми словами: как считается балл', 'Қарапайым тілмен: ұпай қалай есептеледі', 'In plain words: how the score is worked out'],
   'site.plain.cells': [
