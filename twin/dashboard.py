@@ -117,9 +117,28 @@ def district_names(store: Store) -> list[dict[str, Any]]:
     return [by_name[k] for k in sorted(by_name)]
 
 
+def _sources(p: layers.Prop) -> list[dict[str, Any]]:
+    """Return the layers an indicator is counted from, each with the provenance of what it
+    takes from them (the property's own where declared: a population is gov.kz's)."""
+    out = []
+    for lid in p.based_on:
+        layer = layers.get(lid)
+        prov = p.provenance or layer.provenance
+        out.append(
+            {
+                "layer": lid,
+                "title": layer.title.as_dict(),
+                "provenance": None if prov is None else prov.summary(),
+            }
+        )
+    return out
+
+
 def indicator_meta() -> list[dict[str, Any]]:
-    """Return id, titles, unit and type of every indicator, and the layers with generated
-    features that its latest value is computed from (``generated_from``: id and titles)."""
+    """Return id, titles, unit and type of every indicator, the layers with generated
+    features that its latest value is computed from (``generated_from``: id and titles), and
+    every layer it is counted from with how old and complete that layer is (``sources``:
+    the dashboard writes "OSM 2012, sparse" beside the figure, issue 15 item 12)."""
     return [
         {
             "name": p.name,
@@ -129,6 +148,7 @@ def indicator_meta() -> list[dict[str, Any]]:
             "generated_from": [
                 {"layer": lid, "title": layers.get(lid).title.as_dict()} for lid in p.generated_from
             ],
+            "sources": _sources(p),
         }
         for p in indicator_props()
     ]
