@@ -150,8 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Almaty City Twin",
         version="0.1.0",
         lifespan=lifespan,
-        # Swagger UI and ReDoc load their scripts from a CDN: off (the document is at
-        # /openapi.json for any viewer); the map promises nothing loads from another host.
+        # FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN: off. The map
+        # promises nothing loads from another host, so /docs and /redoc are our own pages,
+        # built with the map (twin.api.web).
         docs_url=None,
         redoc_url=None,
         description="A geospatial digital twin of Almaty: layers, vector tiles, "

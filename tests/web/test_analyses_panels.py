@@ -441,7 +441,7 @@ def test_panels_follow_the_language_and_the_url(session: Session) -> None:
     assert page.locator("#analysis-panel").is_visible() and page.locator("#panel").is_hidden()
     assert page.locator("#site-category").input_value() == "pharmacy"
     assert page.locator("#schools-kind").input_value() == "school"
-    business = page.locator('details[data-group="business"] summary')
+    business = page.locator('details[data-group="business"] > summary')
     assert business.inner_text() == "Место для бизнеса"
     page.locator("#site-ranked button").first.click()
     page.wait_for_selector("#card[data-layer=site-cell]")

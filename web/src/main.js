@@ -135,6 +135,7 @@ const app = {
     this.analyses?.roleChanged();
     this.participation?.rerender();
     this.cityEvents?.refresh(); // the staff form and the close buttons
+    this.budget?.roleChanged(); // the budget's staff block
     return true;
   },
   async signOut() {
@@ -144,6 +145,7 @@ const app = {
     this.analyses?.roleChanged();
     this.participation?.rerender();
     this.cityEvents?.refresh();
+    this.budget?.roleChanged();
   },
   cardActions(card) {
     return [this.analyses?.cardActions(card) ?? null, this.participation?.cardBlock(card) ?? null];
