@@ -253,6 +253,14 @@ class Style:
     category_property: str | None = None
     category_colors: dict[str, str] = field(default_factory=dict)
     label_property: str | None = None
+    #: A fill coloured by a number (``ramp_property``) along ``ramp``: (value, colour) stops.
+    ramp_property: str | None = None
+    ramp: tuple[tuple[float, str], ...] = ()
+    #: The H3 counts of a point layer (``Layer.h3_below_zoom``) are coloured from the first
+    #: colour (one feature) to the second (100 and more); None: the layer's colour. Kept
+    #: light and translucent, and drawn below every point layer (tiles/style.py), so that
+    #: counts covering the whole city do not hide the rest (issue 15, item 9).
+    hexagon_ramp: tuple[str, str] | None = None
     #: colour a ratable layer's rated features by residents' mean rating (``rating_mean`` in
     #: its tiles): (lowest mean of the band, colour, legend label), bands from low to high;
     #: features nobody rated keep the colours above
@@ -393,5 +401,8 @@ class Layer:
                     {"from": low, "color": color, "label": label.as_dict()}
                     for low, color, label in self.style.rating_colors
                 ],
+                "ramp_property": self.style.ramp_property,
+                "ramp": [list(stop) for stop in self.style.ramp],
+                "hexagon_ramp": list(self.style.hexagon_ramp) if self.style.hexagon_ramp else None,
             },
         }
