@@ -14,7 +14,9 @@ from twin.accounts import Accounts, sender_from_setting
 from twin.analyses import cluster
 from twin.analyses.budget import Budget
 from twin.analyses.coverage import jobs as coverage_jobs
+from twin.analyses.coverage.estimate import StreetCells
 from twin.analyses.coverage.session import ScopeCache
+from twin.analyses.memo import StoreMemo
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import air as air_routes
@@ -93,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
+        # Street length per cell, for refusing an over-limit analysis before it takes a
+        # worker (twin.analyses.coverage.estimate)
+        app.state.street_cells = StoreMemo(StreetCells, size=2)
         app.state.results = results.ResultStore()
         # Threads of the tile fast path's own (see twin.api.tiles.TileFastPath).
         app.state.tile_threads = ThreadPoolExecutor(
