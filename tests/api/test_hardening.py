@@ -458,3 +458,26 @@ def test_cors_opens_get_on_the_open_data_only(client: TestClient) -> None:
     preflight["Access-Control-Request-Method"] = "GET"
     r = client.options("/collections/buildings/items", headers=preflight)
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+
+
+def test_routes_are_built_at_start_up(small_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # FastAPI builds an included router's routes on the first request that walks it; under
+    # load that was 0.2-0.3 s of CPU on the event loop (bench/abuse.py). The app builds them
+    # all at start-up, so no request builds one.
+    import fastapi.routing
+
+    built: list[str] = []
+    build = fastapi.routing._populate_api_route_state
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(str(args[1]))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "_populate_api_route_state", counted)
+    with TestClient(create_app(settings(small_url))) as c:
+        at_start = len(built)
+        assert "/api/analysis/placement" in built
+        c.get("/healthz")
+        c.post("/api/analysis/placement", json={"k": 0}, headers=PLANNER)
+        c.get("/collections/buildings/items?limit=1")
+        assert len(built) == at_start, built[at_start:]
