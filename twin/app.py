@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -59,8 +62,30 @@ from twin.core.settings import Settings
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.photos import PhotoStore
+from twin.photos import sweep as photo_sweep
 from twin.store import open_store
 from twin.store.tables import api_keys
+
+log = logging.getLogger(__name__)
+
+
+async def _sweep_photos(app: FastAPI, settings: Settings) -> None:
+    """Delete uploaded photos nothing named in time, now and then (twin.photos.sweep), in a
+    worker thread; a failed sweep is logged and the next one tries again."""
+    every = settings.participation.photo_sweep_s
+    while True:
+        try:
+            await anyio.to_thread.run_sync(
+                partial(
+                    photo_sweep.sweep,
+                    app.state.store,
+                    app.state.photos,
+                    hours=settings.participation.photo_hours,
+                )
+            )
+        except Exception:
+            log.exception("photo sweep failed")
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -112,6 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.live.start()
         install(app.state.live)
         await warm_routes(app)
+        sweeper = (
+            asyncio.create_task(_sweep_photos(app, settings))
+            if settings.participation.photo_sweep_s > 0
+            else None
+        )
         # What start-up made (modules, layers, routes, the store's metadata: ~320,000
         # objects) lives as long as the server. Left to the collector, every full collection
         # walked it all: 0.2 s of CPU each, run by whichever request's garbage triggered it
@@ -124,6 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             gc.unfreeze()
+            if sweeper is not None:
+                sweeper.cancel()
             app.state.meter.stop()
             uninstall(app.state.live)
             await app.state.live.aclose()
@@ -137,8 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Almaty City Twin",
         version="0.1.0",
         lifespan=lifespan,
-        # Swagger UI and ReDoc load their scripts from a CDN: off (the document is at
-        # /openapi.json for any viewer); the map promises nothing loads from another host.
+        # FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN: off. The map
+        # promises nothing loads from another host, so /docs and /redoc are our own pages,
+        # built with the map (twin.api.web).
         docs_url=None,
         redoc_url=None,
         description="A geospatial digital twin of Almaty: layers, vector tiles, "
