@@ -237,6 +237,14 @@ class Style:
     category_property: str | None = None
     category_colors: dict[str, str] = field(default_factory=dict)
     label_property: str | None = None
+    #: A fill coloured by a number (``ramp_property``) along ``ramp``: (value, colour) stops.
+    ramp_property: str | None = None
+    ramp: tuple[tuple[float, str], ...] = ()
+    #: The H3 counts of a point layer (``Layer.h3_below_zoom``) are coloured from the first
+    #: colour (one feature) to the second (100 and more); None: the layer's colour. Kept
+    #: light and translucent, and drawn below every point layer (tiles/style.py), so that
+    #: counts covering the whole city do not hide the rest (issue 15, item 9).
+    hexagon_ramp: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -359,5 +367,8 @@ class Layer:
                 "color": self.style.color,
                 "category_property": self.style.category_property,
                 "category_colors": self.style.category_colors,
+                "ramp_property": self.style.ramp_property,
+                "ramp": [list(stop) for stop in self.style.ramp],
+                "hexagon_ramp": list(self.style.hexagon_ramp) if self.style.hexagon_ramp else None,
             },
         }
