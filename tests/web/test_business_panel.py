@@ -189,8 +189,17 @@ def test_the_business_tools_on_a_phone(
     page = s.page
     _sign_in(page, login)
     _choose_pharmacies(s)
+    # signed in, the panel asks for the public ranking as every visitor does: moving a
+    # weight re-ranks the city, and none of it is charged to the free plan's quota
+    with page.expect_response(lambda r: "/api/analysis/site?" in r.url) as reranked:
+        page.locator("#site-w-demand").fill("2")
+    assert reranked.value.status == 200 and "x-ratelimit-limit" not in reranked.value.headers
     batch, text = _upload_and_download(s, tmp_path)
     assert batch["scored"] == 4 and "Аптеки" in text
+    # what the business was charged: its five rows (1 unit each) and one report (5)
+    usage = page.evaluate("fetch('/api/business/usage').then(r => r.json())")
+    assert {u["analysis"]: u["units"] for u in usage["usage"]} == {"batch": 5, "report": 5}
+    assert usage["day"]["used"] == 10
     # Nothing of the panel runs off the phone's screen sideways.
     wide = page.evaluate(
         "() => [...document.querySelectorAll('#site-mine *, #site-data *')]"

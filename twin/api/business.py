@@ -98,7 +98,7 @@ async def site_batch(
     _require_inputs(caller.role, category_name)
     data = await _body(request)
     cands = read_candidates(data, filename, request.headers.get("content-type", ""))
-    async with metered_async(request, caller, "batch", rows=len(cands)) as charge:
+    async with metered_async(request, caller, "batch", rows=len(cands), body=data) as charge:
         result = await run_in_threadpool(
             score_candidates, store, cands, category_name, visible_layers(caller.role),
             res=res, weights=weights, lang=lang,
