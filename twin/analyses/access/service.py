@@ -55,6 +55,9 @@ INPUT_LAYERS = (
     "city_boundary",
 )
 FACILITY_LAYERS = ("schools", "health", "bus_stops", "parks")
+#: The layers :class:`City` is read from: it is kept until one of them changes (a building
+#: edited does not rebuild the street graph).
+CITY_LAYERS = (*FACILITY_LAYERS, "districts", "roads", "population_grid", "city_boundary")
 T = TypeVar("T")
 
 
@@ -95,9 +98,9 @@ def read_city(store: Store) -> City:
     return City(graph, frames, cells, boundary)
 
 
-_CITIES: StoreMemo[City] = StoreMemo(read_city, size=4)
+_CITIES: StoreMemo[City] = StoreMemo(read_city, size=4, layers=CITY_LAYERS)
 #: The street graph with the road closures of the moment (a few sets at a time).
-_CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4)
+_CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4, layers=CITY_LAYERS)
 
 
 def city_of(store: Store) -> City:
