@@ -505,17 +505,19 @@ def _index(store: Store) -> _Index:
         kept = _cache.get(store)
         if kept is None:
             kept = _cache[store] = _Kept()
-        if kept.index is not None and kept.heads == heads:
+        if kept.index is not None and all(kept.heads.get(k, -1) >= v for k, v in heads.items()):
+            # as new as the store was when this search came (the search waited for the lock
+            # while another built): shared, not built again
             return kept.index
         dhead = heads["districts"]
-        if kept.districts is None or kept.districts[0] != dhead:
+        if kept.districts is None or kept.districts[0] < dhead:
             kept.districts = (dhead, _read_districts(store))
         dist = kept.districts[1]
         parts = []
         for layer_id in _SEARCHED:
             key = (heads[layer_id], dhead)
             part = kept.parts.get(layer_id)
-            if part is None or part[0] != key:
+            if part is None or part[0][0] < key[0] or part[0][1] < key[1]:
                 part = kept.parts[layer_id] = (key, _layer_docs(store, catalog.get(layer_id), dist))
             parts.append(part[1])
         # assembled only when every part is read: a read failing half-way (the database
