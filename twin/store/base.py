@@ -210,6 +210,11 @@ class Store(abc.ABC):
         """
         return loading.load(self, batches, progress=progress, then=then)
 
+    def load_in(self, conn: sa.Connection, batches: Sequence[Batch]) -> list[LoadResult]:
+        """Write every batch in the caller's transaction (from :meth:`write_transaction`);
+        return what each changed. See :func:`twin.store.loading.load_in`."""
+        return loading.load_in(self, conn, batches)
+
     def delete_features(self, layer: Layer, fids: Sequence[int]) -> int:
         """Delete the features ``fids`` of ``layer``; return how many were deleted (their
         envelopes go to the change log in the same transaction, as a load's do)."""
