@@ -259,23 +259,39 @@ PROBES = {
 
 
 def _probe(base: str, since: float, stop: threading.Event) -> dict[str, float | None]:
-    """Return, per kind of request in :data:`PROBES`, the seconds from ``since`` until it
-    answers 200 again (features read the primary's change log and a replica; search and
-    isochrones rebuild what a write made stale), or None if not before ``stop``."""
+    """Return, per kind of request in :data:`PROBES` (each asked in a thread of its own,
+    over and over), the seconds from ``since`` until it answers 200 again (features read the
+    primary's change log and a replica; search and isochrones rebuild what a write made
+    stale), or None if not before ``stop``. ``TWIN_BENCH_PROBE_LOG`` names a file to list
+    every probe's answers in (seconds sent and answered, kind, status)."""
     import httpx
 
     out: dict[str, float | None] = dict.fromkeys(PROBES)
-    with httpx.Client(base_url=base, timeout=30) as http:
-        while not stop.is_set() and any(v is None for v in out.values()):
-            for kind, path in PROBES.items():
-                if out[kind] is not None:
-                    continue
+    trail: list[str] = []
+
+    def ask(kind: str, path: str) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            while not stop.is_set():
+                sent = time.monotonic() - since
+                body = ""
                 try:
-                    if http.get(path).status_code == 200:
-                        out[kind] = time.monotonic() - since
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.05)
+                    r = http.get(path)
+                    status, body = r.status_code, ("" if r.status_code == 200 else r.text[:160])
+                except httpx.HTTPError as exc:
+                    status, body = -1, type(exc).__name__
+                trail.append(f"{sent:6.1f} {time.monotonic() - since:6.1f} {kind} {status} {body}")
+                if status == 200:
+                    out[kind] = time.monotonic() - since
+                    return
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=ask, args=item) for item in PROBES.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if os.environ.get("TWIN_BENCH_PROBE_LOG"):
+        Path(os.environ["TWIN_BENCH_PROBE_LOG"]).write_text("\n".join(trail) + "\n")
     return out
 
 

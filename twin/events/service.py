@@ -283,7 +283,7 @@ def _project(
             raise StoreError(f"event {result.rejected[0].source_id}: {result.rejected[0].reason}")
         frame = result.frame
         hashes = row_hashes(frame, layer) if len(frame) else []
-        stored = dict(
+        stored: dict[str, str] = dict(
             conn.execute(
                 sa.text(f'SELECT source_id, row_hash FROM "{layer.table}" WHERE source = :s'),
                 {"s": LAYER_SOURCE},
