@@ -106,12 +106,15 @@ def ensure_edges(store: Store) -> tuple[int, int, str]:
     if store.routing != "pgrouting":
         raise StoreError("the pgRouting engine needs a PostGIS store with pgRouting")
     with store.engine.begin() as conn:
+        # One builder at a time; the others wait and then find the extension and the table
+        # made. The lock comes first: CREATE EXTENSION IF NOT EXISTS is not safe against a
+        # concurrent one (the second fails on pg_extension's unique index — the 503s of the
+        # first isochrones of two server processes after a primary restart, issue 20).
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{EDGES}'))")
         try:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"pgRouting is not available in this database: {exc.orig}") from None
-        # One builder at a time; the others wait and then find the table fresh.
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{EDGES}'))")
         conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {STATE} (roads_version text)")
         version = _roads_version(conn)
         stored = conn.execute(sa.text(f"SELECT roads_version FROM {STATE}")).scalar()

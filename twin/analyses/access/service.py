@@ -101,6 +101,8 @@ def read_city(store: Store) -> City:
 _CITIES: StoreMemo[City] = StoreMemo(read_city, size=4, layers=CITY_LAYERS)
 #: The street graph with the road closures of the moment (a few sets at a time).
 _CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4, layers=CITY_LAYERS)
+#: The pgRouting engine of the roads as they are (its edge table is derived from them).
+_ENGINES: StoreMemo[Engine] = StoreMemo(size=4, layers=("roads",))
 
 
 def city_of(store: Store) -> City:
@@ -118,7 +120,10 @@ def make_engine(store: Store, name: str = "auto") -> Engine:
     if name == "pgrouting":
         from twin.analyses.access.pgrouting import PgRoutingEngine
 
-        return PgRoutingEngine(store)
+        # Kept per roads version: making one checks (and if need be builds) the edge table in
+        # a write transaction on the primary under a lock, which every isochrone request
+        # used to do, queueing them all behind each other.
+        return _ENGINES.get(store, "pgrouting", id(store), make=lambda: PgRoutingEngine(store))
     raise BadInput(f"unknown engine {name!r}; use auto, python or pgrouting")
 
 
