@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers import provenance as prov
 from layers import vocabulary as vocab
 from layers.common import ACCESSIBILITY, ADDRESS, DISTRICT, NAME, OSM_ATTRIBUTION, OSM_LICENCE
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
@@ -39,6 +40,7 @@ DISTRICTS = Layer(
             t("Население", "Халық саны", "Population"),
             unit="people",
             minimum=0,
+            provenance=prov.GOV_KZ_POPULATION,
         ),
         Prop("area_km2", PropType.FLOAT, t("Площадь", "Ауданы", "Area"), unit="km²", minimum=0),
     ),
@@ -47,6 +49,7 @@ DISTRICTS = Layer(
     source=OSM_2024,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2024,
 )
 
 CITY_BOUNDARY = Layer(
@@ -67,6 +70,7 @@ CITY_BOUNDARY = Layer(
     source=OSM_2024,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2024,
 )
 
 BUILDINGS = Layer(
@@ -112,6 +116,7 @@ BUILDINGS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012_BUILDINGS,
 )
 
 #: Main roads: where a city puts traffic cameras and where repair budgets go first.
@@ -196,6 +201,7 @@ ROADS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 UTILITY_LINES = Layer(
@@ -234,6 +240,7 @@ UTILITY_LINES = Layer(
     source=OSM_2012 + " (power lines where mapped)",
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 POIS = Layer(
@@ -280,6 +287,7 @@ POIS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 SCHOOLS = Layer(
@@ -333,6 +341,7 @@ SCHOOLS = Layer(
     source=OSM_2012 + "; completed with generated schools (synthetic = true)",
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012_SCHOOLS,
 )
 
 HEALTH = Layer(
@@ -379,6 +388,7 @@ HEALTH = Layer(
     source="DoZhD1k/almaty-health (medical organisations, beds) and OSM 2012",
     licence="no licence stated by the source; OSM part ODbL-1.0",
     attribution="almaty-health open data; " + OSM_ATTRIBUTION,
+    provenance=prov.HEALTH,
 )
 
 BUS_STOPS = Layer(
@@ -398,6 +408,7 @@ BUS_STOPS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 PARKS = Layer(
@@ -421,6 +432,7 @@ PARKS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 LANDUSE = Layer(
@@ -447,6 +459,7 @@ LANDUSE = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 
@@ -471,6 +484,7 @@ WATERWAYS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )
 
 RAILWAYS = Layer(
@@ -498,4 +512,5 @@ RAILWAYS = Layer(
     source=OSM_2012,
     licence=OSM_LICENCE,
     attribution=OSM_ATTRIBUTION,
+    provenance=prov.OSM_2012,
 )

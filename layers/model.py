@@ -23,6 +23,12 @@ and read by everything else (the web map reads it from ``/catalog``):
   whole city (choropleths, counts) and a client that draws the style as it is (QGIS, Maputnik)
   would see nothing else. The web map decides by ``default_on`` instead.
 
+How old and how complete each layer's data is, is declared once too, as its ``provenance``
+(:class:`Provenance`: who published it, the date it describes, its completeness in words and,
+where an independent figure exists, how many objects the city is estimated to have). ``/catalog``
+serves it with the measured counts (features stored, of them generated), and every panel that
+rests on a layer says so beside its figures (web/src/provenance.js).
+
 Generated values are declared as such on their properties: ``Prop.generated_flag`` names the
 boolean property that says a feature's value was generated, ``Prop.generated_from`` the layers
 holding generated features that a computed value rests on.
@@ -89,6 +95,61 @@ def t(ru: str, kk: str, en: str) -> Titles:
     return Titles(ru, kk, en)
 
 
+class Completeness(StrEnum):
+    """How much of what the city has a layer's source holds, in words a reader can weigh."""
+
+    #: the whole city as the publisher has it (boundaries, a station network)
+    COMPLETE = "complete"
+    #: much is there, some is missing
+    INCOMPLETE = "incomplete"
+    #: a small part of what the city has (the 2012 OpenStreetMap extract)
+    SPARSE = "sparse"
+    #: estimated by a model, not counted
+    MODELLED = "modelled"
+    #: real features completed with generated (demo) ones
+    PARTLY_GENERATED = "partly_generated"
+    #: demo data made by the twin, not the city's
+    GENERATED = "generated"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a layer's (or a value's) data come from, how old and how complete they are.
+
+    ``as_of`` is the time the data describe, as an ISO prefix: a day ("2026-04-25"), a month
+    ("2012-03") or a year ("2021"); empty when the source states none. ``estimate`` is how
+    many such objects the city is estimated to have, by ``estimate_by`` (an independent
+    source, never the twin's own generator); with the count stored it gives the measured
+    share. ``short`` is the source's short name for a line beside a figure ("OSM").
+    """
+
+    short: str
+    source: Titles
+    as_of: str
+    completeness: Completeness
+    estimate: int | None = None
+    estimate_by: Titles | None = None
+    note: Titles | None = None
+
+    @property
+    def generated(self) -> bool:
+        """Return whether some or all of the data are generated (demo) rather than the city's."""
+        return self.completeness in (Completeness.GENERATED, Completeness.PARTLY_GENERATED)
+
+    def summary(self) -> dict[str, Any]:
+        """Return a JSON-ready description (served in ``/catalog``)."""
+        return {
+            "short": self.short,
+            "source": self.source.as_dict(),
+            "as_of": self.as_of,
+            "completeness": self.completeness.value,
+            "generated": self.generated,
+            "estimate": self.estimate,
+            "estimate_by": None if self.estimate_by is None else self.estimate_by.as_dict(),
+            "note": None if self.note is None else self.note.as_dict(),
+        }
+
+
 @dataclass(frozen=True)
 class Prop:
     """One typed property of a layer.
@@ -116,6 +177,12 @@ class Prop:
     #: What each stored code reads as (``layers.vocabulary``): every choice has a label;
     #: an open property (OSM's ``building``) labels the codes known, others show as stored.
     values: Mapping[str, Titles] | None = field(default=None, hash=False, compare=False)
+    #: The layers a computed value (a district indicator) is counted from: a panel showing
+    #: the value shows their provenance beside it.
+    based_on: tuple[str, ...] = ()
+    #: Where the value comes from when that is not its layer's source (a district's
+    #: population is gov.kz's, its boundary OpenStreetMap's).
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +289,8 @@ class Layer:
     #: residents may rate (1–5 stars, a review) and like or dislike its features
     #: (:mod:`twin.participation`); only public layers may be ratable
     ratable: bool = False
+    #: How old and how complete the layer's data are (see :class:`Provenance`).
+    provenance: Provenance | None = None
 
     @property
     def group(self) -> str:
@@ -261,6 +330,7 @@ class Layer:
             "maxzoom": self.maxzoom,
             "licence": self.licence,
             "attribution": self.attribution,
+            "provenance": None if self.provenance is None else self.provenance.summary(),
             "temporal": None
             if self.temporal is None
             else {
@@ -279,6 +349,8 @@ class Layer:
                     "choices": list(p.choices) if p.choices else None,
                     "generated_flag": p.generated_flag,
                     "values": {k: v.as_dict() for k, v in p.values.items()} if p.values else None,
+                    "based_on": list(p.based_on),
+                    "provenance": None if p.provenance is None else p.provenance.summary(),
                 }
                 for p in self.properties
             ],

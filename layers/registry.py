@@ -59,7 +59,8 @@ _BY_ID = {layer.id: layer for layer in LAYERS}
 def check(layers: tuple[Layer, ...], modules: tuple[Module, ...]) -> list[str]:
     """Return what is inconsistent in a catalog (empty when nothing is): duplicate ids,
     modules or panel groups that are not declared, two layers at one composite position,
-    generated values that name a missing flag or layer."""
+    generated or computed values that name a missing flag or layer,
+    layers that do not say where their data come from."""
     problems: list[str] = []
     ids = [layer.id for layer in layers]
     known = {module.id for module in modules}
@@ -78,11 +79,13 @@ def check(layers: tuple[Layer, ...], modules: tuple[Module, ...]) -> list[str]:
                 problems.append(
                     f"{layer.id} and {other} share composite_order {layer.composite_order}"
                 )
+        if layer.provenance is None:
+            problems.append(f"{layer.id}: no provenance (layers.provenance)")
         names = set(layer.prop_names)
         for p in layer.properties:
             if p.generated_flag is not None and p.generated_flag not in names:
                 problems.append(f"{layer.id}.{p.name}: no flag property {p.generated_flag!r}")
-            for source in p.generated_from:
+            for source in (*p.generated_from, *p.based_on):
                 if source not in ids:
                     problems.append(f"{layer.id}.{p.name}: no layer {source!r}")
             unlabelled = [c for c in p.choices or () if c not in (p.values or {})]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers import provenance as prov
 from layers import vocabulary as vocab
 from layers.common import DISTRICT
 from layers.model import GeomType, Layer, Prop, PropType, Style, t
@@ -52,6 +53,7 @@ SEISMIC_SITES = Layer(
     "E < 180 m/s",
     licence="no licence stated; cited: " + SEISMIC_CITATION,
     attribution="Vs30: " + SEISMIC_CITATION,
+    provenance=prov.SEISMIC_MODEL,
 )
 
 SEISMIC_EXPOSURE = Layer(
@@ -91,4 +93,5 @@ SEISMIC_EXPOSURE = Layer(
     "buildings_exposure/almaty_residential_building_exposure_gem.csv)",
     licence="no licence stated (GEM exposure model); cited: " + SEISMIC_CITATION,
     attribution="Exposure: GEM / " + SEISMIC_CITATION,
+    provenance=prov.GEM_EXPOSURE,
 )

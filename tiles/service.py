@@ -30,6 +30,7 @@ from tiles.sources import LayerSource, make_source
 from tiles.stored import KeptTile, StoredTiles
 from twin.core.access import Role
 from twin.core.errors import StoreError
+from twin.core.privacy import public_k
 from twin.core.settings import TileSettings
 from twin.store import Store
 
@@ -98,7 +99,8 @@ class TileService:
     ) -> None:
         self.store = store
         self.settings = settings or TileSettings()
-        self.hexes = HexIndex(store, self.settings.public_min_count)
+        # never below 5, whatever is configured (twin.core.privacy)
+        self.hexes = HexIndex(store, public_k(self.settings.public_min_count))
         self.renderer = Renderer(source or make_source(store, self.settings.encoder), self.hexes)
         self.cache = TileCache(int(self.settings.cache_mb * 2**20))
         self.watch = ChangeWatch(store, self._dropped, poll_interval=self.settings.poll_interval)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -55,8 +57,30 @@ from twin.events.service import sync_layers as sync_event_layers
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.photos import PhotoStore
+from twin.photos import sweep as photo_sweep
 from twin.store import open_store
 from twin.store.tables import api_keys
+
+log = logging.getLogger(__name__)
+
+
+async def _sweep_photos(app: FastAPI, settings: Settings) -> None:
+    """Delete uploaded photos nothing named in time, now and then (twin.photos.sweep), in a
+    worker thread; a failed sweep is logged and the next one tries again."""
+    every = settings.participation.photo_sweep_s
+    while True:
+        try:
+            await anyio.to_thread.run_sync(
+                partial(
+                    photo_sweep.sweep,
+                    app.state.store,
+                    app.state.photos,
+                    hours=settings.participation.photo_hours,
+                )
+            )
+        except Exception:
+            log.exception("photo sweep failed")
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,9 +135,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live = Broker(settings.live, settings.redis_url)
         await app.state.live.start()
         install(app.state.live)
+        sweeper = (
+            asyncio.create_task(_sweep_photos(app, settings))
+            if settings.participation.photo_sweep_s > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             app.state.meter.stop()
             uninstall(app.state.live)
             await app.state.live.aclose()
@@ -127,8 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Almaty City Twin",
         version="0.1.0",
         lifespan=lifespan,
-        # Swagger UI and ReDoc load their scripts from a CDN: off (the document is at
-        # /openapi.json for any viewer); the map promises nothing loads from another host.
+        # FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN: off. The map
+        # promises nothing loads from another host, so /docs and /redoc are our own pages,
+        # built with the map (twin.api.web).
         docs_url=None,
         redoc_url=None,
         description="A geospatial digital twin of Almaty: layers, vector tiles, "

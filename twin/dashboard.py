@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.ops import polylabel
@@ -26,6 +27,7 @@ from layers import PropType
 from layers.common import DISTRICT_NAMES
 from layers.programme import REAL_HISTORY
 from twin.core.errors import NotFound
+from twin.core.privacy import MIN_PUBLIC_COUNT, public_k
 from twin.store import Store
 
 # Not indicators: the keys of a row.
@@ -52,12 +54,39 @@ def _clean(value: Any) -> float | int | None:
     return float(value)
 
 
-def indicator_frame(store: Store) -> pd.DataFrame:
-    """Return the indicator table: one row per (district, period), a column per indicator."""
+#: Indicators that are a count of residents' appeals per so many residents: a value standing
+#: for fewer than k appeals is withheld (:mod:`twin.core.privacy`).
+PEOPLE_RATES = {"appeals_per_10k": 10_000}
+
+
+def withhold_small_rates(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Return ``table`` with each :data:`PEOPLE_RATES` value that stands for fewer than ``k``
+    appeals (rate × population / per, as rounded when stored) set to NaN. The ETL already
+    withholds them; this covers stores loaded before it did, and a larger configured ``k``.
+
+    >>> t = pd.DataFrame({"population": [300_000, 300_000], "appeals_per_10k": [0.1, 2.0]})
+    >>> withhold_small_rates(t, 5)["appeals_per_10k"].tolist()
+    [nan, 2.0]
+    """
+    k = public_k(k)
+    out = table.copy()
+    for name, per in PEOPLE_RATES.items():
+        if name not in out or "population" not in out:
+            continue
+        count = out[name].astype(float) * out["population"].astype(float) / per
+        # a rounded 0.0 may hide 1-4 appeals, so it is withheld too
+        out.loc[~(count.round() >= k), name] = np.nan
+    return out
+
+
+def indicator_frame(store: Store, k: int = MIN_PUBLIC_COUNT) -> pd.DataFrame:
+    """Return the indicator table: one row per (district, period), a column per indicator;
+    rates standing for fewer than ``k`` appeals withheld (:func:`withhold_small_rates`)."""
     frame = store.read_frame(layers.get("district_indicators"))
     cols = [*_KEYS, *(p.name for p in indicator_props())]
     out = pd.DataFrame(frame[cols]).dropna(subset=list(_KEYS))
     out["period"] = out["period"].astype(int)
+    out = withhold_small_rates(out, k)
     return out.sort_values(["district", "period"]).reset_index(drop=True)
 
 
@@ -88,9 +117,28 @@ def district_names(store: Store) -> list[dict[str, Any]]:
     return [by_name[k] for k in sorted(by_name)]
 
 
+def _sources(p: layers.Prop) -> list[dict[str, Any]]:
+    """Return the layers an indicator is counted from, each with the provenance of what it
+    takes from them (the property's own where declared: a population is gov.kz's)."""
+    out = []
+    for lid in p.based_on:
+        layer = layers.get(lid)
+        prov = p.provenance or layer.provenance
+        out.append(
+            {
+                "layer": lid,
+                "title": layer.title.as_dict(),
+                "provenance": None if prov is None else prov.summary(),
+            }
+        )
+    return out
+
+
 def indicator_meta() -> list[dict[str, Any]]:
-    """Return id, titles, unit and type of every indicator, and the layers with generated
-    features that its latest value is computed from (``generated_from``: id and titles)."""
+    """Return id, titles, unit and type of every indicator, the layers with generated
+    features that its latest value is computed from (``generated_from``: id and titles), and
+    every layer it is counted from with how old and complete that layer is (``sources``:
+    the dashboard writes "OSM 2012, sparse" beside the figure, issue 15 item 12)."""
     return [
         {
             "name": p.name,
@@ -100,6 +148,7 @@ def indicator_meta() -> list[dict[str, Any]]:
             "generated_from": [
                 {"layer": lid, "title": layers.get(lid).title.as_dict()} for lid in p.generated_from
             ],
+            "sources": _sources(p),
         }
         for p in indicator_props()
     ]
@@ -141,13 +190,13 @@ def city_average(table: pd.DataFrame) -> pd.DataFrame:
     return table.groupby("period", as_index=False)[values].mean().sort_values("period")
 
 
-def overview(store: Store) -> dict[str, Any]:
+def overview(store: Store, k: int = MIN_PUBLIC_COUNT) -> dict[str, Any]:
     """Return every district's indicators for every year, and the city average.
 
     ``values[district][year][indicator]`` and ``city_average[year][indicator]``; each
     indicator lists the years whose values are generated (``generated_years``).
     """
-    table = indicator_frame(store)
+    table = indicator_frame(store, k)
     meta = indicator_meta()
     names = [m["name"] for m in meta]
     values: dict[str, dict[str, dict[str, Any]]] = {}
@@ -174,14 +223,14 @@ def _round(value: float | int | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def district_dashboard(store: Store, district: str) -> dict[str, Any]:
+def district_dashboard(store: Store, district: str, k: int = MIN_PUBLIC_COUNT) -> dict[str, Any]:
     """Return one district's indicators: its history, the city average and the other
     districts for each year, and the latest year's value with its rank among the districts;
     every value with whether it is generated (see the module's docstring).
 
     Raise :class:`NotFound` for a district that has no indicators.
     """
-    table = indicator_frame(store)
+    table = indicator_frame(store, k)
     known = {str(d) for d in table["district"].unique()}
     match = next((d for d in known if d.lower() == district.lower()), None)
     if match is None:

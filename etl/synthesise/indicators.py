@@ -12,6 +12,7 @@ import shapely
 from etl.synthesise.city import City
 from etl.synthesise.frames import METRIC_CRS, WGS84, conform, day, days_of, stream, year_of
 from layers.common import DISTRICT_NAMES
+from twin.core.privacy import MIN_PUBLIC_COUNT
 
 FIRST_PERIOD = 2019
 # Yearly population growth by district: the outskirts annexed and built up since 2014 grow
@@ -213,14 +214,18 @@ def district_indicators(
     created = days_of(appeals["created_on"])
     now = day(today)
     per_10k = np.full((len(names), len(periods)), np.nan)
-    per_10k[:, -1] = (
-        _count(appeal_d, created > now - np.timedelta64(365, "D"), names) / pop_latest * 1e4
-    )
+    appeals_n = np.full((len(names), len(periods)), np.nan)
+    appeals_n[:, -1] = _count(appeal_d, created > now - np.timedelta64(365, "D"), names)
     covered_from = created.min() if len(created) else now
     for i, y in enumerate(periods[:-1]):
         if covered_from <= day(f"{y}-01-01"):
-            per_10k[:, i] = _count(appeal_d, year_of(created) == y, names) / population[:, i] * 1e4
-    for i in np.flatnonzero(np.isnan(per_10k[0]))[::-1]:
+            appeals_n[:, i] = _count(appeal_d, year_of(created) == y, names)
+    counted = ~np.isnan(appeals_n[0])
+    per_10k[:, counted] = appeals_n[:, counted] / population[:, counted] * 1e4
+    # A public rate of fewer than k appeals is withheld (twin.core.privacy); the years
+    # projected back from it stay withheld too (NaN carries through).
+    per_10k[(appeals_n > 0) & (appeals_n < MIN_PUBLIC_COUNT)] = np.nan
+    for i in np.flatnonzero(~counted)[::-1]:
         per_10k[:, i] = per_10k[:, i + 1] * APPEAL_ADOPTION * rng.uniform(0.9, 1.05, len(names))
 
     rows = []

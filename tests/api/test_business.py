@@ -47,6 +47,8 @@ def test_sites_score_as_their_cells(client: TestClient) -> None:
         assert g["why"] == w["why"]
         assert g["total"] == cells["total"]
         assert 0 <= g["residents_5min"] <= g["residents_10min"] <= g["residents_15min"]
+        # a site at its cell's centre is where its cell is: the same nearest address/street
+        assert (g["place"], g["place_kind"]) == (w["place"], w["place_kind"])
     assert [f["properties"]["label"] for f in body["features"]] == [r[0] for r in rows]
 
 

@@ -5,16 +5,24 @@ appeal as the ``media`` file of a multipart form."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from PIL import Image
+from typer.testing import CliRunner
 
 from tests.appeals.scene import LAT, LON, load_scene
 from tests.photos import images
-from tests.support.accounts import sign_up_resident
+from tests.support.accounts import Resident, sign_up_resident
 from tests.support.app import app_client
-from twin.store import open_store
+from twin.app import create_app
+from twin.cli import app as cli
+from twin.core.settings import ParticipationSettings, Settings, StoreSettings
+from twin.photos.sweep import sweep
+from twin.store import Store, open_store
 
 
 def _files(data: bytes, name: str = "photo.jpg", kind: str = "image/jpeg") -> dict[str, object]:
@@ -131,3 +139,131 @@ def test_an_open311_appeal_carries_a_media_file(
         photo = client.get(got["media_url"].removeprefix("http://testserver"))
         assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
         assert not images.has_gps(photo.content)
+
+
+def _upload(client: TestClient, who: Resident, seed: int) -> str:
+    r = client.post(
+        "/api/photos", files=_files(images.small_jpeg(seed), "p.jpg"), headers=who.headers
+    )
+    assert r.status_code == 201, r.text
+    name: str = r.json()["name"]
+    return name
+
+
+def _age(store: Store, names: list[str], hours: float) -> None:
+    """Make the uploads of ``names`` look ``hours`` old."""
+    uploads = store.metadata.tables["photo_uploads"]
+    with store.domain_transaction() as conn:
+        n = conn.execute(
+            uploads.update()
+            .where(uploads.c.name.in_(names))
+            .values(uploaded_at=time.time() - hours * 3600)
+        ).rowcount
+    assert n == len(names)
+
+
+def _pending(store: Store) -> set[str]:
+    uploads = store.metadata.tables["photo_uploads"]
+    with store.engine.connect() as conn:
+        return set(conn.execute(sa.select(uploads.c.name)).scalars())
+
+
+def test_unattached_photos_are_swept_file_and_row(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store(store_url)
+    load_scene(store)
+    store.close()
+    with app_client(store_url, photos_dir=tmp_path) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        photos = client.app.state.photos  # type: ignore[attr-defined]
+        anna = sign_up_resident(client, caplog)
+        lone, on_initiative, on_appeal, fresh, late = (_upload(client, anna, i) for i in range(5))
+        assert _pending(store) == {lone, on_initiative, on_appeal, fresh, late}
+        r = client.post(
+            "/api/initiatives",
+            json={
+                "category": "greenery",
+                "title": "Сквер",
+                "text": "Посадить деревья",
+                "geometry": {"type": "Point", "coordinates": [76.95, 43.25]},
+                "photos": [on_initiative],
+            },
+            headers=anna.headers,
+        )
+        assert r.status_code == 201, r.text
+        assert on_initiative not in _pending(store)  # attaching claims the upload
+        r = client.post(
+            "/open311/v2/requests.json",
+            json={
+                "service_code": "lighting",
+                "lat": LAT,
+                "long": LON,
+                "description": "Фонарь",
+                "media_url": f"http://testserver/api/photos/{on_appeal}",
+            },
+            headers=anna.headers,
+        )
+        assert r.status_code == 201, r.text
+        # the same photo as the initiative's, uploaded again and never used: only its row goes
+        assert _upload(client, anna, 1) == on_initiative
+        _age(store, [lone, on_initiative, on_appeal, late], 25)
+
+        done = sweep(store, photos, hours=24)
+        assert sorted(done.deleted) == sorted([lone, late]) and done.attached == 2
+        for gone in (lone, late):
+            assert client.get(f"/api/photos/{gone}").status_code == 404
+            assert not any(tmp_path.rglob(gone))
+        for kept in (on_initiative, on_appeal, fresh):
+            assert client.get(f"/api/photos/{kept}").status_code == 200
+        assert _pending(store) == {fresh}  # the young one waits for its day
+        assert sweep(store, photos, hours=24).deleted == []  # nothing left to do
+
+        # a resident who kept the name of a swept photo is told it is gone
+        r = client.post(
+            "/api/initiatives",
+            json={
+                "category": "greenery",
+                "title": "Ещё сквер",
+                "text": "Деревья",
+                "geometry": {"type": "Point", "coordinates": [76.96, 43.26]},
+                "photos": [late],
+            },
+            headers=anna.headers,
+        )
+        assert r.status_code == 400 and "no uploaded photo" in r.json()["detail"], r.text
+
+
+def test_the_server_and_the_command_sweep(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        store=StoreSettings(database_url=store_url),
+        photos_dir=tmp_path,
+        participation=ParticipationSettings(photo_sweep_s=0.05),
+    )
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        anna = sign_up_resident(client, caplog)
+        old, young = _upload(client, anna, 7), _upload(client, anna, 8)
+        _age(store, [old], 25)
+        # the server's own sweep (every 0.05 s here) takes the old upload and not the young
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/photos/{old}").status_code == 200:
+            assert time.monotonic() < deadline, "the server never swept the old upload"
+            time.sleep(0.05)
+        assert _pending(store) == {young}
+        assert client.get(f"/api/photos/{young}").status_code == 200
+
+    store = open_store(store_url)
+    try:
+        _age(store, [young], 2)
+    finally:
+        store.close()
+    env = {"TWIN_DATABASE_URL": store_url, "TWIN_PHOTOS_DIR": str(tmp_path)}
+    ran = CliRunner().invoke(cli, ["photos", "sweep", "--hours", "1"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "1 unattached photos older than 1 h deleted" in ran.output
+    assert not any(tmp_path.rglob(young))
+    bad = CliRunner().invoke(cli, ["photos", "sweep", "--hours", "0"], env=env)
+    assert bad.exit_code != 0 and "hours" in bad.output

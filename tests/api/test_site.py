@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import geopandas as gpd
+import h3
 import pytest
 from fastapi.testclient import TestClient
 
@@ -109,3 +111,45 @@ def test_catchments_niches_and_categories(client: TestClient) -> None:
     assert niches["features"] and niches["features"][0]["properties"]["niche"] == 1
     cats = client.get("/api/analysis/site/categories").json()
     assert "pharmacy" in [c["name"] for c in cats["categories"]]
+
+
+def test_each_cell_names_its_nearest_address_or_street(client: TestClient) -> None:
+    """Issue 21 item 6 / issue 15 item 11: a cell says where it is. The words are checked
+    against the layers themselves, through the public features API (so on each store):
+    the named street or addressed building really is that close to the cell's centre."""
+    from twin.analyses.access.graph import METRIC_CRS
+    from twin.analyses.site.places import ADDRESS_MAX_M, STREET_MAX_M
+
+    body = client.get("/api/analysis/site", params={"category": "pharmacy", "top": 20}).json()
+    props = [f["properties"] for f in body["features"]]
+    named = [p for p in props if p["place"]]
+    # the centre's best cells all lie by named streets in the 2012 extract
+    assert len(named) == 20, [p["place"] for p in props]
+    assert {p["place_kind"] for p in named} <= {"address", "street"}
+    assert any(p["place_kind"] == "address" for p in named)
+    for p in named[:6]:
+        limit = ADDRESS_MAX_M if p["place_kind"] == "address" else STREET_MAX_M
+        assert 0 <= p["place_m"] <= limit
+        layer = "buildings" if p["place_kind"] == "address" else "roads"
+        lat, lon = h3.cell_to_latlng(p["h3"])  # the answer's lon/lat are rounded
+        d = 0.006  # ~500 m around the centre
+        near = client.get(
+            f"/collections/{layer}/items",
+            params={"bbox": f"{lon - d},{lat - d},{lon + d},{lat + d}", "limit": 5000},
+        ).json()
+        frame = gpd.GeoDataFrame.from_features(near["features"], crs=4326).to_crs(METRIC_CRS)
+        centre = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326)
+        centre = centre.to_crs(METRIC_CRS).iloc[0]
+        if layer == "roads":
+            same = frame[frame["name"] == p["place"]]
+        else:
+            text = (
+                frame["address"].fillna("")
+                + "|"
+                + frame["street"].fillna("")
+                + ", "
+                + (frame["housenumber"].fillna(""))
+            )
+            same = frame[text.str.contains(p["place"], regex=False)]
+        assert len(same), p["place"]
+        assert same.distance(centre).min() == pytest.approx(p["place_m"], abs=6)

@@ -52,6 +52,7 @@ def almaty_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _sources_newer_than(target: Path) -> bool:
     built = target.stat().st_mtime
     sources = [WEB / "index.html", WEB / "package-lock.json", WEB / "vite.config.js"]
+    sources += [WEB / "docs.html", WEB / "redoc.html"]
     sources += list((WEB / "src").rglob("*"))
     return any(p.stat().st_mtime > built for p in sources if p.is_file())
 

@@ -22,6 +22,7 @@ from twin.appeals.analytics import Window
 from twin.appeals.insights import Insights, Scope, cell_feature
 from twin.core.access import require_planner
 from twin.core.errors import BadInput
+from twin.core.privacy import public_k, whole_months
 
 router = APIRouter(tags=["appeals analysis"])
 _LANGS = ("ru", "kk", "en")
@@ -90,15 +91,21 @@ async def public_ratings(
     end: str | None = None,
     lang: str = "ru",
 ) -> Any:
-    """The city services' rating for everyone: per service only aggregates over its appeals."""
+    """The city services' rating for everyone: per service only aggregates over its appeals,
+    none over fewer than k appeals or ratings (``TWIN_LIMITS_MIN_COUNT``, at least 5); the
+    window is taken in whole calendar months (so two answers differ by a month at least)."""
     today = dt.datetime.now(dt.UTC).date()
     last = _day(end, "end") or today
     first = _day(start, "start") or (last - dt.timedelta(days=364))
+    months = whole_months(first, last)
+    assert months[0] is not None and months[1] is not None
+    first, last = months[0], months[1]
+    k = public_k(request.app.state.settings.limits.min_count)
     full = await run_in_threadpool(
-        insights(request).summary, store, Window(first, last, today), _lang(lang)
+        insights(request).summary, store, Window(first, last, today), _lang(lang), k
     )
     keys = ("window", "services", "rating", "anti_rating", "formula", "min_ranked", "synthetic")
-    return {k: full[k] for k in keys}
+    return {**{key: full[key] for key in keys}, "k": k}
 
 
 def _hot_geojson(grid: Any, spots: Any, everything: bool) -> dict[str, Any]:
@@ -240,8 +247,10 @@ async def public_hexagons(
     start: str | None = None,
     end: str | None = None,
 ) -> Any:
-    """Appeals per H3 cell for everyone, filterable by category and dates; a cell with fewer
-    than k appeals (``TWIN_LIMITS_MIN_COUNT``, at least 5) is never shown."""
+    """Appeals per H3 cell for everyone, filterable by category and dates (taken in whole
+    calendar months); a cell with fewer than k appeals (``TWIN_LIMITS_MIN_COUNT``, at least
+    5) is never shown, nor a filtered cell that would leave fewer than k beside the same cell
+    unfiltered (see :mod:`twin.core.privacy`)."""
     scope = _scope(category, start, end)
     k = request.app.state.settings.limits.min_count
     body = await run_in_threadpool(insights(request).public_hexagons, store, scope, res, k)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body
 
 from twin.api.deps import CallerDep, StoreDep
 from twin.appeals import georeport
+from twin.appeals.catalog import is_sensitive
 from twin.appeals.service import Appeal, Appeals, staff
 from twin.core.access import Caller, require_account
 from twin.core.errors import BadInput
@@ -37,8 +38,14 @@ def _view(appeals: Appeals, appeal: Appeal, caller: Caller, *, history: bool = T
 
 
 @router.get("/duplicates")
-def duplicates(store: StoreDep, service_code: str, lat: float, long: float) -> Any:
-    """Open appeals of the category within 50 m of a point: offered before filing."""
+def duplicates(
+    store: StoreDep, caller: CallerDep, service_code: str, lat: float, long: float
+) -> Any:
+    """Open appeals of the category within 50 m of a point: offered before filing. Not for a
+    sensitive category unless the caller is staff (probed point by point, the answer would
+    locate appeals whose points are not public)."""
+    if is_sensitive(service_code) and not staff(caller):
+        return {"radius_m": 50, "appeals": []}
     found = Appeals(store).nearby_open(service_code, long, lat)
     return {
         "radius_m": 50,

@@ -15,11 +15,12 @@ router = APIRouter(prefix="/api/districts", tags=["districts"])
 
 
 @router.get("")
-def districts_overview(store: StoreDep, role: RoleDep) -> dict[str, Any]:
+def districts_overview(store: StoreDep, role: RoleDep, request: Request) -> dict[str, Any]:
     """Return every district's indicators for every year with the city average (the mean of
-    the districts), for choropleths."""
+    the districts), for choropleths. A rate of residents' appeals standing for fewer than k
+    appeals (``TWIN_LIMITS_MIN_COUNT``, at least 5) is null."""
     require_layer(role, "district_indicators")
-    return overview(store)
+    return overview(store, request.app.state.settings.limits.min_count)
 
 
 @router.get("/{district}")
@@ -30,7 +31,7 @@ def district_indicators(
     latest year's rank; and residents' best- and worst-rated works there, by contractor too
     (``works_rating``)."""
     require_layer(role, "district_indicators")
-    out = district_dashboard(store, district)
+    out = district_dashboard(store, district, request.app.state.settings.limits.min_count)
     out["works_rating"] = request.app.state.ratings.district_ranking(
         layers.get("works"), out["district"]
     )

@@ -11,6 +11,7 @@ the other filters, as in the spec.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -128,7 +129,8 @@ def list_requests(
     page_size: Annotated[int, Query(ge=1)] = 50,
     lang: str = "ru",
 ) -> Response:
-    """Appeals, newest first (authors never; points of sensitive categories only for staff)."""
+    """Appeals, newest first (authors never; points of sensitive categories only for staff,
+    and for the public a ``bbox`` finds no appeal of a sensitive category)."""
     fmt, lang = _format(fmt), _lang(lang)
     if page_size > MAX_PAGE_SIZE:
         raise BadInput(f"page_size must be at most {MAX_PAGE_SIZE} (got {page_size})")
@@ -157,8 +159,13 @@ def list_requests(
             page=page,
             page_size=page_size,
         )
-    result = Appeals(store).search(f)
     exact = staff(caller)
+    if f.bbox is not None and not exact:
+        # a sensitive appeal's point is not public, so no box may find it: searched by boxes
+        # (and X-Total-Count), it would be located exactly. Its record is still listed
+        # without a box.
+        f = replace(f, located_only=True)
+    result = Appeals(store).search(f)
     records = [georeport.request(a, exact=exact, lang=lang) for a in result.appeals]
     headers = {"X-Total-Count": str(result.total)}
     return _answer(fmt, "service_requests", "request", records, headers=headers)

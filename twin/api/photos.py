@@ -23,6 +23,7 @@ from twin.core.access import require_account
 from twin.core.errors import BadInput
 from twin.participation import WriteLimits
 from twin.photos import MAX_BYTES, Cleaned, PhotoStore, content_type, prepare
+from twin.photos.sweep import record_upload
 
 router = APIRouter(tags=["photos"])
 
@@ -64,12 +65,15 @@ async def clean_upload(value: object, field: str) -> Cleaned:
 async def upload_photo(request: Request, caller: CallerDep) -> dict[str, Any]:
     """Upload a photo (JPEG, PNG or WebP, at most 8 MB and 40 million pixels) as the multipart
     field ``photo``; it is kept without its metadata, shrunk to 2048 px a side, under a
-    content-hash name to give in an initiative's ``photos``."""
+    content-hash name to give in an initiative's ``photos``. One that no initiative names
+    within 24 hours is deleted."""
     account_id = require_account(caller, "upload a photo")
     limits: WriteLimits = request.app.state.write_limits
     limits.hit("photo", account_id, request.client.host if request.client else None)
     form = await request.form(max_files=1, max_fields=5)
     photo = photo_store(request).keep(await clean_upload(form.get("photo"), "photo"))
+    # an upload nothing names within a day is deleted (twin.photos.sweep)
+    await anyio.to_thread.run_sync(record_upload, request.app.state.store, photo.name, account_id)
     return photo.as_dict()
 
 

@@ -1,4 +1,5 @@
-"""The map for browsers: the built web app (``web/dist``) at ``/`` and its assets.
+"""The map for browsers: the built web app (``web/dist``) at ``/`` and its assets; the API's
+viewers (Swagger UI at ``/docs``, ReDoc at ``/redoc``) built beside it.
 
 ``/`` is shared with the OGC API landing page (JSON). A small ASGI middleware answers ``GET /``
 with the map's HTML when the caller asks for HTML (a browser's ``Accept``, or ``?f=html``) and
@@ -134,8 +135,23 @@ def _asset_response(root: Path, rel: str, accept_encoding: str) -> Response:
     return FileResponse(path, media_type=media, headers=headers)
 
 
+def _page(dist: Path, name: str) -> Response:
+    page = dist / name
+    if not page.is_file():
+        return HTMLResponse(NOT_BUILT, status_code=503, headers={"Cache-Control": "no-store"})
+    return FileResponse(
+        page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+
+
+#: The API viewers, built with the map from npm packages (swagger-ui-dist, redoc): FastAPI's
+#: own pages load their scripts from a CDN, which the map's CSP forbids.
+VIEWERS = {"/docs": "docs.html", "/redoc": "redoc.html"}
+
+
 def install(app: FastAPI, dist: Path = DIST) -> None:
-    """Serve the built map on ``app``: ``/`` for browsers and ``/assets/…``."""
+    """Serve the built map on ``app``: ``/`` for browsers and ``/assets/…``; and the API's
+    viewers, Swagger UI at ``/docs`` and ReDoc at ``/redoc``, from the same build."""
 
     async def asset(request: Request) -> Response:
         return _asset_response(
@@ -145,4 +161,10 @@ def install(app: FastAPI, dist: Path = DIST) -> None:
         )
 
     app.router.routes.append(Route("/assets/{rel:path}", asset, methods=["GET", "HEAD"]))
+    for path, name in VIEWERS.items():
+
+        async def viewer(request: Request, name: str = name) -> Response:
+            return _page(dist, name)
+
+        app.router.routes.append(Route(path, viewer, methods=["GET", "HEAD"]))
     app.add_middleware(MapAtRoot, dist=dist)

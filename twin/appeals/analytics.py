@@ -240,8 +240,28 @@ def _num(v: Any, digits: int = 3) -> float | None:
     return round(float(v), digits)
 
 
-def summary(frame: pd.DataFrame, w: Window, lang: str = "ru") -> dict[str, Any]:
-    """Return the staff summary of the appeals filed in ``w``."""
+def _withhold_small(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Return the per-service ``table`` as the public may see it: ratings of a service with
+    fewer than ``k`` of them count as none (its mean is not shown, and its score uses the
+    city's mean, so the score does not give the ratings away either)."""
+    out = table.copy()
+    few = out["ratings"] < k
+    out.loc[few, ["ratings", "rating_sum"]] = 0
+    out["mean_rating"] = out["rating_sum"] / out["ratings"].where(out["ratings"] > 0)
+    return out
+
+
+_PER_APPEAL = ("answered", "median_days", "p90_days", "past_deadline_share", "ratings",
+               "mean_rating", "on_time", "shrunk_rating", "resolved_share", "score")  # fmt: skip
+
+
+def summary(
+    frame: pd.DataFrame, w: Window, lang: str = "ru", min_count: int | None = None
+) -> dict[str, Any]:
+    """Return the staff summary of the appeals filed in ``w``; with ``min_count`` (k, for
+    the public) nothing describes fewer than k appeals or ratings: a service with fewer
+    appeals has only its name and ``withheld``, handling times need k answered appeals, and a
+    mean rating k ratings (:mod:`twin.core.privacy`)."""
     inside = _window(frame, w)
     by_month = _months(inside["created_on"])
     # the same month a year before (over the whole table, so the first year has its baseline)
@@ -258,7 +278,10 @@ def summary(frame: pd.DataFrame, w: Window, lang: str = "ru") -> dict[str, Any]:
                 "change": _num((n - before) / before) if before else None,
             }
         )
-    table = rating(handling(inside, w.today))
+    counted = handling(inside, w.today)
+    if min_count is not None:
+        counted = _withhold_small(counted, min_count)
+    table = rating(counted)
     titles = {s.code: s.title.get(lang) for s in SERVICES}
     services = []
     for code, r in table.iterrows():
@@ -280,6 +303,13 @@ def summary(frame: pd.DataFrame, w: Window, lang: str = "ru") -> dict[str, Any]:
                 "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
             }
         )
+        if min_count is not None:
+            row = services[-1]
+            if int(r["appeals"]) < min_count:
+                row.update({k: None for k in ("appeals", *_PER_APPEAL)})
+                row["withheld"] = True
+            elif int(r["answered"]) < min_count:
+                row.update(median_days=None, p90_days=None)
     ranked = [s for s in services if s["rank"] is not None]
     cat_titles = {c.code: c.title.get(lang) for c in CATEGORIES}
     return {

@@ -48,6 +48,10 @@ def service(code: str) -> CityService:
     return found
 
 
+#: the categories whose appeals' points are never public
+SENSITIVE_CODES: tuple[str, ...] = tuple(c for c, cat in _CATEGORY.items() if cat.sensitive)
+
+
 def is_sensitive(code: str) -> bool:
     """Return whether appeals of category ``code`` are public only as aggregated counts."""
     found = _CATEGORY.get(code)

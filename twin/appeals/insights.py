@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import h3
@@ -22,11 +22,12 @@ import layers
 from twin.appeals import analytics, forecast, hotspots
 from twin.appeals.catalog import category as category_of
 from twin.core.errors import BadInput
+from twin.core.privacy import MIN_PUBLIC_COUNT, public_k, safe_against, whole_months
 from twin.store import Store
 
 #: The fewest appeals a public hexagon may show by default (cells with fewer are withheld); the
 #: app passes the project-wide k for public aggregates, ``TWIN_LIMITS_MIN_COUNT`` (at least 5).
-PUBLIC_K = 5
+PUBLIC_K = MIN_PUBLIC_COUNT
 PUBLIC_RESOLUTIONS = (6, 7, 8, 9)
 MAX_PERMUTATIONS = 999
 
@@ -62,6 +63,7 @@ class Insights:
         self._lock = threading.Lock()
         self._grids: dict[tuple[int, int], hotspots.Grid] = {}
         self._forecasts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._unfiltered: dict[tuple[int, int], tuple[pd.DataFrame, Counter[str]]] = {}
 
     def frame(self, store: Store) -> pd.DataFrame:
         return self.frames.get(store)
@@ -86,8 +88,23 @@ class Insights:
             self._grids[key] = grid
         return grid
 
-    def summary(self, store: Store, w: analytics.Window, lang: str) -> dict[str, Any]:
-        return analytics.summary(self.frame(store), w, lang)
+    def summary(
+        self, store: Store, w: analytics.Window, lang: str, min_count: int | None = None
+    ) -> dict[str, Any]:
+        return analytics.summary(self.frame(store), w, lang, min_count)
+
+    def _all_cells(self, store: Store, frame: pd.DataFrame, res: int) -> Counter[str]:
+        """Return the unfiltered counts per cell at ``res`` (kept while ``frame`` is the
+        store's current appeals frame)."""
+        key = (id(store), res)
+        with self._lock:
+            hit = self._unfiltered.get(key)
+        if hit is not None and hit[0] is frame:
+            return hit[1]
+        cells = _cells(frame, res)
+        with self._lock:
+            self._unfiltered[key] = (frame, cells)
+        return cells
 
     def hot_spots(
         self, store: Store, scope: Scope, res: int, permutations: int, seed: int = 12345
@@ -151,16 +168,25 @@ class Insights:
         self, store: Store, scope: Scope, res: int, k: int = PUBLIC_K
     ) -> dict[str, Any]:
         """Return H3 counts of appeals for anyone: only cells with at least ``k`` (never less
-        than 5) appeals are shown; how many cells were withheld is said, not what they hold."""
-        k = max(k, PUBLIC_K)
+        than 5) appeals are shown; how many cells were withheld is said, not what they hold.
+
+        Against differencing (:mod:`twin.core.privacy`): dates are taken in whole calendar
+        months, and a filtered answer (a category or dates) shows a cell only where the same
+        cell unfiltered — also public — holds the same count or at least ``k`` more.
+        """
+        k = public_k(k)
         if res not in PUBLIC_RESOLUTIONS:
             raise BadInput(f"res must be one of {', '.join(map(str, PUBLIC_RESOLUTIONS))}")
-        rows = scope.apply(self.frame(store))
-        cells = Counter(
-            h3.latlng_to_cell(la, lo, res)
-            for lo, la in zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)
-        )
-        shown = {c: n for c, n in cells.items() if n >= k}
+        start, end = whole_months(scope.start, scope.end)
+        scope = replace(scope, start=start, end=end)
+        frame = self.frame(store)
+        rows = scope.apply(frame)
+        cells = _cells(rows, res)
+        if scope == Scope():
+            shown = {c: n for c, n in cells.items() if n >= k}
+        else:
+            whole = self._all_cells(store, frame, res)
+            shown = {c: n for c, n in cells.items() if safe_against(n, whole[c], k)}
         features = [
             {
                 "type": "Feature",
@@ -178,9 +204,18 @@ class Insights:
             "features": features,
             "k": k,
             "res": res,
+            "start": None if start is None else start.isoformat(),
+            "end": None if end is None else end.isoformat(),
             "withheld_cells": len(cells) - len(shown),
             "synthetic": bool(rows["synthetic"].all()) if len(rows) else False,
         }
+
+
+def _cells(rows: pd.DataFrame, res: int) -> Counter[str]:
+    return Counter(
+        h3.latlng_to_cell(la, lo, res)
+        for lo, la in zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)
+    )
 
 
 def _closed(ring: Any) -> list[tuple[float, float]]:

@@ -31,6 +31,7 @@ from etl.transform import conform
 from twin.appeals.catalog import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    SENSITIVE_CODES,
     category,
     check_transition,
     service,
@@ -102,6 +103,8 @@ class Filters:
     ids: tuple[int, ...] = ()
     page: int = 1
     page_size: int = 50
+    #: only appeals whose point is public (not of a sensitive category)
+    located_only: bool = False
 
 
 @dataclass
@@ -231,6 +234,8 @@ class Appeals:
             conds.append(t.c.created_on >= f.start)
         if f.end is not None:
             conds.append(t.c.created_on <= f.end)
+        if f.located_only:
+            conds.append(t.c.category.not_in(SENSITIVE_CODES))
         if f.ids:
             conds.append(t.c.fid.in_([i for i in f.ids if 0 < i <= MAX_FID]))
         if f.bbox is not None:

@@ -2,7 +2,8 @@
 
 ``twin load`` and ``twin layers`` (:mod:`twin.cli.data`), ``twin serve`` (:mod:`twin.cli.serve`),
 ``twin tiles …`` (:mod:`twin.cli.tiles`), ``twin analyze …`` (:mod:`twin.cli.analyze`) and
-``twin events …`` (:mod:`twin.cli.events`), ``twin keys …`` (:mod:`twin.cli.keys`).
+``twin events …`` (:mod:`twin.cli.events`), ``twin keys …`` (:mod:`twin.cli.keys`),
+``twin photos sweep`` (:mod:`twin.cli.photos`).
 Commands are thin: they read settings, open the store, call the core and print.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import analyze, backup, data, events, keys, serve, tiles
+from twin.cli import analyze, backup, data, events, keys, photos, serve, tiles
 
 app = typer.Typer(
     help="Almaty City Twin: the city as layers — load, inspect and serve them.",
@@ -25,6 +26,7 @@ app.add_typer(tiles.tiles_app, name="tiles")
 app.add_typer(analyze.analyze_app, name="analyze")
 app.add_typer(events.events_app, name="events")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(photos.photos_app, name="photos")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -169,6 +169,12 @@ class ParticipationSettings(BaseSettings):
     #: multiplies every write limit (``twin.participation.limits.DEFAULT_LIMITS``): a load
     #: test or a trusted deployment raises it; 1 is the public default
     limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
+    #: ``TWIN_PARTICIPATION_PHOTO_HOURS``: an uploaded photo nothing names within this many
+    #: hours is deleted, file and row (:mod:`twin.photos.sweep`)
+    photo_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    #: ``TWIN_PARTICIPATION_PHOTO_SWEEP_S``: how often the server sweeps such photos (0: never;
+    #: ``twin photos sweep`` then does it)
+    photo_sweep_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
 
 
 class BusinessSettings(BaseSettings):

@@ -313,3 +313,58 @@ def delete(store: Store, layer: Layer, fid: int, actor: Actor | None = None) -> 
     if before is None or not store.delete_features(layer, [fid]):
         raise NotFound(f"no feature {fid} in collection {layer.id!r}")
     audit(store, layer, fid, "delete", actor, before)
+
+
+_EDIT_TYPES: dict[PropType, dict[str, Any]] = {
+    PropType.STR: {"type": ["string", "null"], "maxLength": MAX_TEXT},
+    PropType.INT: {"type": ["integer", "null"], "minimum": -(2**63), "maximum": 2**63 - 1},
+    PropType.FLOAT: {"type": ["number", "null"]},
+    PropType.BOOL: {"type": ["boolean", "null"]},
+    PropType.DATE: {"type": ["string", "null"], "format": "date"},
+    PropType.DATETIME: {"type": ["string", "null"], "format": "date-time"},
+    PropType.JSON: {"description": f"any JSON value, at most {MAX_JSON_BYTES:,} bytes encoded"},
+}
+#: The GeoJSON geometry types an edit of each layer geometry may send (lines and polygons are
+#: stored as multi-geometries; a single one is taken as a one-part multi).
+_EDIT_GEOMETRIES = {
+    "Point": ("Point",),
+    "MultiLineString": ("LineString", "MultiLineString"),
+    "MultiPolygon": ("Polygon", "MultiPolygon"),
+}
+
+
+def edit_schema(layer: Layer, *, partial: bool = False) -> dict[str, Any]:
+    """Return the JSON Schema (OpenAPI 3.1) of a feature sent to edit ``layer``: a GeoJSON
+    Feature whose ``properties`` are the layer's declared ones with their types and the sizes
+    :func:`read_feature` enforces. ``partial`` is PATCH's: nothing is required."""
+    west, south, east, north = EDIT_BOUNDS
+    props: dict[str, Any] = {}
+    for p in layer.properties:
+        schema: dict[str, Any] = {"title": p.title.get("en"), **_EDIT_TYPES[p.type]}
+        if p.choices:
+            schema["enum"] = [*p.choices, None]
+        if p.minimum is not None:
+            schema["minimum"] = p.minimum
+        if p.maximum is not None:
+            schema["maximum"] = p.maximum
+        props[p.name] = schema
+    props["synthetic"] = {"type": "boolean", "description": "generated (demo) data"}
+    geometry = {
+        "type": "object",
+        "description": f"GeoJSON in lon/lat (CRS84), within {west}–{east} E, {south}–{north} N",
+        "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"enum": list(_EDIT_GEOMETRIES[layer.geometry.value])},
+            "coordinates": {"type": "array"},
+        },
+    }
+    return {
+        "title": f"{layer.id} feature" + (" (partial)" if partial else ""),
+        "type": "object",
+        "required": [] if partial else ["type", "geometry"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": geometry,
+            "properties": {"type": "object", "properties": props, "additionalProperties": False},
+        },
+    }

@@ -27,6 +27,7 @@ from shapely.ops import transform
 from twin.core.errors import BadInput, Conflict, NotFound
 from twin.participation.text import clean_text
 from twin.photos import PhotoStore
+from twin.photos.sweep import claim
 from twin.store import Store
 
 CATEGORIES = (
@@ -144,6 +145,9 @@ class Initiatives:
                 )
             )
             if names:
+                assert self.photo_store is not None
+                # attached now: no longer an upload the sweep may delete (twin.photos.sweep)
+                claim(conn, self.store, self.photo_store, names)
                 conn.execute(
                     self.photos.insert(),
                     [

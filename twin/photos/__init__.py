@@ -213,6 +213,17 @@ class PhotoStore:
             raise NotFound("no such photo")
         return path
 
+    def remove(self, name: str) -> bool:
+        """Delete a stored photo's file; return whether there was one."""
+        if not NAME.match(name):
+            raise NotFound("no such photo (a name is a SHA-256 and .jpg, .png or .webp)")
+        path = self._path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def check(self, names: object, field: str = "photos") -> list[str]:
         """Return ``names`` if it is a list of at most :data:`MAX_PER_ITEM` stored photos."""
         if names is None:

@@ -264,6 +264,12 @@ class Store(abc.ABC):
         with self.reading() as conn:
             return int(conn.execute(sa.text(f'SELECT count(*) FROM "{layer.table}"')).scalar_one())
 
+    def generated_count(self, layer: Layer) -> int:
+        """Return the number of generated (demo) features stored in ``layer``."""
+        with self.reading() as conn:
+            sql = f'SELECT count(*) FROM "{layer.table}" WHERE synthetic'
+            return int(conn.execute(sa.text(sql)).scalar_one())
+
     def counts(self) -> dict[str, int]:
         """Return the feature count of every layer."""
         return {layer.id: self.count(layer) for layer in LAYERS}

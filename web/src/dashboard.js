@@ -6,8 +6,9 @@ import { getJSON } from './api.js';
 import { lineChart } from './chart.js';
 import { districtAnalyses } from './district-analyses.js';
 import { formatNumber, withUnit } from './format.js';
-import { t, title as tr } from './i18n.js';
+import { lang, t, title as tr } from './i18n.js';
 import { h } from './panel.js';
+import { noDataText, provenanceDetails, provenanceShort } from './provenance.js';
 import { seismicBlock } from './seismic-view.js';
 
 // A sequential, colour-blind-safe ramp (light = less, dark = more).
@@ -86,6 +87,28 @@ function demoNote(ind) {
   return h('p', { class: 'hint indicator-demo', 'data-years': years.join(','), text: parts.join('. ') });
 }
 
+/** Where an indicator's figure comes from and how old and complete that is, beside the figure:
+ * "OSM 2012, очень неполные"; a zero counted from a sparse or incomplete source reads
+ * "нет данных — OSM 2012, …" (Alatau's 0 m² of green space is a gap of the 2012 map, not a
+ * fact). The facts are declared in layers/provenance.py and come with /api/districts. */
+export function sourceLine(ind) {
+  const sources = ind.sources ?? [];
+  if (!sources.length) return null;
+  const l = lang();
+  const shorts = [...new Set(sources.map((s) => provenanceShort(s.provenance, l)))];
+  const gappy = sources.some((s) => ['sparse', 'incomplete'].includes(s.provenance?.completeness));
+  const v = ind.latest?.value;
+  const nodata = gappy && (v === 0 || v === null || v === undefined);
+  const text = shorts.join('; ');
+  return h('p', {
+    class: `indicator-source${nodata ? ' indicator-nodata' : ''}`,
+    'data-completeness': sources.map((s) => s.provenance?.completeness ?? 'none').join(' '),
+    'data-nodata': String(nodata),
+    title: sources.map((s) => provenanceDetails(s.provenance, l)).join('\n'),
+    text: nodata ? `${noDataText(l)} — ${text}` : text,
+  });
+}
+
 let current = null; // {name, data}
 let returnFocus = null;
 
@@ -130,6 +153,7 @@ function indicatorBlock(app, data, ind) {
       ind.latest.rank ? h('span', { class: 'indicator-rank', text: t('dash.rank', { rank: ind.latest.rank, of: ind.latest.of }) }) : null,
       ind.latest.generated ? h('span', { class: 'badge badge-demo', 'data-demo': 'latest', text: t('demo.badge') }) : null,
     ),
+    sourceLine(ind),
     lineChart(series, { label, format: (v) => formatNumber(v) }),
     demoNote(ind),
     h('button', {

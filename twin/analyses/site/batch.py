@@ -60,7 +60,8 @@ def score_points(
     """Return one row per point: its cell's ``h3``, ``rank`` (among ``total`` cells),
     ``score``, factors and ``<factor>_pts``, ``why``, ``district``; its own
     ``residents_5min`` … ``residents_15min`` and ``competitors`` (a list of
-    ``{fid, name, walk_min}``, nearest first). A point whose cell is not a candidate (outside
+    ``{fid, name, walk_min}``, nearest first); its nearest ``place`` (address or street, see
+    :mod:`twin.analyses.site.places`). A point whose cell is not a candidate (outside
     the city) has ``rank`` and ``score`` missing and ``inside`` False.
 
     Points are scored in the order given; the same point twice gives the same row twice.
@@ -84,6 +85,7 @@ def score_points(
         why(r, cat) if ok else None for (_, r), ok in zip(out.iterrows(), inside, strict=True)
     ]
     out["lon"], out["lat"] = lon, lat
+    out = model.with_places(out)
 
     walk = model.walk
     sites = snap(walk, metric_xy(lon, lat)) if n else snap(walk, np.empty((0, 2)))

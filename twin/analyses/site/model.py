@@ -26,6 +26,7 @@ from twin.analyses.site.categories import (
     outlets,
 )
 from twin.analyses.site.cells import RES_DEFAULT, CellGrid, build_cells, check_res, points_lonlat
+from twin.analyses.site.places import Places
 from twin.analyses.site.reach import Pairs, local_times
 from twin.analyses.site.scoring import (
     ACCESS_MINUTES,
@@ -46,7 +47,8 @@ T = TypeVar("T")
 @dataclass
 class SiteModel:
     """A city's street graph, boundary and input frames (``pois``, ``health``,
-    ``bus_stops``, ``buildings``, ``population_grid``, ``districts``), with caches."""
+    ``bus_stops``, ``buildings``, ``population_grid``, ``districts``, ``roads``), with
+    caches."""
 
     graph: StreetGraph
     boundary: shapely.Geometry | None
@@ -65,6 +67,26 @@ class SiteModel:
     def walk(self) -> ModeGraph:
         """Return the walking graph."""
         return self.graph.for_profile(WALK)
+
+    @property
+    def places(self) -> Places:
+        """Return the (cached) index of addresses and named streets (cells' nearest place)."""
+        empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+        return self._remember(
+            ("places",),
+            lambda: Places.build(
+                self.frames.get("buildings", empty), self.frames.get("roads", empty)
+            ),
+        )
+
+    def with_places(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return ``frame`` (with ``lon``, ``lat``) with its rows' nearest ``place``,
+        ``place_kind`` and ``place_m`` (see :mod:`twin.analyses.site.places`)."""
+        found = self.places.nearest(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+        out = frame.copy()
+        for column in found.columns:
+            out[column] = found[column].to_numpy()
+        return out
 
     def cells(self, res: int = RES_DEFAULT) -> CellGrid:
         """Return the (cached) cell grid at ``res``."""

@@ -31,7 +31,8 @@ CELL_COLUMNS = [
     "rank", "h3", "district", "score", "demand", "competition", "access",
     "demand_pts", "competition_pts", "access_pts", "residents_cell", "residents_within",
     "captured", "outlets_within", "nearest_min", "nearest_fid", "bus_stops_within",
-    "road_class", "pois_within", "transit", "road", "footfall", "lon", "lat",
+    "road_class", "pois_within", "transit", "road", "footfall", "place", "place_kind",
+    "place_m", "lon", "lat",
 ]  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from twin.core.errors import BadInput
 from twin.store import Store
 
 MAX_TOP = 1000
-_FRAMES = ("pois", "health", "bus_stops", "buildings", "population_grid", "districts")
+_FRAMES = ("pois", "health", "bus_stops", "buildings", "population_grid", "districts", "roads")
 
 
 def read_model(store: Store) -> SiteModel:
@@ -109,7 +109,7 @@ class SiteService:
     ) -> SiteResult:
         """Return the ``top`` cells for ``category_name`` (all cells with ``top=None``),
         ranked city-wide; with ``district`` only that district's cells (ranks stay
-        city-wide)."""
+        city-wide). Each cell carries its nearest address or street (``place``)."""
         return self.ranked(category(category_name), top=top, res=res, weights=weights,
                            district=district)  # fmt: skip
 
@@ -133,7 +133,8 @@ class SiteService:
         total = len(chosen)
         if top is not None:
             chosen = chosen.head(top)
-        return SiteResult(cat, res, w, name, chosen.reset_index(drop=True), total)
+        chosen = self.model.with_places(chosen.reset_index(drop=True))
+        return SiteResult(cat, res, w, name, chosen, total)
 
     def niches(
         self,

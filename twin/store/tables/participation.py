@@ -83,6 +83,16 @@ def add_tables(metadata: sa.MetaData) -> None:
         sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
         sa.Column("created_at", sa.Float, nullable=False),
     )
+    # Photos uploaded (POST /api/photos) and not yet attached to anything: the sweep of
+    # twin.photos.sweep deletes those older than its limit, file and row; attaching one to an
+    # initiative deletes its row (the photo is then kept by the reference).
+    sa.Table(
+        "photo_uploads",
+        metadata,
+        sa.Column("name", sa.String(80), primary_key=True),
+        sa.Column("account_id", sa.Integer, nullable=True),
+        sa.Column("uploaded_at", sa.Float, nullable=False, index=True),
+    )
     # An initiative's photos (twin.photos: files named by content hash), in the order given.
     sa.Table(
         "initiative_photos",

@@ -1,0 +1,204 @@
+"""Issue 14, item 5: no public aggregate of residents' appeals describes fewer than k (5)
+of them, in every public endpoint that aggregates or locates appeals: the district rate of
+appeals, the services' public rating, the public hexagons (and differencing between their
+filters), Open311 listings by box and the duplicate hint. Each test failed before the fix.
+
+The scene (tests.appeals.scene) has three appeals near (LON, LAT), one of them of the
+sensitive category ``healthcare``; this module adds a cell of 5 lighting and 2 noise
+(sensitive) appeals filed on known days, and two districts' indicators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+
+from tests.appeals.scene import EAST, LAT, LON, WEST, load_rows, load_scene, north_of
+from twin.app import create_app
+from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
+from twin.store import open_store
+
+STAFF = {"Authorization": "Bearer staff-key"}
+#: the cell of 7: 5 lighting (2026-10-01..05) and 2 noise (2026-10-06), 2.5 km north
+CELL = north_of(LON, LAT, 2500)
+#: the one sensitive appeal of the scene
+SENSITIVE = north_of(LON, LAT, 600)
+PER_10K_FEW = 0.1  # 3 appeals in a district of 300,000
+
+
+@pytest.fixture(scope="module", params=["geopackage", "postgis"])
+def client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    if request.param == "geopackage":
+        url = f"gpkg:///{tmp_path_factory.mktemp('small')}/twin.gpkg"
+    else:
+        from tests.support.postgres import create_database
+
+        url = create_database(request.getfixturevalue("postgis_url"), "twin_small_counts")
+    store = open_store(url)
+    try:
+        load_scene(store)
+        pts = [shapely.Point(CELL[0], CELL[1] + i * 1e-5) for i in range(7)]
+        load_rows(
+            store,
+            "appeals",
+            {
+                "source_id": [f"c{i}" for i in range(7)],
+                "category": ["lighting"] * 5 + ["noise"] * 2,
+                "status": ["received"] * 7,
+                "created_on": [f"2026-10-0{i + 1}" for i in range(5)] + ["2026-10-06"] * 2,
+                "service": ["city_lighting"] * 5 + ["police"] * 2,
+                "district": [WEST] * 7,
+            },
+            pts,
+            source="cell-of-seven",
+        )
+        box = shapely.MultiPolygon([shapely.box(76.85, 43.20, 76.95, 43.30)])
+        load_rows(
+            store,
+            "district_indicators",
+            {
+                "source_id": ["w25", "w26", "e25", "e26"],
+                "district": [WEST, WEST, EAST, EAST],
+                "period": [2025, 2026, 2025, 2026],
+                "population": [300_000, 300_000, 200_000, 200_000],
+                "appeals_per_10k": [PER_10K_FEW, 2.0, 1.5, 2.5],
+            },
+            [box] * 4,
+        )
+    finally:
+        store.close()
+    settings = Settings(
+        store=StoreSettings(database_url=url),
+        auth=AuthSettings(api_keys="planner:staff-key"),
+        # configured below the floor: k stays 5
+        limits=LimitSettings(min_count=1),
+    )
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+# -- district indicators -----------------------------------------------------------------------
+def test_a_district_rate_of_few_appeals_is_withheld(client: TestClient) -> None:
+    body = client.get("/api/districts").json()
+    assert body["values"][WEST]["2025"]["appeals_per_10k"] is None
+    assert body["values"][WEST]["2026"]["appeals_per_10k"] == 2.0
+    # the city average leaves it out too (else average × 2 − the other gives it back)
+    assert body["city_average"]["2025"]["appeals_per_10k"] == 1.5
+    one = client.get(f"/api/districts/{EAST}").json()
+    rate = next(i for i in one["indicators"] if i["name"] == "appeals_per_10k")
+    assert rate["others"][WEST][0] == {"year": 2025, "value": None, "generated": True}
+    assert rate["city_average"][0]["value"] == 1.5
+
+
+# -- the services' public rating ---------------------------------------------------------------
+def _service(body: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(s for s in body["services"] if s["service"] == code)
+
+
+def test_public_ratings_show_nothing_of_fewer_than_k(client: TestClient) -> None:
+    window = {"start": "2026-10-01", "end": "2026-10-31"}
+    public = client.get("/api/appeals/ratings", params=window).json()
+    assert public["k"] == 5
+    # public_health: one appeal; police: two
+    for code in ("public_health", "police"):
+        row = _service(public, code)
+        assert row["withheld"] is True and row["appeals"] is None and row["mean_rating"] is None
+    # city_lighting: 7 appeals, one rating (4): the mean and its shrunk form are not shown
+    lighting = _service(public, "city_lighting")
+    assert lighting["appeals"] == 7 and lighting["ratings"] == 0
+    assert lighting["mean_rating"] is None and lighting["median_days"] is None
+    # staff see it all
+    staff = client.get("/api/analysis/appeals", params={**window, "as_of": "2026-11-01"},
+                       headers=STAFF).json()  # fmt: skip
+    assert _service(staff, "city_lighting")["mean_rating"] == 4.0
+    assert _service(staff, "public_health")["appeals"] == 1
+
+
+def test_public_ratings_take_whole_months(client: TestClient) -> None:
+    day = client.get("/api/appeals/ratings", params={"start": "2026-10-05", "end": "2026-10-05"})
+    assert day.json()["window"] == {"start": "2026-10-01", "end": "2026-10-31"}
+
+
+# -- hexagons and differencing -----------------------------------------------------------------
+def _hexes(client: TestClient, **params: str) -> dict[str, int]:
+    r = client.get("/api/appeals/hexagons", params={"res": "9", **params})
+    assert r.status_code == 200, r.text
+    return {f["properties"]["cell"]: f["properties"]["count"] for f in r.json()["features"]}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": "lighting"},
+        {"start": "2026-10-01", "end": "2026-10-05"},
+        {"end": "2026-10-05"},
+        {"start": "2026-10-06"},
+    ],
+)
+def test_filtered_hexagons_cannot_be_differenced_to_a_small_count(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    whole = _hexes(client)
+    assert sorted(whole.values()) == [7]
+    part = _hexes(client, **params)
+    for cell, n in part.items():
+        left = whole[cell] - n
+        assert left == 0 or left >= 5, (params, cell, n, whole[cell])
+
+
+def test_hexagon_dates_are_whole_months(client: TestClient) -> None:
+    r = client.get("/api/appeals/hexagons",
+                   params={"res": "9", "start": "2026-10-03", "end": "2026-10-04"})  # fmt: skip
+    body = r.json()
+    assert (body["start"], body["end"]) == ("2026-10-01", "2026-10-31")
+    assert [f["properties"]["count"] for f in body["features"]] == [7]
+    assert body["k"] == 5
+
+
+# -- Open311 and the duplicate hint: no locating a sensitive appeal ---------------------------
+def _box(lon: float, lat: float, d: float = 0.0005) -> str:
+    return f"{lon - d},{lat - d},{lon + d},{lat + d}"
+
+
+def test_a_box_does_not_find_a_sensitive_appeal_for_the_public(client: TestClient) -> None:
+    dates = {"start_date": "2026-09-15T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"}
+    params = {**dates, "bbox": _box(*SENSITIVE)}
+    public = client.get("/open311/v2/requests.json", params=params)
+    assert public.status_code == 200
+    assert public.json() == [] and public.headers["x-total-count"] == "0"
+    staff = client.get("/open311/v2/requests.json", params=params, headers=STAFF)
+    assert [r["service_code"] for r in staff.json()] == ["healthcare"]
+    # a public point is still found by its box, and the sensitive record without one
+    lighting = client.get("/open311/v2/requests.json",
+                          params={**params, "bbox": _box(*north_of(LON, LAT, 200))})  # fmt: skip
+    assert [r["service_code"] for r in lighting.json()] == ["lighting"]
+    listed = client.get("/open311/v2/requests.json",
+                        params={**dates, "service_code": "healthcare"})  # fmt: skip
+    assert [r["lat"] for r in listed.json()] == [None]
+
+
+def test_the_duplicate_hint_does_not_locate_a_sensitive_appeal(client: TestClient) -> None:
+    lon, lat = SENSITIVE
+    q = {"service_code": "healthcare", "lat": str(lat), "long": str(lon)}
+    assert client.get("/api/appeals/duplicates", params=q).json()["appeals"] == []
+    staff = client.get("/api/appeals/duplicates", params=q, headers=STAFF).json()
+    assert len(staff["appeals"]) == 1
+    lon, lat = north_of(LON, LAT, 400)
+    open_lighting = {"service_code": "lighting", "lat": str(lat), "long": str(lon)}
+    assert len(client.get("/api/appeals/duplicates", params=open_lighting).json()["appeals"]) == 1
+
+
+def test_whole_months_reach_the_month_end() -> None:
+    from twin.core.privacy import whole_months
+
+    assert whole_months(dt.date(2024, 2, 3), dt.date(2024, 2, 3)) == (
+        dt.date(2024, 2, 1),
+        dt.date(2024, 2, 29),
+    )

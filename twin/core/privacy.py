@@ -1,0 +1,71 @@
+"""Small counts hidden: the one rule every public aggregate of residents' appeals follows.
+
+An aggregate that anyone may read (a hexagon's count, a district's appeals per 10,000, a
+service's mean rating) never describes fewer than ``k`` people: such a value is withheld
+(answered as null, or the cell left out), never shown. ``k`` is ``TWIN_LIMITS_MIN_COUNT``
+(the tiles' own is ``TWIN_TILES_PUBLIC_MIN_COUNT``) and is never taken below
+:data:`MIN_PUBLIC_COUNT`, whatever is configured: 5 is the usual floor of statistical
+disclosure control for counts of people (e.g. the UK ONS's and Eurostat's rules of thumb).
+
+Differencing: two public answers with different filters can be subtracted. The routes that
+filter (``/api/appeals/hexagons``, ``/api/appeals/ratings``) therefore only take whole
+calendar months (:func:`whole_months`), so no difference isolates less than a month, and the
+hexagons also withhold a filtered cell whose complement within the unfiltered answer would
+be a small count (:func:`safe_against`). What remains: the difference of two *filtered*
+answers (two month ranges, two categories) may still isolate fewer than ``k`` appeals of one
+cell and month; nothing short of noise closes that, and the exact points of the non-sensitive
+categories are public through Open311 anyway.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+#: The floor of ``k``: no setting takes a public aggregate below five people.
+MIN_PUBLIC_COUNT = 5
+
+
+def public_k(configured: int | None = None) -> int:
+    """Return the ``k`` in force: the configured one, never below :data:`MIN_PUBLIC_COUNT`.
+
+    >>> public_k(), public_k(1), public_k(8)
+    (5, 5, 8)
+    """
+    return max(configured or MIN_PUBLIC_COUNT, MIN_PUBLIC_COUNT)
+
+
+def shown(count: float | None, k: int) -> bool:
+    """Return whether a count of people may be shown: 0 (nobody) or at least ``k``.
+
+    >>> [shown(n, 5) for n in (0, 1, 4, 5, None)]
+    [True, False, False, True, False]
+    """
+    if count is None or count != count:  # None or NaN
+        return False
+    return count == 0 or count >= k
+
+
+def safe_against(part: int, whole: int, k: int) -> bool:
+    """Return whether ``part`` (a filtered count) may be shown beside ``whole`` (the same
+    cell unfiltered, also public): both it and what subtracting it leaves are 0 or ≥ ``k``.
+
+    >>> safe_against(5, 5, 5), safe_against(5, 7, 5), safe_against(5, 10, 5)
+    (True, False, True)
+    """
+    return part >= k and shown(whole - part, k)
+
+
+def whole_months(
+    start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """Return ``start`` moved to the first day of its month and ``end`` to the last of its.
+
+    >>> whole_months(dt.date(2026, 2, 10), dt.date(2026, 2, 11))
+    (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+    >>> whole_months(None, None)
+    (None, None)
+    """
+    first = start.replace(day=1) if start is not None else None
+    last = end.replace(day=calendar.monthrange(end.year, end.month)[1]) if end is not None else None
+    return first, last
