@@ -24,6 +24,7 @@ slider reads their date part.
 
 from __future__ import annotations
 
+from layers import provenance as prov
 from layers import vocabulary as vocab
 from layers.model import GeomType, Layer, Prop, PropType, Style, Temporal, t
 
@@ -101,6 +102,7 @@ def _layer(
         source=EVENTS_SOURCE,
         licence=EVENTS_LICENCE,
         attribution="© АО «Алатау Жарық Компаниясы»; © OpenStreetMap contributors",
+        provenance=prov.CITY_EVENTS,
     )
 
 
