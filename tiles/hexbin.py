@@ -21,7 +21,7 @@ from layers import GeomType, Layer
 from tiles.geometry import draw
 from tiles.grid import Tile
 from tiles.mvt import POLYGON, encode_layer, geometry_commands
-from tiles.zoom import ZoomRules
+from tiles.zoom import PUBLIC_MAX_RES, ZoomRules
 from twin.store import Store
 
 #: The properties of a hexagon feature, with their TileJSON types.
@@ -49,42 +49,57 @@ def margin_deg(res: int, lat: float) -> tuple[float, float]:
 def merge_small(counts: HexCounts, res: int, k: int, levels: int = 3) -> HexCounts:
     """Return ``counts`` with no cell under ``k``: the points of a cell under ``k`` move to its
     parent (one resolution coarser, up to ``levels`` times); what is still under ``k`` after
-    that is left out. Cells of ``k`` or more stay as they are.
+    that is left out. Cells of ``k`` or more stay as they are, unless a parent's merged rest
+    would be 1 to k-1 beside them: then the smallest of them join the rest (see below).
 
     A public map of a planner-only layer (appeals) must not show a count of 1 or 2: each such
-    hexagon pointed at one resident's appeal (issue 14).
+    hexagon pointed at one resident's appeal (issue 14). Nor may two zooms give one away by
+    subtraction: a parent of 12 drawn at one zoom, its child of 10 at the next with the other
+    2 left out, say "2 appeals in the rest of this cell". So a rest under ``k`` takes in the
+    parent's shown cells, smallest first, until it reaches ``k``: the parent is then drawn
+    with its whole count, which is what the coarser zoom shows.
 
     >>> c = h3.latlng_to_cell(43.25, 76.95, 9)
     >>> near = [n for n in h3.grid_disk(c, 1) if h3.cell_to_parent(n, 8) == h3.cell_to_parent(c, 8)]
     >>> cells = np.array(sorted(near)[:3], dtype=np.uint64)
     >>> ll = np.zeros(3)
     >>> out = merge_small(HexCounts(cells, np.array([7, 2, 2]), ll, ll), 9, 5)
-    >>> sorted(int(n) for n in out.counts)  # the two 2s merged into one parent cell of 4: < 5
-    [7]
+    >>> sorted(int(n) for n in out.counts), sorted(h3.get_resolution(int(c)) for c in out.cells)
+    ([11], [8])
     >>> out = merge_small(HexCounts(cells, np.array([7, 3, 2]), ll, ll), 9, 5)
     >>> sorted(int(n) for n in out.counts), sorted(h3.get_resolution(int(c)) for c in out.cells)
     ([5, 7], [8, 9])
     """
     if k <= 1:
         return counts
-    small = counts.counts < k
-    keep_cells = [counts.cells[~small]]
-    keep_counts = [counts.counts[~small]]
-    cells, values = counts.cells[small], counts.counts[small]
+    cells = counts.cells.tolist()
+    values = counts.counts.tolist()
+    shown = {int(c): int(n) for c, n in zip(cells, values, strict=True) if n >= k}
+    rest = {int(c): int(n) for c, n in zip(cells, values, strict=True) if n < k}
     for level in range(1, levels + 1):
-        if len(cells) == 0 or res - level < 0:
+        parent_res = res - level
+        if not rest or parent_res < 0:
             break
-        parents = np.array(
-            [h3.cell_to_parent(int(c), res - level) for c in cells.tolist()], dtype=np.uint64
-        )
-        cells, inverse = np.unique(parents, return_inverse=True)
-        values = np.bincount(inverse, weights=values).astype(np.int64)
-        big = values >= k
-        keep_cells.append(cells[big])
-        keep_counts.append(values[big])
-        cells, values = cells[~big], values[~big]
-    out_cells = np.concatenate(keep_cells)
-    out_counts = np.concatenate(keep_counts)
+        merged: dict[int, int] = {}
+        for c, n in rest.items():
+            parent = h3.cell_to_parent(c, parent_res)
+            merged[parent] = merged.get(parent, 0) + n
+        beneath: dict[int, list[int]] = {}
+        for c in shown:
+            if h3.get_resolution(c) > parent_res:
+                beneath.setdefault(h3.cell_to_parent(c, parent_res), []).append(c)
+        rest = {}
+        for parent, n in merged.items():
+            for c in sorted(beneath.get(parent, ()), key=lambda c: (shown[c], c)):
+                if n >= k:
+                    break
+                n += shown.pop(c)
+            if n >= k:
+                shown[parent] = n
+            else:
+                rest[parent] = n
+    out_cells = np.array(sorted(shown), dtype=np.uint64)
+    out_counts = np.array([shown[c] for c in sorted(shown)], dtype=np.int64)
     centres = np.array([h3.cell_to_latlng(int(c)) for c in out_cells]).reshape(-1, 2)
     return HexCounts(out_cells, out_counts, centres[:, 0], centres[:, 1])
 
@@ -144,12 +159,30 @@ class HexIndex:
             self._counts[key] = found
             return found
 
+    def nested_counts(self, layer: Layer, res: int) -> HexCounts:
+        """Return the counts of ``layer`` at ``res`` (at most :data:`PUBLIC_MAX_RES`) summed
+        up from those at :data:`PUBLIC_MAX_RES`: H3 cells do not nest exactly (a point's cell
+        at res 8 is not always the parent of its cell at res 9), so counts taken afresh at
+        each resolution differ by the points near the edges, and subtracting two zooms would
+        leave such stray small counts. Summed, a cell is exactly the sum of its children."""
+        fine = self.counts(layer, PUBLIC_MAX_RES)
+        if res >= PUBLIC_MAX_RES:
+            return fine
+        parents = np.array(
+            [h3.cell_to_parent(int(c), res) for c in fine.cells.tolist()], dtype=np.uint64
+        )
+        cells, inverse = np.unique(parents, return_inverse=True)
+        counts = np.bincount(inverse, weights=fine.counts).astype(np.int64)
+        centres = np.array([h3.cell_to_latlng(int(c)) for c in cells]).reshape(-1, 2)
+        return HexCounts(cells, counts, centres[:, 0], centres[:, 1])
+
     def public_counts(self, layer: Layer, res: int) -> HexCounts:
-        """Return the counts of ``layer`` at ``res`` with none under :attr:`min_count`."""
+        """Return the counts of ``layer`` at ``res`` (:meth:`nested_counts`) with none under
+        :attr:`min_count` (:func:`merge_small`)."""
         key = (layer.id, res)
         found = self._public.get(key)
         if found is None:
-            found = merge_small(self.counts(layer, res), res, self.min_count)
+            found = merge_small(self.nested_counts(layer, res), res, self.min_count)
             with self._lock:
                 self._public[key] = found
         return found

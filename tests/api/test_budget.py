@@ -133,6 +133,13 @@ def test_a_cycle_from_applications_to_results(
         assert [w["id"] for w in res["winners"]] == [a, d, b]
         assert (res["ballots"], res["left_kzt"]) == (10, 0)
         assert res["losers"][0]["id"] == c and "equal shares" in res["losers"][0]["why"]
+        # the reason as data too (the map words it in ru/kk/en): 32 ₸ left of 12 ₸ shares
+        assert res["losers"][0]["why_facts"] == {
+            "kind": "shares",
+            "had_kzt": 32,
+            "share_kzt": 12,
+            "paid_for": [a],
+        }
         instance, profile = parse_pabulib_from_string(client.get(f"{url}/export.pb").text)
         assert profile.num_ballots() == 10 and instance.budget_limit == 120
         assert client.get(f"{url}/export.csv").text.startswith("id,title")

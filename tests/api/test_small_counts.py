@@ -14,11 +14,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import h3
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from tests.appeals.scene import EAST, LAT, LON, WEST, load_rows, load_scene, north_of
+from tests.appeals.scene import EAST, LAT, LON, WEST, east_of, load_rows, load_scene, north_of
 from twin.app import create_app
 from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
 from twin.store import open_store
@@ -58,6 +59,28 @@ def client(
             },
             pts,
             source="cell-of-seven",
+        )
+        # a second cluster, 3 km east: 6 appeals in one cell, 2 in a sibling of the same
+        # parent (a res-8 answer of 8 beside a res-9 answer of 6 would give the 2 away)
+        lon, lat = east_of(*CELL, 3000)
+        six = h3.latlng_to_cell(lat, lon, 9)
+        sibling = next(c for c in sorted(h3.cell_to_children(h3.cell_to_parent(six, 8), 9))
+                       if c != six)  # fmt: skip
+        two, centre = h3.cell_to_latlng(sibling), h3.cell_to_latlng(six)
+        load_rows(
+            store,
+            "appeals",
+            {
+                "source_id": [f"b{i}" for i in range(8)],
+                "category": ["waste"] * 8,
+                "status": ["received"] * 8,
+                "created_on": ["2025-03-01"] * 8,
+                "service": ["tazalyk"] * 8,
+                "district": [EAST] * 8,
+            },
+            [shapely.Point(centre[1], centre[0] + i * 1e-5) for i in range(6)]
+            + [shapely.Point(two[1], two[0])] * 2,
+            source="cluster-of-eight",
         )
         box = shapely.MultiPolygon([shapely.box(76.85, 43.20, 76.95, 43.30)])
         load_rows(
@@ -151,6 +174,22 @@ def test_filtered_hexagons_cannot_be_differenced_to_a_small_count(
     for cell, n in part.items():
         left = whole[cell] - n
         assert left == 0 or left >= 5, (params, cell, n, whole[cell])
+
+
+def test_no_two_resolutions_subtract_to_a_small_count(client: TestClient) -> None:
+    for params in ({}, {"category": "lighting"}):
+        answers = {}
+        for res in (6, 7, 8, 9):
+            r = client.get("/api/appeals/hexagons", params={"res": str(res), **params})
+            answers[res] = {f["properties"]["cell"]: f["properties"]["count"]
+                            for f in r.json()["features"]}  # fmt: skip
+        for fine in (7, 8, 9):
+            for coarse in range(6, fine):
+                for cell, n in answers[coarse].items():
+                    inside = sum(m for c, m in answers[fine].items()
+                                 if h3.cell_to_parent(c, coarse) == cell)  # fmt: skip
+                    assert n - inside == 0 or n - inside >= 5, (params, fine, cell, n, inside)
+        assert answers[6] or params, params
 
 
 def test_hexagon_dates_are_whole_months(client: TestClient) -> None:

@@ -118,9 +118,9 @@ def test_public_hexagons_never_show_fewer_than_k_at_any_resolution(store: Store)
         for f in waste["features"]:  # no difference to the unfiltered answer is 1-4
             assert whole[f["properties"]["cell"]] - f["properties"]["count"] in (0, *range(5, 99))
             assert h3.get_resolution(f["properties"]["cell"]) == res
-        if res == 9:  # the scene's 3 appeals are cells of their own: the 7 are shown
-            assert [f["properties"]["count"] for f in waste["features"]] == [7]
-            assert waste["withheld_cells"] == 1
+        # a filtered cell only where the unfiltered answer shows it (a coarser unfiltered
+        # answer would otherwise give the scene's 3 appeals away by subtraction)
+        assert {f["properties"]["cell"] for f in waste["features"]} <= set(whole)
     stricter = insights.public_hexagons(store, Scope(category="waste"), 9, k=8)
     assert stricter["features"] == [] and stricter["k"] == 8
     assert insights.public_hexagons(store, Scope(category="waste"), 9, k=2)["k"] == PUBLIC_K

@@ -32,6 +32,8 @@ def test_equal_shares_gives_the_minority_its_project() -> None:
     # #3 has 6 votes and loses to #4 with 4: its supporters had only 32 ₸ left
     assert "its 6 supporters had 32 ₸ of their equal shares left" in out.reasons[3]
     assert "#1" in out.reasons[3]
+    # the same as data, for the map to say in ru/kk/en
+    assert out.facts[3] == {"kind": "shares", "had_kzt": 32, "share_kzt": 12, "paid_for": [1]}
 
 
 def test_greedy_skips_a_project_that_does_not_fit_for_a_cheaper_one_with_fewer_votes() -> None:
@@ -43,6 +45,7 @@ def test_greedy_skips_a_project_that_does_not_fit_for_a_cheaper_one_with_fewer_v
     assert money_left(costs, out) == 0
     assert out.reasons[2].startswith("when its turn came (4 votes) only 20 ₸ were left")
     assert "#3" in out.reasons[2]
+    assert out.facts[2] == {"kind": "no_money", "left_kzt": 20, "after": [3]}
 
 
 def test_ties_go_to_the_earlier_application_and_unvoted_projects_are_explained() -> None:
@@ -51,6 +54,7 @@ def test_ties_go_to_the_earlier_application_and_unvoted_projects_are_explained()
     out = count(costs, [{7, 12}, {7, 12}], 100, "greedy")
     assert out.winners == [7]
     assert out.reasons[20] == "no ballot approved it"
+    assert out.facts[20] == {"kind": "no_votes"} and out.facts[12]["after"] == []
     assert count(costs, [], 100, "mes").winners == []
 
 

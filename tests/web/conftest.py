@@ -27,6 +27,8 @@ from twin.core.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettin
 
 PLANNER_KEY = "web-test-planner"
 MODERATOR_KEY = "web-test-moderator"
+#: an admin key: one staff page that moderates and handles appeals and the budget
+ADMIN_KEY = "web-test-admin"
 WEB = PROJECT_ROOT / "web"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
@@ -82,7 +84,9 @@ def server(almaty_url: str, web_dist: Path) -> Iterator[str]:
     """Yield the base URL of the app on the Almaty store, served by uvicorn in a thread."""
     settings = Settings(
         store=StoreSettings(database_url=almaty_url),
-        auth=AuthSettings(api_keys=f"planner:{PLANNER_KEY},moderator:{MODERATOR_KEY}"),
+        auth=AuthSettings(
+            api_keys=f"planner:{PLANNER_KEY},moderator:{MODERATOR_KEY},admin:{ADMIN_KEY}"
+        ),
     )
     port = _free_port()
     config = uvicorn.Config(

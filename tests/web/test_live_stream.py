@@ -1,5 +1,6 @@
 """The map listens to the live stream through one EventSource shared by its panels (city
-events, residents' participation, appeals), and events of different topics arrive on it."""
+events, residents' participation, appeals, the budget, the moderators' queue), and events of
+different topics arrive on it."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def test_one_stream_carries_every_panels_topics(
     urls = s.page.evaluate("window.__streams.map(e => e.url)")
     assert len(urls) == 1, urls
     topics = httpx.URL(urls[0]).params["topic"].split(",")
-    assert set(topics) == {"appeals", "events", "participation"}
+    # budget: phases and applications (the budget panel); moderation: the moderators' queue
+    assert set(topics) == {"appeals", "budget", "events", "moderation", "participation"}
     s.page.evaluate(
         "window.__got = []; for (const t of ['events', 'participation.initiative']) "
         "__streams[0].addEventListener(t, e => __got.push(e.type));"

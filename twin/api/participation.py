@@ -337,6 +337,7 @@ def report(body: ReportBody, caller: CallerDep, request: Request) -> dict[str, A
     until a moderator decides."""
     account_id = _writer(request, caller, "report", "report content")
     hidden = _moderation(request).report(account_id, body.kind, body.id, body.reason, body.details)
+    _queue_changed("reported")
     if hidden:
         live.publish(
             "participation.moderation",
@@ -344,6 +345,14 @@ def report(body: ReportBody, caller: CallerDep, request: Request) -> dict[str, A
             audience="staff",
         )
     return {"kind": body.kind, "id": body.id, "hidden": hidden}
+
+
+def _queue_changed(action: str) -> None:
+    """Tell open maps that the moderators' queue changed, so a moderator's open queue reloads
+    itself. Public on purpose, and so it names nothing (no item, no count): a moderator's map
+    signs in with a key held in the page, which an EventSource cannot send, so its stream is
+    a public one; the queue itself is then read with the key."""
+    live.publish("moderation", {"action": action})
 
 
 @router.get("/api/moderation/queue")
@@ -366,6 +375,7 @@ def moderate(
     """Hide or restore a review or an initiative, with a reason (moderator, admin)."""
     require_moderator(caller)
     _moderation(request).decide(kind, target_id, body.decision, body.reason, _by(caller))
+    _queue_changed("decided")
     return {"kind": kind, "id": target_id, "hidden": body.decision == "hide"}
 
 

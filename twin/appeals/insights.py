@@ -22,7 +22,14 @@ import layers
 from twin.appeals import analytics, forecast, hotspots
 from twin.appeals.catalog import category as category_of
 from twin.core.errors import BadInput
-from twin.core.privacy import MIN_PUBLIC_COUNT, public_k, safe_against, whole_months
+from twin.core.privacy import (
+    MIN_PUBLIC_COUNT,
+    nest,
+    public_k,
+    safe_against,
+    shown_cells,
+    whole_months,
+)
 from twin.store import Store
 
 #: The fewest appeals a public hexagon may show by default (cells with fewer are withheld); the
@@ -172,7 +179,10 @@ class Insights:
 
         Against differencing (:mod:`twin.core.privacy`): dates are taken in whole calendar
         months, and a filtered answer (a category or dates) shows a cell only where the same
-        cell unfiltered — also public — holds the same count or at least ``k`` more.
+        cell unfiltered — also public — holds the same count or at least ``k`` more. Counts
+        are summed up from resolution 9 (:func:`~twin.core.privacy.nest`), and no cell is
+        shown whose parent, answered at a coarser resolution, would subtract to 1..k-1
+        (:func:`~twin.core.privacy.shown_cells`).
         """
         k = public_k(k)
         if res not in PUBLIC_RESOLUTIONS:
@@ -181,12 +191,23 @@ class Insights:
         scope = replace(scope, start=start, end=end)
         frame = self.frame(store)
         rows = scope.apply(frame)
-        cells = _cells(rows, res)
+        cells = nest(_cells(rows, max(PUBLIC_RESOLUTIONS)), res)
+        coarsest = min(PUBLIC_RESOLUTIONS)
         if scope == Scope():
-            shown = {c: n for c, n in cells.items() if n >= k}
+            shown = shown_cells(cells, res, k, coarsest)
         else:
-            whole = self._all_cells(store, frame, res)
-            shown = {c: n for c, n in cells.items() if safe_against(n, whole[c], k)}
+            # a filtered cell only where the unfiltered answer shows it, and with the same
+            # count or k more there: then subtracting any unfiltered answer (this or a
+            # coarser resolution) leaves sums of 0-or-k parts
+            whole = nest(self._all_cells(store, frame, max(PUBLIC_RESOLUTIONS)), res)
+            public = shown_cells(whole, res, k, coarsest)
+            shown = shown_cells(
+                cells,
+                res,
+                k,
+                coarsest,
+                keep=lambda c, n: c in public and safe_against(n, whole[c], k),
+            )
         features = [
             {
                 "type": "Feature",

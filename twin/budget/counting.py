@@ -72,6 +72,11 @@ class Outcome:
     proportional: list[int] = field(default_factory=list)
     #: losing project id -> why it lost, in plain words
     reasons: dict[int, str] = field(default_factory=dict)
+    #: losing project id -> the same reason as data, for the map to say in ru/kk/en:
+    #: ``{"kind": "no_votes"}``, ``{"kind": "no_money", "left_kzt", "after"}`` (greedy: the
+    #: money left at its turn, the winners with fewer votes that still fitted) or
+    #: ``{"kind": "shares", "had_kzt", "share_kzt", "paid_for"}`` (Equal Shares)
+    facts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def _name(project_id: int) -> str:
@@ -107,7 +112,7 @@ def count(
         chosen: Any = greedy_utilitarian_welfare(instance, tally, sat_class=Cost_Sat)
         winners = [by_name[p.name] for p in chosen]
         proportional: list[int] = []
-        reasons = _greedy_reasons(costs, votes, winners, budget)
+        reasons, facts = _greedy_reasons(costs, votes, winners, budget)
     else:
         shares = equal_shares(costs, groups, budget)
         proportional = shares.winners
@@ -120,8 +125,8 @@ def count(
         winners = proportional + [
             by_name[p.name] for p in completed if by_name[p.name] not in proportional
         ]
-        reasons = _mes_reasons(costs, votes, shares, n_ballots, winners)
-    return Outcome(rule, int(budget), n_ballots, votes, winners, proportional, reasons)
+        reasons, facts = _mes_reasons(costs, votes, shares, n_ballots, winners)
+    return Outcome(rule, int(budget), n_ballots, votes, winners, proportional, reasons, facts)
 
 
 def to_json(outcome: Outcome) -> str:
@@ -140,6 +145,8 @@ def from_json(text: str) -> Outcome:
         d["winners"],
         d["proportional"],
         {int(k): v for k, v in d["reasons"].items()},
+        # outcomes kept before the facts existed have none (the map then shows ``reasons``)
+        {int(k): v for k, v in d.get("facts", {}).items()},
     )
 
 
@@ -158,19 +165,22 @@ def _ids(ids: list[int]) -> str:
 
 def _greedy_reasons(
     costs: Mapping[int, int], votes: Mapping[int, int], winners: list[int], budget: int
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, dict[str, Any]]]:
     """Replay greedy's order (most votes first, lower id on a tie): a loser's reason is the
     money left when its turn came."""
     left = budget
     reasons: dict[int, str] = {}
+    facts: dict[int, dict[str, Any]] = {}
     won = set(winners)
     for pid in sorted(costs, key=lambda p: (-votes[p], p)):
         if pid in won:
             left -= costs[pid]
         elif votes[pid] == 0:
             reasons[pid] = "no ballot approved it"
+            facts[pid] = {"kind": "no_votes"}
         else:
             cheaper = [w for w in winners if votes[w] < votes[pid]]
+            facts[pid] = {"kind": "no_money", "left_kzt": int(left), "after": cheaper}
             after = (
                 f"; {_ids(cheaper)} with fewer votes won after it because they still fitted"
                 if cheaper
@@ -180,7 +190,7 @@ def _greedy_reasons(
                 f"when its turn came ({votes[pid]} votes) only {_tenge(left)} were left and "
                 f"it costs {_tenge(costs[pid])}{after}"
             )
-    return reasons
+    return reasons, facts
 
 
 def _mes_reasons(
@@ -189,20 +199,30 @@ def _mes_reasons(
     shares: Shares,
     n_ballots: int,
     winners: list[int],
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, dict[str, Any]]]:
     """A loser's reason is how much of their equal shares its supporters had left when Equal
     Shares stopped, and which of its purchases they had paid for."""
-    if n_ballots == 0:
-        return {pid: "no ballot approved it" for pid in costs if pid not in winners}
-    reasons: dict[int, str] = {}
     won = set(winners)
-    for pid in costs:
-        if pid in won:
-            continue
+    losers = [pid for pid in costs if pid not in won]
+    if n_ballots == 0:
+        return (
+            dict.fromkeys(losers, "no ballot approved it"),
+            {pid: {"kind": "no_votes"} for pid in losers},
+        )
+    reasons: dict[int, str] = {}
+    facts: dict[int, dict[str, Any]] = {}
+    for pid in losers:
         if votes[pid] == 0:
             reasons[pid] = "no ballot approved it"
+            facts[pid] = {"kind": "no_votes"}
             continue
         had, paid_for = shares.left[pid]
+        facts[pid] = {
+            "kind": "shares",
+            "had_kzt": round(had),
+            "share_kzt": round(shares.share),
+            "paid_for": list(paid_for),
+        }
         on = f" (they had paid for {_ids(paid_for)})" if paid_for else ""
         reasons[pid] = (
             f"its {votes[pid]} supporters had {_tenge(had)} of their equal shares left{on}, "
@@ -211,7 +231,7 @@ def _mes_reasons(
             "it, and a project of another group of voters with fewer votes can win instead; "
             "the money Equal Shares left unspent then went by votes, and it did not fit"
         )
-    return reasons
+    return reasons, facts
 
 
 @dataclass(frozen=True)

@@ -356,7 +356,19 @@ def submit_application(
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         app = conn.execute(sa.select(apps).where(apps.c.id == new_id)).mappings().one()
-        return _app_dict(app, counts=False)
+        out = _app_dict(app, counts=False)
+    _announce_application("submitted", out)
+    return out
+
+
+def _announce_application(action: str, app: Mapping[str, Any]) -> None:
+    """Tell open maps that an application was submitted or reviewed (the staff panel's list of
+    applications to review, the residents' list): its id, cycle and status only — applications
+    are public anyway, and the event carries no text or author."""
+    publish(
+        "budget.application",
+        {"action": action, "id": app["id"], "cycle_id": app["cycle_id"], "status": app["status"]},
+    )
 
 
 def review_application(
@@ -395,7 +407,9 @@ def review_application(
             )
         )
         row = conn.execute(sa.select(apps).where(apps.c.id == application_id)).mappings().one()
-        return _app_dict(row, counts=False)
+        out = _app_dict(row, counts=False)
+    _announce_application("reviewed", out)
+    return out
 
 
 def list_applications(
@@ -706,6 +720,8 @@ def results(store: Store, cycle_id: int) -> dict[str, Any]:
                 "cost_kzt": p["cost_kzt"],
                 "votes": outcome.votes[p["id"]],
                 "why": outcome.reasons[p["id"]],
+                # the same reason as data (the map says it in ru/kk/en); {} if kept before
+                "why_facts": outcome.facts.get(p["id"], {}),
             }
             for p in losers
         ],

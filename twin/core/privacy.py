@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+import h3
 
 #: The floor of ``k``: no setting takes a public aggregate below five people.
 MIN_PUBLIC_COUNT = 5
@@ -69,3 +73,55 @@ def whole_months(
     first = start.replace(day=1) if start is not None else None
     last = end.replace(day=calendar.monthrange(end.year, end.month)[1]) if end is not None else None
     return first, last
+
+
+def nest(counts: Mapping[str, int], res: int) -> Counter[str]:
+    """Return ``counts`` of H3 cells summed up to their parents at ``res``: H3 cells do not
+    nest exactly (a point's cell at res 8 is not always the parent of its cell at res 9), so
+    public counts at several resolutions are summed from the finest, where a cell is then
+    exactly the sum of its children and subtracting two resolutions leaves no stray count.
+    """
+    out: Counter[str] = Counter()
+    for cell, n in counts.items():
+        out[h3.cell_to_parent(cell, res) if h3.get_resolution(cell) > res else cell] += n
+    return out
+
+
+def shown_cells(
+    counts: Mapping[str, int],
+    res: int,
+    k: int,
+    coarsest: int,
+    keep: Callable[[str, int], bool] = lambda cell, n: True,
+) -> dict[str, int]:
+    """Return the cells of ``counts`` (nested, at ``res``) that a public answer may show:
+    each holds at least ``k`` (and passes ``keep``), and no coarser public answer, down to
+    ``coarsest``, can be subtracted to a small count: a parent's count less its shown
+    children is 0 or at least ``k``, else its smallest shown children are withheld too.
+
+    >>> import h3
+    >>> c = h3.latlng_to_cell(43.25, 76.95, 9)
+    >>> kids = sorted(h3.cell_to_children(h3.cell_to_parent(c, 8), 9))
+    >>> sorted(shown_cells({kids[0]: 10, kids[1]: 2}, 9, 5, 8).values())  # 12 - 10 = 2
+    []
+    >>> sorted(shown_cells({kids[0]: 10, kids[1]: 6, kids[2]: 2}, 9, 5, 8).values())
+    [10]
+    """
+    shown = {c: n for c, n in counts.items() if n >= k and keep(c, n)}
+    for level in range(res - 1, coarsest - 1, -1):
+        whole = nest(counts, level)
+        beneath: dict[str, list[str]] = {}
+        for c in shown:
+            beneath.setdefault(h3.cell_to_parent(c, level), []).append(c)
+        for parent, cells in beneath.items():
+            rest = whole[parent] - sum(shown[c] for c in cells)
+            for c in sorted(cells, key=lambda c: (shown[c], c)):
+                if shown_rest(rest, k):
+                    break
+                rest += shown.pop(c)
+    return shown
+
+
+def shown_rest(rest: int, k: int) -> bool:
+    """Return whether what subtraction leaves may be known: nothing, or at least ``k``."""
+    return rest == 0 or rest >= k

@@ -9,9 +9,14 @@ dumped with ``pg_dump -Fc`` and restored with ``pg_restore --clean --if-exists
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
+
+# The store's own SQLite (twin.store.geopackage), not the standard library's: two SQLite
+# libraries in one process drop each other's POSIX locks when one closes the file
+# (sqlite.org/howtocorrupt.html, 2.2.1). With the stdlib's, a backup taken in the serving
+# process made the store's next connection fail with "disk I/O error".
+import pysqlite3.dbapi2 as sqlite3
 
 from twin.core.errors import SourceError, StoreError
 from twin.store.geopackage import gpkg_path

@@ -7,7 +7,7 @@ import './appeals.css';
 import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
 import { lang, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
-import { h } from './panel.js';
+import { h, keepValues } from './panel.js';
 
 const TEXT = {
   ru: {
@@ -131,6 +131,10 @@ export function setupAppeals(app) {
 
   async function refresh() {
     try {
+      // ask whether a resident is signed in first: a staff member's or a visitor's map then
+      // provokes no 401 (which the browser logs as an error)
+      const { account } = await call('GET', '/api/accounts/session');
+      if (!account) throw new ApiError(401, null);
       mine = (await call('GET', '/api/appeals/mine')).appeals;
       signedIn = true;
     } catch (e) {
@@ -315,8 +319,19 @@ export function setupAppeals(app) {
     return true;
   }
 
+  /** Reload the staff list of open appeals (a new or moved appeal, from the stream), keeping
+   * what staff were typing in it. */
+  async function reloadStaff() {
+    await loadStaff();
+    const restore = keepValues(box, '[id^="st-"]');
+    render();
+    restore();
+  }
+
   function listen() {
     onLive('appeals', (d) => {
+      // staff with the open list loaded see a new or moved appeal without a reload
+      if (staffList !== null && hasKey()) reloadStaff().catch(() => {});
       if (!mine.some((a) => Number(a.service_request_id) === d.id)) return;
       message = tr('changed', { id: d.id, status: tr(d.status) });
       refresh();

@@ -1,10 +1,16 @@
 // The participatory budget panel (issue 17): a district's cycle, its projects, the resident's
 // ballot with the money left as they choose (the knapsack rule shown before the server
-// enforces it), and the results with why a project lost. A signed-in resident votes with the
-// session cookie and the CSRF token of the twin_csrf cookie; staff see turnout with their key.
+// enforces it), and the results with why a project lost (in ru/kk/en, from the reasons' data)
+// and why, under the cycle's rule, a project with more votes can lose. A signed-in resident
+// votes with the session cookie and the CSRF token of the twin_csrf cookie; staff (a key)
+// also get budget-staff.js's block: applications to review, the next phase, turnout.
+// Live: a phase change re-renders the panel; a submitted or reviewed application reloads the
+// staff block only (a resident's unsent ticks are not lost to someone else's application).
 
-import { getJSON, sendJSON } from './api.js';
+import { getJSON, hasKey, sendJSON } from './api.js';
+import { renderStaff } from './budget-staff.js';
 import { lang, locale, onLangChange } from './i18n.js';
+import { onLive } from './live.js';
 
 const TEXT = {
   title: ['Бюджет участия', 'Қатысу бюджеті', 'Participatory budget'],
@@ -32,11 +38,66 @@ const TEXT = {
   ballots: ['Бюллетеней', 'Бюллетеньдер', 'Ballots'],
   none: ['Циклов пока нет', 'Әзірге циклдар жоқ', 'No cycles yet'],
   demo: ['демо-данные', 'демо-деректер', 'demo data'],
+  spent: ['Потрачено', 'Жұмсалды', 'Spent'],
+  whyTitle: [
+    'Почему проект с большим числом голосов может не пройти',
+    'Неліктен дауысы көп жоба өтпеуі мүмкін',
+    'Why a project with more votes can lose',
+  ],
+  'explain.greedy': [
+    'Проекты берутся по числу голосов, пока хватает денег. Проект с большим числом голосов не проходит, если к его очереди оставшихся денег уже не хватает, а более дешёвые проекты с меньшим числом голосов ещё помещаются.',
+    'Жобалар ақша жеткенше дауыс саны бойынша алынады. Дауысы көп жоба кезегі келгенде қалған ақша жетпесе өтпейді, ал дауысы азырақ арзан жобалар әлі сыяды.',
+    'Projects are taken by votes while the money lasts. A project with more votes loses when the money left at its turn is not enough, while cheaper projects with fewer votes still fit.',
+  ],
+  'explain.mes': [
+    'Бюджет делится поровну между проголосовавшими; проект проходит, только если его сторонники могут оплатить его из своих долей. Поэтому проект с большим числом голосов может уступить проекту другой группы жителей, чьи доли ещё не потрачены. Остаток затем распределяется по числу голосов.',
+    'Бюджет дауыс бергендер арасында тең бөлінеді; жоба өз жақтастары оны өз үлестерінен төлей алса ғана өтеді. Сондықтан дауысы көп жоба үлестері әлі жұмсалмаған басқа тұрғындар тобының жобасына жол беруі мүмкін. Қалған ақша кейін дауыс саны бойынша бөлінеді.',
+    'The budget is split equally among the voters; a project wins only if its supporters can pay for it from their shares. So a project with more votes can lose to a project of another group of residents whose shares are not yet spent. What is left then goes by votes.',
+  ],
+  'why.no_votes': ['ни один бюллетень его не поддержал', 'бірде-бір бюллетень оны қолдамады', 'no ballot approved it'],
+  'why.no_money': [
+    'когда подошла его очередь ({votes} голосов), оставалось лишь {left}, а он стоит {cost}',
+    'кезегі келгенде ({votes} дауыс) тек {left} қалды, ал оның құны {cost}',
+    'when its turn came ({votes} votes) only {left} were left and it costs {cost}',
+  ],
+  'why.after': [
+    '; после него прошли проекты с меньшим числом голосов, которые ещё помещались: {titles}',
+    '; одан кейін әлі сыйған, дауысы азырақ жобалар өтті: {titles}',
+    '; projects with fewer votes won after it because they still fitted: {titles}',
+  ],
+  'why.shares': [
+    'у его сторонников ({votes}) оставалось {had} из их равных долей (доля каждого — {share}), меньше его стоимости {cost}',
+    'оның жақтастарында ({votes}) тең үлестерінен {had} қалды (әрқайсысының үлесі — {share}), бұл оның құнынан {cost} аз',
+    'its {votes} supporters had {had} of their equal shares left (each voter’s share is {share}), less than its cost {cost}',
+  ],
+  'why.paid': [
+    '; они уже оплатили: {titles}',
+    '; олар төлеп қойған: {titles}',
+    '; they had paid for: {titles}',
+  ],
 };
 
-function tx(key) {
+function tx(key, vars = {}) {
   const i = { ru: 0, kk: 1, en: 2 }[lang()] ?? 0;
-  return (TEXT[key] || [key])[i];
+  const words = TEXT[key] ? TEXT[key][i] : key;
+  return words.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+}
+
+/** Why a project lost, in the panel's language, from the result's `why_facts` (the English
+ * `why` when the cycle was counted before they were kept). */
+function whyText(loser, titles) {
+  const f = loser.why_facts || {};
+  const names = (ids) => ids.map((id) => `«${titles.get(id) ?? `№${id}`}»`).join(', ');
+  if (f.kind === 'no_votes') return tx('why.no_votes');
+  if (f.kind === 'no_money') {
+    const base = tx('why.no_money', { votes: loser.votes, left: tenge(f.left_kzt), cost: tenge(loser.cost_kzt) });
+    return f.after?.length ? base + tx('why.after', { titles: names(f.after) }) : base;
+  }
+  if (f.kind === 'shares') {
+    const base = tx('why.shares', { votes: loser.votes, had: tenge(f.had_kzt), share: tenge(f.share_kzt), cost: tenge(loser.cost_kzt) });
+    return f.paid_for?.length ? base + tx('why.paid', { titles: names(f.paid_for) }) : base;
+  }
+  return loser.why;
 }
 
 function tenge(n) {
@@ -65,21 +126,32 @@ async function ownBallot(cycleId) {
   return { signedIn: response.ok, ballot: response.ok ? await response.json() : null };
 }
 
-/** Wire the budget panel; it renders when opened and when the language changes. */
+/** Wire the budget panel; it renders when opened, when the language or the staff key
+ * changes, and live (see the file's head). */
 export function setupBudget(app) {
   const root = document.getElementById('budget-body');
   const toggle = document.getElementById('budget-toggle');
   if (!root || !toggle) return null;
   const state = { cycles: [], cycleId: null };
+  let generation = 0; // a render started later wins over an older one still awaiting answers
+  let staffBox = null; // the staff block's container in the current render
+  const districtName = (d) => (app.districtName ? app.districtName(d) : d);
 
   async function render() {
-    root.replaceChildren();
+    const mine = ++generation;
+    const out = document.createDocumentFragment();
     try {
-      state.cycles = await getJSON('/api/budget/cycles');
+      await build(out);
     } catch (err) {
-      root.append(el('p', { class: 'budget-error', role: 'alert', text: err.message }));
-      return;
+      out.append(el('p', { class: 'budget-error', role: 'alert', text: err.message }));
     }
+    if (mine === generation) root.replaceChildren(out);
+  }
+
+  async function build(root) {
+    staffBox = null;
+    staffMessage = '';
+    state.cycles = await getJSON('/api/budget/cycles');
     if (!state.cycles.length) {
       root.append(el('p', { text: tx('none') }));
       return;
@@ -89,12 +161,12 @@ export function setupBudget(app) {
     }
     const select = el('select', { id: 'budget-cycle' });
     for (const c of state.cycles) {
-      const name = app.districtName ? app.districtName(c.district) : c.district;
-      const option = el('option', { value: String(c.id), text: `${name} · ${c.year}` });
+      const option = el('option', { value: String(c.id), text: `${districtName(c.district)} · ${c.year}` });
       if (c.id === state.cycleId) option.selected = true;
       select.append(option);
     }
     select.addEventListener('change', () => {
+      if (Number(select.value) === state.cycleId) return; // the same cycle: keep what is typed
       state.cycleId = Number(select.value);
       render();
     });
@@ -105,23 +177,60 @@ export function setupBudget(app) {
       el('dt', { text: tx('budget') }),
       el('dd', { text: tenge(cycle.budget_kzt) }),
       el('dt', { text: tx('phase') }),
-      el('dd', { id: 'budget-phase', text: tx(`phase.${cycle.phase}`) }),
+      el('dd', { id: 'budget-phase', 'data-phase': cycle.phase, text: tx(`phase.${cycle.phase}`) }),
       el('dt', { text: tx('rule') }),
       el('dd', { text: tx(`rule.${cycle.rule}`) }),
     );
     root.append(facts);
     if (cycle.synthetic) root.append(el('p', { class: 'demo-badge', text: tx('demo') }));
-    if (cycle.phase === 'voting') await renderBallot(cycle);
-    else if (['results', 'implementation', 'done'].includes(cycle.phase)) await renderResults(cycle);
+    if (cycle.phase === 'voting') await renderBallot(root, cycle);
+    else if (['results', 'implementation', 'done'].includes(cycle.phase)) await renderResults(root, cycle);
     else {
       const projects = await getJSON(`/api/budget/cycles/${cycle.id}/projects`);
-      const list = el('ul', { class: 'budget-list' });
-      for (const p of projects) list.append(el('li', { text: `${p.title} · ${tenge(p.cost_kzt)}` }));
+      const list = el('ul', { class: 'budget-list', id: 'budget-projects' });
+      for (const p of projects) list.append(el('li', { 'data-status': p.status, text: `${p.title} · ${tenge(p.cost_kzt)}` }));
       root.append(list);
+    }
+    if (hasKey()) {
+      staffBox = el('section', { id: 'budget-staff', class: 'budget-staff' });
+      root.append(staffBox);
+      await renderStaffBlock(cycle);
     }
   }
 
-  async function renderBallot(cycle) {
+  let staffMessage = ''; // the staff block's last outcome, kept across live reloads
+  let staffGeneration = 0;
+
+  async function renderStaffBlock(cycle, message = staffMessage) {
+    if (!staffBox) return;
+    staffMessage = message;
+    // the block is built aside and put in only if no later reload started meanwhile (a live
+    // reload and staff's own can overlap; the later one has the newer list)
+    const mine = ++staffGeneration;
+    const box = staffBox;
+    const fresh = el('div');
+    await renderStaff(fresh, cycle, {
+      tx,
+      tenge,
+      locale,
+      districtName,
+      message,
+      changed: render,
+      reloadStaff: (msg) => renderStaffBlock(cycle, msg),
+    });
+    if (mine !== staffGeneration || box !== staffBox) return;
+    // what staff were typing survives a live reload: copied at the swap, not when the reload
+    // started, so nothing typed while the list was being fetched is lost
+    const focused = box.contains(document.activeElement) ? document.activeElement.id : '';
+    for (const input of box.querySelectorAll('input[id]')) {
+      const twin = fresh.querySelector(`#${CSS.escape(input.id)}`);
+      if (twin) twin.value = input.value;
+    }
+    box.replaceChildren(...fresh.childNodes);
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
+  async function renderBallot(root, cycle) {
     const projects = await getJSON(`/api/budget/cycles/${cycle.id}/projects`, { status: 'accepted' });
     const { signedIn, ballot } = await ownBallot(cycle.id);
     const chosen = new Set(ballot?.projects || []);
@@ -179,7 +288,7 @@ export function setupBudget(app) {
     update();
   }
 
-  async function renderResults(cycle) {
+  async function renderResults(root, cycle) {
     let res;
     try {
       res = await getJSON(`/api/budget/cycles/${cycle.id}/results`);
@@ -187,26 +296,57 @@ export function setupBudget(app) {
       root.append(el('p', { role: 'alert', text: err.message }));
       return;
     }
-    root.append(el('p', { id: 'budget-ballots', text: `${tx('ballots')}: ${res.ballots} · ${tx('left')}: ${tenge(res.left_kzt)}` }));
+    root.append(
+      el('p', {
+        id: 'budget-ballots',
+        text: `${tx('ballots')}: ${res.ballots} · ${tx('spent')}: ${tenge(res.spent_kzt)} · ${tx('left')}: ${tenge(res.left_kzt)}`,
+      }),
+    );
+    const titles = new Map([...res.winners, ...res.losers].map((p) => [p.id, p.title]));
     const won = el('ol', { class: 'budget-list', id: 'budget-winners' });
     for (const w of res.winners) {
-      won.append(el('li', { text: `${w.title} · ${tenge(w.cost_kzt)} · ${w.votes} ${tx('votes')}` }));
+      won.append(el('li', { 'data-project': String(w.id), text: `${w.title} · ${tenge(w.cost_kzt)} · ${w.votes} ${tx('votes')}` }));
     }
     root.append(el('h3', { text: tx('winners') }), won);
     const lost = el('ul', { class: 'budget-list', id: 'budget-losers' });
     for (const l of res.losers) {
-      const item = el('li', { text: `${l.title} · ${tenge(l.cost_kzt)} · ${l.votes} ${tx('votes')}` });
-      item.append(el('small', { class: 'budget-why', text: l.why }));
+      const item = el('li', { 'data-project': String(l.id), text: `${l.title} · ${tenge(l.cost_kzt)} · ${l.votes} ${tx('votes')}` });
+      item.append(el('small', { class: 'budget-why', text: whyText(l, titles) }));
       lost.append(item);
     }
     root.append(el('h3', { text: tx('losers') }), lost);
+    root.append(
+      el('details', { class: 'budget-explain', id: 'budget-explain' }, el('summary', { text: tx('whyTitle') }), el('p', { text: tx(`explain.${res.rule}`) })),
+    );
   }
 
+  const isOpen = () => app.panel === 'budget';
   toggle.addEventListener('click', () => {
-    if (app.panel === 'budget') render();
+    if (isOpen()) render();
   });
   onLangChange(() => {
-    if (app.panel === 'budget') render();
+    if (isOpen()) render();
   });
-  return { render };
+  // a phase change (anyone's, staff's own included) redraws the panel showing that cycle
+  onLive('budget.cycle', (d) => {
+    if (isOpen() && d.id === state.cycleId) render();
+  });
+  // a new or reviewed application: the staff block's list of applications to review
+  onLive('budget.application', (d) => {
+    if (!isOpen() || d.cycle_id !== state.cycleId) return;
+    const cycle = state.cycles.find((c) => c.id === state.cycleId);
+    if (staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
+    else if (cycle && ['applications', 'review'].includes(cycle.phase)) render();
+  });
+  // the stream lost events: the staff block reloads (a full render would drop a resident's
+  // unsent ticks; a missed phase change shows on the next opening)
+  onLive('reset', () => {
+    const cycle = state.cycles.find((c) => c.id === state.cycleId);
+    if (isOpen() && staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
+  });
+  return {
+    render,
+    /** The staff key was entered or forgotten: show or drop the staff block. */
+    roleChanged: () => isOpen() && render(),
+  };
 }

@@ -134,6 +134,7 @@ const app = {
     await loadStyle();
     this.analyses?.roleChanged();
     this.cityEvents?.refresh(); // the staff form and the close buttons
+    this.budget?.roleChanged(); // the budget's staff block
     return true;
   },
   async signOut() {
@@ -142,6 +143,7 @@ const app = {
     await loadStyle();
     this.analyses?.roleChanged();
     this.cityEvents?.refresh();
+    this.budget?.roleChanged();
   },
   cardActions(card) {
     return [this.analyses?.cardActions(card) ?? null, this.participation?.cardBlock(card) ?? null];

@@ -154,3 +154,18 @@ export function renderPanel(root, app) {
     );
   }
 }
+
+/** Remember the values of the inputs and selects under `box` matching `selector` (by id) and
+ * return a function that puts them back after `box` is re-rendered: a staff list reloaded by
+ * the live stream keeps what staff were typing. */
+export function keepValues(box, selector) {
+  const kept = new Map([...box.querySelectorAll(selector)].filter((e) => e.id).map((e) => [e.id, e.value]));
+  const focused = box.contains(document.activeElement) ? document.activeElement.id : '';
+  return () => {
+    for (const [id, value] of kept) {
+      const e = document.getElementById(id);
+      if (e && box.contains(e)) e.value = value;
+    }
+    if (focused) document.getElementById(focused)?.focus();
+  };
+}

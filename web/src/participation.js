@@ -12,7 +12,7 @@ import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
 import { onLive } from './live.js';
-import { h } from './panel.js';
+import { h, keepValues } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
 const SOURCE = 'twin-initiatives';
@@ -521,6 +521,18 @@ export function setupParticipation(app) {
       }
     });
     onLive('reset', () => loadInitiatives().catch(() => {}));
+    // a report or a decision anywhere: a moderator's loaded queue reloads itself, keeping the
+    // reasons being typed (the event names nothing; the queue is read with the key)
+    onLive('moderation', () => {
+      if (queue === null || !hasKey()) return;
+      loadQueue()
+        .then(() => {
+          const restore = keepValues(box, '[id^="mod-reason-"]');
+          render();
+          restore();
+        })
+        .catch(() => {});
+    });
   }
 
   async function start() {
