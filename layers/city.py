@@ -281,6 +281,7 @@ POIS = Layer(
             "tourism": "#2d8ac4",
             "leisure": "#3c9d4e",
         },
+        hexagon_ramp=("#ece3f0", "#8a5a9e"),
     ),
     minzoom=11,
     h3_below_zoom=13,

@@ -185,6 +185,22 @@ class Prop:
     provenance: Provenance | None = None
 
 
+#: What a ratable layer's tiles carry beyond its declared properties: residents' mean rating
+#: (rounded to 2 decimals) and the number of ratings, absent where nobody rated the feature;
+#: read from ``rating_aggregates`` (twin.store.triggers), which a rating keeps and whose
+#: every change drops the feature's cached tiles.
+RATING_PROPS: tuple[Prop, ...] = (
+    Prop(
+        "rating_mean",
+        PropType.FLOAT,
+        Titles("Средняя оценка жителей", "Тұрғындардың орташа бағасы", "Residents' mean rating"),
+        minimum=1,
+        maximum=5,
+    ),
+    Prop("rating_count", PropType.INT, Titles("Оценок", "Бағалар саны", "Ratings"), minimum=0),
+)
+
+
 @dataclass(frozen=True)
 class Temporal:
     """Names of the date properties that place a feature in time (for the time slider), and
@@ -237,6 +253,28 @@ class Style:
     category_property: str | None = None
     category_colors: dict[str, str] = field(default_factory=dict)
     label_property: str | None = None
+    #: A fill coloured by a number (``ramp_property``) along ``ramp``: (value, colour) stops.
+    ramp_property: str | None = None
+    ramp: tuple[tuple[float, str], ...] = ()
+    #: The H3 counts of a point layer (``Layer.h3_below_zoom``) are coloured from the first
+    #: colour (one feature) to the second (100 and more); None: the layer's colour. Kept
+    #: light and translucent, and drawn below every point layer (tiles/style.py), so that
+    #: counts covering the whole city do not hide the rest (issue 15, item 9).
+    hexagon_ramp: tuple[str, str] | None = None
+    #: colour a ratable layer's rated features by residents' mean rating (``rating_mean`` in
+    #: its tiles): (lowest mean of the band, colour, legend label), bands from low to high;
+    #: features nobody rated keep the colours above
+    rating_colors: tuple[tuple[float, str, Titles], ...] = ()
+
+
+#: Residents' mean-rating bands for ``Style.rating_colors``: red to green, as the city's
+#: rating widgets read (the hues differ in lightness too, for colour-blind readers).
+RATING_COLORS: tuple[tuple[float, str, Titles], ...] = (
+    (1.0, "#c62828", Titles("Оценка жителей 1–2", "Тұрғындар бағасы 1–2", "Residents' rating 1–2")),
+    (2.0, "#ef6c00", Titles("Оценка жителей 2–3", "Тұрғындар бағасы 2–3", "Residents' rating 2–3")),
+    (3.0, "#fdd835", Titles("Оценка жителей 3–4", "Тұрғындар бағасы 3–4", "Residents' rating 3–4")),
+    (4.0, "#2e7d32", Titles("Оценка жителей 4–5", "Тұрғындар бағасы 4–5", "Residents' rating 4–5")),
+)
 
 
 @dataclass(frozen=True)
@@ -359,5 +397,12 @@ class Layer:
                 "color": self.style.color,
                 "category_property": self.style.category_property,
                 "category_colors": self.style.category_colors,
+                "rating_colors": [
+                    {"from": low, "color": color, "label": label.as_dict()}
+                    for low, color, label in self.style.rating_colors
+                ],
+                "ramp_property": self.style.ramp_property,
+                "ramp": [list(stop) for stop in self.style.ramp],
+                "hexagon_ramp": list(self.style.hexagon_ramp) if self.style.hexagon_ramp else None,
             },
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from layers import provenance as prov
 from layers import vocabulary as vocab
 from layers.common import DEMO_ATTRIBUTION, DISTRICT, OSM_ATTRIBUTION
-from layers.model import GeomType, Layer, Prop, PropType, Style, Temporal, t
+from layers.model import RATING_COLORS, GeomType, Layer, Prop, PropType, Style, Temporal, t
 
 WORK_STATUSES = ("planned", "in_progress", "done", "cancelled")
 BUDGET_STAGES = ("proposal", "voting", "approved", "in_progress", "done", "rejected")
@@ -52,6 +52,7 @@ WORKS = Layer(
             "done": "#66bb6a",
             "cancelled": "#bdbdbd",
         },
+        rating_colors=RATING_COLORS,
     ),
     temporal=Temporal("start_date", "end_date", "status", ("done",), "in_progress"),
     source="Almaty akimat GIS portal, park and square improvement projects "
@@ -103,6 +104,7 @@ BUDGET_PROJECTS = Layer(
             "done": "#43a047",
             "rejected": "#9e9e9e",
         },
+        rating_colors=RATING_COLORS,
     ),
     minzoom=9,
     temporal=Temporal("proposed_on", "completed_on", "stage", ("done",), "in_progress"),

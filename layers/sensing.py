@@ -77,6 +77,7 @@ CAMERAS = Layer(
         radius=3.5,
         category_property="status",
         category_colors={"working": "#37474f", "broken": "#e53935", "planned": "#90a4ae"},
+        hexagon_ramp=("#e3e7ea", "#37474f"),
     ),
     minzoom=10,
     h3_below_zoom=14,
@@ -131,7 +132,14 @@ APPEALS = Layer(
             maximum=5,
         ),
     ),
-    style=Style(kind="circle", color="#ef6c00", radius=3.0, category_property="category"),
+    style=Style(
+        kind="circle",
+        color="#ef6c00",
+        radius=3.0,
+        category_property="category",
+        # brown, not the points' orange: 30,000 appeals fill every hexagon of the city
+        hexagon_ramp=("#f3e6d4", "#8c510a"),
+    ),
     minzoom=10,
     h3_below_zoom=15,
     temporal=Temporal(
@@ -338,7 +346,15 @@ POPULATION_GRID = Layer(
             values=vocab.CONFIDENCE,
         ),
     ),
-    style=Style(kind="fill", color="#fb8c00", opacity=0.5),
+    # A ramp by the estimate, not one orange over the whole city (issue 15, item 9); purples
+    # are free: the district choropleth is blue, parks green, appeals brown.
+    style=Style(
+        kind="fill",
+        color="#9e9ac8",
+        opacity=0.45,
+        ramp_property="population",
+        ramp=((0, "#f2f0f7"), (250, "#cbc9e2"), (1000, "#9e9ac8"), (2000, "#6a51a3")),
+    ),
     maxzoom=14,
     source="Messer490/city1-kazakhstan-proxy-population: modelled 500 m population grid "
     "calibrated to 2,351,424 residents (data/almaty/population)",

@@ -22,6 +22,7 @@ from tiles.grid import Tile
 from tiles.mvt import MVT_KIND, encode_layer, geometry_commands
 from tiles.zoom import ZoomRules, envelope_floor, tile_props
 from twin.store import Store
+from twin.store.triggers import rating_columns
 
 
 def _as_text(v: Any) -> str:
@@ -95,7 +96,12 @@ class EmbeddedSource:
 
     def _text(self, layer: Layer) -> sa.TextClause:
         join, where = self.store.sql.bbox(layer)
-        props = "".join(f', t."{p.name}"' for p in tile_props(layer))
+        ratings, derived = rating_columns(layer, self.store.engine.dialect.name)
+        join = f"{join} {ratings}"
+        props = "".join(
+            f', {derived[p.name]} AS "{p.name}"' if p.name in derived else f', t."{p.name}"'
+            for p in tile_props(layer)
+        )
         geom = self.store.sql.geom_wkb("t.geom")
         if layer.geometry is GeomType.POLYGON:  # see tiles.zoom.envelope_floor
             # (the envelope's expressions use the same join as the bbox's)

@@ -31,12 +31,20 @@ Json = dict[str, Any]
 
 
 def _color(layer: Layer) -> Any:
-    """Return a colour, or a ``match`` on the category property when the catalog has colours."""
+    """Return a colour, or a ``match`` on the category property when the catalog has colours;
+    with ``rating_colors``, rated features (``rating_count`` in the tile) take the colour of
+    their mean rating's band instead."""
     s = layer.style
+    color: Any = s.color
     if s.category_property and s.category_colors:
         pairs = [v for item in s.category_colors.items() for v in item]
-        return ["match", ["get", s.category_property], *pairs, s.color]
-    return s.color
+        color = ["match", ["get", s.category_property], *pairs, s.color]
+    if s.rating_colors:
+        (_, first, _), *rest = s.rating_colors
+        bands = [v for low, c, _ in rest for v in (low, c)]
+        step = ["step", ["get", "rating_mean"], first, *bands]
+        color = ["case", [">", ["coalesce", ["get", "rating_count"], 0], 0], step, color]
+    return color
 
 
 def _line_width(layer: Layer, scale: float = 1.0, extra: float = 0.0) -> Any:
@@ -79,31 +87,47 @@ def _base(access: LayerAccess, source: str, part: str, kind: str) -> Json:
     }
 
 
+#: The counts a hexagon's colour runs between (``Style.hexagon_ramp``: one, a hundred and more).
+HEXAGON_COUNTS = (1, 100)
+#: A hexagon's opacity by its count: light enough that a layer of counts covering the whole
+#: city leaves the rest readable (it was 0.15-0.8 in the layer's own colour, and 30,000
+#: appeals turned the city orange: issue 15, item 9).
+HEXAGON_OPACITY = (1, 0.12, 5, 0.2, 25, 0.3, 100, 0.42)
+
+
 def hexagon_layer(access: LayerAccess, source: str) -> Json:
-    """Return the fill layer of a point layer's H3 counts (opacity grows with the count)."""
+    """Return the fill layer of a point layer's H3 counts (colour and opacity grow with the
+    count); ``metadata["twin:ramp"]`` gives the legend its colours and counts."""
     layer = access.layer
     out = _base(access, source, "hexagons", "fill")
     out["filter"] = ["==", ["geometry-type"], "Polygon"]
     if not access.aggregate_only and layer.h3_below_zoom is not None:
         out["maxzoom"] = layer.h3_below_zoom
+    low, high = layer.style.hexagon_ramp or (layer.style.color, layer.style.color)
+    out["metadata"]["twin:ramp"] = [[HEXAGON_COUNTS[0], low], [HEXAGON_COUNTS[1], high]]
     out["paint"] = {
-        "fill-color": layer.style.color,
-        "fill-opacity": [
+        "fill-color": [
             "interpolate",
             ["linear"],
             ["get", "count"],
-            1,
-            0.15,
-            5,
-            0.35,
-            25,
-            0.6,
-            100,
-            0.8,
+            HEXAGON_COUNTS[0],
+            low,
+            HEXAGON_COUNTS[1],
+            high,
         ],
-        "fill-outline-color": "#ffffff",
+        "fill-opacity": ["interpolate", ["linear"], ["get", "count"], *HEXAGON_OPACITY],
+        "fill-outline-color": "rgba(255,255,255,0.5)",
     }
     return out
+
+
+def _fill_color(layer: Layer) -> Any:
+    """Return a fill's colour: a ramp along a number where the catalog declares one."""
+    s = layer.style
+    if s.ramp_property and s.ramp:
+        stops = [v for stop in s.ramp for v in stop]
+        return ["interpolate", ["linear"], ["coalesce", ["get", s.ramp_property], 0], *stops]
+    return _color(layer)
 
 
 def feature_layers(access: LayerAccess, source: str) -> list[Json]:
@@ -116,7 +140,7 @@ def feature_layers(access: LayerAccess, source: str) -> list[Json]:
         out.append(hexagon_layer(access, source))
     if s.kind == "fill":
         main = _base(access, source, "features", "fill")
-        main["paint"] = {"fill-color": _color(layer), "fill-opacity": s.opacity}
+        main["paint"] = {"fill-color": _fill_color(layer), "fill-opacity": s.opacity}
         if s.outline:
             main["paint"]["fill-outline-color"] = s.outline
         out.append(main)
@@ -195,6 +219,17 @@ def label_layer(access: LayerAccess, source: str, font: str) -> Json | None:
     return out
 
 
+def _hexagons_below_points(style_layers: list[Json]) -> list[Json]:
+    """Return ``style_layers`` with every layer of H3 counts moved just above the last fill,
+    so below every line and point: counts cover the city, points are what a reader looks
+    for (the residents' appeal counts were drawn above the schools; issue 15, item 9)."""
+    hexagons = [sl for sl in style_layers if sl["metadata"].get("twin:part") == "hexagons"]
+    rest = [sl for sl in style_layers if sl["metadata"].get("twin:part") != "hexagons"]
+    fills = [i for i, sl in enumerate(rest) if sl["type"] in ("fill", "fill-extrusion")]
+    cut = fills[-1] + 1 if fills else 0
+    return rest[:cut] + hexagons + rest[cut:]
+
+
 def build_style(
     accesses: Sequence[LayerAccess],
     base_url: str,
@@ -233,8 +268,8 @@ def build_style(
             "metadata": {"twin:part": "background"},
         }
     ]
-    for a, src in drawn:
-        style_layers += feature_layers(a, src)
+    drawn_layers = [sl for a, src in drawn for sl in feature_layers(a, src)]
+    style_layers += _hexagons_below_points(drawn_layers)
     if glyphs_url:
         for a, src in drawn:
             label = label_layer(a, src, font)

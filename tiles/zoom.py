@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from layers import GeomType, Layer, Prop, PropType
+from layers.model import RATING_PROPS
 from tiles.grid import EARTH_RADIUS, MAX_LAT, Tile, pixel_m
 
 MAX_TILE_BYTES = 500_000
@@ -38,12 +39,15 @@ PUBLIC_MAX_RES = 9
 def tile_props(layer: Layer) -> tuple[Prop, ...]:
     """Return the properties a tile carries: every declared one except JSON documents (the
     air sensors' daily series would make one z9 tile 180 KB); those stay in the features API.
+    A ratable layer's tiles add residents' ``rating_mean`` and ``rating_count``
+    (``layers.model.RATING_PROPS``), which the style colours works by.
 
     >>> from layers import get
     >>> "readings" in [p.name for p in tile_props(get("air_sensors"))]
     False
     """
-    return tuple(p for p in layer.properties if p.type is not PropType.JSON)
+    declared = tuple(p for p in layer.properties if p.type is not PropType.JSON)
+    return declared + RATING_PROPS if layer.ratable else declared
 
 
 class Mode(StrEnum):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,13 +13,17 @@ from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import Message, Scope
 
 from tiles.service import TileService
 from twin.accounts import Accounts, sender_from_setting
 from twin.analyses import cluster
 from twin.analyses.budget import Budget
 from twin.analyses.coverage import jobs as coverage_jobs
+from twin.analyses.coverage.estimate import StreetCells
 from twin.analyses.coverage.session import ScopeCache
+from twin.analyses.memo import StoreMemo
 from twin.api import access as access_routes
 from twin.api import accounts as account_routes
 from twin.api import air as air_routes
@@ -126,6 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Analyses' kept models and results (twin.analyses.coverage.session, twin.api.results)
         app.state.coverage_scopes = ScopeCache()
         app.state.coverage_public = {}
+        # Street length per cell, for refusing an over-limit analysis before it takes a
+        # worker (twin.analyses.coverage.estimate)
+        app.state.street_cells = StoreMemo(StreetCells, size=2)
         app.state.results = results.ResultStore()
         # Threads of the tile fast path's own (see twin.api.tiles.TileFastPath).
         app.state.tile_threads = ThreadPoolExecutor(
@@ -135,14 +144,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live = Broker(settings.live, settings.redis_url)
         await app.state.live.start()
         install(app.state.live)
+        await warm_routes(app)
         sweeper = (
             asyncio.create_task(_sweep_photos(app, settings))
             if settings.participation.photo_sweep_s > 0
             else None
         )
+        # What start-up made (modules, layers, routes, the store's metadata: ~320,000
+        # objects) lives as long as the server. Left to the collector, every full collection
+        # walked it all: 0.2 s of CPU each, run by whichever request's garbage triggered it
+        # (the corpus' 2,999-camera bodies did, several times a second), with the event
+        # loop stopped meanwhile (measured under bench/abuse.py: 0.7-0.9 s of wall time at
+        # load ~13). Frozen, it is left out of every collection; given back at shutdown.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if sweeper is not None:
                 sweeper.cancel()
             app.state.meter.stop()
@@ -225,3 +244,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         csp=headers.content_security_policy(settings.tiles.glyphs_url),
     )
     return app
+
+
+async def warm_routes(app: FastAPI) -> None:
+    """Build every route's request handling now, not on the event loop under load.
+
+    FastAPI builds the routes of each included router (their dependants and validators) the
+    first time a request walks that router. Measured under bench/abuse.py (a per-step timer
+    around the app, load ~12 on 2 cores): the first coverage and placement requests each
+    spent 0.23-0.27 s of CPU in one step on the event loop doing so, 1.8 s of wall time in
+    which no tile and no ``/healthz`` was answered. A request for a path that no route
+    matches walks every router, so one is sent through the router at start-up.
+    """
+    scope: Scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/.warm-routes",
+        "raw_path": b"/.warm-routes",
+        "query_string": b"",
+        "headers": [],
+        "root_path": "",
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 0),
+        "app": app,
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        pass
+
+    with contextlib.suppress(HTTPException):  # the expected 404
+        await app.router(scope, receive, send)

@@ -126,7 +126,15 @@ def roads(data: Path) -> list[Prepared]:
 
 
 def pois(data: Path) -> list[Prepared]:
-    """Return OSM amenity/shop/tourism points; schools and clinics also feed their layers."""
+    """Return OSM amenity/shop/tourism points; schools, kindergartens, hospitals and clinics go
+    to their own layers instead.
+
+    Deduplicated here, at load, and not in the layers' declarations (a style filter): a node
+    tagged ``amenity=school`` was stored twice, as a school and as a place (38 schools and
+    36 hospitals and clinics of the 893 points), and showed twice on the map, in search, in
+    counts and in the analyses that read the places. Their own layers keep them with the card
+    that fits (capacity, beds); the places layer keeps the rest (819 points).
+    """
     src = _read(data, "pois_points.geojson")
     kind = np.select(
         [
@@ -141,21 +149,22 @@ def pois(data: Path) -> list[Prepared]:
     category = first_of(src, "amenity", "shop", "tourism", "leisure")
     address = join_address(src["addr:street"], src["addr:housenumber"])
     wheelchair = src["wheelchair"].where(src["wheelchair"].isin(["yes", "limited", "no"]))
+    place = ~src["amenity"].isin([*_EDUCATION, *_HEALTH])
     out = [
         Prepared(
             "pois",
             str(DERIVED / "pois_points.geojson"),
             data / DERIVED / "pois_points.geojson",
             _frame(
-                src,
+                src[place],
                 {
-                    "name": src["name"],
-                    "category": category,
-                    "kind": kind,
-                    "address": address,
-                    "opening_hours": src["opening_hours"],
-                    "operator": src["operator"],
-                    "wheelchair": wheelchair,
+                    "name": src["name"][place],
+                    "category": category[place],
+                    "kind": kind[place],
+                    "address": address[place],
+                    "opening_hours": src["opening_hours"][place],
+                    "operator": src["operator"][place],
+                    "wheelchair": wheelchair[place],
                 },
             ),
         )

@@ -79,6 +79,40 @@ def test_thousands_of_widened_cameras_are_refused(client: TestClient) -> None:
     assert "376,865,455 cells" in r.json()["detail"] and sector_cells(1000, 360) * 2999 > 50e6
 
 
+def test_over_limit_runs_are_refused_without_a_worker(almaty_url: str) -> None:
+    # Both slots are taken (as by two long runs): the corpus' over-limit requests are still
+    # answered 413 naming the limit, from the estimate in the server's own process, not 429
+    # after waiting for a worker, and no worker process is started for them.
+    with _client(almaty_url, analyses=2) as c:
+        gate: AnalysisGate = c.app.state.analysis_gate  # type: ignore[attr-defined]
+        assert gate._free.acquire(blocking=False) and gate._free.acquire(blocking=False)
+        try:
+            update = [{"id": f"cam-{i}", "range_m": 1000, "fov_deg": 360} for i in range(2999)]
+            over = [
+                ("placement", {"k": 1, "demand_cell_m": 1}, "demand at 1 m cells"),
+                (
+                    "placement",
+                    {
+                        "k": 500,
+                        "camera": {"range_m": 1000, "fov_deg": 360},
+                        "candidates": {"spacing_m": 5},
+                    },
+                    "candidate cameras of 1000 m / 360°",
+                ),
+                ("coverage", {"cameras": {"update": update}}, "the camera edits"),
+            ]
+            for path, body, words in over:
+                r = c.post(f"/api/analysis/{path}", json=body, headers=PLANNER)
+                refused(r, 413, words, "over the limit of")
+            # a request within the limits does need a worker: busy
+            r = c.post("/api/analysis/placement", json={"k": 2, "scope": SCOPE}, headers=PLANNER)
+            refused(r, 429, "2 analyses are running")
+            assert [w.pid for w in gate.workers] == [None, None]  # none was started
+        finally:
+            gate._free.release()
+            gate._free.release()
+
+
 def test_an_analysis_within_the_limits_answers(client: TestClient) -> None:
     r = client.post(
         "/api/analysis/placement",

@@ -5,9 +5,13 @@ limits, and the live announcements. Residents are real accounts (sign-up, code f
 from __future__ import annotations
 
 import asyncio
+import math
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -17,8 +21,8 @@ from tests.support.accounts import PASSWORD, sign_up_resident
 from tests.support.app import app_client
 from twin import live
 from twin.core.access import hash_key
-from twin.participation import WriteLimits
-from twin.store import open_store
+from twin.participation import Ratings, WriteLimits
+from twin.store import open_store, triggers
 
 KEYS = "planner:plan-1,moderator:mod-1"
 PLANNER = {"Authorization": "Bearer plan-1"}
@@ -429,3 +433,114 @@ def test_new_ratings_are_announced_live(store_url: str, caplog: pytest.LogCaptur
         assert [e.topic for e in events] == ["participation.rating", "participation.initiative"]
         assert events[0].data["aggregate"]["mean"] == 4.0 and events[0].data["fid"] == work
         assert events[1].data["initiative"]["properties"]["title"] == "Турник"
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _work_in_tile(client: TestClient, path: str, fid: int) -> dict[str, Any]:
+    r = client.get(path)
+    assert r.status_code == 200, r.text
+    decoded = mapbox_vector_tile.decode(r.content)
+    return next(f["properties"] for f in decoded["works"]["features"] if f["id"] == fid)
+
+
+def test_a_rating_changes_the_works_tile(store_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The works' tiles carry residents' mean rating and count (the style colours works by
+    them), and a rating, a change of it and a withdrawal each reach the tile at once: the
+    change drops the cached tile."""
+    with app_client(store_url, api_keys=KEYS) as client:
+        work = add_work(client, "Сквер")
+        x, y = _tile_of(76.9505, 43.2505, 15)
+        path = f"/tiles/works/15/{x}/{y}.mvt"
+        props = _work_in_tile(client, path, work)
+        assert props["title"] == "Сквер"
+        assert "rating_mean" not in props and "rating_count" not in props
+        a, b = (sign_up_resident(client, caplog) for _ in range(2))
+        url = f"/api/participation/works/{work}/rating"
+        assert client.put(url, json={"stars": 5}, headers=a.headers).status_code == 201
+        props = _work_in_tile(client, path, work)
+        assert (props["rating_mean"], props["rating_count"]) == (5.0, 1)
+        assert client.put(url, json={"stars": 2}, headers=b.headers).status_code == 201
+        props = _work_in_tile(client, path, work)
+        assert (props["rating_mean"], props["rating_count"]) == (3.5, 2)
+        assert client.put(url, json={"stars": 4}, headers=a.headers).status_code == 200
+        assert _work_in_tile(client, path, work)["rating_mean"] == 3.0
+        # a like is not in the tile: once cached (a tile drawn before the tile service saw
+        # the last change is not kept, so it takes a second look), the tile stays cached
+        seen = [client.get(path).headers["x-tile-cache"] for _ in range(2)]
+        assert seen[-1] in ("hit", "stored"), seen
+        like = client.put(
+            f"/api/participation/works/{work}/reaction",
+            json={"reaction": "like"},
+            headers=a.headers,
+        )
+        assert like.status_code == 200
+        assert client.get(path).headers["x-tile-cache"] in ("hit", "stored")
+        for who in (a, b):
+            assert client.delete(url, headers=who.headers).status_code == 200
+        props = _work_in_tile(client, path, work)
+        assert "rating_mean" not in props and "rating_count" not in props
+
+
+def test_the_style_colours_works_by_rating() -> None:
+    """The generated style colours rated works and budget projects by their mean rating's
+    band (declared in layers/), unrated ones by status as before, and the catalog carries the
+    bands for the legend in three languages."""
+    with app_client("gpkg:///" + str(Path(tempfile.mkdtemp()) / "s.gpkg")) as client:
+        style = client.get("/style.json").json()
+        catalog = {c["id"]: c for c in client.get("/catalog").json()["layers"]}
+    paint = {sl["id"]: sl["paint"] for sl in style["layers"]}
+    for layer_id, key in (("works", "fill-color"), ("budget_projects", "circle-color")):
+        color = paint[layer_id][key]
+        assert color[0] == "case"
+        assert color[1] == [">", ["coalesce", ["get", "rating_count"], 0], 0]
+        assert color[2] == [
+            "step", ["get", "rating_mean"], "#c62828", 2.0, "#ef6c00", 3.0, "#fdd835",
+            4.0, "#2e7d32",
+        ]  # fmt: skip
+        assert color[3][0] == "match"  # unrated: by status or stage
+        bands = catalog[layer_id]["style"]["rating_colors"]
+        assert [b["color"] for b in bands] == ["#c62828", "#ef6c00", "#fdd835", "#2e7d32"]
+        assert set(bands[0]["label"]) == {"ru", "kk", "en"}
+    assert catalog["roads"]["style"]["rating_colors"] == []
+
+
+def test_aggregates_are_rebuilt_for_a_store_written_before_their_triggers(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store whose ratings were written before ``rating_aggregates`` was kept by triggers
+    (here: triggers dropped, aggregates emptied, more rows written) gets its aggregates
+    recounted from the rows when this program opens it, and the triggers back."""
+    with app_client(store_url, api_keys=KEYS) as client:
+        work = add_work(client, "Сквер")
+        residents = [sign_up_resident(client, caplog) for _ in range(3)]
+        url = f"/api/participation/works/{work}"
+        for who, stars in zip(residents, (5, 4, 1), strict=True):
+            r = client.put(f"{url}/rating", json={"stars": stars}, headers=who.headers)
+            assert r.status_code == 201
+        r = client.put(f"{url}/reaction", json={"reaction": "like"}, headers=residents[0].headers)
+        assert r.status_code == 200
+    store = open_store(store_url)
+    try:
+        with store.engine.begin() as conn:
+            for name in triggers.installed(conn):
+                on = "reactions" if "reactions" in name else "ratings"
+                on = f" ON {on}" if store.kind == "postgis" else ""
+                conn.execute(sa.text(f"DROP TRIGGER {name}{on}"))
+            conn.execute(sa.text("DELETE FROM rating_aggregates"))
+            conn.execute(sa.text("UPDATE ratings SET stars = 2 WHERE stars = 1"))
+    finally:
+        store.close()
+    store = open_store(store_url)
+    try:
+        agg = Ratings(store).aggregate("works", work)
+        assert (agg.count, agg.mean, agg.distribution, agg.likes) == (3, 11 / 3, [0, 1, 0, 1, 1], 1)
+        with store.engine.connect() as conn:
+            assert len(triggers.installed(conn)) > 0
+    finally:
+        store.close()

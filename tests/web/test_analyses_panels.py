@@ -279,7 +279,8 @@ def test_coverage_panel_is_for_planners_and_shows_the_api_figures(session: Sessi
     page = session.page
     _open_analyses(session)
     page.wait_for_selector("#site-category")
-    assert page.locator('#analysis-panel details[data-group="coverage"]').count() == 0
+    # Signed out, the coverage section says what it is and takes the key (issue 15, item 10).
+    assert page.locator('#analysis-panel details[data-group="coverage"] #an-key').count() == 1
     assert page.locator("#cov-run").count() == 0
     # Sign in from the layers panel: the coverage section appears.
     page.click("#panel-toggle")
@@ -440,7 +441,7 @@ def test_panels_follow_the_language_and_the_url(session: Session) -> None:
     assert page.locator("#analysis-panel").is_visible() and page.locator("#panel").is_hidden()
     assert page.locator("#site-category").input_value() == "pharmacy"
     assert page.locator("#schools-kind").input_value() == "school"
-    business = page.locator('details[data-group="business"] summary')
+    business = page.locator('details[data-group="business"] > summary')
     assert business.inner_text() == "Место для бизнеса"
     page.locator("#site-ranked button").first.click()
     page.wait_for_selector("#card[data-layer=site-cell]")

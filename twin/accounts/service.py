@@ -338,7 +338,7 @@ class Accounts:
             return None
         t, a, m = self.tokens, self.accounts, self.members
         hashed = digest(token)
-        with self.store.engine.connect() as conn:
+        with self.store.statements() as conn:  # one round trip on PostGIS (autocommit)
             row = conn.execute(
                 sa.select(
                     t.c.token_hash, t.c.account_id, t.c.kind, t.c.csrf_hash, a.c.role, m.c.org_id

@@ -24,7 +24,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin.analyses.coverage import jobs
+from twin.analyses.budget import Budget
+from twin.analyses.coverage import estimate, jobs
 from twin.analyses.coverage.analysis import CoverageResult, PlacementResult
 from twin.analyses.coverage.cameras import MAX_RANGE_M, CameraEdits, to_metric
 from twin.analyses.coverage.placement import DEMAND_CELL_M, MAX_K, Template
@@ -32,12 +33,14 @@ from twin.analyses.coverage.results import feature_collection
 from twin.analyses.coverage.scope import Scope
 from twin.analyses.coverage.session import ScopeCache
 from twin.analyses.coverage.targets import Weights
+from twin.analyses.memo import StoreMemo
 from twin.api.deps import RoleDep, StoreDep
 from twin.api.limits import ANALYSIS_RESPONSES, AnalysisGate
 from twin.api.results import keep, links
 from twin.core import access
 from twin.core.access import Role
 from twin.core.errors import BadInput
+from twin.store import Store
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -241,15 +244,20 @@ async def coverage(
     """Return coverage of street space in percent (whole scope and per district) and the
     white spots ranked by weight, with any what-if camera edits applied."""
     require_planner(role)
-    kwargs = {
-        "weights": body.weights.weights(),
-        "edits": body.cameras.edits(),
-        "min_spot_m2": body.min_spot_m2,
-    }
-    result: CoverageResult = await _gate(request).run(
+    gate = _gate(request)
+    kwargs = await anyio.to_thread.run_sync(_coverage_kwargs, body, gate.limits)
+    result: CoverageResult = await gate.run(
         request, jobs.coverage, body.scope.scope(), body.include_planned, kwargs
     )
     return await anyio.to_thread.run_sync(_coverage_answer, request, result, body.limit)
+
+
+def _coverage_kwargs(body: CoverageIn, limits: Budget) -> dict[str, Any]:
+    """Return the worker's arguments, refusing (413) edits surely over the limits first (in a
+    thread: thousands of edited cameras take milliseconds to read)."""
+    edits = body.cameras.edits()
+    estimate.check_coverage(limits, edits)
+    return {"weights": body.weights.weights(), "edits": edits, "min_spot_m2": body.min_spot_m2}
 
 
 def _coverage_answer(request: Request, result: CoverageResult, limit: int) -> JSONResponse:
@@ -285,22 +293,37 @@ async def placement(
     """Return ``k`` proposed cameras (GeoJSON points with each one's gain) chosen greedily to
     cover the most uncovered weight, and coverage before and after adding them."""
     require_planner(role)
+    gate = _gate(request)
+    kwargs = await anyio.to_thread.run_sync(_placement_kwargs, request, store, body, gate.limits)
+    result: PlacementResult = await gate.run(
+        request, jobs.placement, body.scope.scope(), body.include_planned, kwargs
+    )
+    return await anyio.to_thread.run_sync(_placement_answer, request, result, body.limit)
+
+
+def _placement_kwargs(
+    request: Request, store: Store, body: PlacementIn, limits: Budget
+) -> dict[str, Any]:
+    """Return the worker's arguments, refusing (413) a placement surely over the limits
+    first (:mod:`twin.analyses.coverage.estimate`; in a thread: the street table is read
+    from the store once per version)."""
     given = _given_points(body.candidates.points) if body.candidates.mode == "points" else None
+    edits = body.cameras.edits()
     kwargs = {
         "k": body.k,
         "template": Template(**body.camera.model_dump()),
         "weights": body.weights.weights(),
-        "edits": body.cameras.edits(),
+        "edits": edits,
         "spacing_m": body.candidates.spacing_m,
         "intersections": body.candidates.intersections,
         "given": given,
         "demand_cell_m": body.demand_cell_m,
         "min_spot_m2": body.min_spot_m2,
     }
-    result: PlacementResult = await _gate(request).run(
-        request, jobs.placement, body.scope.scope(), body.include_planned, kwargs
-    )
-    return await anyio.to_thread.run_sync(_placement_answer, request, result, body.limit)
+    cells: StoreMemo[estimate.StreetCells] = request.app.state.street_cells
+    size = cells.get(store).size(body.scope.scope())
+    estimate.check_placement(limits, size, kwargs, edits)
+    return kwargs
 
 
 def _placement_answer(request: Request, result: PlacementResult, limit: int) -> JSONResponse:

@@ -4,13 +4,17 @@ their aggregates.
 One rating and one reaction per resident per feature are unique constraints in the store
 (``ratings_one_per_resident``, ``reactions_one_per_resident``): 50 parallel likes by one
 resident leave one row whatever interleaving happens. A write updates the resident's row and
-inserts it only when there was none; one that races another's first insert retries once as an
-update. Each write is one transaction (:meth:`Store.domain_transaction`) that checks the
-feature, writes the row and reads the feature's new aggregate on one connection: 4 statements
-on one pooled connection instead of 3 connections and 5 statements, because on PostGIS under
-32 clients the write spent most of its time waiting on round trips (py-spy: 58 % of the
-server's samples in psycopg's wait). On GeoPackage the write lock is held for the feature
-look-up and the aggregate too (indexed reads of one feature's rows, well under a millisecond).
+inserts it only when there was none, each statement checking that the feature exists; an
+insert that races the resident's own first insert becomes an update.
+
+Aggregates live in ``rating_aggregates``, one row per feature that triggers keep in the
+writer's own statement (:mod:`twin.store.triggers`), so each write statement is complete on
+its own and the store may run it in autocommit (:meth:`Store.statements`): a rating is an
+UPDATE (or INSERT … SELECT) and a primary-key read of the aggregate — on PostGIS 2 round trips
+(and the pool's ping),
+where it was BEGIN, a feature check, the write, a GROUP BY over the feature's rows and COMMIT
+(py-spy had 44 % of the server's samples waiting on psycopg under 32
+clients).
 
 A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of
 the work still counts); only its text is withheld, and editing it does not unhide it.
@@ -72,6 +76,20 @@ def _stars(value: object) -> int:
     return value
 
 
+def _from_row(row: Any) -> Aggregate:
+    """Return the aggregate of one ``rating_aggregates`` row."""
+    distribution = [int(row.stars_1), int(row.stars_2), int(row.stars_3), int(row.stars_4),
+                    int(row.stars_5)]  # fmt: skip
+    count = int(row.ratings)
+    return Aggregate(
+        count=count,
+        mean=int(row.stars_total) / count if count else None,
+        distribution=distribution,
+        likes=int(row.likes),
+        dislikes=int(row.dislikes),
+    )
+
+
 @dataclass
 class Ratings:
     """Ratings and reactions over ``store``."""
@@ -84,8 +102,50 @@ class Ratings:
         self.ratings = tables["ratings"]
         self.reactions = tables["reactions"]
         self.accounts = tables["accounts"]
+        self.totals = tables["rating_aggregates"]
 
     # -- writes --------------------------------------------------------------------------
+    def _exists(self, layer: Layer, fid: int) -> sa.Exists:
+        table = self.store.tables[layer.id]
+        return sa.exists().where(table.c.fid == fid)
+
+    def _upsert(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        layer: Layer,
+        fid: int,
+        account_id: int,
+        changes: dict[str, Any],
+        new_row: dict[str, Any],
+        *,
+        update: bool = True,
+    ) -> bool:
+        """Update the resident's row of ``table`` on the feature, else insert it; return
+        whether it was inserted. Each statement stands alone (the store may run them in
+        autocommit): the update and the insert both check the feature in the same statement,
+        and an insert that races another of this resident's first inserts (the unique
+        constraint refuses it) becomes an update. :class:`NotFound` when there is no feature,
+        ``IntegrityError`` when ``update`` is false and the row exists."""
+        mine = (table.c.layer == layer.id, table.c.fid == fid, table.c.account_id == account_id)
+        exists = self._exists(layer, fid)
+        change = table.update().where(*mine, exists).values(**changes)
+        if update and conn.execute(change).rowcount:
+            return False
+        row = {"layer": layer.id, "fid": fid, "account_id": account_id, **new_row}
+        values = sa.select(*(sa.literal(v, table.c[k].type) for k, v in row.items())).where(exists)
+        try:
+            # RETURNING: the driver's rowcount of an INSERT … SELECT is -1 through SQLAlchemy
+            insert = table.insert().from_select(list(row), values).returning(table.c.id)
+            inserted = conn.execute(insert).first() is not None
+        except sa.exc.IntegrityError:
+            if not update or not conn.execute(change).rowcount:
+                raise
+            return False
+        if not inserted:
+            raise NotFound(f"no feature {fid} in layer {layer.id!r}")
+        return True
+
     def rate(
         self,
         account_id: int,
@@ -102,55 +162,37 @@ class Ratings:
         """
         value = _stars(stars)
         text = clean_text(review, "review", REVIEW_MAX, required=False)
-        r = self.ratings
-        mine = (r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
-        for attempt in (1, 2):
-            now = self.now()
+        now = self.now()
+        with self.store.statements(write=True) as conn:
             try:
-                with self.store.domain_transaction() as conn:
-                    require_feature(conn, self.store, layer, fid)
-                    created = False
-                    if create_only:
-                        changed = 0
-                    else:
-                        changed = conn.execute(
-                            r.update().where(*mine).values(stars=value, review=text, updated_at=now)
-                        ).rowcount
-                    if not changed:
-                        conn.execute(
-                            r.insert().values(
-                                layer=layer.id,
-                                fid=fid,
-                                account_id=account_id,
-                                stars=value,
-                                review=text,
-                                created_at=now,
-                                updated_at=now,
-                                hidden=False,
-                            )
-                        )
-                        created = True
-                    agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
-                break
+                created = self._upsert(
+                    conn,
+                    self.ratings,
+                    layer,
+                    fid,
+                    account_id,
+                    {"stars": value, "review": text, "updated_at": now},
+                    {"stars": value, "review": text, "created_at": now, "updated_at": now,
+                     "hidden": False},
+                    update=not create_only,
+                )  # fmt: skip
             except sa.exc.IntegrityError as exc:
-                # a rating of this resident exists (create_only), or another request of theirs
-                # inserted first: the second attempt updates that row
-                if attempt == 2 or create_only:
-                    raise Conflict(
-                        "you have rated this already: change your rating (PUT) instead"
-                    ) from exc
+                raise Conflict(
+                    "you have rated this already: change your rating (PUT) instead"
+                ) from exc
+            agg = self._aggregate_on(conn, layer.id, fid)
         return created, agg
 
     def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
         """Withdraw one's rating; :class:`NotFound` if there is none."""
         r = self.ratings
-        with self.store.domain_transaction() as conn:
+        with self.store.statements(write=True) as conn:
             gone = conn.execute(
                 r.delete().where(
                     r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id
                 )
             ).rowcount
-            agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
+            agg = self._aggregate_on(conn, layer.id, fid)
         if not gone:
             raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
         return agg
@@ -160,40 +202,29 @@ class Ratings:
         if reaction not in REACTIONS:
             raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
         value = REACTIONS[str(reaction)]
-        x = self.reactions
-        for attempt in (1, 2):
-            try:
-                with self.store.domain_transaction() as conn:
-                    require_feature(conn, self.store, layer, fid)
-                    mine = (x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
-                    changed = conn.execute(x.update().where(*mine).values(value=value)).rowcount
-                    if not changed:
-                        conn.execute(
-                            x.insert().values(
-                                layer=layer.id,
-                                fid=fid,
-                                account_id=account_id,
-                                value=value,
-                                created_at=self.now(),
-                            )
-                        )
-                    agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
-                break
-            except sa.exc.IntegrityError:
-                if attempt == 2:
-                    raise
+        with self.store.statements(write=True) as conn:
+            self._upsert(
+                conn,
+                self.reactions,
+                layer,
+                fid,
+                account_id,
+                {"value": value},
+                {"value": value, "created_at": self.now()},
+            )
+            agg = self._aggregate_on(conn, layer.id, fid)
         return agg
 
     def withdraw_reaction(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
         """Withdraw one's like or dislike; :class:`NotFound` if there is none."""
         x = self.reactions
-        with self.store.domain_transaction() as conn:
+        with self.store.statements(write=True) as conn:
             gone = conn.execute(
                 x.delete().where(
                     x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id
                 )
             ).rowcount
-            agg = self._aggregates_on(conn, layer.id, [fid]).get(fid, Aggregate())
+            agg = self._aggregate_on(conn, layer.id, fid)
         if not gone:
             raise NotFound(f"you have not liked or disliked feature {fid} of {layer.id!r}")
         return agg
@@ -217,40 +248,26 @@ class Ratings:
     def _aggregates_on(
         self, conn: sa.Connection, layer_id: str, fids: Iterable[int] | None
     ) -> dict[int, Aggregate]:
-        """:meth:`aggregates` on ``conn`` (a write reads its new aggregate in its own
-        transaction: one round trip, not a second connection), stars and reactions counted
-        in one query."""
-        r, x = self.ratings, self.reactions
+        """:meth:`aggregates` on ``conn``: rows of ``rating_aggregates``, which triggers keep
+        (:mod:`twin.store.triggers`)."""
+        g = self.totals
         ids = None if fids is None else sorted({int(f) for f in fids})
         if ids is not None and not ids:
             return {}
-        star_q = (
-            sa.select(r.c.fid, sa.literal(1).label("kind"), r.c.stars.label("v"), sa.func.count())
-            .where(r.c.layer == layer_id)
-            .group_by(r.c.fid, r.c.stars)
-        )
-        react_q = (
-            sa.select(x.c.fid, sa.literal(2).label("kind"), x.c.value.label("v"), sa.func.count())
-            .where(x.c.layer == layer_id)
-            .group_by(x.c.fid, x.c.value)
-        )
+        q = sa.select(g).where(g.c.layer == layer_id)
         if ids is not None:
-            star_q = star_q.where(r.c.fid.in_(ids))
-            react_q = react_q.where(x.c.fid.in_(ids))
+            q = q.where(g.c.fid.in_(ids))
         out: dict[int, Aggregate] = {}
-        for fid, kind, value, n in conn.execute(sa.union_all(star_q, react_q)):
-            agg = out.setdefault(int(fid), Aggregate())
-            if int(kind) == 1:
-                agg.distribution[int(value) - 1] = int(n)
-            elif int(value) > 0:
-                agg.likes = int(n)
-            else:
-                agg.dislikes = int(n)
-        for agg in out.values():
-            agg.count = sum(agg.distribution)
-            if agg.count:
-                agg.mean = sum((i + 1) * n for i, n in enumerate(agg.distribution)) / agg.count
+        for row in conn.execute(q):
+            agg = _from_row(row)
+            if agg.count or agg.likes or agg.dislikes:
+                out[int(row.fid)] = agg
         return out
+
+    def _aggregate_on(self, conn: sa.Connection, layer_id: str, fid: int) -> Aggregate:
+        g = self.totals
+        row = conn.execute(sa.select(g).where(g.c.layer == layer_id, g.c.fid == fid)).first()
+        return Aggregate() if row is None else _from_row(row)
 
     def mine(self, account_id: int, layer_id: str, fid: int) -> dict[str, Any]:
         """Return the resident's own rating and reaction on the feature."""

@@ -18,6 +18,9 @@ from twin.store import tables as domain_tables
 
 # Bump when the system tables or the mapping of types change; add a step to MIGRATIONS.
 SCHEMA_VERSION = 1
+#: The PostgreSQL advisory lock every writer of ``twin_changes`` holds until it commits, so
+#: that change ids become visible in id order (``Store.write_transaction``).
+CHANGE_LOG_LOCK = 20261127
 
 SYSTEM_COLUMNS = ("fid", "source", "source_id", "synthetic", "row_hash", "loaded_at")
 GEOM = "geom"

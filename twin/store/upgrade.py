@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from twin.core.errors import StoreError
+from twin.store import triggers
 from twin.store.schema import GEOM, SCHEMA_VERSION, sql_type
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def ensure_schema(store: Store) -> list[str]:
                 version += 1
             done += _reconcile(store, conn)
             done += store._derive_columns(conn)
+        done += triggers.install(conn, store.sql)
         _write_version(store, conn)
     return done
 

@@ -149,6 +149,7 @@ export function setupAnalyses(app, params) {
     },
     roleChanged() {
       coverage.roleChanged();
+      business.roleChanged();
       render();
     },
     /** Extra buttons for a feature card: an isochrone from schools, clinics and bus stops. */

@@ -157,3 +157,33 @@ export function transformRequest(url) {
   }
   return { url };
 }
+
+/** True when the key in use is an organisation's (twb_…): a business signed in by key. */
+export function hasOrgKey() {
+  return apiKey.startsWith('twb_');
+}
+
+/** A business's request (issue 21): its organisation key if one is in use, else the session
+ * cookie with the CSRF token on writes. Returns the Response; throws ApiError on a non-2xx. */
+export async function businessFetch(method, path, params = {}, body = undefined, headers = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const response = await fetch(url, {
+    method,
+    headers: { ...headers, ...(method === 'GET' ? {} : csrfHeaders()), ...authHeaders() },
+    credentials: 'same-origin',
+    body,
+  });
+  if (!response.ok) {
+    let answer = null;
+    try {
+      answer = await response.json();
+    } catch {
+      answer = null;
+    }
+    throw new ApiError(response.status, answer);
+  }
+  return response;
+}

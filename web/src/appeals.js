@@ -153,7 +153,10 @@ export function setupAppeals(app) {
     } catch (e) {
       message = e instanceof ApiError ? e.message : String(e);
     }
+    // a staff list re-rendered after one appeal's step keeps what was typed for the others
+    const restore = keepValues(box, '[id^="st-"]');
     render();
+    restore();
   }
 
   function stars(appeal) {
@@ -255,6 +258,11 @@ export function setupAppeals(app) {
     const id = appeal.service_request_id;
     const value = (name) => document.getElementById(`st-${name}-${id}`)?.value || undefined;
     await postJSON(`/api/appeals/${id}/status`, { status: value('status'), service: value('service'), reason: value('reason') });
+    // done: this appeal's form starts afresh; what is typed in the others' is kept (attempt)
+    for (const name of ['status', 'service', 'reason']) {
+      const field = document.getElementById(`st-${name}-${id}`);
+      if (field) field.value = field.tagName === 'SELECT' ? field.options[0]?.value ?? '' : '';
+    }
     await loadStaff();
   }
 

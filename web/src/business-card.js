@@ -4,10 +4,27 @@
 import { ringCentre } from './analysis-ui.js';
 import { openCustomCard } from './card.js';
 import { formatNumber } from './format.js';
-import { t, title as tr, value } from './i18n.js';
+import { lang, t, title as tr, value } from './i18n.js';
 import { h } from './panel.js';
+import { provenanceShort } from './provenance.js';
+
+/** The outlet data's age and completeness, for a card that rests on it. */
+export function outletDataNote(ctx, cat) {
+  const layer = cat?.layer ? ctx.app.catalogLayer(cat.layer) : null;
+  return layer?.provenance ? h('p', { class: 'hint site-card-data', text: t('site.data.outlets', { line: provenanceShort(layer, lang()) }) }) : null;
+}
 
 export const FACTOR_COLOURS = { demand: '#1f78b4', competition: '#ff7f00', access: '#6a3d9a' };
+
+/** Where a cell (or a site) is, in words: its nearest address or street from the server
+ * (`place`, `place_kind`, `place_m`), else its district. */
+export function placeText(ctx, p) {
+  const district = ctx.app.districtName(p.district || '');
+  if (!p.place) return t('site.no_place', { district });
+  if (p.place_kind === 'address' && (p.place_m ?? 0) < 10) return t('site.at', { place: p.place });
+  const key = p.place_kind === 'address' ? 'site.near.address' : 'site.near.street';
+  return t(key, { place: p.place, m: formatNumber(p.place_m ?? 0, 0) });
+}
 
 /** The cell's figures as a sentence, in the interface language. */
 function sentence(ctx, p, cat) {
@@ -55,8 +72,9 @@ export function openSiteCard(ctx, { id, props, geometry, cat, total, focus }) {
     kind: 'site-cell',
     id,
     eyebrow: () => `${t('site.card')} · ${tr(cat?.title)}`,
-    title: () => t('site.cell', { rank: props.rank }),
+    title: () => props.place || t('site.cell', { rank: props.rank, district: ctx.app.districtName(props.district || '') }),
     body: () => [
+      h('p', { class: 'site-place', id: 'site-place', text: `№${props.rank} · ${placeText(ctx, props)}` }),
       h(
         'p',
         { class: 'site-score' },
@@ -103,6 +121,7 @@ export function openSiteCard(ctx, { id, props, geometry, cat, total, focus }) {
         }),
       ),
       h('p', { class: 'hint', text: t('site.note') }),
+      outletDataNote(ctx, cat),
     ],
     geometry,
     focus,

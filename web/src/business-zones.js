@@ -4,6 +4,7 @@
 
 import { getJSON } from './api.js';
 import { errorText, fillsBefore, overBefore } from './analysis-ui.js';
+import { outletDataNote } from './business-card.js';
 import { openCustomCard } from './card.js';
 import { formatNumber } from './format.js';
 import { t, title as tr } from './i18n.js';
@@ -76,6 +77,7 @@ export function createZones(ctx, { category, weights, status }) {
           p.district ? [h('dt', { text: t('dash.choose') }), h('dd', { text: ctx.app.districtName(p.district) })] : null,
         ),
         h('p', { class: 'hint', text: t(niche ? 'zones.niches.about' : 'zones.catchments.about') }),
+        outletDataNote(ctx, cat),
       ],
       geometry: f.geometry,
       focus: false,

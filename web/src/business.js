@@ -5,15 +5,21 @@
 
 import { getJSON } from './api.js';
 import { errorText, fillsBefore, overBefore, renderInto, ringCentre, statusLine } from './analysis-ui.js';
-import { FACTOR_COLOURS, openSiteCard } from './business-card.js';
+import { FACTOR_COLOURS, openSiteCard, placeText } from './business-card.js';
+import { createMine } from './business-mine.js';
 import { createZones } from './business-zones.js';
 import { cardKind, closeCard } from './card.js';
 import { formatNumber } from './format.js';
 import { REGULAR } from './fonts.js';
-import { t, title as tr } from './i18n.js';
+import { lang, t, title as tr } from './i18n.js';
 import { h } from './panel.js';
+import { provenanceLine } from './provenance.js';
 
 const SOURCE = 'twin-an-site';
+// Existing outlets of the chosen category, from the features API (public, unmetered; at most
+// ~130 per category in the bundled data).
+const OUTLETS = 'twin-an-site-outlets';
+const OUTLET_COLOUR = '#263238';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const FACTORS = ['demand', 'competition', 'access'];
 // Yellow to deep red (sequential, colour-blind safe): a better site is darker.
@@ -49,6 +55,13 @@ export function createBusiness(ctx) {
     weights: () => weightsParam(),
     status: () => renderResults(),
   });
+  const mine = createMine(ctx, {
+    category: () => state.category,
+    weights: () => weightsParam(),
+    res: () => state.res,
+    status: () => renderResults(),
+  });
+  const outlets = { category: '', data: null, error: null };
   const defaults = () => state.meta?.weights || { demand: 1, competition: 1, access: 0.5 };
   const categoryOf = (name) => state.meta?.categories.find((c) => c.name === name) || null;
 
@@ -72,6 +85,64 @@ export function createBusiness(ctx) {
     const src = ctx.map?.getSource(SOURCE);
     if (!src) return;
     src.setData(state.category && state.data ? state.data : EMPTY);
+    ctx.map.getSource(OUTLETS)?.setData(state.category && outlets.data ? outlets.data : EMPTY);
+  }
+
+  /** The category's existing outlets, as the catalog layer holds them. */
+  async function loadOutlets() {
+    const cat = categoryOf(state.category);
+    if (!cat || outlets.category === cat.name) return;
+    outlets.category = cat.name;
+    outlets.data = null;
+    const quoted = cat.values.map((v) => `'${String(v).replace(/'/g, "''")}'`).join(',');
+    try {
+      const data = await getJSON(`/collections/${cat.layer}/items`, { filter: `${cat.field} IN (${quoted})`, limit: 2000 });
+      if (outlets.category !== cat.name) return;
+      outlets.data = data;
+      outlets.error = null;
+    } catch (e) {
+      outlets.error = errorText(e);
+    }
+    draw();
+    renderResults();
+  }
+
+  /** How old and how complete the data behind the ranking are (the catalog's provenance). */
+  function dataNote(cat) {
+    const outletLayer = ctx.app.catalogLayer(cat.layer);
+    const people = ctx.app.catalogLayer('population_grid');
+    const n = outlets.data?.features.length;
+    return h(
+      'div',
+      { class: 'site-data', id: 'site-data' },
+      h('p', { class: 'hint', text: t('site.data') }),
+      h(
+        'ul',
+        { class: 'hint' },
+        outletLayer ? h('li', { 'data-layer': cat.layer, text: t('site.data.outlets', { line: provenanceLine(outletLayer, lang(), { count: outletLayer.count }) }) }) : null,
+        people ? h('li', { 'data-layer': 'population_grid', text: t('site.data.people', { line: provenanceLine(people, lang()) }) }) : null,
+      ),
+      ['sparse', 'incomplete'].includes(outletLayer?.provenance?.completeness) ? h('p', { class: 'hint site-warn', text: t('site.data.warn') }) : null,
+      n !== undefined
+        ? h(
+            'p',
+            { class: 'hint', id: 'site-outlets' },
+            h('span', { class: 'swatch swatch-circle', style: `background:${OUTLET_COLOUR}`, 'aria-hidden': 'true' }),
+            ` ${t('site.outlets', { n: formatNumber(n, 0) })}`,
+          )
+        : null,
+    );
+  }
+
+  function plainWords() {
+    return h(
+      'details',
+      { class: 'site-plain', id: 'site-plain' },
+      h('summary', { text: t('site.plain') }),
+      h('p', { class: 'hint', text: t('site.plain.cells') }),
+      h('p', { class: 'hint', text: t('site.plain.huff') }),
+      h('p', { class: 'hint', text: t('site.plain.weights') }),
+    );
   }
 
   function weightsParam() {
@@ -92,6 +163,7 @@ export function createBusiness(ctx) {
     state.error = null;
     renderResults();
     zones.refresh();
+    loadOutlets();
     try {
       await loadMeta();
       state.data = await getJSON(
@@ -173,8 +245,9 @@ export function createBusiness(ctx) {
             text: t('site.cell.short', {
               rank: f.properties.rank,
               score: formatNumber(f.properties.score, 0),
-              district: ctx.app.districtName(f.properties.district || ''),
+              place: f.properties.place || ctx.app.districtName(f.properties.district || ''),
             }),
+            title: placeText(ctx, f.properties),
             onclick: () => {
               // The answer's lon/lat are rounded: the hexagon's own centre is exact.
               const [lon, lat] = ringCentre(f.geometry);
@@ -241,7 +314,7 @@ export function createBusiness(ctx) {
   function renderResults() {
     if (!resultsRoot) return;
     const cat = categoryOf(state.category);
-    if (!state.category) return resultsRoot.replaceChildren();
+    if (!state.category) return resultsRoot.replaceChildren(mine.controls());
     renderInto(
       resultsRoot,
       statusLine('site-status', {
@@ -258,6 +331,9 @@ export function createBusiness(ctx) {
       rankedList(),
       zones.controls(),
       cat ? h('p', { class: 'hint', text: t('site.about', { minutes: formatNumber(cat.minutes, 0) }) }) : null,
+      plainWords(),
+      cat ? dataNote(cat) : null,
+      mine.controls(),
     );
   }
 
@@ -294,6 +370,7 @@ export function createBusiness(ctx) {
     addLayers(map) {
       zones.addLayers(map); // under the ranked cells, which take clicks first
       map.addSource(SOURCE, { type: 'geojson', data: EMPTY, promoteId: 'h3' });
+      map.addSource(OUTLETS, { type: 'geojson', data: EMPTY });
       map.addLayer(
         {
           id: 'twin-an-site-fill',
@@ -323,13 +400,26 @@ export function createBusiness(ctx) {
         },
         overBefore(map),
       );
+      // Competitors above the cells: a dark dot ringed in white reads on every score colour.
+      map.addLayer(
+        {
+          id: 'twin-an-site-outlets',
+          type: 'circle',
+          source: OUTLETS,
+          paint: { 'circle-radius': 5, 'circle-color': OUTLET_COLOUR, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 },
+        },
+        overBefore(map),
+      );
+      mine.addLayers(map);
       draw();
     },
-    clickLayers: () => (state.category ? ['twin-an-site-fill', ...zones.clickLayers()] : []),
+    clickLayers: () => [...mine.clickLayers(), ...(state.category ? ['twin-an-site-fill', ...zones.clickLayers()] : [])],
     openFeature(f, lngLat, opts) {
       if (f.layer.id === 'twin-an-site-fill') openFeature(f, lngLat, opts);
+      else if (mine.owns(f.layer.id)) mine.openFeature(f);
       else zones.openFeature(f);
     },
+    roleChanged: () => mine.roleChanged(),
     hash() {
       if (!state.category) return [];
       const d = defaults();

@@ -14,7 +14,13 @@ const CAMS = 'twin-an-cams';
 const EMPTY = { type: 'FeatureCollection', features: [] };
 // Past this zoom the result's tiles are overzoomed (the server draws them unsimplified there).
 const RESULT_MAXZOOM = 16;
-const RESULT_LAYERS = { coverage: ['twin-an-cov-fill'], white_spots: ['twin-an-spots-fill', 'twin-an-spots-line'] };
+const RESULT_LAYERS = {
+  coverage: ['twin-an-cov-fill', 'twin-an-cov-line'],
+  white_spots: ['twin-an-spots-fill', 'twin-an-spots-line'],
+};
+// Below this zoom coverage and white spots (street-wide strips, tens of metres) are thinner
+// than a pixel and their fills vanish: outlines a pixel wide draw them at city zoom.
+const OUTLINE_BELOW = 14;
 export const COVERAGE_COLOUR = '#1f78b4';
 export const SPOT_COLOUR = '#e7298a';
 export const PROPOSED_COLOUR = '#ff7f00';
@@ -81,12 +87,22 @@ function showResultTiles(map, url) {
   );
   map.addLayer(
     {
+      id: 'twin-an-cov-line',
+      type: 'line',
+      source: RESULTS,
+      'source-layer': 'coverage',
+      maxzoom: OUTLINE_BELOW,
+      paint: { 'line-color': COVERAGE_COLOUR, 'line-width': 1, 'line-opacity': 0.7 },
+    },
+    over,
+  );
+  map.addLayer(
+    {
       id: 'twin-an-spots-line',
       type: 'line',
       source: RESULTS,
       'source-layer': 'white_spots',
-      minzoom: 13,
-      paint: { 'line-color': '#8e0152', 'line-width': 1 },
+      paint: { 'line-color': '#8e0152', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1.5, OUTLINE_BELOW, 1] },
     },
     over,
   );

@@ -35,11 +35,11 @@ export function resultView(ctx, state, actions) {
       h('dd', { id: 'cov-area', 'data-value': String(s.area_pct), text: pct(s.area_pct) }),
       h('dt', { text: t('cov.weighted_pct') }),
       h('dd', { id: 'cov-weighted', 'data-value': String(s.weighted_pct), text: pct(s.weighted_pct) }),
-      h('dt', { text: t('cov.cameras') }),
-      h('dd', { text: t('cov.cameras.n', { n: formatNumber(s.cameras, 0), seeing: formatNumber(s.cameras_covering, 0) }) }),
+      ...cameraRows(cov),
       h('dt', { text: t('cov.spots') }),
-      h('dd', { id: 'cov-spots', text: formatNumber(cov.white_spots.total ?? cov.white_spots.features.length, 0) }),
+      h('dd', { id: 'cov-spots', 'data-value': String(spotCount(cov)), text: spotText(cov) }),
     ),
+    spotsChange(state),
     cov.districts.length > 1 ? districtTable(ctx, cov.districts) : null,
     h(
       'div',
@@ -71,6 +71,69 @@ export function resultView(ctx, state, actions) {
       ),
     ),
   );
+}
+
+/** Uncovered street space of a run in m² (the street area less what the cameras see). */
+function uncovered(cov) {
+  return Math.max(0, cov.summary.area_m2 - cov.summary.covered_m2);
+}
+
+function spotCount(cov) {
+  return cov.white_spots.total ?? cov.white_spots.features.length;
+}
+
+function spotText(cov) {
+  return t('cov.spots.n', { n: formatNumber(spotCount(cov), 0), km2: formatNumber(uncovered(cov) / 1e6, 2) });
+}
+
+/**
+ * What a what-if run changed in the white spots. Adding cameras can raise their number: a
+ * white spot is one connected uncovered piece, and a new camera's view cut across a long one
+ * leaves a piece on either side. Measured on Almaly with 10 suggested cameras: 756 → 762 spots
+ * (4 spots cut into 11 pieces, 1 covered whole) while the uncovered area fell from 1.740 to
+ * 1.691 km² (issue 15, item 10: "793 → 805" without a word why).
+ */
+function spotsChange(state) {
+  const [was, now] = [state.previous, state.coverage];
+  if (!was || !now) return null;
+  const more = spotCount(now) > spotCount(was);
+  return h(
+    'p',
+    { class: 'hint', id: 'cov-spots-change', 'data-more': String(more) },
+    t('cov.spots.was', { text: spotText(was) }),
+    more && uncovered(now) <= uncovered(was) ? ` ${t('cov.spots.split')}` : '',
+  );
+}
+
+/**
+ * The cameras of a run, said apart: the ones standing in the area by status (what the CSV's
+ * per-district columns count) and all the run takes into account, which includes the cameras
+ * in a 1.1 km band around the area whose view may reach inside ("Камеры 1 598" beside the
+ * CSV's 781 for Almaly read as a contradiction: issue 15, item 10).
+ */
+function cameraRows(cov) {
+  const sum = (k) => cov.districts.reduce((a, r) => a + (r[k] ?? 0), 0);
+  const [working, broken, planned] = ['cameras_working', 'cameras_broken', 'cameras_planned'].map(sum);
+  const s = cov.summary;
+  return [
+    h('dt', { text: t('cov.cameras.inside') }),
+    h('dd', {
+      id: 'cov-cameras-inside',
+      'data-value': String(working + broken + planned),
+      text: t('cov.cameras.inside.n', {
+        n: formatNumber(working + broken + planned, 0),
+        working: formatNumber(working, 0),
+        broken: formatNumber(broken, 0),
+        planned: formatNumber(planned, 0),
+      }),
+    }),
+    h('dt', { text: t('cov.cameras') }),
+    h('dd', {
+      id: 'cov-cameras-all',
+      'data-value': String(s.cameras),
+      text: t('cov.cameras.n', { n: formatNumber(s.cameras, 0), seeing: formatNumber(s.cameras_covering, 0) }),
+    }),
+  ];
 }
 
 function districtTable(ctx, rows) {

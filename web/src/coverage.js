@@ -4,14 +4,14 @@
 // POST /api/analysis/coverage and /placement; the map draws coverage and white spots from the
 // kept result's vector tiles (/api/analysis/results/{id}/{z}/{x}/{y}.mvt).
 
-import { ApiError, getBlob, postJSON } from './api.js';
+import { ApiError, getBlob, getJSON, postJSON } from './api.js';
 import { errorText, renderInto, statusLine, viewBbox } from './analysis-ui.js';
 import { CLICK_LAYERS, addCoverageLayers, drawCoverage, openCamera, openSpot, resultTilesUrl } from './coverage-map.js';
 import { placementView, proposedView, resultView } from './coverage-view.js';
 import { saveBlob, toCSV } from './download.js';
 import { createDrawTool } from './draw.js';
 import { t } from './i18n.js';
-import { h } from './panel.js';
+import { h, keyForm } from './panel.js';
 
 const SCOPES = ['city', 'district', 'view', 'polygon'];
 const CSV_COLUMNS = [
@@ -35,6 +35,7 @@ export function createCoverage(ctx) {
     camera: { kind: 'fixed', fov_deg: 90, range_m: 100, k: 10 },
     whatIf: [],
     coverage: null,
+    previous: null, // the run before of the same area (what a what-if changed)
     placement: null,
     tiles: null, // the XYZ URL of the last coverage run's coverage and white-spot tiles
     show: { coverage: true, white_spots: true },
@@ -89,6 +90,26 @@ export function createCoverage(ctx) {
     rerender();
   }
 
+  /** Show the analysed area: a district or the city fits the map to its boundary, a drawn
+   * polygon to itself (the current view stays as it is). At city zoom a district's results
+   * were too small to see, and the map stayed where it was (issue 15, item 10). */
+  async function fitScope(scope) {
+    try {
+      if (scope.kind === 'polygon' && scope.polygon) {
+        ctx.app.fitGeometry({ coordinates: scope.polygon });
+      } else if (scope.kind === 'district') {
+        const cql = encodeURIComponent(`name = '${String(scope.district).replace(/'/g, "''")}'`);
+        const fc = await getJSON(`/collections/districts/items?limit=1&filter-lang=cql2-text&filter=${cql}`);
+        if (fc.features?.[0]) ctx.app.fitGeometry(fc.features[0].geometry);
+      } else if (scope.kind === 'city') {
+        const fc = await getJSON('/collections/city_boundary/items?limit=1');
+        if (fc.features?.[0]) ctx.app.fitGeometry(fc.features[0].geometry);
+      }
+    } catch {
+      /* the result stands without the zoom */
+    }
+  }
+
   async function runCoverage() {
     if (state.busy) return;
     const scope = scopeBody();
@@ -101,7 +122,11 @@ export function createCoverage(ctx) {
       const body = { scope, cameras: { add: state.whatIf } };
       const answer = await postJSON('/api/analysis/coverage', body);
       if (!planner()) return stopBusy(); // signed out meanwhile: show nothing
+      const sameScope = state.coverage && JSON.stringify(state.coverage.request.scope) === JSON.stringify(scope);
+      // the run before, of the same area: the panel shows what the what-if changed
+      state.previous = sameScope ? state.coverage : null;
       state.coverage = { ...answer, request: body };
+      if (!sameScope) fitScope(scope);
       state.tiles = resultTilesUrl(answer.links);
       state.placement = null;
       drawLayers();
@@ -235,11 +260,16 @@ export function createCoverage(ctx) {
 
   function rerender() {
     if (!root) return;
-    if (!planner()) return root.replaceChildren();
+    if (!planner()) {
+      // Residents and signed-out planners learn the section exists and where the key goes.
+      root.removeAttribute('aria-busy');
+      return renderInto(root, keyForm(ctx.app, { id: 'an-key', cls: 'staff-key-form', intro: () => t('cov.locked') }));
+    }
     root.setAttribute('aria-busy', String(Boolean(state.busy)));
     renderInto(
       root,
       h('p', { class: 'hint', text: t('cov.about') }),
+      h('p', { class: 'hint', id: 'cov-hexagons', text: t('cov.hexagons') }),
       scopeControls(),
       h(
         'div',
@@ -272,7 +302,7 @@ export function createCoverage(ctx) {
   return {
     id: 'coverage',
     state,
-    hidden: () => !planner(),
+    hidden: () => false,
     mount(el) {
       root = el;
       rerender();
@@ -282,7 +312,7 @@ export function createCoverage(ctx) {
     roleChanged() {
       if (planner()) return;
       // Signed out: nothing of a planner's result may stay on the page.
-      Object.assign(state, { coverage: null, placement: null, tiles: null, whatIf: [], error: null });
+      Object.assign(state, { coverage: null, previous: null, placement: null, tiles: null, whatIf: [], error: null });
       draw.clear();
       drawLayers();
     },

@@ -3,6 +3,7 @@
 // it. The tie comes from each style layer's `metadata` (the catalog layer id), which
 // /style.json writes for every layer it derives from the catalog.
 
+import { formatNumber } from './format.js';
 import { t, title as tr, value } from './i18n.js';
 
 // What the map knows about a layer beyond its data (the panel group it sits in, whether it is
@@ -54,9 +55,20 @@ function legendOf(summary) {
   const s = summary.style || {};
   const kind = s.kind === 'fill-extrusion' ? 'fill' : s.kind || 'fill';
   const items = [];
+  // Rated features take the colour of their residents' mean rating (catalog: rating_colors);
+  // those nobody rated keep the colours below.
+  for (const band of s.rating_colors || []) {
+    items.push({ kind, color: band.color, label: () => tr(band.label) });
+  }
   const prop = s.category_property;
   const colours = Object.entries(s.category_colors || {});
-  if (prop && colours.length) {
+  if (s.ramp_property && s.ramp?.length) {
+    // a fill coloured along a number: its lowest and highest stops
+    const declared = summary.properties?.find((p) => p.name === s.ramp_property);
+    const [lo, hi] = [s.ramp[0], s.ramp[s.ramp.length - 1]];
+    const label = (v) => () => `${declared ? tr(declared.title) : ''} ${formatNumber(v[0])}${v === hi ? '+' : ''}`.trim();
+    items.push({ kind, color: lo[1], label: label(lo) }, { kind, color: hi[1], label: label(hi) });
+  } else if (prop && colours.length) {
     const declared = summary.properties?.find((p) => p.name === prop);
     for (const [v, color] of colours) {
       const label = declared?.values?.[v];
@@ -82,6 +94,14 @@ export function buildEntries(catalog, style) {
     if (!byLayer.has(id)) byLayer.set(id, []);
     byLayer.get(id).push(sl.id);
   }
+  // The H3 counts of point layers: their colours (style metadata) and the zoom they give way at.
+  const hexagons = new Map();
+  for (const sl of style.layers || []) {
+    const id = catalogIdOf(sl);
+    if (id && sl.metadata?.['twin:part'] === 'hexagons') {
+      hexagons.set(id, { ramp: sl.metadata['twin:ramp'] ?? null, maxzoom: sl.maxzoom ?? null });
+    }
+  }
   const entries = [];
   for (const summary of catalog.layers) {
     entries.push({
@@ -92,6 +112,7 @@ export function buildEntries(catalog, style) {
       // The district choropleth is the app's own layer, coloured from /api/districts.
       styleLayers: summary.id === 'district_indicators' ? ['twin-choropleth'] : byLayer.get(summary.id) || [],
       legend: legendOf(summary),
+      hexagons: hexagons.get(summary.id) ?? null,
       minzoom: summary.minzoom,
       temporal: summary.temporal,
     });
@@ -105,10 +126,8 @@ export function buildEntries(catalog, style) {
       aggregate: true,
       title: () => t('layer.appeals.aggregate'),
       styleLayers: byLayer.get('appeals'),
-      legend: [
-        { kind: 'fill', color: '#fde0c5', label: () => t('legend.less') },
-        { kind: 'fill', color: '#e8590c', label: () => t('legend.more') },
-      ],
+      legend: [],
+      hexagons: hexagons.get('appeals') ?? null,
       minzoom: 0,
       temporal: { start: 'created_on', end: 'resolved_on' },
     });

@@ -133,6 +133,7 @@ const app = {
     this.on.add('cameras');
     await loadStyle();
     this.analyses?.roleChanged();
+    this.participation?.rerender();
     this.cityEvents?.refresh(); // the staff form and the close buttons
     this.budget?.roleChanged(); // the budget's staff block
     return true;
@@ -142,6 +143,7 @@ const app = {
     this.on.delete('cameras');
     await loadStyle();
     this.analyses?.roleChanged();
+    this.participation?.rerender();
     this.cityEvents?.refresh();
     this.budget?.roleChanged();
   },
@@ -177,6 +179,22 @@ const app = {
     } else {
       openCard(this, { layerId: result.layer, fid: result.fid });
     }
+  },
+  /** Fit the map to a GeoJSON geometry, clear of the open panel and sheets. */
+  fitGeometry(geometry, { maxZoom = 15 } = {}) {
+    const coords = [];
+    const walk = (c) => (typeof c[0] === 'number' ? coords.push(c) : c.forEach(walk));
+    walk(geometry?.coordinates ?? []);
+    if (!coords.length) return;
+    const xs = coords.map((c) => c[0]);
+    const ys = coords.map((c) => c[1]);
+    this.map.fitBounds(
+      [
+        [Math.min(...xs), Math.min(...ys)],
+        [Math.max(...xs), Math.max(...ys)],
+      ],
+      { padding: sheetPadding(), maxZoom, animate: !REDUCED_MOTION.matches, duration: 800 },
+    );
   },
   saveState() {
     if (!this.map) return;

@@ -26,12 +26,28 @@ function swatch(item) {
   return h('span', { class: `swatch swatch-${item.kind}`, style, 'aria-hidden': 'true' });
 }
 
+/** The legend of a layer's H3 counts: what a hexagon is, and its colours for 1 and 100+. */
+function hexagonLegend(entry) {
+  const hx = entry.hexagons;
+  if (!hx?.ramp) return [];
+  const [[, lo], [, hi]] = hx.ramp;
+  const head = hx.maxzoom ? t('legend.hexagons', { z: hx.maxzoom }) : t('legend.hexagons.always');
+  return [
+    h('li', { class: 'legend-head', 'data-hexagons': entry.id }, h('span', { text: head })),
+    h('li', {}, swatch({ kind: 'fill', color: lo }), h('span', { text: t('legend.one') })),
+    h('li', {}, swatch({ kind: 'fill', color: hi }), h('span', { text: t('legend.hundred') })),
+  ];
+}
+
 function legend(app, entry) {
-  if (entry.legend.length <= 1 && !entry.aggregate) return null;
+  const hexagons = hexagonLegend(entry);
+  if (entry.legend.length <= 1 && !hexagons.length) return null;
+  const items = entry.legend.length > 1 ? entry.legend : [];
   return h(
     'ul',
     { class: 'legend', 'aria-label': `${t('layers')}: ${entry.title()}`, hidden: !app.isOn(entry.id) },
-    entry.legend.map((item) => h('li', {}, swatch(item), h('span', { text: item.label() }))),
+    items.map((item) => h('li', {}, swatch(item), h('span', { text: item.label() }))),
+    hexagons,
   );
 }
 
@@ -44,7 +60,7 @@ function layerRow(app, entry) {
     'data-layer': entry.id,
     onchange: (e) => app.toggle(entry.id, e.target.checked),
   });
-  const single = entry.legend.length === 1 && !entry.aggregate ? swatch(entry.legend[0]) : null;
+  const single = entry.legend.length === 1 ? swatch(entry.legend[0]) : null;
   const zoomHint =
     entry.minzoom && entry.minzoom > 10
       ? h('span', { class: 'hint', text: t('zoom.hint', { z: entry.minzoom }) })
@@ -98,7 +114,12 @@ function choroplethControls(app) {
   );
 }
 
-function keyForm(app) {
+/**
+ * The staff key form (or, signed in, who you are and a sign-out button). Planners looked for it
+ * at the bottom of the layer panel only (issue 15, item 10): it is also in the account box
+ * and in the analysis panel's camera coverage section, each with its own `id`.
+ */
+export function keyForm(app, { id = 'planner-key', cls = 'key-form', intro = () => t('cameras.locked') } = {}) {
   const status = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
   if (app.role === 'planner' || app.role === 'admin') {
     status.textContent = t('key.ok', { role: t(`role.${app.role}`) });
@@ -109,11 +130,11 @@ function keyForm(app) {
       h('button', { type: 'button', class: 'btn btn-small', text: t('key.signout'), onclick: () => app.signOut() }),
     );
   }
-  const input = h('input', { id: 'planner-key', type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const input = h('input', { id, type: 'password', autocomplete: 'off', spellcheck: 'false' });
   return h(
     'form',
     {
-      class: 'group-extra key-form',
+      class: `group-extra ${cls}`,
       onsubmit: async (e) => {
         e.preventDefault();
         status.textContent = t('key.status.checking');
@@ -121,8 +142,8 @@ function keyForm(app) {
         if (!ok) status.textContent = t('key.invalid');
       },
     },
-    h('p', { class: 'hint', text: t('cameras.locked') }),
-    h('label', { for: 'planner-key', text: t('key.label') }),
+    h('p', { class: 'hint', text: intro() }),
+    h('label', { for: id, text: t('key.label') }),
     h('div', { class: 'inline' }, input, h('button', { type: 'submit', class: 'btn btn-small', text: t('key.submit') })),
     status,
   );

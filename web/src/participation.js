@@ -12,7 +12,7 @@ import { openCustomCard, rerenderCard, cardKind } from './card.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
 import { onLive } from './live.js';
-import { h, keepValues } from './panel.js';
+import { h, keepValues, keyForm } from './panel.js';
 
 const CATEGORIES = ['improvement', 'greenery', 'roads', 'transport', 'lighting', 'safety', 'accessibility', 'sport', 'other'];
 const SOURCE = 'twin-initiatives';
@@ -159,6 +159,15 @@ export function setupParticipation(app) {
     );
     if (hasKey()) parts.push(moderationBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
+    // Staff sign in with a key, not an account: the form is here too, where one looks to sign in.
+    parts.push(
+      h(
+        'section',
+        { class: 'staff-key', 'aria-labelledby': 'staff-key-title' },
+        h('h3', { id: 'staff-key-title', text: t('key.staff') }),
+        keyForm(app, { id: 'account-key', cls: 'staff-key-form', intro: () => t('key.staff.intro') }),
+      ),
+    );
     box.replaceChildren(...parts);
   }
 
@@ -188,6 +197,7 @@ export function setupParticipation(app) {
     mode = 'signin';
     for (const entry of cache.values()) delete entry.mine;
     rerenderCard(app);
+    app.analyses?.roleChanged(); // a business's own tools come and go with its account
   }
 
   function signedIn(a) {
@@ -195,6 +205,7 @@ export function setupParticipation(app) {
     mode = 'signin';
     cache.clear();
     rerenderCard(app);
+    app.analyses?.roleChanged();
   }
 
   // -- the rating block on a feature's card ---------------------------------------------
@@ -542,6 +553,7 @@ export function setupParticipation(app) {
     } catch {
       account = null;
     }
+    if (account) app.analyses?.roleChanged();
     render();
     loadInitiatives().catch(() => {});
     listen();

@@ -17,7 +17,7 @@ from twin.store.postgis.mvt import MERCATOR_GEOM, PostGISTiles, layer_sql
 from twin.store.postgis.replicas import ReadRouter
 from twin.store.postgis.sql import PostGISSQL
 from twin.store.postgis.urls import engine_url, libpq_url
-from twin.store.schema import GEOM
+from twin.store.schema import CHANGE_LOG_LOCK, GEOM
 
 # Web Mercator ends at ±85.0511°; a geometry reaching beyond is cut there first (a load must
 # not fail on a feature at a pole, which ST_Transform cannot project).
@@ -101,10 +101,15 @@ class PostGISStore(Store):
         dbapi.autocommit = True
         return dbapi
 
+    @contextmanager
+    def statements(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        with self.engine.connect() as raw:
+            yield raw.execution_options(isolation_level="AUTOCOMMIT")
+
     def _lock_for_write(self, conn: sa.Connection) -> None:
         # Serialise writers so twin_changes ids become visible in id order (see
         # Store.write_transaction); released at commit or rollback.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(20261127)")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})")
 
     def _prepare(self, conn: sa.Connection) -> None:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")

@@ -27,6 +27,7 @@ from twin.core.errors import StoreError
 from twin.store.postgis.loghead import LogHead
 from twin.store.postgis.replicas import ReadRouter, Replica, where
 from twin.store.postgis.urls import libpq_url
+from twin.store.triggers import rating_columns
 
 log = logging.getLogger("twin.store")
 
@@ -83,7 +84,12 @@ def layer_sql(
     for ident in (layer.id, layer.table, *(p.name for p in props)):
         if not _IDENT.match(ident):  # pragma: no cover - a catalog editing mistake
             raise ValueError(f"unsafe identifier in the catalog: {ident!r}")
-    columns = "".join(f", {_column(layer, p.name, p.type)}" for p in props)
+    ratings, derived = rating_columns(layer, "postgresql")
+    columns = "".join(
+        f', {derived[p.name]} AS "{p.name}"' if p.name in derived
+        else f", {_column(layer, p.name, p.type)}"
+        for p in props
+    )  # fmt: skip
     names = "".join(f', m."{p.name}"' for p in props)
     # Envelopes as scalar subqueries: PostgreSQL computes each once per query (an InitPlan);
     # written as plain calls of bound parameters, a prepared statement's generic plan calls
@@ -116,7 +122,7 @@ def layer_sql(
     # floor's own test.)
     return (
         f"WITH m AS (SELECT t.fid{columns}, t.{MERCATOR_GEOM} AS g "
-        f'FROM "{layer.table}" t WHERE t.geom && {box} '
+        f'FROM "{layer.table}" t {ratings} WHERE t.geom && {box} '
         f"AND (t.geom @ {box} OR ST_Intersects(t.geom, {box}))) "
         f"SELECT ST_AsMVT(q, '{layer.id}', {extent}, 'geom', 'fid') FROM ("
         f"SELECT m.fid{names}, ST_AsMVTGeom({drawn}, {env}, {extent}, {buffer}, true) AS geom "

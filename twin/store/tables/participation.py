@@ -50,6 +50,25 @@ def add_tables(metadata: sa.MetaData) -> None:
         sa.CheckConstraint("value IN (-1, 1)", name="reactions_like_or_dislike"),
         sa.Index("reactions_object", "layer", "fid"),
     )
+    # Each feature's aggregate, kept by triggers on ``ratings`` and ``reactions`` in the
+    # writer's own statement (twin.store.triggers): a write adds its delta instead of a
+    # GROUP BY over the feature's rows, and tiles join one row per feature.
+    zero = sa.text("0")
+    sa.Table(
+        "rating_aggregates",
+        metadata,
+        sa.Column("layer", sa.String(64), primary_key=True),
+        sa.Column("fid", sa.Integer, primary_key=True, autoincrement=False),
+        *(
+            sa.Column(f"stars_{k}", sa.Integer, nullable=False, server_default=zero)
+            for k in range(1, 6)
+        ),
+        # number of ratings and the sum of their stars
+        sa.Column("ratings", sa.Integer, nullable=False, server_default=zero),
+        sa.Column("stars_total", sa.Integer, nullable=False, server_default=zero),
+        sa.Column("likes", sa.Integer, nullable=False, server_default=zero),
+        sa.Column("dislikes", sa.Integer, nullable=False, server_default=zero),
+    )
     sa.Table(
         "initiatives",
         metadata,
