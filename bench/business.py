@@ -43,7 +43,7 @@ from twin.analyses.site.categories import category
 from twin.analyses.site.model import SiteModel
 from twin.analyses.site.service import model_of
 from twin.business.candidates import read_candidates
-from twin.business.sites import resolve
+from twin.business.sites import city_area, resolve
 from twin.core.access import Role, visible_layers
 from twin.store import Store, open_store
 
@@ -81,7 +81,7 @@ def run(store: Store) -> None:
     for _ in range(3):
         cands = read_candidates(data, "sites.csv")
         t0 = time.perf_counter()
-        sites, unresolved = resolve(store, cands, seen)
+        sites, unresolved = resolve(store, cands, seen, area=city_area(store))
         t1 = time.perf_counter()
         score_points(model, cat, sites["lon"].to_numpy(), sites["lat"].to_numpy())
         t2 = time.perf_counter()

@@ -329,6 +329,29 @@ def _bare(label: str) -> list[str]:
     return [k for k in keys if k not in _DISTRICT_WORDS] or keys
 
 
+def name_keys(label: str) -> list[str]:
+    """Return the keys naming a street or place, its type and word form aside: "пр-т Абая",
+    "Абая прс." and "ул. Абая" all give ``['abaia']``."""
+    return _bare(label)
+
+
+def split_house(query: str) -> tuple[str, str | None]:
+    """Return a query's words without its house number, and the house number (None if it
+    has none, or only numbers).
+
+    >>> split_house("пр. Абая, 10а")
+    ('пр абая', '10а')
+    >>> split_house("Абая")
+    ('абая', None)
+    """
+    ws = words_of(query)[:MAX_WORDS]
+    houses = [w for w in ws if _HOUSE.match(w)]
+    rest = [w for w in ws if not _HOUSE.match(w)]
+    if not houses or not rest:
+        return " ".join(ws), None
+    return " ".join(rest), houses[-1]
+
+
 @dataclass
 class _Districts:
     """The districts as the entries of every layer need them: names and where they lie."""
@@ -654,11 +677,15 @@ def search(
     *,
     lang: str = "ru",
     limit: int = 10,
+    within: shapely.Geometry | None = None,
 ) -> list[SearchHit]:
     """Return up to ``limit`` features of ``layers`` matching every word of ``query``, best
     first (see the module docstring for how words match and what ``rank`` says).
 
-    A street split into segments is one hit whose box covers the whole street.
+    A street split into segments is one hit whose box covers the whole street. With
+    ``within`` (an area, EPSG:4326), only features whose point is in it are hits: the
+    bundled set's box reaches past the city, and "Абая 10" is also a house in a village
+    north of it.
     """
     if len(query) > MAX_QUERY:
         raise BadInput(f"q is longer than {MAX_QUERY} characters")
@@ -681,13 +708,20 @@ def search(
             levels = {d: [*lv, found[d]] for d, lv in levels.items() if d in found}
         if not levels:
             break
+    if levels and within is not None:
+        shapely.prepare(within)
+        found_docs = list(levels)
+        xy = np.array([index.docs[d].point for d in found_docs], float)
+        inside = shapely.contains_xy(within, xy[:, 0], xy[:, 1])
+        levels = {d: levels[d] for d, ok in zip(found_docs, inside, strict=True) if ok}
     if not levels:
         # an address whose house the data does not have: the street, marked as a guess
         street = [w for w in qwords if not w.house]
         if len(street) < len(qwords) and street:
             spaced = " ".join(w.text for w in street)
             return [
-                replace(h, rank=4) for h in search(store, spaced, layers, lang=lang, limit=limit)
+                replace(h, rank=4)
+                for h in search(store, spaced, layers, lang=lang, limit=limit, within=within)
             ]
         return []
     priority = {layer.id: layer.search_priority for layer in layers}

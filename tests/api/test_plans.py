@@ -222,10 +222,10 @@ def test_batch_weighs_by_rows_and_a_failed_batch_bills_nothing(
     assert r.status_code == 200 and r.json()["scored"] == 3
     assert r.headers["X-RateLimit-Remaining"] == str(1000 - 3 * 3)
     assert _units(client, key) == (1, 9)
-    # fails in the middle: the first rows resolve and pass, the last is outside the city
-    bad = _csv([*points[:2], ("far", 10.0, 50.0)])
+    # fails: no row can be placed in the city (each row is read, then the batch refused)
+    bad = _csv([("far", 10.0, 50.0), ("farther", 11.0, 51.0)])
     r = client.post(BATCH, params=params, content=bad, headers=key)
-    assert r.status_code == 400 and "outside the city" in r.json()["detail"]
+    assert r.status_code == 400 and "outside the city: row 1, 2" in r.json()["detail"]
     assert _units(client, key) == (1, 9)
     assert client.get("/api/business/org", headers=key).json()["day"]["used"] == 9
     # weights per analysis: a report costs 4, a city-wide ranking 2

@@ -173,6 +173,11 @@ class Store(abc.ABC):
         """Return what ``/healthz`` reports of the store beyond its kind (replicas' lag)."""
         return {}
 
+    def health_needs_io(self) -> bool:
+        """Return whether :meth:`health` queries the database (then ``/healthz`` asks it in a
+        thread, not in the event loop)."""
+        return False
+
     # -- what the backend offers beyond SQL (each answers None where it offers nothing) ------
     def tile_encoder(
         self,
