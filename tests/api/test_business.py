@@ -130,6 +130,8 @@ def test_rows_outside_the_city_are_listed_and_the_others_scored(client: TestClie
         (4, "nowhere", "no match"),
     ]
     assert body["unresolved"][0]["best_guess"]["label"] == "Базар Искандер"
+    # a row of coordinates has no address: null, not NaN (which no browser parses)
+    assert body["unresolved"][1]["address"] is None and "NaN" not in r.text
     # no row usable at all: 400 naming each row's reason
     bad = "name,address,lon,lat\nbazaar,Базар Искандер,,\nx,,10,50\nq,Qzxwv,,\n".encode()
     r = client.post(URL, params={"category": "cafe", "filename": "a.csv"}, content=bad)

@@ -135,7 +135,9 @@ def resolve(
     if area is not None and given.any():
         outside[given] = ~shapely.contains_xy(area, lon[given], lat[given])
     for i, row in enumerate(frame.to_dict("records")):
-        where = {"row": int(row["row"]), "label": row["label"], "address": row["address"]}
+        # pandas gives a missing address back as NaN, which is no JSON: None
+        address = row["address"] if isinstance(row["address"], str) else None
+        where = {"row": int(row["row"]), "label": str(row["label"]), "address": address}
         if given[i]:
             if outside[i]:
                 keep[i] = False
@@ -143,7 +145,7 @@ def resolve(
                     where | {"reason": OUTSIDE, "lon": float(lon[i]), "lat": float(lat[i])}
                 )
             continue
-        placed = _place(store, str(row["address"]), layers, lang, area)
+        placed = _place(store, str(address), layers, lang, area)
         if isinstance(placed, dict):
             keep[i] = False
             unresolved.append(where | placed)
