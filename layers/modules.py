@@ -12,6 +12,7 @@ MODULES: tuple[Module, ...] = (
         "district_monitoring",
         t("Мониторинг районов", "Аудандар мониторингі", "District monitoring"),
     ),
+    Module("city_events", t("События в городе", "Қаладағы оқиғалар", "City events")),
     Module(
         "district_indicators",
         t("Показатели районов", "Аудан көрсеткіштері", "District indicators"),

@@ -215,3 +215,21 @@ INDICATORS = Provenance(
         "years before the latest are generated.",
     ),
 )
+
+CITY_EVENTS = Provenance(
+    short="AZhK",
+    source=t(
+        "Плановые отключения АО «Алатау Жарық Компаниясы» и сообщения сотрудников",
+        "«Алатау Жарық Компаниясы» АҚ жоспарлы өшірулері және қызметкерлер хабарлары",
+        "Planned outages of АО «Алатау Жарық Компаниясы» and staff posts",
+    ),
+    as_of="2026-07",
+    completeness=Completeness.INCOMPLETE,
+    note=t(
+        "Из файлов — одна неделя отключений электроэнергии (июль 2026); остальные события "
+        "вносят сотрудники.",
+        "Файлдардан — электр қуатын өшірудің бір аптасы (2026 жылғы шілде); қалған оқиғаларды "
+        "қызметкерлер енгізеді.",
+        "From files, one week of power outages (July 2026); other events are posted by staff.",
+    ),
+)

@@ -17,6 +17,7 @@ from layers.city import (
     UTILITY_LINES,
     WATERWAYS,
 )
+from layers.events import CITY_EVENT_AREAS, CITY_EVENT_LINES, CITY_EVENT_POINTS
 from layers.model import Layer, Module
 from layers.modules import MODULES
 from layers.programme import BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
@@ -40,6 +41,9 @@ LAYERS: tuple[Layer, ...] = (
     WORKS,
     BUDGET_PROJECTS,
     DISTRICT_INDICATORS,
+    CITY_EVENT_AREAS,
+    CITY_EVENT_LINES,
+    CITY_EVENT_POINTS,
     POPULATION_GRID,
     AIR_SENSORS,
     AIR_READINGS,

@@ -354,3 +354,27 @@ SITE_CLASSES: Vocabulary = {
     "D": t("D (плотный грунт)", "D (тығыз топырақ)", "D (stiff soil)"),
     "E": t("E (мягкий грунт)", "E (жұмсақ топырақ)", "E (soft soil)"),
 }
+
+EVENT_KINDS: Vocabulary = {
+    "emergency": t("Чрезвычайная ситуация", "Төтенше жағдай", "Emergency"),
+    "outage_electricity": t("Отключение электроэнергии", "Электр қуатын өшіру", "Power outage"),
+    "outage_water": t("Отключение воды", "Суды өшіру", "Water outage"),
+    "outage_heating": t("Отключение отопления", "Жылуды өшіру", "Heating outage"),
+    "outage_gas": t("Отключение газа", "Газды өшіру", "Gas outage"),
+    "road_closure": t("Перекрытие дороги", "Жолды жабу", "Road closure"),
+    "planned_works": t("Плановые работы", "Жоспарлы жұмыстар", "Planned works"),
+}
+
+EVENT_SEVERITIES: Vocabulary = {
+    "info": t("Для сведения", "Мәлімет үшін", "Information"),
+    "minor": t("Незначительное", "Елеусіз", "Minor"),
+    "major": t("Серьёзное", "Елеулі", "Major"),
+    "critical": t("Критическое", "Аса қауіпті", "Critical"),
+}
+
+EVENT_STATUSES: Vocabulary = {
+    "planned": t("Запланировано", "Жоспарланған", "Planned"),
+    "active": t("Идёт", "Жүріп жатыр", "Ongoing"),
+    "resolved": t("Завершено", "Аяқталды", "Over"),
+    "cancelled": t("Отменено", "Тоқтатылды", "Cancelled"),
+}

@@ -106,6 +106,33 @@ class ChangeWatch:
         # a look sent at or after ``arrived`` found nothing new
         self.polled_at = max(self.polled_at, arrived)
 
+    async def store_answers(self) -> bool:
+        """Return whether the store answered one ``max(id)`` read of the change log just now,
+        asked without a worker thread or a pooled connection (for ``/healthz``): in the event
+        loop where the store has an asynchronous reader (PostGIS), else on the connection
+        kept for the quick look (GeoPackage: a microsecond read) when no thread is using it.
+        False when it could not be asked that way or the read failed: then the caller asks in
+        a thread, which also tells an unavailable store from a busy one."""
+        if self.head_async is not None:
+            try:
+                await self.head_async.read(time.monotonic())
+            except Exception:
+                return False
+            return True
+        if self._head_conn is None or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._log_head() is not None
+        finally:
+            self._lock.release()
+
+    def head(self) -> int | None:
+        """Return the newest change id read on the connection kept for quick looks (opening
+        it if need be, so that the next ``store_answers`` can use it), or None when it cannot
+        be read that way. Blocks: for a thread."""
+        with self._lock:
+            return self._log_head()
+
     def _log_head(self) -> int | None:
         """Return the newest change id, or None when it cannot be read cheaply."""
         try:

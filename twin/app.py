@@ -59,6 +59,7 @@ from twin.business.orgs import Organisations
 from twin.business.plans import load_plans
 from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
+from twin.events.service import sync_layers as sync_event_layers
 from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.photos import PhotoStore
@@ -98,6 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.store.database_url, replicas=settings.store.replicas()
         )
         app.state.tiles = TileService(app.state.store, settings.tiles)
+        # The event layers mirror city_events (a store whose events predate the layers gets
+        # them now; one read when they are in line). The service starts without it if the
+        # database is away: the next post or load writes them anyway.
+        try:
+            await anyio.to_thread.run_sync(sync_event_layers, app.state.store)
+        except Exception as exc:  # any store failure: start regardless
+            logging.getLogger("twin.api").warning("event layers not synced: %r", exc)
         # Keys made by `twin keys create` are checked against the store (hashed, revocable).
         store = app.state.store
         key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)

@@ -68,6 +68,36 @@ def test_pgrouting_respects_one_way_and_steps_like_python(toy_stores: tuple[Stor
         np.testing.assert_allclose(ours["streets_km"], theirs["streets_km"], rtol=0.01)
 
 
+def test_a_kept_pgrouting_engine_makes_its_lost_edge_table_again(
+    toy_stores: tuple[Store, Store],
+) -> None:
+    """The engine is kept per roads version, but the database can lose what it stands for:
+    a primary that crashes loses its last asynchronous commits (the test clusters run with
+    ``synchronous_commit = off``), and the first isochrone's CREATE EXTENSION pgrouting and
+    edge table were among them in the restart test (``pgr_drivingDistance`` did not exist
+    after it). Dropped here as that crash does: the same kept engine makes them again and
+    answers as before."""
+    _, pg = toy_stores
+    graph = build_graph(pg.read_frame(layers.get("roads")))
+    start = tuple(city.metric(city.A)[0])
+    engine = make_engine(pg, "pgrouting")
+    before = isochrones(engine, graph, WALK, start, [3.0, 6.0])
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE twin_access_edges, twin_access_state")
+        conn.exec_driver_sql("DROP EXTENSION pgrouting")
+    kept = make_engine(pg, "pgrouting")
+    assert kept is engine
+    after = isochrones(kept, graph, WALK, start, [3.0, 6.0])
+    assert getattr(kept, "rebuilt", None) == 1
+    np.testing.assert_allclose(before["area_km2"], after["area_km2"])
+    # pgRouting alone gone (an operator's DROP EXTENSION): made again as well
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql("DROP EXTENSION pgrouting")
+    again = isochrones(make_engine(pg, "pgrouting"), graph, WALK, start, [3.0, 6.0])
+    assert getattr(kept, "rebuilt", None) == 2
+    np.testing.assert_allclose(before["area_km2"], again["area_km2"])
+
+
 def test_pgrouting_needs_postgis(toy_stores: tuple[Store, Store]) -> None:
     gpkg, _ = toy_stores
     with pytest.raises(StoreError, match="PostGIS"):

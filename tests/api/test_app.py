@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 import layers
 from tests.support.app import app_client
@@ -98,3 +99,24 @@ def test_unknown_route_is_404_json(client: TestClient) -> None:
 
 def test_openapi(client: TestClient) -> None:
     assert "/catalog" in client.get("/openapi.json").json()["paths"]
+
+
+def test_healthz_answers_without_a_worker_connection(client: TestClient) -> None:
+    """A probe is answered from the event loop on the change log's kept connection, not by a
+    pooled connection that busy tile and feature requests may all hold (issue 14: /healthz
+    p99 1.2 s under load, waiting for a thread and then a connection)."""
+    assert client.get("/healthz").status_code == 200  # the first opens the kept connection
+    engine = client.app.state.store.engine  # type: ignore[attr-defined]
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine.pool, "checkout", count)
+    try:
+        for _ in range(3):
+            r = client.get("/healthz")
+            assert r.status_code == 200 and r.json()["status"] == "ok"
+    finally:
+        event.remove(engine.pool, "checkout", count)
+    assert checkouts == []

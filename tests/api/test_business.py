@@ -85,6 +85,62 @@ def test_addresses_resolve_with_search_or_are_reported(client: TestClient) -> No
     ]
 
 
+def test_abaya_10_resolves_inside_the_city_on_its_avenue(client: TestClient) -> None:
+    """Known answer: the only "Абая, 10" in the data is a house in a village north of the
+    city (search ranks it first); inside the city, проспект Абая has houses 34–79, so house
+    10 is placed on the avenue east of them, near the real one (Dostyk corner, 76.955)."""
+    village = client.get("/api/search", params={"q": "Абая 10", "limit": 1}).json()
+    village = village["results"][0] if isinstance(village, dict) else village[0]
+    assert village["point"][1] > 43.41  # the hit outside the city that was taken before
+    data = 'name,address\nA,Абая 10\nB,проспект Абая 10\nC,"Абая прс., 36"\n'.encode()
+    r = client.post(URL, params={"category": "cafe", "filename": "a.csv"}, content=data)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["unresolved"] == [] and body["scored"] == 3
+    a, b, c = body["features"]
+    for f in (a, b):
+        lon, lat = f["geometry"]["coordinates"]
+        assert 76.94 < lon < 76.96 and 43.235 < lat < 43.25, (lon, lat)
+        props = f["properties"]
+        assert props["inside"] and props["rank"] >= 1 and props["district"]
+        how = props["resolved_as"]
+        assert how["precision"] == "interpolated" and how["house"] == "10"
+        assert how["layer"] == "roads" and "Абая" in how["label"]
+        assert len(how["from_houses"]) == 2
+    # a house the data has is that house, not an interpolation
+    assert c["properties"]["resolved_as"]["precision"] == "feature"
+    assert c["properties"]["resolved_as"]["label"] == "Абая прс., 36"
+
+
+def test_rows_outside_the_city_are_listed_and_the_others_scored(client: TestClient) -> None:
+    data = (
+        "name,address,lon,lat\n"
+        "ok,Абая 10,,\n"
+        "bazaar,Базар Искандер,,\n"  # a place the data has, north-east of the city
+        "abroad,,10.0,50.0\n"
+        "nowhere,Qzxwv Jjjkq 99999,,\n"
+    ).encode()
+    r = client.post(URL, params={"category": "cafe", "filename": "a.csv"}, content=data)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [f["properties"]["label"] for f in body["features"]] == ["ok"]
+    assert [(u["row"], u["label"], u["reason"]) for u in body["unresolved"]] == [
+        (2, "bazaar", "outside the city"),
+        (3, "abroad", "outside the city"),
+        (4, "nowhere", "no match"),
+    ]
+    assert body["unresolved"][0]["best_guess"]["label"] == "Базар Искандер"
+    # a row of coordinates has no address: null, not NaN (which no browser parses)
+    assert body["unresolved"][1]["address"] is None and "NaN" not in r.text
+    # no row usable at all: 400 naming each row's reason
+    bad = "name,address,lon,lat\nbazaar,Базар Искандер,,\nx,,10,50\nq,Qzxwv,,\n".encode()
+    r = client.post(URL, params={"category": "cafe", "filename": "a.csv"}, content=bad)
+    assert r.status_code == 400
+    assert r.json()["detail"] == (
+        "no site can be scored: outside the city: row 1, 2; no match: row 3"
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "params", "status", "says"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -36,7 +37,11 @@ OUTAGE = {
 @pytest.fixture
 def client(store_url: str) -> Iterator[TestClient]:
     store = open_store(store_url)
-    store.load([Batch(layers.get("buildings"), "t", buildings_frame(3), "t", "0" * 64, "x")])
+    houses = buildings_frame(3)
+    # a house of the same name far outside Almaty (78.0 E): an address never resolves to it
+    away = buildings_frame(1, x0=78.0, y0=43.3).assign(name=["Загородный дом"], source_id=["b9"])
+    frame = pd.concat([houses, away], ignore_index=True)
+    store.load([Batch(layers.get("buildings"), "t", frame, "t", "0" * 64, "x")])
     store.close()
     with app_client(store_url, "planner:plan-ce,resident:res-ce") as c:
         yield c
@@ -112,10 +117,13 @@ BAD = [
     ("get", "/api/city-events?status=open", None, 400, "status 'open'"),
     ("get", "/api/city-events/affecting", None, 400, "address, or lon and lat"),
     ("get", "/api/city-events/affecting?address=zzzzqqq", None, 404, "no place found"),
+    ("get", "/api/city-events/affecting?address=Загородный", None, 404, "in the city"),
 ]
 
 
 def test_bad_requests_are_4xx_naming_the_problem(client: TestClient) -> None:
+    # the house outside the city is in the store and found by the map's search …
+    assert client.get("/api/search", params={"q": "Загородный"}).json()["results"]
     for method, path, body, status, needle in BAD:
         kwargs = {"json": body} if body is not None else {}
         r = getattr(client, method)(path, headers=PLANNER, **kwargs)

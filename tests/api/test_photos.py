@@ -205,12 +205,13 @@ def test_unattached_photos_are_swept_file_and_row(
             headers=anna.headers,
         )
         assert r.status_code == 201, r.text
+        assert on_appeal not in _pending(store)  # an appeal naming our upload claims it too
         # the same photo as the initiative's, uploaded again and never used: only its row goes
         assert _upload(client, anna, 1) == on_initiative
-        _age(store, [lone, on_initiative, on_appeal, late], 25)
+        _age(store, [lone, on_initiative, late], 25)
 
         done = sweep(store, photos, hours=24)
-        assert sorted(done.deleted) == sorted([lone, late]) and done.attached == 2
+        assert sorted(done.deleted) == sorted([lone, late]) and done.attached == 1
         for gone in (lone, late):
             assert client.get(f"/api/photos/{gone}").status_code == 404
             assert not any(tmp_path.rglob(gone))
@@ -232,6 +233,22 @@ def test_unattached_photos_are_swept_file_and_row(
             headers=anna.headers,
         )
         assert r.status_code == 400 and "no uploaded photo" in r.json()["detail"], r.text
+        # and so is an appeal naming it by URL: no appeal is filed
+        before = len(client.get("/open311/v2/requests.json").json())
+        r = client.post(
+            "/open311/v2/requests.json",
+            json={
+                "service_code": "lighting",
+                "lat": LAT,
+                "long": LON,
+                "description": "Фонарь",
+                "media_url": f"http://testserver/api/photos/{late}",
+            },
+            headers=anna.headers,
+        )
+        assert r.status_code == 400 and "no uploaded photo" in r.text, r.text
+        assert "media_url" in r.text
+        assert len(client.get("/open311/v2/requests.json").json()) == before
 
 
 def test_the_server_and_the_command_sweep(

@@ -86,8 +86,14 @@ def client(almaty_url: str, plans_file: str) -> Iterator[TestClient]:
         yield c
 
 
-def _site(client: TestClient, headers: dict[str, str]) -> httpx.Response:
-    return client.get(SITE, params={"category": "pharmacy", "top": 1}, headers=headers)
+def _site(
+    client: TestClient, headers: dict[str, str], cat: str = "pharmacy", top: int = 1
+) -> httpx.Response:
+    return client.get(SITE, params={"category": cat, "top": top}, headers=headers)
+
+
+#: four categories: four different rankings (the same one asked again the same day is free)
+CATS = ("pharmacy", "cafe", "grocery", "restaurant")
 
 
 def _csv(rows: Sequence[Sequence[object]], header: str = "name,lon,lat") -> bytes:
@@ -173,7 +179,7 @@ def test_quota_boundary_headers_and_usage(
     shop = sign_up_business(client, caplog)
     key = org_key(client, shop, "site")
     before = windows(time.time())[2]
-    answers = [_site(client, key) for _ in range(4)]
+    answers = [_site(client, key, cat) for cat in CATS]
     after = windows(time.time())[2]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "2", "0", "0"]
@@ -187,18 +193,26 @@ def test_quota_boundary_headers_and_usage(
     r = client.get("/api/analysis/niches", params={"category": "pharmacy"}, headers=key)
     assert r.status_code == 403
     assert "free plan" in r.json()["detail"] and "standard, premium" in r.json()["detail"]
-    # the refused calls cost nothing: 3 calls, 6 units, all on this key, today
+    # a ranking charged today, asked again (more cells listed): answered, free, even over
+    # quota — a re-rendered panel or a reload does not spend the quota again
+    again = _site(client, key, CATS[0], top=5)
+    assert again.status_code == 200 and len(again.json()["features"]) == 5
+    assert again.headers["X-RateLimit-Remaining"] == "0"
+    # the refused calls cost nothing: 4 calls (one a repeat), 6 units, on this key, today
     usage = client.get("/api/business/usage", headers=shop.headers).json()
     assert [(u["key_id"], u["analysis"], u["calls"], u["units"]) for u in usage["usage"]] == [
-        (key["Authorization"].split("_")[1], "site", 3, 6)
+        (key["Authorization"].split("_")[1], "site", 4, 6)
     ]
     assert usage["day"]["used"] == 6 and usage["day"]["remaining"] == 0
-    # the signed-in member's own calls count under "session"; the CSV says the same
-    assert _site(client, shop.headers).status_code == 429
+    # the signed-in member's own calls count under "session" (a repeat of the organisation's
+    # is free whoever asks); the CSV says the same
+    assert _site(client, shop.headers, CATS[1]).status_code == 200
+    assert _site(client, shop.headers, "bank").status_code == 429
     text = client.get("/api/business/usage.csv", headers=key).text
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [(r["analysis"], r["label"], r["calls"], r["units"]) for r in rows] == [
-        ("site", "site", "3", "6")
+    assert sorted((r["analysis"], r["label"], r["calls"], r["units"]) for r in rows) == [
+        ("site", "", "1", "0"),  # the member's session: one call, a repeat
+        ("site", "site", "4", "6"),
     ]
     # staff and anonymous callers of the public map are not metered
     assert "X-RateLimit-Limit" not in _site(client, ADMIN).headers
@@ -222,21 +236,31 @@ def test_batch_weighs_by_rows_and_a_failed_batch_bills_nothing(
     assert r.status_code == 200 and r.json()["scored"] == 3
     assert r.headers["X-RateLimit-Remaining"] == str(1000 - 3 * 3)
     assert _units(client, key) == (1, 9)
-    # fails in the middle: the first rows resolve and pass, the last is outside the city
-    bad = _csv([*points[:2], ("far", 10.0, 50.0)])
+    # the same file uploaded again (the page reloaded): the same answer, nothing charged;
+    # another file of the same size is charged
+    again = client.post(BATCH, params=params, content=_csv(points[:3]), headers=key)
+    assert again.json() == r.json() and again.headers["X-RateLimit-Remaining"] == str(1000 - 9)
+    assert _units(client, key) == (2, 9)
+    # fails: no row can be placed in the city (each row is read, then the batch refused)
+    bad = _csv([("far", 10.0, 50.0), ("farther", 11.0, 51.0)])
     r = client.post(BATCH, params=params, content=bad, headers=key)
-    assert r.status_code == 400 and "outside the city" in r.json()["detail"]
-    assert _units(client, key) == (1, 9)
+    assert r.status_code == 400 and "outside the city: row 1, 2" in r.json()["detail"]
+    assert _units(client, key) == (2, 9)
     assert client.get("/api/business/org", headers=key).json()["day"]["used"] == 9
     # weights per analysis: a report costs 4, a city-wide ranking 2
     lon, lat = points[0][1], points[0][2]
     r = client.get("/api/analysis/site/report", headers=key,
                    params={"category": "pharmacy", "lon": lon, "lat": lat})  # fmt: skip
     assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == str(1000 - 13)
+    # the same site's report again in Kazakh with a name: the same report, free
+    r = client.get("/api/analysis/site/report", headers=key,
+                   params={"category": "pharmacy", "lon": lon, "lat": lat, "lang": "kk",
+                           "label": "Дәріхана"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == str(1000 - 13)
     assert _site(client, key).status_code == 200
     by = {u["analysis"]: (u["calls"], u["units"])
           for u in client.get("/api/business/usage", headers=key).json()["usage"]}  # fmt: skip
-    assert by == {"batch": (1, 9), "report": (1, 4), "site": (1, 2)}
+    assert by == {"batch": (2, 9), "report": (2, 4), "site": (1, 2)}
 
 
 def test_day_and_month_windows(plans_file: str) -> None:
@@ -268,6 +292,40 @@ def test_day_and_month_windows(plans_file: str) -> None:
     meter.start(1, "k", "site")
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "redis"])
+def test_a_repeat_is_free_and_a_refunded_call_is_charged_again(
+    plans_file: str, redis_url: str, shared: bool
+) -> None:
+    clock = [1_780_000_000.0]
+    prefix = f"twin:test:repeat:{uuid.uuid4().hex[:8]}"
+    counter = QuotaCounter(redis_url if shared else None, key_prefix=prefix, now=lambda: clock[0])
+
+    class Orgs:
+        def plan_of(self, org_id: int) -> str:
+            return "free"
+
+    meter = Meter(Orgs(), load_plans(plans_file), counter)  # type: ignore[arg-type]
+    first = meter.start(1, "k", "site", fingerprint="ranking-a")
+    assert first is not None and (first.units, first.repeat) == (2, False)
+    again = meter.start(1, "k", "site", fingerprint="ranking-a")
+    assert again is not None and (again.units, again.repeat) == (0, True)
+    meter.refund(again)  # a failed repeat gives nothing back and forgets nothing
+    assert counter.used(1)[0] == 2
+    assert meter.start(1, "k", "site", fingerprint="ranking-a").repeat  # type: ignore[union-attr]
+    assert meter.start(2, "k", "site", fingerprint="ranking-a").units == 2  # type: ignore[union-attr]
+    meter.refund(first)  # the first failed: refunded and forgotten, charged when asked again
+    assert counter.used(1)[0] == 0
+    assert meter.start(1, "k", "site", fingerprint="ranking-a").units == 2  # type: ignore[union-attr]
+    meter.start(1, "k", "site", fingerprint="ranking-b")
+    meter.start(1, "k", "site", fingerprint="ranking-c")
+    with pytest.raises(RateLimited):  # 6 of 6 used: a new ranking is refused, a repeat is not
+        meter.start(1, "k", "site", fingerprint="ranking-d")
+    assert meter.start(1, "k", "site", fingerprint="ranking-b").repeat  # type: ignore[union-attr]
+    clock[0] += 86400  # the next day charges it again (the month has 10: 6 used)
+    assert meter.start(1, "k", "site", fingerprint="ranking-b").units == 2  # type: ignore[union-attr]
+    counter.reset()
+
+
 def test_quota_is_shared_by_two_server_processes(
     almaty_url: str, plans_file: str, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -280,9 +338,12 @@ def test_quota_is_shared_by_two_server_processes(
             c.app.state.meter.counter = QuotaCounter(redis_url, key_prefix=prefix)  # type: ignore[attr-defined]
         shop: Business = sign_up_business(one, caplog)
         key = org_key(one, shop)
-        got = [_site(c, key) for c in (one, two, one, two)]
+        got = [_site(c, key, cat) for c, cat in zip((one, two, one, two), CATS, strict=True)]
         assert [r.status_code for r in got] == [200, 200, 200, 429]
         assert [r.headers["X-RateLimit-Remaining"] for r in got] == ["4", "2", "0", "0"]
+        # a ranking charged in one process is a free repeat in the other
+        assert _site(two, key, CATS[0]).status_code == 200
+        assert _site(one, key, CATS[1]).status_code == 200
         assert two.get("/api/business/org", headers=key).json()["day"]["used"] == 6
         one.app.state.meter.counter.reset()  # type: ignore[attr-defined]
 

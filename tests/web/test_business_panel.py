@@ -21,10 +21,11 @@ from tests.web.conftest import Session
 
 PASSWORD = "a long business password"
 _n = count(1)
-#: three addresses the twin's search places (buildings with these addresses), and one it
-#: cannot: it must be listed, never guessed
+#: three addresses the twin's search places (buildings with these addresses), one it
+#: cannot (it must be listed, never guessed) and a house the data lacks, placed on its
+#: avenue from two numbered neighbours (and said so)
 ADDRESSES = "name,address\nАптека на Достыке,пр. Достык 32\nУ КБТУ,улица Толе би 59\n" \
-            "Ауэзов,мкн № 5 41\nНигде,Qzxwv Jjjkq 99999\n"  # fmt: skip
+            "Ауэзов,мкн № 5 41\nНигде,Qzxwv Jjjkq 99999\nНа Абая,Абая 10\n"  # fmt: skip
 
 
 def _post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -146,15 +147,18 @@ def test_a_business_scores_its_addresses_and_downloads_the_report(
     _sign_in(page, login)
     batch, text = _upload_and_download(session, tmp_path)
 
-    # Three addresses ranked on the map, best first; the fourth listed as not found.
-    assert batch["scored"] == 3
+    # Four addresses ranked on the map, best first; the fourth row listed as not found.
+    assert batch["scored"] == 4
     assert [(u["row"], u["reason"]) for u in batch["unresolved"]] == [(4, "no match")]
     best_first = sorted(batch["features"], key=lambda f: -f["properties"]["score"])
     rows = page.locator("#mine-ranked li")
-    assert rows.count() == 3
-    assert [rows.nth(i).get_attribute("data-row") for i in range(3)] == [
+    assert rows.count() == 4
+    assert [rows.nth(i).get_attribute("data-row") for i in range(4)] == [
         str(f["properties"]["row"]) for f in best_first
     ]
+    # "Абая 10" is not in the data: placed on the avenue from its neighbours, and said so
+    abaya = page.locator('#mine-ranked li[data-row="5"] .mine-interpolated').inner_text()
+    assert "Абая прс." in abaya and "по домам" in abaya
     top = best_first[0]["properties"]
     assert rows.first.inner_text().startswith(f"1. {top['label']} · {round(top['score'])}")
     assert "Qzxwv" in page.locator("#mine-unresolved").inner_text()
@@ -185,8 +189,17 @@ def test_the_business_tools_on_a_phone(
     page = s.page
     _sign_in(page, login)
     _choose_pharmacies(s)
+    # signed in, the panel asks for the public ranking as every visitor does: moving a
+    # weight re-ranks the city, and none of it is charged to the free plan's quota
+    with page.expect_response(lambda r: "/api/analysis/site?" in r.url) as reranked:
+        page.locator("#site-w-demand").fill("2")
+    assert reranked.value.status == 200 and "x-ratelimit-limit" not in reranked.value.headers
     batch, text = _upload_and_download(s, tmp_path)
-    assert batch["scored"] == 3 and "Аптеки" in text
+    assert batch["scored"] == 4 and "Аптеки" in text
+    # what the business was charged: its five rows (1 unit each) and one report (5)
+    usage = page.evaluate("fetch('/api/business/usage').then(r => r.json())")
+    assert {u["analysis"]: u["units"] for u in usage["usage"]} == {"batch": 5, "report": 5}
+    assert usage["day"]["used"] == 10
     # Nothing of the panel runs off the phone's screen sideways.
     wide = page.evaluate(
         "() => [...document.querySelectorAll('#site-mine *, #site-data *')]"

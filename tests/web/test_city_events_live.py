@@ -214,3 +214,108 @@ def test_staff_create_and_close_an_event_by_drawing_it(browser: Any, events_serv
     finally:
         visitor.page.context.close()
         staff.page.context.close()
+
+
+def test_staff_edit_an_event_with_a_version_check(browser: Any, events_server: str) -> None:
+    """A planner edits an event's kind, severity, status, dates, title, description and adds a
+    public update in the map's form (filled from the event as it is); the change is saved
+    with its version. When a colleague changed the event meanwhile, the save is refused, the
+    form says so and shows the colleague's version, and the planner's change made again is
+    saved on top of it."""
+    key = {"Authorization": f"Bearer {PLANNER}"}
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    r = httpx.post(
+        f"{events_server}/api/city-events",
+        json={
+            "kind": "planned_works",
+            "severity": "minor",
+            "title": "Pipe works on Tole bi",
+            "starts_at": start.isoformat(),
+            "geometry": {"type": "LineString", "coordinates": [[76.90, 43.25], [76.91, 43.25]]},
+        },
+        headers=key,
+    )
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    local_start = r.json()["properties"]["starts_at"][:16]  # Almaty time, as the form shows it
+    staff = _page(browser, events_server)
+    try:
+        staff.page.context.add_init_script(f"sessionStorage.setItem('twin.key', '{PLANNER}')")
+        _open(staff, "#map=13/43.25/76.93&lang=en")
+        page = staff.page
+        page.click(f'.city-event-edit[data-edit-id="{eid}"]')
+        form = page.locator(f'#city-events-edit[data-event-id="{eid}"]')
+        form.wait_for()
+        assert page.input_value("#ce-edit-title") == "Pipe works on Tole bi"
+        assert page.input_value("#ce-edit-kind") == "planned_works"
+        assert page.input_value("#ce-edit-starts") == local_start
+        assert page.input_value("#ce-edit-ends") == ""
+
+        ends = (dt.datetime.fromisoformat(local_start) + dt.timedelta(hours=6)).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+        page.select_option("#ce-edit-kind", "road_closure")
+        page.select_option("#ce-edit-severity", "critical")
+        page.select_option("#ce-edit-status", "active")
+        page.fill("#ce-edit-title", "Tole bi closed for pipe works")
+        page.fill("#ce-edit-description", "Between Auezov and Baitursynov")
+        page.fill("#ce-edit-ends", ends)
+        page.fill("#ce-edit-text", "Crews on site")
+        with page.expect_response(
+            lambda r: r.url.endswith(f"/api/city-events/{eid}") and r.request.method == "PATCH"
+        ) as patched:
+            page.click("#ce-edit-save")
+        assert patched.value.status == 200
+        assert patched.value.request.post_data_json["version"] == 1
+        form.wait_for(state="detached")
+        got = httpx.get(f"{events_server}/api/city-events/{eid}").json()["properties"]
+        assert (got["kind"], got["severity"], got["status"]) == (
+            "road_closure",
+            "critical",
+            "active",
+        )
+        assert got["title"] == "Tole bi closed for pipe works"
+        assert got["description"] == "Between Auezov and Baitursynov"
+        assert got["ends_at"][:16] == ends and got["starts_at"][:16] == local_start
+        assert got["version"] == 2 and got["updates"][-1]["text"] == "Crews on site"
+        item = page.locator(f'.city-event-item[data-event-id="{eid}"]')
+        item.filter(has_text="Tole bi closed for pipe works").wait_for()
+
+        # a colleague changes the event while the planner has the form open
+        page.click(f'.city-event-edit[data-edit-id="{eid}"]')
+        form.wait_for()
+        r = httpx.patch(
+            f"{events_server}/api/city-events/{eid}",
+            json={"title": "Tole bi closed (colleague)", "version": 2},
+            headers=key,
+        )
+        assert r.status_code == 200, r.text
+        # the live stream tells the map (its list is redrawn; the open form keeps its fields)
+        item.filter(has_text="(colleague)").wait_for(timeout=5000)
+        assert page.input_value("#ce-edit-title") == "Tole bi closed for pipe works"
+        page.select_option("#ce-edit-severity", "major")
+        page.click("#ce-edit-save")
+        page.locator("#ce-edit-status", has_text="changed this event meanwhile").wait_for()
+        assert page.input_value("#ce-edit-title") == "Tole bi closed (colleague)"
+        assert page.input_value("#ce-edit-severity") == "critical"  # the stored value again
+        assert (
+            httpx.get(f"{events_server}/api/city-events/{eid}").json()["properties"]["severity"]
+            == "critical"
+        )  # nothing of the refused change was written
+        page.select_option("#ce-edit-severity", "major")
+        with page.expect_response(
+            lambda r: r.url.endswith(f"/api/city-events/{eid}") and r.request.method == "PATCH"
+        ) as patched:
+            page.click("#ce-edit-save")
+        assert patched.value.status == 200
+        got = httpx.get(f"{events_server}/api/city-events/{eid}").json()["properties"]
+        assert (got["severity"], got["title"], got["version"]) == (
+            "major",
+            "Tole bi closed (colleague)",
+            4,
+        )
+        # the refused save is the one failed request the browser reports
+        errors = [e for e in staff.console_errors if "status of 400" not in e]
+        assert errors == [] and len(staff.console_errors) == 1
+    finally:
+        staff.page.context.close()

@@ -5,12 +5,16 @@ The body is the file itself (``text/csv`` or ``application/geo+json``), at most
 :data:`~twin.business.candidates.MAX_BYTES`, read in chunks and refused with 413 as soon as
 it is larger, before anything is parsed. The answer is GeoJSON: one Point per scored site in
 the file's order, with its cell's rank, score and factor points, its own residents within
-5/10/15 minutes and nearest competitors; ``unresolved`` lists the rows whose address the
-twin's search could not place, with the reason.
+5/10/15 minutes and nearest competitors; ``unresolved`` lists the rows that could not be
+placed in the city (no match, a spelling-tolerant guess only, a match or coordinates outside
+the city, a house on a street with too few numbered houses), each with its reason; an address
+is searched inside the city only, and a house number the data lacks is placed on its street
+from its numbered neighbours (``resolved_as.precision`` says ``interpolated``).
 
 Both are for business accounts (an organisation key or a signed-in member) and staff; an
 organisation's calls are metered (:mod:`twin.api.metering`): a batch costs its plan's weight
-per row, refunded if it fails.
+per row, refunded if it fails; the same file for the same category again the same UTC day,
+or a site's report again in another language or format, is free.
 """
 
 from __future__ import annotations
@@ -63,7 +67,9 @@ def _clean(value: Any) -> Any:
 #: what a metered business route may answer besides its result (OpenAPI)
 BUSINESS_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"headers": QUOTA_HEADERS},
-    400: error("The file or a parameter is malformed (the detail names the row or field)"),
+    400: error("The file or a parameter is malformed (the detail names the row or field), "
+               "or no row of the batch can be placed in the city (the detail names each "
+               "row's reason)"),
     401: error("No business account or organisation key, or a revoked or unknown key"),
     403: error("A resident's account, or an analysis the organisation's plan does not include "
                "(the detail names the plan)"),
@@ -92,13 +98,15 @@ async def site_batch(
     """Score the candidate sites in the body (CSV with lon/lat or address columns, or a
     GeoJSON FeatureCollection of Points or address properties) for ``category``.
 
-    For business accounts and staff. An organisation is charged the batch weight per row
-    (resolved or not), refunded if the batch fails."""
+    Rows that cannot be placed in the city are listed in ``unresolved`` with their reason and
+    the others scored; 400 only when no row is left. For business accounts and staff. An
+    organisation is charged the batch weight per row (resolved or not), refunded if the batch
+    fails; the same file again the same UTC day is free."""
     require_business(caller, "scoring your own sites")
     _require_inputs(caller.role, category_name)
     data = await _body(request)
     cands = read_candidates(data, filename, request.headers.get("content-type", ""))
-    async with metered_async(request, caller, "batch", rows=len(cands)) as charge:
+    async with metered_async(request, caller, "batch", rows=len(cands), body=data) as charge:
         result = await run_in_threadpool(
             score_candidates, store, cands, category_name, visible_layers(caller.role),
             res=res, weights=weights, lang=lang,

@@ -155,9 +155,11 @@ def affecting(
     if address and (lon is not None or lat is not None):
         raise BadInput("give either an address or lon and lat, not both")
     if address:
-        hits = search(store, address, visible_layers(caller.role), limit=1)
+        # in the city only: "Абая 10" must not land on a village's street of that name
+        area = service.city_area(store)
+        hits = search(store, address, visible_layers(caller.role), limit=1, within=area)
         if not hits:
-            raise NotFound(f"no place found for {address[:60]!r}")
+            raise NotFound(f"no place found in the city for {address[:60]!r}")
         hit = hits[0]
         lon, lat = hit.point
         place = {"label": hit.label, "detail": hit.detail, "layer": hit.layer, "point": [lon, lat]}

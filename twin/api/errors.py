@@ -114,7 +114,15 @@ def install(app: FastAPI) -> None:
     async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
         # The database went away (restarting, failing over): a clean 503 the client may
         # retry, not a 500 — the code is not at fault.
-        log.warning("store unreachable on %s: %s", request.url.path, type(exc).__name__)
+        # the driver's first line says which connection failed and how (refused, closed, the
+        # database starting up): what an operator needs to tell a restart from a lost replica
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+        log.warning(
+            "store unreachable on %s: %s: %s",
+            request.url.path,
+            type(exc).__name__,
+            first[0][:200] if first else "",
+        )
         response = error_response(503, "store_unavailable", "the store is unavailable; retry")
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response

@@ -267,6 +267,8 @@ async def create_request(
         description=_opt_text(fields, "description"),
         address=_opt_text(fields, "address_string"),
         media_url=media_url,
+        # a media_url naming an earlier upload claims it; a media file is kept below
+        photos=photo_store(request) if photo is None else None,
     )
     if photo is not None:  # written once the appeal is: a refused appeal leaves no file
         photo_store(request).keep(photo)

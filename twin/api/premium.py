@@ -69,7 +69,9 @@ async def site_custom(
     _require_inputs(caller.role, "pharmacy")  # the inputs every category reads
     svc = SiteService(store)
     svc.check_custom(cat)
-    async with metered_async(request, caller, "custom") as charge:
+    # the same category and inputs asked again today is free (``top`` only lists)
+    asked = body.model_dump_json(exclude={"top"}).encode()
+    async with metered_async(request, caller, "custom", body=asked) as charge:
         result = await run_in_threadpool(
             lambda: svc.ranked(cat, top=body.top, res=body.res, weights=body.weights,
                                district=body.district)

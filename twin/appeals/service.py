@@ -40,6 +40,8 @@ from twin.core.access import Caller, Role, require_account, require_planner
 from twin.core.errors import BadInput, Forbidden, NotFound
 from twin.features.query import MAX_FID, plain_value
 from twin.live import publish
+from twin.photos import PhotoStore
+from twin.photos.sweep import claim
 from twin.store import Batch, Store
 
 LAYER = layers.get("appeals")
@@ -53,6 +55,9 @@ MAX_URL = 500
 MAX_PAGE_SIZE = 200
 _TO_UTM = pyproj.Transformer.from_crs(4326, 32643, always_xy=True)
 _URL = re.compile(r"^https?://[^\s]+$")
+#: a ``media_url`` naming a photo uploaded to us first (``POST /api/photos``): the appeal
+#: claims the upload, as an initiative does, so that the sweep never takes it
+_OWN_PHOTO = re.compile(r"/api/photos/([0-9a-f]{64}\.(?:jpg|png|webp))$")
 
 
 def utc_now() -> dt.datetime:
@@ -356,9 +361,13 @@ class Appeals:
         description: str | None,
         address: str | None = None,
         media_url: str | None = None,
+        photos: PhotoStore | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[Appeal, list[Appeal]]:
-        """File a resident's appeal; return it and the open appeals it may duplicate."""
+        """File a resident's appeal; return it and the open appeals it may duplicate.
+
+        A ``media_url`` naming one of our uploads claims it in the appeal's transaction (with
+        ``photos``, the server's photo store): :class:`BadInput` when the photo is gone."""
         account = require_account(caller, "file an appeal")
         cat = category(service_code)
         text = _text(description, "description", MAX_DESCRIPTION, required=True)
@@ -366,6 +375,7 @@ class Appeals:
         url = _text(media_url, "media_url", MAX_URL)
         if url is not None and not _URL.match(url):
             raise BadInput("media_url must be an http(s) URL")
+        own = _OWN_PHOTO.search(url) if url is not None and photos is not None else None
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise BadInput("lat and long must be numbers")
         district = district_at(self.store, lon, lat)
@@ -399,6 +409,8 @@ class Appeals:
                 )
             )
             self._log(conn, fid, "received", caller, stamp, service=cat.service)
+            if own is not None and photos is not None:
+                claim(conn, self.store, photos, [own.group(1)], field="media_url")
 
         self._write_row(key, props, shapely.Point(lon, lat), False, then)
         with self.store.engine.connect() as conn:

@@ -10,6 +10,17 @@ quota (it resets at 00:00 UTC and on the 1st, as the usage page and an invoice c
 which ``limits`` has no call for. In Redis a charge is one Lua script (both windows checked
 and counted atomically, or neither), one round trip.
 
+**A repeat is free.** The same analysis with the same inputs (:func:`twin.api.metering.fingerprint`:
+the path, the query without what only shapes the answer — ``top``, ``lang``, ``format``,
+``label``, ``filename`` — and a batch's file) is charged once per UTC day, the quota's window;
+asked again that day it answers, counts as a call in the usage, and costs 0 units, even
+over quota. As a commercial API bills a cached answer: re-rendering a page, reloading it,
+a second tab, or the HTML and then the PDF of one report cost the customer nothing new,
+and the twin did no new work for most of them (the ranking is kept per store version). A
+request that failed is forgotten with its refund, so asking again is charged again. The
+day's fingerprints are a Redis set beside the counters, checked and added in the same Lua
+script (so two processes agree), or a set in memory.
+
 The answer's headers say where the caller stands in whichever window is closer to its end
 of quota: ``X-RateLimit-Limit`` (units), ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (seconds until that window starts again); over quota the call is
@@ -29,11 +40,16 @@ from twin.business.orgs import SESSION_KEY, Organisations, utc_day
 from twin.business.plans import Plan, Plans
 from twin.core.errors import Forbidden, RateLimited, TooLarge
 
-# KEYS: day counter, month counter; ARGV: units, day limit, month limit, day ttl, month ttl.
-# Returns {day used, month used, charged (1/0)}: nothing is counted unless both fit.
+# KEYS: day counter, month counter, the day's set of requests charged; ARGV: units, day
+# limit, month limit, day ttl, month ttl, the request's fingerprint ('' for none).
+# Returns {day used, month used, charged (1) / refused (0) / a repeat, free (2)}: nothing is
+# counted unless both fit.
 _CHARGE = """
 local d = tonumber(redis.call('GET', KEYS[1]) or '0')
 local m = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[6] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[6]) == 1 then
+  return {d, m, 2}
+end
 local units = tonumber(ARGV[1])
 if d + units > tonumber(ARGV[2]) or m + units > tonumber(ARGV[3]) then
   return {d, m, 0}
@@ -42,6 +58,10 @@ d = redis.call('INCRBY', KEYS[1], units)
 m = redis.call('INCRBY', KEYS[2], units)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
+if ARGV[6] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[6])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
 return {d, m, 1}
 """
 
@@ -77,6 +97,7 @@ class QuotaCounter:
         self.now = now
         self._lock = threading.Lock()
         self._mem: dict[str, int] = {}
+        self._seen: dict[str, set[str]] = {}  # the day's counter key -> requests charged
         self._redis: Any = None
         if redis_url:
             import redis
@@ -87,44 +108,62 @@ class QuotaCounter:
     def _keys(self, org_id: int, day: str, month: str) -> tuple[str, str]:
         return f"{self.prefix}:{org_id}:d:{day}", f"{self.prefix}:{org_id}:m:{month}"
 
+    def _seen_key(self, keys: tuple[str, str]) -> str:
+        return keys[0] + ":seen"
+
     def charge(
-        self, org_id: int, units: int, day_limit: int, month_limit: int
-    ) -> tuple[bool, int, int, tuple[str, str], float, float]:
+        self, org_id: int, units: int, day_limit: int, month_limit: int, fingerprint: str = ""
+    ) -> tuple[bool, int, int, tuple[str, str], float, float, bool]:
         """Count ``units`` if both windows have room; return ``(charged, day used, month
-        used, the counters' keys, seconds left of the day, of the month)``."""
+        used, the counters' keys, seconds left of the day, of the month, repeat)``.
+
+        A ``fingerprint`` already charged today is a repeat: let through, counted nothing."""
         day, month, day_left, month_left = windows(self.now())
         keys = self._keys(org_id, day, month)
         if self._redis is not None:
             d, m, ok = self._charge(
-                keys=list(keys),
-                args=[units, day_limit, month_limit, int(day_left) + 60, int(month_left) + 60],
-            )
-            return bool(ok), int(d), int(m), keys, day_left, month_left
+                keys=[*keys, self._seen_key(keys)],
+                args=[units, day_limit, month_limit, int(day_left) + 60, int(month_left) + 60,
+                      fingerprint],
+            )  # fmt: skip
+            return ok != 0, int(d), int(m), keys, day_left, month_left, ok == 2
         with self._lock:
             if keys[0] not in self._mem:
-                # a new day: forget the counters of days and months gone by
+                # a new day: forget the counters of days and months gone by, and the day's
+                # requests
                 self._mem = {
                     k: v for k, v in self._mem.items() if k.endswith((f":{day}", f":{month}"))
                 }
+                self._seen = {k: v for k, v in self._seen.items() if k == keys[0]}
             d, m = self._mem.get(keys[0], 0), self._mem.get(keys[1], 0)
+            seen = self._seen.setdefault(keys[0], set())
+            if fingerprint and fingerprint in seen:
+                return True, d, m, keys, day_left, month_left, True
             if d + units > day_limit or m + units > month_limit:
-                return False, d, m, keys, day_left, month_left
+                return False, d, m, keys, day_left, month_left, False
             self._mem[keys[0]] = d + units
             self._mem[keys[1]] = m + units
-            return True, d + units, m + units, keys, day_left, month_left
+            if fingerprint:
+                seen.add(fingerprint)
+            return True, d + units, m + units, keys, day_left, month_left, False
 
-    def refund(self, keys: tuple[str, str], units: int) -> None:
-        """Give back ``units`` charged to the counters ``keys``."""
+    def refund(self, keys: tuple[str, str], units: int, fingerprint: str = "") -> None:
+        """Give back ``units`` charged to the counters ``keys`` (and forget ``fingerprint``:
+        a failed request is charged again when asked again)."""
         if self._redis is not None:
             with self._redis.pipeline() as pipe:
                 for k in keys:
                     pipe.decrby(k, units)
+                if fingerprint:
+                    pipe.srem(self._seen_key(keys), fingerprint)
                 pipe.execute()
             return
         with self._lock:
             for k in keys:
                 if k in self._mem:
                     self._mem[k] = max(0, self._mem[k] - units)
+            if fingerprint:
+                self._seen.get(keys[0], set()).discard(fingerprint)
 
     def used(self, org_id: int) -> tuple[int, int, float, float]:
         """Return the units used today and this month, and the seconds until each resets."""
@@ -143,6 +182,7 @@ class QuotaCounter:
                 self._redis.delete(k)
         with self._lock:
             self._mem.clear()
+            self._seen.clear()
 
 
 def quota_headers(
@@ -172,6 +212,9 @@ class Charge:
     units: int
     keys: tuple[str, str]
     headers: dict[str, str]
+    #: the request's fingerprint (empty: none); a repeat of a request charged today costs 0
+    fingerprint: str = ""
+    repeat: bool = False
 
 
 #: seconds an organisation's plan is trusted before it is read again (a staff change is seen
@@ -251,10 +294,19 @@ class Meter:
             raise
 
     def start(
-        self, org_id: int, key_id: str | None, analysis: str, rows: int | None = None
+        self,
+        org_id: int,
+        key_id: str | None,
+        analysis: str,
+        rows: int | None = None,
+        fingerprint: str = "",
     ) -> Charge | None:
         """Check that the plan unlocks ``analysis`` (403 naming the plan) and allows
-        ``rows`` (413), then charge its units (429 over quota); None when metering is off."""
+        ``rows`` (413), then charge its units (429 over quota); None when metering is off.
+
+        A ``fingerprint`` (:func:`twin.api.metering.fingerprint`: the same analysis with the
+        same inputs) the organisation was charged for today is a repeat: answered, recorded
+        as a call, charged 0 units — even when the quota is used up."""
         if not self.enabled:
             return None
         plan = self.plan(org_id)
@@ -272,10 +324,12 @@ class Meter:
                     f"({plan.batch_rows})"
                 )
             weight *= max(1, rows)
-        ok, d, m, keys, day_left, month_left = self.counter.charge(
-            org_id, weight, plan.day, plan.month
+        ok, d, m, keys, day_left, month_left, repeat = self.counter.charge(
+            org_id, weight, plan.day, plan.month, fingerprint
         )
         headers = quota_headers(plan, d, m, day_left, month_left)
+        if repeat:
+            return Charge(org_id, key_id, analysis, 0, keys, headers, fingerprint, True)
         if not ok:
             over_day = d + weight > plan.day
             window, quota, left = (
@@ -290,12 +344,12 @@ class Meter:
                 left,
                 headers | {"X-RateLimit-Reset": str(max(1, int(left + 0.999)))},
             )
-        return Charge(org_id, key_id, analysis, weight, keys, headers)
+        return Charge(org_id, key_id, analysis, weight, keys, headers, fingerprint)
 
     def refund(self, charge: Charge | None) -> None:
         """Give a failed call's units back (it bills nothing)."""
-        if charge is not None:
-            self.counter.refund(charge.keys, charge.units)
+        if charge is not None and not charge.repeat:
+            self.counter.refund(charge.keys, charge.units, charge.fingerprint)
 
     def settle(self, charge: Charge | None) -> None:
         """Record an answered call as usage (written at the next flush)."""

@@ -17,23 +17,17 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from layers.events import EVENT_KINDS, EVENT_SEVERITIES, EVENT_STATUSES
 from twin.core.errors import BadInput
 
 CITY_TZ = ZoneInfo("Asia/Almaty")
 
-KINDS: tuple[str, ...] = (
-    "emergency",
-    "outage_electricity",
-    "outage_water",
-    "outage_heating",
-    "outage_gas",
-    "road_closure",
-    "planned_works",
-)
-SEVERITIES: tuple[str, ...] = ("info", "minor", "major", "critical")
+#: The vocabularies are the catalog's (:mod:`layers.events`: the event layers' choices).
+KINDS: tuple[str, ...] = EVENT_KINDS
+SEVERITIES: tuple[str, ...] = EVENT_SEVERITIES
 #: planned: announced, not begun; active: going on; resolved: over (possibly early);
 #: cancelled: will not happen. Only planned and active events are "on".
-STATUSES: tuple[str, ...] = ("planned", "active", "resolved", "cancelled")
+STATUSES: tuple[str, ...] = EVENT_STATUSES
 LIVE_STATUSES: tuple[str, ...] = ("planned", "active")
 GEOMETRY_TYPES = ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 LINE_TYPES = ("LineString", "MultiLineString")

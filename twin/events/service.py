@@ -4,6 +4,11 @@ Every change is committed first and then published on the live stream (topic ``e
 small public summary (no geometry, no staff note): open maps show a notice and re-read the
 layer. File loads are all-or-nothing per file, upsert on (source, source_id) so a re-load
 changes nothing, and keep each rejected row with its reason in the quarantine.
+
+The record of an event is the ``city_events`` row (with its versions and updates); its public
+face is a feature of the catalog's event layer of its geometry kind (:mod:`layers.events`),
+written in the same transaction as every post, change and load (:func:`_project`), so tiles,
+the OGC collections, the style, the legend and search treat events like any layer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -23,8 +29,11 @@ from shapely.geometry.base import BaseGeometry
 
 import layers
 import twin.live
+from etl.transform import conform
+from layers import GeomType
+from layers.events import EVENT_LAYERS
 from twin.analyses.memo import StoreMemo
-from twin.core.errors import BadInput, NotFound
+from twin.core.errors import BadInput, NotFound, StoreError
 from twin.events.model import (
     KINDS,
     LINE_TYPES,
@@ -42,7 +51,8 @@ from twin.events.model import (
     now_utc,
     to_utc,
 )
-from twin.store import Store
+from twin.store import Batch, Store
+from twin.store.loading import row_hashes
 
 TOPIC = "events"
 #: An address this close (metres) to an event's area or line is affected by it.
@@ -201,6 +211,101 @@ def _event(row: Any) -> CityEvent:
     )
 
 
+# -- the public face of the events in the catalog's layers -----------------------------------
+
+#: the ``source`` of every event layer feature (its ``source_id`` is the event id)
+LAYER_SOURCE = "city_events"
+_GEOM_KIND = {
+    "Point": GeomType.POINT,
+    "LineString": GeomType.LINE,
+    "MultiLineString": GeomType.LINE,
+    "Polygon": GeomType.POLYGON,
+    "MultiPolygon": GeomType.POLYGON,
+}
+
+
+def geometry_kind(geom_type: str) -> GeomType:
+    """Return the kind of event layer a geometry type is drawn in."""
+    return _GEOM_KIND[geom_type]
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _project(
+    store: Store, conn: sa.Connection, kinds: Iterable[GeomType] | None = None
+) -> list[str]:
+    """Write the public face of every event into the event layer of its geometry kind (only
+    the layers of ``kinds``, when given) in the caller's transaction; return the ids of the
+    layers written.
+
+    Every event of a kind is written each time and the store's load keeps only what differs
+    (rows hashed; the features of events gone from the kind deleted), so the layers mirror
+    ``city_events`` exactly. The whole table is read: the city has hundreds of events at a
+    time (the AZhK week: 86), a few milliseconds. A layer already equal is not written at
+    all (no provenance line, no change-log entry).
+    """
+    events, _ = _tables(store)
+    rows = conn.execute(sa.select(events)).mappings().all()
+    wanted = set(EVENT_LAYERS) if kinds is None else set(kinds)
+    by_kind: dict[GeomType, list[dict[str, Any]]] = {k: [] for k in wanted}
+    geoms: dict[GeomType, list[BaseGeometry]] = {k: [] for k in wanted}
+    for r in rows:
+        kind = geometry_kind(r["geom_type"])
+        if kind not in wanted:
+            continue
+        by_kind[kind].append(
+            {
+                "source_id": str(r["id"]),
+                "event_id": int(r["id"]),
+                "kind": r["kind"],
+                "severity": r["severity"],
+                "status": r["status"],
+                "title": r["title"],
+                "address": r["address"] or None,
+                "description": r["description"] or None,
+                "starts_at": _utc_text(r["starts_at"]),
+                "ends_at": _utc_text(r["ends_at"]),
+                "provider": r["source"],
+                "source_url": r["source_url"] or None,
+            }
+        )
+        geoms[kind].append(shapely.from_wkb(bytes(r["geom_wkb"])))
+    batches = []
+    for kind in sorted(wanted, key=lambda k: k.value):
+        layer = EVENT_LAYERS[kind]
+        raw = gpd.GeoDataFrame(
+            by_kind[kind] or {"source_id": []}, geometry=geoms[kind] or [], crs=4326
+        )
+        result = conform(raw, layer, origin=LAYER_SOURCE, id_column="source_id")
+        if result.rejected:  # the events' own checks are stricter: a bug, not bad input
+            raise StoreError(f"event {result.rejected[0].source_id}: {result.rejected[0].reason}")
+        frame = result.frame
+        hashes = row_hashes(frame, layer) if len(frame) else []
+        stored: dict[str, str] = dict(
+            conn.execute(
+                sa.text(f'SELECT source_id, row_hash FROM "{layer.table}" WHERE source = :s'),
+                {"s": LAYER_SOURCE},
+            ).fetchall()
+        )
+        if stored == dict(zip(frame["source_id"].astype(str), hashes, strict=True)):
+            continue
+        digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
+        batches.append(
+            Batch(layer, LAYER_SOURCE, frame, "city_events", digest, layer.licence, replace=True)
+        )
+    store.load_in(conn, batches)
+    return [b.layer.id for b in batches]
+
+
+def sync_layers(store: Store) -> list[str]:
+    """Bring the event layers in line with ``city_events`` (a store whose events were
+    written before the layers existed); return the ids of the layers written."""
+    with store.write_transaction() as conn:
+        return _project(store, conn)
+
+
 def _publish(action: str, event: CityEvent) -> None:
     twin.live.publish(TOPIC, {"action": action, "event": event.summary()})
 
@@ -245,6 +350,7 @@ def create(store: Store, fields: Mapping[str, Any], *, author: str) -> CityEvent
                 author=author,
             )
         )
+        _project(store, conn, [geometry_kind(values["geometry"].geom_type)])
     event = get(store, int(new_id))
     _publish("created", event)
     return event
@@ -300,6 +406,8 @@ def update(
                 author=author,
             )
         )
+        new_geom = values.get("geometry", base["geometry"])
+        _project(store, conn, {geometry_kind(base["geom_type"]), geometry_kind(new_geom.geom_type)})
     event = get(store, event_id)
     _publish("changed", event)
     return event
@@ -559,6 +667,7 @@ def load_records(
                 loaded_at=stamp,
             )
         )
+        _project(store, conn)
     if result.inserted or result.updated:
         twin.live.publish(
             TOPIC,

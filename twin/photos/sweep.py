@@ -85,14 +85,21 @@ def record_upload(
         conn.execute(ins)
 
 
-def claim(conn: sa.Connection, store: Store, photos: PhotoStore, names: Sequence[str]) -> None:
+def claim(
+    conn: sa.Connection,
+    store: Store,
+    photos: PhotoStore,
+    names: Sequence[str],
+    field: str = "photos",
+) -> None:
     """Attach ``names`` inside the caller's transaction: delete their upload rows, then check
-    each file is still there (a sweep may have taken it); :class:`BadInput` when one is gone."""
+    each file is still there (a sweep may have taken it); :class:`BadInput` naming ``field``
+    when one is gone."""
     if not names:
         return
     uploads = store.metadata.tables["photo_uploads"]
     conn.execute(uploads.delete().where(uploads.c.name.in_(list(names))))
-    photos.check(list(names))
+    photos.check(list(names), field)
 
 
 def _named(conn: sa.Connection, store: Store, name: str) -> bool:

@@ -173,6 +173,11 @@ class Store(abc.ABC):
         """Return what ``/healthz`` reports of the store beyond its kind (replicas' lag)."""
         return {}
 
+    def health_needs_io(self) -> bool:
+        """Return whether :meth:`health` queries the database (then ``/healthz`` asks it in a
+        thread, not in the event loop)."""
+        return False
+
     # -- what the backend offers beyond SQL (each answers None where it offers nothing) ------
     def tile_encoder(
         self,
@@ -226,6 +231,11 @@ class Store(abc.ABC):
         as before.
         """
         return loading.load(self, batches, progress=progress, then=then)
+
+    def load_in(self, conn: sa.Connection, batches: Sequence[Batch]) -> list[LoadResult]:
+        """Write every batch in the caller's transaction (from :meth:`write_transaction`);
+        return what each changed. See :func:`twin.store.loading.load_in`."""
+        return loading.load_in(self, conn, batches)
 
     def delete_features(self, layer: Layer, fids: Sequence[int]) -> int:
         """Delete the features ``fids`` of ``layer``; return how many were deleted (their
@@ -348,12 +358,30 @@ class Store(abc.ABC):
             return last_id, []
         return int(rows[-1][0]), [(r[1], (r[2], r[3], r[4], r[5])) for r in rows]
 
-    def last_change_id(self) -> int:
-        """Return the id of the newest logged change (0 for none)."""
+    def last_change_id(self, layers: Sequence[str] | None = None) -> int:
+        """Return the id of the newest logged change (0 for none); with ``layers``, the newest
+        change of those layers only (see :meth:`change_heads`)."""
+        if layers is not None:
+            return max(self.change_heads(layers).values(), default=0)
         c = self.changes_table
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(sa.func.max(c.c.id))).scalar_one_or_none()
         return int(value or 0)
+
+    def change_heads(self, layers: Sequence[str]) -> dict[str, int]:
+        """Return the id of the newest logged change of each of ``layers`` (0 for none), in
+        one query: a value derived from a few layers (the street graph, a layer's search
+        entries) is kept until one of *those* changes, not until anything does."""
+        c = self.changes_table
+        ids = list(dict.fromkeys(layers))
+        if not ids:
+            return {}
+        heads = [
+            sa.select(sa.func.max(c.c.id)).where(c.c.layer == lid).scalar_subquery() for lid in ids
+        ]
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(*heads)).one()
+        return {lid: int(v or 0) for lid, v in zip(ids, row, strict=True)}
 
     def provenance(self) -> list[dict[str, Any]]:
         """Return the load log, newest first."""

@@ -175,6 +175,13 @@ def load(
     return results
 
 
+def load_in(store: Store, conn: sa.Connection, batches: Sequence[Batch]) -> list[LoadResult]:
+    """Write every batch inside the caller's write transaction ``conn`` (a domain whose own
+    tables lead, writing the public face of its records into a layer after its own rows,
+    as the city events do); the caller commits or rolls back both together."""
+    return [_load_batch(store, conn, batch) for batch in batches]
+
+
 def _load_batch(store: Store, conn: sa.Connection, batch: Batch) -> LoadResult:
     layer, frame = batch.layer, batch.frame
     t = layer.table

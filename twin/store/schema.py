@@ -117,6 +117,8 @@ def system_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("maxx", sa.Double, nullable=False),
         sa.Column("maxy", sa.Double, nullable=False),
         sa.Column("changed_at", sa.Text, nullable=False),
+        # the newest change of one layer (Store.change_heads) is one backward index step
+        sa.Index("twin_changes_layer_id", "layer", "id"),
     )
     return {"meta": meta, "provenance": provenance, "quarantine": quarantine, "changes": changes}
 

@@ -97,6 +97,14 @@ def _reconcile(store: Store, conn: sa.Connection) -> list[str]:
         if table.name not in layer_tables and not inspector.has_table(table.name):
             table.create(conn)
             done.append(f"added table {table.name}")
+            continue
+        if table.name in layer_tables:
+            continue
+        have = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in have:
+                index.create(conn)
+                done.append(f"added index {index.name}")
     for layer_id, table in store.tables.items():
         if not inspector.has_table(table.name):
             table.create(conn)

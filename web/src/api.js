@@ -47,13 +47,14 @@ export function csrfHeaders() {
 }
 
 /** GET a JSON document from our server; throws ApiError on a non-2xx answer. */
-export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) {
+export async function getJSON(path, params = {}, { key = apiKey, signal, credentials = 'same-origin' } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   }
   const response = await fetch(url, {
     headers: { Accept: 'application/json', ...authHeaders(key) },
+    credentials,
     signal,
   });
   let body = null;
@@ -64,6 +65,15 @@ export async function getJSON(path, params = {}, { key = apiKey, signal } = {}) 
   }
   if (!response.ok) throw new ApiError(response.status, body);
   return body;
+}
+
+/** GET what every visitor of the public map gets, as they get it: no key, no cookie. The map's
+ * business panel asks for the city's ranking, niches and catchments this way, so a business
+ * signed in to the map does not spend its plan's quota (issue 21) on what is free to all;
+ * its quota is for its API calls and what only a business gets (its addresses, reports,
+ * premium analytics). */
+export function publicJSON(path, params = {}, { signal } = {}) {
+  return getJSON(path, params, { key: '', signal, credentials: 'omit' });
 }
 
 /** POST a JSON body to our server; returns the JSON answer or throws ApiError. */

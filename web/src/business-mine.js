@@ -149,6 +149,10 @@ export function createMine(ctx, { category, weights, res, status }) {
         },
       }),
       h('span', { class: 'hint', text: ` · ${placeText(ctx, p)} ` }),
+      // a house the data lacks, placed on its street from two numbered neighbours: say so
+      p.resolved_as?.precision === 'interpolated'
+        ? h('span', { class: 'hint mine-interpolated', text: `${t('mine.interpolated', { street: p.resolved_as.label, houses: p.resolved_as.from_houses.join(', ') })} ` })
+        : null,
       p.inside
         ? h(
             'span',

@@ -2,7 +2,7 @@
 // of the category (GET /api/analysis/catchments: who walks to it first, not a circle) and the
 // niches (GET /api/analysis/niches: clusters of top-scoring cells with no outlet in reach).
 
-import { getJSON } from './api.js';
+import { publicJSON } from './api.js';
 import { errorText, fillsBefore, overBefore } from './analysis-ui.js';
 import { outletDataNote } from './business-card.js';
 import { openCustomCard } from './card.js';
@@ -36,7 +36,7 @@ export function createZones(ctx, { category, weights, status }) {
     const params = { category: category() };
     if (kind === 'niches') params.weights = weights();
     try {
-      state.data[kind] = await getJSON(KINDS[kind].path, params, { signal: controller.signal });
+      state.data[kind] = await publicJSON(KINDS[kind].path, params, { signal: controller.signal });
       state.error = null;
     } catch (e) {
       if (e?.name === 'AbortError') return;

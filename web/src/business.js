@@ -1,9 +1,10 @@
 // Site selection for businesses: choose a category, weigh demand, competition and access, see
 // the best H3 cells ranked and coloured by score (0–100); a click on one shows why, as a bar of
 // each factor's points (they add up to the score) and a sentence built from its figures.
-// GET /api/analysis/site/categories once, then /api/analysis/site on every change.
+// GET /api/analysis/site/categories once, then /api/analysis/site on every change (as the
+// public map asks: no key, no cookie, so a signed-in business's quota is not spent on it).
 
-import { getJSON } from './api.js';
+import { getJSON, publicJSON } from './api.js';
 import { errorText, fillsBefore, overBefore, renderInto, ringCentre, statusLine } from './analysis-ui.js';
 import { FACTOR_COLOURS, openSiteCard, placeText } from './business-card.js';
 import { createMine } from './business-mine.js';
@@ -166,7 +167,8 @@ export function createBusiness(ctx) {
     loadOutlets();
     try {
       await loadMeta();
-      state.data = await getJSON(
+      // the public ranking, as every visitor gets it: not charged to a business's quota
+      state.data = await publicJSON(
         '/api/analysis/site',
         {
           category: state.category,

@@ -5,6 +5,11 @@
 // small form answers "what affects my address" (the twin's search finds the address). The map
 // listens to the live stream (/api/events, topic "events"): when staff post or change an
 // event, a short notice says so and the layer is read again, without a reload.
+//
+// Staff (planner or admin key) post events by drawing them, and edit an event's fields (kind,
+// severity, status, dates, title, description, a public update) in a form filled from the
+// event as it is; the change is sent with the version it was based on, so a change made
+// meanwhile by someone else is refused (the API's 400) and the form reloads the new version.
 
 import * as maplibregl from 'maplibre-gl';
 import './city-events.css';
@@ -16,6 +21,15 @@ const SOURCE = 'twin-city-events';
 const LAYERS = ['twin-city-events-fill', 'twin-city-events-line', 'twin-city-events-point'];
 const DRAFT = 'twin-city-events-draft';
 const KINDS = ['emergency', 'outage_electricity', 'outage_water', 'outage_heating', 'outage_gas', 'road_closure', 'planned_works'];
+const SEVERITIES = ['info', 'minor', 'major', 'critical'];
+const STATUSES = ['planned', 'active', 'resolved', 'cancelled'];
+/** The fields the staff edit form changes (the API's names). */
+const EDITED = ['kind', 'severity', 'status', 'title', 'description', 'starts_at', 'ends_at'];
+
+/** An API time (ISO with the Almaty offset, as the API answers) as a datetime-local value. */
+export function localInput(iso) {
+  return iso ? iso.slice(0, 16) : '';
+}
 
 /** A staff change of an event (PATCH with the key and the CSRF token); throws ApiError. */
 async function patchJSON(path, body) {
@@ -69,6 +83,20 @@ const TEXT = {
     save: 'Сохранить',
     saved: 'Сохранено: {title}',
     close_event: 'Закрыть',
+    edit_event: 'Изменить',
+    edit_heading: 'Изменить событие № {id}',
+    severity: 'Серьёзность',
+    status: 'Статус',
+    description: 'Описание',
+    update_text: 'Сообщение для жителей (необязательно)',
+    cancel: 'Отмена',
+    edit_saved: 'Изменения сохранены: {title}',
+    stale: 'Событие уже изменили: форма показывает новую версию, повторите правку',
+    nothing_changed: 'Ничего не изменено',
+    info: 'для сведения',
+    minor: 'незначительное',
+    major: 'серьёзное',
+    critical: 'критическое',
     need_shape: 'Нарисуйте событие на карте',
     heading: 'События в городе',
     upcoming: 'Сейчас и в ближайшие 30 дней',
@@ -115,6 +143,20 @@ const TEXT = {
     save: 'Сақтау',
     saved: 'Сақталды: {title}',
     close_event: 'Жабу',
+    edit_event: 'Өзгерту',
+    edit_heading: '№ {id} оқиғаны өзгерту',
+    severity: 'Маңыздылығы',
+    status: 'Мәртебесі',
+    description: 'Сипаттама',
+    update_text: 'Тұрғындарға хабар (міндетті емес)',
+    cancel: 'Болдырмау',
+    edit_saved: 'Өзгерістер сақталды: {title}',
+    stale: 'Оқиға өзгертіліп қойған: пішін жаңа нұсқаны көрсетеді, өзгертуді қайталаңыз',
+    nothing_changed: 'Ештеңе өзгертілмеді',
+    info: 'мәлімет үшін',
+    minor: 'елеусіз',
+    major: 'елеулі',
+    critical: 'аса қауіпті',
     need_shape: 'Оқиғаны картада салыңыз',
     heading: 'Қаладағы оқиғалар',
     upcoming: 'Қазір және алдағы 30 күн',
@@ -161,6 +203,20 @@ const TEXT = {
     save: 'Save',
     saved: 'Saved: {title}',
     close_event: 'Close',
+    edit_event: 'Edit',
+    edit_heading: 'Edit event no. {id}',
+    severity: 'Severity',
+    status: 'Status',
+    description: 'Description',
+    update_text: 'Update for residents (optional)',
+    cancel: 'Cancel',
+    edit_saved: 'Changes saved: {title}',
+    stale: 'Someone changed this event meanwhile: the form now shows the new version; make your change again',
+    nothing_changed: 'Nothing changed',
+    info: 'information',
+    minor: 'minor',
+    major: 'major',
+    critical: 'critical',
     need_shape: 'Draw the event on the map',
     heading: 'City events',
     upcoming: 'Now and in the next 30 days',
@@ -277,6 +333,99 @@ export function setupCityEvents(app) {
     const features = v.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c }, properties: {} }));
     if (geometry && geometry.type !== 'Point') features.push({ type: 'Feature', geometry, properties: {} });
     app.map?.getSource(DRAFT)?.setData({ type: 'FeatureCollection', features });
+  }
+
+  // the staff edit form's state: the event as loaded (its version) and the fields as typed
+  let edit = null;
+
+  async function openEdit(id, message = null) {
+    try {
+      const full = await getJSON(`/api/city-events/${id}`);
+      const p = full.properties;
+      edit = {
+        id: full.id,
+        version: p.version,
+        loaded: { kind: p.kind, severity: p.severity, status: p.status, title: p.title, description: p.description || '', starts_at: localInput(p.starts_at), ends_at: localInput(p.ends_at) },
+        text: '',
+        message,
+      };
+      edit.fields = { ...edit.loaded };
+    } catch (err) {
+      draft.message = err.body?.detail || err.message;
+    }
+    render();
+    document.getElementById('ce-edit-title')?.focus();
+  }
+
+  function editForm() {
+    const form = el('form', { id: 'city-events-edit', class: 'city-events-staff', 'data-event-id': String(edit.id) });
+    const field = (id, label, input) => el('div', { class: 'city-events-field' }, el('label', { for: id, text: label }), input);
+    const choose = (id, name, values) => {
+      const select = el('select', { id });
+      for (const v of values) {
+        const o = el('option', { value: v, text: tx(v) });
+        if (v === edit.fields[name]) o.selected = true;
+        select.append(o);
+      }
+      select.addEventListener('change', () => (edit.fields[name] = select.value));
+      return select;
+    };
+    const typed = (input, name) => {
+      input.value = edit.fields[name];
+      input.addEventListener('input', () => (edit.fields[name] = input.value));
+      return input;
+    };
+    const text = el('input', { id: 'ce-edit-text', type: 'text', maxlength: '2000' });
+    text.value = edit.text;
+    text.addEventListener('input', () => (edit.text = text.value));
+    const cancel = el('button', { id: 'ce-edit-cancel', type: 'button', class: 'btn btn-small', text: tx('cancel') });
+    cancel.addEventListener('click', () => {
+      edit = null;
+      render();
+    });
+    form.append(
+      el('h4', { text: tx('edit_heading', { id: edit.id }) }),
+      field('ce-edit-kind', tx('kind'), choose('ce-edit-kind', 'kind', KINDS)),
+      field('ce-edit-severity', tx('severity'), choose('ce-edit-severity', 'severity', SEVERITIES)),
+      field('ce-edit-status', tx('status'), choose('ce-edit-status', 'status', STATUSES)),
+      field('ce-edit-title', tx('title'), typed(el('input', { id: 'ce-edit-title', type: 'text', maxlength: '200', required: 'required' }), 'title')),
+      field('ce-edit-description', tx('description'), typed(el('textarea', { id: 'ce-edit-description', rows: '3', maxlength: '2000' }), 'description')),
+      field('ce-edit-starts', tx('starts'), typed(el('input', { id: 'ce-edit-starts', type: 'datetime-local', required: 'required' }), 'starts_at')),
+      field('ce-edit-ends', tx('ends'), typed(el('input', { id: 'ce-edit-ends', type: 'datetime-local' }), 'ends_at')),
+      field('ce-edit-text', tx('update_text'), text),
+      el('div', { class: 'city-events-row' }, el('button', { id: 'ce-edit-save', type: 'submit', class: 'btn btn-small', text: tx('save') }), cancel),
+      el('p', { id: 'ce-edit-status', class: 'hint', role: 'status', 'aria-live': 'polite', text: edit.message || '' }),
+    );
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = {};
+      for (const name of EDITED) {
+        if (edit.fields[name] === edit.loaded[name]) continue;
+        const value = typeof edit.fields[name] === 'string' ? edit.fields[name].trim() : edit.fields[name];
+        body[name] = name === 'ends_at' && !value ? null : value;
+      }
+      if (edit.text.trim()) body.text = edit.text.trim();
+      if (!Object.keys(body).length) {
+        edit.message = tx('nothing_changed');
+        return render();
+      }
+      body.version = edit.version;
+      try {
+        const saved = await patchJSON(`/api/city-events/${edit.id}`, body);
+        const title = saved.properties?.title ?? edit.fields.title;
+        edit = null;
+        draft.message = tx('edit_saved', { title });
+        refresh();
+      } catch (err) {
+        if (err.status === 400 && /changed meanwhile/.test(err.body?.detail || '')) {
+          // someone else's change came first: show theirs; the user makes theirs again
+          return openEdit(edit.id, tx('stale'));
+        }
+        edit.message = err.body?.detail || err.message;
+      }
+      render();
+    });
+    return form;
   }
 
   function staffForm() {
@@ -440,6 +589,11 @@ export function setupCityEvents(app) {
           .catch(() => {});
       });
       const item = el('li', {}, button);
+      if (staff()) {
+        const change = el('button', { type: 'button', class: 'btn btn-small city-event-edit', 'data-edit-id': String(f.id), text: tx('edit_event') });
+        change.addEventListener('click', () => openEdit(f.id));
+        item.append(change);
+      }
       if (staff() && ['planned', 'active'].includes(p.status)) {
         const close = el('button', { type: 'button', class: 'btn btn-small city-event-close', 'data-close-id': String(f.id), text: tx('close_event') });
         close.addEventListener('click', async () => {
@@ -492,7 +646,8 @@ export function setupCityEvents(app) {
       out.replaceChildren(...affectsResult);
     });
     section.append(form);
-    if (staff()) section.append(staffForm());
+    // one staff form at a time: the edit form while an event is being edited
+    if (staff()) section.append(edit ? editForm() : staffForm());
   }
 
   async function refresh() {

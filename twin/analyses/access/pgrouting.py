@@ -12,6 +12,11 @@ Dijkstra. (The multi-start form with ``equicost`` is not: pgRouting 3.4 assigns 
 a farther start.) Which seed a node belongs to is read off the shortest-path tree the
 function returns. The box is the seeds' envelope grown by the farthest distance the time
 limit allows, so nothing reachable within the limit is cut off.
+
+An engine is kept per roads version (``service.make_engine``), so a search on the primary
+first reads the edge table's roads version in its own connection; if the table, its state or
+pgRouting itself is gone (a crash that lost the last asynchronous commits, a restore, a
+failover to a lagging replica, ``DROP EXTENSION``) it is made again once before the search.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from psycopg import errors as pgerrors
 from psycopg import sql as psql
 
 from twin.analyses.access.graph import MIN_COST, ModeGraph, to_lonlat
@@ -91,6 +97,9 @@ SELECT * FROM pgr_drivingDistance(
 
 _STATE_NOW = f"SELECT roads_version FROM {STATE}"
 
+#: what a search meets when the edge table or pgRouting itself is gone (see ``_restore``)
+_MISSING = (pgerrors.UndefinedTable, pgerrors.UndefinedFunction)
+
 
 def _roads_version(conn: sa.Connection) -> str:
     count = conn.execute(sa.text("SELECT count(*) FROM roads")).scalar_one()
@@ -106,12 +115,15 @@ def ensure_edges(store: Store) -> tuple[int, int, str]:
     if store.routing != "pgrouting":
         raise StoreError("the pgRouting engine needs a PostGIS store with pgRouting")
     with store.engine.begin() as conn:
+        # One builder at a time; the others wait and then find the extension and the table
+        # made. The lock comes first: CREATE EXTENSION IF NOT EXISTS is not safe against a
+        # concurrent one (the second fails on pg_extension's unique index — the 503s of the
+        # first isochrones of two server processes after a primary restart, issue 20).
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{EDGES}'))")
         try:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"pgRouting is not available in this database: {exc.orig}") from None
-        # One builder at a time; the others wait and then find the table fresh.
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{EDGES}'))")
         conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {STATE} (roads_version text)")
         version = _roads_version(conn)
         stored = conn.execute(sa.text(f"SELECT roads_version FROM {STATE}")).scalar()
@@ -156,6 +168,8 @@ class PgRoutingEngine:
         self.nodes, self.edges, self.version = ensure_edges(store)
         #: searches run on a replica or on the primary (for tests)
         self.served: Counter[str] = Counter()
+        #: times the edge table was found missing or changed and made again (for tests)
+        self.rebuilt = 0
 
     def check(self, mg: ModeGraph) -> None:
         """Raise :class:`StoreError` if the SQL edge table is not the Python graph."""
@@ -221,10 +235,37 @@ class PgRoutingEngine:
                     return result
         except sa.exc.DBAPIError:  # not replayed there yet, or the replica went away
             pass
-        with self.store.engine.connect() as conn:
-            result = self._run(conn, params)
-        self.served["primary"] += 1
-        return result
+        for attempt in range(2):
+            try:
+                with self.store.engine.connect() as conn:
+                    if conn.exec_driver_sql(_STATE_NOW).scalar() == self.version:
+                        result = self._run(conn, params)
+                        self.served["primary"] += 1
+                        return result
+            except sa.exc.ProgrammingError as exc:
+                if attempt or not isinstance(exc.orig, _MISSING):
+                    raise
+            self._restore()
+        raise StoreError(
+            f"the street graph's edge table is no longer at roads version {self.version} "
+            "(the roads changed meanwhile); ask again"
+        )
+
+    def _restore(self) -> None:
+        """Make the edge table (and pgRouting) again where they are missing or not at this
+        engine's roads version. The engine is kept per roads version (``make_engine``), but
+        what it stands for can vanish under it: a primary that crashes loses the last commits
+        made with ``synchronous_commit = off`` — the test clusters' setting — and the first
+        isochrone's CREATE EXTENSION and edge table commit just before the crash in
+        tests/api/test_store_restart.py (after the restart ``pgr_drivingDistance`` did not
+        exist); a restore from a backup or a failover to a lagging replica does the same."""
+        nodes, edges, version = ensure_edges(self.store)
+        self.rebuilt += 1
+        if (nodes, edges, version) != (self.nodes, self.edges, self.version):
+            raise StoreError(
+                f"the roads changed while a search ran (edge table now at roads version "
+                f"{version}, the search's graph at {self.version}); ask again"
+            )
 
     @staticmethod
     def _run(conn: sa.Connection, params: dict[str, Any]) -> tuple[list[str], np.ndarray]:

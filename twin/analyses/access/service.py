@@ -55,6 +55,9 @@ INPUT_LAYERS = (
     "city_boundary",
 )
 FACILITY_LAYERS = ("schools", "health", "bus_stops", "parks")
+#: The layers :class:`City` is read from: it is kept until one of them changes (a building
+#: edited does not rebuild the street graph).
+CITY_LAYERS = (*FACILITY_LAYERS, "districts", "roads", "population_grid", "city_boundary")
 T = TypeVar("T")
 
 
@@ -95,9 +98,11 @@ def read_city(store: Store) -> City:
     return City(graph, frames, cells, boundary)
 
 
-_CITIES: StoreMemo[City] = StoreMemo(read_city, size=4)
+_CITIES: StoreMemo[City] = StoreMemo(read_city, size=4, layers=CITY_LAYERS)
 #: The street graph with the road closures of the moment (a few sets at a time).
-_CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4)
+_CLOSED: StoreMemo[StreetGraph] = StoreMemo(size=4, layers=CITY_LAYERS)
+#: The pgRouting engine of the roads as they are (its edge table is derived from them).
+_ENGINES: StoreMemo[Engine] = StoreMemo(size=4, layers=("roads",))
 
 
 def city_of(store: Store) -> City:
@@ -115,7 +120,10 @@ def make_engine(store: Store, name: str = "auto") -> Engine:
     if name == "pgrouting":
         from twin.analyses.access.pgrouting import PgRoutingEngine
 
-        return PgRoutingEngine(store)
+        # Kept per roads version: making one checks (and if need be builds) the edge table in
+        # a write transaction on the primary under a lock, which every isochrone request
+        # used to do, queueing them all behind each other.
+        return _ENGINES.get(store, "pgrouting", id(store), make=lambda: PgRoutingEngine(store))
     raise BadInput(f"unknown engine {name!r}; use auto, python or pgrouting")
 
 

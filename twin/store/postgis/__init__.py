@@ -67,6 +67,9 @@ class PostGISStore(Store):
     def health(self) -> dict[str, Any]:
         return {} if self.router is None else {"replicas": self.router.status()}
 
+    def health_needs_io(self) -> bool:
+        return self.router is not None
+
     def close(self) -> None:
         if self.router is not None:
             self.router.close()

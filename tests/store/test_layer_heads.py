@@ -1,0 +1,64 @@
+"""Values derived from a few layers are kept until *those* layers change (issue 20).
+
+Under the scale benchmark's stream of building edits, every search re-read every layer and
+every isochrone re-read the street graph, because both were keyed by the newest change of the
+whole store; after a primary restart neither answered within the run. Now each is versioned by
+its own layers' newest changes (``Store.change_heads``), on both stores.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+import layers
+from tests.support.frames import buildings_frame, roads_frame
+from twin.analyses.memo import StoreMemo
+from twin.search import _cache, search
+from twin.store import Batch, Store
+
+
+def _load(store: Store, layer_id: str, frame: gpd.GeoDataFrame, source: str = "t") -> None:
+    store.load([Batch(layers.get(layer_id), source, frame, "f", "0" * 64, "test")])
+
+
+def test_change_heads_are_per_layer(store: Store) -> None:
+    assert store.change_heads(["roads", "buildings"]) == {"roads": 0, "buildings": 0}
+    _load(store, "roads", roads_frame(["улица Абая"]))
+    roads = store.change_heads(["roads"])["roads"]
+    assert roads > 0
+    _load(store, "buildings", buildings_frame(2))
+    heads = store.change_heads(["roads", "buildings"])
+    assert heads["roads"] == roads  # a building load leaves the roads' head where it was
+    assert heads["buildings"] > roads
+    assert store.last_change_id(["roads"]) == roads
+    assert store.last_change_id() == heads["buildings"]
+
+
+def test_a_memo_of_some_layers_survives_writes_to_others(store: Store) -> None:
+    memo: StoreMemo[int] = StoreMemo(
+        lambda s: len(s.read_frame(layers.get("roads"))), layers=["roads"]
+    )
+    _load(store, "roads", roads_frame(["улица Абая"]))
+    assert memo.get(store) == 1
+    _load(store, "buildings", buildings_frame(3))
+    assert memo.get(store) == 1
+    assert memo.builds == 1  # the buildings changed, the roads did not: nothing rebuilt
+    _load(store, "roads", roads_frame(["улица Абая", "улица Сатпаева"]))
+    assert memo.get(store) == 2
+    assert memo.builds == 2
+
+
+def test_search_rereads_only_the_layer_that_changed(store: Store) -> None:
+    _load(store, "roads", roads_frame(["улица Абая"]))
+    _load(store, "buildings", buildings_frame(2))
+    allowed = layers.LAYERS
+    assert [h.layer for h in search(store, "Абая", allowed)] == ["roads"]
+    roads_part = _cache[store].parts["roads"][1]
+    _load(store, "buildings", buildings_frame(3), source="t2")  # three more buildings
+    hits = search(store, "Дом 3", allowed)
+    assert [h.label for h in hits][:1] == ["Дом 3"]  # the new buildings are found …
+    assert _cache[store].parts["roads"][1] is roads_part  # … and the streets were not re-read
+    assert len([h for h in search(store, "Дом", allowed, limit=50) if h.layer == "buildings"]) == 5
+    _load(store, "roads", roads_frame(["улица Абая", "улица Сатпаева"]))
+    assert [h.layer for h in search(store, "Сатпаева", allowed)] == ["roads"]
+    assert _cache[store].parts["roads"][1] is not roads_part
