@@ -12,28 +12,13 @@ from fastapi.testclient import TestClient
 
 import layers
 from tests.support.app import app_client
+from tests.support.city_events import LINE, OUTAGE
 from tests.support.frames import buildings_frame
 from tests.tiles.mvtcheck import decode
 from tiles.grid import lonlat_to_tile_xy
 from twin.store import Batch, open_store
 
 PLANNER = {"Authorization": "Bearer plan-el"}
-AREA = {
-    "type": "Polygon",
-    "coordinates": [[[76.9015, 43.2495], [76.9035, 43.2495], [76.9035, 43.2515],
-                     [76.9015, 43.2515], [76.9015, 43.2495]]],
-}  # fmt: skip
-LINE = {"type": "LineString", "coordinates": [[76.905, 43.252], [76.909, 43.252]]}
-OUTAGE = {
-    "kind": "outage_water",
-    "severity": "major",
-    "title": "Нет холодной воды",
-    "address": "Дом 2",
-    "starts_at": "2026-07-22T08:00",
-    "ends_at": "2026-07-22T20:00",
-    "geometry": AREA,
-    "note": "valve 17",
-}
 EVENT_LAYERS = ("city_event_areas", "city_event_lines", "city_event_points")
 
 

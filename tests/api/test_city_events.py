@@ -11,27 +11,12 @@ from fastapi.testclient import TestClient
 
 import layers
 from tests.support.app import app_client
+from tests.support.city_events import OUTAGE
 from tests.support.frames import buildings_frame
 from twin.store import Batch, open_store
 
 PLANNER = {"Authorization": "Bearer plan-ce"}
 RESIDENT = {"Authorization": "Bearer res-ce"}
-# around "Дом 2" of buildings_frame (76.902..76.903, 43.25..43.251)
-AREA = {
-    "type": "Polygon",
-    "coordinates": [[[76.9015, 43.2495], [76.9035, 43.2495], [76.9035, 43.2515],
-                     [76.9015, 43.2515], [76.9015, 43.2495]]],
-}  # fmt: skip
-OUTAGE = {
-    "kind": "outage_water",
-    "severity": "major",
-    "title": "Нет холодной воды",
-    "address": "Дом 2",
-    "starts_at": "2026-07-22T08:00",
-    "ends_at": "2026-07-22T20:00",
-    "geometry": AREA,
-    "note": "valve 17, call the crew lead",
-}
 
 
 @pytest.fixture
