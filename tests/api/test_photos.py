@@ -8,6 +8,7 @@ import io
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -150,6 +151,21 @@ def _upload(client: TestClient, who: Resident, seed: int) -> str:
     return name
 
 
+def _appeal_naming(client: TestClient, who: Resident, name: str) -> httpx.Response:
+    """File an Open311 appeal whose media_url names the upload ``name``."""
+    return client.post(
+        "/open311/v2/requests.json",
+        json={
+            "service_code": "lighting",
+            "lat": LAT,
+            "long": LON,
+            "description": "Фонарь",
+            "media_url": f"http://testserver/api/photos/{name}",
+        },
+        headers=who.headers,
+    )
+
+
 def _age(store: Store, names: list[str], hours: float) -> None:
     """Make the uploads of ``names`` look ``hours`` old."""
     uploads = store.metadata.tables["photo_uploads"]
@@ -193,17 +209,7 @@ def test_unattached_photos_are_swept_file_and_row(
         )
         assert r.status_code == 201, r.text
         assert on_initiative not in _pending(store)  # attaching claims the upload
-        r = client.post(
-            "/open311/v2/requests.json",
-            json={
-                "service_code": "lighting",
-                "lat": LAT,
-                "long": LON,
-                "description": "Фонарь",
-                "media_url": f"http://testserver/api/photos/{on_appeal}",
-            },
-            headers=anna.headers,
-        )
+        r = _appeal_naming(client, anna, on_appeal)
         assert r.status_code == 201, r.text
         assert on_appeal not in _pending(store)  # an appeal naming our upload claims it too
         # the same photo as the initiative's, uploaded again and never used: only its row goes
@@ -235,17 +241,7 @@ def test_unattached_photos_are_swept_file_and_row(
         assert r.status_code == 400 and "no uploaded photo" in r.json()["detail"], r.text
         # and so is an appeal naming it by URL: no appeal is filed
         before = len(client.get("/open311/v2/requests.json").json())
-        r = client.post(
-            "/open311/v2/requests.json",
-            json={
-                "service_code": "lighting",
-                "lat": LAT,
-                "long": LON,
-                "description": "Фонарь",
-                "media_url": f"http://testserver/api/photos/{late}",
-            },
-            headers=anna.headers,
-        )
+        r = _appeal_naming(client, anna, late)
         assert r.status_code == 400 and "no uploaded photo" in r.text, r.text
         assert "media_url" in r.text
         assert len(client.get("/open311/v2/requests.json").json()) == before
