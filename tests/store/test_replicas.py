@@ -7,6 +7,7 @@ without a failed read and used again once it is back."""
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 
@@ -246,15 +247,27 @@ def test_pgrouting_searches_run_on_the_replica_with_the_primarys_answer(
 ) -> None:
     """pgRouting runs on the replica (no temporary table there: the edges are one query),
     with the same access as on the primary; when the replica has not replayed the edge table
-    the engine was built on (replay paused), the primary answers."""
+    the engine was built on (replay paused), the primary answers.
+
+    The edge table is built on the primary just before the first search, in a transaction
+    that writes nothing to the change log, so a replica can be "caught up" by the log and still
+    lack the table (CI, stop 27). Here replay is paused while the table is built and resumed
+    1.5 s later: the search waits for the replica (up to ``router.wait``), it does not go to
+    the primary."""
     store, replica_url = stores
     access_city.load_city(store)
     assert store.router is not None
-    # a ceiling, not a sleep: the edge table is built on the primary just before the search,
-    # and on a loaded machine its replay took longer than the fixture's 2 s (CI, load 5)
-    store.router.wait = 20.0
-    on_replica = AccessService(store, engine="pgrouting")
-    cells = on_replica.cells(WALK, categories(None))
+    store.router.wait = 20.0  # a ceiling, not a sleep
+    with store.reading():  # the replica has replayed the city's rows (the change log)
+        pass
+    replay(replica_url, "pause")
+    resume = threading.Timer(1.5, replay, (replica_url, "resume"))
+    resume.start()
+    try:
+        on_replica = AccessService(store, engine="pgrouting")
+        cells = on_replica.cells(WALK, categories(None))
+    finally:
+        resume.join()
     engine = on_replica.engine
     assert isinstance(engine, PgRoutingEngine) and engine.served["replica"] > 0
     assert engine.served["primary"] == 0

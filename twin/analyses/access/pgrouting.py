@@ -21,6 +21,7 @@ failover to a lagging replica, ``DROP EXTENSION``) it is made again once before 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -226,15 +227,29 @@ class PgRoutingEngine:
     def _search(self, params: dict[str, Any]) -> tuple[list[str], np.ndarray]:
         """Run the search on a read replica whose edge table is the one this engine was built
         on (the store's reads are routed as fresh as the primary's change log; the edge table
-        is checked by its roads version, which the log does not cover), else on the primary."""
-        try:
-            with self.store.reading() as conn:
-                if conn.exec_driver_sql(_STATE_NOW).scalar() == self.version:
-                    result = self._run(conn, params)
-                    self.served["replica" if self._standby(conn) else "primary"] += 1
-                    return result
-        except sa.exc.DBAPIError:  # not replayed there yet, or the replica went away
-            pass
+        is checked by its roads version, which the log does not cover), else on the primary.
+
+        The edge table is built in its own transaction that writes nothing to the change log,
+        so a replica the router finds caught up may not have replayed it yet: the search waits
+        for it as long as the router waits for the log (``router.wait``), then goes to the
+        primary. Without that wait the first search after a build went to the primary whenever
+        replay took longer than the log check (CI, stop 27)."""
+        router = getattr(self.store, "router", None)
+        deadline = time.monotonic() + (router.wait if router is not None else 0.0)
+        while True:
+            standby = False
+            try:
+                with self.store.reading() as conn:
+                    standby = self._standby(conn)
+                    if conn.exec_driver_sql(_STATE_NOW).scalar() == self.version:
+                        result = self._run(conn, params)
+                        self.served["replica" if standby else "primary"] += 1
+                        return result
+            except sa.exc.DBAPIError:  # not replayed there yet, or the replica went away
+                pass
+            if not standby or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
         for attempt in range(2):
             try:
                 with self.store.engine.connect() as conn:
