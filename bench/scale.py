@@ -220,6 +220,15 @@ def locust_run(hosts: list[str], users: int, seconds: int, out: Path) -> dict[st
         return {row["Name"]: row for row in csv.DictReader(f)}
 
 
+def commonest_errors(out: Path, top: int = 6) -> None:
+    """Print the commonest failures of the locust run written to ``out`` (its CSV prefix)."""
+    failures = Path(f"{out}_failures.csv")
+    if failures.exists():
+        with open(failures, newline="") as f:
+            for row in sorted(csv.DictReader(f), key=lambda r: -int(r["Occurrences"]))[:top]:
+                print(f"    {row['Occurrences']:>6} x {row['Name']}: {row['Error'][:90]}")
+
+
 def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     env = {
         "TWIN_DATABASE_URL": url,
@@ -249,6 +258,9 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     fail = {w: int(agg[w]["Failure Count"]) / max(int(agg[w]["Request Count"]), 1) for w in (1, 2)}
     print(f"  all: {rps[1]:.1f} vs {rps[2]:.1f} requests/s (ratio {rps[2] / rps[1]:.2f}x), "
           f"failures {fail[1]:.2%} vs {fail[2]:.2%} (goal <= 0.1%)")  # fmt: skip
+    for w in (1, 2):
+        print(f"  commonest errors, {w} process(es):")
+        commonest_errors(tmp / f"w{w}")
 
 
 PROBES = {
@@ -337,11 +349,7 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
     for name, r in sorted(results.items()):
         n, fails = int(r["Request Count"]), int(r["Failure Count"])
         print(f"  {name:20} {n:>9} {fails:>7} {fails / max(n, 1):>7.2%} {r['95%']:>7}")
-    failures = tmp / "restart_failures.csv"
-    if failures.exists():
-        with open(failures, newline="") as f:
-            for row in sorted(csv.DictReader(f), key=lambda r: -int(r["Occurrences"]))[:6]:
-                print(f"    {row['Occurrences']:>6} x {row['Name']}: {row['Error'][:90]}")
+    commonest_errors(tmp / "restart")
     agg = results.get("Aggregated", {})
     after = ", ".join(
         f"{kind} {'never' if v is None else f'{v:.1f} s'}" for kind, v in recovered.items()
