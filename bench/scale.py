@@ -15,7 +15,9 @@ in one run:
   answers are the same;
 * a locust run (headless, bounded) of a mixed workload (cached and cold tiles, filtered
   features, search, isochrones, writes) against 1 and against 2 server processes that read
-  from a streaming replica: requests/s, failure share and p95 per request kind, and ratios;
+  from a streaming replica, once they have built their search index and walking graph
+  (``prebuilt`` in ``/healthz``, as a balancer's readiness check would wait): requests/s,
+  failure share and p95 per request kind, the commonest errors, and ratios;
 * the same workload against the local cluster's layout (two server processes, the replica,
   Redis) with the primary crashed and started again in the middle: per kind requests,
   failures and p95, the commonest errors, seconds until features, search and an isochrone
@@ -46,7 +48,7 @@ import layers
 from bench.http_load import fetch_all
 from bench.tile_list import sample_tiles
 from tests.support.postgres import StreamingReplica, create_database, postgis_cluster
-from tests.support.servers import twin_servers
+from tests.support.servers import get_json, twin_servers
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 PLANNER_KEY = "bench-planner"
@@ -59,6 +61,23 @@ def load() -> str:
 
 def part(title: str) -> None:
     print(f"\n== {title} (load average {load()})", flush=True)
+
+
+def wait_prebuilt(base: str, timeout: float = 900) -> float:
+    """Wait until the server processes behind ``base`` have built their search index and
+    walking graph (``prebuilt`` in ``/healthz``: ten answers in a row, each on a new
+    connection, so each process of several sharing the port is asked); return the seconds."""
+    t0 = time.monotonic()
+    in_a_row = 0
+    while in_a_row < 10:
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit(f"{base}: the start-up builds took longer than {timeout:.0f} s")
+        if get_json(f"{base}/healthz", timeout=30).get("prebuilt", True):
+            in_a_row += 1
+        else:
+            in_a_row = 0
+            time.sleep(0.5)
+    return time.monotonic() - t0
 
 
 def load_country(url: str, copies: int) -> None:
@@ -240,6 +259,9 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     for workers in (1, 2):
         with twin_servers(env, workers=workers) as [(base, _)]:
             time.sleep(2.0 * workers)
+            built = wait_prebuilt(base)
+            print(f"  {workers} process(es): start-up builds done {built:.0f} s after the "
+                  "first answer")  # fmt: skip
             results[workers] = locust_run([base], users, seconds, tmp / f"w{workers}")
     print(f"  {users} users, {seconds} s each; per kind: requests/s, failures, p95 ms")
     for name in sorted(set(results[1]) | set(results[2])):
@@ -324,6 +346,8 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
         with twin_servers(env, count=2) as servers:
             hosts = [b for b, _ in servers]
             time.sleep(2.0)
+            for host in hosts:
+                wait_prebuilt(host)
             outcome: dict[str, float | None] = {}
             recovered: dict[str, float | None] = {}
             stop = threading.Event()

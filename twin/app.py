@@ -93,9 +93,10 @@ async def _sweep_photos(app: FastAPI, settings: Settings) -> None:
         await asyncio.sleep(every)
 
 
-def _prebuild(store: Store) -> None:
+def _prebuild(store: Store, done: threading.Event) -> None:
     """Build the search index and the walking graph (see ``Settings.prebuild``); a failure
-    is logged, and the first request that needs them builds them instead."""
+    is logged, and the first request that needs them builds them instead. ``done`` is set
+    at the end either way."""
     log = logging.getLogger("twin.api")
     for what, build in (("search index", search_index.prepare), ("walking graph", access_prepare)):
         t0 = time.perf_counter()
@@ -105,6 +106,7 @@ def _prebuild(store: Store) -> None:
             log.warning("%s not built ahead: %r", what, exc)
         else:
             log.info("%s built ahead in %.1f s", what, time.perf_counter() - t0)
+    done.set()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -164,8 +166,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install(app.state.live)
         await warm_routes(app)
         if settings.prebuild:
+            app.state.prebuilt = threading.Event()  # said in /healthz
             threading.Thread(
-                target=_prebuild, args=(app.state.store,), name="prebuild", daemon=True
+                target=_prebuild,
+                args=(app.state.store, app.state.prebuilt),
+                name="prebuild",
+                daemon=True,
             ).start()
         sweeper = (
             asyncio.create_task(_sweep_photos(app, settings))

@@ -22,11 +22,13 @@ def test_a_server_builds_the_search_index_and_walking_graph_as_it_starts(
     caplog.set_level(logging.INFO, logger="twin.api")
     settings = Settings(store=StoreSettings(database_url=almaty_url), prebuild=True)
     with TestClient(create_app(settings)) as client:
+        assert "prebuilt" in client.get("/healthz").json()  # said while building, and after
         deadline = time.monotonic() + 180
         while not all(f"{w} built ahead" in caplog.text for w in ("search index", "walking graph")):
             assert "not built ahead" not in caplog.text, caplog.text
             assert time.monotonic() < deadline, caplog.text
             time.sleep(0.2)
+        assert client.get("/healthz").json()["prebuilt"] is True
         store = client.app.state.store  # type: ignore[attr-defined]
         assert _cache[store].index is not None
         built = access_service._CITIES.builds, access_service._CLOSED.builds
