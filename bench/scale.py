@@ -102,6 +102,27 @@ def load_country(url: str, copies: int) -> None:
         print(f"  {lid:10} {counts[lid]:>10,}")
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """Return the CPU seconds (user + system) used so far by the server processes (``pid``
+    and its children), PostgreSQL's processes, and this process (the load client)."""
+    import psutil
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:  # gone meanwhile
+            return 0.0
+
+    server = psutil.Process(server_pid)
+    out = {"server": used(server) + sum(used(c) for c in server.children(recursive=True))}
+    out["postgres"] = sum(
+        used(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+    )
+    out["client"] = used(psutil.Process())
+    return out
+
+
 def cold_tiles(url: str, seconds: float) -> None:
     from twin.store import open_store
 
@@ -119,14 +140,22 @@ def cold_tiles(url: str, seconds: float) -> None:
     env = {"TWIN_DATABASE_URL": url}
     rates = {}
     for workers, chunk in ((1, paths[:half]), (2, paths[half:])):
-        with twin_servers(env, workers=workers) as [(base, _)]:
+        with twin_servers(env, workers=workers) as [(base, proc)]:
             time.sleep(2.0 * workers)  # every worker up
+            before, t0 = cpu_seconds(proc.pid), time.perf_counter()
             run = fetch_all(base, chunk, concurrency=8, time_limit_s=seconds)
+            after, wall = cpu_seconds(proc.pid), time.perf_counter() - t0
         bad = run.failures(lambda s: s.status in (200, 204))
+        empty = sum(1 for s in run.samples if s.status == 204)
         rates[workers] = run.throughput
         print(f"  {workers} process(es): {run.throughput:7.1f} cold tiles/s, "
-              f"p50 {run.p(50):.0f} ms, p95 {run.p(95):.0f} ms, {len(run.samples)} tiles, "
-              f"{len(bad)} failed")  # fmt: skip
+              f"p50 {run.p(50):.0f} ms, p95 {run.p(95):.0f} ms, {len(run.samples)} tiles "
+              f"({empty} empty), {len(bad)} failed")  # fmt: skip
+        # Where the 2 cores went: a second server process can only help with the server's
+        # share; PostgreSQL's ST_AsMVT and the load client run on the same cores.
+        split = {k: after[k] - before[k] for k in after}
+        print("    cores busy: " + ", ".join(f"{k} {v / wall:.2f}" for k, v in split.items())
+              + f" (of 2; {wall:.1f} s)")  # fmt: skip
     print(f"  ratio 2 : 1 processes = {rates[2] / rates[1]:.2f}x (goal >= 1.6x)")
 
 
@@ -254,15 +283,24 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
         "TWIN_DATABASE_REPLICA_URLS": replica,
         "TWIN_API_KEYS": f"planner:{PLANNER_KEY}",
     }
+    import resource
+
     tmp = Path(tempfile.mkdtemp(prefix="twin-locust-"))
     results = {}
     for workers in (1, 2):
-        with twin_servers(env, workers=workers) as [(base, _)]:
+        with twin_servers(env, workers=workers) as [(base, proc)]:
             time.sleep(2.0 * workers)
             built = wait_prebuilt(base)
-            print(f"  {workers} process(es): start-up builds done {built:.0f} s after the "
-                  "first answer")  # fmt: skip
+            before, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            ran = resource.getrusage(resource.RUSAGE_CHILDREN)
             results[workers] = locust_run([base], users, seconds, tmp / f"w{workers}")
+            after, wall = cpu_seconds(proc.pid), time.perf_counter() - t0
+            done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        split = {k: after[k] - before[k] for k in ("server", "postgres")}
+        split["locust"] = done.ru_utime + done.ru_stime - ran.ru_utime - ran.ru_stime
+        print(f"  {workers} process(es): start-up builds done {built:.0f} s after the first "
+              "answer; cores busy during the run: "
+              + ", ".join(f"{k} {v / wall:.2f}" for k, v in split.items()) + " (of 2)")  # fmt: skip
     print(f"  {users} users, {seconds} s each; per kind: requests/s, failures, p95 ms")
     for name in sorted(set(results[1]) | set(results[2])):
         cells = []
