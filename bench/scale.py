@@ -15,7 +15,9 @@ in one run:
   answers are the same;
 * a locust run (headless, bounded) of a mixed workload (cached and cold tiles, filtered
   features, search, isochrones, writes) against 1 and against 2 server processes that read
-  from a streaming replica: requests/s, failure share and p95 per request kind, and ratios;
+  from a streaming replica, once they have built their search index and walking graph
+  (``prebuilt`` in ``/healthz``, as a balancer's readiness check would wait): requests/s,
+  failure share and p95 per request kind, the commonest errors, and ratios;
 * the same workload against the local cluster's layout (two server processes, the replica,
   Redis) with the primary crashed and started again in the middle: per kind requests,
   failures and p95, the commonest errors, seconds until features, search and an isochrone
@@ -46,7 +48,7 @@ import layers
 from bench.http_load import fetch_all
 from bench.tile_list import sample_tiles
 from tests.support.postgres import StreamingReplica, create_database, postgis_cluster
-from tests.support.servers import twin_servers
+from tests.support.servers import get_json, twin_servers
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 PLANNER_KEY = "bench-planner"
@@ -59,6 +61,23 @@ def load() -> str:
 
 def part(title: str) -> None:
     print(f"\n== {title} (load average {load()})", flush=True)
+
+
+def wait_prebuilt(base: str, timeout: float = 900) -> float:
+    """Wait until the server processes behind ``base`` have built their search index and
+    walking graph (``prebuilt`` in ``/healthz``: ten answers in a row, each on a new
+    connection, so each process of several sharing the port is asked); return the seconds."""
+    t0 = time.monotonic()
+    in_a_row = 0
+    while in_a_row < 10:
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit(f"{base}: the start-up builds took longer than {timeout:.0f} s")
+        if get_json(f"{base}/healthz", timeout=30).get("prebuilt", True):
+            in_a_row += 1
+        else:
+            in_a_row = 0
+            time.sleep(0.5)
+    return time.monotonic() - t0
 
 
 def load_country(url: str, copies: int) -> None:
@@ -83,6 +102,27 @@ def load_country(url: str, copies: int) -> None:
         print(f"  {lid:10} {counts[lid]:>10,}")
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """Return the CPU seconds (user + system) used so far by the server processes (``pid``
+    and its children), PostgreSQL's processes, and this process (the load client)."""
+    import psutil
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:  # gone meanwhile
+            return 0.0
+
+    server = psutil.Process(server_pid)
+    out = {"server": used(server) + sum(used(c) for c in server.children(recursive=True))}
+    out["postgres"] = sum(
+        used(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+    )
+    out["client"] = used(psutil.Process())
+    return out
+
+
 def cold_tiles(url: str, seconds: float) -> None:
     from twin.store import open_store
 
@@ -100,14 +140,22 @@ def cold_tiles(url: str, seconds: float) -> None:
     env = {"TWIN_DATABASE_URL": url}
     rates = {}
     for workers, chunk in ((1, paths[:half]), (2, paths[half:])):
-        with twin_servers(env, workers=workers) as [(base, _)]:
+        with twin_servers(env, workers=workers) as [(base, proc)]:
             time.sleep(2.0 * workers)  # every worker up
+            before, t0 = cpu_seconds(proc.pid), time.perf_counter()
             run = fetch_all(base, chunk, concurrency=8, time_limit_s=seconds)
+            after, wall = cpu_seconds(proc.pid), time.perf_counter() - t0
         bad = run.failures(lambda s: s.status in (200, 204))
+        empty = sum(1 for s in run.samples if s.status == 204)
         rates[workers] = run.throughput
         print(f"  {workers} process(es): {run.throughput:7.1f} cold tiles/s, "
-              f"p50 {run.p(50):.0f} ms, p95 {run.p(95):.0f} ms, {len(run.samples)} tiles, "
-              f"{len(bad)} failed")  # fmt: skip
+              f"p50 {run.p(50):.0f} ms, p95 {run.p(95):.0f} ms, {len(run.samples)} tiles "
+              f"({empty} empty), {len(bad)} failed")  # fmt: skip
+        # Where the 2 cores went: a second server process can only help with the server's
+        # share; PostgreSQL's ST_AsMVT and the load client run on the same cores.
+        split = {k: after[k] - before[k] for k in after}
+        print("    cores busy: " + ", ".join(f"{k} {v / wall:.2f}" for k, v in split.items())
+              + f" (of 2; {wall:.1f} s)")  # fmt: skip
     print(f"  ratio 2 : 1 processes = {rates[2] / rates[1]:.2f}x (goal >= 1.6x)")
 
 
@@ -220,18 +268,39 @@ def locust_run(hosts: list[str], users: int, seconds: int, out: Path) -> dict[st
         return {row["Name"]: row for row in csv.DictReader(f)}
 
 
+def commonest_errors(out: Path, top: int = 6) -> None:
+    """Print the commonest failures of the locust run written to ``out`` (its CSV prefix)."""
+    failures = Path(f"{out}_failures.csv")
+    if failures.exists():
+        with open(failures, newline="") as f:
+            for row in sorted(csv.DictReader(f), key=lambda r: -int(r["Occurrences"]))[:top]:
+                print(f"    {row['Occurrences']:>6} x {row['Name']}: {row['Error'][:90]}")
+
+
 def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     env = {
         "TWIN_DATABASE_URL": url,
         "TWIN_DATABASE_REPLICA_URLS": replica,
         "TWIN_API_KEYS": f"planner:{PLANNER_KEY}",
     }
+    import resource
+
     tmp = Path(tempfile.mkdtemp(prefix="twin-locust-"))
     results = {}
     for workers in (1, 2):
-        with twin_servers(env, workers=workers) as [(base, _)]:
+        with twin_servers(env, workers=workers) as [(base, proc)]:
             time.sleep(2.0 * workers)
+            built = wait_prebuilt(base)
+            before, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            ran = resource.getrusage(resource.RUSAGE_CHILDREN)
             results[workers] = locust_run([base], users, seconds, tmp / f"w{workers}")
+            after, wall = cpu_seconds(proc.pid), time.perf_counter() - t0
+            done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        split = {k: after[k] - before[k] for k in ("server", "postgres")}
+        split["locust"] = done.ru_utime + done.ru_stime - ran.ru_utime - ran.ru_stime
+        print(f"  {workers} process(es): start-up builds done {built:.0f} s after the first "
+              "answer; cores busy during the run: "
+              + ", ".join(f"{k} {v / wall:.2f}" for k, v in split.items()) + " (of 2)")  # fmt: skip
     print(f"  {users} users, {seconds} s each; per kind: requests/s, failures, p95 ms")
     for name in sorted(set(results[1]) | set(results[2])):
         cells = []
@@ -249,6 +318,9 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     fail = {w: int(agg[w]["Failure Count"]) / max(int(agg[w]["Request Count"]), 1) for w in (1, 2)}
     print(f"  all: {rps[1]:.1f} vs {rps[2]:.1f} requests/s (ratio {rps[2] / rps[1]:.2f}x), "
           f"failures {fail[1]:.2%} vs {fail[2]:.2%} (goal <= 0.1%)")  # fmt: skip
+    for w in (1, 2):
+        print(f"  commonest errors, {w} process(es):")
+        commonest_errors(tmp / f"w{w}")
 
 
 PROBES = {
@@ -312,6 +384,8 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
         with twin_servers(env, count=2) as servers:
             hosts = [b for b, _ in servers]
             time.sleep(2.0)
+            for host in hosts:
+                wait_prebuilt(host)
             outcome: dict[str, float | None] = {}
             recovered: dict[str, float | None] = {}
             stop = threading.Event()
@@ -337,11 +411,7 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
     for name, r in sorted(results.items()):
         n, fails = int(r["Request Count"]), int(r["Failure Count"])
         print(f"  {name:20} {n:>9} {fails:>7} {fails / max(n, 1):>7.2%} {r['95%']:>7}")
-    failures = tmp / "restart_failures.csv"
-    if failures.exists():
-        with open(failures, newline="") as f:
-            for row in sorted(csv.DictReader(f), key=lambda r: -int(r["Occurrences"]))[:6]:
-                print(f"    {row['Occurrences']:>6} x {row['Name']}: {row['Error'][:90]}")
+    commonest_errors(tmp / "restart")
     agg = results.get("Aggregated", {})
     after = ", ".join(
         f"{kind} {'never' if v is None else f'{v:.1f} s'}" for kind, v in recovered.items()

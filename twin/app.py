@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -17,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message, Scope
 
 from tiles.service import TileService
+from twin import search as search_index
 from twin.accounts import Accounts, sender_from_setting
 from twin.analyses import cluster
 from twin.analyses.budget import Budget
@@ -54,6 +57,7 @@ from twin.api import premium as premium_routes
 from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
+from twin.api.access import prepare as access_prepare
 from twin.business.metering import Meter, QuotaCounter
 from twin.business.orgs import Organisations
 from twin.business.plans import load_plans
@@ -64,7 +68,7 @@ from twin.live import Broker, install, uninstall
 from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
 from twin.photos import PhotoStore
 from twin.photos import sweep as photo_sweep
-from twin.store import open_store
+from twin.store import Store, open_store
 from twin.store.tables import api_keys
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,22 @@ async def _sweep_photos(app: FastAPI, settings: Settings) -> None:
         except Exception:
             log.exception("photo sweep failed")
         await asyncio.sleep(every)
+
+
+def _prebuild(store: Store, done: threading.Event) -> None:
+    """Build the search index and the walking graph (see ``Settings.prebuild``); a failure
+    is logged, and the first request that needs them builds them instead. ``done`` is set
+    at the end either way."""
+    log = logging.getLogger("twin.api")
+    for what, build in (("search index", search_index.prepare), ("walking graph", access_prepare)):
+        t0 = time.perf_counter()
+        try:
+            build(store)
+        except Exception as exc:  # any store or data failure: the first request builds
+            log.warning("%s not built ahead: %r", what, exc)
+        else:
+            log.info("%s built ahead in %.1f s", what, time.perf_counter() - t0)
+    done.set()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -145,6 +165,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.live.start()
         install(app.state.live)
         await warm_routes(app)
+        if settings.prebuild:
+            app.state.prebuilt = threading.Event()  # said in /healthz
+            threading.Thread(
+                target=_prebuild,
+                args=(app.state.store, app.state.prebuilt),
+                name="prebuild",
+                daemon=True,
+            ).start()
         sweeper = (
             asyncio.create_task(_sweep_photos(app, settings))
             if settings.participation.photo_sweep_s > 0

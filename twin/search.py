@@ -506,15 +506,29 @@ class _Kept:
     districts: tuple[int, _Districts] | None = None
     #: each layer's entries by (the layer's newest change, the districts' newest change)
     parts: dict[str, tuple[tuple[int, int], list[_Doc]]] = field(default_factory=dict)
+    #: the thread building a newer index, if one is
+    builder: threading.Thread | None = None
+    #: why the last build failed (raised to a search that has no index to answer from)
+    error: Exception | None = None
 
 
 _cache: weakref.WeakKeyDictionary[Store, _Kept] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _SEARCHED = tuple(layer.id for layer in catalog.LAYERS if searchable(layer))
+#: how long a search waits for a newer index being built before it answers from the one it
+#: has (seconds). Writes show in search within this time when the rebuild is quick (one
+#: layer of the bundled city: well under a second); under a stream of writes to a large
+#: layer they show at the next finished build.
+FRESH_WAIT_S = 2.0
+
+
+def _current(kept: _Kept, heads: dict[str, int]) -> bool:
+    return kept.index is not None and all(kept.heads.get(k, -1) >= v for k, v in heads.items())
 
 
 def _index(store: Store) -> _Index:
-    """Return the store's index as of now, rebuilding only the layers that changed.
+    """Return the store's index as of now if it can be had within :data:`FRESH_WAIT_S`, else
+    the newest one built, rebuilding only the layers that changed.
 
     Each layer's entries are kept by that layer's newest change (and the districts', whose
     names every entry carries): a building edited re-reads the buildings, not the streets,
@@ -522,16 +536,45 @@ def _index(store: Store) -> _Index:
     bundled city, one core — so under the scale benchmark's stream of building edits every
     search waited for a full rebuild, and after a primary restart none answered within the
     run (issue 20).
+
+    One thread builds at a time, in the background; a search waits for it at most
+    :data:`FRESH_WAIT_S` when an older index exists (only the first search of a store waits
+    for the whole build). Before, every search waited for the rebuild its writes caused: with
+    the city x 10 (82,010 buildings, one building written about every second) the locust
+    run of ``bench/scale.py`` saw no search answer in 40 s, and the searches waiting on the
+    index's lock held the server's threads that features and writes needed (p95 21 s).
     """
     heads = store.change_heads(("districts", *_SEARCHED))
     with _lock:
         kept = _cache.get(store)
         if kept is None:
             kept = _cache[store] = _Kept()
-        if kept.index is not None and all(kept.heads.get(k, -1) >= v for k, v in heads.items()):
-            # as new as the store was when this search came (the search waited for the lock
-            # while another built): shared, not built again
+        if _current(kept, heads):
+            # as new as the store was when this search came: shared, not built again
+            assert kept.index is not None
             return kept.index
+        builder = kept.builder
+        if builder is None or not builder.is_alive():
+            builder = kept.builder = threading.Thread(
+                target=_rebuild, args=(store, kept, heads), name="search-index", daemon=True
+            )
+            builder.start()
+        had = kept.index
+    builder.join(None if had is None else FRESH_WAIT_S)
+    with _lock:
+        if kept.index is None:  # the first build failed: say why
+            raise kept.error or RuntimeError("the search index was not built")
+        return kept.index
+
+
+def prepare(store: Store) -> None:
+    """Build the store's index now (a server does so as it starts: ``TWIN_PREBUILD``)."""
+    _index(store)
+
+
+def _rebuild(store: Store, kept: _Kept, heads: dict[str, int]) -> None:
+    """Build the index at ``heads`` from the parts that changed (run in the builder thread)."""
+    try:
         dhead = heads["districts"]
         if kept.districts is None or kept.districts[0] < dhead:
             kept.districts = (dhead, _read_districts(store))
@@ -545,8 +588,12 @@ def _index(store: Store) -> _Index:
             parts.append(part[1])
         # assembled only when every part is read: a read failing half-way (the database
         # gone) keeps the parts already read for the next try, and no half index
-        kept.index, kept.heads = _assemble(parts, dist), heads
-        return kept.index
+        index = _assemble(parts, dist)
+        with _lock:
+            kept.index, kept.heads, kept.error = index, heads, None
+    except Exception as exc:  # handed to the searches that wait for this build
+        with _lock:
+            kept.error = exc
 
 
 # -- matching -----------------------------------------------------------------------------

@@ -8,11 +8,18 @@ its own layers' newest changes (``Store.change_heads``), on both stores.
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import geopandas as gpd
+import pytest
 
 import layers
+import twin.search
 from tests.support.frames import buildings_frame, roads_frame
 from twin.analyses.memo import StoreMemo
+from twin.core.errors import StoreError
 from twin.search import _cache, search
 from twin.store import Batch, Store
 
@@ -62,3 +69,51 @@ def test_search_rereads_only_the_layer_that_changed(store: Store) -> None:
     _load(store, "roads", roads_frame(["улица Абая", "улица Сатпаева"]))
     assert [h.layer for h in search(store, "Сатпаева", allowed)] == ["roads"]
     assert _cache[store].parts["roads"][1] is not roads_part
+
+
+def test_a_search_during_a_slow_rebuild_answers_from_the_index_it_has(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a stream of writes to a large layer a search answers from the newest finished
+    index after at most ``FRESH_WAIT_S``; the write shows once its build is done. The build
+    is held by a gate here (on the country-scale data it took longer than the writes came)."""
+    _load(store, "buildings", buildings_frame(2))
+    allowed = layers.LAYERS
+    assert len(search(store, "Дом", allowed, limit=50)) == 2
+    gate, reading = threading.Event(), threading.Event()
+    real = twin.search._layer_docs
+
+    def held(*args: Any) -> Any:
+        reading.set()
+        assert gate.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(twin.search, "_layer_docs", held)
+    monkeypatch.setattr(twin.search, "FRESH_WAIT_S", 0.2)
+    _load(store, "buildings", buildings_frame(3), source="t2")
+    try:
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 2  # the index it had
+        assert reading.is_set() and time.monotonic() - t0 < 10
+        assert len(search(store, "Дом", allowed, limit=50)) == 2  # one build at a time
+    finally:
+        gate.set()
+    builder = _cache[store].builder
+    assert builder is not None
+    builder.join(30)
+    assert len(search(store, "Дом", allowed, limit=50)) == 5  # the write, once built
+
+
+def test_the_first_search_waits_for_the_index_and_is_told_why_it_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _load(store, "buildings", buildings_frame(2))
+
+    def broken(*args: Any) -> Any:
+        raise StoreError("the database went away")
+
+    monkeypatch.setattr(twin.search, "_layer_docs", broken)
+    with pytest.raises(StoreError, match="went away"):
+        search(store, "Дом", layers.LAYERS)
+    monkeypatch.undo()
+    assert len(search(store, "Дом", layers.LAYERS)) == 2  # the next search builds again

@@ -55,6 +55,15 @@ def _service(store: Any, at: str | None = None) -> AccessService:
     return AccessService(store, closures=closures)
 
 
+def prepare(store: Any) -> None:
+    """Build what a walking isochrone needs (the city, the street graph of the roads open
+    now, its walking graph and the search engine) now: a server does so as it starts
+    (``TWIN_PREBUILD``)."""
+    svc = _service(store)
+    svc.graph.for_profile(profile("walk"))
+    _ = svc.engine
+
+
 def _require_inputs(role: Role) -> None:
     for layer_id in INPUT_LAYERS:
         require_layer(role, layer_id)

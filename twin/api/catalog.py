@@ -7,7 +7,9 @@ feature requests holding them. It now asks the store from the event loop — the
 read of the change log's head that the tile fast path makes (``ChangeWatch.store_answers``) —
 and only falls back to a thread (a pooled ``SELECT 1``) when that read cannot be made there or
 failed, so that an unavailable store still answers 503 with ``Retry-After``. A store with read
-replicas reports their lag, which is a query per replica: then the thread is always used."""
+replicas reports their lag, which is a query per replica: then the thread is always used.
+A server that builds its search index and walking graph as it starts (``TWIN_PREBUILD``)
+says whether that is done (``prebuilt``): a balancer can hold traffic back until it is."""
 
 from __future__ import annotations
 
@@ -31,8 +33,13 @@ async def healthz(request: Request, store: StoreDep) -> dict[str, Any]:
     """Return liveness and the store it serves (with each read replica's lag, if any)."""
     watch = request.app.state.tiles.watch
     if store.health_needs_io() or not await watch.store_answers():
-        return await run_in_threadpool(_health_in_thread, store, watch)
-    return _health(store, {})
+        out = await run_in_threadpool(_health_in_thread, store, watch)
+    else:
+        out = _health(store, {})
+    prebuilt = getattr(request.app.state, "prebuilt", None)
+    if prebuilt is not None:  # TWIN_PREBUILD: whether the start-up builds are done
+        out["prebuilt"] = prebuilt.is_set()
+    return out
 
 
 def _health_in_thread(store: Store, watch: ChangeWatch) -> dict[str, Any]:

@@ -13,6 +13,7 @@ and the live stream share Redis when ``TWIN_REDIS_URL`` is set.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated, Any
 
 import typer
@@ -52,6 +53,13 @@ def serve(
             "in the file (tiles kept already are skipped: only the first start takes long).",
         ),
     ] = True,
+    prebuild: Annotated[
+        bool,
+        typer.Option(
+            help="Build the search index and the walking graph in the background as each "
+            "server process starts (TWIN_PREBUILD), not in the first requests that need them.",
+        ),
+    ] = True,
     workers: Annotated[
         int,
         typer.Option(
@@ -67,6 +75,8 @@ def serve(
     from etl.load import load_bundled
     from twin.app import create_app
 
+    if prebuild:
+        os.environ.setdefault("TWIN_PREBUILD", "1")  # the worker processes read it too
     settings = Settings.from_env()
     with user_errors():
         store = open_store(settings)

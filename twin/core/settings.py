@@ -220,6 +220,11 @@ class Settings(BaseSettings):
     #: analyses' heavy steps (every camera's visibility, every building's nearest facility,
     #: the walking times behind site scores); unset: in this process.
     dask_scheduler: str | None = None
+    #: ``TWIN_PREBUILD``: build the search index and the walking graph in the background as
+    #: the server starts, rather than in the first search's and isochrone's requests (``twin
+    #: serve`` does unless ``--no-prebuild``). On the city x 10, those first requests waited
+    #: 20-30 s behind one another for these builds while locust's users arrived.
+    prebuild: bool = False
 
     def photo_root(self) -> Path:
         """Return the folder residents' photos are kept in."""
