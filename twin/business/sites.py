@@ -37,6 +37,7 @@ from twin.business.candidates import Candidates
 from twin.core.errors import BadInput
 from twin.search import SearchHit, search, split_house
 from twin.store import Store
+from twin.store.dialect import fold_text as fold
 
 #: The worst search rank that still resolves an address (3: matched by address, street or
 #: district words; 4 would be typos only).
@@ -102,11 +103,22 @@ def _place(
             placed = interpolate(store, street, house, area)
             if placed is None:
                 return {"reason": NO_HOUSE, "best_guess": street.as_dict()}
-            point, known = placed
-            # no detail: the street's district is its middle's, not the house's
-            return point, {"layer": street.layer, "fid": street.fid, "label": street.label,
-                           "detail": None, "precision": "interpolated",
-                           "house": house, "from_houses": known}  # fmt: skip
+            # no detail: the street's district is its middle's, not the house's. Other
+            # streets the words match as well (улица and проспект Абая when no type was
+            # written) are listed: the customer knows which one was meant, we do not
+            others = sorted(
+                {
+                    s.label
+                    for s in streets[1:]
+                    if s.rank == street.rank and fold(s.label) != fold(street.label)
+                }
+            )
+            return placed.point, {"layer": street.layer, "fid": street.fid,
+                                  "label": street.label, "detail": None,
+                                  "precision": "interpolated", "house": house,
+                                  "from_houses": placed.from_houses,
+                                  "same_side": placed.same_side,
+                                  "other_streets": others}  # fmt: skip
     if area is not None:
         elsewhere = search(store, address, layers, lang=lang, limit=1)
         if elsewhere and elsewhere[0].rank <= RESOLVE_RANK:

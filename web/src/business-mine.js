@@ -153,6 +153,10 @@ export function createMine(ctx, { category, weights, res, status }) {
       p.resolved_as?.precision === 'interpolated'
         ? h('span', { class: 'hint mine-interpolated', text: `${t('mine.interpolated', { street: p.resolved_as.label, houses: p.resolved_as.from_houses.join(', ') })} ` })
         : null,
+      // other streets the address matches as well: the owner knows which one was meant
+      p.resolved_as?.other_streets?.length
+        ? h('span', { class: 'hint mine-ambiguous', text: `${t('mine.otherStreets', { streets: p.resolved_as.other_streets.join('; ') })} ` })
+        : null,
       p.inside
         ? h(
             'span',

@@ -197,6 +197,7 @@ export const ANALYSES = {
   'mine.reason.only a spelling-tolerant match': ['найдено только похожее: {guess}', 'тек ұқсасы табылды: {guess}', 'only something similar: {guess}'],
   'mine.reason.outside the city': ['за пределами города', 'қаладан тыс', 'outside the city'],
   'mine.reason.house number not found on the street': ['дома с таким номером нет в данных, а на улице {guess} слишком мало домов с номерами', 'мұндай нөмірлі үй деректерде жоқ, ал {guess} көшесінде нөмірлі үйлер тым аз', 'no such house number in the data, and too few numbered houses on {guess} to place it'],
+  'mine.otherStreets': ['(так же называются: {streets} — уточните тип улицы)', '(осылай аталатындар да бар: {streets} — көше түрін нақтылаңыз)', '(also named so: {streets} — add the street type)'],
   'mine.interpolated': ['(дом размещён на улице {street} по домам {houses})', '({street} көшесінде {houses} үйлері бойынша орналастырылды)', '(house placed on {street} from houses {houses})'],
   'mine.row': ['строка {row}: {label}', '{row}-жол: {label}', 'row {row}: {label}'],
   'mine.report': ['Отчёт PDF', 'PDF есеп', 'PDF report'],
