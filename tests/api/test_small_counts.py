@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import h3
@@ -21,6 +22,8 @@ from fastapi.testclient import TestClient
 
 from tests.appeals.scene import EAST, LAT, LON, WEST, east_of, load_rows, load_scene, north_of
 from twin.app import create_app
+from twin.appeals.insights import Insights, Scope, _cells
+from twin.core.privacy import nest, whole_months
 from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
 from twin.store import open_store
 
@@ -156,39 +159,66 @@ def _hexes(client: TestClient, **params: str) -> dict[str, int]:
     return {f["properties"]["cell"]: f["properties"]["count"] for f in r.json()["features"]}
 
 
+def _truth(client: TestClient, res: int = 9, **params: str) -> dict[str, int]:
+    """The true counts per cell of the same question (what the noise is added to)."""
+    start, end = whole_months(
+        *(dt.date.fromisoformat(params[k]) if k in params else None for k in ("start", "end"))
+    )
+    scope = Scope(params.get("category"), None, start, end)
+    app = client.app
+    rows = scope.apply(Insights().frame(app.state.store))  # type: ignore[attr-defined]
+    return dict(nest(_cells(rows, 9), res))
+
+
+def _noisy(published: dict[str, int], truth: dict[str, int]) -> None:
+    """Every published count is its cell's true count plus a noise of -2..+2, and 5 or more."""
+    for cell, n in published.items():
+        assert n >= 5 and abs(n - truth[cell]) <= 2, (cell, n, truth[cell])
+
+
 @pytest.mark.parametrize(
-    "params",
+    ("params", "same_as_whole"),
     [
-        {"category": "lighting"},
-        {"start": "2026-10-01", "end": "2026-10-05"},
-        {"end": "2026-10-05"},
-        {"start": "2026-10-06"},
+        ({"category": "lighting"}, False),
+        ({"start": "2026-10-01", "end": "2026-10-05"}, True),
+        ({"end": "2026-10-05"}, True),
+        ({"start": "2026-10-06"}, True),
     ],
 )
 def test_filtered_hexagons_cannot_be_differenced_to_a_small_count(
-    client: TestClient, params: dict[str, str]
+    client: TestClient, params: dict[str, str], same_as_whole: bool
 ) -> None:
-    whole = _hexes(client)
-    assert sorted(whole.values()) == [7]
-    part = _hexes(client, **params)
-    for cell, n in part.items():
-        left = whole[cell] - n
-        assert left == 0 or left >= 5, (params, cell, n, whole[cell])
+    whole, true_whole = _hexes(client), _truth(client)
+    assert [true_whole[c] for c in whole] == [7]
+    part, true_part = _hexes(client, **params), _truth(client, **params)
+    _noisy(whole, true_whole)
+    _noisy(part, true_part)
+    for cell in part:  # the suppression rule holds on the true counts …
+        left = true_whole[cell] - true_part[cell]
+        assert left == 0 or left >= 5, (params, cell, true_part[cell], true_whole[cell])
+    # … and the same appeals get the same count whatever the filter (the cell key method:
+    # asking for them another way averages no noise away); lighting alone (5 of the 7) is
+    # withheld, as it would leave the 2 noise appeals
+    assert part == (whole if same_as_whole else {})
 
 
 def test_no_two_resolutions_subtract_to_a_small_count(client: TestClient) -> None:
     for params in ({}, {"category": "lighting"}):
-        answers = {}
+        answers, truth = {}, {}
         for res in (6, 7, 8, 9):
             r = client.get("/api/appeals/hexagons", params={"res": str(res), **params})
             answers[res] = {f["properties"]["cell"]: f["properties"]["count"]
                             for f in r.json()["features"]}  # fmt: skip
+            truth[res] = _truth(client, res, **params)
+            _noisy(answers[res], truth[res])
         for fine in (7, 8, 9):
             for coarse in range(6, fine):
-                for cell, n in answers[coarse].items():
-                    inside = sum(m for c, m in answers[fine].items()
-                                 if h3.cell_to_parent(c, coarse) == cell)  # fmt: skip
-                    assert n - inside == 0 or n - inside >= 5, (params, fine, cell, n, inside)
+                for cell in answers[coarse]:
+                    inside = [c for c in answers[fine] if h3.cell_to_parent(c, coarse) == cell]
+                    left = truth[coarse][cell] - sum(truth[fine][c] for c in inside)
+                    assert left == 0 or left >= 5, (params, fine, cell, left)
+                    if left == 0 and len(inside) == 1:  # the same appeals: the same count
+                        assert answers[coarse][cell] == answers[fine][inside[0]]
         assert answers[6] or params, params
 
 
@@ -197,8 +227,67 @@ def test_hexagon_dates_are_whole_months(client: TestClient) -> None:
                    params={"res": "9", "start": "2026-10-03", "end": "2026-10-04"})  # fmt: skip
     body = r.json()
     assert (body["start"], body["end"]) == ("2026-10-01", "2026-10-31")
-    assert [f["properties"]["count"] for f in body["features"]] == [7]
+    counts = {f["properties"]["cell"]: f["properties"]["count"] for f in body["features"]}
+    assert counts == _hexes(client, start="2026-10-01", end="2026-10-31")
+    assert [_truth(client)[c] for c in counts] == [7]
     assert body["k"] == 5
+    assert body["noise"]["values"] == [-2, -1, 0, 1, 2]
+
+
+def test_the_noise_hides_a_difference_of_two_filtered_answers(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Two month ranges of one category that differ by 2 appeals in each of 40 cells, each
+    answer safe beside the unfiltered one (the attack suppression alone let through): their
+    published difference is the true 2 plus two noises, so it varies from cell to cell
+    (before: exactly 2 in every cell); and the store's secret keeps the noise
+    the same for the same appeals across server processes and restarts."""
+    url = f"gpkg:///{tmp_path}/diff.gpkg"
+    store = open_store(url)
+    try:
+        load_scene(store)
+        origin = north_of(LON, LAT, 6000)
+        centres = []
+        for i in range(40):
+            lon, lat = east_of(*origin, 400 * i)
+            centres.append(h3.cell_to_latlng(h3.latlng_to_cell(lat, lon, 9)))
+        n = len(centres)
+        # per cell: 10 lighting appeals in January and 2 in March, and 5 of waste in 2025
+        # (so that each filtered answer is 0-or-5-or-more apart from the unfiltered one)
+        m = 17 * n
+        load_rows(
+            store,
+            "appeals",
+            {
+                "source_id": [f"d{i}" for i in range(m)],
+                "category": ["lighting"] * (12 * n) + ["waste"] * (5 * n),
+                "status": ["received"] * m,
+                "created_on": ["2026-01-15"] * (10 * n)
+                + ["2026-03-15"] * (2 * n)
+                + ["2025-06-15"] * (5 * n),
+                "service": ["city_lighting"] * (12 * n) + ["tazalyk"] * (5 * n),
+                "district": [WEST] * m,
+            },
+            [shapely.Point(c[1], c[0]) for c in centres] * 17,
+            source="differences",
+        )
+    finally:
+        store.close()
+    settings = Settings(store=StoreSettings(database_url=url))
+    answers = []
+    for _ in range(2):  # two server lives of one store
+        with TestClient(create_app(settings)) as c:
+            q1 = _hexes(c, category="lighting", start="2026-01-01", end="2026-03-31")
+            jan = _hexes(c, category="lighting", start="2026-01-01", end="2026-02-28")
+            answers.append((q1, jan))
+    assert answers[0] == answers[1]
+    q1, jan = answers[0]
+    cells = sorted(set(q1) & set(jan))
+    assert len(cells) >= 30, (len(q1), len(jan))
+    diffs = [q1[c] - jan[c] for c in cells]
+    assert all(-2 <= d <= 6 for d in diffs), diffs
+    assert len(set(diffs)) >= 3, diffs  # not one exact value
+    assert sum(d != 2 for d in diffs) >= len(diffs) // 3, diffs
 
 
 # -- Open311 and the duplicate hint: no locating a sensitive appeal ---------------------------

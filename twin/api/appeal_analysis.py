@@ -250,7 +250,8 @@ async def public_hexagons(
     """Appeals per H3 cell for everyone, filterable by category and dates (taken in whole
     calendar months); a cell with fewer than k appeals (``TWIN_LIMITS_MIN_COUNT``, at least
     5) is never shown, nor a filtered cell that would leave fewer than k beside the same cell
-    unfiltered (see :mod:`twin.core.privacy`)."""
+    unfiltered; the counts shown carry a noise of -2..+2 by the cell key method, the same for
+    the same appeals whatever the filter (see :mod:`twin.core.privacy`)."""
     scope = _scope(category, start, end)
     k = request.app.state.settings.limits.min_count
     body = await run_in_threadpool(insights(request).public_hexagons, store, scope, res, k)

@@ -24,8 +24,13 @@ from twin.appeals.catalog import category as category_of
 from twin.core.errors import BadInput
 from twin.core.privacy import (
     MIN_PUBLIC_COUNT,
+    NOISE,
+    NOISE_P,
+    cell_key,
     nest,
+    noisy,
     public_k,
+    record_keys,
     safe_against,
     shown_cells,
     whole_months,
@@ -182,7 +187,9 @@ class Insights:
         cell unfiltered — also public — holds the same count or at least ``k`` more. Counts
         are summed up from resolution 9 (:func:`~twin.core.privacy.nest`), and no cell is
         shown whose parent, answered at a coarser resolution, would subtract to 1..k-1
-        (:func:`~twin.core.privacy.shown_cells`).
+        (:func:`~twin.core.privacy.shown_cells`). The counts shown carry the cell key
+        method's noise of -2..+2 (:func:`~twin.core.privacy.noisy`): the same appeals always
+        get the same count, and two filtered answers no longer subtract to an exact few.
         """
         k = public_k(k)
         if res not in PUBLIC_RESOLUTIONS:
@@ -192,6 +199,7 @@ class Insights:
         frame = self.frame(store)
         rows = scope.apply(frame)
         cells = nest(_cells(rows, max(PUBLIC_RESOLUTIONS)), res)
+        keys = _cell_keys(store.secret("appeal_cell_keys"), rows, res)
         coarsest = min(PUBLIC_RESOLUTIONS)
         if scope == Scope():
             shown = shown_cells(cells, res, k, coarsest)
@@ -208,6 +216,9 @@ class Insights:
                 coarsest,
                 keep=lambda c, n: c in public and safe_against(n, whole[c], k),
             )
+        # the cell key method's noise (twin.core.privacy), on every cell shown; a count the
+        # noise takes below k is withheld too
+        published = {c: noisy(n, keys[c], k) for c, n in shown.items()}
         features = [
             {
                 "type": "Feature",
@@ -218,7 +229,8 @@ class Insights:
                 },
                 "properties": {"cell": c, "count": n},
             }
-            for c, n in sorted(shown.items())
+            for c, n in sorted(published.items())
+            if n is not None
         ]
         return {
             "type": "FeatureCollection",
@@ -227,7 +239,12 @@ class Insights:
             "res": res,
             "start": None if start is None else start.isoformat(),
             "end": None if end is None else end.isoformat(),
-            "withheld_cells": len(cells) - len(shown),
+            "withheld_cells": len(cells) - len(features),
+            "noise": {
+                "method": "cell key (ABS TableBuilder, UK 2021 census)",
+                "values": list(NOISE),
+                "probabilities": list(NOISE_P),
+            },
             "synthetic": bool(rows["synthetic"].all()) if len(rows) else False,
         }
 
@@ -237,6 +254,18 @@ def _cells(rows: pd.DataFrame, res: int) -> Counter[str]:
         h3.latlng_to_cell(la, lo, res)
         for lo, la in zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)
     )
+
+
+def _cell_keys(secret: bytes, rows: pd.DataFrame, res: int) -> Counter[str]:
+    """Return each cell's key at ``res``: its appeals' record keys summed (mod 2**32), from
+    resolution 9 up as the counts are (:func:`twin.core.privacy.nest`)."""
+    fine = max(PUBLIC_RESOLUTIONS)
+    sums: Counter[str] = Counter()
+    for lo, la, key in zip(
+        rows["lon"].tolist(), rows["lat"].tolist(), record_keys(secret, rows["fid"]), strict=True
+    ):
+        sums[h3.latlng_to_cell(la, lo, fine)] += key
+    return Counter({c: cell_key([v]) for c, v in nest(sums, res).items()})
 
 
 def _closed(ring: Any) -> list[tuple[float, float]]:

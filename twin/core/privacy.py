@@ -11,18 +11,43 @@ Differencing: two public answers with different filters can be subtracted. The r
 filter (``/api/appeals/hexagons``, ``/api/appeals/ratings``) therefore only take whole
 calendar months (:func:`whole_months`), so no difference isolates less than a month, and the
 hexagons also withhold a filtered cell whose complement within the unfiltered answer would
-be a small count (:func:`safe_against`). What remains: the difference of two *filtered*
-answers (two month ranges, two categories) may still isolate fewer than ``k`` appeals of one
-cell and month; nothing short of noise closes that, and the exact points of the non-sensitive
-categories are public through Open311 anyway.
+be a small count (:func:`safe_against`). The difference of two *filtered* answers (two month
+ranges, two categories) could still isolate fewer than ``k`` appeals of one cell and month
+(January-March less January-February in one cell: 12 - 10 = 2 in March), and no suppression
+rule closes that for every combination of answers (it is the "complementary suppression"
+problem of statistical tables). So the public hexagons also carry noise, by the **cell key
+method** of the Australian Bureau of Statistics' TableBuilder and the UK's 2021 census tables
+(Fraser & Wooton 2005; Giessing 2016; the sdcTools ``ptable``/``cellKey`` R packages; there
+is no maintained Python one, so the few lines are here):
+
+* every appeal has a *record key*, a keyed hash of its id under a secret kept in the store
+  (:func:`record_keys`; random to anyone without the secret);
+* a cell's *cell key* is the sum of its appeals' record keys (mod 2**32), so the same set of
+  appeals gets the same key — and so the same published count — whatever question found it:
+  asking again, or by another filter that selects the same appeals, averages nothing away;
+* the published count is the true one plus a noise of -2..+2 looked up by the cell key
+  (:data:`NOISE`, :func:`noisy`); a count that noise would take below ``k`` is withheld, and
+  an empty cell stays 0.
+
+A difference of two answers is then the true difference plus two independent noises (-4..+4,
+a standard deviation of about 1.3): "2 in March" reads the same as 0 to 6. What this does not
+stop: an attacker with the patience to average many *different* pairs of answers that isolate
+the same appeals (e.g. [month m, March] less [month m, February] for every m before), each
+with noise of its own; with whole months only, that is a few dozen pairs per cell, and their
+average still carries about a fifth of the noise. Suppression (below) and noise together are
+what statistics offices publish tables of people with; nothing short of a differential
+privacy budget per user would close it entirely.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
+import hmac
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import h3
 
@@ -125,3 +150,61 @@ def shown_cells(
 def shown_rest(rest: int, k: int) -> bool:
     """Return whether what subtraction leaves may be known: nothing, or at least ``k``."""
     return rest == 0 or rest >= k
+
+
+# -- the cell key method -----------------------------------------------------------------------
+
+#: The perturbation table: noise -2..+2 with probabilities 5, 20, 50, 20 and 5 % (mean 0,
+#: variance 0.8), chosen by where the cell key falls in [0, 2**32).
+NOISE = (-2, -1, 0, 1, 2)
+NOISE_P = (0.05, 0.20, 0.50, 0.20, 0.05)
+KEY_SPACE = 2**32
+_BOUNDS = [round(sum(NOISE_P[: i + 1]) * KEY_SPACE) for i in range(len(NOISE_P) - 1)]
+
+
+def record_keys(secret: bytes, ids: Iterable[int]) -> list[int]:
+    """Return each record's key: the first 32 bits of HMAC-SHA256(secret, id), uniform on
+    [0, 2**32) and unknown without ``secret``.
+
+    >>> record_keys(b"s", [1, 2]) == record_keys(b"s", [1, 2]) != record_keys(b"t", [1, 2])
+    True
+    >>> all(0 <= k < 2**32 for k in record_keys(b"s", range(100)))
+    True
+    """
+    return [
+        int.from_bytes(hmac.new(secret, str(int(i)).encode(), hashlib.sha256).digest()[:4], "big")
+        for i in ids
+    ]
+
+
+def cell_key(keys: Iterable[int]) -> int:
+    """Return a cell's key from its records' keys: their sum mod 2**32 (a cell's key at a
+    coarser resolution is then its children's keys summed, as its count is).
+
+    >>> cell_key([2**31, 2**31 + 5])
+    5
+    """
+    return sum(keys) % KEY_SPACE
+
+
+def noise_of(key: int) -> int:
+    """Return the noise that cell key ``key`` draws from :data:`NOISE`.
+
+    >>> [noise_of(k) for k in (0, 2**32 // 10, 2**31, 2**32 - 1)]
+    [-2, -1, 0, 2]
+    """
+    return NOISE[bisect_right(_BOUNDS, key % KEY_SPACE)]
+
+
+def noisy(count: int, key: int, k: int) -> int | None:
+    """Return the count to publish for a cell of ``count`` records with cell key ``key``:
+    0 for an empty cell, else the count plus its noise, or None (withheld) when that is
+    below ``k``.
+
+    >>> noisy(0, 2**31, 5), noisy(7, 2**31, 5), noisy(7, 0, 5), noisy(6, 0, 5)
+    (0, 7, 5, None)
+    """
+    if count == 0:
+        return 0
+    out = count + noise_of(key)
+    return out if out >= k else None

@@ -78,6 +78,7 @@ class Store(abc.ABC):
         self.provenance_table = self.metadata.tables["twin_provenance"]
         self.quarantine_table = self.metadata.tables["twin_quarantine"]
         self.changes_table = self.metadata.tables["twin_changes"]
+        self._secrets: dict[str, bytes] = {}  # see secret()
 
     # -- backend specifics -------------------------------------------------------------
     @abc.abstractmethod
@@ -279,6 +280,30 @@ class Store(abc.ABC):
                     "AND x.source_id = s.source_id)"
                 )
             )
+
+    # -- secrets -------------------------------------------------------------------------
+    def secret(self, name: str) -> bytes:
+        """Return the store's secret ``name``: 32 random bytes made on first use and kept in
+        ``twin_meta`` (key ``secret:<name>``), so that every server process of the store, and
+        the store after a restart or a restore, has the same one. Read from the primary."""
+        import secrets
+
+        if name in self._secrets:
+            return self._secrets[name]
+        meta, key = self.meta_table, f"secret:{name}"
+        query = sa.select(meta.c.value).where(meta.c.key == key)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar()
+        if value is None:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(meta.insert().values(key=key, value=secrets.token_hex(32)))
+            except sa.exc.IntegrityError:  # another process made it first: theirs is kept
+                pass
+            with self.engine.connect() as conn:
+                value = conn.execute(query).scalar_one()
+        self._secrets[name] = bytes.fromhex(value)
+        return self._secrets[name]
 
     # -- reading -----------------------------------------------------------------------
     def count(self, layer: Layer) -> int:
