@@ -114,13 +114,33 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
         except psutil.Error:  # gone meanwhile
             return 0.0
 
-    server = psutil.Process(server_pid)
-    out = {"server": used(server) + sum(used(c) for c in server.children(recursive=True))}
-    out["postgres"] = sum(
-        used(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
-    )
-    out["client"] = used(psutil.Process())
-    return out
+    def reaped(p: psutil.Process) -> float:  # children that have exited and been waited for
+        try:
+            t = p.cpu_times()
+            return float(t.children_user + t.children_system)
+        except psutil.Error:
+            return 0.0
+
+    def tree(p: psutil.Process) -> float:
+        """A process, its live descendants, and its exited ones (PostgreSQL's backends come
+        and go: the postmaster counts them once they exit)."""
+        try:
+            kids = p.children(recursive=True)
+        except psutil.Error:
+            return 0.0
+        return used(p) + reaped(p) + sum(used(c) + reaped(c) for c in kids)
+
+    def postmaster(p: psutil.Process) -> bool:
+        try:
+            return p.name() == "postgres" and p.parent().name() != "postgres"
+        except (psutil.Error, AttributeError):
+            return False
+
+    return {
+        "server": tree(psutil.Process(server_pid)),
+        "postgres": sum(tree(p) for p in psutil.process_iter() if postmaster(p)),
+        "client": used(psutil.Process()),
+    }
 
 
 def cold_tiles(url: str, seconds: float) -> None:
@@ -142,6 +162,7 @@ def cold_tiles(url: str, seconds: float) -> None:
     for workers, chunk in ((1, paths[:half]), (2, paths[half:])):
         with twin_servers(env, workers=workers) as [(base, proc)]:
             time.sleep(2.0 * workers)  # every worker up
+            wait_prebuilt(base)  # the start-up builds done: their CPU is not the tiles'
             before, t0 = cpu_seconds(proc.pid), time.perf_counter()
             run = fetch_all(base, chunk, concurrency=8, time_limit_s=seconds)
             after, wall = cpu_seconds(proc.pid), time.perf_counter() - t0

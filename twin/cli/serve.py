@@ -60,6 +60,14 @@ def serve(
             "server process starts (TWIN_PREBUILD), not in the first requests that need them.",
         ),
     ] = True,
+    worker_healthcheck: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --workers N: seconds a worker may take to answer the supervisor's "
+            "liveness ping before it is killed and started again (uvicorn's default is 5).",
+        ),
+    ] = 60,
     workers: Annotated[
         int,
         typer.Option(
@@ -95,7 +103,20 @@ def serve(
     else:
         # Each worker process builds its app from the same environment (an import string:
         # an app object cannot be handed to another process).
-        uvicorn.run("twin.app:create_app", factory=True, host=host, port=port, workers=workers)
+        # The supervisor pings each worker over a pipe, answered by a thread of the worker's
+        # that needs the GIL. Under load (the city x 100, 500 locust users, 2 workers) a busy
+        # worker missed uvicorn's 5 s: it was killed with every request it held, and its
+        # replacement spent 75 s on its start-up builds while the other worker took all the
+        # load — 6 % of requests failed, "Child process died" in the log (uvicorn #2506;
+        # Airflow raised it to 120 s). A hung worker is still replaced, a minute later.
+        uvicorn.run(
+            "twin.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_worker_healthcheck=worker_healthcheck,
+        )
 
 
 def register(app: typer.Typer) -> None:
