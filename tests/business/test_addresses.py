@@ -24,8 +24,11 @@ def _street(store: Store, houses: dict[str, float] | None = None) -> None:
     load_rows(
         store,
         "roads",
-        {"source_id": ["s1", "s2"], "name": ["улица Тестовая", "проспект Тестовая"],
-         "highway": ["residential", "primary"]},  # fmt: skip
+        {
+            "source_id": ["s1", "s2"],
+            "name": ["улица Тестовая", "проспект Тестовая"],
+            "highway": ["residential", "primary"],
+        },
         [
             shapely.LineString([(76.89, LAT), (76.93, LAT)]),
             shapely.LineString([(76.89, LAT + 0.02), (76.93, LAT + 0.02)]),
