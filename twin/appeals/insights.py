@@ -198,8 +198,9 @@ class Insights:
         scope = replace(scope, start=start, end=end)
         frame = self.frame(store)
         rows = scope.apply(frame)
-        cells = nest(_cells(rows, max(PUBLIC_RESOLUTIONS)), res)
-        keys = _cell_keys(store.secret("appeal_cell_keys"), rows, res)
+        fine = _row_cells(rows, max(PUBLIC_RESOLUTIONS))
+        cells = nest(Counter(fine), res)
+        keys = _cell_keys(store.secret("appeal_cell_keys"), fine, rows["fid"], res)
         coarsest = min(PUBLIC_RESOLUTIONS)
         if scope == Scope():
             shown = shown_cells(cells, res, k, coarsest)
@@ -249,22 +250,25 @@ class Insights:
         }
 
 
-def _cells(rows: pd.DataFrame, res: int) -> Counter[str]:
-    return Counter(
+def _row_cells(rows: pd.DataFrame, res: int) -> list[str]:
+    """Return each row's H3 cell at ``res``."""
+    return [
         h3.latlng_to_cell(la, lo, res)
         for lo, la in zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)
-    )
+    ]
 
 
-def _cell_keys(secret: bytes, rows: pd.DataFrame, res: int) -> Counter[str]:
-    """Return each cell's key at ``res``: its appeals' record keys summed (mod 2**32), from
-    resolution 9 up as the counts are (:func:`twin.core.privacy.nest`)."""
-    fine = max(PUBLIC_RESOLUTIONS)
+def _cells(rows: pd.DataFrame, res: int) -> Counter[str]:
+    return Counter(_row_cells(rows, res))
+
+
+def _cell_keys(secret: bytes, fine: list[str], fids: Any, res: int) -> Counter[str]:
+    """Return each cell's key at ``res``: the record keys of its appeals (ids ``fids``, in
+    cells ``fine`` at resolution 9) summed, then nested up as the counts are
+    (:func:`twin.core.privacy.nest`)."""
     sums: Counter[str] = Counter()
-    for lo, la, key in zip(
-        rows["lon"].tolist(), rows["lat"].tolist(), record_keys(secret, rows["fid"]), strict=True
-    ):
-        sums[h3.latlng_to_cell(la, lo, fine)] += key
+    for cell, key in zip(fine, record_keys(secret, fids), strict=True):
+        sums[cell] += key
     return Counter({c: cell_key([v]) for c, v in nest(sums, res).items()})
 
 
