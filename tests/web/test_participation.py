@@ -82,7 +82,8 @@ def test_a_resident_signs_up_rates_and_proposes_live(
     expected = mean - 2 / (before + 1)
     page.click('#card button[data-stars="2"]')
     page.wait_for_function(
-        f"Math.abs(Number(document.querySelector('#rate-summary').dataset.mean) - {expected}) < 0.01"
+        "Math.abs(Number(document.querySelector('#rate-summary').dataset.mean)"
+        f" - {expected}) < 0.01"
     )
     mean = float(page.locator("#rate-summary").get_attribute("data-mean") or 0)
     bob.page.wait_for_function(f"Math.abs({state} - {mean}) < 0.01", timeout=10000)
