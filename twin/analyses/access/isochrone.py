@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from twin.analyses.access.graph import METRIC_CRS, StreetGraph
+from twin.analyses.access.graph import METRIC_CRS, ModeGraph, StreetGraph
 from twin.analyses.access.profiles import Profile
 from twin.analyses.access.search import Engine, Snapped, snap
 from twin.core.errors import BadInput
@@ -39,35 +39,49 @@ def check_minutes(minutes: Sequence[float]) -> list[float]:
     return sorted({float(m) for m in minutes})
 
 
+def reached_edges(mg: ModeGraph, node_cost: np.ndarray, minutes: float) -> np.ndarray:
+    """Return the positions of the mode graph's edges with an end reached within ``minutes``."""
+    return np.flatnonzero((node_cost[mg.u] < minutes) | (node_cost[mg.v] < minutes))
+
+
 def reachable_pieces(
     graph: StreetGraph,
     profile: Profile,
     node_cost: np.ndarray,
     origin: Snapped,
     minutes: float,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return the reachable street pieces as an (n, 2, 2) array of UTM 43N segments."""
+    """Return the reachable street pieces as an (n, 2, 2) array of UTM 43N segments.
+
+    Only the edges with an end reached in time are cut: ``near`` (the mode graph's edge
+    positions with an end reached within at least ``minutes``, from :func:`reached_edges`)
+    or, without it, those found here. Cutting every edge of the city x 30 (850,000 edges)
+    for each threshold took most of a walking isochrone's 0.16 s.
+    """
     mg = graph.for_profile(profile)
-    a, b = graph.a[mg.edge], graph.b[mg.edge]
-    c = mg.cost
-    cu, cv = node_cost[mg.u], node_cost[mg.v]
-    f_fwd = np.where(mg.forward & (cu < minutes), np.clip((minutes - cu) / c, 0, 1), 0.0)
-    f_bwd = np.where(mg.backward & (cv < minutes), np.clip((minutes - cv) / c, 0, 1), 0.0)
+    if near is None:
+        near = reached_edges(mg, node_cost, minutes)
+    cu, cv, c = node_cost[mg.u[near]], node_cost[mg.v[near]], mg.cost[near]
+    fwd, bwd = mg.forward[near], mg.backward[near]
+    f_fwd = np.where(fwd & (cu < minutes), np.clip((minutes - cu) / c, 0, 1), 0.0)
+    f_bwd = np.where(bwd & (cv < minutes), np.clip((minutes - cv) / c, 0, 1), 0.0)
     whole = f_fwd + f_bwd >= 1.0
     lo = [np.zeros(whole.sum()), np.zeros((~whole & (f_fwd > 0)).sum())]
     hi = [np.ones(whole.sum()), f_fwd[~whole & (f_fwd > 0)]]
-    idx = [np.flatnonzero(whole), np.flatnonzero(~whole & (f_fwd > 0))]
+    idx = [near[whole], near[~whole & (f_fwd > 0)]]
     tail = ~whole & (f_bwd > 0)
     lo.append(1.0 - f_bwd[tail])
     hi.append(np.ones(tail.sum()))
-    idx.append(np.flatnonzero(tail))
+    idx.append(near[tail])
 
     # Along the origin's own segment, in both allowed directions.
     p, t0 = int(origin.pos[0]), float(origin.t[0])
+    a_p, b_p = graph.a[mg.edge[p]], graph.b[mg.edge[p]]
     off = float(origin.offset_m[0]) / profile.access_m_per_min
     pieces: list[np.ndarray] = []
     if off < minutes:
-        rem = (minutes - off) / c[p]
+        rem = (minutes - off) / mg.cost[p]
         if mg.forward[p]:
             idx.append(np.array([p]))
             lo.append(np.array([t0]))
@@ -77,13 +91,14 @@ def reachable_pieces(
             lo.append(np.array([max(0.0, t0 - rem)]))
             hi.append(np.array([t0]))
     # The straight access leg from the point to its street.
-    on = a[p] + (b[p] - a[p]) * t0
+    on = a_p + (b_p - a_p) * t0
     reach = 1.0 if off <= 0 else min(1.0, minutes / off)
     pieces.append(np.array([[origin.xy[0], origin.xy[0] + (on - origin.xy[0]) * reach]]))
 
     i, f0, f1 = np.concatenate(idx), np.concatenate(lo), np.concatenate(hi)
-    d = b[i] - a[i]
-    segs = np.stack([a[i] + d * f0[:, None], a[i] + d * f1[:, None]], axis=1)
+    a, b = graph.a[mg.edge[i]], graph.b[mg.edge[i]]
+    d = b - a
+    segs = np.stack([a + d * f0[:, None], a + d * f1[:, None]], axis=1)
     return np.concatenate([segs, *pieces])
 
 
@@ -123,10 +138,11 @@ def isochrones(
     mg = graph.for_profile(profile)
     origin = snap(mg, np.array([origin_xy], dtype=float))
     node_cost, _ = engine.node_costs(mg, origin, max(steps))
+    near = reached_edges(mg, node_cost, max(steps))
     rows = []
     inner: shapely.Geometry | None = None
     for m in steps:
-        segs = reachable_pieces(graph, profile, node_cost, origin, m)
+        segs = reachable_pieces(graph, profile, node_cost, origin, m, near)
         poly = _fill_holes(_buffered(segs, profile.buffer_m), fill_holes_m2)
         if inner is not None:  # nested by construction, whatever the buffer's rounding
             poly = shapely.union(poly, inner)

@@ -83,6 +83,30 @@ def entries(mg: ModeGraph, seeds: Snapped) -> tuple[np.ndarray, np.ndarray, np.n
     return seed, node, np.maximum(cost, MIN_COST)
 
 
+def with_seeds(
+    base: sparse.csr_matrix, seed: np.ndarray, node: np.ndarray, cost: np.ndarray, k: int
+) -> sparse.csr_matrix:
+    """Return ``base`` (n×n) with ``k`` seed nodes n…n+k-1 appended, seed ``seed[j]`` joined
+    to ``node[j]`` at ``cost[j]``; parallel arcs are kept (Dijkstra takes the cheaper).
+
+    The seed rows are appended to the CSR arrays as they are: rebuilding the matrix from
+    coordinates sorted every arc again, O(E log E) per search (0.1 s of a walking isochrone
+    on the city x 30), and summed a loop edge's two entries into one arc.
+
+    >>> m = with_seeds(sparse.csr_matrix(np.array([[0, 1.0], [0, 0]])),
+    ...                np.array([0, 0]), np.array([1, 1]), np.array([2.0, 3.0]), 1)
+    >>> m.shape, m.indices.tolist(), m.data.tolist(), m.indptr.tolist()
+    ((3, 3), [1, 1, 1], [1.0, 2.0, 3.0], [0, 1, 1, 3])
+    """
+    n = base.shape[0]
+    order = np.argsort(seed, kind="stable")
+    counts = np.bincount(seed, minlength=k)
+    indptr = np.r_[base.indptr, base.indptr[-1] + np.cumsum(counts)]
+    indices = np.r_[base.indices, node[order]]
+    data = np.r_[base.data.astype(float), cost[order]]
+    return sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+
+
 class Engine(Protocol):
     """A shortest-path engine: costs from the nearest of many seeds to every node."""
 
@@ -108,12 +132,7 @@ class ScipyEngine:
         n, k = mg.n_nodes, len(seeds)
         if k == 0:
             return np.full(n, np.inf), np.full(n, -1, np.int64)
-        base = mg.matrix.tocoo()
-        seed, node, cost = entries(mg, seeds)
-        tail = np.r_[base.row, n + seed]
-        head = np.r_[base.col, node]
-        weight = np.r_[base.data, cost]
-        m = sparse.csr_matrix((weight, (tail, head)), shape=(n + k, n + k))
+        m = with_seeds(mg.matrix, *entries(mg, seeds), k)
         dist, _, source = csgraph.dijkstra(
             m,
             directed=True,
