@@ -111,7 +111,7 @@ def build_graph(roads: gpd.GeoDataFrame) -> StreetGraph:
     ...               shapely.LineString([(76.91, 43.25), (76.91, 43.26)])], crs=4326)
     >>> g = build_graph(roads)
     >>> g.n_nodes, g.n_edges, round(float(g.length.sum()))
-    (3, 2, 1924)
+    (3, 2, 1923)
     """
     roads = roads[roads.geometry.notna() & ~roads.geometry.is_empty]
     fids = roads["fid"].to_numpy(np.int64) if "fid" in roads else np.arange(len(roads)) + 1
