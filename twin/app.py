@@ -265,6 +265,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits.RequestGuard,
         default_bytes=settings.limits.body_bytes,
         role_of=lambda authorization: role_for(authorization, settings.auth),
+        idle_seconds=settings.limits.body_idle_seconds,
+        min_bytes_per_s=settings.limits.body_min_bytes_per_s,
+        inflight_bytes=settings.limits.body_inflight_bytes,
     )
     app.add_middleware(headers.OpenDataCORS, origins=settings.cors_origins)
     app.add_middleware(

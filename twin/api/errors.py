@@ -47,8 +47,10 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "too_slow",
     413: "too_large",
     429: "busy",
+    503: "busy",
 }
 
 log = logging.getLogger("twin.api")

@@ -16,6 +16,15 @@ that needs more declares it next to its path::
 With ``roles``, the caller's key is checked first: an anonymous caller is refused (401) before
 a byte of the body is read, and a caller of another role keeps the default limit.
 
+A body must also keep coming: the gate waits at most ``TWIN_LIMITS_BODY_IDLE_SECONDS`` for
+its next piece, and past that time its average rate must be at least
+``TWIN_LIMITS_BODY_MIN_BYTES_PER_S``; a slower body is answered 408 and its connection closed.
+And a process reads or holds at most ``TWIN_LIMITS_BODY_INFLIGHT_BYTES`` of bodies at once (a
+declared length is reserved when the endpoint starts reading): one more is a 503 with
+``Retry-After``. Before, twenty planner connections each trickling a 5 MB edit and then
+stalling held their 100 MB, and their connections, for as long as they liked
+(``tests/api/test_slow_bodies.py``).
+
 The same gate refuses a NUL character anywhere in the path or the query (a store or the file
 system would choke on it: ``/assets/%00`` was a 500).
 """
@@ -92,6 +101,15 @@ class BodyTooLarge(HTTPException):
         )
 
 
+class BodyTooSlow(HTTPException):
+    """Raised from ``receive`` when a body stops coming or comes too slowly (408)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            status_code=408, detail=f"request body too slow: {why}", headers={"Connection": "close"}
+        )
+
+
 def too_large_message(limit: int, size: int | None = None) -> str:
     """Return the 413 message naming the limit."""
     got = f" ({size:,} bytes)" if size is not None else ""
@@ -122,10 +140,18 @@ class RequestGuard:
         *,
         default_bytes: int,
         role_of: Callable[[str | None], Role],
+        idle_seconds: float = 20.0,
+        min_bytes_per_s: int = 8_000,
+        inflight_bytes: int = 200_000_000,
     ) -> None:
         self.app = app
         self.default_bytes = default_bytes
         self.role_of = role_of
+        self.idle_seconds = idle_seconds
+        self.min_bytes_per_s = min_bytes_per_s
+        self.inflight_bytes = inflight_bytes
+        #: bytes of bodies being read or held now (the event loop's only: no lock)
+        self.inflight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,9 +185,24 @@ class RequestGuard:
         # time spent in HTTP parsing (py-spy of the server; bench.abuse).
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         body = _BodyState(done=not chunked and not length)
-        await self.app(
-            scope, self._limited(scope, headers, length, receive, body), _closing(send, body)
-        )
+        try:
+            await self.app(
+                scope, self._limited(scope, headers, length, receive, body), _closing(send, body)
+            )
+        finally:
+            self.inflight -= body.held
+
+    def _hold(self, body: _BodyState, nbytes: int) -> None:
+        """Count ``nbytes`` more of a body against the process' budget, or refuse it (503)."""
+        if self.inflight + nbytes > self.inflight_bytes:
+            raise HTTPException(
+                503,
+                f"the server is reading its limit of {self.inflight_bytes:,} bytes of request"
+                " bodies; retry",
+                headers={"Retry-After": "5", "Connection": "close"},
+            )
+        self.inflight += nbytes
+        body.held += nbytes
 
     def _limit(self, scope: Scope, headers: Headers) -> int:
         """Return the body limit of the endpoint the router chose; raise 401 for an anonymous
@@ -196,19 +237,40 @@ class RequestGuard:
         """Return ``receive`` that checks the limit before the first byte and counts after."""
         limit: int | None = None
         total = 0
+        started = 0.0
 
         async def receive_limited() -> Message:
-            nonlocal limit, total
+            nonlocal limit, total, started
             if limit is None:
                 limit = self._limit(scope, headers)
                 if length is not None and length > limit:
                     raise BodyTooLarge(limit, length)
-            message = await receive()
+                self._hold(body, length or 0)
+                started = time.monotonic()
+            if body.done:  # after the body: a wait for the client to go away, unbounded
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_seconds)
+            except TimeoutError:
+                raise BodyTooSlow(f"no part of the body came for {self.idle_seconds:g} s") from None
             if message["type"] == "http.request":
-                total += len(message.get("body", b""))
+                n = len(message.get("body", b""))
+                total += n
                 if total > limit:
                     raise BodyTooLarge(limit)
+                if length is None:
+                    self._hold(body, n)
                 body.done = body.done or not message.get("more_body", False)
+                spent = time.monotonic() - started
+                if (
+                    not body.done
+                    and spent > self.idle_seconds
+                    and total < self.min_bytes_per_s * spent
+                ):
+                    raise BodyTooSlow(
+                        f"the body came at {total / spent:,.0f} bytes/s, under the least"
+                        f" of {self.min_bytes_per_s:,} bytes/s"
+                    )
             else:
                 body.done = True  # the client went away
             return message
@@ -218,9 +280,11 @@ class RequestGuard:
 
 @dataclass
 class _BodyState:
-    """Whether a request's body has been read to its end."""
+    """Whether a request's body has been read to its end, and the bytes of it counted
+    against the process' budget."""
 
     done: bool
+    held: int = 0
 
 
 def _closing(send: Send, body: _BodyState) -> Send:

@@ -101,6 +101,16 @@ class LimitSettings(BaseSettings):
 
     #: Bytes a request body may carry unless its route declares more (``twin.api.limits``).
     body_bytes: int = Field(default=1_000_000, ge=1)
+    #: Longest wait (seconds) for the next piece of a request body, and the slowest average
+    #: rate (bytes/s) a body may arrive at once that wait has passed; a slower body is
+    #: answered 408 and its connection closed (a client trickling an upload held its bytes
+    #: and its connection for as long as it liked).
+    body_idle_seconds: float = Field(default=20.0, gt=0)
+    body_min_bytes_per_s: int = Field(default=8_000, ge=0)
+    #: Bytes of request bodies one server process reads or holds at once (a body's declared
+    #: length is reserved when its endpoint starts reading it); a body that would pass it is
+    #: answered 503 with ``Retry-After``.
+    body_inflight_bytes: int = Field(default=200_000_000, ge=1)
     #: Heavy analyses running at once; one more is answered 429 with ``Retry-After``.
     analyses: int = Field(default=2, ge=1)
     #: Seconds an analysis may run before it is stopped (answered 413 naming the limit).
