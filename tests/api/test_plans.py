@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -290,6 +291,37 @@ def test_day_and_month_windows(plans_file: str) -> None:
     assert month.value.headers["X-RateLimit-Limit"] == "10"
     meter.refund(charge)  # a failed call gives its units back
     meter.start(1, "k", "site")
+
+
+def test_a_readers_flush_waits_for_the_flush_in_flight(plans_file: str) -> None:
+    """The usage page flushes before it reads; a background flush that has taken the calls
+    and is still writing them must be waited for (else the page reads 0 calls: a CI run)."""
+    entered, release = threading.Event(), threading.Event()
+    written: list[tuple[object, ...]] = []
+
+    class Orgs:
+        def plan_of(self, org_id: int) -> str:
+            return "free"
+
+        def record_many(self, rows: list[tuple[object, ...]]) -> None:
+            if rows and not entered.is_set():
+                entered.set()
+                release.wait(10)  # a slow write in flight
+            written.extend(rows)
+
+    meter = Meter(Orgs(), load_plans(plans_file), QuotaCounter())  # type: ignore[arg-type]
+    meter.settle(meter.start(1, "k", "site"))
+    background = threading.Thread(target=meter.flush)
+    background.start()
+    assert entered.wait(10)  # the background flush took the call and is writing it
+    reader = threading.Thread(target=meter.flush)
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive()  # the reader's flush waits for it
+    release.set()
+    reader.join(10)
+    background.join(10)
+    assert [(r[0], r[3], r[4], r[5]) for r in written] == [(1, "site", 1, 2)]
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["memory", "redis"])
