@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
 import sqlalchemy as sa
 
 import layers
@@ -238,3 +241,37 @@ def test_features_near_the_poles_load(store: Store) -> None:
         # b1 at 76.90°E: x = 6378137 * radians(76.90)
         assert rows[0] == ("b1", False, 3857, 8560469)
         assert [r[1] for r in rows[1:]] == [True, True]
+
+
+def test_an_older_store_withholds_small_appeal_rates(store_url: str) -> None:
+    """Schema 1 -> 2: a district's appeals_per_10k standing for fewer than 5 appeals, stored
+    before the ETL withheld it, is withheld in the store (so /collections and tiles too)."""
+    layer = layers.get("district_indicators")
+    box = shapely.MultiPolygon([shapely.box(76.9, 43.2, 77.0, 43.3)])
+    frame = gpd.GeoDataFrame(
+        {
+            "district": ["A", "B", "C"],
+            "period": [2024, 2024, 2024],
+            "population": [300_000, 300_000, 300_000],
+            # 3, 60 and 0 appeals: the first and the rounded zero stand for fewer than 5
+            "appeals_per_10k": [0.1, 2.0, 0.0],
+        },
+        geometry=[box, box, box],
+        crs=4326,
+    )
+    for prop in layer.properties:  # the other declared columns, empty
+        if prop.name not in frame:
+            frame[prop.name] = None
+    frame["synthetic"] = False
+    frame["source_id"] = ["a", "b", "c"]
+    s = open_store(store_url)
+    s.load([Batch(layer, "old.geojson", frame, "old.geojson", "0" * 64, "test")])
+    with s.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE twin_meta SET value = '1' WHERE key = 'schema_version'"))
+    s.close()
+    s = open_store(store_url, create=False)
+    assert "upgraded schema 1 -> 2" in s.ensure_schema()
+    rates = s.read_frame(layer).sort_values("district")["appeals_per_10k"].tolist()
+    s.close()
+    assert rates[1] == 2.0
+    assert pd.isna(rates[0]) and pd.isna(rates[2]), rates

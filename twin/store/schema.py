@@ -17,7 +17,7 @@ from layers import LAYERS, GeomType, Layer, PropType
 from twin.store import tables as domain_tables
 
 # Bump when the system tables or the mapping of types change; add a step to MIGRATIONS.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The PostgreSQL advisory lock every writer of ``twin_changes`` holds until it commits, so
 #: that change ids become visible in id order (``Store.write_transaction``).
 CHANGE_LOG_LOCK = 20261127

@@ -20,8 +20,36 @@ from twin.store.schema import GEOM, SCHEMA_VERSION, sql_type
 if TYPE_CHECKING:
     from twin.store.base import Store
 
+
+
+def _withhold_small_appeal_rates(store: Store, conn: sa.Connection) -> None:
+    """1 -> 2: a district's ``appeals_per_10k`` standing for fewer than k appeals (rate ×
+    population / 10,000, rounded, under :data:`twin.core.privacy.MIN_PUBLIC_COUNT`) is
+    withheld in the stored rows, as the ETL withholds it since (issue 14): the map's
+    dashboard hid it at read time, but ``/collections`` and the tiles of a store loaded
+    before served it as stored."""
+    from twin.core.privacy import MIN_PUBLIC_COUNT
+
+    table = store.tables.get("district_indicators")
+    if table is None or not sa.inspect(conn).has_table(table.name):
+        return
+    stored = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    if not {"appeals_per_10k", "population"} <= stored:
+        return
+    rate, population = table.c.appeals_per_10k, table.c.population
+    count = sa.func.round(rate * population / 10_000.0)
+    conn.execute(
+        table.update()
+        .where(rate.is_not(None))
+        .where(sa.or_(population.is_(None), count < MIN_PUBLIC_COUNT))
+        .values(appeals_per_10k=None)
+    )
+
+
 # version n -> the step that takes a store from n to n + 1.
-MIGRATIONS: dict[int, Callable[[Store, sa.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Store, sa.Connection], None]] = {
+    1: _withhold_small_appeal_rates,
+}
 
 
 def _kind(t: sa.types.TypeEngine[Any]) -> str:
