@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -272,9 +273,13 @@ def main() -> None:
     parser.add_argument(
         "--fuzz-seconds", type=float, default=600.0, help="no fuzzed operation starts after"
     )
+    parser.add_argument(
+        "--server-log", type=Path, default=None, help="append the server's output to this file"
+    )
     args = parser.parse_args()
-    env = {"TWIN_API_KEYS": KEYS}
-    with ours(args.database_url, env=env) as base:
+    # a crash of the server prints every thread's Python stack to its log
+    env = {"TWIN_API_KEYS": KEYS, "PYTHONFAULTHANDLER": "1"}
+    with ours(args.database_url, env=env, log=args.server_log) as base:
         server = next(
             p for p in psutil.Process(os.getpid()).children() if "uvicorn" in " ".join(p.cmdline())
         )

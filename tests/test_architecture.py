@@ -107,3 +107,28 @@ def test_only_the_store_knows_which_backend_it_has() -> None:
     # /healthz reports which store it serves: naming it is not branching on it.
     found = [f for f in found if not f.startswith("twin/api/catalog.py") or "kind" not in f]
     assert not found, "\n".join(found)
+
+
+def test_no_shared_geometry_is_prepared_in_place() -> None:
+    """GEOS prepared geometries are not thread-safe: only ``twin.core.geometry`` prepares,
+    and always a private copy (``shapely.contains_xy`` / ``intersects_xy`` prepare their
+    polygon in place, so they go through it too). Eight threads preparing the cached city
+    boundary at once crashed the server (``tests/core/test_geometry_threads.py``). The ETL
+    runs in one thread and may prepare what it builds."""
+    import re
+
+    prepares = re.compile(r"shapely\.(prepare|contains_xy|intersects_xy)\(")
+    allowed = {
+        "twin/core/geometry.py",
+        "tiles/embedded.py",  # prepares a box made for the call, which no other thread holds
+    }
+    found = []
+    for name in ("twin", "tiles"):
+        for path in (ROOT / name).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel in allowed:
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if prepares.search(line.split("#", 1)[0]):
+                    found.append(f"{rel}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

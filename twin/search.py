@@ -49,6 +49,7 @@ from rapidfuzz.distance import Levenshtein
 import layers as catalog
 from layers import GeomType, Layer
 from layers.search_words import PLACE_KINDS, STOP_WORDS, STREET_TYPES
+from twin.core import geometry
 from twin.core.errors import BadInput
 from twin.store import Store
 from twin.store.dialect import fold_text as fold
@@ -756,10 +757,9 @@ def search(
         if not levels:
             break
     if levels and within is not None:
-        shapely.prepare(within)
         found_docs = list(levels)
         xy = np.array([index.docs[d].point for d in found_docs], float)
-        inside = shapely.contains_xy(within, xy[:, 0], xy[:, 1])
+        inside = geometry.contains_xy(within, xy[:, 0], xy[:, 1])  # a shared area, often
         levels = {d: levels[d] for d, ok in zip(found_docs, inside, strict=True) if ok}
     if not levels:
         # an address whose house the data does not have: the street, marked as a guess

@@ -22,6 +22,7 @@ from PIL import Image
 
 import layers
 from twin.air import readings, surface
+from twin.core import geometry
 from twin.core.errors import BadInput, NotFound
 from twin.store import Store
 
@@ -155,7 +156,7 @@ def district_exposure(
     dgeom = districts.to_crs(METRIC).geometry.values
     out: list[dict[str, Any]] = []
     for name, geom in zip(districts["name"], dgeom, strict=True):
-        inside = shapely.contains_xy(geom, cx, cy)
+        inside = geometry.contains_xy(geom, cx, cy)
         weight = people[inside]
         if weight.sum() <= 0:
             continue
@@ -186,6 +187,6 @@ def day_surface(store: Store, parameter: str, day: dt.date, cell: float = 500.0)
     rows, cols = grid.shape
     w, _, _, n = grid.bounds()
     gx, gy = np.meshgrid(w + (np.arange(cols) + 0.5) * cell, n - (np.arange(rows) + 0.5) * cell)
-    inside = np.asarray(shapely.contains_xy(city, gx, gy), dtype=bool)
+    inside = geometry.contains_xy(city, gx, gy)
     exposure = district_exposure(store, cv.chosen, xy, z)
     return DaySurface(parameter, day, cv, grid, inside, stations, exposure)

@@ -34,6 +34,7 @@ from twin.analyses.site.cells import RES_DEFAULT, check_res
 from twin.analyses.site.service import model_of
 from twin.business.addresses import interpolate
 from twin.business.candidates import Candidates
+from twin.core import geometry
 from twin.core.errors import BadInput
 from twin.search import SearchHit, search, split_house
 from twin.store import Store
@@ -66,9 +67,7 @@ def city_area(store: Store) -> shapely.Geometry | None:
     boundary = model_of(store).boundary
     if boundary is None or shapely.is_empty(boundary):
         return None
-    area = shapely.buffer(boundary, BOUNDARY_SLACK_DEG)
-    shapely.prepare(area)
-    return area
+    return shapely.buffer(boundary, BOUNDARY_SLACK_DEG)
 
 
 def _is_line(hit: SearchHit) -> bool:
@@ -145,7 +144,7 @@ def resolve(
     given = ~np.isnan(lon)
     outside = np.zeros(len(frame), bool)
     if area is not None and given.any():
-        outside[given] = ~shapely.contains_xy(area, lon[given], lat[given])
+        outside[given] = ~geometry.contains_xy(area, lon[given], lat[given])
     for i, row in enumerate(frame.to_dict("records")):
         # pandas gives a missing address back as NaN, which is no JSON: None
         address = row["address"] if isinstance(row["address"], str) else None

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from twin.store.base import Store
 
 
-
 def _withhold_small_appeal_rates(store: Store, conn: sa.Connection) -> None:
     """1 -> 2: a district's ``appeals_per_10k`` standing for fewer than k appeals (rate ×
     population / 10,000, rounded, under :data:`twin.core.privacy.MIN_PUBLIC_COUNT`) is

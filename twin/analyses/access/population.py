@@ -49,7 +49,8 @@ def h3_population(grid: gpd.GeoDataFrame, res: int = H3_RES) -> pd.DataFrame:
     y = bounds[:, [1]] + (bounds[:, [3]] - bounds[:, [1]]) * fy
     owner = np.repeat(np.arange(len(metric)), SAMPLES * SAMPLES)
     x, y = x.ravel(), y.ravel()
-    inside = shapely.contains_xy(metric.geometry.values[owner], x, y)
+    # elementwise over many polygons, each used once: no preparation, nothing shared changes
+    inside = shapely.contains(metric.geometry.values[owner], shapely.points(x, y))
     owner, x, y = owner[inside], x[inside], y[inside]
     per_cell = np.bincount(owner, minlength=len(metric))
     share = metric["population"].to_numpy(float)[owner] / per_cell[owner]

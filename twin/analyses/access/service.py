@@ -39,6 +39,7 @@ from twin.analyses.access.profiles import (
 from twin.analyses.access.schools import SchoolLoad, school_load
 from twin.analyses.access.search import Engine, ScipyEngine
 from twin.analyses.memo import StoreMemo
+from twin.core import geometry
 from twin.core.errors import BadInput
 from twin.store import Store
 
@@ -232,7 +233,7 @@ class AccessService:
         if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90 or abs(lon) > 180:
             raise BadInput(f"({lon}, {lat}) is not a longitude/latitude pair")
         b = self.city.boundary
-        if b is not None and not shapely.intersects_xy(b, lon, lat):
+        if b is not None and not geometry.intersects_xy(b, lon, lat)[0]:
             raise BadInput(f"point ({lon:.5f}, {lat:.5f}) is outside the city")
 
     def feature_point(self, layer_id: str, fid: int) -> tuple[float, float]:

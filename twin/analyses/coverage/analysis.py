@@ -35,6 +35,7 @@ from twin.analyses.coverage.results import (
 )
 from twin.analyses.coverage.targets import WeightField, Weights, build_targets
 from twin.analyses.coverage.visibility import Obstacles
+from twin.core import geometry
 from twin.core.errors import BadInput
 
 TILE_M = 250.0
@@ -205,7 +206,7 @@ class PreparedScope:
         scope, one per heading to try (see :func:`.candidates.candidates`)."""
         if given is not None:
             gx, gy, gh = given
-            inside = shapely.contains_xy(self.scope, gx, gy)
+            inside = geometry.contains_xy(self.scope, gx, gy)
             if not inside.any():
                 raise BadInput("candidates: none of the given points lies in the scope")
             sites = given_sites(gx[inside], gy[inside], None if gh is None else gh[inside])

@@ -12,6 +12,7 @@ from etl.network import street_nodes
 from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.targets import street_lines
 from twin.analyses.coverage.visibility import Obstacles
+from twin.core import geometry
 from twin.core.errors import BadInput
 
 
@@ -92,7 +93,7 @@ def _intersections(lines: np.ndarray, scope: shapely.Geometry) -> pd.DataFrame:
     hubs, start = np.unique(pairs[:, 0].astype(np.int64), return_index=True)
     headings = [tuple(h.tolist()) for h in np.split(pairs[:, 1], start[1:])]
     at = nodes[hubs]
-    inside = shapely.contains_xy(scope, at[:, 0], at[:, 1])
+    inside = geometry.contains_xy(scope, at[:, 0], at[:, 1])
     return pd.DataFrame(
         {
             "x": at[inside, 0],

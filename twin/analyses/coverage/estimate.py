@@ -43,6 +43,7 @@ from twin.analyses.coverage.inputs import _metric, city_data
 from twin.analyses.coverage.placement import Template
 from twin.analyses.coverage.scope import Scope, resolve
 from twin.analyses.coverage.targets import street_lines
+from twin.core import geometry
 from twin.store import Store
 
 #: Side of the cells street length is counted in (metres).
@@ -97,8 +98,9 @@ class StreetCells:
             size = ScopeSize(0.0, 0.0)
         else:
             area, _ = resolve(scope, self.city.boundary, self.city.districts, self.city.aliases)
-            shapely.prepare(area)
-            inside = shapely.contains(area, self.boxes)
+            # the city scope is the cached boundary itself: never prepared in place
+            # (twin.core.geometry: eight threads at once crashed the server)
+            inside = geometry.contains(area, self.boxes)
             size = ScopeSize(float(self.length[inside].sum()), float(self.area[inside].sum()))
         if len(self._sizes) > 64:
             self._sizes.clear()

@@ -15,6 +15,7 @@ import shapely
 from twin.analyses.coverage.cameras import METRIC_CRS, covering
 from twin.analyses.coverage.model import CoverageModel, Totals
 from twin.analyses.coverage.targets import Weights
+from twin.core import geometry
 
 # A white spot is reported only from this area up: smaller ones are slivers between a view
 # sector's edge and a kerb.
@@ -168,8 +169,7 @@ def coverage_frame(model: CoverageModel) -> gpd.GeoDataFrame:
     """Return what the cameras see, per 250 m tile, clipped to the scope (metric)."""
     keys, geoms = model.coverage_geometry()
     scope = model.targets.scope
-    shapely.prepare(scope)
-    inside = shapely.contains(scope, geoms) if len(geoms) else np.empty(0, bool)
+    inside = geometry.contains(scope, geoms) if len(geoms) else np.empty(0, bool)
     clipped = geoms.copy()
     if (~inside).any():
         clipped[~inside] = shapely.intersection(geoms[~inside], scope)

@@ -20,6 +20,7 @@ import shapely
 
 from twin.analyses.coverage.grid import TileGrid, clip_to_tiles, union_by
 from twin.analyses.coverage.visibility import Obstacles, polygonal_part
+from twin.core import geometry
 from twin.core.errors import BadInput
 
 # Typical full width of the carriageway plus pavements, metres, by OSM highway class.
@@ -221,9 +222,11 @@ def build_targets(
     parks = np.asarray(parks, dtype=object)
     parks = parks[~(shapely.is_missing(parks) | shapely.is_empty(parks))] if len(parks) else parks
     elements = np.concatenate([buffers, parks])
-    shapely.prepare(scope)  # the city boundary has thousands of vertices: prepare it once
+    # prepared private copies: the scope may be the cached boundary, and the regions are kept
+    # in the model that server threads share (twin.core.geometry)
+    own_scope = geometry.private(scope)
     if len(elements):
-        elements = elements[shapely.intersects(scope, elements)]
+        elements = elements[shapely.intersects(own_scope, elements)]
 
     # Street space per tile, then minus the footprints in the tile.
     _, tkey, tgeom = clip_to_tiles(grid, elements)
@@ -236,12 +239,12 @@ def build_targets(
 
     # Split by district (inside the scope); most tiles lie wholly in one.
     regions = np.asarray([shapely.intersection(districts[n], scope) for n in names], dtype=object)
-    shapely.prepare(regions)
+    own_regions = np.asarray([geometry.private(r) for r in regions], dtype=object)
     boxes = grid.boxes(tiles)
     tree = shapely.STRtree(regions)
     tidx, ridx = tree.query(boxes, predicate="intersects")
     pieces = space[tidx].copy()
-    cut = ~shapely.contains(regions[ridx], boxes[tidx])
+    cut = ~shapely.contains(own_regions[ridx], boxes[tidx])
     if cut.any():
         pieces[cut] = shapely.intersection(space[tidx[cut]], regions[ridx[cut]])
     pieces = polygonal_part(pieces)
@@ -252,7 +255,7 @@ def build_targets(
     # Centrelines inside each piece's street space (not under buildings).
     streets = np.full(len(pieces), shapely.MultiLineString(), dtype=object)
     if len(lines) and len(pieces):
-        lines_in = lines[shapely.intersects(scope, lines)]
+        lines_in = lines[shapely.intersects(own_scope, lines)]
         _, lkey, lgeom = clip_to_tiles(grid, lines_in, only=np.unique(tile))
         ltiles, lunion = union_by(lkey, lgeom)
         pos = np.searchsorted(ltiles, tile)

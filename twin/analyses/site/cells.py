@@ -21,6 +21,7 @@ from twin.analyses.access.profiles import WALK
 from twin.analyses.access.search import Snapped, snap
 from twin.analyses.site.categories import road_class_weights
 from twin.analyses.site.demand import Residents, residents
+from twin.core import geometry
 from twin.core.errors import BadInput
 
 RES_DEFAULT = 9
@@ -103,8 +104,7 @@ def districts_of(lon: np.ndarray, lat: np.ndarray, districts: gpd.GeoDataFrame) 
     for name, geom in zip(districts["name"], districts.geometry.values, strict=True):
         if geom is None:
             continue
-        shapely.prepare(geom)
-        hit = (out == None) & shapely.contains_xy(geom, lon, lat)  # noqa: E711
+        hit = (out == None) & geometry.contains_xy(geom, lon, lat)  # noqa: E711
         out[hit] = name
     rest = np.flatnonzero(out == None)  # noqa: E711
     if len(rest):
