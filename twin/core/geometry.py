@@ -30,7 +30,7 @@ def private(geom: shapely.Geometry) -> shapely.Geometry:
 
     >>> g = shapely.box(0, 0, 1, 1)
     >>> p = private(g)
-    >>> shapely.is_prepared(p), shapely.is_prepared(g), shapely.equals(p, g)
+    >>> bool(shapely.is_prepared(p)), bool(shapely.is_prepared(g)), bool(shapely.equals(p, g))
     (True, False, True)
     """
     own = shapely.from_wkb(shapely.to_wkb(geom))
