@@ -10,17 +10,16 @@ import contextlib
 import gc
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import psutil
 import pytest
-import uvicorn
 
 import layers
 from tests.support.frames import buildings_frame
+from tests.support.server import serve
 from twin.app import create_app
 from twin.core.settings import AuthSettings, LimitSettings, Settings, StoreSettings
 from twin.store import Batch, open_store
@@ -49,21 +48,8 @@ def serving(url: str, **limits: Any) -> Iterator[int]:
             limits=LimitSettings(**limits),
         )
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def start_upload(port: int, declared: int, send: int) -> socket.socket:
