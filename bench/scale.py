@@ -344,7 +344,8 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="twin-locust-"))
     results = {}
     for workers in (1, 2):
-        with twin_servers(env, workers=workers) as [(base, proc)]:
+        logs = tmp / f"w{workers}-server"
+        with twin_servers(env, workers=workers, logs=logs) as [(base, proc)]:
             time.sleep(2.0 * workers)
             built = wait_prebuilt(base)
             before, t0 = cpu_seconds(proc.pid), time.perf_counter()
@@ -377,6 +378,21 @@ def locust_compare(url: str, replica: str, users: int, seconds: int) -> None:
     for w in (1, 2):
         print(f"  commonest errors, {w} process(es):")
         commonest_errors(tmp / f"w{w}")
+        server_errors(tmp / f"w{w}-server")
+
+
+def server_errors(logs: Path) -> None:
+    """Print what the servers themselves logged as going wrong (a worker that died and was
+    replaced, a traceback), counted by line, and where the logs are."""
+    seen: dict[str, int] = {}
+    for path in sorted(logs.glob("*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            if any(w in line for w in ("died", "Traceback", "ERROR", "Fatal", "killed")):
+                key = line.split("] ", 1)[-1][:120]
+                seen[key] = seen.get(key, 0) + 1
+    for text, n in sorted(seen.items(), key=lambda kv: -kv[1])[:6]:
+        print(f"    server: {n:6d} x {text}")
+    print(f"    server logs: {logs}")
 
 
 PROBES = {

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -34,10 +35,16 @@ def get_json(url: str, headers: Mapping[str, str] | None = None, timeout: float 
 
 @contextmanager
 def twin_servers(
-    env: Mapping[str, str], count: int = 1, *, workers: int = 1, timeout: float = 120
+    env: Mapping[str, str],
+    count: int = 1,
+    *,
+    workers: int = 1,
+    timeout: float = 120,
+    logs: Path | None = None,
 ) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     """Start ``count`` ``twin serve`` processes at once (no load, no warming) with ``env``
-    added to this environment; yield each one's base URL and process."""
+    added to this environment; yield each one's base URL and process. With ``logs`` (a
+    folder) each server's output is kept there as ``serve-<port>.log``."""
     started: list[tuple[str, subprocess.Popen[bytes], Any]] = []
     try:
         for _ in range(count):
@@ -55,7 +62,11 @@ def twin_servers(
                 str(workers),
             ]
             # a file, not a pipe: a pipe nobody reads blocks the server once full
-            log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
+            if logs is not None:
+                logs.mkdir(parents=True, exist_ok=True)
+                log = (logs / f"serve-{port}.log").open("w+b")
+            else:
+                log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
             proc = subprocess.Popen(
                 cmd,
                 env={**os.environ, "SPATIALITE_LIBRARY_PATH": "mod_spatialite", **env},
