@@ -107,9 +107,9 @@ def serve(
         finally:
             store.close()
     logging.basicConfig(level=logging.INFO)
-    # Keep-alive 75 s, not uvicorn's 5: under overload a worker's event loop ran the idle
-    # timer of a connection before reading the request the client had just sent on it, and
-    # closed it with that request unread: the client got a reset. At the city x 100, 500
+    # Keep-alive 75 s, not uvicorn's 5. The likely cause, not traced: under overload a
+    # worker's event loop runs a connection's idle timer before it reads the request the
+    # client has just sent on it, and closes it with that request unread (a reset). At the city x 100, 500
     # locust users, 2 workers: 0.86 % and 2.17 % of requests failed so (all
     # ConnectionResetError, no server error logged); with 75 s, 0.00 % (bench.scale's locust
     # part, TWIN_KEEP_ALIVE=75; 1 worker lost none either way).
