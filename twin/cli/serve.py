@@ -109,8 +109,8 @@ def serve(
     logging.basicConfig(level=logging.INFO)
     # Keep-alive 75 s, not uvicorn's 5. The likely cause, not traced: under overload a
     # worker's event loop runs a connection's idle timer before it reads the request the
-    # client has just sent on it, and closes it with that request unread (a reset). At the city x 100, 500
-    # locust users, 2 workers: 0.86 % and 2.17 % of requests failed so (all
+    # client has just sent on it, and closes it with that request unread (a reset). At the
+    # city x 100, 500 locust users, 2 workers: 0.86 % and 2.17 % of requests failed so (all
     # ConnectionResetError, no server error logged); with 75 s, 0.00 % (bench.scale's locust
     # part, TWIN_KEEP_ALIVE=75; 1 worker lost none either way).
     if workers == 1:
