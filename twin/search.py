@@ -759,7 +759,7 @@ def search(
     if levels and within is not None:
         found_docs = list(levels)
         xy = np.array([index.docs[d].point for d in found_docs], float)
-        inside = geometry.contains_xy(within, xy[:, 0], xy[:, 1])  # a shared area, often
+        inside = geometry.contains_few(within, xy[:, 0], xy[:, 1])  # a shared area, often
         levels = {d: levels[d] for d, ok in zip(found_docs, inside, strict=True) if ok}
     if not levels:
         # an address whose house the data does not have: the street, marked as a guess

@@ -10,7 +10,8 @@ once beforehand (``tests/core/test_geometry_threads.py`` runs it in a child proc
 ``shapely.contains_xy`` / ``intersects_xy`` prepare their polygon in place.
 
 So a geometry that outlives a request (a cached boundary, district shapes, a store's frames)
-is never prepared itself: these functions prepare a private copy for the call. The copy is a
+is never prepared itself: these functions prepare a private copy for the call, or, for a few
+points, test them unprepared (:func:`contains_few`). The copy is a
 WKB round trip, about 1 µs per vertex (the city boundary, ~6,000 vertices: ~0.5 ms with its
 preparation), small beside what the callers do with it. ``tests/test_architecture.py`` keeps
 ``shapely.prepare``, ``contains_xy`` and ``intersects_xy`` out of the modules that run in
@@ -47,14 +48,22 @@ def contains_xy(geom: shapely.Geometry, x: Any, y: Any) -> np.ndarray:
     return np.asarray(shapely.contains_xy(private(geom), x, y), dtype=bool)
 
 
-def intersects_xy(geom: shapely.Geometry, x: Any, y: Any) -> np.ndarray:
-    """Return :func:`shapely.intersects_xy` of a private prepared copy of ``geom`` (points
-    on the boundary count).
+def contains_few(geom: shapely.Geometry, x: Any, y: Any, *, boundary: bool = False) -> np.ndarray:
+    """Return whether each of a few points is in ``geom`` (on its boundary too with
+    ``boundary``), tested unprepared: nothing is prepared, so nothing shared changes, and for
+    a handful of points (one isochrone's origin, a search's hits) that costs less than the
+    private prepared copy of :func:`contains_xy`.
 
-    >>> intersects_xy(shapely.box(0, 0, 1, 1), [1.0], [0.5]).tolist()
+    >>> contains_few(shapely.box(0, 0, 1, 1), [0.5, 1.0], [0.5, 0.5]).tolist()
+    [True, False]
+    >>> contains_few(shapely.box(0, 0, 1, 1), [1.0], [0.5], boundary=True).tolist()
     [True]
     """
-    return np.asarray(shapely.intersects_xy(private(geom), x, y), dtype=bool)
+    points = shapely.points(
+        np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    )
+    test = shapely.intersects if boundary else shapely.contains
+    return np.asarray(test(geom, points), dtype=bool)
 
 
 def contains(geom: shapely.Geometry, others: Any) -> np.ndarray:

@@ -233,7 +233,7 @@ class AccessService:
         if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90 or abs(lon) > 180:
             raise BadInput(f"({lon}, {lat}) is not a longitude/latitude pair")
         b = self.city.boundary
-        if b is not None and not geometry.intersects_xy(b, lon, lat).any():
+        if b is not None and not geometry.contains_few(b, lon, lat, boundary=True).any():
             raise BadInput(f"point ({lon:.5f}, {lat:.5f}) is outside the city")
 
     def feature_point(self, layer_id: str, fid: int) -> tuple[float, float]:
