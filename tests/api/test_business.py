@@ -224,3 +224,26 @@ def test_report_pdf_is_a_real_pdf_with_the_site_and_figures(client: TestClient) 
 def test_report_refuses_bad_input(client: TestClient, params: dict[str, object], says: str) -> None:
     r = client.get(REPORT, params={"category": "pharmacy", **params})
     assert r.status_code == 400 and says in r.json()["detail"], r.text
+
+
+def test_report_says_how_old_and_complete_each_source_is(client: TestClient) -> None:
+    """The data's age is the time it describes (the bundled outlets are a 2012 map), not the
+    day it was loaded, and its completeness is said in words a bank or landlord can weigh."""
+    import re
+
+    lon, lat, _ = _a_site(client)
+    page = client.get(REPORT, params={"category": "pharmacy", "lon": lon, "lat": lat,
+                                      "lang": "en"}).text  # fmt: skip
+    sources = page.split("Data: source, age, completeness", 1)[1].split("<h2>", 1)[0]
+    assert "<th>Data as of</th>" in sources and "<th>Completeness</th>" in sources
+    rows = {re.sub("<[^>]+>", "", r.split("</td>", 1)[0]): r for r in sources.split("<tr><td>")[1:]}
+    pois = rows["Points of interest"]
+    assert "<td>2012-03</td>" in pois and "<td>sparse</td>" in pois
+    # and, apart from it, the day the layer was last loaded into the twin
+    assert re.search(r"<td>\d{4}-\d{2}-\d{2}</td></tr>$", pois), pois
+    assert "<td>2024-11</td><td>complete</td>" in rows["Districts"]
+    # buildings: how many of the city's estimated count the 2012 map has
+    assert re.search(r"sparse — [\d,]+ of an estimated 50,544 \(\d+ %\)", rows["Buildings"])
+    assert "A 2012 map: many buildings, streets and places are missing" in sources
+    ru = client.get(REPORT, params={"category": "pharmacy", "lon": lon, "lat": lat}).text
+    assert "Данные на" in ru and "очень неполные" in ru

@@ -65,6 +65,13 @@ _T: dict[str, tuple[str, str, str]] = {
     "layer": ("Слой", "Қабат", "Layer"),
     "features": ("Объектов", "Нысандар", "Features"),
     "loaded": ("Загружено", "Жүктелген", "Loaded"),
+    "as_of": ("Данные на", "Деректер күні", "Data as of"),
+    "completeness": ("Полнота", "Толықтығы", "Completeness"),
+    "of_estimate": (
+        "{n} из примерно {m} ({share} %)",
+        "шамамен {m} ішінен {n} ({share} %)",
+        "{n} of an estimated {m} ({share} %)",
+    ),
     "real": ("Реальные", "Нақты", "Real"),
     "licence": ("Лицензия", "Лицензия", "Licence"),
     "method": ("Метод", "Әдіс", "Method"),
@@ -97,6 +104,18 @@ _METHOD = {
 }
 
 
+#: a layer's completeness in words (as the map says it: web/src/provenance.js)
+_COMPLETENESS: dict[str, tuple[str, str, str]] = {
+    "complete": ("полные", "толық", "complete"),
+    "incomplete": ("неполные", "толық емес", "incomplete"),
+    "sparse": ("очень неполные", "өте толық емес", "sparse"),
+    "modelled": ("модельная оценка", "модельдік бағалау", "modelled estimate"),
+    "partly_generated": ("частично демо-данные", "ішінара демо-деректер", "partly demo data"),
+    "generated": ("демо-данные, не городские", "демо-деректер, қаланікі емес",
+                  "demo data, not the city's"),
+}  # fmt: skip
+
+
 def _t(key: str, lang: str) -> str:
     return _T[key][LANGS.index(lang)]
 
@@ -120,13 +139,22 @@ class MarketReport:
 
 def _sources(store: Store, cat: SiteCategory) -> list[dict[str, Any]]:
     """Return, per input layer, its source, licence, feature count, share of real (not
-    generated) features and when it was last loaded."""
+    generated) features, when it was last loaded, and from its declared provenance the time
+    the data describe (``as_of``: the bundled points of interest are a 2012 map, whatever
+    day they were loaded) and how complete they are (with the city's estimated count where
+    one is known)."""
     out = []
+    # the load log, newest first: a layer's last load (the frame has no loaded_at column:
+    # read from it, this column of the report was always empty)
+    last_load: dict[str, str] = {}
+    for load in store.provenance():
+        last_load.setdefault(str(load["layer"]), str(load["loaded_at"]))
     for lid in dict.fromkeys([*INPUT_LAYERS, cat.layer]):
         layer = layers.get(lid)
+        prov = layer.provenance
         frame = store.read_frame(layer)
         synthetic = frame.get("synthetic", None)
-        loaded = frame["loaded_at"].max() if "loaded_at" in frame and len(frame) else None
+        loaded = last_load.get(lid)
         real = None if synthetic is None or not len(frame) else float(1 - synthetic.mean())
         out.append(
             {
@@ -137,6 +165,10 @@ def _sources(store: Store, cat: SiteCategory) -> list[dict[str, Any]]:
                 "features": len(frame),
                 "real_share": real,
                 "loaded_at": None if loaded is None else str(loaded)[:10],
+                "as_of": (prov.as_of or None) if prov else None,
+                "completeness": prov.completeness.value if prov else None,
+                "estimate": prov.estimate if prov else None,
+                "note": prov.note.as_dict() if prov and prov.note else None,
             }
         )
     return out
@@ -269,6 +301,23 @@ def _district_name(rep: MarketReport, lang: str) -> str:
     return str(own or rep.site.get("district") or "—")
 
 
+def _completeness(source: dict[str, Any], lang: str) -> str:
+    """Return a layer's completeness in words, with the share of the city's estimated count
+    where one is known ("sparse — 8,201 of an estimated 50,544 (16 %)")."""
+    words = _COMPLETENESS.get(str(source.get("completeness")))
+    if words is None:
+        return "—"
+    text = words[LANGS.index(lang)]
+    estimate = source.get("estimate")
+    if estimate:
+        text += " — " + _t("of_estimate", lang).format(
+            n=_num(source["features"], lang),
+            m=_num(estimate, lang),
+            share=_num(100 * source["features"] / estimate, lang),
+        )
+    return text
+
+
 def _value(x: float | None, lang: str) -> str:
     return _num(x, lang, 1 if x is not None and abs(x) < 100 else 0)
 
@@ -312,8 +361,13 @@ def report_html(rep: MarketReport) -> str:
         f"<tr><td>{e(x['title'][lang])}</td><td>{e(x['source'] or '—')}</td>"
         f"<td>{e(x['licence'] or '—')}</td><td>{_num(x['features'], lang)}</td>"
         f"<td>{'—' if x['real_share'] is None else _num(100 * x['real_share'], lang) + ' %'}</td>"
+        f"<td>{e(x['as_of'] or '—')}</td><td>{e(_completeness(x, lang))}</td>"
         f"<td>{e(x['loaded_at'] or '—')}</td></tr>"
         for x in rep.sources
+    )
+    notes = "".join(
+        f"<li>{e(n)}</li>"
+        for n in dict.fromkeys(x["note"][lang] for x in rep.sources if x.get("note"))
     )
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f"""<!doctype html>
@@ -338,8 +392,10 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }}
 {ind}
 <h2>{_t("sources", lang)}</h2>
 <table><tr><th>{_t("layer", lang)}</th><th></th><th>{_t("licence", lang)}</th>
-<th>{_t("features", lang)}</th><th>{_t("real", lang)}</th><th>{_t("loaded", lang)}</th></tr>
+<th>{_t("features", lang)}</th><th>{_t("real", lang)}</th><th>{_t("as_of", lang)}</th>
+<th>{_t("completeness", lang)}</th><th>{_t("loaded", lang)}</th></tr>
 {src}</table>
+{f'<ul class="meta">{notes}</ul>' if notes else ""}
 <h2>{_t("method", lang)}</h2><p>{e(_METHOD[lang].format(m=m))}</p>
 </body></html>"""
 
