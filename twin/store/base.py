@@ -79,6 +79,7 @@ class Store(abc.ABC):
         self.quarantine_table = self.metadata.tables["twin_quarantine"]
         self.changes_table = self.metadata.tables["twin_changes"]
         self._secrets: dict[str, bytes] = {}  # see secret()
+        self._heads_sql: dict[tuple[str, ...], sa.Select[Any]] = {}  # see change_heads()
 
     # -- backend specifics -------------------------------------------------------------
     @abc.abstractmethod
@@ -397,15 +398,24 @@ class Store(abc.ABC):
         """Return the id of the newest logged change of each of ``layers`` (0 for none), in
         one query: a value derived from a few layers (the street graph, a layer's search
         entries) is kept until one of *those* changes, not until anything does."""
-        c = self.changes_table
-        ids = list(dict.fromkeys(layers))
+        ids = tuple(dict.fromkeys(layers))
         if not ids:
             return {}
-        heads = [
-            sa.select(sa.func.max(c.c.id)).where(c.c.layer == lid).scalar_subquery() for lid in ids
-        ]
+        # the statement is built once per set of layers: every search asks (one per address
+        # of a business's batch), and building twenty subqueries was 2.9 ms of its 3.6 ms
+        stmt = self._heads_sql.get(ids)
+        if stmt is None:
+            c = self.changes_table
+            stmt = sa.select(
+                *[
+                    sa.select(sa.func.max(c.c.id)).where(c.c.layer == lid).scalar_subquery()
+                    for lid in ids
+                ]
+            )
+            if len(self._heads_sql) < 64:
+                self._heads_sql[ids] = stmt
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*heads)).one()
+            row = conn.execute(stmt).one()
         return {lid: int(v or 0) for lid, v in zip(ids, row, strict=True)}
 
     def provenance(self) -> list[dict[str, Any]]:
