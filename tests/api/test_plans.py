@@ -380,6 +380,51 @@ def test_quota_is_shared_by_two_server_processes(
         one.app.state.meter.counter.reset()  # type: ignore[attr-defined]
 
 
+def test_quota_is_shared_by_two_twin_serve_processes(
+    almaty_url: str, plans_file: str, redis_url: str
+) -> None:
+    """The same boundary across two operating-system processes (``twin serve`` each, as
+    deployed), which share nothing but the store and Redis (``TWIN_REDIS_URL``): the test
+    above runs two apps in one Python process."""
+    import redis
+
+    from tests.support.servers import twin_servers
+    from twin.accounts import Accounts, LogSender
+    from twin.business.orgs import Organisations
+    from twin.core.settings import AccountSettings
+    from twin.store import open_store
+
+    # a Redis database of this store's own: both stores number their organisations from 1
+    shared = redis_url.rsplit("/", 1)[0] + ("/3" if almaty_url.startswith("gpkg") else "/4")
+    redis.Redis.from_url(shared).flushdb()
+    store = open_store(almaty_url)
+    try:
+        orgs = Organisations(store, load_plans(plans_file))
+        accounts = Accounts(store, AccountSettings(), LogSender())
+        login = f"two-{uuid.uuid4().hex[:8]}@example.kz"
+        _, org = orgs.signup(accounts, login, "a long business password", "ТОО Екі")
+        key = {"Authorization": f"Bearer {orgs.create_key(org.id, 'two processes')}"}
+    finally:
+        store.close()
+    env = {"TWIN_DATABASE_URL": almaty_url, "TWIN_REDIS_URL": shared,
+           "TWIN_BUSINESS_PLANS": plans_file}  # fmt: skip
+    with twin_servers(env, 2) as [(one, _), (two, _)], httpx.Client(timeout=300) as http:
+
+        def site(base: str, cat: str) -> httpx.Response:
+            return http.get(f"{base}{SITE}", params={"category": cat, "top": 1}, headers=key)
+
+        got = [site(b, cat) for b, cat in zip((one, two, one, two), CATS, strict=True)]
+        assert [r.status_code for r in got] == [200, 200, 200, 429]
+        assert [r.headers["X-RateLimit-Remaining"] for r in got] == ["4", "2", "0", "0"]
+        assert got[3].headers["Retry-After"] == got[3].headers["X-RateLimit-Reset"]
+        assert "free plan" in got[3].json()["detail"]
+        # a ranking charged in one process is a free repeat in the other
+        assert site(two, CATS[0]).status_code == 200
+        assert site(one, CATS[2]).status_code == 200
+        status = http.get(f"{two}/api/business/org", headers=key).json()
+        assert status["day"]["used"] == 6 and status["day"]["remaining"] == 0
+
+
 def test_the_plans_file_is_checked(tmp_path: Path) -> None:
     bad = tmp_path / "plans.toml"
     bad.write_text(PLANS.replace('analyses = ["site", "batch"]', 'analyses = ["sight"]'))
