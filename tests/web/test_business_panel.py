@@ -6,6 +6,7 @@ addresses, sees them ranked on the map, the unresolved row listed, and downloads
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -200,6 +201,19 @@ def test_the_business_tools_on_a_phone(
     usage = page.evaluate("fetch('/api/business/usage').then(r => r.json())")
     assert {u["analysis"]: u["units"] for u in usage["usage"]} == {"batch": 5, "report": 5}
     assert usage["day"]["used"] == 10
+    # the panel says the same: the plan and today's use, and the usage as CSV
+    page.wait_for_function(
+        "document.querySelector('#mine-quota')?.textContent.includes('10 из 100')"
+    )
+    assert page.locator("#mine-quota").inner_text().startswith("Тариф «Бесплатный»")
+    with page.expect_download() as got:
+        page.click("#mine-usage-csv")
+    with open(got.value.path(), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted((r["analysis"], r["key_id"], r["calls"], r["units"]) for r in rows) == [
+        ("batch", "session", "1", "5"),
+        ("report", "session", "1", "5"),
+    ]
     # Nothing of the panel runs off the phone's screen sideways.
     wide = page.evaluate(
         "() => [...document.querySelectorAll('#site-mine *, #site-data *')]"

@@ -3,6 +3,9 @@
 // the rows the twin's search could not place listed with the reason, and download the market
 // report of any of them as PDF or HTML. POST /api/analysis/site/batch and GET
 // /api/analysis/site/report, both for business accounts (session or organisation key) only.
+// The organisation's plan and today's use of its quota are shown above them (GET
+// /api/business/org, asked again after each charged call), with its usage as CSV (GET
+// /api/business/usage.csv: per UTC day, key and analysis).
 
 import { businessFetch, hasKey, hasOrgKey } from './api.js';
 import { errorText, overBefore } from './analysis-ui.js';
@@ -18,11 +21,65 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 const COLOUR = '#0d47a1';
 
 export function createMine(ctx, { category, weights, res, status }) {
-  const state = { data: null, busy: false, error: null, reportBusy: null, file: '' };
+  const state = { data: null, busy: false, error: null, reportBusy: null, file: '', quota: null, quotaAsked: false };
 
   /** A business may use these: an organisation key, a business account, or a staff key. */
   function allowed() {
     return hasOrgKey() || hasKey() || ctx.app.participation?.account?.role === 'business';
+  }
+
+  /** An organisation's own caller (not staff): it has a plan and a quota to show. */
+  function isOrg() {
+    return hasOrgKey() || ctx.app.participation?.account?.role === 'business';
+  }
+
+  /** Ask for the organisation's plan and where it stands in today's quota. */
+  async function refreshQuota() {
+    state.quotaAsked = true;
+    if (!isOrg()) {
+      state.quota = null;
+      return;
+    }
+    try {
+      state.quota = await (await businessFetch('GET', '/api/business/org')).json();
+    } catch {
+      state.quota = null;
+    }
+    status();
+  }
+
+  /** Save a fetched answer as a file. */
+  async function save(response, name) {
+    const blob = await response.blob();
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+  }
+
+  async function usageCsv() {
+    state.error = null;
+    try {
+      await save(await businessFetch('GET', '/api/business/usage.csv'), 'usage.csv');
+    } catch (e) {
+      state.error = errorText(e);
+      status();
+    }
+  }
+
+  function quota() {
+    const q = state.quota;
+    if (!q?.plan || !q.day) return null;
+    const title = q.plan.title?.[lang()] || q.plan.name;
+    return h(
+      'p',
+      { class: 'hint', id: 'mine-quota' },
+      h('span', { text: `${t('mine.quota', { plan: title, used: formatNumber(q.day.used, 0), limit: formatNumber(q.day.limit, 0) })} ` }),
+      h('button', { type: 'button', class: 'link-button', id: 'mine-usage-csv', text: t('mine.usageCsv'), onclick: usageCsv }),
+    );
   }
 
   /** The scored sites, best first; sites outside the city's areas last. */
@@ -74,6 +131,7 @@ export function createMine(ctx, { category, weights, res, status }) {
     draw();
     fit();
     status();
+    refreshQuota();
   }
 
   async function report(f, format) {
@@ -91,19 +149,13 @@ export function createMine(ctx, { category, weights, res, status }) {
         lang: lang(),
         format,
       });
-      const blob = await response.blob();
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = `report-${category()}-${p.row}.${format}`;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      await save(response, `report-${category()}-${p.row}.${format}`);
     } catch (e) {
       state.error = errorText(e);
     }
     state.reportBusy = null;
     status();
+    refreshQuota();
   }
 
   function label(p) {
@@ -203,7 +255,9 @@ export function createMine(ctx, { category, weights, res, status }) {
         parts.push(h('p', { class: 'hint', id: 'mine-signin', text: t('mine.signin') }));
         return h('section', { class: 'site-mine', id: 'site-mine' }, parts);
       }
+      if (!state.quotaAsked) refreshQuota();
       parts.push(
+        quota(),
         h('label', { for: 'mine-file', text: t('mine.file') }),
         h('input', {
           id: 'mine-file',
@@ -254,6 +308,8 @@ export function createMine(ctx, { category, weights, res, status }) {
         state.data = null;
         draw();
       }
+      state.quota = null;
+      state.quotaAsked = false; // asked again for the new caller when the panel is drawn
       status();
     },
     state,

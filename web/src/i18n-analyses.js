@@ -203,6 +203,12 @@ export const ANALYSES = {
   'mine.report': ['Отчёт PDF', 'PDF есеп', 'PDF report'],
   'mine.report.html': ['HTML', 'HTML', 'HTML'],
   'mine.report.busy': ['Готовим отчёт…', 'Есеп дайындалуда…', 'Preparing the report…'],
+  'mine.quota': [
+    'Тариф «{plan}»: сегодня израсходовано {used} из {limit} единиц.',
+    '«{plan}» тарифі: бүгін {limit} бірліктің {used} жұмсалды.',
+    '{plan} plan: {used} of {limit} units used today.',
+  ],
+  'mine.usageCsv': ['Расход по дням и ключам (CSV)', 'Күндер мен кілттер бойынша шығын (CSV)', 'Usage by day and key (CSV)'],
   'site.rank': ['{rank}-е из {total}', '{total} ішінен {rank}-орын', 'rank {rank} of {total}'],
   'site.factors': ['Из чего складывается балл', 'Ұпай неден құралады', 'What makes up the score'],
   'site.factor': ['Фактор', 'Фактор', 'Factor'],
