@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
+import pyproj
 import pytest
+import shapely
+import shapely.geometry
 from fastapi.testclient import TestClient
+from rasterio.io import MemoryFile
 
 import layers
 from layers.common import DISTRICT_NAMES
@@ -104,3 +109,51 @@ def test_the_city_daily_history_since_2017(client: TestClient) -> None:
         {"date": "2021-12-03", "value": 85.11, "stations": 9},
     ]
     assert client.get("/api/air/city", params={"parameter": "o3"}).status_code == 400
+
+
+def test_a_days_surface_as_a_geotiff_and_contour_bands(client: TestClient) -> None:
+    """Issue 19.4: the surface is served as a GeoTIFF (values in µg/m³, nothing outside the
+    city) and as vector bands of its colour classes, both the same grid as the PNG's."""
+    params = {"day": "2024-01-15", "parameter": "pm10", "cell": "1000"}
+    body = client.get("/api/air/surface", params=params).json()
+    assert body["geotiff"].startswith("/api/air/surface.tif?")
+    assert body["contours"].startswith("/api/air/surface/contours?")
+    tif = client.get(body["geotiff"])
+    assert tif.status_code == 200, tif.text
+    assert tif.headers["content-type"] == "image/tiff"
+    with MemoryFile(tif.content) as mem, mem.open() as src:
+        assert src.crs.to_epsg() == 32643 and src.res == (1000.0, 1000.0)
+        assert (src.height, src.width) == (body["grid"]["rows"], body["grid"]["cols"])
+        values = src.read(1, masked=True)
+        assert src.tags()["method"] == body["method"] and "CC BY-NC" in src.tags()["licence"]
+        # cells outside the city are nodata; inside, the values span the answer's range
+        assert 0 < values.count() < values.size
+        assert round(float(values.min()), 2) == body["range"]["min"]
+        assert round(float(values.max()), 2) == body["range"]["max"]
+    bands = client.get(body["contours"])
+    assert bands.status_code == 200 and bands.headers["content-type"] == "application/geo+json"
+    doc = bands.json()
+    assert doc["method"] == body["method"] and "CC BY-NC" in doc["licence"]
+    classes = body["classes"]
+    assert doc["features"], "at least the band the stations' values fall in"
+    for f in doc["features"]:
+        p = f["properties"]
+        assert classes[p["class"]]["color"] == p["color"]
+        assert p["upto"] == classes[p["class"]]["upto"]
+        shape = shapely.geometry.shape(f["geometry"])
+        assert shape.geom_type in ("Polygon", "MultiPolygon") and shape.is_valid
+    # the bands cover the city's cells and no more: their area is the GeoTIFF's valid cells
+    metric = pyproj.Transformer.from_crs(4326, 32643, always_xy=True)
+
+    def to_metric(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(metric.transform(xy[:, 0], xy[:, 1]))
+
+    area = sum(
+        shapely.transform(shapely.geometry.shape(f["geometry"]), to_metric).area
+        for f in doc["features"]
+    )
+    assert area == pytest.approx(values.count() * 1000.0**2, rel=1e-3)
+    # the class of each band holds the values of its cells: the highest reading's band
+    top = max(doc["features"], key=lambda f: f["properties"]["class"])
+    upto = top["properties"]["upto"]
+    assert upto is None or body["range"]["max"] <= upto

@@ -4,12 +4,16 @@ address" through the twin's search, staff-only notes, and clear 4xx on bad input
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
+import shapely
+import shapely.geometry
 from fastapi.testclient import TestClient
 
 import layers
+from tests.appeals.scene import load_rows
 from tests.support.app import app_client
 from tests.support.city_events import OUTAGE
 from tests.support.frames import buildings_frame
@@ -114,3 +118,82 @@ def test_bad_requests_are_4xx_naming_the_problem(client: TestClient) -> None:
         r = getattr(client, method)(path, headers=PLANNER, **kwargs)
         assert r.status_code == status, (path, r.text)
         assert needle in r.json()["detail"], (path, r.text)
+
+
+def test_an_address_on_a_street_is_checked_at_its_house_or_along_the_street(
+    store_url: str,
+) -> None:
+    """ "Осенняя 6", a house the data lacks on a 3 km street, was checked at the street's
+    middle, 500 m from the outage over its block, and answered "nothing". Now the number is
+    placed from the street's houses 2 and 4 (at 76.903, beside the outage); a street without
+    a number, or whose numbers cannot be placed, is checked along its whole length."""
+    lat = 43.26
+    store = open_store(store_url)
+    try:
+        load_rows(
+            store,
+            "roads",
+            {
+                "source_id": ["s1", "s2"],
+                "name": ["улица Осенняя", "проспект Пустой"],
+                "highway": ["residential", "primary"],
+            },
+            [
+                shapely.LineString([(76.89, lat), (76.93, lat)]),
+                shapely.LineString([(76.89, lat + 0.02), (76.93, lat + 0.02)]),
+            ],
+        )
+        houses = {"2": 76.901, "4": 76.902, "1": 76.905, "3": 76.906}
+        load_rows(
+            store,
+            "buildings",
+            {
+                "source_id": [f"h{n}" for n in houses],
+                "street": ["улица Осенняя"] * 4,
+                "housenumber": list(houses),
+            },
+            [
+                shapely.Point(x, lat + (0.0003 if int(n) % 2 == 0 else -0.0003)).buffer(0.0001)
+                for n, x in houses.items()
+            ],
+        )
+    finally:
+        store.close()
+
+    def box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
+        return shapely.geometry.mapping(shapely.box(x0, y0, x1, y1))
+
+    with app_client(store_url, "planner:plan-ce") as client:
+        ids = {}
+        for name, area in {
+            "block": box(76.9025, lat + 0.0001, 76.904, lat + 0.001),  # beside house 6
+            "east": box(76.925, lat + 0.0001, 76.927, lat + 0.0006),  # 2 km east, same street
+            "empty": box(76.90, lat + 0.0201, 76.901, lat + 0.0206),  # on проспект Пустой
+        }.items():
+            r = client.post(
+                "/api/city-events",
+                json={**OUTAGE, "title": name, "geometry": area},
+                headers=PLANNER,
+            )
+            assert r.status_code == 201, r.text
+            ids[name] = r.json()["id"]
+
+        def affecting(address: str) -> dict[str, Any]:
+            r = client.get(
+                "/api/city-events/affecting", params={"address": address, "on": "2026-07-22"}
+            )
+            assert r.status_code == 200, r.text
+            body: dict[str, Any] = r.json()
+            return body
+
+        house = affecting("Осенняя 6")
+        assert house["place"]["precision"] == "interpolated" and house["place"]["house"] == "6"
+        assert house["place"]["point"] == pytest.approx([76.903, lat], abs=1e-6)
+        assert [f["id"] for f in house["features"]] == [ids["block"]]
+        street = affecting("улица Осенняя")
+        assert street["place"]["precision"] == "street"
+        assert sorted(f["id"] for f in street["features"]) == [ids["block"], ids["east"]]
+        # no numbered house on проспект Пустой: house 5 is checked along the whole street
+        unplaced = affecting("проспект Пустой 5")
+        assert unplaced["place"]["precision"] == "street" and unplaced["place"]["house"] == "5"
+        assert [f["id"] for f in unplaced["features"]] == [ids["empty"]]

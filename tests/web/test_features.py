@@ -118,6 +118,11 @@ def test_an_air_stations_card_shows_its_real_latest_reading_and_date(
     assert "✓" in page.locator(f"#card tr[data-method='{chosen}']").inner_text()
     assert page.locator("#card .air-exposure dd").count() == 8
     assert page.evaluate("Boolean(twin.map.getLayer('twin-air-surface'))")
+    # ... with the contour lines of its classes, and the GeoTIFF and bands to download
+    assert page.evaluate("twin.map.getLayer('twin-air-contours')?.type") == "line"
+    tif = page.locator("#card .air-downloads a", has_text="GeoTIFF").get_attribute("href") or ""
+    assert tif.startswith("/api/air/surface.tif?")
+    assert page.request.get(session.base + tif).headers["content-type"] == "image/tiff"
     session.screenshot("air-surface.png")
     assert session.console_errors == []
 

@@ -1,6 +1,9 @@
 """The air surface of a day from the store: stations' readings in, the chosen method, its
-leave-one-out errors, a grid over the city (as a PNG the map lays over the city) and each
-district's population-weighted exposure out.
+leave-one-out errors, a grid over the city and each district's population-weighted exposure
+out. The grid is given three ways: a PNG the map lays over the city, a GeoTIFF of the values
+(µg/m³, EPSG:32643, nodata outside the city) for GIS, and vector bands of the colour classes
+(the grid's cells of each class merged into polygons, in lon/lat; their outlines are the
+contours at the class breaks, stepped on the cells).
 
 Why population-weighted: a district's mean over its area counts empty mountainside as much
 as dense blocks; weighting by the modelled 500 m population grid gives the level its
@@ -19,6 +22,11 @@ import pandas as pd
 import pyproj
 import shapely
 from PIL import Image
+from rasterio.features import shapes
+from rasterio.io import MemoryFile
+from rasterio.transform import Affine, from_origin
+from shapely.geometry import mapping
+from shapely.geometry import shape as to_shape
 
 import layers
 from twin.air import readings, surface
@@ -30,6 +38,8 @@ METRIC = pyproj.CRS.from_epsg(32643)
 _TO_METRIC = pyproj.Transformer.from_crs(4326, METRIC, always_xy=True)
 _TO_LONLAT = pyproj.Transformer.from_crs(METRIC, 4326, always_xy=True)
 MIN_CELL, MAX_CELL = 100.0, 2000.0
+#: The GeoTIFF's value of cells outside the city.
+NODATA = -9999.0
 
 #: Colour classes of the surface, µg/m³ upper bounds: PM10 by the US EPA AQI's 24-hour
 #: categories (the station dots use the same), NO2 by multiples of the WHO 2021 24-hour
@@ -117,20 +127,105 @@ class DaySurface:
             **readings.source_note(),
         }
 
+    def transform(self) -> Affine:
+        """Return the grid's affine transform (EPSG:32643, north up)."""
+        return from_origin(self.grid.x0, self.grid.y1, self.grid.cell, self.grid.cell)
+
+    def class_index(self) -> np.ndarray:
+        """Return each cell's colour class (index into :data:`CLASSES`): the first class whose
+        upper bound the value does not exceed (``len(CLASSES[parameter])`` for no value)."""
+        uppers = np.array([u for u, _ in CLASSES[self.parameter]])
+        return np.searchsorted(uppers, self.grid.values, side="left")
+
     def png(self) -> bytes:
         """Return the surface as an RGBA PNG coloured by :data:`CLASSES`, transparent
         outside the city."""
-        v = self.grid.values
-        rgba = np.zeros((*v.shape, 4), dtype=np.uint8)
-        lower = -np.inf
-        for upper, colour in CLASSES[self.parameter]:
-            mask = (v > lower) & (v <= upper) if np.isfinite(lower) else v <= upper
-            rgba[mask, :3] = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-            lower = upper
-        rgba[..., 3] = np.where(self.inside, 170, 0)
+        palette = np.array(
+            [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in CLASSES[self.parameter]],
+            dtype=np.uint8,
+        )
+        index = self.class_index()
+        valued = index < len(palette)
+        rgba = np.zeros((*self.grid.values.shape, 4), dtype=np.uint8)
+        rgba[valued, :3] = palette[index[valued]]
+        rgba[..., 3] = np.where(self.inside & valued, 170, 0)
         out = io.BytesIO()
         Image.fromarray(rgba, "RGBA").save(out, format="PNG", optimize=False)
         return out.getvalue()
+
+    def geotiff(self) -> bytes:
+        """Return the surface's values (µg/m³, float32) as a deflate-compressed GeoTIFF in
+        EPSG:32643, :data:`NODATA` outside the city; the method, its leave-one-out RMSE, the
+        day and the licence are in its tags."""
+        rows, cols = self.grid.shape
+        values = np.where(self.inside, self.grid.values, NODATA).astype(np.float32)
+        err = self.cv.errors[self.cv.chosen]
+        with MemoryFile() as mem:
+            with mem.open(
+                driver="GTiff",
+                width=cols,
+                height=rows,
+                count=1,
+                dtype="float32",
+                crs="EPSG:32643",
+                transform=self.transform(),
+                nodata=NODATA,
+                compress="deflate",
+            ) as dst:
+                dst.write(values, 1)
+                dst.set_band_description(1, f"{self.parameter} daily mean, {readings.UNIT}")
+                dst.update_tags(
+                    parameter=self.parameter,
+                    day=self.day.isoformat(),
+                    unit=readings.UNIT,
+                    method=self.cv.chosen,
+                    loo_rmse=str(err["rmse"]),
+                    **readings.source_note(),
+                )
+            return bytes(mem.read())
+
+    def contours(self) -> dict[str, Any]:
+        """Return the colour classes as GeoJSON bands: per class present in the city, the
+        grid's cells of that class merged into a (multi)polygon in lon/lat, with the class's
+        bounds and colour. The band outlines are the contours at the class breaks."""
+        index = self.class_index().astype(np.int16)
+        bounds = CLASSES[self.parameter]
+        mask = self.inside & (index < len(bounds))
+        parts: dict[int, list[shapely.Geometry]] = {}
+        for geom, value in shapes(index, mask=mask, transform=self.transform()):
+            parts.setdefault(int(value), []).append(to_shape(geom))
+
+        def lonlat(xy: np.ndarray) -> np.ndarray:
+            lon, lat = _TO_LONLAT.transform(xy[:, 0], xy[:, 1])
+            return np.round(np.column_stack([lon, lat]), 6)
+
+        features = []
+        for i in sorted(parts):
+            band = shapely.make_valid(shapely.transform(shapely.union_all(parts[i]), lonlat))
+            upper, colour = bounds[i]
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": i,
+                    "geometry": mapping(band),
+                    "properties": {
+                        "class": i,
+                        "from": bounds[i - 1][0] if i else None,
+                        "upto": None if np.isinf(upper) else upper,
+                        "color": colour,
+                    },
+                }
+            )
+        return {
+            "type": "FeatureCollection",
+            "parameter": self.parameter,
+            "day": self.day.isoformat(),
+            "unit": readings.UNIT,
+            "method": self.cv.chosen,
+            "classes_basis": CLASS_BASIS[self.parameter],
+            **readings.source_note(),
+            "features": features,
+        }
 
 
 def _city(store: Store) -> shapely.Geometry:

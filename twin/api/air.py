@@ -1,5 +1,6 @@
 """``/api/air``: real air readings — a station's daily series, the days with readings, and a
-day's interpolated surface (JSON with the method and its cross-validation errors, and a PNG).
+day's interpolated surface (JSON with the method and its cross-validation errors; the grid as
+a PNG for the map, a GeoTIFF of the values and GeoJSON bands of the colour classes).
 
 Thin: parsing and status codes only; the work is in :mod:`twin.air`. Every answer carries
 the readings' source and licence (AirData.kz, CC BY-NC 4.0: non-commercial only).
@@ -11,6 +12,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from twin.air import readings, service
@@ -74,7 +76,10 @@ async def surface(
     require_layer(role, "air_readings")
     result = await run_in_threadpool(service.day_surface, store, parameter, day, cell)
     out = result.summary()
-    out["image"] = f"/api/air/surface.png?parameter={parameter}&day={day.isoformat()}&cell={cell:g}"
+    query = f"parameter={parameter}&day={day.isoformat()}&cell={cell:g}"
+    out["image"] = f"/api/air/surface.png?{query}"
+    out["geotiff"] = f"/api/air/surface.tif?{query}"
+    out["contours"] = f"/api/air/surface/contours?{query}"
     return out
 
 
@@ -100,4 +105,47 @@ async def surface_png(
             "X-Air-LOO-RMSE": str(err["rmse"]),
             "Cache-Control": "public, max-age=3600",
         },
+    )
+
+
+@router.get("/surface.tif", response_class=Response)
+async def surface_geotiff(
+    day: dt.date,
+    store: StoreDep,
+    role: RoleDep,
+    parameter: Parameter = "pm10",
+    cell: Cell = 500.0,
+) -> Response:
+    """Return a day's surface as a GeoTIFF: µg/m³ (float32) in EPSG:32643, nodata outside the
+    city; the method, its leave-one-out RMSE and the licence are in its tags."""
+    require_layer(role, "air_readings")
+    result = await run_in_threadpool(service.day_surface, store, parameter, day, cell)
+    tif = await run_in_threadpool(result.geotiff)
+    name = f"air-{parameter}-{day.isoformat()}.tif"
+    return Response(
+        tif,
+        media_type="image/tiff",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Air-Method": result.cv.chosen,
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+@router.get("/surface/contours")
+async def surface_contours(
+    day: dt.date,
+    store: StoreDep,
+    role: RoleDep,
+    parameter: Parameter = "pm10",
+    cell: Cell = 500.0,
+) -> Any:
+    """Return a day's surface as GeoJSON bands of its colour classes (the cells of each class
+    inside the city merged, in lon/lat): the vector contour layer at the class breaks."""
+    require_layer(role, "air_readings")
+    result = await run_in_threadpool(service.day_surface, store, parameter, day, cell)
+    body = await run_in_threadpool(result.contours)
+    return JSONResponse(
+        body, media_type="application/geo+json", headers={"Cache-Control": "public, max-age=3600"}
     )

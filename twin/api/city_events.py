@@ -2,7 +2,12 @@
 
 Everyone reads the events (as GeoJSON, for the map and the list) — the current and upcoming
 ones by default, or those of a chosen day (the map's time slider) — and asks "what affects my
-address today" with an address (found by the twin's search) or a point. Planner and admin keys
+address today" with an address (found by the twin's search) or a point. An address that
+search finds only as a street ("Сатпаева 30", the house not in the data) is placed on the
+street from its known numbered houses (:mod:`twin.business.addresses`); one that cannot be
+placed, or a street without a number, is checked along the whole street, and the answer says
+which (``place.precision``: feature, interpolated or street) — never at the street's middle,
+which on a long avenue is kilometres from the house. Planner and admin keys
 post and change events; each change reaches open maps through the live stream (``/api/events``,
 topic ``events``). The staff note of an event is shown to planner and admin keys only.
 """
@@ -13,12 +18,16 @@ import datetime as dt
 import math
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+import layers
+from layers import GeomType
 from twin.api.deps import CallerDep, StoreDep
 from twin.api.limits import RowId
+from twin.business.addresses import interpolate, street_line
 from twin.core.access import Caller, Role, require_planner, visible_layers
 from twin.core.errors import BadInput, NotFound
 from twin.events import service
@@ -30,7 +39,8 @@ from twin.events.model import (
     now_utc,
     today,
 )
-from twin.search import MAX_QUERY, search
+from twin.search import MAX_QUERY, SearchHit, search, split_house
+from twin.store import Store
 
 router = APIRouter(prefix="/api/city-events", tags=["city events"])
 
@@ -160,16 +170,38 @@ def affecting(
         hits = search(store, address, visible_layers(caller.role), limit=1, within=area)
         if not hits:
             raise NotFound(f"no place found in the city for {address[:60]!r}")
-        hit = hits[0]
-        lon, lat = hit.point
-        place = {"label": hit.label, "detail": hit.detail, "layer": hit.layer, "point": [lon, lat]}
+        where, place = _placed(store, address, hits[0], area)
     elif lon is not None and lat is not None:
-        place = {"label": None, "point": [lon, lat]}
+        where, place = shapely.Point(lon, lat), {"label": None, "point": [lon, lat]}
     else:
         raise BadInput("give an address, or lon and lat")
     day = on or today()
-    events = service.affecting(store, lon, lat, *local_day(day))
+    events = service.affecting_place(store, where, *local_day(day))
     return {"place": place, **_collection(events, caller.role in _STAFF, on=day.isoformat())}
+
+
+def _placed(
+    store: Store, address: str, hit: SearchHit, area: shapely.Geometry
+) -> tuple[shapely.Geometry, dict[str, Any]]:
+    """Return where an address's search hit is checked and the place as answered: the
+    feature's point; for a street, the house number placed on it, else the whole street."""
+    lon, lat = hit.point
+    place: dict[str, Any] = {"label": hit.label, "detail": hit.detail, "layer": hit.layer,
+                             "point": [lon, lat], "precision": "feature"}  # fmt: skip
+    if layers.get(hit.layer).geometry is not GeomType.LINE:
+        return shapely.Point(lon, lat), place
+    _, house = split_house(address)
+    placed = interpolate(store, hit, house, area) if house is not None else None
+    if placed is not None:
+        place.update(point=list(placed.point), precision="interpolated", house=house,
+                     from_houses=placed.from_houses, detail=None)  # fmt: skip
+        return shapely.Point(*placed.point), place
+    line = street_line(store, hit, area)
+    if line is None:
+        return shapely.Point(lon, lat), place
+    # the house is not placeable (or none was given): everything along the street is listed
+    place.update(precision="street", house=house, detail=None)
+    return line, place
 
 
 @router.get("/{event_id}", summary="One city event with its updates")

@@ -74,6 +74,8 @@ MEDIA: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("get", "/api/analysis/appeals/hotspots"): {"200": (_GEOJSON, "text/csv")},
     ("get", "/api/analysis/appeals/emerging"): {"200": (_GEOJSON, "text/csv")},
     ("get", "/api/air/surface.png"): {"200": ("image/png",)},
+    ("get", "/api/air/surface.tif"): {"200": ("image/tiff",)},
+    ("get", "/api/air/surface/contours"): {"200": (_GEOJSON,)},
     ("get", "/api/analysis/results/{rid}/coverage.tif"): {"200": ("image/tiff",)},
     ("get", "/api/business/usage.csv"): {"200": ("text/csv",)},
     ("get", "/api/analysis/site/report"): {"200": ("text/html", "application/pdf")},

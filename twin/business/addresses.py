@@ -151,6 +151,19 @@ def interpolate(
     return Placed((round(on_street.x, 7), round(on_street.y, 7)), [t1, t2], same_side)
 
 
+def street_line(
+    store: Store, street: SearchHit, within: shapely.Geometry | None = None
+) -> shapely.Geometry | None:
+    """Return the whole street of a line layer's hit (every feature of its name, in
+    ``within`` if given), or None when it has no such line."""
+    line = _streets(store).by_name.get(fold(street.label))
+    if line is None:
+        return None
+    if within is not None:
+        line = shapely.intersection(line, within)
+    return None if shapely.is_empty(line) else line
+
+
 def _two_numbers(
     houses: list[tuple[int, str, float, float]],
 ) -> tuple[tuple[int, str, float, float], tuple[int, str, float, float]] | None:

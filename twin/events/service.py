@@ -477,14 +477,22 @@ def affecting(
     metres of (lon, lat), nearest first."""
     if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lon) > 180 or abs(lat) > 90:
         raise BadInput(f"({lon}, {lat}) is not a longitude/latitude pair")
+    return affecting_place(store, shapely.Point(lon, lat), start, end)
+
+
+def affecting_place(
+    store: Store, place: shapely.Geometry, start: dt.datetime, end: dt.datetime
+) -> list[CityEvent]:
+    """Return the events live in [start, end) whose area or line is within :data:`NEAR_M`
+    metres of ``place`` (a point, or a whole street), nearest first."""
     pad = 0.001  # ~80 m either way: the box prefilter, then exact metres
-    found = find(store, start=start, end=end, bbox=(lon - pad, lat - pad, lon + pad, lat + pad))
-    x, y = _TO_METRIC.transform(lon, lat)
-    point = shapely.Point(x, y)
+    x0, y0, x1, y1 = shapely.bounds(place).tolist()
+    found = find(store, start=start, end=end, bbox=(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    here = shapely.transform(place, _metric_coords)
     near: list[tuple[float, CityEvent]] = []
     for event in found:
         metric = shapely.transform(event.geometry, _metric_coords)
-        d = float(metric.distance(point))
+        d = float(metric.distance(here))
         if d <= NEAR_M:
             near.append((d, event))
     near.sort(key=lambda p: (p[0], p[1].starts_at))

@@ -1,5 +1,6 @@
 // The air surface of one day: GET /api/air/surface chooses IDW or ordinary kriging by
-// leave-one-out cross-validation; the map shows the PNG over the city and the card says which
+// leave-one-out cross-validation; the map shows the PNG over the city with the contour lines
+// of its colour classes (the outlines of /api/air/surface/contours) and the card says which
 // method drew it, both methods' errors, the stations used, each district's population-weighted
 // exposure and the data's licence.
 
@@ -11,17 +12,25 @@ import { t } from './i18n.js';
 import { h } from './panel.js';
 
 const SOURCE = 'twin-air-surface';
+const CONTOURS = 'twin-air-contours';
 const NAMES = { pm10: 'PM10', no2: 'NO₂' };
 
 export function clearAirSurface(map) {
-  if (map.getLayer(SOURCE)) map.removeLayer(SOURCE);
-  if (map.getSource(SOURCE)) map.removeSource(SOURCE);
+  for (const id of [CONTOURS, SOURCE]) {
+    if (map.getLayer(id)) map.removeLayer(id);
+    if (map.getSource(id)) map.removeSource(id);
+  }
 }
 
 function draw(map, body) {
   clearAirSurface(map);
   map.addSource(SOURCE, { type: 'image', url: body.image, coordinates: body.corners });
   map.addLayer({ id: SOURCE, type: 'raster', source: SOURCE, paint: { 'raster-opacity': 0.75 } }, fillsBefore(map));
+  map.addSource(CONTOURS, { type: 'geojson', data: body.contours });
+  map.addLayer(
+    { id: CONTOURS, type: 'line', source: CONTOURS, paint: { 'line-color': '#333333', 'line-width': 1, 'line-opacity': 0.6 } },
+    fillsBefore(map),
+  );
 }
 
 function errorsTable(body) {
@@ -65,6 +74,13 @@ function body(app, data) {
     errorsTable(data),
     h('p', { class: 'hint', text: t('air.loo') }),
     h('p', { class: 'hint', text: data.classes_basis }),
+    h(
+      'p',
+      { class: 'air-downloads' },
+      h('a', { href: data.geotiff, download: '', text: 'GeoTIFF' }),
+      ' · ',
+      h('a', { href: data.contours, download: '', text: 'GeoJSON' }),
+    ),
     legend,
     h('h3', { text: t('air.exposure') }),
     h(

@@ -108,6 +108,7 @@ const TEXT = {
     check: 'Проверить',
     nothing: 'По адресу «{place}» на {date} ничего не запланировано',
     found: '«{place}», {date}: {n}',
+    wholeStreet: '{street} (вся улица)',
     notFound: 'Адрес не найден',
     created: 'Новое событие: {title}',
     changed: 'Событие изменено: {title}',
@@ -168,6 +169,7 @@ const TEXT = {
     check: 'Тексеру',
     nothing: '«{place}» мекенжайында {date} күні ештеңе жоспарланбаған',
     found: '«{place}», {date}: {n}',
+    wholeStreet: '{street} (бүкіл көше)',
     notFound: 'Мекенжай табылмады',
     created: 'Жаңа оқиға: {title}',
     changed: 'Оқиға өзгерді: {title}',
@@ -228,6 +230,7 @@ const TEXT = {
     check: 'Check',
     nothing: 'Nothing is planned at “{place}” on {date}',
     found: '“{place}”, {date}: {n}',
+    wholeStreet: '{street} (the whole street)',
     notFound: 'Address not found',
     created: 'New event: {title}',
     changed: 'Event changed: {title}',
@@ -627,7 +630,11 @@ export function setupCityEvents(app) {
       const on = app.date || todayInAlmaty();
       try {
         const answer = await getJSON('/api/city-events/affecting', { address, on });
-        const place = answer.place.label || address;
+        // the place as understood: a house placed on its street, or the whole street
+        const p = answer.place;
+        let place = p.label || address;
+        if (p.precision === 'interpolated') place = `${p.label}, ${p.house}`;
+        else if (p.precision === 'street') place = tx('wholeStreet', { street: p.label });
         const lines = [];
         lines.push(
           el('p', {
