@@ -78,7 +78,12 @@ _PROPS = (
     Prop("description", PropType.STR, t("Описание", "Сипаттама", "Description")),
     Prop("starts_at", PropType.DATETIME, t("Начало", "Басталуы", "Starts")),
     Prop("ends_at", PropType.DATETIME, t("Окончание", "Аяқталуы", "Ends")),
-    Prop("provider", PropType.STR, t("Источник", "Дереккөз", "Source")),
+    Prop(
+        "provider",
+        PropType.STR,
+        t("Источник", "Дереккөз", "Source"),
+        values=vocab.EVENT_PROVIDERS,
+    ),
     Prop("source_url", PropType.STR, t("Ссылка на источник", "Дереккөз сілтемесі", "Source link")),
 )
 #: resolved events were going on until their end; planned and cancelled ones show as they are

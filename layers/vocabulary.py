@@ -372,6 +372,16 @@ EVENT_SEVERITIES: Vocabulary = {
     "critical": t("Критическое", "Аса қауіпті", "Critical"),
 }
 
+#: who published a city event (its ``provider``): a utility's own schedule, or the city's staff
+EVENT_PROVIDERS: Vocabulary = {
+    "azhk": t(
+        "АО «Алатау Жарық Компаниясы»",
+        "«Алатау Жарық Компаниясы» АҚ",
+        "Alatau Zharyk Company (power grid)",
+    ),
+    "staff": t("Сотрудники акимата", "Әкімдік қызметкерлері", "City staff"),
+}
+
 EVENT_STATUSES: Vocabulary = {
     "planned": t("Запланировано", "Жоспарланған", "Planned"),
     "active": t("Идёт", "Жүріп жатыр", "Ongoing"),

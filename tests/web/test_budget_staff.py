@@ -126,8 +126,10 @@ def test_staff_review_advance_and_see_results(
     winners = page.locator("#budget-winners").inner_text()
     assert "Стадион" in winners and "Фонари" in winners and "Сквер" not in winners
     square = page.locator(f'#budget-losers li[data-project="{ids["Сквер"]}"]').inner_text()
-    # why the square (2 votes) lost to the lights (1 vote), in the panel's language
-    assert "когда подошла его очередь (2 голосов)" in square and "«Фонари»" in square, square
+    # why the square (2 votes) lost to the lights (1 vote), in the panel's language, the word
+    # in its CLDR plural form (it read "2 голосов")
+    assert "когда подошла его очередь (2 голоса)" in square and "«Фонари»" in square, square
+    assert "· 2 голоса" in winners and "· 1 голос" in winners and "голосов" not in winners
     assert "5 000 000" in page.locator("#budget-ballots").inner_text().replace("\u00a0", " ")
     page.click("#budget-explain summary")
     assert "по числу голосов" in page.locator("#budget-explain").inner_text()

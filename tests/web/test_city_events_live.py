@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 import layers
+from layers.vocabulary import EVENT_PROVIDERS
 from tests.support.frames import buildings_frame
 from tests.support.server import serve
 from tests.web.conftest import Session, _is_noise
@@ -319,3 +320,27 @@ def test_staff_edit_an_event_with_a_version_check(browser: Any, events_server: s
         assert errors == [] and len(staff.console_errors) == 1
     finally:
         staff.page.context.close()
+
+
+def test_an_events_card_names_its_provider_in_words(browser: Any, events_server: str) -> None:
+    """Issue 15, item 8 (every value a person reads is a word): an outage's card says who
+    published it in the interface's language, from the catalog's vocabulary, not the stored
+    code "azhk"."""
+    for lang in ("ru", "kk", "en"):
+        s = _page(browser, events_server)
+        _open(s, f"#map=12.00/43.25000/76.92000&lang={lang}")
+        page = s.page
+        fid = page.evaluate(
+            "fetch('/collections/city_event_areas/items?limit=1')"
+            ".then((r) => r.json()).then((b) => b.features[0].id)"
+        )
+        page.evaluate(
+            "(fid) => twin.goTo({layer: 'city_event_areas', fid, bbox: [76.9, 43.2, 76.91, 43.21],"
+            " point: [76.9, 43.2]})",
+            fid,
+        )
+        provider = page.locator('#card dd[data-prop="provider"]')
+        provider.wait_for()
+        assert provider.inner_text() == EVENT_PROVIDERS["azhk"].get(lang)
+        assert s.console_errors == []
+        page.context.close()

@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.web.conftest import PLANNER_KEY, Known, Session
 from tests.web.numbers import shown, with_unit_en
 from twin.core.settings import PROJECT_ROOT
@@ -156,6 +158,38 @@ def test_a_search_for_a_known_object_flies_there(session: Session, known: dict[s
     assert h.fid in _rendered_ids(session, "health", h.lon, h.lat) or page.evaluate(
         "twin.map.queryRenderedFeatures({layers: ['twin-selection-point']}).length"
     )
+    assert session.console_errors == []
+
+
+def test_a_street_chosen_in_search_is_highlighted_whole(session: Session) -> None:
+    """A street comes in many pieces; search gives one hit for it and fits the map to it all
+    (issue 15, item 6). The highlight is the whole street too, not the piece the card reads."""
+    session.open()
+    page = session.page
+    hit = page.evaluate(
+        "fetch('/api/search?q=' + encodeURIComponent('Абая') + '&limit=1')"
+        ".then((r) => r.json()).then((d) => d.results[0])"
+    )
+    assert hit["layer"] == "roads" and hit["label"] == "Абая прс."
+    page.fill("#search-input", "Абая")
+    first = page.locator("#search-list li[role=option][data-id]").first
+    first.wait_for()
+    assert first.get_attribute("data-id") == hit["id"]
+    first.click()
+    page.wait_for_selector("#card:not([hidden])")
+    page.wait_for_function("!document.querySelector('#card .hint')")
+    page.wait_for_function(
+        "twin.selection?.type === 'MultiLineString' && twin.selection.coordinates.length > 1"
+    )
+    drawn = page.evaluate("twin.map.getSource('twin-selection').getData()")
+    lines = drawn["geometry"]["coordinates"]
+    assert drawn["geometry"] == page.evaluate("twin.selection")
+    xs = [c[0] for line in lines for c in line]
+    ys = [c[1] for line in lines for c in line]
+    x0, y0, x1, y1 = hit["bbox"]
+    # every piece of the street, and nothing beyond it
+    assert (min(xs), min(ys), max(xs), max(ys)) == pytest.approx((x0, y0, x1, y1), abs=1e-6)
+    assert page.locator("#card-title").inner_text() == "Абая прс."
     assert session.console_errors == []
 
 

@@ -181,3 +181,18 @@ def test_a_shared_view_opens_without_the_guide_and_the_panel_is_calm(session: Se
     page.check('input[data-layer="accessibility"]')
     assert "accessibility" in page.evaluate("[...twin.on]")
     assert session.console_errors == []
+
+
+def test_kazakh_sums_in_the_budget_panel(session: Session) -> None:
+    """The participatory budget's sums in Kazakh are grouped as Kazakh writes them, not as
+    Chromium's missing Kazakh data makes Intl write them ("484,000,000 ₸")."""
+    session.open(f"{CITY}&lang=kk")
+    page = session.page
+    cycles = page.evaluate("fetch('/api/budget/cycles').then((r) => r.json())")
+    shown = next((c for c in cycles if c["phase"] == "voting"), cycles[0])
+    page.locator("#budget-toggle").click()
+    budget = page.locator("#budget-body .budget-facts dd").first
+    budget.wait_for()
+    grouped = f"{round(shown['budget_kzt']):,}".replace(",", "\u00a0")
+    assert budget.inner_text() == f"{grouped} ₸"
+    assert session.console_errors == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -145,3 +146,54 @@ def test_plural_forms_follow_cldr() -> None:
         None,
     )
     assert words == ["балл", "балла", "баллов", "баллов", "балл", "балла", "балла", "балла"]
+
+
+# The browser's own locale formatting: what wrote "46,800,000 ₸" and "2023 M05 15" in Kazakh.
+BROWSER_LOCALE = re.compile(
+    r"Intl\.(?:NumberFormat|DateTimeFormat|RelativeTimeFormat|ListFormat)"
+    r"|\.toLocale(?:String|DateString|TimeString)\("
+)
+
+
+def test_no_panel_formats_with_the_browsers_locale_data() -> None:
+    """Every panel writes numbers and dates through the page's formatter: a panel added later
+    that called Intl itself (the participatory budget's sums, city events' dates) wrote
+    Kazakh as Chromium's missing data makes it ("484,000,000 ₸")."""
+    src = PROJECT_ROOT / "web" / "src"
+    found = [
+        f"{path.relative_to(src)}:{n}: {line.strip()}"
+        for path in sorted(src.rglob("*.js"))
+        if path.name != "locale-format.js"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BROWSER_LOCALE.search(line)
+    ]
+    assert not found, found
+
+
+MOMENTS = [
+    "2024-02-29T17:59:00Z",  # 23:59 in Almaty (UTC+6 until 1 March 2024) ...
+    "2024-03-01T18:30:00Z",  # ... 23:30 after it (UTC+5)
+    "2025-01-10T04:30:00Z",
+    "2026-12-31T19:05:00Z",  # already 2027 in Almaty
+    "2023-05-15T00:00:00+06:00",
+]
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_moments_are_written_in_almaty_time(lang: str) -> None:
+    """A city event's start and end: the date as CLDR writes it and HH:mm, in Almaty's time
+    whatever the viewer's time zone."""
+    from zoneinfo import ZoneInfo
+
+    got = _node(
+        READ + "console.log(JSON.stringify(p.moments.map((m) =>"
+        " f.formatMomentIn(p.lang, m, 'Asia/Almaty'))));",
+        {"lang": lang, "moments": MOMENTS},
+    )
+    almaty = ZoneInfo("Asia/Almaty")
+    want = []
+    for m in MOMENTS:
+        local = dt.datetime.fromisoformat(m.replace("Z", "+00:00")).astimezone(almaty)
+        want.append(f"{format_date(local.date(), 'long', locale=LOCALES[lang])}, {local:%H:%M}")
+    assert got == want
+    assert got[0].endswith("23:59") and got[1].endswith("23:30")

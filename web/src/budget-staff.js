@@ -6,6 +6,7 @@
 // stream when an application is submitted or reviewed anywhere (budget.js listens).
 
 import { getJSON, postJSON } from './api.js';
+import { formatNumber } from './format.js';
 import { lang } from './i18n.js';
 import { h } from './panel.js';
 
@@ -49,7 +50,7 @@ const PHASES = ['applications', 'review', 'voting', 'results', 'implementation',
 
 /**
  * Render the staff block of `cycle` into `into` (a container the panel owns).
- * ctx: { tx: the panel's words, tenge, locale, districtName, changed(): the cycle changed
+ * ctx: { tx: the panel's words, tenge, districtName, changed(): the cycle changed
  * (re-render the whole panel), reloadStaff(message): re-render this block, message: to show }.
  * The panel copies what staff were typing into the new block when it swaps it in.
  */
@@ -138,7 +139,7 @@ export async function renderStaff(into, cycle, ctx) {
   const rows = all.filter((r) => r.year === cycle.year).sort((a, b) => b.ballots - a.ballots || a.district.localeCompare(b.district));
   const most = Math.max(1, ...rows.map((r) => r.ballots));
   const total = rows.reduce((s, r) => s + r.ballots, 0);
-  const number = (n) => new Intl.NumberFormat(ctx.locale()).format(n);
+  const number = (n) => formatNumber(n, 0);
   const turnout = h(
     'table',
     { id: 'budget-turnout', class: 'budget-turnout' },

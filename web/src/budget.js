@@ -9,7 +9,9 @@
 
 import { getJSON, hasKey, sendJSON } from './api.js';
 import { renderStaff } from './budget-staff.js';
-import { lang, locale, onLangChange } from './i18n.js';
+import { formatNumber } from './format.js';
+import { lang, onLangChange } from './i18n.js';
+import { pluralWord } from './locale-format.js';
 import { onLive } from './live.js';
 
 const TEXT = {
@@ -34,7 +36,7 @@ const TEXT = {
   signin: ['Войдите, чтобы голосовать', 'Дауыс беру үшін кіріңіз', 'Sign in to vote'],
   winners: ['Победители', 'Жеңімпаздар', 'Winners'],
   losers: ['Не прошли', 'Өтпегендер', 'Not funded'],
-  votes: ['голосов', 'дауыс', 'votes'],
+  votes: ['{n} {n#голос|голоса|голосов|голоса}', '{n} дауыс', '{n} {n#vote|votes}'],
   ballots: ['Бюллетеней', 'Бюллетеньдер', 'Ballots'],
   none: ['Циклов пока нет', 'Әзірге циклдар жоқ', 'No cycles yet'],
   demo: ['демо-данные', 'демо-деректер', 'demo data'],
@@ -56,9 +58,9 @@ const TEXT = {
   ],
   'why.no_votes': ['ни один бюллетень его не поддержал', 'бірде-бір бюллетень оны қолдамады', 'no ballot approved it'],
   'why.no_money': [
-    'когда подошла его очередь ({votes} голосов), оставалось лишь {left}, а он стоит {cost}',
+    'когда подошла его очередь ({votes} {votes#голос|голоса|голосов|голоса}), оставалось лишь {left}, а он стоит {cost}',
     'кезегі келгенде ({votes} дауыс) тек {left} қалды, ал оның құны {cost}',
-    'when its turn came ({votes} votes) only {left} were left and it costs {cost}',
+    'when its turn came ({votes} {votes#vote|votes}) only {left} were left and it costs {cost}',
   ],
   'why.after': [
     '; после него прошли проекты с меньшим числом голосов, которые ещё помещались: {titles}',
@@ -68,7 +70,7 @@ const TEXT = {
   'why.shares': [
     'у его сторонников ({votes}) оставалось {had} из их равных долей (доля каждого — {share}), меньше его стоимости {cost}',
     'оның жақтастарында ({votes}) тең үлестерінен {had} қалды (әрқайсысының үлесі — {share}), бұл оның құнынан {cost} аз',
-    'its {votes} supporters had {had} of their equal shares left (each voter’s share is {share}), less than its cost {cost}',
+    'its {votes} {votes#supporter|supporters} had {had} of their equal shares left (each voter’s share is {share}), less than its cost {cost}',
   ],
   'why.paid': [
     '; они уже оплатили: {titles}',
@@ -77,10 +79,14 @@ const TEXT = {
   ],
 };
 
+/** The panel's words for `key`; {n} is a value, {n#голос|голоса|голосов|голоса} the word's
+ * form for it by CLDR's plural rules (as the interface's t()). */
 function tx(key, vars = {}) {
   const i = { ru: 0, kk: 1, en: 2 }[lang()] ?? 0;
   const words = TEXT[key] ? TEXT[key][i] : key;
-  return words.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+  return words.replace(/\{(\w+)(?:#([^}]*))?\}/g, (_, k, forms) =>
+    forms === undefined ? String(vars[k] ?? '') : pluralWord(lang(), vars[k] ?? 0, forms),
+  );
 }
 
 /** Why a project lost, in the panel's language, from the result's `why_facts` (the English
@@ -90,18 +96,18 @@ function whyText(loser, titles) {
   const names = (ids) => ids.map((id) => `«${titles.get(id) ?? `№${id}`}»`).join(', ');
   if (f.kind === 'no_votes') return tx('why.no_votes');
   if (f.kind === 'no_money') {
-    const base = tx('why.no_money', { votes: loser.votes, left: tenge(f.left_kzt), cost: tenge(loser.cost_kzt) });
+    const base = tx('why.no_money', { votes: formatNumber(loser.votes, 0), left: tenge(f.left_kzt), cost: tenge(loser.cost_kzt) });
     return f.after?.length ? base + tx('why.after', { titles: names(f.after) }) : base;
   }
   if (f.kind === 'shares') {
-    const base = tx('why.shares', { votes: loser.votes, had: tenge(f.had_kzt), share: tenge(f.share_kzt), cost: tenge(loser.cost_kzt) });
+    const base = tx('why.shares', { votes: formatNumber(loser.votes, 0), had: tenge(f.had_kzt), share: tenge(f.share_kzt), cost: tenge(loser.cost_kzt) });
     return f.paid_for?.length ? base + tx('why.paid', { titles: names(f.paid_for) }) : base;
   }
   return loser.why;
 }
 
 function tenge(n) {
-  return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n)} ₸`;
+  return `${formatNumber(n, 0)} ₸`;
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -212,7 +218,6 @@ export function setupBudget(app) {
     await renderStaff(fresh, cycle, {
       tx,
       tenge,
-      locale,
       districtName,
       message,
       changed: render,
@@ -299,18 +304,18 @@ export function setupBudget(app) {
     root.append(
       el('p', {
         id: 'budget-ballots',
-        text: `${tx('ballots')}: ${res.ballots} · ${tx('spent')}: ${tenge(res.spent_kzt)} · ${tx('left')}: ${tenge(res.left_kzt)}`,
+        text: `${tx('ballots')}: ${formatNumber(res.ballots, 0)} · ${tx('spent')}: ${tenge(res.spent_kzt)} · ${tx('left')}: ${tenge(res.left_kzt)}`,
       }),
     );
     const titles = new Map([...res.winners, ...res.losers].map((p) => [p.id, p.title]));
     const won = el('ol', { class: 'budget-list', id: 'budget-winners' });
     for (const w of res.winners) {
-      won.append(el('li', { 'data-project': String(w.id), text: `${w.title} · ${tenge(w.cost_kzt)} · ${w.votes} ${tx('votes')}` }));
+      won.append(el('li', { 'data-project': String(w.id), text: `${w.title} · ${tenge(w.cost_kzt)} · ${tx('votes', { n: formatNumber(w.votes, 0) })}` }));
     }
     root.append(el('h3', { text: tx('winners') }), won);
     const lost = el('ul', { class: 'budget-list', id: 'budget-losers' });
     for (const l of res.losers) {
-      const item = el('li', { 'data-project': String(l.id), text: `${l.title} · ${tenge(l.cost_kzt)} · ${l.votes} ${tx('votes')}` });
+      const item = el('li', { 'data-project': String(l.id), text: `${l.title} · ${tenge(l.cost_kzt)} · ${tx('votes', { n: formatNumber(l.votes, 0) })}` });
       item.append(el('small', { class: 'budget-why', text: whyText(l, titles) }));
       lost.append(item);
     }

@@ -191,10 +191,36 @@ function render(app) {
   if (focused) document.getElementById(focused)?.focus();
 }
 
-/** Show the card of a feature; fetch the full feature when it has a fid. */
+/**
+ * The whole of a street `label` names (search merges a street's pieces into one hit): its
+ * pieces within `bbox` whose label property reads `label`, as one MultiLineString; null when
+ * the feature is the street's only piece or the pieces cannot be fetched.
+ */
+async function wholeStreet(layerId, properties, { label, bbox }) {
+  const prop = ['name', 'title', 'address', 'street'].find((k) => properties[k] === label);
+  if (!prop) return null;
+  const query = new URLSearchParams({ [prop]: label, bbox: bbox.join(','), limit: '1000' });
+  try {
+    const fc = await getJSON(`/collections/${encodeURIComponent(layerId)}/items?${query}`);
+    const lines = [];
+    for (const f of fc.features ?? []) {
+      const g = f.geometry;
+      if (g?.type === 'LineString') lines.push(g.coordinates);
+      else if (g?.type === 'MultiLineString') lines.push(...g.coordinates);
+    }
+    return (fc.features ?? []).length > 1 ? { type: 'MultiLineString', coordinates: lines } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Show the card of a feature; fetch the full feature when it has a fid. `whole` ({label,
+ * bbox} of a search hit for a street) highlights every piece of the street, not only this one.
+ */
 export async function openCard(
   app,
-  { layerId, fid, properties = {}, geometry = null, focus = true, aggregateLabel = null },
+  { layerId, fid, properties = {}, geometry = null, focus = true, aggregateLabel = null, whole = null },
 ) {
   if (!returnFocus && focus) returnFocus = document.activeElement;
   app.closeDashboard?.({ keepFocus: true });
@@ -221,6 +247,12 @@ export async function openCard(
     mine.properties = { ...mine.properties, ...feature.properties };
     mine.geometry = feature.geometry || mine.geometry;
     app.select(mine.geometry);
+    const street = whole && (await wholeStreet(layerId, mine.properties, whole));
+    if (current !== mine) return current;
+    if (street) {
+      mine.geometry = street;
+      app.select(street);
+    }
   } catch {
     /* keep what the tile had */
   }

@@ -14,7 +14,9 @@
 import * as maplibregl from 'maplibre-gl';
 import './city-events.css';
 import { ApiError, authHeaders, csrfHeaders, getJSON, postJSON } from './api.js';
-import { lang, locale, onLangChange } from './i18n.js';
+import { formatDate } from './format.js';
+import { lang, onLangChange } from './i18n.js';
+import { formatMomentIn, wallClockIn } from './locale-format.js';
 import { onLive } from './live.js';
 
 const SOURCE = 'twin-city-events';
@@ -272,21 +274,16 @@ function el(tag, props = {}, ...children) {
 
 function when(iso) {
   if (!iso) return tx('open');
-  return new Intl.DateTimeFormat(locale(), {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'Asia/Almaty',
-  }).format(new Date(iso));
+  return formatMomentIn(lang(), iso, 'Asia/Almaty');
 }
 
 function day(iso) {
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(
-    new Date(`${iso}T00:00:00Z`),
-  );
+  return formatDate(String(iso).slice(0, 10));
 }
 
 function todayInAlmaty() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Almaty' }).format(new Date());
+  const c = wallClockIn('Asia/Almaty', new Date());
+  return `${c.y}-${String(c.month).padStart(2, '0')}-${String(c.day).padStart(2, '0')}`;
 }
 
 function colourExpression() {

@@ -105,6 +105,32 @@ export function formatTime(hours, minutes) {
 }
 
 /**
+ * The wall-clock date and time of an instant (ISO 8601 or a Date) in `timeZone` (an IANA name,
+ * e.g. Asia/Almaty): {y, month, day, hours, minutes}. Only the time zone rules come from the
+ * browser (every browser ships them); the words are ours, as everywhere in this module.
+ */
+export function wallClockIn(timeZone, when) {
+  const at = when instanceof Date ? when : new Date(when);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  }).formatToParts(at);
+  const n = (type) => Number(parts.find((p) => p.type === type).value);
+  return { y: n('year'), month: n('month'), day: n('day'), hours: n('hour') % 24, minutes: n('minute') };
+}
+
+/** An instant as its date and "HH:mm" in `timeZone`, in `lang` ("2025 ж. 10 қаңтар, 10:30"). */
+export function formatMomentIn(lang, when, timeZone) {
+  const c = wallClockIn(timeZone, when);
+  return `${formatDayIn(lang, c.y, c.month, c.day)}, ${formatTime(c.hours, c.minutes)}`;
+}
+
+/**
  * CLDR's plural category of `n` in `lang`: Russian one/few/many/other (1 балл, 2 балла,
  * 5 баллов, 1,5 балла), Kazakh and English one/other. `n` may be a number or the text the
  * page wrote for it ("1 234,5").

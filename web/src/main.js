@@ -110,6 +110,7 @@ const app = {
     this.saveState();
   },
   select(geometry) {
+    this.selection = geometry; // what is highlighted (read by the browser tests)
     setSelection(this.map, geometry);
   },
   openDashboard(name) {
@@ -177,7 +178,10 @@ const app = {
         .then((f) => this.openDashboard(f.properties.name))
         .catch(() => {});
     } else {
-      openCard(this, { layerId: result.layer, fid: result.fid });
+      // a street's hit stands for all its pieces: the card reads one, the highlight is all
+      const line = /LineString/.test(this.catalogLayer(result.layer)?.geometry ?? '');
+      const whole = line ? { label: result.label, bbox: result.bbox } : null;
+      openCard(this, { layerId: result.layer, fid: result.fid, whole });
     }
   },
   /** Fit the map to a GeoJSON geometry, clear of the open panel and sheets. */
