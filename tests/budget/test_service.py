@@ -1,6 +1,6 @@
-"""The budget process over both stores: phase rules, applications and review, the knapsack
-limit, one ballot per resident (also under 50 concurrent submissions), ballot secrecy and
-counting when voting closes."""
+"""The budget process over both stores: phase rules, applications (in their cycle's district)
+and review, the knapsack limit, one ballot per resident (also under 50 concurrent
+submissions), ballot secrecy and counting when voting closes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import shapely
 import sqlalchemy as sa
 
 from twin.budget import service
@@ -200,3 +201,47 @@ def test_closing_the_vote_counts_with_the_cycles_rule(store: Store, rule: str) -
     assert work["progress"] == 60
     with pytest.raises(BadInput, match="did not win"):
         service.report_progress(store, loser["id"], progress=10)
+
+
+def test_a_project_lies_in_its_cycles_district(store: Store) -> None:
+    # two districts side by side (tests/appeals/scene.py): POINT is in the west one
+    from tests.appeals.scene import EAST, WEST, load_rows
+
+    west = shapely.MultiPolygon([shapely.box(76.85, 43.20, 76.95, 43.30)])
+    east = shapely.MultiPolygon([shapely.box(76.95, 43.20, 77.05, 43.30)])
+    load_rows(store, "districts", {"source_id": ["w", "e"], "name": [WEST, EAST]}, [west, east])
+    cid = service.create_cycle(store, year=2026, district=EAST, budget_kzt=10**8)["id"]
+    with pytest.raises(BadInput, match=f"location must be in {EAST}.*it is in {WEST}"):
+        _apply(store, cid, 1, 1000, "in the next district")
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[76.90, 43.24], [76.94, 43.24], [76.94, 43.26], [76.90, 43.24]]],
+    }
+    with pytest.raises(BadInput, match=f"location must be in {EAST}"):
+        service.submit_application(
+            store,
+            cid,
+            1,
+            title="a park over there",
+            description="d",
+            category="greening",
+            cost_kzt=1000,
+            location=area,
+        )
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM budget_applications")).scalar() == 0
+    inside = {"type": "Point", "coordinates": [77.0, 43.25]}
+    app = service.submit_application(
+        store,
+        cid,
+        1,
+        title="lights",
+        description="d",
+        category="lighting",
+        cost_kzt=1000,
+        location=inside,
+    )
+    assert app["status"] == "submitted"
+    # a cycle whose district the store has no boundary of cannot be told: not refused
+    other = service.create_cycle(store, year=2026, district="Somewhere", budget_kzt=10**8)["id"]
+    assert _apply(store, other, 1, 1000, "anywhere")["status"] == "submitted"

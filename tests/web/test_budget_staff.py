@@ -23,7 +23,7 @@ def _project(title: str, cost: int) -> dict[str, object]:
         "description": "во дворе",
         "category": "lighting",
         "cost_kzt": cost,
-        "location": {"type": "Point", "coordinates": [76.93, 43.24]},
+        "location": {"type": "Point", "coordinates": [76.97, 43.22]},  # in Medeu
     }
 
 

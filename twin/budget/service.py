@@ -21,9 +21,11 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import shapely
 import sqlalchemy as sa
 from shapely.geometry import shape
 
+import layers
 from twin.budget import counting
 from twin.budget.phases import Phase, at_least, next_phase, require
 from twin.core.errors import BadInput, Conflict, NotFound
@@ -280,6 +282,22 @@ def _geometry(value: Any) -> tuple[str, float, float]:
     return json.dumps(geom.__geo_interface__), float(centre.x), float(centre.y)
 
 
+def _check_district(store: Store, district: str, lon: float, lat: float) -> None:
+    """A project is for its cycle's district: raise :class:`BadInput` when the location's
+    centre lies outside the district's boundary. A store without that district's boundary
+    (none loaded, or a cycle named otherwise) cannot tell, and the location is not refused."""
+    frame = store.read_frame(layers.get("districts"))
+    own = frame[frame["name"] == district]
+    if own.empty:
+        return
+    point = shapely.Point(lon, lat)
+    if own.geometry.covers(point).any():
+        return
+    other = frame[frame.geometry.covers(point)]["name"].tolist()
+    where = f"; it is in {other[0]}" if other else ""
+    raise BadInput(f"location must be in {district}, the cycle's district{where}")
+
+
 def _text(value: Any, what: str, limit: int, *, empty: bool = False) -> str:
     if not isinstance(value, str):
         raise BadInput(f"{what} must be text")
@@ -328,12 +346,14 @@ def submit_application(
     cost_kzt: Any,
     location: Any,
 ) -> dict[str, Any]:
-    """Submit a resident's project to a cycle in its applications phase."""
+    """Submit a resident's project to a cycle in its applications phase, located in the
+    cycle's district."""
     title = _text(title, "title", MAX_TITLE)
     description = _text(description, "description", MAX_DESCRIPTION)
     if category not in CATEGORIES:
         raise BadInput(f"category must be one of {', '.join(CATEGORIES)}")
     geometry, lon, lat = _geometry(location)
+    _check_district(store, _cycle_row_now(store, cycle_id)["district"], lon, lat)
     _, apps, _, _ = _tables(store)
     with store.write_transaction() as conn:
         row = _cycle_row(conn, store, cycle_id)

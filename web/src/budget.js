@@ -351,7 +351,8 @@ export function setupBudget(app) {
   });
   return {
     render,
-    /** The staff key was entered or forgotten: show or drop the staff block. */
+    /** The staff key was entered or forgotten (the staff block comes or goes), or a resident
+     * signed in or out (the ballot opens or closes): an open panel renders again. */
     roleChanged: () => isOpen() && render(),
   };
 }

@@ -61,7 +61,7 @@ export function setupGuide(app, { fresh }) {
   // Someone who starts searching, opens a panel or clicks the map has found their way.
   const quietly = () => close({ focus: false });
   document.getElementById('search-input')?.addEventListener('input', quietly);
-  for (const id of ['panel-toggle', 'analysis-toggle']) document.getElementById(id)?.addEventListener('click', quietly);
+  for (const id of ['panel-toggle', 'analysis-toggle', 'budget-toggle']) document.getElementById(id)?.addEventListener('click', quietly);
   app.map.on('click', quietly);
   root.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') {

@@ -198,6 +198,7 @@ export function setupParticipation(app) {
     for (const entry of cache.values()) delete entry.mine;
     rerenderCard(app);
     app.analyses?.roleChanged(); // a business's own tools come and go with its account
+    app.budget?.roleChanged(); // an open budget panel's ballot closes
   }
 
   function signedIn(a) {
@@ -206,6 +207,7 @@ export function setupParticipation(app) {
     cache.clear();
     rerenderCard(app);
     app.analyses?.roleChanged();
+    app.budget?.roleChanged(); // an open budget panel's ballot opens where the resident is
   }
 
   // -- the rating block on a feature's card ---------------------------------------------
