@@ -142,6 +142,19 @@ def test_the_duplicate_hint_is_an_open_appeal_of_the_category_within_50_m(
     assert first.id in [a.id for a in appeals.mine(12)]
 
 
+def test_filing_a_sensitive_appeal_gets_no_hint_that_locates_another(appeals: Appeals) -> None:
+    """The answer to filing names no open appeal of a sensitive category nearby: filing at
+    chosen points would locate appeals whose points are never public (as the public
+    ``/api/appeals/duplicates`` and Open311 box searches already refuse to)."""
+    near = north_of(LON, LAT, 610)  # 10 m from the scene's open healthcare appeal
+    assert [a.category for a in appeals.nearby_open("healthcare", *near)] == ["healthcare"]
+    filed, dups = appeals.file(
+        ANNA, service_code="healthcare", lon=near[0], lat=near[1], description="Нет врача"
+    )
+    assert dups == []
+    assert filed.status == "received"
+
+
 def test_bad_appeals_are_refused_naming_the_problem(appeals: Appeals) -> None:
     with pytest.raises(Unauthorized, match="sign in"):
         appeals.file(

@@ -244,7 +244,8 @@ async def create_request(
     multipart form, the file ``media`` — JPEG, PNG or WebP, kept without its metadata and
     answered as our own ``media_url``). The answer carries
     ``service_notice`` naming open appeals of the same category within 50 m (the resident
-    may join one instead), and their ids in ``x_duplicates``."""
+    may join one instead), and their ids in ``x_duplicates`` — never for a sensitive
+    category, whose points are not public."""
     fmt = _format(fmt)
     fields = await _fields(request)
     code = fields.get("service_code")

@@ -364,7 +364,8 @@ class Appeals:
         photos: PhotoStore | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[Appeal, list[Appeal]]:
-        """File a resident's appeal; return it and the open appeals it may duplicate.
+        """File a resident's appeal; return it and the open appeals it may duplicate (none
+        for a sensitive category: see :func:`twin.appeals.catalog.is_sensitive`).
 
         A ``media_url`` naming one of our uploads claims it in the appeal's transaction (with
         ``photos``, the server's photo store): :class:`BadInput` when the photo is gone."""
@@ -379,7 +380,11 @@ class Appeals:
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise BadInput("lat and long must be numbers")
         district = district_at(self.store, lon, lat)
-        duplicates = self.nearby_open(cat.code, lon, lat)
+        # no hint for a sensitive category unless staff file it: the answer's ids, filed
+        # point by point, would locate appeals whose points are not public
+        duplicates = (
+            [] if cat.sensitive and not staff(caller) else self.nearby_open(cat.code, lon, lat)
+        )
         now = now or utc_now()
         today = now.date()
         props = {

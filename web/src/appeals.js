@@ -1,6 +1,8 @@
 // Residents' appeals on the map: a signed-in resident files an appeal by clicking the map
 // (category from the Open311 service list, a text), follows their appeals' statuses — which
 // change live when staff move them (/api/events, topic "appeals") — and rates an answer 1–5.
+// Before filing, open appeals of the chosen category within 50 m of the clicked point are
+// offered (/api/appeals/duplicates): the resident may join one instead of filing a duplicate.
 // Signing in is the account box's (participation.js); this panel reads the same session.
 
 import './appeals.css';
@@ -32,6 +34,10 @@ const TEXT = {
     none: 'Обращений пока нет',
     rate: 'Оцените ответ',
     duplicates: 'Рядом уже есть открытые обращения: {ids}',
+    nearby: 'Рядом (до 50 м) уже есть открытые обращения этой категории — можно присоединиться вместо нового:',
+    join: 'Присоединиться',
+    joined: 'Вы присоединились к обращению №{id}',
+    following: 'вы присоединились',
     received: 'Принято',
     assigned: 'Передано службе',
     in_progress: 'В работе',
@@ -61,6 +67,10 @@ const TEXT = {
     none: 'Әзірге өтініш жоқ',
     rate: 'Жауапты бағалаңыз',
     duplicates: 'Жақын жерде ашық өтініштер бар: {ids}',
+    nearby: 'Жақын жерде (50 м дейін) осы санаттың ашық өтініштері бар — жаңасының орнына қосылуға болады:',
+    join: 'Қосылу',
+    joined: '№{id} өтінішке қосылдыңыз',
+    following: 'сіз қосылдыңыз',
     received: 'Қабылданды',
     assigned: 'Қызметке берілді',
     in_progress: 'Жұмыста',
@@ -90,6 +100,10 @@ const TEXT = {
     none: 'No appeals yet',
     rate: 'Rate the answer',
     duplicates: 'Open appeals nearby already: {ids}',
+    nearby: 'Open appeals of this category within 50 m — you may join one instead of filing a new one:',
+    join: 'Join',
+    joined: 'You joined appeal #{id}',
+    following: 'joined',
     received: 'Received',
     assigned: 'Assigned to a service',
     in_progress: 'In progress',
@@ -109,6 +123,7 @@ export function setupAppeals(app) {
   let services = [];
   let mine = [];
   let filing = null; // null | 'click' | {lngLat}
+  let nearbyAsked = 0; // the latest duplicates request (an older answer is dropped)
   let message = '';
 
   const toggle = h('button', {
@@ -195,15 +210,62 @@ export function setupAppeals(app) {
 
   function item(appeal) {
     const closed = appeal.status === 'closed';
+    // only the author rates an answer; an appeal the resident joined is followed, not rated
+    const own = appeal.x_mine !== false;
     return h(
       'li',
-      { 'data-appeal': appeal.service_request_id, 'data-status': appeal.x_status },
+      { 'data-appeal': appeal.service_request_id, 'data-status': appeal.x_status, 'data-mine': String(own) },
       h('strong', { text: `№${appeal.service_request_id} ${appeal.service_name}` }),
-      h('span', { class: 'appeal-status', text: ` — ${tr(appeal.x_status)}` }),
+      h('span', { class: 'appeal-status', text: ` — ${tr(appeal.x_status)}${own ? '' : ` (${tr('following')})`}` }),
       appeal.description ? h('p', { text: appeal.description }) : null,
       ownPhoto(appeal.media_url) ? h('img', { class: 'photo', src: ownPhoto(appeal.media_url), alt: tr('photoAlt'), loading: 'lazy' }) : null,
-      closed ? stars(appeal) : null,
+      closed && own ? stars(appeal) : null,
     );
+  }
+
+  /** Offer the open appeals of the chosen category within 50 m of the clicked point, each
+   * with a button to join it instead of filing (drawn in place: the form keeps what is typed). */
+  async function showNearby() {
+    const list = document.getElementById('appeal-nearby');
+    if (!list || !filing?.lngLat) return;
+    const asked = ++nearbyAsked;
+    const { lng, lat } = filing.lngLat;
+    const code = document.getElementById('a-category')?.value;
+    if (!code) return;
+    let found = [];
+    try {
+      const q = new URLSearchParams({ service_code: code, lat: lat.toFixed(6), long: lng.toFixed(6) });
+      found = (await call('GET', `/api/appeals/duplicates?${q}`)).appeals;
+    } catch {
+      found = []; // the hint is a courtesy: filing still works without it
+    }
+    if (asked !== nearbyAsked) return;
+    list.replaceChildren(
+      ...(found.length
+        ? [
+            h('p', { class: 'hint', text: tr('nearby') }),
+            h(
+              'ul',
+              { class: 'my-appeals' },
+              found.map((a) =>
+                h(
+                  'li',
+                  { 'data-nearby': a.service_request_id },
+                  h('span', { text: `№${a.service_request_id} ${a.service_name} — ${tr(a.x_status)} ` }),
+                  h('button', { type: 'button', class: 'btn btn-small', 'data-join': a.service_request_id, text: tr('join'), onclick: () => attempt(() => join(a.service_request_id)) }),
+                ),
+              ),
+            ),
+          ]
+        : []),
+    );
+  }
+
+  async function join(id) {
+    await call('POST', `/api/appeals/${id}/join`);
+    filing = null;
+    await refresh();
+    message = tr('joined', { id });
   }
 
   function form() {
@@ -214,8 +276,9 @@ export function setupAppeals(app) {
         'label',
         { class: 'field', for: 'a-category' },
         h('span', { text: tr('category') }),
-        h('select', { id: 'a-category' }, services.map((s) => h('option', { value: s.service_code, text: s.service_name }))),
+        h('select', { id: 'a-category', onchange: () => showNearby() }, services.map((s) => h('option', { value: s.service_code, text: s.service_name }))),
       ),
+      h('div', { id: 'appeal-nearby', 'aria-live': 'polite' }),
       h('label', { class: 'field', for: 'a-text' }, h('span', { text: tr('text') }), h('textarea', { id: 'a-text', required: true, maxlength: 4000, rows: 3 })),
       h('label', { class: 'field', for: 'a-photo' }, h('span', { text: tr('photo') }), h('input', { id: 'a-photo', type: 'file', accept: 'image/jpeg,image/png,image/webp' })),
       h('button', { type: 'submit', class: 'btn', text: tr('send') }),
@@ -309,6 +372,7 @@ export function setupAppeals(app) {
     if (hasKey()) parts.push(staffBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
     box.replaceChildren(...parts);
+    if (filing?.lngLat) showNearby();
   }
 
   function startFiling() {
