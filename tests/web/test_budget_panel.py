@@ -65,7 +65,10 @@ def test_a_resident_votes_changes_and_sees_results(
 
     page = s.page
     page.click("#budget-toggle")
-    page.wait_for_selector("#budget-ballot")
+    # other tests' cycles may be voting too (the panel opens the first): choose this one
+    page.wait_for_selector("#budget-cycle")
+    page.select_option("#budget-cycle", str(cid))
+    page.wait_for_selector(f"#budget-p{ids['Сквер']}")
     left = page.locator("#budget-left")
     assert "100" in left.inner_text()
     page.check(f"#budget-p{ids['Сквер']}")
