@@ -4,6 +4,8 @@
 // over clicks (isochrone, polygon drawing), clicks on analysis layers, and their URL keys.
 
 import { createAccess } from './access.js';
+import { createAppealHotspots } from './appeal-hotspots.js';
+import { createAppealForecast, createAppealStats, createPeriod } from './appeal-staff.js';
 import { createBusiness } from './business.js';
 import { createCoverage } from './coverage.js';
 import { renderInto } from './analysis-ui.js';
@@ -51,12 +53,19 @@ export function setupAnalyses(app, params) {
   const schools = createSchools(ctx);
   const business = createBusiness(ctx);
   const coverage = createCoverage(ctx);
-  const sections = [isochrone, access, schools, business, coverage];
+  // appeals analytics for staff: the summary and the hot spots over one period
+  const appealPeriod = createPeriod();
+  const appealStats = createAppealStats(ctx, appealPeriod);
+  const appealHotspots = createAppealHotspots(ctx, appealPeriod);
+  const appealForecast = createAppealForecast(ctx);
+  const appealParts = [appealStats, appealHotspots, appealForecast];
+  const sections = [isochrone, access, schools, business, coverage, ...appealParts];
   const groups = [
     { id: 'access', title: () => t('an.group.access'), parts: [isochrone, access] },
     { id: 'schools', title: () => t('an.group.schools'), parts: [schools] },
     { id: 'business', title: () => t('an.group.business'), parts: [business] },
     { id: 'coverage', title: () => t('an.group.coverage'), parts: [coverage] },
+    { id: 'appeals', title: () => t('an.group.appeals'), parts: appealParts },
   ];
 
   function renderTool() {
@@ -150,6 +159,7 @@ export function setupAnalyses(app, params) {
     roleChanged() {
       coverage.roleChanged();
       business.roleChanged();
+      for (const part of appealParts) part.roleChanged();
       render();
     },
     /** Extra buttons for a feature card: an isochrone from schools, clinics and bus stops. */
@@ -175,5 +185,8 @@ export function setupAnalyses(app, params) {
     schools,
     business,
     coverage,
+    appealStats,
+    appealHotspots,
+    appealForecast,
   };
 }

@@ -7,6 +7,7 @@
 
 import './appeals.css';
 import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
+import { createRatings } from './appeals-public.js';
 import { lang, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
 import { h, keepValues } from './panel.js';
@@ -137,6 +138,8 @@ export function setupAppeals(app) {
   const box = h('div', { id: 'appeals-box', class: 'account-box appeals-box', role: 'dialog', 'aria-labelledby': 'appeals-title', hidden: true });
   document.getElementById('lang-select').before(toggle);
   document.body.append(box);
+  // the city services' rating, for everyone (one element kept across renders: it stays open)
+  const ratings = createRatings();
 
   async function show(open) {
     box.hidden = !open;
@@ -369,6 +372,7 @@ export function setupAppeals(app) {
       else parts.push(h('button', { id: 'appeal-file', type: 'button', class: 'btn', text: tr('file'), onclick: startFiling }));
       parts.push(mine.length ? h('ul', { id: 'my-appeals', class: 'my-appeals' }, mine.map(item)) : h('p', { class: 'hint', text: tr('none') }));
     }
+    parts.push(ratings.element);
     if (hasKey()) parts.push(staffBlock());
     if (message) parts.push(h('p', { class: 'error', role: 'alert', text: message }));
     box.replaceChildren(...parts);
@@ -413,6 +417,7 @@ export function setupAppeals(app) {
 
   onLangChange(() => {
     services = [];
+    ratings.rerender();
     if (!box.hidden) refresh();
     else render();
   });

@@ -3,6 +3,7 @@
 // declared in layers/vocabulary.py); this file holds the interface's own words and units.
 
 import { ANALYSES } from './i18n-analyses.js';
+import { APPEALS } from './i18n-appeals.js';
 import { pluralWord } from './locale-format.js';
 import { PARTICIPATION } from './i18n-participation.js';
 
@@ -231,6 +232,7 @@ const UI = {
   'key.status.checking': ['Проверка ключа…', 'Кілт тексерілуде…', 'Checking the key…'],
   ...ANALYSES,
   ...PARTICIPATION,
+  ...APPEALS,
 };
 
 const UNITS = {

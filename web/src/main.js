@@ -33,6 +33,7 @@ import {
 import { renderPanel } from './panel.js';
 import { setupParticipation } from './participation.js';
 import { setupAppeals } from './appeals.js';
+import { setupAppealHexagons } from './appeals-public.js';
 import { startLive } from './live.js';
 import { setupSearch } from './search.js';
 import { initialView, readHash, writeHash } from './state.js';
@@ -89,12 +90,14 @@ const app = {
     if (box && box.checked !== on) box.checked = on;
     // a legend is shown for what is on the map
     box?.closest('li')?.querySelector('.legend')?.toggleAttribute('hidden', !on);
+    this.appealHexagons?.sync();
     rerenderDashboard(this);
     this.saveState();
   },
   setDate(date) {
     this.date = date;
     applyDateFilter(this);
+    this.appealHexagons?.sync();
     applyChoropleth(this);
     rerenderCard(this);
     this.cityEvents?.refresh();
@@ -245,6 +248,7 @@ function setupStyle() {
   renderPanel(document.getElementById('layer-groups'), app);
   applyChoropleth(app);
   app.analyses?.addLayers(map);
+  app.appealHexagons?.addLayers(map);
   app.participation?.addLayers(map);
   app.cityEvents?.addLayers(map);
 }
@@ -376,6 +380,7 @@ async function start() {
   if (!hashState.layers) app.on = new Set(defaultOn(catalog));
   app.map = createMap('map', { ...view, style: prepareStyle(rawStyle, app.on) });
   localiseControls(app.map, { m: unit('m'), km: unit('km') });
+  app.appealHexagons = setupAppealHexagons(app);
   const styleLoaded = new Promise((resolve) => app.map.once('style.load', resolve));
   app.overview = await overview;
   await styleLoaded;

@@ -158,6 +158,9 @@ export function renderPanel(root, app) {
     const extra =
       module === 'district_indicators' ? choroplethControls(app) : module === 'cameras' ? keyForm(app) : null;
     if (!entries.length && !extra) continue;
+    // the residents' filter of the appeal hexagons (appeals-public.js): not a reason to open
+    // the group at first, as the other extras are
+    const appealFilter = module === 'appeals' ? (app.appealHexagons?.controls() ?? null) : null;
     const appealsNote =
       module === 'appeals' && entries.some((e) => e.aggregate) ? h('p', { class: 'hint', text: t('appeals.note') }) : null;
     // At first only the groups with something on the map are open: a calm panel whose
@@ -170,6 +173,7 @@ export function renderPanel(root, app) {
         h('summary', {}, h('span', { text: title ? tr(title) : module })),
         h('ul', { class: 'layers' }, entries.map((e) => layerRow(app, e))),
         appealsNote,
+        appealFilter,
         extra,
       ),
     );
