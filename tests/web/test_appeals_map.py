@@ -100,7 +100,8 @@ def test_a_resident_filters_the_appeal_hexagons_by_category_and_date(
     _check_cells(drawn, _true_counts(almaty_url, "waste", None), k)
     # the same cells and counts as the public API gives anyone for the same question
     api = httpx.get(f"{server}/api/appeals/hexagons", params={"res": RES, "category": "waste"})
-    assert drawn == {f["properties"]["cell"]: f["properties"]["count"] for f in api.json()["features"]}
+    cells = {f["properties"]["cell"]: f["properties"]["count"] for f in api.json()["features"]}
+    assert drawn == cells
     status = page.inner_text("#appeal-filter-status")
     assert f"{len(drawn)}" in status and f"{k}" in status
 
@@ -170,7 +171,7 @@ def test_residents_see_the_services_rating(make_session: Any, server: str) -> No
     page.select_option("#lang-select", "en")
     page.wait_for_function(
         "() => document.querySelector('#appeal-ratings summary').textContent === "
-        "\"City services' rating\""
+        '"City services\' rating"'
     )
     english = httpx.get(f"{server}/api/appeals/ratings", params={"lang": "en"}).json()
     title = next(x["title"] for x in english["services"] if x["service"] == best)
