@@ -147,8 +147,10 @@ def test_staff_draw_hot_spots_and_emerging_hot_spots_with_a_legend(
     classes = ("new", "intensifying", "persistent", "diminishing", "sporadic")
     assert legend == {c: emerging["classes"].get(c, 0) for c in classes}
 
+    assert page.locator("#ap-hot-maplegend").is_visible()
     page.click("#ap-hot-clear")
     assert page.evaluate("twin.map.getSource('twin-ap-hot').serialize().data.features.length") == 0
+    assert page.locator("#ap-hot-maplegend").is_hidden()
     assert s.console_errors == []
 
 
@@ -205,5 +207,15 @@ def test_the_staff_analytics_on_a_phone(make_session: Any, server: str) -> None:
     page.wait_for_selector("#ap-hot-legend", timeout=60000)
     page.evaluate("twin.closePanels()")
     s.idle()
+    # the panel closed, the map keeps the legend
+    legend = page.locator("#ap-hot-maplegend")
+    assert legend.is_visible()
+    box = legend.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    in_panel = page.locator("#ap-hot-legend li").all()
+    in_map = legend.locator("li").all()
+    assert [li.get_attribute("data-count") for li in in_map] == [
+        li.get_attribute("data-count") for li in in_panel
+    ]
     s.screenshot("appeals-hotspots-phone.png")
     assert s.console_errors == []

@@ -237,6 +237,7 @@ def test_a_resident_never_sees_the_staff_analytics_or_hot_spots(
     page.evaluate("twin.signOut()")
     assert page.evaluate("twin.role") not in ("planner", "admin")
     assert page.evaluate(hot) == 0
+    assert page.locator("#ap-hot-maplegend").is_hidden()
     assert page.locator('details[data-group="appeals"]').count() == 0
     assert json.loads(page.evaluate("JSON.stringify(twin.analyses.appealStats.state.data)")) is None
     # the probes' own refusals are logged by the browser; nothing else may be

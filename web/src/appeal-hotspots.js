@@ -34,6 +34,9 @@ export function createAppealHotspots(ctx, period) {
   const state = { mode: 'gi', res: 8, category: '', data: null, busy: false, error: null, picked: null, services: [] };
   let root = null;
   let clock = 0;
+  // the legend on the map too: on a phone the panel closes to show the map, taking its legend
+  const mapLegend = h('div', { id: 'ap-hot-maplegend', class: 'ap-hot-maplegend', role: 'region', hidden: true });
+  document.getElementById('map').after(mapLegend);
 
   function features() {
     const d = state.data;
@@ -52,6 +55,13 @@ export function createAppealHotspots(ctx, period) {
     source.setData(state.data ? { type: 'FeatureCollection', features: features() } : EMPTY);
     const colors = CLASS_COLORS[state.data?.mode ?? 'gi'];
     ctx.map.setPaintProperty(HOT_LAYER, 'fill-color', ['match', ['get', 'class'], ...Object.entries(colors).flat(), '#000000']);
+    drawMapLegend();
+  }
+
+  function drawMapLegend() {
+    mapLegend.hidden = !state.data;
+    mapLegend.setAttribute('aria-label', t('ap.hot.title'));
+    mapLegend.replaceChildren(...(state.data ? [h('strong', { text: t('ap.hot.title') }), legend(true)[0]] : []));
   }
 
   async function run() {
@@ -82,7 +92,7 @@ export function createAppealHotspots(ctx, period) {
     rerender();
   }
 
-  function legend() {
+  function legend(inMap = false) {
     const d = state.data;
     if (!d) return null;
     const counts = {};
@@ -91,7 +101,7 @@ export function createAppealHotspots(ctx, period) {
     return [
       h(
         'ul',
-        { class: 'legend ap-hot-legend', id: 'ap-hot-legend' },
+        { class: 'legend ap-hot-legend', id: inMap ? null : 'ap-hot-legend' },
         Object.entries(colors).map(([cls, color]) =>
           h(
             'li',
@@ -142,6 +152,7 @@ export function createAppealHotspots(ctx, period) {
       legend(),
       picked(),
     );
+    drawMapLegend();
   }
 
   async function loadServices() {
