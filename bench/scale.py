@@ -480,12 +480,40 @@ class Probes:
                 out[kind] = answered
         return out
 
+    def latency_before(self) -> dict[str, float | None]:
+        """Return per kind the median seconds of its good answers sent before the stop (what
+        an answer usually takes under this load: read "answered again" against it)."""
+        out: dict[str, float | None] = {}
+        for kind in PROBES:
+            took = [a - s for s, a, k, st, _r, _d in self.answers
+                    if k == kind and st in (200, 204) and s < 0]  # fmt: skip
+            out[kind] = float(np.median(took)) if took else None
+        return out
+
     def unclean(self) -> list[tuple[float, float, str, int, str | None, str]]:
         """Return the answers that were neither a success nor a 503 with ``Retry-After``."""
         return [
             a for a in self.answers
             if a[3] not in (200, 204) and not (a[3] == 503 and a[4] is not None and int(a[4]) >= 1)
         ]  # fmt: skip
+
+
+def replica_streaming(replica: str, since: float, timeout: float = 60) -> float:
+    """Return the seconds from ``since`` until ``replica`` streams from its primary again
+    (``pg_stat_wal_receiver``); until then it replays nothing new, and every read that must
+    see a newer write goes to the primary. NaN if not within ``timeout``."""
+    import psycopg
+
+    while time.monotonic() - since < timeout:
+        try:
+            with psycopg.connect(replica, connect_timeout=2, autocommit=True) as conn:
+                row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
+            if row and row[0] == "streaming":
+                return time.monotonic() - since
+        except psycopg.Error:
+            pass
+        time.sleep(0.1)
+    return float("nan")
 
 
 def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
@@ -512,14 +540,16 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
             probes: list[Probes] = []
 
             def restart() -> None:
-                time.sleep(seconds / 2)
+                time.sleep(max(0.0, seconds / 2 - 4))
                 probes.append(Probes(hosts[0]))
+                time.sleep(4.0)  # the probes' usual answers, before the gap
                 t0 = time.monotonic()
                 pg_ctl(url, "stop")
                 time.sleep(2.0)
                 pg_ctl(url, "start")
                 probes[0].started()
                 outcome["down_s"] = time.monotonic() - t0
+                outcome["streaming_s"] = replica_streaming(replica, probes[0].since)
 
             crash = threading.Thread(target=restart)
             crash.start()
@@ -529,7 +559,8 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
                 probes[0].stop()
             alive = all(proc.poll() is None for _, proc in servers)
     print(f"  {users} users over {len(hosts)} server processes, {seconds} s; the primary "
-          f"down {outcome.get('down_s', 0):.1f} s in the middle")  # fmt: skip
+          f"down {outcome.get('down_s', 0):.1f} s in the middle; the replica streaming from "
+          f"it again {outcome.get('streaming_s', float('nan')):.1f} s after its start")  # fmt: skip
     print(f"  {'kind':20} {'requests':>9} {'failed':>7} {'share':>7} {'p95 ms':>7}")
     for name, r in sorted(results.items()):
         n, fails = int(r["Request Count"]), int(r["Failure Count"])
@@ -539,8 +570,11 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
     agg = results.get("Aggregated", {})
     recovered = probes[0].recovered() if probes else {}
     unclean = probes[0].unclean() if probes else []
+    usual = probes[0].latency_before() if probes else {}
     after = ", ".join(
-        f"{kind} {'never' if v is None else f'{v:.1f} s'}" for kind, v in recovered.items()
+        f"{kind} {'never' if v is None else f'{v:.1f} s'}"
+        + ("" if usual.get(kind) is None else f" (one took {usual[kind]:.1f} s before)")
+        for kind, v in recovered.items()
     )
     print(f"  answered again after the primary started (goal <= 10 s): {after}; requests "
           f"lost: {agg.get('Failure Count', '?')} of {agg.get('Request Count', '?')}; server "
