@@ -571,7 +571,8 @@ def _index(store: Store) -> _Index:
     index's lock held the server's threads that features and writes needed (p95 21 s).
 
     Nor does a search wait for a build that is not expected to end within
-    :data:`FRESH_WAIT_S` (by what its parts took the last time): under that write stream a
+    :data:`FRESH_WAIT_S` (by what its parts took the last time), or that is more than that
+    late: under that write stream a
     build of the buildings is always running, so every search slept the whole wait, held a
     server thread for it, and answered from the older index all the same — the city x 10 at
     40 locust users: 2.1 s per search before and after a primary restart, and the first
@@ -594,10 +595,13 @@ def _index(store: Store) -> _Index:
             kept.builder_ends = time.monotonic() + _expected_s(kept, heads)
             builder.start()
         had = kept.index
-        left = kept.builder_ends - time.monotonic()
+        now = time.monotonic()
+        # waited for: a build expected to end within the wait, and not already later than
+        # that past its expected end (a build slowed by something, a database restarting)
+        timely = now - FRESH_WAIT_S <= kept.builder_ends <= now + FRESH_WAIT_S
     if had is None:
         builder.join()
-    elif left <= FRESH_WAIT_S:
+    elif timely:
         builder.join(FRESH_WAIT_S)
     with _lock:
         if kept.index is None:  # the first build failed: say why

@@ -161,3 +161,39 @@ def test_a_search_does_not_wait_for_a_build_that_cannot_end_in_time(
     assert builder is not None
     builder.join(30)
     assert len(search(store, "Дом", allowed, limit=50)) == 6  # the write, once built
+
+
+def test_a_search_does_not_wait_for_a_build_that_is_late(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build more than ``FRESH_WAIT_S`` past its expected end is not waited for either.
+    After a primary restart in the scale benchmark (city x10, 40 users) the build under way
+    was late and the first two searches slept the whole wait each (2.4 s), while features
+    answered 0.2 s after the primary was back."""
+    _load(store, "buildings", buildings_frame(2))
+    allowed = layers.LAYERS
+    assert len(search(store, "Дом", allowed, limit=50)) == 2  # quick: the next one is too
+    monkeypatch.setattr(twin.search, "FRESH_WAIT_S", 0.5)
+    real = twin.search._layer_docs
+    gate = threading.Event()
+
+    def held(s: Store, layer: Any, dist: Any) -> Any:
+        assert gate.wait(30)
+        return real(s, layer, dist)
+
+    monkeypatch.setattr(twin.search, "_layer_docs", held)
+    _load(store, "buildings", buildings_frame(3), source="t2")
+    try:
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 2  # waited: due any moment
+        assert time.monotonic() - t0 >= 0.4
+        time.sleep(0.5)  # now more than the wait late
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 2
+        assert time.monotonic() - t0 < 0.3  # not waited for
+    finally:
+        gate.set()
+    builder = _cache[store].builder
+    assert builder is not None
+    builder.join(30)
+    assert len(search(store, "Дом", allowed, limit=50)) == 5
