@@ -21,9 +21,10 @@ in one run:
   failure share and p95 per request kind, the commonest errors, and ratios;
 * the same workload against the local cluster's layout (two server processes, the replica,
   Redis) with the primary crashed and started again in the middle: per kind requests,
-  failures and p95, the commonest errors, seconds until features, search and an isochrone
-  each answered again after the primary started (the goal: ≤ 10 s, no server restarted) and
-  the requests lost.
+  failures and p95, the commonest errors, seconds until features, search, an isochrone and a
+  cold tile each answered again after the primary started (the goal: ≤ 10 s, no server
+  restarted; beside each, what one took before the gap), when the replica streamed again,
+  the probe answers that were not clean 503s with ``Retry-After``, and the requests lost.
 
 The load average before each part is printed: on a machine shared with other work the
 ratios say more than the absolute figures.
