@@ -21,9 +21,10 @@ in one run:
   failure share and p95 per request kind, the commonest errors, and ratios;
 * the same workload against the local cluster's layout (two server processes, the replica,
   Redis) with the primary crashed and started again in the middle: per kind requests,
-  failures and p95, the commonest errors, seconds until features, search and an isochrone
-  each answered again after the primary started (the goal: ≤ 10 s, no server restarted) and
-  the requests lost.
+  failures and p95, the commonest errors, seconds until features, search, an isochrone and a
+  cold tile each answered again after the primary started (the goal: ≤ 10 s, no server
+  restarted; beside each, what one took before the gap), when the replica streamed again,
+  the probe answers that were not clean 503s with ``Retry-After``, and the requests lost.
 
 The load average before each part is printed: on a machine shared with other work the
 ratios say more than the absolute figures.
@@ -399,49 +400,127 @@ PROBES = {
     "features": "/collections/buildings/items?limit=1",
     "search": "/api/search?q=Абая",
     "isochrone": "/api/analysis/isochrone?lon=76.92&lat=43.25&mode=walk&minutes=10",
+    "tile": "/tiles/buildings/16/{x}/{y}.mvt",  # a tile never asked before, each time
 }
 
 
-def _probe(base: str, since: float, stop: threading.Event) -> dict[str, float | None]:
-    """Return, per kind of request in :data:`PROBES` (each asked in a thread of its own,
-    over and over), the seconds from ``since`` until it answers 200 again (features read the
-    primary's change log and a replica; search and isochrones rebuild what a write made
-    stale), or None if not before ``stop``. ``TWIN_BENCH_PROBE_LOG`` names a file to list
-    every probe's answers in (seconds sent and answered, kind, status)."""
-    import httpx
+class Probes:
+    """One thread per kind of request in :data:`PROBES`, each asking over and over (a new
+    request 0.05 s after the last answer) from before the primary stops until :meth:`stop`:
+    every answer is kept as (sent, answered, kind, status, Retry-After, detail), the times
+    in seconds from :meth:`started` (the primary's start) in what the methods return.
 
-    out: dict[str, float | None] = dict.fromkeys(PROBES)
-    trail: list[str] = []
+    The clients and their connections are made before the primary stops, so that what is
+    measured is the server's recovery, not the probe's own start (before, the probes began
+    after the start and their first request went out 5 s later on a loaded machine: every
+    kind's recovery time included those 5 s). ``TWIN_BENCH_PROBE_LOG`` names a file to list
+    every answer in."""
 
-    def ask(kind: str, path: str) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            while not stop.is_set():
-                sent = time.monotonic() - since
-                body = ""
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.since = time.monotonic()
+        self._answers: list[tuple[float, float, str, int, str | None, str]] = []
+        self._stop = threading.Event()
+        self._cold = iter(range(1 << 30))
+        self._threads = [
+            threading.Thread(target=self._ask, args=item, daemon=True) for item in PROBES.items()
+        ]
+        self._ready = threading.Barrier(len(self._threads) + 1)
+        for t in self._threads:
+            t.start()
+        self._ready.wait()
+
+    def started(self) -> None:
+        """Mark the primary's start: times are counted from now."""
+        self.since = time.monotonic()
+
+    def _ask(self, kind: str, path: str) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.base, timeout=120) as http:
+            http.get("/healthz")  # a kept connection, made before the gap
+            self._ready.wait()
+            while not self._stop.is_set():
+                k = next(self._cold)
+                url = path.format(x=46758 + k % 25, y=24006 + k // 25 % 25)  # the city, z 16
+                sent = time.monotonic()
                 try:
-                    r = http.get(path)
-                    status, body = r.status_code, ("" if r.status_code == 200 else r.text[:160])
+                    r = http.get(url)
+                    status, retry = r.status_code, r.headers.get("retry-after")
+                    detail = "" if status in (200, 204) else r.text[:120]
                 except httpx.HTTPError as exc:
-                    status, body = -1, type(exc).__name__
-                trail.append(f"{sent:6.1f} {time.monotonic() - since:6.1f} {kind} {status} {body}")
-                if status == 200:
-                    out[kind] = time.monotonic() - since
-                    return
+                    status, retry, detail = -1, None, type(exc).__name__
+                self._answers.append((sent, time.monotonic(), kind, status, retry, detail))
                 time.sleep(0.05)
 
-    threads = [threading.Thread(target=ask, args=item) for item in PROBES.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if os.environ.get("TWIN_BENCH_PROBE_LOG"):
-        Path(os.environ["TWIN_BENCH_PROBE_LOG"]).write_text("\n".join(trail) + "\n")
-    return out
+    @property
+    def answers(self) -> list[tuple[float, float, str, int, str | None, str]]:
+        """Return every answer so far, times from the primary's start, in order sent."""
+        t0 = self.since
+        return sorted((s - t0, a - t0, k, st, r, d) for s, a, k, st, r, d in list(self._answers))
+
+    def stop(self) -> None:
+        """Stop asking (each thread ends after its answer in flight)."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=180)
+        if os.environ.get("TWIN_BENCH_PROBE_LOG"):
+            Path(os.environ["TWIN_BENCH_PROBE_LOG"]).write_text(
+                "".join(
+                    f"{s:7.2f} {a:7.2f} {k:9} {st} {ra or '-'} {d}\n"
+                    for s, a, k, st, ra, d in self.answers
+                )
+            )
+
+    def recovered(self) -> dict[str, float | None]:
+        """Return per kind the seconds from the primary's start to its first good answer
+        after it (None: none before :meth:`stop`)."""
+        out: dict[str, float | None] = dict.fromkeys(PROBES)
+        for _sent, answered, kind, status, _r, _d in sorted(self.answers, key=lambda a: a[1]):
+            if status in (200, 204) and answered > 0 and out[kind] is None:
+                out[kind] = answered
+        return out
+
+    def latency_before(self) -> dict[str, float | None]:
+        """Return per kind the median seconds of its good answers sent before the stop (what
+        an answer usually takes under this load: read "answered again" against it)."""
+        out: dict[str, float | None] = {}
+        for kind in PROBES:
+            took = [a - s for s, a, k, st, _r, _d in self.answers
+                    if k == kind and st in (200, 204) and s < 0]  # fmt: skip
+            out[kind] = float(np.median(took)) if took else None
+        return out
+
+    def unclean(self) -> list[tuple[float, float, str, int, str | None, str]]:
+        """Return the answers that were neither a success nor a 503 with ``Retry-After``."""
+        return [
+            a for a in self.answers
+            if a[3] not in (200, 204) and not (a[3] == 503 and a[4] is not None and int(a[4]) >= 1)
+        ]  # fmt: skip
+
+
+def replica_streaming(replica: str, since: float, timeout: float = 60) -> float:
+    """Return the seconds from ``since`` until ``replica`` streams from its primary again
+    (``pg_stat_wal_receiver``); until then it replays nothing new, and every read that must
+    see a newer write goes to the primary. NaN if not within ``timeout``."""
+    import psycopg
+
+    while time.monotonic() - since < timeout:
+        try:
+            with psycopg.connect(replica, connect_timeout=2, autocommit=True) as conn:
+                row = conn.execute("SELECT status FROM pg_stat_wal_receiver").fetchone()
+            if row and row[0] == "streaming":
+                return time.monotonic() - since
+        except psycopg.Error:
+            pass
+        time.sleep(0.1)
+    return float("nan")
 
 
 def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
     """Locust against the local cluster's layout (two server processes, a replica, Redis),
-    the primary crashed (``pg_ctl stop -m immediate``) and started again in the middle."""
+    the primary crashed (``pg_ctl stop -m immediate``) and started again in the middle; the
+    :class:`Probes` ask one server throughout and say when each kind answered again."""
     from tests.support.postgres import pg_ctl
     from tests.support.redis import redis_server
 
@@ -453,44 +532,56 @@ def locust_restart(url: str, replica: str, users: int, seconds: int) -> None:
             "TWIN_REDIS_URL": redis,
             "TWIN_API_KEYS": f"planner:{PLANNER_KEY}",
         }
-        with twin_servers(env, count=2) as servers:
+        with twin_servers(env, count=2, logs=tmp / "logs") as servers:
             hosts = [b for b, _ in servers]
             time.sleep(2.0)
             for host in hosts:
                 wait_prebuilt(host)
-            outcome: dict[str, float | None] = {}
-            recovered: dict[str, float | None] = {}
-            stop = threading.Event()
+            outcome: dict[str, float] = {}
+            probes: list[Probes] = []
 
             def restart() -> None:
-                time.sleep(seconds / 2)
+                time.sleep(max(0.0, seconds / 2 - 4))
+                probes.append(Probes(hosts[0]))
+                time.sleep(4.0)  # the probes' usual answers, before the gap
                 t0 = time.monotonic()
                 pg_ctl(url, "stop")
                 time.sleep(2.0)
                 pg_ctl(url, "start")
+                probes[0].started()
                 outcome["down_s"] = time.monotonic() - t0
-                recovered.update(_probe(hosts[0], time.monotonic(), stop))
+                outcome["streaming_s"] = replica_streaming(replica, probes[0].since)
 
             crash = threading.Thread(target=restart)
             crash.start()
             results = locust_run(hosts, users, seconds, tmp / "restart")
-            stop.set()
             crash.join()
+            if probes:
+                probes[0].stop()
             alive = all(proc.poll() is None for _, proc in servers)
     print(f"  {users} users over {len(hosts)} server processes, {seconds} s; the primary "
-          f"down {outcome.get('down_s', 0):.1f} s in the middle")  # fmt: skip
+          f"down {outcome.get('down_s', 0):.1f} s in the middle; the replica streaming from "
+          f"it again {outcome.get('streaming_s', float('nan')):.1f} s after its start")  # fmt: skip
     print(f"  {'kind':20} {'requests':>9} {'failed':>7} {'share':>7} {'p95 ms':>7}")
     for name, r in sorted(results.items()):
         n, fails = int(r["Request Count"]), int(r["Failure Count"])
         print(f"  {name:20} {n:>9} {fails:>7} {fails / max(n, 1):>7.2%} {r['95%']:>7}")
     commonest_errors(tmp / "restart")
+    server_errors(tmp / "logs")
     agg = results.get("Aggregated", {})
+    recovered = probes[0].recovered() if probes else {}
+    unclean = probes[0].unclean() if probes else []
+    usual = probes[0].latency_before() if probes else {}
     after = ", ".join(
-        f"{kind} {'never' if v is None else f'{v:.1f} s'}" for kind, v in recovered.items()
+        f"{kind} {'never' if v is None else f'{v:.1f} s'}"
+        + ("" if usual.get(kind) is None else f" (one took {usual[kind]:.1f} s before)")
+        for kind, v in recovered.items()
     )
     print(f"  answered again after the primary started (goal <= 10 s): {after}; requests "
           f"lost: {agg.get('Failure Count', '?')} of {agg.get('Request Count', '?')}; server "
           f"processes restarted: {'none' if alive else 'SOME'}")  # fmt: skip
+    print(f"  probe answers neither 200 nor a 503 with Retry-After: {len(unclean)}"
+          + "".join(f"\n    {a}" for a in unclean[:5]))  # fmt: skip
 
 
 def main() -> int:

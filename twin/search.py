@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import unicodedata
 import weakref
 from bisect import bisect_left
@@ -507,8 +508,12 @@ class _Kept:
     districts: tuple[int, _Districts] | None = None
     #: each layer's entries by (the layer's newest change, the districts' newest change)
     parts: dict[str, tuple[tuple[int, int], list[_Doc]]] = field(default_factory=dict)
-    #: the thread building a newer index, if one is
+    #: the thread building a newer index, if one is, and when it is expected to end
+    #: (``time.monotonic()``; by what its parts took the last time they were read)
     builder: threading.Thread | None = None
+    builder_ends: float = 0.0
+    #: seconds the last read of each part took (a layer id, "districts"), and the assembly
+    took: dict[str, float] = field(default_factory=dict)
     #: why the last build failed (raised to a search that has no index to answer from)
     error: Exception | None = None
 
@@ -519,12 +524,32 @@ _SEARCHED = tuple(layer.id for layer in catalog.LAYERS if searchable(layer))
 #: how long a search waits for a newer index being built before it answers from the one it
 #: has (seconds). Writes show in search within this time when the rebuild is quick (one
 #: layer of the bundled city: well under a second); under a stream of writes to a large
-#: layer they show at the next finished build.
+#: layer they show at the next finished build. A search waits only for a build expected to
+#: end within this time (by how long the last one took): one that will not is not waited for.
 FRESH_WAIT_S = 2.0
 
 
 def _current(kept: _Kept, heads: dict[str, int]) -> bool:
     return kept.index is not None and all(kept.heads.get(k, -1) >= v for k, v in heads.items())
+
+
+def _stale(kept: _Kept, heads: dict[str, int]) -> list[str]:
+    """Return the parts a build at ``heads`` reads again (what :func:`_rebuild` reads)."""
+    dhead = heads["districts"]
+    if kept.districts is None or kept.districts[0] < dhead:
+        return ["districts", *_SEARCHED]
+    out = []
+    for layer_id in _SEARCHED:
+        part = kept.parts.get(layer_id)
+        if part is None or part[0][0] < heads[layer_id] or part[0][1] < dhead:
+            out.append(layer_id)
+    return out
+
+
+def _expected_s(kept: _Kept, heads: dict[str, int]) -> float:
+    """Return how long a build at ``heads`` is expected to take (seconds): what its parts
+    and the assembly took the last time (a part never read: 0, so a search waits for it)."""
+    return sum(kept.took.get(k, 0.0) for k in (*_stale(kept, heads), "assemble"))
 
 
 def _index(store: Store) -> _Index:
@@ -544,6 +569,14 @@ def _index(store: Store) -> _Index:
     the city x 10 (82,010 buildings, one building written about every second) the locust
     run of ``bench/scale.py`` saw no search answer in 40 s, and the searches waiting on the
     index's lock held the server's threads that features and writes needed (p95 21 s).
+
+    Nor does a search wait for a build that is not expected to end within
+    :data:`FRESH_WAIT_S` (by what its parts took the last time), or that is more than that
+    late: under that write stream a
+    build of the buildings is always running, so every search slept the whole wait, held a
+    server thread for it, and answered from the older index all the same — the city x 10 at
+    40 locust users: 2.1 s per search before and after a primary restart, and the first
+    search after the restart 2.2 s after the primary was back, features 0.1 s.
     """
     heads = store.change_heads(("districts", *_SEARCHED))
     with _lock:
@@ -559,9 +592,17 @@ def _index(store: Store) -> _Index:
             builder = kept.builder = threading.Thread(
                 target=_rebuild, args=(store, kept, heads), name="search-index", daemon=True
             )
+            kept.builder_ends = time.monotonic() + _expected_s(kept, heads)
             builder.start()
         had = kept.index
-    builder.join(None if had is None else FRESH_WAIT_S)
+        now = time.monotonic()
+        # waited for: a build expected to end within the wait, and not already later than
+        # that past its expected end (a build slowed by something, a database restarting)
+        timely = now - FRESH_WAIT_S <= kept.builder_ends <= now + FRESH_WAIT_S
+    if had is None:
+        builder.join()
+    elif timely:
+        builder.join(FRESH_WAIT_S)
     with _lock:
         if kept.index is None:  # the first build failed: say why
             raise kept.error or RuntimeError("the search index was not built")
@@ -577,19 +618,25 @@ def _rebuild(store: Store, kept: _Kept, heads: dict[str, int]) -> None:
     """Build the index at ``heads`` from the parts that changed (run in the builder thread)."""
     try:
         dhead = heads["districts"]
+        t0 = time.monotonic()
         if kept.districts is None or kept.districts[0] < dhead:
             kept.districts = (dhead, _read_districts(store))
+            kept.took["districts"] = time.monotonic() - t0
         dist = kept.districts[1]
         parts = []
         for layer_id in _SEARCHED:
             key = (heads[layer_id], dhead)
             part = kept.parts.get(layer_id)
             if part is None or part[0][0] < key[0] or part[0][1] < key[1]:
+                t0 = time.monotonic()
                 part = kept.parts[layer_id] = (key, _layer_docs(store, catalog.get(layer_id), dist))
+                kept.took[layer_id] = time.monotonic() - t0
             parts.append(part[1])
         # assembled only when every part is read: a read failing half-way (the database
         # gone) keeps the parts already read for the next try, and no half index
+        t0 = time.monotonic()
         index = _assemble(parts, dist)
+        kept.took["assemble"] = time.monotonic() - t0
         with _lock:
             kept.index, kept.heads, kept.error = index, heads, None
     except Exception as exc:  # handed to the searches that wait for this build

@@ -117,3 +117,83 @@ def test_the_first_search_waits_for_the_index_and_is_told_why_it_failed(
         search(store, "Дом", layers.LAYERS)
     monkeypatch.undo()
     assert len(search(store, "Дом", layers.LAYERS)) == 2  # the next search builds again
+
+
+def test_a_search_does_not_wait_for_a_build_that_cannot_end_in_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that the last read of its layers says will take longer than ``FRESH_WAIT_S``
+    is not waited for: the search answers from the index it has at once. Under the scale
+    benchmark's write stream a rebuild of the buildings was always running, and every search
+    (the first after a primary restart too) slept the whole wait for nothing (issue 20)."""
+    _load(store, "buildings", buildings_frame(2))
+    allowed = layers.LAYERS
+    assert len(search(store, "Дом", allowed, limit=50)) == 2
+    monkeypatch.setattr(twin.search, "FRESH_WAIT_S", 1.0)
+    real = twin.search._layer_docs
+    gate = threading.Event()
+
+    def slow(s: Store, layer: Any, dist: Any) -> Any:
+        if layer.id == "buildings":
+            time.sleep(1.5)  # the buildings of a large city
+            assert gate.wait(30)
+        return real(s, layer, dist)
+
+    monkeypatch.setattr(twin.search, "_layer_docs", slow)
+    gate.set()
+    _load(store, "buildings", buildings_frame(3), source="t2")
+    t0 = time.monotonic()
+    assert len(search(store, "Дом", allowed, limit=50)) == 2  # waited, then the index it had
+    assert time.monotonic() - t0 >= 0.9  # (the first slow read: nothing said it would be)
+    builder = _cache[store].builder
+    assert builder is not None
+    builder.join(30)
+    assert len(search(store, "Дом", allowed, limit=50)) == 5
+    gate.clear()  # the next build is held until the end of the test
+    _load(store, "buildings", buildings_frame(1), source="t3")
+    try:
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 5  # the index it had …
+        assert time.monotonic() - t0 < 0.5  # … at once: this build takes 1.5 s or more
+    finally:
+        gate.set()
+    builder = _cache[store].builder
+    assert builder is not None
+    builder.join(30)
+    assert len(search(store, "Дом", allowed, limit=50)) == 6  # the write, once built
+
+
+def test_a_search_does_not_wait_for_a_build_that_is_late(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build more than ``FRESH_WAIT_S`` past its expected end is not waited for either.
+    After a primary restart in the scale benchmark (city x10, 40 users) the build under way
+    was late and the first two searches slept the whole wait each (2.4 s), while features
+    answered 0.2 s after the primary was back."""
+    _load(store, "buildings", buildings_frame(2))
+    allowed = layers.LAYERS
+    assert len(search(store, "Дом", allowed, limit=50)) == 2  # quick: the next one is too
+    monkeypatch.setattr(twin.search, "FRESH_WAIT_S", 0.5)
+    real = twin.search._layer_docs
+    gate = threading.Event()
+
+    def held(s: Store, layer: Any, dist: Any) -> Any:
+        assert gate.wait(30)
+        return real(s, layer, dist)
+
+    monkeypatch.setattr(twin.search, "_layer_docs", held)
+    _load(store, "buildings", buildings_frame(3), source="t2")
+    try:
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 2  # waited: due any moment
+        assert time.monotonic() - t0 >= 0.4
+        time.sleep(0.5)  # now more than the wait late
+        t0 = time.monotonic()
+        assert len(search(store, "Дом", allowed, limit=50)) == 2
+        assert time.monotonic() - t0 < 0.3  # not waited for
+    finally:
+        gate.set()
+    builder = _cache[store].builder
+    assert builder is not None
+    builder.join(30)
+    assert len(search(store, "Дом", allowed, limit=50)) == 5

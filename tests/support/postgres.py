@@ -203,7 +203,10 @@ class StreamingReplica:
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.root} -c hot_standby=on -c fsync=off "
-            "-c shared_buffers=128MB -c max_connections=100"
+            "-c shared_buffers=128MB -c max_connections=100 "
+            # streams again within 1 s of a restarted primary (PostgreSQL's default, 5 s, kept
+            # every read that must see a newer write on the primary for 5 s: issue 20)
+            "-c wal_retrieve_retry_interval=1s"
         )
         subprocess.run(
             _as_postgres(
