@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.photos = PhotoStore(settings.photo_root())
         app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
         app.state.moderation = Moderation(app.state.store)
+        app.state.write_threads = anyio.CapacityLimiter(settings.participation.write_threads)
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale
         )

@@ -544,3 +544,37 @@ def test_aggregates_are_rebuilt_for_a_store_written_before_their_triggers(
             assert len(triggers.installed(conn)) > 0
     finally:
         store.close()
+
+
+def test_statements_built_once_keep_each_write_apart(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The writes' statements are built once per shape and layer and reused with new values
+    (:meth:`Ratings._write_sql`, :meth:`Accounts.owner_of`): a reused statement must still
+    check its own layer's feature, tell a second POST from a change, and refuse a token the
+    moment it is revoked."""
+    with app_client(store_url, api_keys=KEYS) as client:
+        work = add_work(client, "Сквер")
+        a = sign_up_resident(client, caplog)
+        url = f"/api/participation/works/{work}"
+        assert client.put(f"{url}/rating", json={"stars": 4}, headers=a.headers).status_code == 201
+        assert client.put(
+            f"{url}/reaction", json={"reaction": "like"}, headers=a.headers
+        ).is_success
+        # the same fid in another ratable layer, where no feature has it: 404, not a write
+        for layer in ("parks", "schools"):
+            other = f"/api/participation/{layer}/{work}"
+            r = client.put(f"{other}/rating", json={"stars": 2}, headers=a.headers)
+            assert r.status_code == 404, r.text
+            r = client.put(f"{other}/reaction", json={"reaction": "dislike"}, headers=a.headers)
+            assert r.status_code == 404, r.text
+        # the works statements again, now an update: the aggregate holds one rating of 5
+        r = client.put(f"{url}/rating", json={"stars": 5}, headers=a.headers)
+        assert r.status_code == 200 and r.json()["aggregate"]["distribution"] == [0, 0, 0, 0, 1]
+        assert r.json()["aggregate"]["likes"] == 1
+        # the create-only insert after the update's statement is cached: still 409
+        assert client.post(f"{url}/rating", json={"stars": 1}, headers=a.headers).status_code == 409
+        # signed out: the token's very next write is refused
+        assert client.post("/api/accounts/signout", headers=a.headers).status_code == 204
+        r = client.put(f"{url}/rating", json={"stars": 3}, headers=a.headers)
+        assert r.status_code == 401, r.text

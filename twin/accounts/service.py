@@ -149,6 +149,20 @@ class Accounts:
         self.tokens = tables["account_tokens"]
         #: a business account's organisation (:mod:`twin.store.tables.business`)
         self.members = tables["org_members"]
+        t, a, m = self.tokens, self.accounts, self.members
+        # Built once: every request signed in by an account runs it, and building the
+        # statement and its cache key anew cost more than SQLite's look-up (py-spy).
+        self._owner_sql = (
+            sa.select(t.c.token_hash, t.c.account_id, t.c.kind, t.c.csrf_hash, a.c.role, m.c.org_id)
+            .join(a, a.c.id == t.c.account_id)
+            .outerjoin(m, m.c.account_id == t.c.account_id)
+            .where(
+                t.c.token_hash == sa.bindparam("hashed"),
+                t.c.kind == sa.bindparam("kind"),
+                t.c.expires_at > sa.bindparam("now"),
+                a.c.deleted_at.is_(None),
+            )
+        )
 
     # -- sign-up and verification ---------------------------------------------------------
     def signup(
@@ -336,22 +350,10 @@ class Accounts:
         """Return whom a live ``kind`` token belongs to, or None."""
         if not token or len(token) > 200:
             return None
-        t, a, m = self.tokens, self.accounts, self.members
         hashed = digest(token)
         with self.store.statements() as conn:  # one round trip on PostGIS (autocommit)
-            row = conn.execute(
-                sa.select(
-                    t.c.token_hash, t.c.account_id, t.c.kind, t.c.csrf_hash, a.c.role, m.c.org_id
-                )
-                .join(a, a.c.id == t.c.account_id)
-                .outerjoin(m, m.c.account_id == t.c.account_id)
-                .where(
-                    t.c.token_hash == hashed,
-                    t.c.kind == kind,
-                    t.c.expires_at > self.now(),
-                    a.c.deleted_at.is_(None),
-                )
-            ).first()
+            params = {"hashed": hashed, "kind": kind, "now": self.now()}
+            row = conn.execute(self._owner_sql, params).first()
         if row is None or not hmac.compare_digest(row.token_hash, hashed):
             return None
         org = None if row.org_id is None else int(row.org_id)

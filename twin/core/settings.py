@@ -185,6 +185,9 @@ class ParticipationSettings(BaseSettings):
     #: ``TWIN_PARTICIPATION_PHOTO_SWEEP_S``: how often the server sweeps such photos (0: never;
     #: ``twin photos sweep`` then does it)
     photo_sweep_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    #: ``TWIN_PARTICIPATION_WRITE_THREADS``: threads that run ratings' and likes' writes at
+    #: once (the rest wait their turn on the event loop; see ``twin.api.participation``)
+    write_threads: int = Field(default=4, ge=1, le=64)
 
 
 class BusinessSettings(BaseSettings):
