@@ -35,7 +35,8 @@ def _lost_but_static_says_otherwise(api: httpx.Client) -> tuple[int, int, str]:
     """Return (cycle id, project id, static stage) of a generated Almaly 2025 project that
     lost the count while the static layer has it as built or being built."""
     cycle = next(
-        c for c in api.get("/api/budget/cycles", params={"district": "Almaly"}).json()
+        c
+        for c in api.get("/api/budget/cycles", params={"district": "Almaly"}).json()
         if c["year"] == 2025 and c["synthetic"]
     )
     static = {
@@ -92,9 +93,7 @@ def test_the_panel_draws_its_cycles_projects_as_counted(make_session: Any, serve
     )
     # the time slider replays the cycle: in mid-May 2025 it was on the ballot
     page.evaluate("twin.setDate('2025-05-15')")
-    page.wait_for_function(
-        "document.querySelector('#card').textContent.includes('On the ballot')"
-    )
+    page.wait_for_function("document.querySelector('#card').textContent.includes('On the ballot')")
     colour = page.evaluate(
         """(id) => JSON.stringify(twin.map.getPaintProperty(
             twin.entries.find((x) => x.id === id).styleLayers[0], 'circle-color'))""",

@@ -77,7 +77,7 @@ def _stamp_day(seconds: Any) -> datetime.date | None:
 
 
 def project_state(
-    cycle: Mapping[str, Any], app: Mapping[str, Any]
+    cycle: Mapping[Any, Any], app: Mapping[Any, Any]
 ) -> tuple[str, dict[str, datetime.date | None]]:
     """Return a project's status (see the module's table) and its stage dates.
 
