@@ -210,6 +210,12 @@ class Temporal:
     so. ``ended`` are the states a feature reaches on its ``end`` date; at a date before
     that date (or with no end date) such a feature was ``during``. Every other state (planned,
     cancelled, rejected) is shown as it is: the data has no date for it.
+
+    A feature that passes through several dated states (a participatory-budget project:
+    application, review, ballot, won, works, done) declares them as ``stages``: (state, date
+    property) pairs in the order of the process. At a date the feature is in the latest stage
+    whose date property is set and not after the date (a later stage wins a tie), so the time
+    slider replays the process; a feature with none of its stage dates set keeps its state.
     """
 
     start: str
@@ -217,6 +223,7 @@ class Temporal:
     state: str | None = None
     ended: tuple[str, ...] = ()
     during: str | None = None
+    stages: tuple[tuple[str, str], ...] = ()
 
     def state_at(self, props: Mapping[str, Any], date: str) -> Any:
         """Return the state of a feature with ``props`` at ``date`` ("YYYY-MM-DD").
@@ -228,10 +235,23 @@ class Temporal:
         'done'
         >>> w.state_at({"status": "cancelled", "end_date": "2024-03-01"}, "2023-06-01")
         'cancelled'
+        >>> p = Temporal("applied_on", state="status",
+        ...              stages=(("ballot", "ballot_on"), ("lost", "lost_on")))
+        >>> p.state_at({"status": "lost", "ballot_on": "2025-05-01", "lost_on": "2025-06-01"},
+        ...            "2025-05-20")
+        'ballot'
         """
         if self.state is None:
             return None
         now = props.get(self.state)
+        if self.stages:
+            reached = None
+            best = ""
+            for stage, prop in self.stages:
+                when = props.get(prop)
+                if when is not None and best <= str(when)[:10] <= date:
+                    reached, best = stage, str(when)[:10]
+            return now if reached is None else reached
         if now not in self.ended:
             return now
         end = props.get(self.end) if self.end else None
@@ -377,6 +397,7 @@ class Layer:
                 "state": self.temporal.state,
                 "ended": list(self.temporal.ended),
                 "during": self.temporal.during,
+                "stages": [list(s) for s in self.temporal.stages],
             },
             "properties": [
                 {

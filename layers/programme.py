@@ -114,6 +114,105 @@ BUDGET_PROJECTS = Layer(
     provenance=prov.GENERATED,
 )
 
+#: The states of a cycle's project, in the order of the process (twin.budget.layer).
+BUDGET_PROJECT_STATES = tuple(vocab.BUDGET_PROJECT_STATES)
+#: (state, the date property from which the project is in it), in the process's order: the
+#: time slider replays a cycle by them (layers.model.Temporal.stages).
+BUDGET_STAGE_DATES = (
+    ("application", "applied_on"),
+    ("review", "review_on"),
+    ("rejected", "rejected_on"),
+    ("ballot", "ballot_on"),
+    ("won", "won_on"),
+    ("lost", "lost_on"),
+    ("implementation", "works_on"),
+    ("done", "done_on"),
+)
+_STAGE_TITLES = {
+    "applied_on": t("Подана заявка", "Өтінім берілді", "Applied on"),
+    "review_on": t("Экспертиза с", "Сараптама басталды", "Review from"),
+    "rejected_on": t("Отклонён", "Қабылданбады", "Rejected on"),
+    "ballot_on": t("В бюллетене с", "Бюллетеньде", "On the ballot from"),
+    "won_on": t("Победил", "Жеңді", "Won on"),
+    "lost_on": t("Не прошёл", "Өтпеді", "Lost on"),
+    "works_on": t("Работы с", "Жұмыстар басталды", "Works from"),
+    "done_on": t("Реализован", "Іске асырылды", "Done on"),
+}
+
+BUDGET_CYCLE_PROJECTS = Layer(
+    id="budget_cycle_projects",
+    ratable=True,
+    title=t(
+        "Проекты бюджета участия (циклы)",
+        "Қатысу бюджетінің жобалары (циклдар)",
+        "Participatory budget: cycles' projects",
+    ),
+    description=t(
+        "Заявки жителей по циклам бюджета участия: этап, итог голосования и ход работ",
+        "Қатысу бюджеті циклдарындағы тұрғындар өтінімдері: кезеңі, дауыс беру қорытындысы "
+        "және жұмыс барысы",
+        "Residents' applications in the budget cycles: their stage, the vote's outcome and "
+        "the works",
+    ),
+    module="participatory_budget",
+    search_priority=12,
+    geometry=GeomType.POINT,
+    properties=(
+        Prop("title", PropType.STR, t("Проект", "Жоба", "Project"), searchable=True),
+        Prop(
+            "status",
+            PropType.STR,
+            t("Этап", "Кезең", "Stage"),
+            choices=BUDGET_PROJECT_STATES,
+            values=vocab.BUDGET_PROJECT_STATES,
+        ),
+        Prop(
+            "category",
+            PropType.STR,
+            t("Направление", "Бағыты", "Category"),
+            choices=tuple(vocab.BUDGET_CATEGORY_IDS),
+            values=vocab.BUDGET_CATEGORY_IDS,
+        ),
+        DISTRICT,
+        Prop("year", PropType.INT, t("Год", "Жыл", "Year"), minimum=2000, maximum=2100),
+        Prop("cost_kzt", PropType.INT, t("Стоимость", "Құны", "Cost"), unit="KZT", minimum=0),
+        Prop("votes", PropType.INT, t("Голоса", "Дауыстар", "Votes"), minimum=0),
+        Prop("progress", PropType.INT, t("Готовность", "Дайындығы", "Progress"), unit="%"),
+        Prop("description", PropType.STR, t("Описание", "Сипаттама", "Description")),
+        Prop("review_reason", PropType.STR, t("Заключение", "Қорытынды", "Review")),
+        *(Prop(p, PropType.DATE, _STAGE_TITLES[p]) for _, p in BUDGET_STAGE_DATES),
+        Prop("cycle_id", PropType.INT, t("Цикл", "Цикл", "Cycle")),
+        Prop("project_id", PropType.INT, t("Номер проекта", "Жоба нөмірі", "Project number")),
+    ),
+    style=Style(
+        kind="circle",
+        color="#6a1b9a",
+        radius=6.0,
+        category_property="status",
+        category_colors={
+            "application": "#ce93d8",
+            "review": "#9575cd",
+            "rejected": "#9e9e9e",
+            "ballot": "#ab47bc",
+            "won": "#1e88e5",
+            "lost": "#e57373",
+            "implementation": "#f9a825",
+            "done": "#43a047",
+        },
+        rating_colors=RATING_COLORS,
+    ),
+    minzoom=9,
+    temporal=Temporal(
+        "applied_on", "done_on", "status", ("done",), "implementation", BUDGET_STAGE_DATES
+    ),
+    source="the participatory-budget cycles of the twin (twin.budget): residents' "
+    "applications, staff review and counted ballots; the demo cycles generated "
+    "(synthetic = true)",
+    licence="CC0-1.0",
+    attribution=DEMO_ATTRIBUTION,
+    provenance=prov.BUDGET_CYCLES,
+)
+
 _PER_10K = "per 10,000"
 # The latest year's indicators that are computed from layers holding generated features
 # (etl/synthesise/indicators.py) declare them in ``generated_from``: most schools and their

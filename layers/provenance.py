@@ -140,6 +140,22 @@ GENERATED = Provenance(
     completeness=Completeness.GENERATED,
 )
 
+BUDGET_CYCLES = Provenance(
+    short="budget",
+    source=t(
+        "Циклы бюджета участия: заявки жителей, экспертиза и подсчёт голосов",
+        "Қатысу бюджеті циклдары: тұрғындар өтінімдері, сараптама және дауыс санау",
+        "The budget cycles: residents' applications, review and counted ballots",
+    ),
+    as_of="",
+    completeness=Completeness.PARTLY_GENERATED,
+    note=t(
+        "Прошлогодний цикл каждого района — демонстрационные данные; новые заявки подают жители.",
+        "Әр ауданның өткен жылғы циклі — демо-деректер; жаңа өтінімдерді тұрғындар береді.",
+        "Last year's cycle of each district is demo data; new applications come from residents.",
+    ),
+)
+
 POPULATION_MODEL = Provenance(
     short="proxy-population",
     source=t(

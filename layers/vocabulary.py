@@ -310,6 +310,30 @@ BUDGET_CATEGORIES: Vocabulary = {
     "безопасность": t("Безопасность", "Қауіпсіздік", "Safety"),
 }
 
+#: The categories a resident's budget application has (twin.budget's ids).
+BUDGET_CATEGORY_IDS: Vocabulary = {
+    "yards": t("Благоустройство дворов", "Аулаларды абаттандыру", "Courtyards"),
+    "playgrounds": t("Детские площадки", "Балалар алаңдары", "Playgrounds"),
+    "lighting": t("Освещение", "Жарықтандыру", "Lighting"),
+    "sport": t("Спорт", "Спорт", "Sport"),
+    "greening": t("Озеленение", "Көгалдандыру", "Greening"),
+    "sidewalks": t("Тротуары", "Тротуарлар", "Sidewalks"),
+    "accessibility": t("Доступная среда", "Қолжетімді орта", "Accessibility"),
+    "safety": t("Безопасность", "Қауіпсіздік", "Safety"),
+}
+
+#: Where a project of a budget cycle is in the process (layers.programme.BUDGET_CYCLE_PROJECTS).
+BUDGET_PROJECT_STATES: Vocabulary = {
+    "application": t("Заявка", "Өтінім", "Application"),
+    "review": t("На экспертизе", "Сараптамада", "Under review"),
+    "rejected": t("Не прошёл экспертизу", "Сараптамадан өтпеді", "Failed review"),
+    "ballot": t("В бюллетене", "Бюллетеньде", "On the ballot"),
+    "won": t("Победил", "Жеңді", "Won"),
+    "lost": t("Не прошёл голосование", "Дауыс беруден өтпеді", "Lost the vote"),
+    "implementation": t("Реализуется", "Іске асырылуда", "In implementation"),
+    "done": t("Реализован", "Іске асырылды", "Done"),
+}
+
 AIR_NETWORKS: Vocabulary = {
     "kazhydromet": t("Казгидромет", "Қазгидромет", "Kazhydromet"),
     "waqi": t("WAQI", "WAQI", "WAQI"),

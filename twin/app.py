@@ -58,6 +58,7 @@ from twin.api import seismic as seismic_routes
 from twin.api import site as site_routes
 from twin.api import tiles as tile_routes
 from twin.api.access import prepare as access_prepare
+from twin.budget.service import sync_layer as sync_budget_layer
 from twin.business.metering import Meter, QuotaCounter
 from twin.business.orgs import Organisations
 from twin.business.plans import load_plans
@@ -126,6 +127,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(sync_event_layers, app.state.store)
         except Exception as exc:  # any store failure: start regardless
             logging.getLogger("twin.api").warning("event layers not synced: %r", exc)
+        # The budget cycles' projects layer likewise (and a generated cycle loaded uncounted is
+        # counted now, so the map shows who won from the first start).
+        try:
+            await anyio.to_thread.run_sync(sync_budget_layer, app.state.store)
+        except Exception as exc:  # any store failure: start regardless
+            logging.getLogger("twin.api").warning("budget layer not synced: %r", exc)
         # Keys made by `twin keys create` are checked against the store (hashed, revocable).
         store = app.state.store
         key_ring(settings.auth).lookup = lambda key_id: api_keys.find_key(store, key_id)

@@ -7,7 +7,8 @@ exports (Pabulib ``.pb``, GeoJSON, CSV) and the works winners become.
 * :mod:`.phases` — the phases and what each allows;
 * :mod:`.counting` — the rules (pabutools) and why a project lost;
 * :mod:`.service` — the process over the store;
-* :mod:`.export` — Pabulib, GeoJSON and CSV.
+* :mod:`.export` — Pabulib, GeoJSON and CSV;
+* :mod:`.layer` — the cycles' projects as the map's ``budget_cycle_projects`` layer.
 
 No HTTP here: the router is :mod:`twin.api.budget`.
 """

@@ -27,6 +27,7 @@ from shapely.geometry import shape
 
 import layers
 from twin.budget import counting
+from twin.budget import layer as map_layer
 from twin.budget.phases import Phase, at_least, next_phase, require
 from twin.core.errors import BadInput, Conflict, NotFound
 from twin.live import publish
@@ -249,6 +250,7 @@ def advance(store: Store, cycle_id: int) -> dict[str, Any]:
         conn.execute(cycles.update().where(cycles.c.id == cycle_id).values(phase=target.value))
         if target is Phase.RESULTS:
             _count_into(conn, store, cycle_id)
+        map_layer.project(store, conn)
     out = get_cycle(store, cycle_id)
     # open maps redraw the cycle's projects in their new phase (nothing secret: no counts)
     publish("budget.cycle", {k: out[k] for k in ("id", "year", "district", "phase")})
@@ -377,6 +379,7 @@ def submit_application(
         ).inserted_primary_key[0]  # type: ignore[index]
         app = conn.execute(sa.select(apps).where(apps.c.id == new_id)).mappings().one()
         out = _app_dict(app, counts=False)
+        map_layer.project(store, conn)
     _announce_application("submitted", out)
     return out
 
@@ -428,6 +431,7 @@ def review_application(
         )
         row = conn.execute(sa.select(apps).where(apps.c.id == application_id)).mappings().one()
         out = _app_dict(row, counts=False)
+        map_layer.project(store, conn)
     _announce_application("reviewed", out)
     return out
 
@@ -700,6 +704,7 @@ def _ensure_counted(store: Store, cycle_id: int) -> None:
         with store.write_transaction() as conn:
             if _cycle_row(conn, store, cycle_id)["counted_at"] is None:
                 _count_into(conn, store, cycle_id)
+                map_layer.project(store, conn)
 
 
 def results(store: Store, cycle_id: int) -> dict[str, Any]:
@@ -786,4 +791,19 @@ def report_progress(
             values["work_finished"] = finished
         conn.execute(apps.update().where(apps.c.id == application_id).values(**values))
         row = conn.execute(sa.select(apps).where(apps.c.id == application_id)).mappings().one()
+        map_layer.project(store, conn)
     return _app_dict(row, counts=True)
+
+
+def sync_layer(store: Store) -> bool:
+    """Count every cycle past voting that never was (a generated cycle is loaded uncounted)
+    and bring the map's ``budget_cycle_projects`` layer in line with the cycles; return
+    whether the layer was written (a store whose cycles predate the layer gets it now)."""
+    cycles, *_ = _tables(store)
+    with store.engine.connect() as conn:
+        ids = conn.execute(sa.select(cycles.c.id).where(cycles.c.counted_at.is_(None))).scalars()
+        uncounted = list(ids)
+    for cycle_id in uncounted:
+        _ensure_counted(store, cycle_id)
+    with store.write_transaction() as conn:
+        return map_layer.project(store, conn)

@@ -53,6 +53,7 @@ def load(
 ) -> None:
     """Load files into the store (one transaction per file), or the whole bundled Almaty set."""
     from etl.load import load_bundled, load_files
+    from twin.budget.service import sync_layer as sync_budget_layer
     from twin.events.loading import load_bundled_events
 
     event_loads = []
@@ -66,6 +67,8 @@ def load(
             else:
                 summary = load_bundled(store, DATA_DIR, seed=seed, progress=advance)
                 event_loads = load_bundled_events(store, DATA_DIR)
+                # the generated budget cycles are counted and drawn on the map now
+                sync_budget_layer(store)
     # Repairs and CRS decisions always show; routine notes only with --verbose.
     routine = ("kept as EPSG:4326", "properties not in the file")
     notes = [n for n in summary.notes if verbose or not any(r in n for r in routine)]

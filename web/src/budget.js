@@ -4,10 +4,18 @@
 // and why, under the cycle's rule, a project with more votes can lose. A signed-in resident
 // votes with the session cookie and the CSRF token of the twin_csrf cookie; staff (a key)
 // also get budget-staff.js's block: applications to review, the next phase, turnout.
+// The panel opens the current cycle of the resident's district: chosen once in the panel
+// ("My district") and remembered in this browser (localStorage), for anyone, signed in or
+// not — a district is no secret and needs no account; without one, the first cycle in voting.
+// While the panel is open the map draws the selected cycle's projects only (budget-map.js),
+// and each project in the panel opens its card. In the applications phase a signed-in
+// resident applies with a form (budget-apply.js).
 // Live: a phase change re-renders the panel; a submitted or reviewed application reloads the
 // staff block only (a resident's unsent ticks are not lost to someone else's application).
 
 import { getJSON, hasKey, sendJSON } from './api.js';
+import { renderApplicationForm } from './budget-apply.js';
+import { cycleMap } from './budget-map.js';
 import { renderStaff } from './budget-staff.js';
 import { formatNumber } from './format.js';
 import { lang, onLangChange } from './i18n.js';
@@ -39,6 +47,18 @@ const TEXT = {
   votes: ['{n} {n#голос|голоса|голосов|голоса}', '{n} дауыс', '{n} {n#vote|votes}'],
   ballots: ['Бюллетеней', 'Бюллетеньдер', 'Ballots'],
   none: ['Циклов пока нет', 'Әзірге циклдар жоқ', 'No cycles yet'],
+  myDistrict: ['Мой район', 'Менің ауданым', 'My district'],
+  anyDistrict: ['не выбран', 'таңдалмаған', 'not chosen'],
+  noCycleHere: [
+    'В вашем районе пока нет цикла бюджета участия',
+    'Сіздің ауданыңызда әзірге қатысу бюджетінің циклі жоқ',
+    'Your district has no participatory-budget cycle yet',
+  ],
+  onMap: ['Показать на карте', 'Картадан көрсету', 'Show on the map'],
+  projects: ['Проекты', 'Жобалар', 'Projects'],
+  'status.submitted': ['заявка', 'өтінім', 'application'],
+  'status.accepted': ['в бюллетене', 'бюллетеньде', 'on the ballot'],
+  'status.rejected': ['не прошёл экспертизу', 'сараптамадан өтпеді', 'failed review'],
   demo: ['демо-данные', 'демо-деректер', 'demo data'],
   spent: ['Потрачено', 'Жұмсалды', 'Spent'],
   whyTitle: [
@@ -132,16 +152,83 @@ async function ownBallot(cycleId) {
   return { signedIn: response.ok, ballot: response.ok ? await response.json() : null };
 }
 
+const DISTRICT_KEY = 'twin.budget.district';
+
+function rememberedDistrict() {
+  try {
+    return localStorage.getItem(DISTRICT_KEY) || null;
+  } catch {
+    return null; // storage disabled: chosen again on each visit
+  }
+}
+
+function remember(district) {
+  try {
+    if (district) localStorage.setItem(DISTRICT_KEY, district);
+    else localStorage.removeItem(DISTRICT_KEY);
+  } catch {
+    /* storage disabled */
+  }
+}
+
 /** Wire the budget panel; it renders when opened, when the language or the staff key
  * changes, and live (see the file's head). */
 export function setupBudget(app) {
   const root = document.getElementById('budget-body');
   const toggle = document.getElementById('budget-toggle');
   if (!root || !toggle) return null;
-  const state = { cycles: [], cycleId: null };
+  const state = { cycles: [], cycleId: null, district: rememberedDistrict() };
+  const onMap = cycleMap(app);
   let generation = 0; // a render started later wins over an older one still awaiting answers
   let staffBox = null; // the staff block's container in the current render
   const districtName = (d) => (app.districtName ? app.districtName(d) : d);
+  const picker = { active: false, onPick: null }; // a point being picked for an application
+
+  /** "My district": the districts that have cycles; the choice is remembered and opens that
+   * district's current cycle. */
+  function districtChooser() {
+    const select = el('select', { id: 'budget-district' });
+    select.append(el('option', { value: '', text: tx('anyDistrict') }));
+    for (const d of [...new Set(state.cycles.map((c) => c.district))].sort()) {
+      const option = el('option', { value: d, text: districtName(d) });
+      if (d === state.district) option.selected = true;
+      select.append(option);
+    }
+    select.addEventListener('change', () => {
+      state.district = select.value || null;
+      remember(state.district);
+      state.cycleId = null; // open the chosen district's current cycle
+      render();
+    });
+    return el('div', { class: 'budget-district' }, el('label', { for: 'budget-district', text: tx('myDistrict') }), select);
+  }
+
+  /** A small button that opens project `id`'s card (and shows it on the map). */
+  function mapButton(id) {
+    const button = el('button', { type: 'button', class: 'btn btn-small budget-on-map', 'data-project': String(id), 'aria-label': tx('onMap'), title: tx('onMap') });
+    // a map pin drawn inline (a glyph such as ⌖ is missing from many phone fonts)
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '16');
+    svg.setAttribute('height', '16');
+    svg.setAttribute('aria-hidden', 'true');
+    const pin = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    pin.setAttribute('d', 'M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 9.5A2.5 2.5 0 1 1 12 6.5a2.5 2.5 0 0 1 0 5z');
+    pin.setAttribute('fill', 'currentColor');
+    svg.append(pin);
+    button.append(svg);
+    button.addEventListener('click', () => onMap.open(id).catch(() => {}));
+    return button;
+  }
+
+  async function signedIn() {
+    try {
+      const { account } = await getJSON('/api/accounts/session');
+      return Boolean(account);
+    } catch {
+      return false;
+    }
+  }
 
   async function render() {
     const mine = ++generation;
@@ -162,8 +249,12 @@ export function setupBudget(app) {
       root.append(el('p', { text: tx('none') }));
       return;
     }
+    root.append(districtChooser());
+    const own = state.district ? state.cycles.filter((c) => c.district === state.district) : [];
+    if (state.district && !own.length) root.append(el('p', { id: 'budget-no-cycle', text: tx('noCycleHere') }));
     if (!state.cycles.some((c) => c.id === state.cycleId)) {
-      state.cycleId = (state.cycles.find((c) => c.phase === 'voting') || state.cycles[0]).id;
+      // my district's current cycle: its newest (cycles come newest year first)
+      state.cycleId = (own[0] || state.cycles.find((c) => c.phase === 'voting') || state.cycles[0]).id;
     }
     const select = el('select', { id: 'budget-cycle' });
     for (const c of state.cycles) {
@@ -176,6 +267,8 @@ export function setupBudget(app) {
       state.cycleId = Number(select.value);
       render();
     });
+    // the projects on the map (every phase; votes only once counted, as the layer has them)
+    const all = await getJSON(`/api/budget/cycles/${state.cycleId}/projects`);
     root.append(el('label', { for: 'budget-cycle', text: tx('cycle') }), select);
     const cycle = state.cycles.find((c) => c.id === state.cycleId);
     const facts = el('dl', { class: 'budget-facts' });
@@ -189,13 +282,20 @@ export function setupBudget(app) {
     );
     root.append(facts);
     if (cycle.synthetic) root.append(el('p', { class: 'demo-badge', text: tx('demo') }));
+    if (isOpen()) onMap.show(cycle, all);
     if (cycle.phase === 'voting') await renderBallot(root, cycle);
     else if (['results', 'implementation', 'done'].includes(cycle.phase)) await renderResults(root, cycle);
     else {
-      const projects = await getJSON(`/api/budget/cycles/${cycle.id}/projects`);
       const list = el('ul', { class: 'budget-list', id: 'budget-projects' });
-      for (const p of projects) list.append(el('li', { 'data-status': p.status, text: `${p.title} · ${tenge(p.cost_kzt)}` }));
-      root.append(list);
+      for (const p of all) {
+        const item = el('li', { 'data-status': p.status, 'data-project': String(p.id), text: `${p.title} · ${tenge(p.cost_kzt)} · ${tx(`status.${p.status}`)}` });
+        item.append(mapButton(p.id));
+        list.append(item);
+      }
+      root.append(el('h3', { text: tx('projects') }), list);
+      if (cycle.phase === 'applications') {
+        await renderApplicationForm(root, cycle, { app, picker, signedIn: await signedIn(), changed: render });
+      }
     }
     if (hasKey()) {
       staffBox = el('section', { id: 'budget-staff', class: 'budget-staff' });
@@ -271,6 +371,7 @@ export function setupBudget(app) {
           { class: 'budget-row' },
           box,
           el('label', { for: `budget-p${p.id}`, text: `${p.title} · ${tenge(p.cost_kzt)}` }),
+          mapButton(p.id),
         ),
       );
     }
@@ -310,13 +411,15 @@ export function setupBudget(app) {
     const titles = new Map([...res.winners, ...res.losers].map((p) => [p.id, p.title]));
     const won = el('ol', { class: 'budget-list', id: 'budget-winners' });
     for (const w of res.winners) {
-      won.append(el('li', { 'data-project': String(w.id), text: `${w.title} · ${tenge(w.cost_kzt)} · ${tx('votes', { n: formatNumber(w.votes, 0) })}` }));
+      const item = el('li', { 'data-project': String(w.id), text: `${w.title} · ${tenge(w.cost_kzt)} · ${tx('votes', { n: formatNumber(w.votes, 0) })}` });
+      item.append(mapButton(w.id));
+      won.append(item);
     }
     root.append(el('h3', { text: tx('winners') }), won);
     const lost = el('ul', { class: 'budget-list', id: 'budget-losers' });
     for (const l of res.losers) {
       const item = el('li', { 'data-project': String(l.id), text: `${l.title} · ${tenge(l.cost_kzt)} · ${tx('votes', { n: formatNumber(l.votes, 0) })}` });
-      item.append(el('small', { class: 'budget-why', text: whyText(l, titles) }));
+      item.append(mapButton(l.id), el('small', { class: 'budget-why', text: whyText(l, titles) }));
       lost.append(item);
     }
     root.append(el('h3', { text: tx('losers') }), lost);
@@ -326,6 +429,10 @@ export function setupBudget(app) {
   }
 
   const isOpen = () => app.panel === 'budget';
+  const current = () => state.cycles.find((c) => c.id === state.cycleId);
+  // a resident typing an application keeps it: someone else's submission does not redraw
+  const typing = () =>
+    [...root.querySelectorAll('#budget-apply-form input, #budget-apply-form textarea')].some((i) => i.value);
   toggle.addEventListener('click', () => {
     if (isOpen()) render();
   });
@@ -341,7 +448,7 @@ export function setupBudget(app) {
     if (!isOpen() || d.cycle_id !== state.cycleId) return;
     const cycle = state.cycles.find((c) => c.id === state.cycleId);
     if (staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
-    else if (cycle && ['applications', 'review'].includes(cycle.phase)) render();
+    else if (cycle && ['applications', 'review'].includes(cycle.phase) && !typing()) render();
   });
   // the stream lost events: the staff block reloads (a full render would drop a resident's
   // unsent ticks; a missed phase change shows on the next opening)
@@ -351,6 +458,24 @@ export function setupBudget(app) {
   });
   return {
     render,
+    /** The panel opened or closed: the map draws the selected cycle's projects, or all. */
+    shown(open) {
+      if (!open) {
+        picker.active = false;
+        onMap.clear();
+      } else if (current()) {
+        getJSON(`/api/budget/cycles/${state.cycleId}/projects`)
+          .then((all) => isOpen() && current() && onMap.show(current(), all))
+          .catch(() => {});
+      }
+    },
+    /** A map click while a point is being picked for an application: taken here. */
+    handleClick(e) {
+      if (!picker.active || !isOpen()) return false;
+      picker.active = false;
+      picker.onPick?.([Number(e.lngLat.lng.toFixed(6)), Number(e.lngLat.lat.toFixed(6))]);
+      return true;
+    },
     /** The staff key was entered or forgotten (the staff block comes or goes), or a resident
      * signed in or out (the ballot opens or closes): an open panel renders again. */
     roleChanged: () => isOpen() && render(),

@@ -61,6 +61,8 @@ const app = {
   indicator: hashState.ind || 'density',
   role: 'anonymous',
   baseFilters: {},
+  // filters a panel puts on a dated layer, by catalog id (the budget panel's selected cycle)
+  layerFilters: {},
   timeline: null,
   search: null,
   analyses: null,
@@ -93,6 +95,13 @@ const app = {
     this.appealHexagons?.sync();
     rerenderDashboard(this);
     this.saveState();
+  },
+  /** Draw only the features of the dated catalog layer `id` that match the MapLibre
+   * expression `filter` (null: all of them again); the time slider's date still applies. */
+  filterLayer(id, filter) {
+    if (filter) this.layerFilters[id] = filter;
+    else delete this.layerFilters[id];
+    applyDateFilter(this);
   },
   setDate(date) {
     this.date = date;
@@ -282,6 +291,7 @@ function onMapClick(e) {
   // An analysis tool (isochrone, polygon) or layer takes the click before the city's layers.
   if (app.analyses?.handleClick(e)) return;
   if (app.participation?.handleClick(e)) return;
+  if (app.budget?.handleClick(e)) return; // a point picked for a budget application
   if (app.appeals?.handleClick(e)) return;
   if (app.cityEvents?.handleClick(e)) return;
   const layers = interactiveLayers();
@@ -329,6 +339,7 @@ function showPanel(which) {
     document.getElementById(toggleId).setAttribute('aria-expanded', String(on));
   }
   app.panel = which;
+  app.budget?.shown(which === 'budget'); // the cycle's projects drawn while the panel is open
   app.saveState();
 }
 

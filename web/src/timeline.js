@@ -29,8 +29,24 @@ export function startedBy(property, date) {
  * Layers.Temporal.state_at says the same in Python.
  */
 export function stateAt(temporal, date) {
-  const { state, end, ended = [], during } = temporal;
+  const { state, end, ended = [], during, stages = [] } = temporal;
   const now = ['get', state];
+  if (stages.length) {
+    // the latest stage reached by `date` (Temporal.state_at in Python says the same)
+    const on = (prop) => ['slice', ['to-string', ['get', prop]], 0, 10];
+    const reached = (prop) => ['all', ['has', prop], ['<=', on(prop), date]];
+    const cases = ['case'];
+    stages.forEach(([stage, prop], i) => {
+      // a stage j beats stage i when reached later, or on the same day and later in the process
+      const beats = stages
+        .map(([, p], j) => [p, j])
+        .filter(([, j]) => j !== i)
+        .map(([p, j]) => ['all', reached(p), [j > i ? '>=' : '>', on(p), on(prop)]]);
+      cases.push(['all', reached(prop), ['!', ['any', ...beats]]], stage);
+    });
+    cases.push(now);
+    return cases;
+  }
   const endedBy = end
     ? ['all', ['has', end], ['<=', ['slice', ['to-string', ['get', end]], 0, 10], date]]
     : false;
@@ -40,6 +56,15 @@ export function stateAt(temporal, date) {
 /** The state of one feature's properties at `date` (as `stateAt`), for the card. */
 export function stateOf(temporal, props, date) {
   const now = props?.[temporal.state];
+  if (temporal.stages?.length) {
+    let reached = null;
+    let best = '';
+    for (const [stage, prop] of temporal.stages) {
+      const when = props?.[prop] == null ? null : String(props[prop]).slice(0, 10);
+      if (when && when >= best && when <= date) [reached, best] = [stage, when];
+    }
+    return reached ?? now;
+  }
   if (!(temporal.ended ?? []).includes(now)) return now;
   const end = temporal.end ? props?.[temporal.end] : null;
   return end && String(end).slice(0, 10) <= date ? now : temporal.during;
@@ -64,7 +89,10 @@ export function applyDateFilter(app) {
     for (const id of entry.styleLayers) {
       const layer = map.getLayer(id);
       if (!layer) continue;
-      const base = app.baseFilters[id];
+      // the style's own filter, and what a panel asked for (the budget panel: one cycle)
+      const own = app.baseFilters[id];
+      const asked = app.layerFilters?.[entry.id] ?? null;
+      const base = own && asked ? ['all', own, asked] : (own ?? asked);
       let filter = base ?? null;
       if (date) filter = base ? ['all', base, startedBy(start, date)] : startedBy(start, date);
       map.setFilter(id, filter);
