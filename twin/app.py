@@ -66,7 +66,7 @@ from twin.core.access import key_ring, role_for
 from twin.core.settings import Settings
 from twin.events.service import sync_layers as sync_event_layers
 from twin.live import Broker, install, uninstall
-from twin.participation import Initiatives, Moderation, Ratings, WriteLimits
+from twin.participation import GroupWriter, Initiatives, Moderation, Ratings, WriteLimits
 from twin.photos import PhotoStore
 from twin.photos import sweep as photo_sweep
 from twin.store import Store, open_store
@@ -153,7 +153,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.photos = PhotoStore(settings.photo_root())
         app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
         app.state.moderation = Moderation(app.state.store)
-        app.state.write_threads = anyio.CapacityLimiter(settings.participation.write_threads)
+        # Ratings and likes are committed in groups by one thread (twin.participation.writer)
+        app.state.group_writer = GroupWriter(
+            app.state.store,
+            max_batch=settings.participation.group_max,
+            max_wait_s=settings.participation.group_wait_ms / 1000,
+            prepare=app.state.ratings.prepare_group,
+        )
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale
         )
@@ -201,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if sweeper is not None:
                 sweeper.cancel()
             app.state.meter.stop()
+            await anyio.to_thread.run_sync(app.state.group_writer.close)
             uninstall(app.state.live)
             await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)

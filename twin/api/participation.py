@@ -11,9 +11,9 @@ stream (:func:`twin.live.publish`, topics ``participation.rating``, ``participat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from functools import partial
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -24,7 +24,14 @@ from twin import live
 from twin.api.deps import CallerDep
 from twin.core.access import Caller, Role, require_account, require_planner
 from twin.core.errors import BadInput, Forbidden, TooLarge, Unauthorized
-from twin.participation import Initiatives, Moderation, Ratings, WriteLimits, ratable_layer
+from twin.participation import (
+    GroupWriter,
+    Initiatives,
+    Moderation,
+    Ratings,
+    WriteLimits,
+    ratable_layer,
+)
 from twin.participation.ratings import Aggregate
 
 #: the largest body a participation write may send (an initiative's drawn area included)
@@ -80,21 +87,23 @@ class DecisionBody(BaseModel):
     reason: str = Field(max_length=10_000)
 
 
-T = TypeVar("T")
+async def _group_write(
+    request: Request,
+    fn: Callable[..., Any],
+    *args: Any,
+    key: tuple[Any, ...],
+    then: Callable[[Any], None] | None = None,
+) -> Any:
+    """Return ``fn(conn, *args)`` as committed by the group writer (one thread committing the
+    queued ratings and likes together, each in its own savepoint, :mod:`twin.participation.
+    writer`), waiting on the event loop; its exception if it failed. ``then(result)`` runs
+    after the commit, in commit order (the live announcement).
 
-
-async def _in_write_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """Return ``fn(*args)`` run in one of the few threads kept for ratings' and likes' writes
-    (``TWIN_PARTICIPATION_WRITE_THREADS``, 4 by default) instead of FastAPI's pool of 40.
-
-    Why: under 32 concurrent writers each had a thread of its own, and they spent their CPU
-    handing the GIL and the store's writer lock to each other; on GeoPackage, where one
-    writer commits at a time anyway, 4 threads cost 2.4 ms of server CPU per write where 40
-    cost 3.1 ms (bench.participation's load, load average 5-8), and wrote 303/s against
-    261/s. The waiting requests wait on the event loop, which costs nothing."""
-    return await anyio.to_thread.run_sync(
-        partial(fn, *args), limiter=request.app.state.write_threads
-    )
+    Why: each write had a thread of the pool (first 40, then a limiter of 4), its own pooled
+    connection and its own commit; under 32 concurrent writers the threads spent their CPU
+    handing the GIL and the store's writer lock to each other."""
+    writer: GroupWriter = request.app.state.group_writer
+    return await asyncio.wrap_future(writer.submit(fn, *args, key=key, then=then))
 
 
 def _ratings(request: Request) -> Ratings:
@@ -118,6 +127,15 @@ def _writer(request: Request, caller: Caller, action: str, doing: str) -> int:
     limits: WriteLimits = request.app.state.write_limits
     limits.hit(action, account_id, request.client.host if request.client else None)
     return account_id
+
+
+async def _async_writer(request: Request, caller: Caller, action: str, doing: str) -> int:
+    """:func:`_writer` from the event loop: in place when the limits are counted in this
+    process's memory (microseconds, no I/O), in a worker thread when they are in Redis."""
+    limits: WriteLimits = request.app.state.write_limits
+    if limits.in_memory:
+        return _writer(request, caller, action, doing)
+    return await anyio.to_thread.run_sync(_writer, request, caller, action, doing)
 
 
 def _by(caller: Caller) -> str:
@@ -180,7 +198,7 @@ def feature_reviews(
     return {"reviews": _ratings(request).reviews(layer.id, fid, limit, offset)}
 
 
-def _rate(
+async def _rate(
     layer_id: str,
     fid: int,
     body: RatingBody,
@@ -191,13 +209,23 @@ def _rate(
     create_only: bool,
 ) -> dict[str, Any]:
     layer = ratable_layer(caller.role, layer_id)
-    account_id = _writer(request, caller, "rate", "rate")
-    created, agg = _ratings(request).rate(
-        account_id, layer, fid, body.stars, body.review, create_only=create_only
+    account_id = await _async_writer(request, caller, "rate", "rate")
+    ratings = _ratings(request)
+    created, agg = await _group_write(
+        request,
+        ratings.rate_on,
+        account_id,
+        layer,
+        fid,
+        body.stars,
+        body.review,
+        create_only,
+        key=ratings.group_key(layer, fid, account_id, "rating"),
+        then=lambda done: _announce("participation.rating", layer, fid, done[1]),
     )
     if created:
         response.status_code = 201
-    return {**_announce("participation.rating", layer, fid, agg), "created": created}
+    return {**_answer(layer, fid, agg), "created": created}
 
 
 @router.post("/api/participation/{layer_id}/{fid}/rating", status_code=201)
@@ -210,9 +238,7 @@ async def create_rating(
     response: Response,
 ) -> dict[str, Any]:
     """Rate a feature 1–5 with an optional review; 409 if you rated it already (PUT changes)."""
-    return await _in_write_thread(
-        request, partial(_rate, create_only=True), layer_id, fid, body, caller, request, response
-    )
+    return await _rate(layer_id, fid, body, caller, request, response, create_only=True)
 
 
 @router.put("/api/participation/{layer_id}/{fid}/rating")
@@ -225,16 +251,45 @@ async def put_rating(
     response: Response,
 ) -> dict[str, Any]:
     """Rate a feature or change your rating (201 when new, 200 when changed)."""
-    return await _in_write_thread(
-        request, partial(_rate, create_only=False), layer_id, fid, body, caller, request, response
+    return await _rate(layer_id, fid, body, caller, request, response, create_only=False)
+
+
+def _answer(layer: Layer, fid: int, agg: Aggregate) -> dict[str, Any]:
+    return {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
+
+
+def _announce(topic: str, layer: Layer, fid: int, agg: Aggregate) -> None:
+    """Publish a feature's new aggregate on the live stream (after its commit)."""
+    live.publish(topic, _answer(layer, fid, agg))
+
+
+async def _write_aggregate(
+    request: Request,
+    caller: Caller,
+    layer_id: str,
+    fid: int,
+    action: str,
+    doing: str,
+    kind: str,
+    fn: Callable[..., Aggregate],
+    *args: Any,
+) -> dict[str, Any]:
+    """Run a write that answers the feature's new aggregate (a reaction, a withdrawal)
+    through the group writer, announce it on the live stream and answer it."""
+    layer = ratable_layer(caller.role, layer_id)
+    account_id = await _async_writer(request, caller, action, doing)
+    topic = f"participation.{kind}"
+    agg: Aggregate = await _group_write(
+        request,
+        fn,
+        account_id,
+        layer,
+        fid,
+        *args,
+        key=_ratings(request).group_key(layer, fid, account_id, kind),
+        then=lambda done: _announce(topic, layer, fid, done),
     )
-
-
-def _announce(topic: str, layer: Layer, fid: int, agg: Aggregate) -> dict[str, Any]:
-    """Publish a feature's new aggregate on the live stream and return it as the answer."""
-    answer = {"layer": layer.id, "fid": fid, "aggregate": agg.as_dict()}
-    live.publish(topic, answer)
-    return answer
+    return _answer(layer, fid, agg)
 
 
 @router.delete("/api/participation/{layer_id}/{fid}/rating")
@@ -242,14 +297,11 @@ async def delete_rating(
     layer_id: LayerId, fid: Fid, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
     """Withdraw your rating."""
-    return await _in_write_thread(request, _withdraw_rating, layer_id, fid, caller, request)
-
-
-def _withdraw_rating(layer_id: str, fid: int, caller: Caller, request: Request) -> dict[str, Any]:
-    layer = ratable_layer(caller.role, layer_id)
-    account_id = _writer(request, caller, "rate", "withdraw a rating")
-    agg = _ratings(request).withdraw_rating(account_id, layer, fid)
-    return _announce("participation.rating", layer, fid, agg)
+    ratings = _ratings(request)
+    return await _write_aggregate(
+        request, caller, layer_id, fid, "rate", "withdraw a rating", "rating",
+        ratings.withdraw_rating_on,
+    )  # fmt: skip
 
 
 @router.put("/api/participation/{layer_id}/{fid}/reaction")
@@ -257,16 +309,11 @@ async def put_reaction(
     layer_id: LayerId, fid: Fid, body: ReactionBody, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
     """Like or dislike a feature (replacing your earlier reaction)."""
-    return await _in_write_thread(request, _react, layer_id, fid, body, caller, request)
-
-
-def _react(
-    layer_id: str, fid: int, body: ReactionBody, caller: Caller, request: Request
-) -> dict[str, Any]:
-    layer = ratable_layer(caller.role, layer_id)
-    account_id = _writer(request, caller, "react", "like or dislike")
-    agg = _ratings(request).react(account_id, layer, fid, body.reaction)
-    return _announce("participation.reaction", layer, fid, agg)
+    ratings = _ratings(request)
+    return await _write_aggregate(
+        request, caller, layer_id, fid, "react", "like or dislike", "reaction",
+        ratings.react_on, body.reaction,
+    )  # fmt: skip
 
 
 @router.delete("/api/participation/{layer_id}/{fid}/reaction")
@@ -274,14 +321,11 @@ async def delete_reaction(
     layer_id: LayerId, fid: Fid, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
     """Withdraw your like or dislike."""
-    return await _in_write_thread(request, _withdraw_reaction, layer_id, fid, caller, request)
-
-
-def _withdraw_reaction(layer_id: str, fid: int, caller: Caller, request: Request) -> dict[str, Any]:
-    layer = ratable_layer(caller.role, layer_id)
-    account_id = _writer(request, caller, "react", "withdraw a like")
-    agg = _ratings(request).withdraw_reaction(account_id, layer, fid)
-    return _announce("participation.reaction", layer, fid, agg)
+    ratings = _ratings(request)
+    return await _write_aggregate(
+        request, caller, layer_id, fid, "react", "withdraw a like", "reaction",
+        ratings.withdraw_reaction_on,
+    )  # fmt: skip
 
 
 # -- initiatives ---------------------------------------------------------------------------

@@ -185,9 +185,12 @@ class ParticipationSettings(BaseSettings):
     #: ``TWIN_PARTICIPATION_PHOTO_SWEEP_S``: how often the server sweeps such photos (0: never;
     #: ``twin photos sweep`` then does it)
     photo_sweep_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
-    #: ``TWIN_PARTICIPATION_WRITE_THREADS``: threads that run ratings' and likes' writes at
-    #: once (the rest wait their turn on the event loop; see ``twin.api.participation``)
-    write_threads: int = Field(default=4, ge=1, le=64)
+    #: ``TWIN_PARTICIPATION_GROUP_MAX``: at most this many ratings and likes are committed in
+    #: one transaction by the group writer (:mod:`twin.participation.writer`)
+    group_max: int = Field(default=64, ge=1, le=1024)
+    #: ``TWIN_PARTICIPATION_GROUP_WAIT_MS``: how long the group writer waits for more writes
+    #: after the first of a group (0: it takes what is queued, which under load is plenty)
+    group_wait_ms: float = Field(default=0.0, ge=0, le=100)
 
 
 class BusinessSettings(BaseSettings):

@@ -15,11 +15,13 @@ from twin.participation.limits import WriteLimits
 from twin.participation.moderation import Moderation
 from twin.participation.objects import ratable_layer
 from twin.participation.ratings import Aggregate, Ratings
+from twin.participation.writer import GroupWriter
 
 __all__ = [
     "CATEGORIES",
     "STATUSES",
     "Aggregate",
+    "GroupWriter",
     "Initiatives",
     "Moderation",
     "Ratings",

@@ -50,6 +50,8 @@ class WriteLimits:
             RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
         )
         self.limiter = MovingWindowRateLimiter(self.storage)
+        #: counted in this process's memory (no I/O: callable from the event loop)
+        self.in_memory = redis_url is None
         self.items: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
             action: (_scaled(parse(per_account), scale), _scaled(parse(per_address), scale))
             for action, (per_account, per_address) in (limits or DEFAULT_LIMITS).items()

@@ -105,16 +105,42 @@ class Ratings:
         self.totals = tables["rating_aggregates"]
         g = self.totals
         #: the statements of the writes, built once (see :meth:`_write_sql`)
-        self._sql: dict[tuple[Any, ...], tuple[sa.Update, sa.Insert]] = {}
+        self._sql: dict[tuple[Any, ...], tuple[sa.Update, Any, sa.Select[Any]]] = {}
         self._aggregate_sql = sa.select(g).where(
             g.c.layer == sa.bindparam("layer"), g.c.fid == sa.bindparam("fid")
         )
 
     # -- writes --------------------------------------------------------------------------
+    @staticmethod
+    def group_key(layer: Layer, fid: int, account_id: int, kind: str) -> tuple[Any, ...]:
+        """Return a write's place in a group commit (:class:`~twin.participation.writer.
+        GroupWriter` sorts by it): by feature, then resident, so that every group locks the
+        aggregate rows in one order; ``kind`` "rating" or "reaction"."""
+        return (layer.id, fid, account_id, kind)
+
+    def prepare_group(self, conn: sa.Connection, keys: list[tuple[Any, ...]]) -> None:
+        """Start a group commit's transaction: when a rating is among its writes, take the
+        change log's lock first (a rating's trigger logs the feature for the tiles and takes
+        it on PostGIS), before the group locks any aggregate row, so that two groups cannot
+        each hold what the other waits for."""
+        if any(k[-1] == "rating" for k in keys):
+            self.store.lock_change_log(conn)
+
+    def _insert(self, table: sa.Table) -> Any:
+        """Return this store's ``INSERT … ON CONFLICT DO NOTHING`` of ``table``."""
+        if self.store.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
     def _write_sql(
         self, table: sa.Table, layer: Layer, changes: tuple[str, ...], inserts: tuple[str, ...]
-    ) -> tuple[sa.Update, sa.Insert]:
-        """Return the (update, insert) statements of :meth:`_upsert`, built once per shape.
+    ) -> tuple[sa.Update, Any, sa.Select[Any]]:
+        """Return the (update, insert, own row) statements of :meth:`_upsert`, built once
+        per shape.
 
         Their values are bind parameters (``w_layer``, ``w_fid``, ``w_account``, and ``v_``
         + column), so a write binds values to statements compiled once: building the
@@ -142,9 +168,18 @@ class Ratings:
                 **{k: sa.bindparam(f"v_{k}", type_=table.c[k].type) for k in inserts},
             }
             values = sa.select(*row.values()).where(exists)
-            # RETURNING: the driver's rowcount of an INSERT … SELECT is -1 through SQLAlchemy
-            insert = table.insert().from_select(list(row), values).returning(table.c.id)
-            built = self._sql[key] = (change, insert)
+            # ON CONFLICT DO NOTHING: a second row of the resident is no error that would
+            # abort the transaction (a group commit's, :mod:`twin.participation.writer`),
+            # just no row inserted. RETURNING: the driver's rowcount of an INSERT … SELECT is
+            # -1 through SQLAlchemy.
+            insert = (
+                self._insert(table)
+                .from_select(list(row), values)
+                .on_conflict_do_nothing(index_elements=["layer", "fid", "account_id"])
+                .returning(table.c.id)
+            )
+            own = sa.select(table.c.id).where(*mine)
+            built = self._sql[key] = (change, insert, own)
         return built
 
     def _upsert(
@@ -158,28 +193,31 @@ class Ratings:
         new_row: dict[str, Any],
         *,
         update: bool = True,
+        exists_message: str = "",
     ) -> bool:
         """Update the resident's row of ``table`` on the feature, else insert it; return
         whether it was inserted. Each statement stands alone (the store may run them in
-        autocommit): the update and the insert both check the feature in the same statement,
-        and an insert that races another of this resident's first inserts (the unique
-        constraint refuses it) becomes an update. :class:`NotFound` when there is no feature,
-        ``IntegrityError`` when ``update`` is false and the row exists."""
-        change, insert = self._write_sql(table, layer, tuple(changes), tuple(new_row))
+        autocommit) and none fails on the unique constraint: the update and the insert both
+        check the feature in the same statement, and an insert that races another of this
+        resident's first inserts inserts nothing and becomes an update. :class:`NotFound`
+        when there is no feature, :class:`Conflict` (``exists_message``) when ``update`` is
+        false and the row exists."""
+        change, insert, own = self._write_sql(table, layer, tuple(changes), tuple(new_row))
         keys = {"w_layer": layer.id, "w_fid": fid, "w_account": account_id}
         change_params = {**keys, **{f"v_{k}": v for k, v in changes.items()}}
         if update and conn.execute(change, change_params).rowcount:
             return False
-        try:
-            insert_params = {**keys, **{f"v_{k}": v for k, v in new_row.items()}}
-            inserted = conn.execute(insert, insert_params).first() is not None
-        except sa.exc.IntegrityError:
-            if not update or not conn.execute(change, change_params).rowcount:
-                raise
-            return False
-        if not inserted:
-            raise NotFound(f"no feature {fid} in layer {layer.id!r}")
-        return True
+        insert_params = {**keys, **{f"v_{k}": v for k, v in new_row.items()}}
+        if conn.execute(insert, insert_params).first() is not None:
+            return True
+        # nothing inserted: the resident's row exists (a race, or a second POST), or the
+        # feature does not
+        if update:
+            if conn.execute(change, change_params).rowcount:
+                return False
+        elif conn.execute(own, keys).first() is not None:
+            raise Conflict(exists_message)
+        raise NotFound(f"no feature {fid} in layer {layer.id!r}")
 
     def rate(
         self,
@@ -197,72 +235,109 @@ class Ratings:
         """
         value = _stars(stars)
         text = clean_text(review, "review", REVIEW_MAX, required=False)
+        with self.store.statements(write=True) as conn:
+            return self._rate_checked(conn, account_id, layer, fid, value, text, create_only)
+
+    def rate_on(
+        self,
+        conn: sa.Connection,
+        account_id: int,
+        layer: Layer,
+        fid: int,
+        stars: object,
+        review: object = None,
+        create_only: bool = False,
+    ) -> tuple[bool, Aggregate]:
+        """Do what :meth:`rate` does on ``conn``, in the caller's transaction (a group
+        commit's savepoint, :mod:`twin.participation.writer`)."""
+        value = _stars(stars)
+        text = clean_text(review, "review", REVIEW_MAX, required=False)
+        return self._rate_checked(conn, account_id, layer, fid, value, text, create_only)
+
+    def _rate_checked(
+        self,
+        conn: sa.Connection,
+        account_id: int,
+        layer: Layer,
+        fid: int,
+        value: int,
+        text: str | None,
+        create_only: bool,
+    ) -> tuple[bool, Aggregate]:
         now = self.now()
-        with self.store.statements(write=True) as conn:
-            try:
-                created = self._upsert(
-                    conn,
-                    self.ratings,
-                    layer,
-                    fid,
-                    account_id,
-                    {"stars": value, "review": text, "updated_at": now},
-                    {"stars": value, "review": text, "created_at": now, "updated_at": now,
-                     "hidden": False},
-                    update=not create_only,
-                )  # fmt: skip
-            except sa.exc.IntegrityError as exc:
-                raise Conflict(
-                    "you have rated this already: change your rating (PUT) instead"
-                ) from exc
-            agg = self._aggregate_on(conn, layer.id, fid)
-        return created, agg
-
-    def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
-        """Withdraw one's rating; :class:`NotFound` if there is none."""
-        r = self.ratings
-        with self.store.statements(write=True) as conn:
-            gone = conn.execute(
-                r.delete().where(
-                    r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id
-                )
-            ).rowcount
-            agg = self._aggregate_on(conn, layer.id, fid)
-        if not gone:
-            raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
-        return agg
-
-    def react(self, account_id: int, layer: Layer, fid: int, reaction: object) -> Aggregate:
-        """Like or dislike the feature (replacing one's earlier reaction)."""
-        if reaction not in REACTIONS:
-            raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
-        value = REACTIONS[str(reaction)]
-        with self.store.statements(write=True) as conn:
-            self._upsert(
+        try:
+            created = self._upsert(
                 conn,
-                self.reactions,
+                self.ratings,
                 layer,
                 fid,
                 account_id,
-                {"value": value},
-                {"value": value, "created_at": self.now()},
-            )
-            agg = self._aggregate_on(conn, layer.id, fid)
-        return agg
+                {"stars": value, "review": text, "updated_at": now},
+                {"stars": value, "review": text, "created_at": now, "updated_at": now,
+                 "hidden": False},
+                update=not create_only,
+                exists_message="you have rated this already: change your rating (PUT) instead",
+            )  # fmt: skip
+        except sa.exc.IntegrityError as exc:
+            raise Conflict("this rating conflicts with the stored ones") from exc
+        return created, self._aggregate_on(conn, layer.id, fid)
+
+    def withdraw_rating(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
+        """Withdraw one's rating; :class:`NotFound` if there is none."""
+        with self.store.statements(write=True) as conn:
+            return self.withdraw_rating_on(conn, account_id, layer, fid)
+
+    def withdraw_rating_on(
+        self, conn: sa.Connection, account_id: int, layer: Layer, fid: int
+    ) -> Aggregate:
+        """Do what :meth:`withdraw_rating` does on ``conn``, in the caller's transaction."""
+        r = self.ratings
+        gone = conn.execute(
+            r.delete().where(r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
+        ).rowcount
+        if not gone:
+            raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
+        return self._aggregate_on(conn, layer.id, fid)
+
+    def react(self, account_id: int, layer: Layer, fid: int, reaction: object) -> Aggregate:
+        """Like or dislike the feature (replacing one's earlier reaction)."""
+        with self.store.statements(write=True) as conn:
+            return self.react_on(conn, account_id, layer, fid, reaction)
+
+    def react_on(
+        self, conn: sa.Connection, account_id: int, layer: Layer, fid: int, reaction: object
+    ) -> Aggregate:
+        """Do what :meth:`react` does on ``conn``, in the caller's transaction."""
+        if reaction not in REACTIONS:
+            raise BadInput(f"reaction: 'like' or 'dislike' (got {reaction!r})")
+        value = REACTIONS[str(reaction)]
+        self._upsert(
+            conn,
+            self.reactions,
+            layer,
+            fid,
+            account_id,
+            {"value": value},
+            {"value": value, "created_at": self.now()},
+        )
+        return self._aggregate_on(conn, layer.id, fid)
 
     def withdraw_reaction(self, account_id: int, layer: Layer, fid: int) -> Aggregate:
         """Withdraw one's like or dislike; :class:`NotFound` if there is none."""
-        x = self.reactions
         with self.store.statements(write=True) as conn:
-            gone = conn.execute(
-                x.delete().where(
-                    x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id
-                )
-            ).rowcount
-            agg = self._aggregate_on(conn, layer.id, fid)
+            return self.withdraw_reaction_on(conn, account_id, layer, fid)
+
+    def withdraw_reaction_on(
+        self, conn: sa.Connection, account_id: int, layer: Layer, fid: int
+    ) -> Aggregate:
+        """Do what :meth:`withdraw_reaction` does on ``conn``, in the caller's transaction."""
+        x = self.reactions
+        gone = conn.execute(
+            x.delete().where(x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
+        ).rowcount
         if not gone:
             raise NotFound(f"you have not liked or disliked feature {fid} of {layer.id!r}")
-        return agg
+        return self._aggregate_on(conn, layer.id, fid)
 
     # -- reads ---------------------------------------------------------------------------
     def check_feature(self, layer: Layer, fid: int) -> None:

@@ -158,6 +158,13 @@ class Store(abc.ABC):
         """Take whatever lock serialises writers (none by default)."""
         return None
 
+    def lock_change_log(self, conn: sa.Connection) -> None:
+        """Take, in ``conn``'s transaction, the lock that orders change-log writers (what a
+        :meth:`write_transaction` takes at BEGIN): a transaction that will log changes and
+        lock rows takes it first, so that it cannot wait on it while holding rows' locks
+        another writer waits for."""
+        self._lock_for_write(conn)
+
     def close(self) -> None:
         """Release the connections."""
         self.engine.dispose()
