@@ -159,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_batch=settings.participation.group_max,
             max_wait_s=settings.participation.group_wait_ms / 1000,
             prepare=app.state.ratings.prepare_group,
+            threads=settings.participation.group_threads
+            or (4 if app.state.store.kind == "postgis" else 1),
         )
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale

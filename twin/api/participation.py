@@ -23,7 +23,7 @@ from layers import Layer
 from twin import live
 from twin.api.deps import CallerDep
 from twin.core.access import Caller, Role, require_account, require_planner
-from twin.core.errors import BadInput, Forbidden, TooLarge, Unauthorized
+from twin.core.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge, Unauthorized
 from twin.participation import (
     GroupWriter,
     Initiatives,
@@ -87,6 +87,10 @@ class DecisionBody(BaseModel):
     reason: str = Field(max_length=10_000)
 
 
+#: what the ratings' writes raise having written nothing (see Ratings.rate_on)
+CLEAN_ERRORS = (BadInput, NotFound, Conflict)
+
+
 async def _group_write(
     request: Request,
     fn: Callable[..., Any],
@@ -103,7 +107,8 @@ async def _group_write(
     connection and its own commit; under 32 concurrent writers the threads spent their CPU
     handing the GIL and the store's writer lock to each other."""
     writer: GroupWriter = request.app.state.group_writer
-    return await asyncio.wrap_future(writer.submit(fn, *args, key=key, then=then))
+    future = writer.submit(fn, *args, key=key, then=then, clean=CLEAN_ERRORS)
+    return await asyncio.wrap_future(future)
 
 
 def _ratings(request: Request) -> Ratings:

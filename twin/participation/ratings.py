@@ -123,7 +123,7 @@ class Ratings:
         change log's lock first (a rating's trigger logs the feature for the tiles and takes
         it on PostGIS), before the group locks any aggregate row, so that two groups cannot
         each hold what the other waits for."""
-        if any(k[-1] == "rating" for k in keys):
+        if any(k and k[-1] == "rating" for k in keys):
             self.store.lock_change_log(conn)
 
     def _insert(self, table: sa.Table) -> Any:
@@ -249,7 +249,11 @@ class Ratings:
         create_only: bool = False,
     ) -> tuple[bool, Aggregate]:
         """Do what :meth:`rate` does on ``conn``, in the caller's transaction (a group
-        commit's savepoint, :mod:`twin.participation.writer`)."""
+        commit's, :mod:`twin.participation.writer`).
+
+        Like every ``*_on`` write here it raises :class:`BadInput`, :class:`NotFound` or
+        :class:`Conflict` only having written nothing (checked before any statement, or
+        after statements that changed no row), so a group commit need not roll back."""
         value = _stars(stars)
         text = clean_text(review, "review", REVIEW_MAX, required=False)
         return self._rate_checked(conn, account_id, layer, fid, value, text, create_only)
