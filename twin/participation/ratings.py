@@ -16,6 +16,11 @@ where it was BEGIN, a feature check, the write, a GROUP BY over the feature's ro
 (py-spy had 44 % of the server's samples waiting on psycopg under 32
 clients).
 
+Residents' writes are committed in groups by :class:`~twin.participation.writer.GroupWriter`
+(the ``*_on`` methods run in a group's transaction). On PostgreSQL a rating or a reaction is
+one ``INSERT … ON CONFLICT DO UPDATE`` (a group's time there is round trips); SQLite keeps
+UPDATE then INSERT, since an upsert's conflict clause would override the triggers' own.
+
 A review hidden by moderation keeps its stars in the aggregates (the resident's judgement of
 the work still counts); only its text is withheld, and editing it does not unhide it.
 """
@@ -106,6 +111,9 @@ class Ratings:
         g = self.totals
         #: the statements of the writes, built once (see :meth:`_write_sql`)
         self._sql: dict[tuple[Any, ...], tuple[sa.Update, Any, sa.Select[Any]]] = {}
+        self._upserts: dict[tuple[Any, ...], Any] = {}  # see _upsert_sql
+        #: writes are one upsert statement (PostgreSQL) rather than UPDATE then INSERT
+        self._one_statement = self.store.engine.dialect.name == "postgresql"
         self._aggregate_sql = sa.select(g).where(
             g.c.layer == sa.bindparam("layer"), g.c.fid == sa.bindparam("fid")
         )
@@ -182,6 +190,34 @@ class Ratings:
             built = self._sql[key] = (change, insert, own)
         return built
 
+    def _upsert_sql(
+        self, table: sa.Table, layer: Layer, changes: tuple[str, ...], inserts: tuple[str, ...]
+    ) -> Any:
+        """Return PostgreSQL's one-statement upsert of :meth:`_upsert` (built once per
+        shape): ``INSERT … SELECT … WHERE <the feature exists> ON CONFLICT DO UPDATE``,
+        returning whether it inserted (``xmax = 0``)."""
+        key = (table.name, layer.id, changes, inserts)
+        built = self._upserts.get(key)
+        if built is None:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            fid = sa.bindparam("w_fid", type_=sa.Integer)
+            feature = self.store.tables[layer.id]
+            row = {
+                "layer": sa.bindparam("w_layer", type_=table.c.layer.type),
+                "fid": fid,
+                "account_id": sa.bindparam("w_account", type_=sa.Integer),
+                **{k: sa.bindparam(f"v_{k}", type_=table.c[k].type) for k in inserts},
+            }
+            values = sa.select(*row.values()).where(sa.exists().where(feature.c.fid == fid))
+            up = pg_insert(table).from_select(list(row), values)
+            insert = up.on_conflict_do_update(
+                index_elements=["layer", "fid", "account_id"],
+                set_={k: up.excluded[k] for k in changes},
+            ).returning(table.c.id, sa.literal_column("(xmax = 0)").label("inserted"))
+            built = self._upserts[key] = insert
+        return built
+
     def _upsert(
         self,
         conn: sa.Connection,
@@ -202,8 +238,17 @@ class Ratings:
         resident's first inserts inserts nothing and becomes an update. :class:`NotFound`
         when there is no feature, :class:`Conflict` (``exists_message``) when ``update`` is
         false and the row exists."""
-        change, insert, own = self._write_sql(table, layer, tuple(changes), tuple(new_row))
         keys = {"w_layer": layer.id, "w_fid": fid, "w_account": account_id}
+        if update and self._one_statement:
+            # PostgreSQL: one round trip, where UPDATE then INSERT took two for a new row
+            # (SQLite does not take it: an upsert's conflict clause overrides the triggers')
+            params = {**keys, **{f"v_{k}": v for k, v in new_row.items()}}
+            upsert = self._upsert_sql(table, layer, tuple(changes), tuple(new_row))
+            done = conn.execute(upsert, params).first()
+            if done is None:
+                raise NotFound(f"no feature {fid} in layer {layer.id!r}")
+            return bool(done.inserted)
+        change, insert, own = self._write_sql(table, layer, tuple(changes), tuple(new_row))
         change_params = {**keys, **{f"v_{k}": v for k, v in changes.items()}}
         if update and conn.execute(change, change_params).rowcount:
             return False
