@@ -153,14 +153,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.photos = PhotoStore(settings.photo_root())
         app.state.initiatives = Initiatives(app.state.store, photo_store=app.state.photos)
         app.state.moderation = Moderation(app.state.store)
-        # Ratings and likes are committed in groups by one thread (twin.participation.writer)
-        app.state.group_writer = GroupWriter(
+        # Ratings and likes are committed in groups (twin.participation.writer): on GeoPackage
+        # by one thread (SQLite has one writer at a time); on PostGIS, where a group's time is
+        # round trips, ratings by one writer (its groups hold the change log's lock, so they
+        # take turns anyway) and likes by another of 4 threads, side by side. Both announce
+        # under one lock, so the live stream keeps the commit order.
+        postgis = app.state.store.kind == "postgis"
+        order = threading.Lock()
+        group = partial(
+            GroupWriter,
             app.state.store,
             max_batch=settings.participation.group_max,
             max_wait_s=settings.participation.group_wait_ms / 1000,
+            order_lock=order,
+        )
+        app.state.group_writer = group(
             prepare=app.state.ratings.prepare_group,
-            threads=settings.participation.group_threads
-            or (4 if app.state.store.kind == "postgis" else 1),
+            threads=settings.participation.group_threads or (2 if postgis else 1),
+            name="rating-writer",
+        )
+        app.state.reaction_writer = (
+            group(threads=settings.participation.group_threads or 4, name="reaction-writer")
+            if postgis
+            else app.state.group_writer
         )
         app.state.write_limits = WriteLimits(
             settings.redis_url, scale=settings.participation.limit_scale
@@ -210,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 sweeper.cancel()
             app.state.meter.stop()
             await anyio.to_thread.run_sync(app.state.group_writer.close)
+            await anyio.to_thread.run_sync(app.state.reaction_writer.close)
             uninstall(app.state.live)
             await app.state.live.aclose()
             app.state.tile_threads.shutdown(wait=False, cancel_futures=True)

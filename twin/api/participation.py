@@ -106,7 +106,10 @@ async def _group_write(
     Why: each write had a thread of the pool (first 40, then a limiter of 4), its own pooled
     connection and its own commit; under 32 concurrent writers the threads spent their CPU
     handing the GIL and the store's writer lock to each other."""
-    writer: GroupWriter = request.app.state.group_writer
+    kind = key[-1] if key else "rating"
+    writer: GroupWriter = (
+        request.app.state.reaction_writer if kind == "reaction" else request.app.state.group_writer
+    )
     future = writer.submit(fn, *args, key=key, then=then, clean=CLEAN_ERRORS)
     return await asyncio.wrap_future(future)
 

@@ -191,8 +191,9 @@ class ParticipationSettings(BaseSettings):
     #: ``TWIN_PARTICIPATION_GROUP_WAIT_MS``: how long the group writer waits for more writes
     #: after the first of a group (0: it takes what is queued, which under load is plenty)
     group_wait_ms: float = Field(default=0.0, ge=0, le=100)
-    #: ``TWIN_PARTICIPATION_GROUP_THREADS``: group writer threads (0: 1 on GeoPackage, whose
-    #: writers take turns anyway; 4 on PostGIS, where a group's time is round trips)
+    #: ``TWIN_PARTICIPATION_GROUP_THREADS``: threads of each group writer (0: on GeoPackage
+    #: 1, ratings and likes together, since SQLite's writers take turns anyway; on PostGIS 2
+    #: for ratings and 4 for likes, where a group's time is round trips)
     group_threads: int = Field(default=0, ge=0, le=64)
 
 

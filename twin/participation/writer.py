@@ -100,6 +100,7 @@ class GroupWriter:
         prepare: Callable[[sa.Connection, list[tuple[Any, ...]]], None] | None = None,
         threads: int = 1,
         name: str = "group-writer",
+        order_lock: threading.Lock | None = None,
     ) -> None:
         if max_batch < 1 or max_wait_s < 0 or threads < 1:
             raise ValueError("max_batch and threads must be ≥ 1, max_wait_s ≥ 0")
@@ -115,7 +116,9 @@ class GroupWriter:
         #: groups run again with a savepoint per write after a write failed uncleanly
         self.replays = 0
         self._count = threading.Lock()
-        self._order = threading.Lock()
+        #: held from a group's COMMIT to the end of its announcements (writers that share it
+        #: announce in one commit order)
+        self._order = order_lock or threading.Lock()
         self._threads = [
             threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True)
             for i in range(threads)
