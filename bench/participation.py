@@ -28,22 +28,52 @@ Per store:
 Goals (the issue's): ≥ 1,000 writes/s on PostGIS and ≥ 300/s embedded, p99 ≤ 100 ms; live
 p99 ≤ 1 s. The machine's cores are shared: the printed ratios matter more than the rates.
 
-Measured (2 shared cores, 5 December 2026). Until then the load came from 32 asyncio httpx
-clients, and they were the ceiling, not the service: against the bare app they drove 210
-requests/s (load average 5.6), ``http.client`` threads 2,250/s (load 5.1; the bare server
-spent 0.35 ms of CPU per request, the client 0.16 ms). With httpx the service measured 41-147
-writes/s on GeoPackage and 110-115/s on PostGIS (load 5-8); with threads 243/s on GeoPackage
-(p99 284 ms, load 7.3) and 188/s on PostGIS (p99 376 ms, load 9.2), the server process
-saturating its core at 3.6 and 4.5 ms of CPU per write. So on one server process 1,000
-writes/s on PostGIS asks for ≤ 1 ms of CPU per write where FastAPI alone takes 0.35 ms on this
-machine: not reachable here on one process, and ``--workers 2`` shares the same 2 cores with
-PostgreSQL and the client. Where the 3.6-4.5 ms go (py-spy, GIL-holding samples): SQLAlchemy
-Core building and executing the 3 statements (session look-up; update else insert; the
-aggregate's primary-key read) ~20 %, FastAPI/Starlette dispatch and the ASGI middlewares
-~15 %, two thread-pool hops per write (the session look-up, then the sync endpoint) ~10 %, the
-GeoPackage writers' lock hand-off ~7 %, the ``limits`` memory storage (its expiry timer thread)
-~4 %, the live stream's publish ~2 %. No argon2 per request: a token is looked up by its
-SHA-256 digest in one statement.
+Measured (2 shared cores, 6 December 2026, ``uv run --frozen python -m bench.participation
+--store both``; other sessions' test suites ran on the same cores, load average 5-10, so
+writes/s and p99 move with them by ±30 % from run to run: CPU per write moves less).
+
+Before group commit (commit 133d33f: each write in a thread of 4, its own pooled connection
+with SQLAlchemy's ping, autocommit statements): GeoPackage 234 writes/s, p99 431 ms, server
+CPU 2.50 ms per write (load 8.6); PostGIS 167/s, p99 452 ms, 4.40 ms (load 9.8). Earlier the
+same day at load 3.5-4: 295/s, p99 182 ms, 3.48 ms; 164/s, p99 263 ms, 5.11 ms.
+
+After (:mod:`twin.participation.writer`: ratings and likes committed in groups, answered after
+the COMMIT; the pool pings only connections idle ≥ 5 s; limits counted on the event loop
+when in memory; on PostGIS a write is one upsert): GeoPackage 330, 392, 387, 378 and 278
+writes/s in five runs (load 6.0, 9.5, 8.3, 8.1, 4.8), server CPU 2.03, 1.51, 1.81, 2.10 and
+2.70 ms per write, p99 223-545 ms; PostGIS 97, 159, 132, 120 and 158/s (load 7.5, 7.2, 8.8,
+9.2, 5.0), 3.70, 3.24, 2.97, 3.49 and 3.79 ms, p99 362-801 ms. The bare HTTP app (no store) had
+a p99 of 135-300 ms in the same runs: at these loads the p99 goal is out of reach for any
+server. Live: p99 50-264 ms at 200 streams (goal met in every run).
+
+Where a write's CPU goes (``python -m bench.participation_parts``, one thread, no
+contention, load ~8): the account look-up of the bearer token 0.26 ms on GeoPackage / 0.54 ms
+on PostGIS; a thread-pool hop 0.10 ms (a write had two; the group writer's future costs one
+loop wake-up); the write limits (``limits`` in memory) 0.01-0.02 ms; the live publish's JSON
+0.01 ms; a pool checkout 0.02 ms (0.08 ms with the ping per checkout it had on PostGIS); the
+write with its aggregate read 0.8-1.6 ms alone and 0.76-0.80 ms inside a group of 32 (one
+BEGIN and COMMIT for all). Under 32 clients the server spends 1.5-2.7 ms per write on
+GeoPackage where the parts add to 1.7 ms plus 0.5-0.7 ms of bare HTTP: the rest is threads
+and the event loop handing the GIL to each other. On GeoPackage the group writer is the
+store's only writer and SQLite's own time per write (its triggers: the aggregate, the change
+log, the kept tiles' R-tree) is what remains; the goal of 300/s was met in 4 of 5 runs.
+
+PostGIS is not CPU-bound in this process (py-spy ``--gil``: the GIL held a third of the time)
+but round-trip-bound: a group of ratings holds the change log's advisory lock from its first
+rating (the tiles trigger takes it) to its COMMIT, so rating groups take turns, each write 2
+round trips inside it (the upsert, the aggregate read), and on 2 cores at load 5-10 a round
+trip waits for the backend to be scheduled. Grouping did not raise PostGIS's writes/s (it
+kept the announcements' order and cut the server's CPU per write by a fifth).
+
+The 1,000/s goal on PostGIS on this machine, in CPU: the last run measured 3.79 ms of server
+CPU and 3.74 ms of PostgreSQL CPU (the cluster's backends: the token look-up, the upsert and
+its triggers — aggregate row, change log with ST_XMin…, advisory lock — the aggregate read,
+BEGIN/COMMIT) per write, and the load's client 0.16 ms: 7.7 ms of CPU per write, so 2 cores
+(2,000 ms of CPU per second) carry at most ~260 writes/s with nothing else running. 1,000/s
+needs ≤ 2.0 ms per write for all three together, where the database alone takes 3.7 ms and
+bare uvicorn + FastAPI alone 0.5-0.7 ms: not reachable on 2 shared cores with PostgreSQL on
+them; it needs the database on its own cores (and the server on ≥ 2 processes,
+``--workers``). The bare-driver floor itself measured 1,005-1,481 writes/s.
 """
 
 from __future__ import annotations
@@ -413,6 +443,26 @@ def _server_cpu(proc: subprocess.Popen[bytes]) -> float:
     return total
 
 
+def _database_cpu(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL cluster serving ``url`` (its postmaster,
+    found by its ``-p <port>`` option, and every backend under it); 0.0 for GeoPackage, whose
+    database runs inside the server process."""
+    if not url.startswith("postgres"):
+        return 0.0
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    for p in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(p.info["cmdline"] or [])
+        if p.info["name"] == "postgres" and f"-p {port} " in f"{cmdline} ":
+            t = p.cpu_times()  # with the backends that ended (the postmaster reaped them)
+            total = t.user + t.system + t.children_user + t.children_system
+            for q in p.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    t = q.cpu_times()
+                    total += t.user + t.system
+            return total
+    return 0.0
+
+
 def _account_ids(url: str) -> list[int]:
     store = open_store(url)
     try:
@@ -429,9 +479,10 @@ def run_store(kind: str, url: str, args: argparse.Namespace, redis_url: str | No
         fids = _add_works(base)
         tokens = _tokens(base, logins)
         _load(base, tokens, fids, WARM_UP_S)  # every pooled connection opened, caches filled
-        cpu0 = _server_cpu(proc)
+        cpu0, db0 = _server_cpu(proc), _database_cpu(url)
         ours = _load(base, tokens, fids, args.seconds)
         ours["cpu_ms"] = (_server_cpu(proc) - cpu0) * 1000 / max(ours["n"], 1)
+        ours["db_ms"] = (_database_cpu(url) - db0) * 1000 / max(ours["n"], 1)
         live = asyncio.run(_live(base, tokens[0], fids, args.sse_clients, args.sse_writes))
     finally:
         proc.terminate()
@@ -441,13 +492,14 @@ def run_store(kind: str, url: str, args: argparse.Namespace, redis_url: str | No
     )
     bare = _bare_http(args.clients, fids, args.seconds)
     goal = GOALS[kind]
+    db = f", PostgreSQL CPU {ours['db_ms']:.2f} ms per write" if ours["db_ms"] else ""
     ok = ours["rate"] >= goal and ours["p99"] <= P99_GOAL_S and live["p99"] <= LIVE_GOAL_S
     print(
         f"{kind}: {args.workers} server process(es), load average {os.getloadavg()[0]:.1f}; "
         f"{args.clients} clients, {int(ours['n'])} writes in {args.seconds:.0f} s "
         f"({int(ours['errors'])} not 2xx) — ours {ours['rate']:.0f} writes/s, p50 "
         f"{ours['p50'] * 1000:.1f} ms, p99 {ours['p99'] * 1000:.1f} ms, server CPU "
-        f"{ours['cpu_ms']:.2f} ms per write; floor (bare driver, "
+        f"{ours['cpu_ms']:.2f} ms per write{db}; floor (bare driver, "
         f"{args.clients} threads) {floor:.0f} writes/s; ours / floor = {ours['rate'] / floor:.2f}; "
         f"bare HTTP (uvicorn + FastAPI, no store) {bare['rate']:.0f}/s, p99 "
         f"{bare['p99'] * 1000:.1f} ms, server CPU {bare['cpu_ms']:.2f} ms per request; "

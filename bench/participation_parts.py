@@ -9,9 +9,9 @@ each part of a ``PUT …/rating`` / ``PUT …/reaction`` runs ``--n`` times and 
 * a pool checkout and return alone, with and without SQLAlchemy's ``pool_pre_ping``;
 * the write limits (:class:`WriteLimits`, the ``limits`` library in memory, at the benchmark's
   scale);
-* the write itself (:meth:`Ratings.rate` / :meth:`Ratings.react`: update else insert, the
-  aggregate read back), alone, and as a group commit of 32 in one transaction with a
-  SAVEPOINT each (:class:`twin.participation.writer.GroupWriter`'s way);
+* the write itself (:meth:`Ratings.rate` / :meth:`Ratings.react`: update else insert, or
+  PostgreSQL's one upsert, and the aggregate read back), alone, and as a group commit of 32
+  in one transaction (:class:`twin.participation.writer.GroupWriter`, in its thread);
 * the live stream's publish (JSON of the answer; the hand-off to the loop);
 * a thread-pool hop (``anyio.to_thread.run_sync``, what each of the two hops of a write costs).
 

@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # round trips, ratings by one writer (its groups hold the change log's lock, so they
         # take turns anyway) and likes by another of 4 threads, side by side. Both announce
         # under one lock, so the live stream keeps the commit order.
-        postgis = app.state.store.kind == "postgis"
+        parallel = app.state.store.parallel_writers
         order = threading.Lock()
         group = partial(
             GroupWriter,
@@ -169,12 +169,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.group_writer = group(
             prepare=app.state.ratings.prepare_group,
-            threads=settings.participation.group_threads or (2 if postgis else 1),
+            threads=settings.participation.group_threads or (2 if parallel else 1),
             name="rating-writer",
         )
         app.state.reaction_writer = (
             group(threads=settings.participation.group_threads or 4, name="reaction-writer")
-            if postgis
+            if parallel
             else app.state.group_writer
         )
         app.state.write_limits = WriteLimits(

@@ -69,6 +69,9 @@ class Store(abc.ABC):
     routing: str | None = None
     #: the driver's own integrity-error classes (bulk writes bypass SQLAlchemy's wrapping)
     integrity_errors: tuple[type[Exception], ...] = ()
+    #: whether writers of domain tables run side by side (False: the database has one writer
+    #: at a time, and threads writing at once only take turns)
+    parallel_writers: bool = True
 
     def __init__(self, url: str, engine: sa.Engine) -> None:
         self.url = url

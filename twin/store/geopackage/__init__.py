@@ -103,6 +103,7 @@ class GeoPackageStore(Store):
     kind = "geopackage"
     sql = GeoPackageSQL()
     integrity_errors = (sqlite3.IntegrityError,)
+    parallel_writers = False  # SQLite: one writer at a time
 
     def __init__(self, url: str) -> None:
         os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
