@@ -11,6 +11,7 @@
 // residents' view only. The rating is /api/appeals/ratings: aggregates over ≥ k appeals.
 
 import { publicJSON } from './api.js';
+import { appealServices, loadedServices } from './appeal-services.js';
 import { fillsBefore } from './analysis-ui.js';
 import { formatDate, formatMonth, formatNumber } from './format.js';
 import { lang, t } from './i18n.js';
@@ -26,18 +27,6 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 export function hexResolution(z) {
   const res = Math.round(7 + ((Math.floor(z) - 10) * Math.log(2)) / Math.log(Math.sqrt(7)));
   return Math.max(6, Math.min(9, res));
-}
-
-/** The Open311 categories in the interface language (loaded once per language). */
-const services = { lang: null, list: [], pending: null };
-function loadServices() {
-  if (services.lang === lang()) return services.pending ?? Promise.resolve(services.list);
-  services.lang = lang();
-  services.pending = publicJSON('/open311/v2/services.json', { lang: lang() })
-    .then((list) => (services.list = list))
-    .catch(() => (services.list = []))
-    .finally(() => (services.pending = null));
-  return services.pending;
 }
 
 export function setupAppealHexagons(app) {
@@ -162,8 +151,8 @@ export function setupAppealHexagons(app) {
       );
       select.value = category;
     };
-    fill(services.lang === lang() ? services.list : []);
-    loadServices().then(fill);
+    fill(loadedServices());
+    appealServices().then(fill, () => fill([]));
     status = h('p', { id: 'appeal-filter-status', class: 'hint', role: 'status', 'aria-live': 'polite', text: statusText() });
     return h(
       'div',

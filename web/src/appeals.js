@@ -7,6 +7,7 @@
 
 import './appeals.css';
 import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
+import { appealServices } from './appeal-services.js';
 import { createRatings } from './appeals-public.js';
 import { lang, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
@@ -160,7 +161,7 @@ export function setupAppeals(app) {
       signedIn = false;
       mine = [];
     }
-    if (signedIn && !services.length) services = await call('GET', `/open311/v2/services.json?lang=${lang()}`);
+    if (signedIn && !services.length) services = await appealServices();
     render();
   }
 
@@ -317,7 +318,7 @@ export function setupAppeals(app) {
 
   async function loadStaff() {
     staffList = await getJSON('/open311/v2/requests.json', { status: 'open', page_size: 30, lang: lang() });
-    if (!services.length) services = await getJSON(`/open311/v2/services.json?lang=${lang()}`);
+    if (!services.length) services = await appealServices();
   }
 
   async function move(appeal) {

@@ -59,6 +59,9 @@ export const APPEALS = {
   // staff: the analysis panel's group
   'an.group.appeals': ['Обращения: аналитика', 'Өтініштер: талдау', 'Appeals analytics'],
   'ap.period': ['Период', 'Кезең', 'Period'],
+  'ap.export': ['Скачать', 'Жүктеп алу', 'Download'],
+  'ap.export.csv': ['CSV', 'CSV', 'CSV'],
+  'ap.export.geojson': ['GeoJSON', 'GeoJSON', 'GeoJSON'],
   'ap.from': ['С', 'Бастап', 'From'],
   'ap.to': ['По', 'Дейін', 'To'],
   'ap.show': ['Показать', 'Көрсету', 'Show'],
