@@ -239,6 +239,14 @@ def test_staff_move_an_appeal_and_its_author_rates_it(
     mine = httpx.get(f"{base}/api/appeals/mine", headers=author).json()["appeals"]
     assert [a["service_request_id"] for a in mine] == [rid]
     assert "by_key_id" not in mine[0]["x_history"][-1]
+    # in the map's language (the resident's list named categories in Russian in any language)
+    english = httpx.get(f"{base}/api/appeals/mine?lang=en", headers=author).json()["appeals"]
+    assert (english[0]["service_name"], mine[0]["service_name"]) == (
+        "Waste collection",
+        "Вывоз мусора",
+    )
+    bad = httpx.get(f"{base}/api/appeals/mine?lang=de", headers=author)
+    assert bad.status_code == 400 and "lang must be one of" in bad.json()["detail"]
     assert GeoReport(f"{base}/open311/v2").get_service_request(rid)["status"] == "closed"
 
 

@@ -244,6 +244,15 @@ def test_staff_see_the_forecast_with_its_model_and_back_test(
     page.wait_for_function(
         "() => document.querySelector('#ap-fc-run')?.textContent === 'Болжам жасау'"
     )
+    page.wait_for_selector('#ap-hot-category option[value="waste"]', state="attached")
+    page.wait_for_selector('#ap-fc-category option[value="waste"]', state="attached")
+    # the hot-spot and forecast views (and the map's filter) share one list per language
+    asked = Counter(
+        r.url.rsplit("lang=", 1)[-1] for r in s.requests if "/open311/v2/services.json" in r.url
+    )
+    assert asked == {"ru": 1, "kk": 1}, asked
+    names = page.locator("#ap-fc-category option").all_text_contents()
+    assert names == page.locator("#ap-hot-category option").all_text_contents()
     s.screenshot("appeals-forecast-kk.png")
     assert s.console_errors == []
 

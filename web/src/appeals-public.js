@@ -7,6 +7,8 @@
 // the same protections (no cell under k appeals, a filtered cell only where the unfiltered one
 // is safe beside it, the cell key noise of ±2, whole months). The slider's date D asks for the
 // appeals filed up to D's month's end, as the other dated layers show what had started by D.
+// Both are drawn in the same fixed classes of counts (the layer's Style.hexagon_classes,
+// stated in its legend), so a colour means the same number of appeals whatever the filter.
 // Staff see the appeals' points (the catalog gives them the layer itself); this is the
 // residents' view only. The rating is /api/appeals/ratings: aggregates over ≥ k appeals.
 
@@ -72,7 +74,6 @@ export function setupAppealHexagons(app) {
       const body = await publicJSON('/api/appeals/hexagons', params);
       if (asked !== clock) return;
       answer = body;
-      restyle(body);
       // `h3` and `count`: what the map's click reads as an aggregate (the card's count)
       const features = body.features.map((f) => ({ ...f, properties: { ...f.properties, h3: f.properties.cell } }));
       map.getSource(SOURCE)?.setData({ type: 'FeatureCollection', features });
@@ -82,18 +83,6 @@ export function setupAppealHexagons(app) {
       error = e?.body?.detail || e?.message || String(e);
     }
     showStatus();
-  }
-
-  /** Colour the filtered cells from k to the answer's largest count: one category's cells
-   * hold far fewer appeals than all categories', and the tiles' 1–100 ramp left them blank. */
-  function restyle(body) {
-    const map = app.map;
-    if (!map.getLayer(FILTERED_LAYER)) return;
-    const k = body.k ?? 5;
-    const top = Math.max(k + 1, ...body.features.map((f) => f.properties.count));
-    const [lo, hi] = (entry()?.hexagons?.ramp ?? [[1, '#f3e6d4'], [100, '#8c510a']]).map((s) => s[1]);
-    map.setPaintProperty(FILTERED_LAYER, 'fill-color', ['interpolate', ['linear'], ['get', 'count'], k, lo, top, hi]);
-    map.setPaintProperty(FILTERED_LAYER, 'fill-opacity', ['interpolate', ['linear'], ['get', 'count'], k, 0.3, top, 0.65]);
   }
 
   /** Show the filtered hexagons instead of the tiles' while a filter is on; back otherwise. */
@@ -123,6 +112,8 @@ export function setupAppealHexagons(app) {
         layout: { visibility: 'none' },
         // the catalog layer it stands for: a click opens the appeals' aggregate card
         metadata: { 'twin:layer': 'appeals', 'twin:aggregate': true },
+        // the tiles' fixed classes (tiles/style.py), not a scale stretched to this answer: a
+        // colour means the same count with any filter, as the legend says
         paint: tiles?.paint ?? {
           'fill-color': ['interpolate', ['linear'], ['get', 'count'], 1, '#f3e6d4', 100, '#8c510a'],
           'fill-opacity': 0.35,

@@ -154,7 +154,7 @@ export function setupAppeals(app) {
       // provokes no 401 (which the browser logs as an error)
       const { account } = await call('GET', '/api/accounts/session');
       if (!account) throw new ApiError(401, null);
-      mine = (await call('GET', '/api/appeals/mine')).appeals;
+      mine = (await call('GET', `/api/appeals/mine?lang=${lang()}`)).appeals;
       signedIn = true;
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) message = String(e.message || e);
@@ -238,7 +238,7 @@ export function setupAppeals(app) {
     if (!code) return;
     let found = [];
     try {
-      const q = new URLSearchParams({ service_code: code, lat: lat.toFixed(6), long: lng.toFixed(6) });
+      const q = new URLSearchParams({ service_code: code, lat: lat.toFixed(6), long: lng.toFixed(6), lang: lang() });
       found = (await call('GET', `/api/appeals/duplicates?${q}`)).appeals;
     } catch {
       found = []; // the hint is a courtesy: filing still works without it

@@ -13,8 +13,8 @@ export const APPEALS = {
   ],
   'ap.filter.loading': ['Загрузка…', 'Жүктелуде…', 'Loading…'],
   'ap.filter.until': [
-    'Обращения, поданные до конца месяца: {month}.',
-    'Ай соңына дейін берілген өтініштер: {month}.',
+    'Обращения, поданные до конца месяца ({month}).',
+    'Ай соңына дейін берілген өтініштер ({month}).',
     'Appeals filed up to the end of {month}.',
   ],
   'ap.filter.shown': [
