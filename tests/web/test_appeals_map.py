@@ -261,6 +261,34 @@ def test_residents_see_the_services_rating(make_session: Any, server: str) -> No
     assert s.console_errors == []
 
 
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_services_rating_fits_a_phone(make_session: Any, server: str, lang: str) -> None:
+    """Every column of the rating is on a phone's screen without scrolling sideways (a fifth
+    column for the count pushed it past the box in Russian and Kazakh); the count is under
+    each service's name."""
+    s = make_session(390, 844, is_mobile=True, has_touch=True)
+    page = s.page
+    s.open(VIEW)
+    page.select_option("#lang-select", lang)
+    page.click("#appeals-toggle")
+    page.click("#appeal-ratings summary")
+    page.wait_for_selector("#appeal-ratings-table tbody tr")
+    widths = page.evaluate(
+        "() => { const s = document.querySelector('#appeal-ratings .table-scroll');"
+        " return [s.clientWidth, s.scrollWidth]; }"
+    )
+    assert widths[1] <= widths[0], widths
+    api = httpx.get(f"{server}/api/appeals/ratings", params={"lang": lang}).json()
+    shown = next(x for x in api["services"] if not x.get("withheld"))
+    row = page.locator(f'#appeal-ratings-table tr[data-service="{shown["service"]}"]')
+    assert row.get_attribute("data-count") == str(shown["appeals"])
+    count = row.locator(".ap-rating-count").inner_text()
+    assert count.replace("\u00a0", "").replace(" ", "").endswith(str(shown["appeals"]))
+    box = page.locator("#appeals-box").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert s.console_errors == []
+
+
 STAFF_PATHS = (
     "/api/analysis/appeals",
     "/api/analysis/appeals/hotspots?res=8&permutations=0",

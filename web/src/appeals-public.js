@@ -191,7 +191,9 @@ export function createRatings() {
             h(
               'tr',
               {},
-              ['service', 'score', 'mean', 'onTime', 'appeals'].map((k) => h('th', { scope: 'col', text: t(`ap.rating.${k}`) })),
+              // four columns: the count of appeals is under the service's name (a fifth column
+              // pushed the table past a phone's width in Russian and Kazakh)
+              ['service', 'score', 'mean', 'onTime'].map((k) => h('th', { scope: 'col', text: t(`ap.rating.${k}`) })),
             ),
           ),
           h(
@@ -203,16 +205,20 @@ export function createRatings() {
                     'tr',
                     { 'data-service': s.service, 'data-withheld': 'true' },
                     h('th', { scope: 'row', text: s.title }),
-                    h('td', { colspan: 4, class: 'hint', text: t('ap.rating.withheld', { k: data.k }) }),
+                    h('td', { colspan: 3, class: 'hint', text: t('ap.rating.withheld', { k: data.k }) }),
                   )
                 : h(
                     'tr',
-                    { 'data-service': s.service, 'data-rank': s.rank ?? '', 'data-mean': s.mean_rating ?? '' },
-                    h('th', { scope: 'row', text: s.rank ? `${s.rank}. ${s.title}` : s.title }),
+                    { 'data-service': s.service, 'data-rank': s.rank ?? '', 'data-mean': s.mean_rating ?? '', 'data-count': String(s.appeals) },
+                    h(
+                      'th',
+                      { scope: 'row' },
+                      s.rank ? `${s.rank}. ${s.title}` : s.title,
+                      h('span', { class: 'ap-rating-count', text: t('ap.rating.count', { n: formatNumber(s.appeals, 0) }) }),
+                    ),
                     h('td', { text: formatNumber(s.score, 1) }),
                     h('td', { text: s.mean_rating === null ? '—' : `${formatNumber(s.mean_rating, 2)} ★` }),
                     h('td', { text: pct(s.on_time) }),
-                    h('td', { text: formatNumber(s.appeals, 0) }),
                   ),
             ),
           ),

@@ -36,7 +36,7 @@ export const APPEALS = {
   'ap.rating.score': ['Балл', 'Балл', 'Score'],
   'ap.rating.mean': ['Оценка жителей', 'Тұрғындар бағасы', "Residents' rating"],
   'ap.rating.onTime': ['В срок', 'Мерзімінде', 'On time'],
-  'ap.rating.appeals': ['Обращений', 'Өтініштер', 'Appeals'],
+  'ap.rating.count': ['обращений: {n}', 'өтініш: {n}', 'appeals: {n}'],
   'ap.rating.withheld': [
     'меньше {k} обращений — не показано',
     '{k}-тен аз өтініш — көрсетілмейді',
