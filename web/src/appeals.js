@@ -418,6 +418,8 @@ export function setupAppeals(app) {
 
   onLangChange(() => {
     services = [];
+    // the staff's open list names categories in the language it was asked in: ask again
+    if (staffList !== null && hasKey()) reloadStaff().catch(() => {});
     ratings.rerender();
     if (!box.hidden) refresh();
     else render();
