@@ -123,12 +123,20 @@ export async function renderApplicationForm(root, cycle, { app, picker, signedIn
   const status = el('p', { id: 'budget-apply-status', role: 'status' });
   const send = el('button', { type: 'submit', class: 'btn', id: 'budget-apply-send', text: tx('send') });
   const panel = document.getElementById('budget-panel');
+  let padded = false; // the map's bottom padding is ours (a phone, while placing)
   const ring = () => [...corners, corners[0]];
 
-  /** Picking or drawing: on a phone the panel shrinks to the bottom so the map shows. */
+  /** Picking or drawing: on a phone the panel shrinks to the bottom so the map shows, and the
+   * map's centre moves up into the part left visible. */
   function placing(on) {
     panel?.classList.toggle('budget-placing', on);
     if (on) placeField.scrollIntoView({ block: 'nearest' });
+    const map = app.map;
+    if (!map || !panel) return;
+    const covered = on && panel.getBoundingClientRect().left <= 0 ? map.getContainer().getBoundingClientRect().bottom - panel.getBoundingClientRect().top : 0;
+    if (covered <= 0 && !padded) return; // a desktop: the panel is beside the map
+    padded = covered > 0;
+    map.setPadding({ ...map.getPadding(), bottom: Math.max(0, covered) });
   }
   function showArea() {
     const shape = corners.length >= 3 ? { type: 'Polygon', coordinates: [ring()] } : corners.length === 2 ? { type: 'LineString', coordinates: corners } : corners.length ? { type: 'Point', coordinates: corners[0] } : null;

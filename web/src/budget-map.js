@@ -46,6 +46,22 @@ export function cycleMap(app) {
       }
       switchedOn.clear();
     },
+    /** Fetch the cycle layers' tiles again (an application was sent or reviewed, a phase
+     * moved): the server answers a changed tile anew (its ETag moved), an unchanged one 304. */
+    reload() {
+      if (!app.map) return;
+      const sources = new Set();
+      for (const e of app.entries.filter((x) => LAYERS.includes(x.id))) {
+        for (const id of e.styleLayers || []) {
+          const source = app.map.getLayer(id)?.source;
+          if (source) sources.add(source);
+        }
+      }
+      for (const id of sources) {
+        const src = app.map.getSource(id);
+        if (src?.setTiles && src.tiles) src.setTiles([...src.tiles]);
+      }
+    },
     /** Open project `id`'s feature card, as a click on it on the map would. */
     async open(id) {
       const found = await getJSON(`/collections/${CYCLE_LAYER}/items`, { project_id: id, limit: 1 });

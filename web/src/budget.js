@@ -314,7 +314,15 @@ export function setupBudget(app) {
       }
       root.append(el('h3', { text: tx('projects') }), list);
       if (cycle.phase === 'applications') {
-        await renderApplicationForm(root, cycle, { app, picker, signedIn: await signedIn(), changed: render });
+        await renderApplicationForm(root, cycle, {
+          app,
+          picker,
+          signedIn: await signedIn(),
+          changed: async () => {
+            onMap.reload();
+            await render();
+          },
+        });
       }
     }
     if (hasKey()) {
@@ -461,10 +469,12 @@ export function setupBudget(app) {
   });
   // a phase change (anyone's, staff's own included) redraws the panel showing that cycle
   onLive('budget.cycle', (d) => {
+    onMap.reload();
     if (isOpen() && d.id === state.cycleId) render();
   });
   // a new or reviewed application: the staff block's list of applications to review
   onLive('budget.application', (d) => {
+    onMap.reload();
     if (!isOpen() || d.cycle_id !== state.cycleId) return;
     const cycle = state.cycles.find((c) => c.id === state.cycleId);
     if (staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
@@ -484,7 +494,9 @@ export function setupBudget(app) {
         picker.active = false;
         picker.mode = 'point';
         app.map?.doubleClickZoom.enable();
-        document.getElementById('budget-panel')?.classList.remove('budget-placing');
+        const panel = document.getElementById('budget-panel');
+        if (panel?.classList.contains('budget-placing') && app.map) app.map.setPadding({ ...app.map.getPadding(), bottom: 0 });
+        panel?.classList.remove('budget-placing');
         onMap.clear();
       } else if (current()) {
         getJSON(`/api/budget/cycles/${state.cycleId}/projects`)
