@@ -5,8 +5,14 @@ its votes — a project in the panel opens its card, and the time slider
 replays the cycle. A resident applies with the panel's form (a point picked on the map), and
 what is missing or refused is said in the interface's language.
 
+A resident also draws an area for a project (desktop: corners clicked, a double-click closes it;
+phone 390x844: corners tapped above the lowered panel, "Finish" closes it), stored as drawn and
+drawn as a polygon of ``budget_cycle_areas``. The panel's phases list shows the day staff moved
+the cycle on, the planned day for the rest.
+
 Independent of other tests' state: the first test only reads the generated 2025 cycles (it
-selects its cycle explicitly); the second makes its own cycle (Bostandyk, 2032)."""
+selects its cycle explicitly); the others make their own cycles (Bostandyk 2032, Medeu 2033
+and 2034, Turksib 2035)."""
 
 from __future__ import annotations
 
