@@ -5,8 +5,8 @@ Run: ``uv run python -m bench.budget`` (``--ballots N`` to change the size).
 
 What is compared, in the same run on the same instance:
 
-* ours — :func:`twin.budget.counting.count`: greedy by pabutools on the vote tally, Equal
-  Shares by our exact :func:`twin.budget.counting.equal_shares` over classes of voters (then
+* ours — :func:`twin.core.budget_counting.count`: greedy by pabutools on the vote tally, Equal
+  Shares by our exact :func:`twin.core.budget_counting.equal_shares` over classes of voters (then
   pabutools' greedy completion), plus the reasons each loser lost;
 * the peer — pabutools used plainly: an ``ApprovalProfile`` of 200,000 ballots, then
   ``greedy_utilitarian_welfare`` / ``method_of_equal_shares`` (+ greedy completion) on it.
@@ -30,7 +30,7 @@ import numpy as np
 from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
 from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 
-from twin.budget.counting import count
+from twin.core.budget_counting import count
 
 
 def instance(n_ballots: int, n_projects: int = 60, seed: int = 17):

@@ -214,12 +214,12 @@ def load_bundled(
             )
         )
     summary.results = store.load(batches, progress=progress)
-    # the participatory budget's past cycle per district, with ballots (domain tables, beside
-    # the layers: written after them, skipped for a district that already has its cycle)
-    from etl.synthesise.budget_cycles import past_cycles, write_cycles
-    from etl.synthesise.pipeline import DEFAULT_TODAY
+    # the participatory budget's past cycles, with ballots (domain tables, beside the layers:
+    # written after them, skipped for a district that already has its cycle), then counted and
+    # drawn as the map's budget_cycle_projects layer, so a load alone leaves it filled
+    from etl.budget_layer import settle
+    from etl.synthesise.budget_cycles import write_cycles
 
-    write_cycles(
-        store, past_cycles(generated.new["budget_projects"], seed=seed, today=DEFAULT_TODAY)
-    )
+    write_cycles(store, generated.budget_cycles)
+    settle(store)
     return summary

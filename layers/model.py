@@ -281,6 +281,12 @@ class Style:
     #: light and translucent, and drawn below every point layer (tiles/style.py), so that
     #: counts covering the whole city do not hide the rest (issue 15, item 9).
     hexagon_ramp: tuple[str, str] | None = None
+    #: Fixed classes of the H3 counts instead of the ramp: (lowest count of the class, colour,
+    #: opacity), from low to high. A count has one colour whatever draws it (the tiles, a
+    #: filtered answer with far fewer appeals), so two maps can be compared by eye and the
+    #: legend states each class's counts (issue 18: a scale stretched to each answer's
+    #: largest count made a dark cell mean 200 appeals on one map and 20 on the next).
+    hexagon_classes: tuple[tuple[int, str, float], ...] = ()
     #: colour a ratable layer's rated features by residents' mean rating (``rating_mean`` in
     #: its tiles): (lowest mean of the band, colour, legend label), bands from low to high;
     #: features nobody rated keep the colours above

@@ -20,7 +20,12 @@ from layers.city import (
 from layers.events import CITY_EVENT_AREAS, CITY_EVENT_LINES, CITY_EVENT_POINTS
 from layers.model import Layer, Module
 from layers.modules import MODULES
-from layers.programme import BUDGET_CYCLE_PROJECTS, BUDGET_PROJECTS, DISTRICT_INDICATORS, WORKS
+from layers.programme import (
+    BUDGET_CYCLE_AREAS,
+    BUDGET_CYCLE_PROJECTS,
+    DISTRICT_INDICATORS,
+    WORKS,
+)
 from layers.seismic import SEISMIC_EXPOSURE, SEISMIC_SITES
 from layers.sensing import AIR_READINGS, AIR_SENSORS, APPEALS, CAMERAS, POPULATION_GRID
 
@@ -39,8 +44,8 @@ LAYERS: tuple[Layer, ...] = (
     BUS_STOPS,
     SCHOOLS,
     WORKS,
+    BUDGET_CYCLE_AREAS,
     BUDGET_CYCLE_PROJECTS,
-    BUDGET_PROJECTS,
     DISTRICT_INDICATORS,
     CITY_EVENT_AREAS,
     CITY_EVENT_LINES,

@@ -13,6 +13,19 @@ from layers.model import Access, GeomType, Layer, Prop, PropType, Style, Tempora
 APPEAL_CATEGORIES = CATEGORY_CODES
 APPEAL_STATUSES = STATUSES
 APPEAL_SERVICES = SERVICE_CODES
+#: The appeals' hexagon classes (``Style.hexagon_classes``): a 1-2-5 series, because one
+#: hexagon holds from 5 appeals of one category (fine cells) to over a thousand of all of them
+#: (coarse cells); ColorBrewer YlOrBr, darker and more opaque with more appeals, and no more
+#: than half opaque: the city's streets stay readable under hexagons that cover all of it.
+APPEAL_HEXAGON_CLASSES = (
+    (1, "#fee391", 0.28),
+    (10, "#fec44f", 0.32),
+    (20, "#fe9929", 0.36),
+    (50, "#ec7014", 0.4),
+    (100, "#cc4c02", 0.44),
+    (200, "#993404", 0.47),
+    (500, "#662506", 0.5),
+)
 
 CAMERAS = Layer(
     id="cameras",
@@ -139,6 +152,7 @@ APPEALS = Layer(
         category_property="category",
         # brown, not the points' orange: 30,000 appeals fill every hexagon of the city
         hexagon_ramp=("#f3e6d4", "#8c510a"),
+        hexagon_classes=APPEAL_HEXAGON_CLASSES,
     ),
     minzoom=10,
     h3_below_zoom=15,

@@ -298,18 +298,6 @@ DISTRICTS: Vocabulary = {
     "Zhetysu": t("Жетысуский район", "Жетісу ауданы", "Zhetysu"),
 }
 
-#: Participatory-budget directions (stored in Russian, as the akimat publishes them).
-BUDGET_CATEGORIES: Vocabulary = {
-    "благоустройство дворов": t("Благоустройство дворов", "Аулаларды абаттандыру", "Courtyards"),
-    "детские площадки": t("Детские площадки", "Балалар алаңдары", "Playgrounds"),
-    "спорт": t("Спорт", "Спорт", "Sport"),
-    "озеленение": t("Озеленение", "Көгалдандыру", "Greening"),
-    "освещение": t("Освещение", "Жарықтандыру", "Lighting"),
-    "тротуары": t("Тротуары", "Тротуарлар", "Pavements"),
-    "доступная среда": t("Доступная среда", "Қолжетімді орта", "Accessibility"),
-    "безопасность": t("Безопасность", "Қауіпсіздік", "Safety"),
-}
-
 #: The categories a resident's budget application has (twin.budget's ids).
 BUDGET_CATEGORY_IDS: Vocabulary = {
     "yards": t("Благоустройство дворов", "Аулаларды абаттандыру", "Courtyards"),

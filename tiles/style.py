@@ -95,6 +95,15 @@ HEXAGON_COUNTS = (1, 100)
 HEXAGON_OPACITY = (1, 0.12, 5, 0.2, 25, 0.3, 100, 0.42)
 
 
+def _steps(classes: list[tuple[int, Any]]) -> list[Any]:
+    """Return a MapLibre ``step`` expression over ``count``: the first class's value below
+    the second's lowest count, and so on."""
+    expr: list[Any] = ["step", ["get", "count"], classes[0][1]]
+    for lo, value in classes[1:]:
+        expr += [lo, value]
+    return expr
+
+
 def hexagon_layer(access: LayerAccess, source: str) -> Json:
     """Return the fill layer of a point layer's H3 counts (colour and opacity grow with the
     count); ``metadata["twin:ramp"]`` gives the legend its colours and counts."""
@@ -105,6 +114,16 @@ def hexagon_layer(access: LayerAccess, source: str) -> Json:
         out["maxzoom"] = layer.h3_below_zoom
     low, high = layer.style.hexagon_ramp or (layer.style.color, layer.style.color)
     out["metadata"]["twin:ramp"] = [[HEXAGON_COUNTS[0], low], [HEXAGON_COUNTS[1], high]]
+    classes = layer.style.hexagon_classes
+    if classes:
+        # fixed classes: a count's colour is the same on every map that draws these hexagons
+        out["metadata"]["twin:classes"] = [list(c) for c in classes]
+        out["paint"] = {
+            "fill-color": _steps([(lo, colour) for lo, colour, _ in classes]),
+            "fill-opacity": _steps([(lo, opacity) for lo, _, opacity in classes]),
+            "fill-outline-color": "rgba(255,255,255,0.5)",
+        }
+        return out
     out["paint"] = {
         "fill-color": [
             "interpolate",

@@ -9,9 +9,10 @@ readings are no longer generated: the stations carry AirData.kz's real daily mea
 (:mod:`etl.airdata`).
 
 :func:`generate_all` returns a :class:`Generated`: ``new`` holds the wholly generated layers
-(cameras, appeals, budget_projects, schools — additions only —, works — generated only —,
+(cameras, appeals, schools — additions only —, works — generated only —,
 district_indicators), ``enriched`` the real layers with generated values filled in (pois,
-health, schools, bus_stops, parks with accessibility), and
+health, schools, bus_stops, parks with accessibility), ``budget_cycles`` the past
+participatory-budget cycles (written into the budget's tables, not a layer), and
 ``Generated.layers()`` merges the two per layer id for an upsert by ``source_id``. Each
 generator is also a public function taking a :class:`City` (the real layers prepared once).
 The function names shadow their modules as package attributes; import module-level helpers
@@ -30,7 +31,7 @@ catalog's columns (``source_id``, ``synthetic``, the declared properties, ``geom
 
 from etl.synthesise.accessibility import fill_accessibility
 from etl.synthesise.appeals import appeals
-from etl.synthesise.budget import budget_projects
+from etl.synthesise.budget import project_pool
 from etl.synthesise.cameras import cameras
 from etl.synthesise.city import City, MissingLayer
 from etl.synthesise.indicators import district_indicators
@@ -44,12 +45,12 @@ __all__ = [
     "Generated",
     "MissingLayer",
     "appeals",
-    "budget_projects",
     "cameras",
     "district_indicators",
     "enrich",
     "fill_accessibility",
     "generate_all",
+    "project_pool",
     "school_targets",
     "schools",
     "toy_layers",

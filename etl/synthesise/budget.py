@@ -1,4 +1,11 @@
-"""Participatory-budget ("Бюджет народного участия") projects by district and year."""
+"""The pool of generated participatory-budget ("Бюджет народного участия") projects by district
+and year, from which the demo budget cycles are built (:mod:`etl.synthesise.budget_cycles`).
+
+The pool is no layer of its own: the projects residents see on the map, rate and count in the
+district indicators are the cycles' (``budget_cycle_projects``, written from the budget's
+tables). It only decides what the past years' applications were: titles, places, costs and how
+far each one's works got.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from etl.synthesise.city import City
-from etl.synthesise.frames import choose, conform, day, ids, iso, stream
+from etl.synthesise.frames import WGS84, choose, day, ids, iso, stream
 from etl.synthesise.sampling import populated_points, snap_to_buildings
 
 FIRST_YEAR = 2021
@@ -66,18 +73,20 @@ def project_count(population: int, jitter: int = 0) -> int:
     )
 
 
-def budget_projects(
+def project_pool(
     city: City, *, seed: int = 2026, today: datetime.date = datetime.date(2026, 11, 27)
 ) -> gpd.GeoDataFrame:
-    """Return synthetic participatory-budget projects, per district and year 2021..today.
+    """Return synthetic participatory-budget projects, per district and year from 2021 to the
+    year before ``today`` (the years whose cycles are over by then).
 
     Assumptions: each district collects :func:`project_count` proposals a year (one per
-    15,000 residents, ±2, within 10-25). Stages follow :func:`_stage_weights`; proposals
+    15,000 residents, ±2, within 10-25). Stages (how far the works got) follow
+    :func:`_stage_weights`; proposals
     are filed between 15 January and 31 March (never after ``today``); ``completed_on`` is
     set only for done projects, between May and November of the following year and never
-    after ``today``. Budgets run 5-150 M KZT (median ~30 M); projects still in proposal
-    have no votes yet. A project sits in its district next to a real building, and its
-    title names the nearest real street (house numbers are invented).
+    after ``today``. Budgets run 5-150 M KZT (median ~30 M). A project sits in its district
+    next to a real building, and its title names the nearest real street (house numbers are
+    invented).
 
     Parameters
     ----------
@@ -91,22 +100,23 @@ def budget_projects(
     Returns
     -------
     GeoDataFrame
-        The ``budget_projects`` layer frame, EPSG:4326, ordered by year, district and
-        proposal date, ``source_id`` "pb-000001"….
+        ``source_id`` ("pb-000001"…), ``synthetic``, ``title``, ``category`` (Russian),
+        ``district``, ``year``, ``stage``, ``budget_kzt``, ``proposed_on``, ``completed_on``
+        and the point, EPSG:4326, ordered by year, district and proposal date.
 
     Examples
     --------
     >>> from etl.synthesise.toy import toy_layers
-    >>> pb = budget_projects(City.from_layers(toy_layers()))
-    >>> len(pb)  # 2 districts x 6 years x the floor of 10 projects
-    120
-    >>> set(pb.loc[pb["year"] == 2026, "stage"]) <= {"proposal", "voting", "approved"}
+    >>> pb = project_pool(City.from_layers(toy_layers()))
+    >>> len(pb)  # 2 districts x 5 years (2021-2025) x the floor of 10 projects
+    100
+    >>> set(pb.loc[pb["year"] == 2025, "stage"]) <= {"in_progress", "done", "rejected"}
     True
     """
     rng = stream(seed, "budget_projects")
     end = day(today)
     blocks = []
-    for year in range(FIRST_YEAR, today.year + 1):
+    for year in range(FIRST_YEAR, today.year):
         opens, closes = day(f"{year}-01-15"), min(day(f"{year}-03-31"), end)
         if closes < opens:
             continue
@@ -148,9 +158,6 @@ def budget_projects(
     names = list(CATEGORIES)
     category = choose(rng, names, [CATEGORIES[c][0] for c in names], n)
     budget = np.clip(np.exp(rng.normal(np.log(30e6), 0.75, n)), 5e6, 150e6)
-    supported = frame["stage"].isin(("approved", "in_progress", "done")).to_numpy()
-    votes = np.exp(rng.normal(np.log(400.0), 0.8, n)) * np.where(supported, 2.0, 0.6)
-    votes = np.where(frame["stage"] == "proposal", 0, np.round(votes)).astype(np.int64)
     points = frame["geometry"].to_numpy(dtype=object)
     street = city.nearest_street(points)
     house = rng.integers(1, 200, n)
@@ -167,8 +174,7 @@ def budget_projects(
         "year": frame["year"].to_numpy(),
         "stage": frame["stage"].to_numpy(dtype=object),
         "budget_kzt": np.round(budget, -5),
-        "votes": votes,
         "proposed_on": iso(frame["proposed"].to_numpy(dtype="datetime64[D]")),
         "completed_on": iso(frame["completed"].to_numpy(dtype="datetime64[D]")),
     }
-    return conform(data, "budget_projects", geometry=points, crs="EPSG:32643")
+    return gpd.GeoDataFrame(data, geometry=list(points), crs="EPSG:32643").to_crs(WGS84)

@@ -1,9 +1,12 @@
-"""A generated past participatory-budget cycle per district, with realistic ballots, so the
-budget's results and turnout show from the first start (issue 17). Everything is flagged
-``synthetic``.
+"""Generated past participatory-budget cycles, one per district and year of the generated
+project pool (2021 to last year), with realistic ballots, so the budget's results, turnout and
+history show from the first start (issue 17). Everything is flagged ``synthetic``.
 
-The cycle is last year's (``today.year - 1``) projects of the generated ``budget_projects``
-layer: the same titles, categories, places and costs. Assumptions, all stated:
+A cycle's applications are its year's projects of the pool
+(:func:`etl.synthesise.budget.project_pool`): the same titles, categories, places and costs.
+These cycles are the one record of the demo's participatory projects: the map's
+``budget_cycle_projects`` layer is written from them and the district indicators count them.
+Assumptions, all stated:
 
 * about one application in eight fails technical review (with one of a few usual reasons);
 * the district's budget covers ~55 % of the accepted projects' costs, so the vote matters;
@@ -15,9 +18,9 @@ layer: the same titles, categories, places and costs. Assumptions, all stated:
   so ballots are local and some projects win on broad appeal, some on a loyal neighbourhood;
 * districts alternate counting rules: even positions greedy, odd positions Equal Shares.
 
-The cycle is written in its implementation phase and counted by :mod:`twin.budget` on first
-read (the store layer below the domain cannot count); winners' works carry the progress the
-layer's stage implies (done 100 %, in progress 20-90 %).
+Last year's cycle is written in its implementation phase (winners' works carry the progress
+the pool's stage implies: done 100 %, in progress 20-90 %), earlier years' cycles are done.
+The load counts them (:func:`etl.budget_layer.settle`) and draws them on the map.
 """
 
 from __future__ import annotations
@@ -70,11 +73,22 @@ class DemoCycle:
 
 
 def past_cycles(projects: gpd.GeoDataFrame, *, seed: int, today: datetime.date) -> list[DemoCycle]:
-    """Return a generated cycle per district from last year's ``projects`` (the
-    ``budget_projects`` layer frame, EPSG:4326), deterministic for ``seed``."""
-    year = today.year - 1
+    """Return a generated cycle per district and year before ``today``'s from ``projects`` (the
+    project pool, EPSG:4326), oldest year first, deterministic for ``seed``."""
     rng = stream(seed, "budget_cycles")
+    out: list[DemoCycle] = []
+    years = sorted(int(y) for y in projects["year"].unique() if int(y) < today.year)
+    for year in years:
+        out.extend(_year_cycles(rng, projects, year, today))
+    return out
+
+
+def _year_cycles(
+    rng: np.random.Generator, projects: gpd.GeoDataFrame, year: int, today: datetime.date
+) -> list[DemoCycle]:
+    """Return the generated cycles of ``year``, one per district with at least 2 projects."""
     frame = projects[projects["year"] == year].sort_values("source_id")
+    over = year < today.year - 1  # an older cycle's works are all finished
     out: list[DemoCycle] = []
     for position, (district, group) in enumerate(
         sorted(frame.groupby("district"), key=lambda g: str(g[0]))
@@ -96,7 +110,7 @@ def past_cycles(projects: gpd.GeoDataFrame, *, seed: int, today: datetime.date) 
             "district": str(district),
             "budget_kzt": budget,
             "rule": "greedy" if position % 2 == 0 else "mes",
-            "phase": "implementation",
+            "phase": "done" if over else "implementation",
             "applications_from": start,
             "review_from": datetime.date(year, 4, 1),
             "voting_from": datetime.date(year, 5, 1),
@@ -112,7 +126,7 @@ def past_cycles(projects: gpd.GeoDataFrame, *, seed: int, today: datetime.date) 
             stage = str(row.stage)
             progress = (
                 100
-                if stage == "done"
+                if stage == "done" or over
                 else int(rng.integers(20, 91))
                 if stage == "in_progress"
                 else 0

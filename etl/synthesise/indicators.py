@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from etl.synthesise.budget_cycles import DemoCycle
 from etl.synthesise.city import City
 from etl.synthesise.frames import METRIC_CRS, WGS84, conform, day, days_of, stream, year_of
 from layers.common import DISTRICT_NAMES
@@ -74,7 +76,7 @@ def district_indicators(
     *,
     cameras: gpd.GeoDataFrame,
     appeals: gpd.GeoDataFrame,
-    budget_projects: gpd.GeoDataFrame,
+    budget_cycles: Sequence[DemoCycle],
     schools: gpd.GeoDataFrame,
     works: gpd.GeoDataFrame,
     seed: int = 2026,
@@ -87,11 +89,14 @@ def district_indicators(
     1,000 (a real school's unknown capacity counts as the median generated capacity of its
     district), health facilities, bus stops and cameras (installed, not planned) per
     10,000, park area per resident, appeals of the last 12 months per 10,000, works done in
-    the year (real and generated) and participatory projects of the year.
+    the year (real and generated) and the participatory budget's projects of the year (the
+    applications of the year's cycle in the district: what the map's ``budget_cycle_projects``
+    layer shows).
 
     Earlier years mix data and back-projection. Population grows by ``GROWTH`` a year
     (±0.3 pp noise); buildings by that rate plus 1 pp; facility stocks by ``STOCK_GROWTH``.
-    Cameras come from ``installed_on``, budget projects from ``year`` (none before 2021),
+    Cameras come from ``installed_on``, budget projects from the cycles' years (none in a
+    year without a cycle),
     works done from ``end_date`` from 2023 on and appeals from ``created_on`` for calendar
     years the appeals cover fully; before those windows, works and appeals fall back by
     ``WORKS_TREND`` and ``APPEAL_ADOPTION`` a year. Every row is ``synthetic`` (it rests on
@@ -101,8 +106,10 @@ def district_indicators(
     ----------
     city : City
         The prepared real layers.
-    cameras, appeals, budget_projects : GeoDataFrame
+    cameras, appeals : GeoDataFrame
         The generated layers.
+    budget_cycles : sequence of DemoCycle
+        The generated participatory-budget cycles.
     schools, works : GeoDataFrame
         All schools and all works, real and generated.
     seed : int
@@ -183,9 +190,13 @@ def district_indicators(
         axis=1,
     )
 
-    pb_d = _district(budget_projects, city)
-    pb_year = budget_projects["year"].to_numpy(dtype=float) if len(budget_projects) else np.empty(0)
-    projects = np.stack([_count(pb_d, pb_year == y, names) for y in periods], axis=1)
+    applied = pd.Series(
+        {(c.cycle["district"], int(c.cycle["year"])): len(c.applications) for c in budget_cycles},
+        dtype=float,
+    )
+    projects = np.array(
+        [[applied.get((d, int(y)), 0.0) for y in periods] for d in names], dtype=float
+    )
 
     work_d = _district(works, city)
     ended = days_of(works["end_date"])

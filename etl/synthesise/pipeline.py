@@ -13,7 +13,8 @@ import shapely
 
 from etl.synthesise.accessibility import ACCESSIBLE_LAYERS, fill_accessibility
 from etl.synthesise.appeals import appeals
-from etl.synthesise.budget import budget_projects
+from etl.synthesise.budget import project_pool
+from etl.synthesise.budget_cycles import DemoCycle, past_cycles
 from etl.synthesise.cameras import cameras
 from etl.synthesise.city import City
 from etl.synthesise.frames import METRIC_CRS, conform
@@ -32,7 +33,7 @@ WORK_COLUMNS = (
     "district",
     "geometry",
 )
-NEW_LAYERS = ("cameras", "appeals", "budget_projects", "schools", "works", "district_indicators")
+NEW_LAYERS = ("cameras", "appeals", "schools", "works", "district_indicators")
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,21 @@ class Generated:
     ----------
     new : dict of str to GeoDataFrame
         Wholly generated features (``synthetic`` True), keyed by layer id: "cameras",
-        "appeals", "budget_projects", "schools" (the additions only), "works" (the
-        generated works only) and "district_indicators".
+        "appeals", "schools" (the additions only), "works" (the generated works only) and
+        "district_indicators".
     enriched : dict of str to GeoDataFrame
         Copies of real layers (``synthetic`` False) with generated values filled in:
         "pois", "health", "schools" (the real ones), "bus_stops", "parks" with accessibility
         (``accessibility_generated`` marks the rows). Only the layers present in the
         input appear.
+    budget_cycles : list of DemoCycle
+        The past participatory-budget cycles with their applications and ballots (no layer:
+        written into the budget's tables, from which the map's layer is drawn).
     """
 
     new: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     enriched: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    budget_cycles: list[DemoCycle] = field(default_factory=list)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Return one frame per layer id: the enriched real rows, then the new ones.
@@ -141,7 +146,7 @@ def generate_all(
     >>> from etl.synthesise.toy import toy_layers
     >>> out = generate_all(toy_layers(), seed=2026)
     >>> sorted(out.new)
-    ['appeals', 'budget_projects', 'cameras', 'district_indicators', 'schools', 'works']
+    ['appeals', 'cameras', 'district_indicators', 'schools', 'works']
     >>> sorted(out.enriched)
     ['bus_stops', 'parks', 'schools']
     """
@@ -149,11 +154,11 @@ def generate_all(
     new: dict[str, gpd.GeoDataFrame] = {
         "cameras": cameras(city, seed=seed, today=today),
         "appeals": appeals(city, seed=seed, today=today),
-        "budget_projects": budget_projects(city, seed=seed, today=today),
         "schools": schools(city, seed=seed),
         "works": works(city, seed=seed, today=today),
     }
     enriched = enrich(city, seed=seed, today=today)
+    cycles = past_cycles(project_pool(city, seed=seed, today=today), seed=seed, today=today)
 
     def combined(layer_id: str, real_part: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
         parts = [f for f in (real_part, new[layer_id]) if f is not None and len(f)]
@@ -170,10 +175,10 @@ def generate_all(
         city,
         cameras=new["cameras"],
         appeals=new["appeals"],
-        budget_projects=new["budget_projects"],
+        budget_cycles=cycles,
         schools=combined("schools", enriched.get("schools")),
         works=combined("works", real_works),
         seed=seed,
         today=today,
     )
-    return Generated(new={k: new[k] for k in NEW_LAYERS}, enriched=enriched)
+    return Generated(new={k: new[k] for k in NEW_LAYERS}, enriched=enriched, budget_cycles=cycles)

@@ -49,6 +49,15 @@ def test_a_cycle_from_applications_to_results(
         far = _project("x", 10) | {"location": {"type": "Point", "coordinates": [0, 0]}}
         r = client.post(f"{url}/projects", json=far, headers=alice.headers)
         assert r.status_code == 400 and "Almaty" in r.json()["detail"]
+        # an area: over 1 km² (0.02° x 0.01° here: ~1.8 km²) is refused, naming the limit
+        big = [[76.94, 43.23], [76.96, 43.23], [76.96, 43.24], [76.94, 43.24], [76.94, 43.23]]
+        r = client.post(
+            f"{url}/projects",
+            json=_project("x", 10) | {"location": {"type": "Polygon", "coordinates": [big]}},
+            headers=alice.headers,
+        )
+        assert r.status_code == 400, r.text
+        assert "location area of" in r.json()["detail"] and "1,000,000 m²" in r.json()["detail"]
         ids = []
         for i in range(4):
             r = client.post(f"{url}/projects", json=_project(f"p{i}", 40), headers=alice.headers)

@@ -67,7 +67,6 @@ GENERATED_LATEST = {
     "school_places_per_1k",
     "appeals_per_10k",
     "works_done",
-    "budget_projects",
     "cameras_per_10k",
 }
 

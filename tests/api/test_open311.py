@@ -8,6 +8,8 @@ Python 3.11; ``georeport`` has no POST, so filing is sent as the spec's form POS
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import threading
 import time
@@ -237,6 +239,14 @@ def test_staff_move_an_appeal_and_its_author_rates_it(
     mine = httpx.get(f"{base}/api/appeals/mine", headers=author).json()["appeals"]
     assert [a["service_request_id"] for a in mine] == [rid]
     assert "by_key_id" not in mine[0]["x_history"][-1]
+    # in the map's language (the resident's list named categories in Russian in any language)
+    english = httpx.get(f"{base}/api/appeals/mine?lang=en", headers=author).json()["appeals"]
+    assert (english[0]["service_name"], mine[0]["service_name"]) == (
+        "Waste collection",
+        "Вывоз мусора",
+    )
+    bad = httpx.get(f"{base}/api/appeals/mine?lang=de", headers=author)
+    assert bad.status_code == 400 and "lang must be one of" in bad.json()["detail"]
     assert GeoReport(f"{base}/open311/v2").get_service_request(rid)["status"] == "closed"
 
 
@@ -372,6 +382,53 @@ def test_staff_analyses_answer_on_the_scene(base: str) -> None:
     assert r.status_code == 400 and "months of history" in r.json()["detail"]
     r = httpx.get(f"{base}/api/analysis/appeals/hotspots", params={"res": 7}, headers=STAFF)
     assert r.status_code == 400 and "res must be one of 8, 9" in r.json()["detail"]
+
+
+def test_staff_figures_download_as_named_files(base: str, resident: Callable[[], Headers]) -> None:
+    """The services' table and the hot spots as files: CSV (or GeoJSON) with a name saying
+    what was asked, the same figures as the JSON; refused to a resident or no one."""
+    asked = {"start": "2026-10-01", "end": "2026-10-31", "as_of": "2026-11-01", "lang": "en"}
+    url = f"{base}/api/analysis/appeals"
+    figures = httpx.get(url, params=asked, headers=STAFF).json()
+    r = httpx.get(url, params={**asked, "format": "csv"}, headers=STAFF)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="appeal-services-2026-10-01-2026-10-31-en.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert sorted(x["service"] for x in rows) == ["city_lighting", "public_health"]
+    assert [x["service"] for x in rows] == [s["service"] for s in figures["services"]]
+    for row, service in zip(rows, figures["services"], strict=True):
+        assert row["title"] == service["title"] and int(row["appeals"]) == service["appeals"]
+        assert row["score"] == str(service["score"])
+    assert {x["service"]: int(x["appeals"]) for x in rows} == figures["by_service"]
+
+    hot = f"{base}/api/analysis/appeals/hotspots"
+    asked = {"res": 9, "permutations": 99, "category": "lighting"}
+    asked.update(start="2026-10-01", end="2026-10-31")
+    r = httpx.get(hot, params=asked, headers=STAFF)
+    assert r.headers["content-type"] == "application/geo+json"
+    name = "appeal-hotspots-res9-lighting-2026-10-01-2026-10-31"
+    assert r.headers["content-disposition"] == f'inline; filename="{name}.geojson"'
+    cells = {f["properties"]["cell"]: f["properties"] for f in r.json()["features"]}
+    r = httpx.get(hot, params={**asked, "format": "csv"}, headers=STAFF)
+    assert r.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
+    table = {x["cell"]: x for x in csv.DictReader(io.StringIO(r.text))}
+    assert sum(int(x["count"]) for x in table.values()) == 2  # the scene's two lighting appeals
+    for cell, props in cells.items():
+        assert int(table[cell]["count"]) == props["count"]
+        assert float(table[cell]["z"]) == props["z"] and table[cell]["label"] == props["label"]
+
+    bad = httpx.get(url, params={"format": "xlsx"}, headers=STAFF)
+    assert bad.status_code == 400 and "format must be json or csv" in bad.json()["detail"]
+    who = resident()
+    for path in ("/api/analysis/appeals", "/api/analysis/appeals/forecast"):
+        assert httpx.get(f"{base}{path}", params={"format": "csv"}).status_code == 401
+        assert httpx.get(f"{base}{path}", params={"format": "csv"}, headers=who).status_code == 403
+    for path in ("/api/analysis/appeals/hotspots", "/api/analysis/appeals/emerging"):
+        for kind in ("csv", "geojson"):
+            assert httpx.get(f"{base}{path}", params={"format": kind}).status_code == 401
 
 
 def test_residents_see_ratings_and_k_anonymous_hexagons(base: str) -> None:

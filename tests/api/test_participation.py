@@ -495,7 +495,7 @@ def test_the_style_colours_works_by_rating() -> None:
         style = client.get("/style.json").json()
         catalog = {c["id"]: c for c in client.get("/catalog").json()["layers"]}
     paint = {sl["id"]: sl["paint"] for sl in style["layers"]}
-    for layer_id, key in (("works", "fill-color"), ("budget_projects", "circle-color")):
+    for layer_id, key in (("works", "fill-color"), ("budget_cycle_projects", "circle-color")):
         color = paint[layer_id][key]
         assert color[0] == "case"
         assert color[1] == [">", ["coalesce", ["get", "rating_count"], 0], 0]

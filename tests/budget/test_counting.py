@@ -3,7 +3,7 @@ instance where greedy and Equal Shares choose differently, and the reasons a pro
 
 from __future__ import annotations
 
-from twin.budget.counting import count, money_left
+from twin.core.budget_counting import count, money_left
 
 # Budget 120; four projects of 40. Six voters approve {1, 2, 3}, four approve {4}.
 COSTS = {1: 40, 2: 40, 3: 40, 4: 40}
@@ -66,7 +66,7 @@ def test_greedy_on_the_tally_equals_pabutools_on_the_full_profile() -> None:
     from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
     from pabutools.rules import greedy_utilitarian_welfare
 
-    from twin.budget.counting import from_json, to_json
+    from twin.core.budget_counting import from_json, to_json
 
     rnd = random.Random(3)
     costs = {i: rnd.choice([10, 20, 25, 40, 55]) for i in range(1, 16)}
@@ -90,7 +90,7 @@ def test_equal_shares_equals_pabutools_on_random_and_tied_instances() -> None:
     from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
     from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 
-    from twin.budget.counting import equal_shares
+    from twin.core.budget_counting import equal_shares
 
     rnd = random.Random(17)
     differ = 0

@@ -215,7 +215,7 @@ def test_a_project_lies_in_its_cycles_district(store: Store) -> None:
         _apply(store, cid, 1, 1000, "in the next district")
     area = {
         "type": "Polygon",
-        "coordinates": [[[76.90, 43.24], [76.94, 43.24], [76.94, 43.26], [76.90, 43.24]]],
+        "coordinates": [[[76.90, 43.24], [76.91, 43.24], [76.91, 43.245], [76.90, 43.24]]],
     }
     with pytest.raises(BadInput, match=f"location must be in {EAST}"):
         service.submit_application(
@@ -245,3 +245,81 @@ def test_a_project_lies_in_its_cycles_district(store: Store) -> None:
     # a cycle whose district the store has no boundary of cannot be told: not refused
     other = service.create_cycle(store, year=2026, district="Somewhere", budget_kzt=10**8)["id"]
     assert _apply(store, other, 1, 1000, "anywhere")["status"] == "submitted"
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_an_application_located_by_an_area(store: Store) -> None:
+    """An area within limits is stored and drawn (its point at the centre, its polygon in
+    ``budget_cycle_areas``); one that reaches beyond the district's 50 m margin, is over
+    1 km² or under 10 m², has too many vertices or crosses itself is refused, naming it, and
+    nothing is stored. By hand at 43.25° N: 0.001° of longitude is ~81.1 m, of latitude
+    ~111.1 m."""
+    import layers
+    from tests.appeals.scene import EAST, WEST, load_rows
+
+    west = shapely.MultiPolygon([shapely.box(76.85, 43.20, 76.95, 43.30)])
+    east = shapely.MultiPolygon([shapely.box(76.95, 43.20, 77.05, 43.30)])
+    load_rows(store, "districts", {"source_id": ["w", "e"], "name": [WEST, EAST]}, [west, east])
+    cid = service.create_cycle(store, year=2026, district=EAST, budget_kzt=10**8)["id"]
+
+    def apply(location: dict[str, Any]) -> dict[str, Any]:
+        return service.submit_application(
+            store,
+            cid,
+            1,
+            title="a square",
+            description="benches and trees",
+            category="greening",
+            cost_kzt=1000,
+            location=location,
+        )
+
+    refused = {
+        # 0.0015° (~122 m) west of the boundary: ~72 m past the margin x ~222 m = ~16,000 m²
+        "must lie in": _box(76.9485, 43.249, 76.96, 43.251),
+        "1,000,000 m²": _box(76.96, 43.22, 76.98, 43.23),  # ~1,620 m x ~1,110 m
+        "less than 10 m²": _box(76.99, 43.25, 76.99002, 43.25002),  # ~1.6 m x ~2.2 m
+        "at most 500 vertices, not 501": {
+            "type": "Polygon",
+            "coordinates": [
+                [[77.0 + 0.001 * (i % 2), 43.25 + 0.00001 * i] for i in range(500)]
+                + [[77.0, 43.25]]
+            ],
+        },
+        "self-crossing": {
+            "type": "Polygon",
+            "coordinates": [
+                [[77.0, 43.25], [77.01, 43.26], [77.01, 43.25], [77.0, 43.26], [77.0, 43.25]]
+            ],
+        },
+    }
+    for words, location in refused.items():
+        with pytest.raises(BadInput, match=words) as err:
+            apply(location)
+        if words == "must lie in":
+            outside = int(str(err.value).split(": ")[-1].split(" m²")[0].replace(",", ""))
+            assert 15_000 < outside < 17_000, outside
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM budget_applications")).scalar() == 0
+
+    # ~810 m x ~222 m, well inside; and one reaching 0.0003° (~24 m) over the boundary: within
+    # the margin
+    inside = apply(_box(76.99, 43.249, 77.0, 43.251))
+    over = apply(_box(76.9497, 43.249, 76.96, 43.251))
+    assert inside["location"]["type"] == "Polygon"
+    assert 76.99 < inside["lon"] < 77.0 and 43.249 < inside["lat"] < 43.251
+    assert over["lon"] > 76.95  # its centre is in the district
+    areas = store.read_frame(layers.get("budget_cycle_areas"))
+    points = store.read_frame(layers.get("budget_cycle_projects"))
+    assert sorted(areas["project_id"]) == sorted(points["project_id"]) == [inside["id"], over["id"]]
+    drawn = areas.set_index("project_id").geometry[inside["id"]]
+    assert drawn.geom_type == "MultiPolygon"
+    assert drawn.equals(shapely.MultiPolygon([shapely.box(76.99, 43.249, 77.0, 43.251)]))
+    assert set(areas["status"]) == {"application"}
+    # a point-located project is a point only
+    point = apply({"type": "Point", "coordinates": [77.0, 43.25]})
+    assert point["id"] not in set(store.read_frame(layers.get("budget_cycle_areas"))["project_id"])

@@ -125,7 +125,7 @@ def test_cli_layers_json(almaty_url: str) -> None:
     for lid in (
         "cameras",
         "appeals",
-        "budget_projects",
+        "budget_cycle_projects",
         "schools",
         "works",
         "district_indicators",

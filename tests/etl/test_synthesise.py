@@ -272,7 +272,7 @@ def test_another_seed_gives_other_data(real: dict[str, gpd.GeoDataFrame]) -> Non
 
 def test_every_frame_has_exactly_the_catalog_columns(generated: syn.Generated) -> None:
     assert sorted(generated.new) == sorted(
-        ["cameras", "appeals", "budget_projects", "schools", "works", "district_indicators"]
+        ["cameras", "appeals", "schools", "works", "district_indicators"]
     )
     assert sorted(generated.enriched) == sorted(["pois", "health", "schools", "bus_stops", "parks"])
     for _, key, frame in _all_frames(generated):
@@ -328,7 +328,7 @@ def test_layers_merges_real_and_generated_schools(generated: syn.Generated) -> N
 # --------------------------------------------------------------------------- placement
 
 
-@pytest.mark.parametrize("key", ["cameras", "appeals", "budget_projects", "schools"])
+@pytest.mark.parametrize("key", ["cameras", "appeals", "schools"])
 def test_points_are_inside_the_city(
     real: dict[str, gpd.GeoDataFrame], generated: syn.Generated, key: str
 ) -> None:
@@ -447,32 +447,54 @@ def test_appeal_lifecycles_are_consistent(generated: syn.Generated) -> None:
 # --------------------------------------------------------------------------- budget
 
 
-def test_budget_stage_follows_the_year(generated: syn.Generated) -> None:
-    pb = generated.new["budget_projects"]
-    assert set(pb["year"]) == set(range(2021, TODAY.year + 1))
-    current = pb[pb["year"] == TODAY.year]
-    assert set(current["stage"]) == {"proposal", "voting", "approved"}
-    last = pb[pb["year"] == TODAY.year - 1]
-    assert set(last["stage"]) <= {"in_progress", "done", "rejected"}
-    older = pb[pb["year"] < TODAY.year - 1]
-    assert set(older["stage"]) == {"done", "rejected"}
-    assert (older["stage"] == "done").mean() > 0.6
-    done = pb["stage"] == "done"
-    assert (pb["completed_on"].notna() == done).all()
-    assert (pb.loc[done, "completed_on"] > pb.loc[done, "proposed_on"]).all()
-    assert pb["completed_on"].dropna().max() <= TODAY.isoformat()
-    assert (pb["proposed_on"].str[:4].astype(int) == pb["year"]).all()
-    assert pb["budget_kzt"].between(5e6, 150e6).all()
-    assert (pb.loc[pb["stage"] == "proposal", "votes"] == 0).all()
-    per = pb.groupby(["district", "year"]).size()
-    assert per.between(10, 25).all()
+def _applications(generated: syn.Generated) -> pd.DataFrame:
+    """Return every generated cycle's applications with the cycle's year and district."""
+    return pd.DataFrame(
+        [
+            {**a, "year": c.cycle["year"], "district": c.cycle["district"]}
+            for c in generated.budget_cycles
+            for a in c.applications
+        ]
+    )
+
+
+def test_budget_cycles_follow_the_year(generated: syn.Generated) -> None:
+    """One flagged cycle per district and year 2021..last year (the only record of the demo's
+    participatory projects: no budget_projects layer any more); last year's in its
+    implementation phase, older ones done; finished works are dated after their year."""
+    cycles = pd.DataFrame([c.cycle for c in generated.budget_cycles])
+    assert set(cycles["year"]) == set(range(2021, TODAY.year))
+    assert (cycles.groupby("year")["district"].nunique() == len(DISTRICT_NAMES)).all()
+    assert not cycles.duplicated(["year", "district"]).any()
+    assert cycles["synthetic"].all()
+    assert set(cycles.loc[cycles["year"] == TODAY.year - 1, "phase"]) == {"implementation"}
+    assert set(cycles.loc[cycles["year"] < TODAY.year - 1, "phase"]) == {"done"}
+    assert "budget_projects" not in layers.ids()
+    apps = _applications(generated)
+    assert apps["synthetic"].all()
+    assert apps["cost_kzt"].between(5e6, 150e6).all()
+    assert apps.groupby(["district", "year"]).size().between(10, 25).all()
+    finished = apps.dropna(subset=["work_finished"])
+    assert (finished["work_finished"].map(lambda d: d.year) > finished["year"]).all()
+    assert finished["work_finished"].max() <= TODAY
+    assert (apps.loc[apps["year"] < TODAY.year - 1, "progress"] == 100).all()
+
+
+def test_budget_projects_lie_in_the_city(
+    real: dict[str, gpd.GeoDataFrame], generated: syn.Generated
+) -> None:
+    boundary = shapely.union_all(_metric(real["city_boundary"]))
+    apps = _applications(generated)
+    points = gpd.GeoSeries(gpd.points_from_xy(apps["lon"], apps["lat"]), crs=4326)
+    inside = shapely.contains(boundary, np.asarray(points.to_crs(32643).values, dtype=object))
+    assert inside.mean() >= 0.99, inside.mean()
 
 
 def test_budget_titles_name_real_streets(
     real: dict[str, gpd.GeoDataFrame], generated: syn.Generated
 ) -> None:
     labels = {street_label(n) for n in real["roads"]["name"]} - {None}
-    titles = generated.new["budget_projects"]["title"]
+    titles = _applications(generated)["title"]
     named = titles.map(lambda t: any(label in t for label in labels))
     assert named.all()
     assert titles.str.contains("Благоустройство двора по ").any()
@@ -608,6 +630,12 @@ def test_district_indicators(real: dict[str, gpd.GeoDataFrame], generated: syn.G
     assert growth.between(0.01, 0.035).all()
     pb = ind[ind["period"] < 2021]["budget_projects"]
     assert (pb == 0).all()
+    # the participatory projects of a year are the applications of its cycles, and the latest
+    # year has no generated cycle (staff open it), so none
+    counted = ind.set_index(["district", "period"])["budget_projects"]
+    per = _applications(generated).groupby(["district", "year"]).size()
+    assert (counted.loc[list(per.index)].to_numpy() == per.to_numpy()).all()
+    assert (ind.loc[ind["period"] == TODAY.year, "budget_projects"] == 0).all()
 
 
 def test_indicators_declared_generated_are_those_resting_on_generated_layers(
@@ -625,7 +653,7 @@ def test_indicators_declared_generated_are_those_resting_on_generated_layers(
         city,
         cameras=new["cameras"].iloc[0:0],
         appeals=new["appeals"].iloc[0:0],
-        budget_projects=new["budget_projects"].iloc[0:0],
+        budget_cycles=[],
         schools=generated.enriched["schools"],
         works=real_works,
         today=TODAY,
@@ -690,8 +718,8 @@ def test_tiny_city_exact_counts(tiny: syn.Generated) -> None:
     }
     assert (new["name"].str.extract(r"№ (\d+)")[0].astype(int) != 1).all()
     # 10-25 projects per district-year; both districts are small enough for the floor of 10.
-    pb = tiny.new["budget_projects"]
-    assert len(pb) == 2 * len(range(2021, TODAY.year + 1)) * 10
+    pb = _applications(tiny)
+    assert len(pb) == 2 * len(range(2021, TODAY.year)) * 10
     assert set(pb["title"].str.extract(r"по ((?:ул|пр)\. \w+)")[0]) <= {
         "пр. Абая",
         "ул. Сейфулина",

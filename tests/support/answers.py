@@ -202,7 +202,7 @@ def corpus() -> Iterator[Ask]:
         (items.format("roads"), (("limit", "0"),)),
         (items.format("roads"), (("limit", "abc"),)),
         (items.format("roads"), (("frobnicate", "1"),)),
-        (items.format("budget_projects"), (("limit", "5"), ("offset", "5"))),
+        (items.format("budget_cycle_projects"), (("limit", "5"), ("offset", "5"))),
     ]:
         yield Ask("GET", path, params=params)
     yield Ask("GET", items.format("schools"), params=(("f", "gpkg"),), body=False)

@@ -8,6 +8,9 @@ The period is fixed in the past (2025), so appeals other tests file today change
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections import Counter
 from typing import Any
 
@@ -29,6 +32,14 @@ def _staff_page(make_session: Any, width: int = 1100, height: int = 720, **kw: A
     s.page.evaluate("twin.openPanel('analysis')")
     s.page.wait_for_selector('#analysis-groups details[data-group="appeals"]')
     return s
+
+
+def _download(page: Any, button: str) -> tuple[str, str]:
+    """Click a download button; return the file's name and text as the browser saved them."""
+    with page.expect_download(timeout=60000) as got:
+        page.click(button)
+    path = got.value.path()
+    return got.value.suggested_filename, path.read_text(encoding="utf-8")
 
 
 def _period(page: Any) -> None:
@@ -82,6 +93,17 @@ def test_staff_see_appeal_counts_handling_and_ratings_for_a_period(
         assert row.get_attribute("data-count") == str(service["appeals"])
         assert row.get_attribute("data-overdue") == str(service["past_deadline_share"])
     assert rows.first.get_attribute("data-service") == api["rating"][0]
+
+    # the services' table as a CSV file: the API's figures, row for row
+    name, text = _download(page, "#ap-export-csv")
+    assert name == f"appeal-services-{START}-{END}-ru.csv"
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["service"] for r in table] == [x["service"] for x in api["services"]]
+    for row, service in zip(table, api["services"], strict=True):
+        for column, value in row.items():
+            want = service[column]
+            assert value == ("" if want is None else str(want)), (column, value, want)
+    assert sum(int(r["appeals"]) for r in table) == len(inside)
     s.screenshot("appeals-analytics-desktop.png")
     assert s.console_errors == []
 
@@ -126,6 +148,26 @@ def test_staff_draw_hot_spots_and_emerging_hot_spots_with_a_legend(
     )
     assert Counter(c for _, c in drawn) == want
     assert page.evaluate("twin.map.getLayoutProperty('twin-ap-hot', 'visibility')") != "none"
+
+    # the cells as GeoJSON and CSV files: the API's cells and figures
+    name, text = _download(page, "#ap-hot-export-geojson")
+    assert name == f"appeal-hotspots-res8-waste-{START}-{END}.geojson"
+    assert json.loads(text)["features"] == api["features"]
+    name, text = _download(page, "#ap-hot-export-csv")
+    assert name == f"appeal-hotspots-res8-waste-{START}-{END}.csv"
+    table = {r["cell"]: r for r in csv.DictReader(io.StringIO(text))}
+    for f in api["features"]:
+        row, want = table[f["properties"]["cell"]], f["properties"]
+        assert (int(row["count"]), float(row["z"]), float(row["p"]), row["label"]) == (
+            want["count"],
+            want["z"],
+            want["p"],
+            want["label"],
+        )
+    # every other cell of the file holds no appeal and no verdict
+    listed = {f["properties"]["cell"] for f in api["features"]}
+    rest = [r for c, r in table.items() if c not in listed]
+    assert rest and all(r["count"] == "0" and r["label"] == "" for r in rest)
     s.page.evaluate("twin.closePanels()")
     s.idle()
     s.screenshot("appeals-hotspots-desktop.png")
@@ -184,11 +226,33 @@ def test_staff_see_the_forecast_with_its_model_and_back_test(
     assert page.locator("#ap-fc-chart path.chart-main").count() == 1
     assert page.locator("#ap-fc-chart path.ap-fc-line").count() == 1
     assert page.locator("#ap-fc-chart polygon.ap-fc-band").count() == 1
+    # the forecast as a CSV file: the actual months, then the three ahead as the API gives them
+    name, text = _download(page, "#ap-fc-export-csv")
+    assert name == "appeal-forecast-Alatau-waste.csv"
+    table = list(csv.DictReader(io.StringIO(text)))
+    ahead = [r for r in table if r["kind"] == "forecast"]
+    assert [
+        (r["month"], float(r["mean"]), float(r["lower"]), float(r["upper"])) for r in ahead
+    ] == [(p["month"], p["mean"], p["lower"], p["upper"]) for p in api["forecast"]]
+    actual = [(r["month"], int(r["appeals"])) for r in table if r["kind"] == "actual"]
+    assert actual == [(p["month"], p["appeals"]) for p in api["history"]]
+    assert {r["model"] for r in table} == {api["model"]}
+    assert {float(r["backtest_mase"]) for r in table} == {api["backtest"]["mase"]}
+    assert {r["district"] for r in table} == {"Alatau"}
     # in Kazakh too
     page.select_option("#lang-select", "kk")
     page.wait_for_function(
         "() => document.querySelector('#ap-fc-run')?.textContent === 'Болжам жасау'"
     )
+    page.wait_for_selector('#ap-hot-category option[value="waste"]', state="attached")
+    page.wait_for_selector('#ap-fc-category option[value="waste"]', state="attached")
+    # the hot-spot and forecast views (and the map's filter) share one list per language
+    asked = Counter(
+        r.url.rsplit("lang=", 1)[-1] for r in s.requests if "/open311/v2/services.json" in r.url
+    )
+    assert asked == {"ru": 1, "kk": 1}, asked
+    names = page.locator("#ap-fc-category option").all_text_contents()
+    assert names == page.locator("#ap-hot-category option").all_text_contents()
     s.screenshot("appeals-forecast-kk.png")
     assert s.console_errors == []
 

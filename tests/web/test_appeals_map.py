@@ -18,6 +18,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from layers.sensing import APPEAL_HEXAGON_CLASSES
 from tests.web.conftest import MODERATOR_KEY, PLANNER_KEY
 from tests.web.test_appeals import _sign_up
 from twin.appeals.analytics import read as read_appeals
@@ -126,6 +127,82 @@ def test_a_resident_filters_the_appeal_hexagons_by_category_and_date(
     assert s.foreign_hosts() == set()
 
 
+_RENDERED = """id => twin.map.queryRenderedFeatures({ layers: [id] }).map((f) => {
+  const c = f.layer.paint['fill-color'];
+  return [f.properties.count, [c.r, c.g, c.b].map((v) => Math.round(v * 255)),
+          f.layer.paint['fill-opacity']];
+})"""
+
+
+def _class_of(count: int) -> tuple[list[int], float]:
+    """Return the colour (RGB) and opacity the declared classes give ``count``."""
+    _, colour, opacity = [c for c in APPEAL_HEXAGON_CLASSES if c[0] <= count][-1]
+    return [int(colour[i : i + 2], 16) for i in (1, 3, 5)], opacity
+
+
+def _check_scale(page: Any, layer: str) -> dict[int, list[int]]:
+    """Check every hexagon drawn in ``layer`` has its count's class colour; return them."""
+    drawn = page.evaluate(_RENDERED, layer)
+    assert len(drawn) > 10, f"too few hexagons drawn in {layer} for the check to say anything"
+    for count, rgb, opacity in drawn:
+        assert (rgb, opacity) == _class_of(count), (layer, count, rgb, opacity)
+    return {count: rgb for count, rgb, _ in drawn}
+
+
+def test_the_hexagon_colours_keep_one_stated_scale_whatever_the_filter(
+    make_session: Any, server: str
+) -> None:
+    """A resident compares two filters by eye: the same count has the same colour on both
+    maps and on the unfiltered one, and the legend says which counts each colour holds."""
+    s = make_session()
+    page = s.page
+    s.open(VIEW)
+    rows = page.locator('[data-hexagons="appeals"] ~ li[data-class-from]')
+    assert [
+        (int(r.get_attribute("data-class-from")), r.get_attribute("data-color")) for r in rows.all()
+    ] == [(lo, colour) for lo, colour, _ in APPEAL_HEXAGON_CLASSES]
+    labels = [r.text_content() for r in rows.all()]
+    assert labels[0] == "меньше 10" and labels[1] == "10–19" and labels[-1] == "500 и больше"
+    note = page.locator('[data-hexagons-note="appeals"]').text_content() or ""
+    assert "при любой категории и дате" in note
+    s.idle()
+    unfiltered = _check_scale(page, "appeals-hexagons")
+
+    colours: dict[str, dict[int, list[int]]] = {}
+    for category in ("waste", "lighting"):
+        page.select_option("#appeal-category-filter", category)
+        page.wait_for_function(
+            "c => { const s = twin.appealHexagons.shown(); return s.answer && "
+            "JSON.parse(s.key).category === c; }",
+            arg=category,
+            timeout=30000,
+        )
+        s.idle()
+        colours[category] = _check_scale(page, "twin-appeals-filtered")
+    # the case of the issue: a count both filters show is one colour on both (a scale
+    # stretched to each answer's largest count coloured them apart)
+    both = set(colours["waste"]) & set(colours["lighting"]) & set(unfiltered)
+    assert both, "no count shown on all three maps"
+    for count in both:
+        assert colours["waste"][count] == colours["lighting"][count] == unfiltered[count]
+    # more than one class on a filtered map: the classes tell its cells apart too
+    assert len({tuple(c) for c in colours["waste"].values()}) >= 2
+
+    page.select_option("#lang-select", "kk")
+    page.wait_for_function(
+        "() => document.querySelector('[data-hexagons=\"appeals\"] ~ li[data-class-from]')"
+        "?.textContent === '10 санынан аз'"
+    )
+    page.select_option("#lang-select", "en")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-hexagons=\"appeals\"] ~ li[data-class-from]')]"
+        ".map(li => li.textContent).join('|') === "
+        "'fewer than 10|10–19|20–49|50–99|100–199|200–499|500 or more'"
+    )
+    s.screenshot("appeals-hexagon-scale-en.png")
+    assert s.console_errors == []
+
+
 def test_the_category_filter_on_a_phone(make_session: Any, server: str, almaty_url: str) -> None:
     s = make_session(390, 844, is_mobile=True, has_touch=True)
     page = s.page
@@ -181,6 +258,34 @@ def test_residents_see_the_services_rating(make_session: Any, server: str) -> No
         arg=[best, title],
     )
     s.screenshot("appeals-ratings.png")
+    assert s.console_errors == []
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_services_rating_fits_a_phone(make_session: Any, server: str, lang: str) -> None:
+    """Every column of the rating is on a phone's screen without scrolling sideways (a fifth
+    column for the count pushed it past the box in Russian and Kazakh); the count is under
+    each service's name."""
+    s = make_session(390, 844, is_mobile=True, has_touch=True)
+    page = s.page
+    s.open(VIEW)
+    page.select_option("#lang-select", lang)
+    page.click("#appeals-toggle")
+    page.click("#appeal-ratings summary")
+    page.wait_for_selector("#appeal-ratings-table tbody tr")
+    widths = page.evaluate(
+        "() => { const s = document.querySelector('#appeal-ratings .table-scroll');"
+        " return [s.clientWidth, s.scrollWidth]; }"
+    )
+    assert widths[1] <= widths[0], widths
+    api = httpx.get(f"{server}/api/appeals/ratings", params={"lang": lang}).json()
+    shown = next(x for x in api["services"] if not x.get("withheld"))
+    row = page.locator(f'#appeal-ratings-table tr[data-service="{shown["service"]}"]')
+    assert row.get_attribute("data-count") == str(shown["appeals"])
+    count = row.locator(".ap-rating-count").inner_text()
+    assert count.replace("\u00a0", "").replace(" ", "").endswith(str(shown["appeals"]))
+    box = page.locator("#appeals-box").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     assert s.console_errors == []
 
 

@@ -52,3 +52,13 @@ def test_staff_assign_an_appeal_to_a_service(
     ).json()
     assert got["x_status"] == "assigned"
     assert got["x_history"][-1]["service"] == service
+    # in English the open list names the categories in English (it kept the Russian names)
+    assert "Освещение" in item.inner_text()
+    page.select_option("#lang-select", "en")
+    page.wait_for_function(
+        "id => document.querySelector(`#staff-appeals li[data-appeal='${id}']`)"
+        "?.textContent.includes('Street lighting')",
+        arg=rid,
+        timeout=10000,
+    )
+    assert s.console_errors == []

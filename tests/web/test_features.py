@@ -66,16 +66,16 @@ def test_a_click_on_a_building_opens_its_card(session: Session, known: dict[str,
 
 
 def test_generated_features_are_marked_as_demo_data(session: Session) -> None:
-    session.open("#map=13.00/43.25000/76.93000&layers=budget_projects")
+    session.open("#map=13.00/43.25000/76.93000&layers=budget_cycle_projects")
     page = session.page
     page.fill("#search-input", "Освещение")
-    option = page.locator("#search-list li[data-id^='budget_projects/']").first
+    option = page.locator("#search-list li[data-id^='budget_cycle_projects/']").first
     option.wait_for()
     assert "Демо-данные" in option.inner_text()
     option.click()
     page.wait_for_selector("#card .badge-demo")
     assert "Демо-данные" in page.locator("#card .badge-demo").inner_text()
-    assert page.locator("#card dd[data-prop='budget_kzt']").inner_text().endswith("₸")
+    assert page.locator("#card dd[data-prop='cost_kzt']").inner_text().endswith("₸")
 
 
 def test_an_air_stations_card_shows_its_real_latest_reading_and_date(

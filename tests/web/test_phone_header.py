@@ -31,3 +31,20 @@ def test_the_phone_search_box_has_room(make_session: Any) -> None:
     page.fill("#search-input", "Сатпаева")
     page.locator("#search-list li").first.wait_for()
     assert session.console_errors == []
+
+
+def test_the_account_and_appeals_boxes_open_below_the_search(make_session: Any) -> None:
+    """The boxes hung at 56 px, over the phone's second row: the search was covered while the
+    appeals box (and its services' rating) was open."""
+    session: Session = make_session(width=390, height=844, is_mobile=True, has_touch=True)
+    session.open("#map=12/43.25/76.92")
+    page = session.page
+    search = page.locator("#search-input").bounding_box()
+    assert search is not None
+    for toggle, box in (("#appeals-toggle", "#appeals-box"), ("#account-toggle", "#account-box")):
+        page.click(toggle)
+        got = page.locator(box).bounding_box()
+        assert got is not None and got["y"] >= search["y"] + search["height"], (box, got)
+        assert got["y"] + got["height"] <= 844, (box, got)
+        page.click(toggle)
+    assert session.console_errors == []

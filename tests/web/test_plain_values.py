@@ -20,7 +20,7 @@ CASES = [
     ("schools", "language", "russian", vocab.LANGUAGES),
     ("pois", "category", "marketplace", vocab.POI_CATEGORIES),
     ("air_sensors", "parameters", "pm25", vocab.POLLUTANTS),
-    ("budget_projects", "category", "благоустройство дворов", vocab.BUDGET_CATEGORIES),
+    ("budget_cycle_projects", "category", "yards", vocab.BUDGET_CATEGORY_IDS),
     ("schools", "district", "Almaly", vocab.DISTRICTS),
 ]
 

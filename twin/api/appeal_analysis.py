@@ -2,6 +2,11 @@
 services, hot spots, emerging hot spots, forecasts), and for everyone the services' ratings
 and hexagon counts that never show a cell of fewer than k appeals (``/api/appeals/…``).
 
+Every staff answer is also a file to take away (``format=csv``; the hot spots as GeoJSON
+too): the same figures as the JSON, with a ``Content-Disposition`` naming the file after what
+was asked (kind, resolution, category, dates), so a planner's downloads do not overwrite
+each other. The CSV is what a spreadsheet reads: one row per service, cell or month.
+
 The analyses are in ``twin.appeals`` (analytics, hotspots, forecast); the one
 :class:`~twin.appeals.insights.Insights` of the app keeps their inputs between requests.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -71,16 +77,23 @@ async def summary(
     end: str | None = None,
     as_of: str | None = None,
     lang: str = "ru",
+    format: str = "json",
 ) -> Any:
     """Counts by district, service, category and month, handling times, share past deadline,
     satisfaction, the rating and anti-rating of services (formula stated), and each month
-    against the same month a year before. Default window: the 12 months up to ``as_of``."""
+    against the same month a year before. Default window: the 12 months up to ``as_of``.
+    ``format=csv``: the services' table (rating order), one row per service."""
     require_planner(caller.role, "see the appeals analytics")
+    _format(format, ("json", "csv"))
     today = _today(as_of)
     last = _day(end, "end") or today
     first = _day(start, "start") or (last - dt.timedelta(days=364))
     w = Window(first, last, today)
-    return await run_in_threadpool(insights(request).summary, store, w, _lang(lang))
+    body = await run_in_threadpool(insights(request).summary, store, w, _lang(lang))
+    if format == "csv":
+        name = _file_name("appeal-services", first.isoformat(), last.isoformat(), lang)
+        return _csv(body["services"], name, SERVICE_COLUMNS)
+    return body
 
 
 @router.get("/api/appeals/ratings")
@@ -133,10 +146,19 @@ def _hot_geojson(grid: Any, spots: Any, everything: bool) -> dict[str, Any]:
     }
 
 
-def _csv(rows: list[dict[Any, Any]], name: str) -> Response:
+def _file_name(*parts: object) -> str:
+    """Return a download's name from what was asked (only letters, digits, ``-`` and ``_``)."""
+    words = [str(p) for p in parts if p not in (None, "")]
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", "-".join(words))
+
+
+def _csv(rows: list[dict[Any, Any]], name: str, columns: list[str] | None = None) -> Response:
     out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    fields = columns or (list(rows[0]) if rows else [])
+    if fields:
+        writer = csv.DictWriter(
+            out, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
     return Response(
@@ -144,6 +166,33 @@ def _csv(rows: list[dict[Any, Any]], name: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+def _geojson(body: dict[str, Any], name: str) -> JSONResponse:
+    """Return GeoJSON the map reads as it is, named for when it is saved."""
+    return JSONResponse(
+        body,
+        media_type="application/geo+json",
+        headers={"Content-Disposition": f'inline; filename="{name}.geojson"'},
+    )
+
+
+def _format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise BadInput(f"format must be {' or '.join(allowed)} (got {value[:20]!r})")
+    return value
+
+
+#: The services' table as a file, in the order a reader scans it (rank first).
+SERVICE_COLUMNS = [
+    "rank", "service", "title", "appeals", "answered", "median_days", "p90_days",
+    "past_deadline_share", "ratings", "mean_rating", "on_time", "shrunk_rating",
+    "resolved_share", "score",
+]  # fmt: skip
+FORECAST_COLUMNS = [
+    "district", "category", "kind", "month", "appeals", "mean", "lower", "upper", "level",
+    "model", "backtest_mase", "seasonal_naive_mase",
+]  # fmt: skip
 
 
 @router.get("/api/analysis/appeals/hotspots")
@@ -161,15 +210,16 @@ async def hot_spots(
     """Getis-Ord Gi* of appeals on H3 cells (permutation inference, FDR-corrected); GeoJSON
     of the cells with appeals or a verdict, or CSV of every cell."""
     require_planner(caller.role, "see appeal hot spots")
-    if format not in ("geojson", "csv"):
-        raise BadInput("format must be geojson or csv")
+    _format(format, ("geojson", "csv"))
     scope = _scope(category, start, end)
     grid, spots = await run_in_threadpool(
         insights(request).hot_spots, store, scope, res, permutations
     )
+    name = _file_name("appeal-hotspots", f"res{res}", category, scope.start, scope.end)
     if format == "csv":
-        return _csv(spots.frame().to_dict("records"), f"appeal-hotspots-res{res}")
-    return JSONResponse(_hot_geojson(grid, spots, False), media_type="application/geo+json")
+        # z as the GeoJSON gives it: the file and the map's cells carry the same figures
+        return _csv(spots.frame().round({"z": 3}).to_dict("records"), name)
+    return _geojson(_hot_geojson(grid, spots, False), name)
 
 
 @router.get("/api/analysis/appeals/emerging")
@@ -186,14 +236,14 @@ async def emerging(
     """Emerging hot spots over the last ``months`` full months: new, intensifying,
     persistent, diminishing, sporadic (method in ``twin.appeals.hotspots``)."""
     require_planner(caller.role, "see emerging appeal hot spots")
-    if format not in ("geojson", "csv"):
-        raise BadInput("format must be geojson or csv")
+    _format(format, ("geojson", "csv"))
     _grid, table, periods = await run_in_threadpool(
         insights(request).emerging, store, _scope(category, None, None), res, months, _today(as_of)
     )
     labelled = table[table["label"] != ""]
+    name = _file_name("appeal-emerging", f"res{res}", category, periods[0], periods[-1])
     if format == "csv":
-        return _csv(labelled.to_dict("records"), f"appeal-emerging-res{res}")
+        return _csv(labelled.to_dict("records"), name)
     body = {
         "type": "FeatureCollection",
         "res": res,
@@ -212,7 +262,7 @@ async def emerging(
             for r in labelled.to_dict("records")
         ],
     }
-    return JSONResponse(body, media_type="application/geo+json")
+    return _geojson(body, name)
 
 
 @router.get("/api/analysis/appeals/forecast")
@@ -225,17 +275,48 @@ async def forecast(
     horizon: Annotated[int, Query(ge=1, le=12)] = 3,
     level: Annotated[float, Query(ge=0.5, le=0.99)] = 0.8,
     as_of: str | None = None,
+    format: str = "json",
 ) -> Any:
     """Appeals per month for the next ``horizon`` months (a district and/or category, or
     all), with prediction intervals, the model chosen by back-test and its errors beside the
-    seasonal-naive forecast's."""
+    seasonal-naive forecast's. ``format=csv``: the actual months (``kind`` actual) then the
+    forecast months with their interval, the model and both back-test errors on each row."""
     require_planner(caller.role, "see appeal forecasts")
+    _format(format, ("json", "csv"))
     scope = _scope(category, None, None, district)
-    return await run_in_threadpool(
+    body = await run_in_threadpool(
         lambda: insights(request).forecast(
             store, scope, horizon=horizon, level=level, today=_today(as_of)
         )
     )
+    if format == "csv":
+        return _csv(
+            _forecast_rows(body, district, category),
+            _file_name("appeal-forecast", district or "city", category or "all"),
+            FORECAST_COLUMNS,
+        )
+    return body
+
+
+def _forecast_rows(
+    body: dict[str, Any], district: str | None, category: str | None
+) -> list[dict[str, Any]]:
+    """Return a forecast's answer as the rows of its CSV."""
+    naive = body["backtest"]["scores"].get("seasonal naive", {}).get("mase")
+    same = {
+        "district": district or "",
+        "category": category or "",
+        "level": body["level"],
+        "model": body["model"],
+        "backtest_mase": body["backtest"]["mase"],
+        "seasonal_naive_mase": naive,
+    }
+    actual = [
+        {**same, "kind": "actual", "month": p["month"], "appeals": p["appeals"]}
+        for p in body["history"]
+    ]
+    ahead = [{**same, "kind": "forecast", **p} for p in body["forecast"]]
+    return actual + ahead
 
 
 @router.get("/api/appeals/hexagons")

@@ -18,11 +18,22 @@ from twin.core.errors import BadInput
 router = APIRouter(prefix="/api/appeals", tags=["appeals"])
 
 
-def _view(appeals: Appeals, appeal: Appeal, caller: Caller, *, history: bool = True) -> Any:
-    """The appeal as its Open311 record, with its history; staff see who changed it, the
-    author sees their own appeal in full."""
+_LANGS = ("ru", "kk", "en")
+
+
+def _lang(lang: str) -> str:
+    if lang not in _LANGS:
+        raise BadInput(f"lang must be one of {', '.join(_LANGS)}")
+    return lang
+
+
+def _view(
+    appeals: Appeals, appeal: Appeal, caller: Caller, *, history: bool = True, lang: str = "ru"
+) -> Any:
+    """The appeal as its Open311 record (category and service named in ``lang``), with its
+    history; staff see who changed it, the author sees their own appeal in full."""
     mine = caller.account_id is not None and caller.account_id == appeal.author
-    record = georeport.request(appeal, exact=staff(caller) or mine)
+    record = georeport.request(appeal, exact=staff(caller) or mine, lang=lang)
     record["x_mine"] = mine
     if history:
         steps = appeals.history(appeal)
@@ -39,7 +50,12 @@ def _view(appeals: Appeals, appeal: Appeal, caller: Caller, *, history: bool = T
 
 @router.get("/duplicates")
 def duplicates(
-    store: StoreDep, caller: CallerDep, service_code: str, lat: float, long: float
+    store: StoreDep,
+    caller: CallerDep,
+    service_code: str,
+    lat: float,
+    long: float,
+    lang: str = "ru",
 ) -> Any:
     """Open appeals of the category within 50 m of a point: offered before filing. Not for a
     sensitive category unless the caller is staff (probed point by point, the answer would
@@ -49,23 +65,25 @@ def duplicates(
     found = Appeals(store).nearby_open(service_code, long, lat)
     return {
         "radius_m": 50,
-        "appeals": [georeport.request(a, exact=False) for a in found],
+        "appeals": [georeport.request(a, exact=False, lang=_lang(lang)) for a in found],
     }
 
 
 @router.get("/mine")
-def mine(store: StoreDep, caller: CallerDep) -> Any:
-    """The signed-in resident's appeals (filed or joined), newest first, with histories."""
+def mine(store: StoreDep, caller: CallerDep, lang: str = "ru") -> Any:
+    """The signed-in resident's appeals (filed or joined), newest first, with histories;
+    categories and services named in ``lang`` (the map's language)."""
     account = require_account(caller, "see your appeals")
+    lang = _lang(lang)
     appeals = Appeals(store)
-    return {"appeals": [_view(appeals, a, caller) for a in appeals.mine(account)]}
+    return {"appeals": [_view(appeals, a, caller, lang=lang) for a in appeals.mine(account)]}
 
 
 @router.get("/{appeal_id}")
-def one(appeal_id: int, store: StoreDep, caller: CallerDep) -> Any:
+def one(appeal_id: int, store: StoreDep, caller: CallerDep, lang: str = "ru") -> Any:
     """One appeal with its history (who changed it: staff only)."""
     appeals = Appeals(store)
-    return _view(appeals, appeals.get(appeal_id), caller)
+    return _view(appeals, appeals.get(appeal_id), caller, lang=_lang(lang))
 
 
 @router.post("/{appeal_id}/status")

@@ -120,8 +120,8 @@ def set_rules(cycle_id: _Id, body: RulesIn, store: StoreDep, caller: CallerDep) 
 @router.post("/cycles/{cycle_id}/advance")
 def advance(cycle_id: _Id, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
     """Move the cycle to its next phase (staff); closing the vote counts it."""
-    _staff(caller, "advance a budget cycle")
-    return service.advance(store, cycle_id)
+    who = _staff(caller, "advance a budget cycle")
+    return service.advance(store, cycle_id, by=who)
 
 
 @router.get("/cycles/{cycle_id}/projects")

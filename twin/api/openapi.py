@@ -71,6 +71,8 @@ MEDIA: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("put", "/collections/{collectionId}/items/{featureId}"): {"200": (_GEOJSON,)},
     ("patch", "/collections/{collectionId}/items/{featureId}"): {"200": (_GEOJSON,)},
     ("get", "/api/appeals/hexagons"): {"200": (_GEOJSON,)},
+    ("get", "/api/analysis/appeals"): {"200": ("application/json", "text/csv")},
+    ("get", "/api/analysis/appeals/forecast"): {"200": ("application/json", "text/csv")},
     ("get", "/api/analysis/appeals/hotspots"): {"200": (_GEOJSON, "text/csv")},
     ("get", "/api/analysis/appeals/emerging"): {"200": (_GEOJSON, "text/csv")},
     ("get", "/api/air/surface.png"): {"200": ("image/png",)},

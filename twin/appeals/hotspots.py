@@ -90,7 +90,8 @@ class HotSpots:
         return pd.DataFrame(
             {
                 "cell": self.cells,
-                "count": self.counts,
+                # counts of appeals: whole numbers in a file, as in the GeoJSON
+                "count": np.asarray(self.counts).astype(np.int64),
                 "z": self.z,
                 "p": self.p,
                 "label": self.label,

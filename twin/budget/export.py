@@ -13,8 +13,9 @@ import io
 import json
 from typing import Any
 
+from etl import budget_layer
 from twin.budget import service
-from twin.budget.phases import require
+from twin.core.budget_phases import require
 from twin.store import Store
 
 _PB_RULE = {"greedy": "greedy", "mes": "equalshares"}
@@ -36,7 +37,7 @@ def pabulib(store: Store, cycle_id: int) -> str:
     outcome = service.outcome_of(store, cycle_id)
     projects = service.list_applications(store, cycle_id, status="accepted")
     with store.engine.connect() as conn:
-        ballots = service.ballots_of(conn, store, cycle_id)
+        ballots = budget_layer.ballots_of(conn, store, cycle_id)
     won = set(outcome.winners)
     out = io.StringIO()
     w = csv.writer(out, delimiter=";", lineterminator="\n")

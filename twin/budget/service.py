@@ -17,18 +17,19 @@ import datetime
 import json
 import math
 import time
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 import layers
-from twin.budget import counting
-from twin.budget import layer as map_layer
-from twin.budget.phases import Phase, at_least, next_phase, require
+from etl import budget_layer as map_layer
+from twin.core import budget_counting as counting
+from twin.core.budget_phases import Phase, at_least, next_phase, require
 from twin.core.errors import BadInput, Conflict, NotFound
 from twin.live import publish
 from twin.store import Store
@@ -50,6 +51,13 @@ MAX_BUDGET_KZT = 10**12
 MAX_TITLE, MAX_DESCRIPTION = 200, 5000
 #: the most vertices an application's area may have (bounded work per request)
 MAX_VERTICES = 500
+#: an application's area: at most 1 km² (a park's scale; a yard, a square or a street's
+#: stretch is far less), at least 10 m² (less is a slip of the mouse, not a place)
+MAX_AREA_M2, MIN_AREA_M2 = 1_000_000, 10
+#: how far beyond its district's boundary an area may reach (a yard drawn over the boundary
+#: street; the district boundaries are not surveyed to the metre)
+DISTRICT_MARGIN_M = 50
+METRIC_CRS = "EPSG:32643"
 #: the city's box (lon/lat): a project outside it is a mistake
 ALMATY_BOX = (76.6, 43.0, 77.4, 43.5)
 
@@ -72,7 +80,17 @@ def _date(value: Any) -> str | None:
     return str(value.isoformat())[:10]
 
 
-def _cycle_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
+def _stamp(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC).isoformat(timespec="seconds")
+
+
+def _cycle_dict(
+    row: Mapping[Any, Any], changes: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A cycle as the API gives it; ``changes`` are its phase changes by phase (``at``,
+    ``by``): ``phases`` lists every phase with its planned start and, once staff moved the
+    cycle into it, when (UTC) and who."""
+    done = changes or {}
     return {
         "id": row["id"],
         "year": row["year"],
@@ -81,9 +99,32 @@ def _cycle_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
         "rule": row["rule"],
         "phase": row["phase"],
         "schedule": {p.value: _date(row[f"{p.value}_from"]) for p in Phase},
+        "phases": [
+            {
+                "phase": p.value,
+                "planned": _date(row[f"{p.value}_from"]),
+                "started_at": _stamp(done[p.value]["at"]) if p.value in done else None,
+                "started_by": done[p.value]["by"] if p.value in done else None,
+            }
+            for p in Phase
+        ],
         "synthetic": bool(row["synthetic"]),
         "counted_at": row["counted_at"],
     }
+
+
+def _changes(
+    conn: sa.Connection, store: Store, cycle_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, dict[str, Any]]]:
+    """Return the recorded phase changes by cycle and phase."""
+    t = store.metadata.tables["budget_phase_changes"]
+    q = sa.select(t)
+    if cycle_ids is not None:
+        q = q.where(t.c.cycle_id.in_(list(cycle_ids)))
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    for r in conn.execute(q).mappings():
+        out.setdefault(int(r["cycle_id"]), {})[r["phase"]] = {"at": r["at"], "by": r["by"]}
+    return out
 
 
 def _money(value: Any, what: str, upper: int) -> int:
@@ -180,7 +221,8 @@ def _cycle_row_now(store: Store, cycle_id: int) -> Mapping[Any, Any]:
 def get_cycle(store: Store, cycle_id: int) -> dict[str, Any]:
     """Return a cycle; :class:`NotFound` when there is none."""
     with store.engine.connect() as conn:
-        return _cycle_dict(_cycle_row(conn, store, cycle_id))
+        row = _cycle_row(conn, store, cycle_id)
+        return _cycle_dict(row, _changes(conn, store, [cycle_id]).get(cycle_id))
 
 
 def list_cycles(
@@ -194,7 +236,9 @@ def list_cycles(
     if year is not None:
         q = q.where(cycles.c.year == year)
     with store.engine.connect() as conn:
-        return [_cycle_dict(r) for r in conn.execute(q).mappings()]
+        rows = conn.execute(q).mappings().all()
+        changes = _changes(conn, store)
+    return [_cycle_dict(r, changes.get(int(r["id"]))) for r in rows]
 
 
 def set_rules(
@@ -227,11 +271,12 @@ def set_rules(
     return get_cycle(store, cycle_id)
 
 
-def advance(store: Store, cycle_id: int) -> dict[str, Any]:
-    """Move a cycle to its next phase. Voting opens only when every application is reviewed
-    and at least one was accepted; when voting closes the ballots are counted and the
-    winners become works."""
+def advance(store: Store, cycle_id: int, *, by: str = "staff") -> dict[str, Any]:
+    """Move a cycle to its next phase, recording when and who (``by``: the staff key or
+    account). Voting opens only when every application is reviewed and at least one was
+    accepted; when voting closes the ballots are counted and the winners become works."""
     cycles, apps, _, _ = _tables(store)
+    changes = store.metadata.tables["budget_phase_changes"]
     with store.write_transaction() as conn:
         row = _cycle_row(conn, store, cycle_id)
         phase = Phase(row["phase"])
@@ -248,8 +293,11 @@ def advance(store: Store, cycle_id: int) -> dict[str, Any]:
             if not accepted:
                 raise BadInput("no application was accepted; there is nothing to vote on")
         conn.execute(cycles.update().where(cycles.c.id == cycle_id).values(phase=target.value))
+        conn.execute(
+            changes.insert().values(cycle_id=cycle_id, phase=target.value, at=time.time(), by=by)
+        )
         if target is Phase.RESULTS:
-            _count_into(conn, store, cycle_id)
+            map_layer.count_into(conn, store, cycle_id)
         map_layer.project(store, conn)
     out = get_cycle(store, cycle_id)
     # open maps redraw the cycle's projects in their new phase (nothing secret: no counts)
@@ -258,8 +306,14 @@ def advance(store: Store, cycle_id: int) -> dict[str, Any]:
 
 
 # -- applications ---------------------------------------------------------------------------
-def _geometry(value: Any) -> tuple[str, float, float]:
-    """Return a checked GeoJSON Point or Polygon as text, and its centre."""
+def _metric(geom: BaseGeometry) -> BaseGeometry:
+    """Return ``geom`` (EPSG:4326) in metres (UTM 43N)."""
+    return gpd.GeoSeries([geom], crs=4326).to_crs(METRIC_CRS).iloc[0]
+
+
+def _geometry(value: Any) -> tuple[BaseGeometry, float, float]:
+    """Return a checked GeoJSON Point or Polygon (one ring, at most ``MAX_VERTICES``
+    vertices, ``MIN_AREA_M2``-``MAX_AREA_M2``, in Almaty) and its centre."""
     if not isinstance(value, Mapping) or value.get("type") not in ("Point", "Polygon"):
         raise BadInput("location must be a GeoJSON Point or Polygon")
     coords = value.get("coordinates")
@@ -267,7 +321,9 @@ def _geometry(value: Any) -> tuple[str, float, float]:
         if not isinstance(coords, list) or len(coords) != 1 or not isinstance(coords[0], list):
             raise BadInput("a location Polygon must have exactly one ring (no holes)")
         if len(coords[0]) > MAX_VERTICES:
-            raise BadInput(f"a location Polygon may have at most {MAX_VERTICES} vertices")
+            raise BadInput(
+                f"a location Polygon may have at most {MAX_VERTICES} vertices, not {len(coords[0])}"
+            )
     try:
         geom = shape({"type": value["type"], "coordinates": coords})
     except Exception as exc:  # shapely's errors vary by shape; any is the caller's mistake
@@ -280,24 +336,46 @@ def _geometry(value: Any) -> tuple[str, float, float]:
         bx0 <= minx and maxx <= bx1 and by0 <= miny and maxy <= by1
     ):
         raise BadInput("location must be in Almaty (longitude, latitude in EPSG:4326)")
+    if geom.geom_type == "Polygon":
+        area = _metric(geom).area
+        if area > MAX_AREA_M2:
+            raise BadInput(
+                f"location area of {round(area):,} m² is more than the limit of {MAX_AREA_M2:,} m²"
+            )
+        if area < MIN_AREA_M2:
+            raise BadInput(
+                f"location area of {area:.1f} m² is less than {MIN_AREA_M2} m²: draw the "
+                "project's ground, or pick a point"
+            )
     centre = geom.representative_point()
-    return json.dumps(geom.__geo_interface__), float(centre.x), float(centre.y)
+    return geom, float(centre.x), float(centre.y)
 
 
-def _check_district(store: Store, district: str, lon: float, lat: float) -> None:
-    """A project is for its cycle's district: raise :class:`BadInput` when the location's
-    centre lies outside the district's boundary. A store without that district's boundary
-    (none loaded, or a cycle named otherwise) cannot tell, and the location is not refused."""
+def _check_district(
+    store: Store, district: str, geom: BaseGeometry, lon: float, lat: float
+) -> None:
+    """A project is for its cycle's district: raise :class:`BadInput` when a point (or an
+    area's centre) lies outside the district's boundary, or an area reaches more than
+    ``DISTRICT_MARGIN_M`` beyond it. A store without that district's boundary (none loaded,
+    or a cycle named otherwise) cannot tell, and the location is not refused."""
     frame = store.read_frame(layers.get("districts"))
     own = frame[frame["name"] == district]
     if own.empty:
         return
     point = shapely.Point(lon, lat)
-    if own.geometry.covers(point).any():
+    if not own.geometry.covers(point).any():
+        other = frame[frame.geometry.covers(point)]["name"].tolist()
+        where = f"; it is in {other[0]}" if other else ""
+        raise BadInput(f"location must be in {district}, the cycle's district{where}")
+    if geom.geom_type != "Polygon":
         return
-    other = frame[frame.geometry.covers(point)]["name"].tolist()
-    where = f"; it is in {other[0]}" if other else ""
-    raise BadInput(f"location must be in {district}, the cycle's district{where}")
+    allowed = shapely.union_all(own.to_crs(METRIC_CRS).geometry.values).buffer(DISTRICT_MARGIN_M)
+    outside = _metric(geom).difference(allowed).area
+    if outside > 0.5:  # under a square metre is rounding of the drawn vertices
+        raise BadInput(
+            f"location area must lie in {district}, the cycle's district (up to "
+            f"{DISTRICT_MARGIN_M} m beyond its boundary): {round(outside):,} m² of it is outside"
+        )
 
 
 def _text(value: Any, what: str, limit: int, *, empty: bool = False) -> str:
@@ -354,8 +432,9 @@ def submit_application(
     description = _text(description, "description", MAX_DESCRIPTION)
     if category not in CATEGORIES:
         raise BadInput(f"category must be one of {', '.join(CATEGORIES)}")
-    geometry, lon, lat = _geometry(location)
-    _check_district(store, _cycle_row_now(store, cycle_id)["district"], lon, lat)
+    geom, lon, lat = _geometry(location)
+    _check_district(store, _cycle_row_now(store, cycle_id)["district"], geom, lon, lat)
+    geometry = json.dumps(geom.__geo_interface__)
     _, apps, _, _ = _tables(store)
     with store.write_transaction() as conn:
         row = _cycle_row(conn, store, cycle_id)
@@ -627,60 +706,6 @@ def turnout(store: Store) -> list[dict[str, Any]]:
 
 
 # -- counting ---------------------------------------------------------------------------------
-def ballots_of(conn: sa.Connection, store: Store, cycle_id: int) -> list[frozenset[int]]:
-    """Return a cycle's ballots as sets of project ids (no account: for counting and export)."""
-    _, _, ballots, items = _tables(store)
-    groups: dict[int, set[int]] = defaultdict(set)
-    rows = conn.execute(
-        sa.select(items.c.ballot_id, items.c.application_id)
-        .join(ballots, ballots.c.id == items.c.ballot_id)
-        .where(ballots.c.cycle_id == cycle_id)
-    )
-    for ballot_id, app_id in rows:
-        groups[ballot_id].add(app_id)
-    return [frozenset(s) for s in groups.values()]
-
-
-def _costs_of(conn: sa.Connection, store: Store, cycle_id: int) -> dict[int, int]:
-    _, apps, _, _ = _tables(store)
-    rows = conn.execute(
-        sa.select(apps.c.id, apps.c.cost_kzt, apps.c.checked_cost_kzt).where(
-            apps.c.cycle_id == cycle_id, apps.c.status == "accepted"
-        )
-    )
-    return {i: int(c if k is None else k) for i, c, k in rows}
-
-
-def _count_into(conn: sa.Connection, store: Store, cycle_id: int) -> counting.Outcome:
-    """Count a cycle's ballots and store each project's votes, whether it won, and a work at 0%
-    for each winner."""
-    cycles, apps, _, _ = _tables(store)
-    cycle = _cycle_row(conn, store, cycle_id)
-    costs = _costs_of(conn, store, cycle_id)
-    ballots = ballots_of(conn, store, cycle_id)
-    outcome = counting.count(costs, ballots, int(cycle["budget_kzt"]), cycle["rule"])
-    won = set(outcome.winners)
-    for pid in costs:
-        conn.execute(
-            apps.update()
-            .where(apps.c.id == pid)
-            .values(
-                votes=outcome.votes[pid],
-                selected=pid in won,
-                progress=sa.func.coalesce(apps.c.progress, 0) if pid in won else None,
-            )
-        )
-    conn.execute(
-        cycles.update()
-        .where(cycles.c.id == cycle_id)
-        .values(counted_at=time.time(), ballots_counted=outcome.ballots)
-    )
-    kept = store.metadata.tables["budget_outcomes"]
-    conn.execute(kept.delete().where(kept.c.cycle_id == cycle_id))
-    conn.execute(kept.insert().values(cycle_id=cycle_id, outcome=counting.to_json(outcome)))
-    return outcome
-
-
 def outcome_of(store: Store, cycle_id: int) -> counting.Outcome:
     """Return the outcome kept when the cycle was counted (counting it first if it never was:
     a generated cycle is loaded so). Only once voting is over."""
@@ -703,7 +728,7 @@ def _ensure_counted(store: Store, cycle_id: int) -> None:
     if cycle["counted_at"] is None and at_least(cycle["phase"], Phase.RESULTS):
         with store.write_transaction() as conn:
             if _cycle_row(conn, store, cycle_id)["counted_at"] is None:
-                _count_into(conn, store, cycle_id)
+                map_layer.count_into(conn, store, cycle_id)
                 map_layer.project(store, conn)
 
 
@@ -730,7 +755,7 @@ def results(store: Store, cycle_id: int) -> dict[str, Any]:
         key=lambda p: (-outcome.votes[p["id"]], p["id"]),
     )
     return {
-        "cycle": _cycle_dict(cycle),
+        "cycle": get_cycle(store, cycle_id),
         "rule": cycle["rule"],
         "rule_title": counting.RULE_TITLES[cycle["rule"]],
         "ballots": outcome.ballots,
@@ -758,8 +783,8 @@ def count_cycle(store: Store, cycle_id: int) -> counting.Outcome:
     outcome, :func:`outcome_of`, is what results and exports show)."""
     with store.engine.connect() as conn:
         cycle = _cycle_row(conn, store, cycle_id)
-        costs = _costs_of(conn, store, cycle_id)
-        ballots = ballots_of(conn, store, cycle_id)
+        costs = map_layer.costs_of(conn, store, cycle_id)
+        ballots = map_layer.ballots_of(conn, store, cycle_id)
     return counting.count(costs, ballots, int(cycle["budget_kzt"]), cycle["rule"])
 
 
@@ -796,14 +821,7 @@ def report_progress(
 
 
 def sync_layer(store: Store) -> bool:
-    """Count every cycle past voting that never was (a generated cycle is loaded uncounted)
-    and bring the map's ``budget_cycle_projects`` layer in line with the cycles; return
-    whether the layer was written (a store whose cycles predate the layer gets it now)."""
-    cycles, *_ = _tables(store)
-    with store.engine.connect() as conn:
-        ids = conn.execute(sa.select(cycles.c.id).where(cycles.c.counted_at.is_(None))).scalars()
-        uncounted = list(ids)
-    for cycle_id in uncounted:
-        _ensure_counted(store, cycle_id)
-    with store.write_transaction() as conn:
-        return map_layer.project(store, conn)
+    """Count every cycle past voting that never was and bring the map's
+    ``budget_cycle_projects`` layer in line with the cycles (:func:`etl.budget_layer.settle`);
+    return whether the layer was written (a store whose cycles predate the layer gets it now)."""
+    return map_layer.settle(store)

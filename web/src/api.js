@@ -160,6 +160,27 @@ export async function getBlob(path, { key = apiKey } = {}) {
   return response.blob();
 }
 
+/** GET a file to save from our server, with the key: its Blob and the name the server gives it
+ * (Content-Disposition), else `fallback`. Throws ApiError on a non-2xx answer. */
+export async function getFile(path, params = {}, fallback = 'download') {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const response = await fetch(url, { headers: authHeaders() });
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    throw new ApiError(response.status, body);
+  }
+  const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+  return { blob: await response.blob(), name: named ? named[1] : fallback };
+}
+
 /** MapLibre's transformRequest: send the planner key with requests to our own server only. */
 export function transformRequest(url) {
   if (apiKey && url.startsWith(location.origin)) {

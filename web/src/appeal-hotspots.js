@@ -6,12 +6,13 @@
 // diminishing, sporadic), with a legend counting each class. Cells no test found significant
 // are not drawn. Signed out, the layer is emptied: a resident's map never holds these cells.
 
-import { getJSON, publicJSON } from './api.js';
+import { getJSON } from './api.js';
 import { errorText, fillsBefore, renderInto, statusLine } from './analysis-ui.js';
 import { formatNumber } from './format.js';
-import { lang, t } from './i18n.js';
+import { t } from './i18n.js';
 import { h } from './panel.js';
-import { isStaff } from './appeal-staff.js';
+import { loadServicesInto } from './appeal-services.js';
+import { exportButtons, isStaff } from './appeal-staff.js';
 
 const SOURCE = 'twin-ap-hot';
 export const HOT_LAYER = 'twin-ap-hot';
@@ -69,13 +70,14 @@ export function createAppealHotspots(ctx, period) {
     Object.assign(state, { busy: true, error: null, picked: null });
     rerender();
     const mode = state.mode;
+    const asking =
+      mode === 'gi'
+        ? { path: '/api/analysis/appeals/hotspots', params: { res: state.res, category: state.category, start: period.start, end: period.end } }
+        : { path: '/api/analysis/appeals/emerging', params: { res: state.res, category: state.category, as_of: period.end } };
     try {
-      const data =
-        mode === 'gi'
-          ? await getJSON('/api/analysis/appeals/hotspots', { res: state.res, category: state.category, start: period.start, end: period.end })
-          : await getJSON('/api/analysis/appeals/emerging', { res: state.res, category: state.category, as_of: period.end });
+      const data = await getJSON(asking.path, asking.params);
       if (asked !== clock) return;
-      state.data = { ...data, mode };
+      Object.assign(state, { data: { ...data, mode }, asked: asking });
     } catch (e) {
       if (asked !== clock) return;
       state.error = errorText(e);
@@ -150,20 +152,19 @@ export function createAppealHotspots(ctx, period) {
       ),
       statusLine('ap-hot-status', { busy: state.busy ? t('ap.hot.busy') : false, error: state.error }),
       legend(),
+      state.data && state.asked
+        ? exportButtons(
+            'ap-hot-export',
+            ['geojson', 'csv'].map((kind) => ({ kind, path: state.asked.path, params: { ...state.asked.params, format: kind } })),
+            (error) => {
+              state.error = error;
+              rerender();
+            },
+          )
+        : null,
       picked(),
     );
     drawMapLegend();
-  }
-
-  async function loadServices() {
-    const want = lang();
-    try {
-      state.services = await publicJSON('/open311/v2/services.json', { lang: want });
-      state.servicesLang = want;
-    } catch {
-      state.services = [];
-    }
-    rerender();
   }
 
   return {
@@ -173,7 +174,7 @@ export function createAppealHotspots(ctx, period) {
     mount(el) {
       root = el;
       rerender();
-      if (state.servicesLang !== lang()) loadServices();
+      loadServicesInto(state, rerender);
     },
     rerender,
     roleChanged() {

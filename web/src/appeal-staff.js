@@ -7,8 +7,10 @@
 // appeal-hotspots.js, on the same period. A resident's map has none of this: the sections
 // hide themselves without a staff role, and the API refuses them (401/403) anyway.
 
-import { getJSON, publicJSON } from './api.js';
+import { getFile, getJSON } from './api.js';
+import { loadServicesInto } from './appeal-services.js';
 import { errorText, renderInto, statusLine } from './analysis-ui.js';
+import { saveBlob } from './download.js';
 import { formatMonth, formatNumber } from './format.js';
 import { lang, t } from './i18n.js';
 import { h } from './panel.js';
@@ -22,6 +24,25 @@ export const isStaff = (app) => ['planner', 'admin'].includes(app.role);
 export function createPeriod() {
   const today = Date.now();
   return { start: iso(today - 364 * DAY), end: iso(today) };
+}
+
+/** A row of buttons that download what a staff view shows as files, named by the server:
+ * `files` are {kind, path, params} (params as the view asked them, plus the format). */
+export function exportButtons(id, files, onError) {
+  const save = async (f) => {
+    try {
+      const { blob, name } = await getFile(f.path, f.params, `${id}.${f.kind}`);
+      saveBlob(blob, name);
+    } catch (e) {
+      onError(errorText(e));
+    }
+  };
+  return h(
+    'div',
+    { class: 'inline wrap', id, role: 'group', 'aria-label': t('ap.export') },
+    h('span', { class: 'hint', text: `${t('ap.export')}:` }),
+    files.map((f) => h('button', { id: `${id}-${f.kind}`, type: 'button', class: 'btn btn-small', text: t(`ap.export.${f.kind}`), onclick: () => save(f) })),
+  );
 }
 
 const pct = (v) => (v === null || v === undefined ? '—' : `${formatNumber(v * 100, 0)} %`);
@@ -86,14 +107,20 @@ export function createAppealStats(ctx, period) {
     Object.assign(state, { busy: true, error: null });
     rerender();
     try {
-      const data = await getJSON('/api/analysis/appeals', { start: period.start, end: period.end, lang: lang() });
+      const params = { start: period.start, end: period.end, lang: lang() };
+      const data = await getJSON('/api/analysis/appeals', params);
       if (asked !== clock) return;
-      Object.assign(state, { data, dataLang: lang() });
+      Object.assign(state, { data, dataLang: lang(), params });
     } catch (e) {
       if (asked !== clock) return;
       state.error = errorText(e);
     }
     state.busy = false;
+    rerender();
+  }
+
+  function fail(error) {
+    state.error = error;
     rerender();
   }
 
@@ -113,6 +140,7 @@ export function createAppealStats(ctx, period) {
       countTable('ap-by-district', t('ap.byDistrict'), t('ap.district'), dists, 'data-district'),
       servicesTable(d.services),
       h('p', { class: 'hint', text: `${t('ap.rating.formula')}: ${t('ap.rating.formulaText', { min: d.min_ranked })}` }),
+      exportButtons('ap-export', [{ kind: 'csv', path: '/api/analysis/appeals', params: { ...state.params, format: 'csv' } }], fail),
     ];
   }
 
@@ -210,14 +238,20 @@ export function createAppealForecast(ctx) {
     Object.assign(state, { busy: true, error: null });
     rerender();
     try {
-      const data = await getJSON('/api/analysis/appeals/forecast', { district: state.district, category: state.category });
+      const params = { district: state.district, category: state.category };
+      const data = await getJSON('/api/analysis/appeals/forecast', params);
       if (asked !== clock) return;
-      state.data = data;
+      Object.assign(state, { data, params });
     } catch (e) {
       if (asked !== clock) return;
       state.error = errorText(e);
     }
     state.busy = false;
+    rerender();
+  }
+
+  function fail(error) {
+    state.error = error;
     rerender();
   }
 
@@ -262,6 +296,7 @@ export function createAppealForecast(ctx) {
         ),
       ),
       d.synthetic_share ? h('p', { class: 'hint', text: t('ap.synthetic') }) : null,
+      exportButtons('ap-fc-export', [{ kind: 'csv', path: '/api/analysis/appeals/forecast', params: { ...state.params, format: 'csv' } }], fail),
     ];
   }
 
@@ -291,19 +326,6 @@ export function createAppealForecast(ctx) {
     );
   }
 
-  async function loadServices() {
-    const want = lang();
-    try {
-      const list = await publicJSON('/open311/v2/services.json', { lang: want });
-      if (want !== lang()) return;
-      state.services = list;
-      state.servicesLang = want;
-    } catch {
-      state.services = [];
-    }
-    rerender();
-  }
-
   return {
     id: 'appeal-forecast',
     state,
@@ -311,7 +333,7 @@ export function createAppealForecast(ctx) {
     mount(el) {
       root = el;
       rerender();
-      if (state.servicesLang !== lang()) loadServices();
+      loadServicesInto(state, rerender);
     },
     rerender,
     roleChanged() {

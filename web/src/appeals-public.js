@@ -7,10 +7,13 @@
 // the same protections (no cell under k appeals, a filtered cell only where the unfiltered one
 // is safe beside it, the cell key noise of ±2, whole months). The slider's date D asks for the
 // appeals filed up to D's month's end, as the other dated layers show what had started by D.
+// Both are drawn in the same fixed classes of counts (the layer's Style.hexagon_classes,
+// stated in its legend), so a colour means the same number of appeals whatever the filter.
 // Staff see the appeals' points (the catalog gives them the layer itself); this is the
 // residents' view only. The rating is /api/appeals/ratings: aggregates over ≥ k appeals.
 
 import { publicJSON } from './api.js';
+import { appealServices, loadedServices } from './appeal-services.js';
 import { fillsBefore } from './analysis-ui.js';
 import { formatDate, formatMonth, formatNumber } from './format.js';
 import { lang, t } from './i18n.js';
@@ -26,18 +29,6 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 export function hexResolution(z) {
   const res = Math.round(7 + ((Math.floor(z) - 10) * Math.log(2)) / Math.log(Math.sqrt(7)));
   return Math.max(6, Math.min(9, res));
-}
-
-/** The Open311 categories in the interface language (loaded once per language). */
-const services = { lang: null, list: [], pending: null };
-function loadServices() {
-  if (services.lang === lang()) return services.pending ?? Promise.resolve(services.list);
-  services.lang = lang();
-  services.pending = publicJSON('/open311/v2/services.json', { lang: lang() })
-    .then((list) => (services.list = list))
-    .catch(() => (services.list = []))
-    .finally(() => (services.pending = null));
-  return services.pending;
 }
 
 export function setupAppealHexagons(app) {
@@ -83,7 +74,6 @@ export function setupAppealHexagons(app) {
       const body = await publicJSON('/api/appeals/hexagons', params);
       if (asked !== clock) return;
       answer = body;
-      restyle(body);
       // `h3` and `count`: what the map's click reads as an aggregate (the card's count)
       const features = body.features.map((f) => ({ ...f, properties: { ...f.properties, h3: f.properties.cell } }));
       map.getSource(SOURCE)?.setData({ type: 'FeatureCollection', features });
@@ -93,18 +83,6 @@ export function setupAppealHexagons(app) {
       error = e?.body?.detail || e?.message || String(e);
     }
     showStatus();
-  }
-
-  /** Colour the filtered cells from k to the answer's largest count: one category's cells
-   * hold far fewer appeals than all categories', and the tiles' 1–100 ramp left them blank. */
-  function restyle(body) {
-    const map = app.map;
-    if (!map.getLayer(FILTERED_LAYER)) return;
-    const k = body.k ?? 5;
-    const top = Math.max(k + 1, ...body.features.map((f) => f.properties.count));
-    const [lo, hi] = (entry()?.hexagons?.ramp ?? [[1, '#f3e6d4'], [100, '#8c510a']]).map((s) => s[1]);
-    map.setPaintProperty(FILTERED_LAYER, 'fill-color', ['interpolate', ['linear'], ['get', 'count'], k, lo, top, hi]);
-    map.setPaintProperty(FILTERED_LAYER, 'fill-opacity', ['interpolate', ['linear'], ['get', 'count'], k, 0.3, top, 0.65]);
   }
 
   /** Show the filtered hexagons instead of the tiles' while a filter is on; back otherwise. */
@@ -134,6 +112,8 @@ export function setupAppealHexagons(app) {
         layout: { visibility: 'none' },
         // the catalog layer it stands for: a click opens the appeals' aggregate card
         metadata: { 'twin:layer': 'appeals', 'twin:aggregate': true },
+        // the tiles' fixed classes (tiles/style.py), not a scale stretched to this answer: a
+        // colour means the same count with any filter, as the legend says
         paint: tiles?.paint ?? {
           'fill-color': ['interpolate', ['linear'], ['get', 'count'], 1, '#f3e6d4', 100, '#8c510a'],
           'fill-opacity': 0.35,
@@ -162,8 +142,8 @@ export function setupAppealHexagons(app) {
       );
       select.value = category;
     };
-    fill(services.lang === lang() ? services.list : []);
-    loadServices().then(fill);
+    fill(loadedServices());
+    appealServices().then(fill, () => fill([]));
     status = h('p', { id: 'appeal-filter-status', class: 'hint', role: 'status', 'aria-live': 'polite', text: statusText() });
     return h(
       'div',
@@ -211,7 +191,9 @@ export function createRatings() {
             h(
               'tr',
               {},
-              ['service', 'score', 'mean', 'onTime', 'appeals'].map((k) => h('th', { scope: 'col', text: t(`ap.rating.${k}`) })),
+              // four columns: the count of appeals is under the service's name (a fifth column
+              // pushed the table past a phone's width in Russian and Kazakh)
+              ['service', 'score', 'mean', 'onTime'].map((k) => h('th', { scope: 'col', text: t(`ap.rating.${k}`) })),
             ),
           ),
           h(
@@ -223,16 +205,20 @@ export function createRatings() {
                     'tr',
                     { 'data-service': s.service, 'data-withheld': 'true' },
                     h('th', { scope: 'row', text: s.title }),
-                    h('td', { colspan: 4, class: 'hint', text: t('ap.rating.withheld', { k: data.k }) }),
+                    h('td', { colspan: 3, class: 'hint', text: t('ap.rating.withheld', { k: data.k }) }),
                   )
                 : h(
                     'tr',
-                    { 'data-service': s.service, 'data-rank': s.rank ?? '', 'data-mean': s.mean_rating ?? '' },
-                    h('th', { scope: 'row', text: s.rank ? `${s.rank}. ${s.title}` : s.title }),
+                    { 'data-service': s.service, 'data-rank': s.rank ?? '', 'data-mean': s.mean_rating ?? '', 'data-count': String(s.appeals) },
+                    h(
+                      'th',
+                      { scope: 'row' },
+                      s.rank ? `${s.rank}. ${s.title}` : s.title,
+                      h('span', { class: 'ap-rating-count', text: t('ap.rating.count', { n: formatNumber(s.appeals, 0) }) }),
+                    ),
                     h('td', { text: formatNumber(s.score, 1) }),
                     h('td', { text: s.mean_rating === null ? '—' : `${formatNumber(s.mean_rating, 2)} ★` }),
                     h('td', { text: pct(s.on_time) }),
-                    h('td', { text: formatNumber(s.appeals, 0) }),
                   ),
             ),
           ),

@@ -7,6 +7,7 @@
 
 import './appeals.css';
 import { ApiError, getJSON, hasKey, postJSON, sendForm, sendJSON as call } from './api.js';
+import { appealServices } from './appeal-services.js';
 import { createRatings } from './appeals-public.js';
 import { lang, onLangChange } from './i18n.js';
 import { onLive } from './live.js';
@@ -153,14 +154,14 @@ export function setupAppeals(app) {
       // provokes no 401 (which the browser logs as an error)
       const { account } = await call('GET', '/api/accounts/session');
       if (!account) throw new ApiError(401, null);
-      mine = (await call('GET', '/api/appeals/mine')).appeals;
+      mine = (await call('GET', `/api/appeals/mine?lang=${lang()}`)).appeals;
       signedIn = true;
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) message = String(e.message || e);
       signedIn = false;
       mine = [];
     }
-    if (signedIn && !services.length) services = await call('GET', `/open311/v2/services.json?lang=${lang()}`);
+    if (signedIn && !services.length) services = await appealServices();
     render();
   }
 
@@ -237,7 +238,7 @@ export function setupAppeals(app) {
     if (!code) return;
     let found = [];
     try {
-      const q = new URLSearchParams({ service_code: code, lat: lat.toFixed(6), long: lng.toFixed(6) });
+      const q = new URLSearchParams({ service_code: code, lat: lat.toFixed(6), long: lng.toFixed(6), lang: lang() });
       found = (await call('GET', `/api/appeals/duplicates?${q}`)).appeals;
     } catch {
       found = []; // the hint is a courtesy: filing still works without it
@@ -317,7 +318,7 @@ export function setupAppeals(app) {
 
   async function loadStaff() {
     staffList = await getJSON('/open311/v2/requests.json', { status: 'open', page_size: 30, lang: lang() });
-    if (!services.length) services = await getJSON(`/open311/v2/services.json?lang=${lang()}`);
+    if (!services.length) services = await appealServices();
   }
 
   async function move(appeal) {
@@ -417,6 +418,8 @@ export function setupAppeals(app) {
 
   onLangChange(() => {
     services = [];
+    // the staff's open list names categories in the language it was asked in: ask again
+    if (staffList !== null && hasKey()) reloadStaff().catch(() => {});
     ratings.rerender();
     if (!box.hidden) refresh();
     else render();

@@ -17,7 +17,7 @@ import { getJSON, hasKey, sendJSON } from './api.js';
 import { renderApplicationForm } from './budget-apply.js';
 import { cycleMap } from './budget-map.js';
 import { renderStaff } from './budget-staff.js';
-import { formatNumber } from './format.js';
+import { formatDate, formatNumber } from './format.js';
 import { lang, onLangChange } from './i18n.js';
 import { pluralWord } from './locale-format.js';
 import { onLive } from './live.js';
@@ -36,6 +36,10 @@ const TEXT = {
   'phase.results': ['итоги', 'қорытынды', 'results'],
   'phase.implementation': ['реализация', 'іске асыру', 'implementation'],
   'phase.done': ['завершён', 'аяқталды', 'done'],
+  calendar: ['Этапы цикла', 'Цикл кезеңдері', 'The cycle’s phases'],
+  planned: ['с {date} (по плану)', '{date} бастап (жоспар бойынша)', 'from {date} (planned)'],
+  started: ['с {date}', '{date} бастап', 'from {date}'],
+  startedBy: ['с {date} · {by}', '{date} бастап · {by}', 'from {date} · {by}'],
   left: ['Осталось', 'Қалды', 'Money left'],
   submit: ['Проголосовать', 'Дауыс беру', 'Vote'],
   change: ['Изменить голос', 'Дауысты өзгерту', 'Change my vote'],
@@ -182,7 +186,8 @@ export function setupBudget(app) {
   let generation = 0; // a render started later wins over an older one still awaiting answers
   let staffBox = null; // the staff block's container in the current render
   const districtName = (d) => (app.districtName ? app.districtName(d) : d);
-  const picker = { active: false, onPick: null }; // a point being picked for an application
+  // a point being picked, or an area's corners being clicked, for an application
+  const picker = { active: false, mode: 'point', onPick: null, onFinish: null };
 
   /** "My district": the districts that have cycles; the choice is remembered and opens that
    * district's current cycle. */
@@ -241,6 +246,21 @@ export function setupBudget(app) {
     if (mine === generation) root.replaceChildren(out);
   }
 
+  /** The cycle's phases: when staff moved the cycle into each (staff also see who), the
+   * planned day for the phases not reached (or not recorded: a generated cycle). */
+  function calendar(cycle) {
+    const list = el('ol', { id: 'budget-calendar', class: 'budget-calendar' });
+    for (const p of cycle.phases || []) {
+      const text = p.started_at
+        ? tx(hasKey() && p.started_by ? 'startedBy' : 'started', { date: formatDate(p.started_at), by: p.started_by })
+        : tx('planned', { date: formatDate(p.planned) });
+      const item = el('li', { 'data-phase': p.phase, 'data-started': p.started_at || '', text: `${tx(`phase.${p.phase}`)}: ${text}` });
+      if (p.phase === cycle.phase) item.setAttribute('aria-current', 'step');
+      list.append(item);
+    }
+    return el('details', { class: 'budget-calendar-box' }, el('summary', { text: tx('calendar') }), list);
+  }
+
   async function build(root) {
     staffBox = null;
     staffMessage = '';
@@ -280,7 +300,7 @@ export function setupBudget(app) {
       el('dt', { text: tx('rule') }),
       el('dd', { text: tx(`rule.${cycle.rule}`) }),
     );
-    root.append(facts);
+    root.append(facts, calendar(cycle));
     if (cycle.synthetic) root.append(el('p', { class: 'demo-badge', text: tx('demo') }));
     if (isOpen()) onMap.show(cycle, all);
     if (cycle.phase === 'voting') await renderBallot(root, cycle);
@@ -294,7 +314,15 @@ export function setupBudget(app) {
       }
       root.append(el('h3', { text: tx('projects') }), list);
       if (cycle.phase === 'applications') {
-        await renderApplicationForm(root, cycle, { app, picker, signedIn: await signedIn(), changed: render });
+        await renderApplicationForm(root, cycle, {
+          app,
+          picker,
+          signedIn: await signedIn(),
+          changed: async () => {
+            onMap.reload();
+            await render();
+          },
+        });
       }
     }
     if (hasKey()) {
@@ -441,10 +469,12 @@ export function setupBudget(app) {
   });
   // a phase change (anyone's, staff's own included) redraws the panel showing that cycle
   onLive('budget.cycle', (d) => {
+    onMap.reload();
     if (isOpen() && d.id === state.cycleId) render();
   });
   // a new or reviewed application: the staff block's list of applications to review
   onLive('budget.application', (d) => {
+    onMap.reload();
     if (!isOpen() || d.cycle_id !== state.cycleId) return;
     const cycle = state.cycles.find((c) => c.id === state.cycleId);
     if (staffBox && cycle) renderStaffBlock(cycle).catch(() => {});
@@ -462,6 +492,11 @@ export function setupBudget(app) {
     shown(open) {
       if (!open) {
         picker.active = false;
+        picker.mode = 'point';
+        app.map?.doubleClickZoom.enable();
+        const panel = document.getElementById('budget-panel');
+        if (panel?.classList.contains('budget-placing') && app.map) app.map.setPadding({ ...app.map.getPadding(), bottom: 0 });
+        panel?.classList.remove('budget-placing');
         onMap.clear();
       } else if (current()) {
         getJSON(`/api/budget/cycles/${state.cycleId}/projects`)
@@ -472,8 +507,14 @@ export function setupBudget(app) {
     /** A map click while a point is being picked for an application: taken here. */
     handleClick(e) {
       if (!picker.active || !isOpen()) return false;
-      picker.active = false;
+      if (picker.mode !== 'area') picker.active = false; // an area takes clicks until finished
       picker.onPick?.([Number(e.lngLat.lng.toFixed(6)), Number(e.lngLat.lat.toFixed(6))]);
+      return true;
+    },
+    /** A double-click while an area is drawn closes it (the map does not zoom then). */
+    handleDoubleClick() {
+      if (!picker.active || picker.mode !== 'area' || !isOpen()) return false;
+      picker.onFinish?.();
       return true;
     },
     /** The staff key was entered or forgotten (the staff block comes or goes), or a resident

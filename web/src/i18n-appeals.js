@@ -13,8 +13,8 @@ export const APPEALS = {
   ],
   'ap.filter.loading': ['Загрузка…', 'Жүктелуде…', 'Loading…'],
   'ap.filter.until': [
-    'Обращения, поданные до конца месяца: {month}.',
-    'Ай соңына дейін берілген өтініштер: {month}.',
+    'Обращения, поданные до конца месяца ({month}).',
+    'Ай соңына дейін берілген өтініштер ({month}).',
     'Appeals filed up to the end of {month}.',
   ],
   'ap.filter.shown': [
@@ -36,7 +36,7 @@ export const APPEALS = {
   'ap.rating.score': ['Балл', 'Балл', 'Score'],
   'ap.rating.mean': ['Оценка жителей', 'Тұрғындар бағасы', "Residents' rating"],
   'ap.rating.onTime': ['В срок', 'Мерзімінде', 'On time'],
-  'ap.rating.appeals': ['Обращений', 'Өтініштер', 'Appeals'],
+  'ap.rating.count': ['обращений: {n}', 'өтініш: {n}', 'appeals: {n}'],
   'ap.rating.withheld': [
     'меньше {k} обращений — не показано',
     '{k}-тен аз өтініш — көрсетілмейді',
@@ -59,6 +59,9 @@ export const APPEALS = {
   // staff: the analysis panel's group
   'an.group.appeals': ['Обращения: аналитика', 'Өтініштер: талдау', 'Appeals analytics'],
   'ap.period': ['Период', 'Кезең', 'Period'],
+  'ap.export': ['Скачать', 'Жүктеп алу', 'Download'],
+  'ap.export.csv': ['CSV', 'CSV', 'CSV'],
+  'ap.export.geojson': ['GeoJSON', 'GeoJSON', 'GeoJSON'],
   'ap.from': ['С', 'Бастап', 'From'],
   'ap.to': ['По', 'Дейін', 'To'],
   'ap.show': ['Показать', 'Көрсету', 'Show'],

@@ -187,6 +187,13 @@ const UI = {
     'Hexagons: how many in each',
   ],
   'legend.one': ['1', '1', '1'],
+  'legend.fewer': ['меньше {n}', '{n} санынан аз', 'fewer than {n}'],
+  'legend.orMore': ['{n} и больше', '{n} және одан көп', '{n} or more'],
+  'legend.classes.same': [
+    'Цвет — число обращений в шестиугольнике; он одинаков при любой категории и дате. Чем ближе масштаб, тем мельче шестиугольники.',
+    'Түс — алтыбұрыштағы өтініштер саны; ол кез келген санат пен күнде бірдей. Масштаб жақындаған сайын алтыбұрыштар кішірейеді.',
+    'The colour is the number of appeals in a hexagon, the same for any category or date. Zoomed in, the hexagons are smaller.',
+  ],
   'legend.hundred': ['100 и больше', '100 және одан көп', '100 or more'],
   yes: ['Да', 'Иә', 'Yes'],
   no: ['Нет', 'Жоқ', 'No'],

@@ -99,7 +99,7 @@ export function buildEntries(catalog, style) {
   for (const sl of style.layers || []) {
     const id = catalogIdOf(sl);
     if (id && sl.metadata?.['twin:part'] === 'hexagons') {
-      hexagons.set(id, { ramp: sl.metadata['twin:ramp'] ?? null, maxzoom: sl.maxzoom ?? null });
+      hexagons.set(id, { ramp: sl.metadata['twin:ramp'] ?? null, classes: sl.metadata['twin:classes'] ?? null, maxzoom: sl.maxzoom ?? null });
     }
   }
   const entries = [];

@@ -417,6 +417,10 @@ async function start() {
   document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   app.map.on('moveend', () => app.saveState());
   app.map.on('click', onMapClick);
+  // a double-click closes an area drawn for a budget application (its zoom is off meanwhile)
+  app.map.on('dblclick', (e) => {
+    if (app.budget?.handleDoubleClick?.()) e.preventDefault();
+  });
   app.map.on('mousemove', (e) => {
     if (!app.entries.length) return;
     if (app.analyses?.toolActive()) {

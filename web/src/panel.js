@@ -2,6 +2,7 @@
 // choropleth and dashboard pickers for districts, and the planner key for cameras.
 
 import { t, title as tr } from './i18n.js';
+import { formatNumber } from './format.js';
 import { entriesByModule } from './layers.js';
 
 function h(tag, attrs = {}, ...children) {
@@ -26,14 +27,40 @@ function swatch(item) {
   return h('span', { class: `swatch swatch-${item.kind}`, style, 'aria-hidden': 'true' });
 }
 
-/** The legend of a layer's H3 counts: what a hexagon is, and its colours for 1 and 100+. */
+/** The legend of fixed hexagon classes: each class's counts ("fewer than 10", "10–19", …,
+ * "500 or more") beside its colour as drawn (its opacity over the page), and that the
+ * colours mean the same counts whatever the filter. */
+function classLegend(entry, classes) {
+  const label = (i) => {
+    const next = classes[i + 1]?.[0];
+    if (i === 0) return t('legend.fewer', { n: formatNumber(next, 0) });
+    if (next === undefined) return t('legend.orMore', { n: formatNumber(classes[i][0], 0) });
+    return `${formatNumber(classes[i][0], 0)}–${formatNumber(next - 1, 0)}`;
+  };
+  return [
+    ...classes.map(([from, color, opacity], i) =>
+      h(
+        'li',
+        { 'data-class-from': String(from), 'data-color': color, 'data-opacity': String(opacity) },
+        h('span', { class: 'swatch swatch-fill', style: `background:${color};opacity:${opacity}`, 'aria-hidden': 'true' }),
+        h('span', { text: label(i) }),
+      ),
+    ),
+    h('li', { class: 'hint legend-note', 'data-hexagons-note': entry.id }, h('span', { text: t('legend.classes.same') })),
+  ];
+}
+
+/** The legend of a layer's H3 counts: what a hexagon is, and its colours (1 and 100+, or its
+ * fixed classes). */
 function hexagonLegend(entry) {
   const hx = entry.hexagons;
-  if (!hx?.ramp) return [];
-  const [[, lo], [, hi]] = hx.ramp;
+  if (!hx?.ramp && !hx?.classes) return [];
   const head = hx.maxzoom ? t('legend.hexagons', { z: hx.maxzoom }) : t('legend.hexagons.always');
+  const top = h('li', { class: 'legend-head', 'data-hexagons': entry.id }, h('span', { text: head }));
+  if (hx.classes?.length) return [top, ...classLegend(entry, hx.classes)];
+  const [[, lo], [, hi]] = hx.ramp;
   return [
-    h('li', { class: 'legend-head', 'data-hexagons': entry.id }, h('span', { text: head })),
+    top,
     h('li', {}, swatch({ kind: 'fill', color: lo }), h('span', { text: t('legend.one') })),
     h('li', {}, swatch({ kind: 'fill', color: hi }), h('span', { text: t('legend.hundred') })),
   ];

@@ -30,7 +30,8 @@ _MONEY: sa.types.TypeEngine[Any] = sa.BigInteger().with_variant(sa.Integer(), "g
 
 def add_tables(metadata: sa.MetaData) -> None:
     """Add ``budget_cycles``, ``budget_applications``, ``budget_outcomes``,
-    ``budget_ballots`` and ``budget_ballot_items`` to ``metadata``."""
+    ``budget_ballots``, ``budget_ballot_items`` and ``budget_phase_changes`` to
+    ``metadata``."""
     sa.Table(
         "budget_cycles",
         metadata,
@@ -38,7 +39,7 @@ def add_tables(metadata: sa.MetaData) -> None:
         sa.Column("year", sa.Integer, nullable=False),
         sa.Column("district", sa.Text, nullable=False),
         sa.Column("budget_kzt", _MONEY, nullable=False),
-        # "greedy" | "mes" (twin.budget.counting.RULES)
+        # "greedy" | "mes" (twin.core.budget_counting.RULES)
         sa.Column("rule", sa.String(16), nullable=False),
         # applications | review | voting | results | implementation | done
         sa.Column("phase", sa.String(16), nullable=False),
@@ -139,4 +140,19 @@ def add_tables(metadata: sa.MetaData) -> None:
             primary_key=True,
             index=True,
         ),
+    )
+    # when staff actually moved a cycle into a phase, and who (the planned dates stay on the
+    # cycle: the calendar residents were promised; these are what happened)
+    sa.Table(
+        "budget_phase_changes",
+        metadata,
+        sa.Column(
+            "cycle_id",
+            sa.Integer,
+            sa.ForeignKey("budget_cycles.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("phase", sa.String(16), primary_key=True),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Column("by", sa.Text, nullable=False),
     )
