@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -218,13 +217,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # load ~13). Frozen, it is left out of every collection; given back at shutdown.
         gc.collect()
         gc.freeze()
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(settings.switch_interval_ms / 1000)
         try:
             yield
         finally:
             gc.unfreeze()
-            sys.setswitchinterval(switch_interval)
             if sweeper is not None:
                 sweeper.cancel()
             app.state.meter.stop()

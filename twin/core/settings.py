@@ -245,12 +245,6 @@ class Settings(BaseSettings):
     #: serve`` does unless ``--no-prebuild``). On the city x 10, those first requests waited
     #: 20-30 s behind one another for these builds while locust's users arrived.
     prebuild: bool = False
-    #: ``TWIN_SWITCH_INTERVAL_MS``: how long a thread holding Python's interpreter lock runs
-    #: before a waiting thread may take it (``sys.setswitchinterval``; Python's default is 5).
-    #: The event loop shares the lock with the threads that draw tiles, parse bodies and
-    #: write; with 5 ms each hand-over can keep the loop waiting 5 ms (the "convoy effect").
-    #: Set for the server process in its lifespan, given back at shutdown.
-    switch_interval_ms: float = Field(default=5.0, gt=0, le=100)
 
     def photo_root(self) -> Path:
         """Return the folder residents' photos are kept in."""
