@@ -340,6 +340,11 @@ def test_filters_bbox_service_code_and_pages(base: str) -> None:
     r = httpx.get(f"{base}/open311/v2/requests.json", params={**RANGE, "page_size": "1"})
     assert r.headers["x-total-count"] == "3"
     assert httpx.get(f"{base}/open311/v2/requests/999.json").json()[0]["code"] == 404
+    # ids past PostGIS' 32-bit fid are a miss, not "integer out of range" (a 500 the fuzz found)
+    for big in ("13065841668", "13550783622959772"):
+        assert httpx.get(f"{base}/api/appeals/{big}").status_code == 404, big
+        assert httpx.get(f"{base}/open311/v2/requests/{big}.json").json()[0]["code"] == 404
+    assert ids(service_request_id="1,13065841668") == ["1"]
 
 
 # -- the analyses' routes ---------------------------------------------------------------------

@@ -101,7 +101,11 @@ def test_workers_share_the_port_and_a_killed_one_is_replaced(store: Store) -> No
         os.kill(victim, signal.SIGKILL)
         # the other worker keeps answering meanwhile, and the supervisor starts a new one
         statuses = []
-        deadline = time.monotonic() + 60
+        # uvicorn's supervisor looks at its workers one after another and waits for each live
+        # one's answer to its ping up to --worker-healthcheck (60 s): a kill made while it waits
+        # on the busy survivor (start-up builds hold the interpreter lock) is seen only after
+        # that wait. Seen once in a full run: not replaced within 60 s of the kill.
+        deadline = time.monotonic() + 150
         while True:
             statuses.append(httpx.get(f"{base}/collections/buildings/items", timeout=30))
             now = workers_of(supervisor)

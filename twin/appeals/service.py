@@ -38,7 +38,7 @@ from twin.appeals.catalog import (
 )
 from twin.core.access import Caller, Role, require_account, require_planner
 from twin.core.errors import BadInput, Forbidden, NotFound
-from twin.features.query import MAX_FID, plain_value
+from twin.features.query import plain_value
 from twin.live import publish
 from twin.photos import PhotoStore
 from twin.photos.sweep import claim
@@ -68,6 +68,11 @@ def utc_now() -> dt.datetime:
 def iso(t: dt.datetime) -> str:
     """Return ``t`` as ISO 8601 UTC text with a ``Z``."""
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: Largest appeal id: ``fid`` is a 32-bit integer in PostGIS, and a larger one in a query
+#: is an error there ("integer out of range"), not a miss.
+_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ class Appeals:
 
     def get(self, appeal_id: int) -> Appeal:
         """Return appeal ``appeal_id`` or raise :class:`NotFound`."""
-        if not 0 < appeal_id <= MAX_FID:
+        if not 0 < appeal_id <= _MAX_ID:
             raise NotFound(f"no appeal {appeal_id}")
         with self.store.engine.connect() as conn:
             rows = conn.execute(self._select().where(self.t.c.fid == appeal_id)).fetchall()
@@ -242,7 +247,7 @@ class Appeals:
         if f.located_only:
             conds.append(t.c.category.not_in(SENSITIVE_CODES))
         if f.ids:
-            conds.append(t.c.fid.in_([i for i in f.ids if 0 < i <= MAX_FID]))
+            conds.append(t.c.fid.in_([i for i in f.ids if 0 < i <= _MAX_ID]))
         if f.bbox is not None:
             minx, miny, maxx, maxy = f.bbox
             if not (minx < maxx and miny < maxy):
