@@ -340,13 +340,7 @@ class Ratings:
         self, conn: sa.Connection, account_id: int, layer: Layer, fid: int
     ) -> Aggregate:
         """Do what :meth:`withdraw_rating` does on ``conn``, in the caller's transaction."""
-        r = self.ratings
-        gone = conn.execute(
-            r.delete().where(r.c.layer == layer.id, r.c.fid == fid, r.c.account_id == account_id)
-        ).rowcount
-        if not gone:
-            raise NotFound(f"you have not rated feature {fid} of {layer.id!r}")
-        return self._aggregate_on(conn, layer.id, fid)
+        return self._withdraw_on(conn, self.ratings, account_id, layer, fid, "rated")
 
     def react(self, account_id: int, layer: Layer, fid: int, reaction: object) -> Aggregate:
         """Like or dislike the feature (replacing one's earlier reaction)."""
@@ -380,12 +374,25 @@ class Ratings:
         self, conn: sa.Connection, account_id: int, layer: Layer, fid: int
     ) -> Aggregate:
         """Do what :meth:`withdraw_reaction` does on ``conn``, in the caller's transaction."""
-        x = self.reactions
+        return self._withdraw_on(conn, self.reactions, account_id, layer, fid, "liked or disliked")
+
+    def _withdraw_on(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        account_id: int,
+        layer: Layer,
+        fid: int,
+        what: str,
+    ) -> Aggregate:
+        """Delete the caller's row of ``table`` on the feature (:class:`NotFound`, saying they
+        have not ``what`` it, when there is none) and return the feature's new aggregate."""
+        t = table
         gone = conn.execute(
-            x.delete().where(x.c.layer == layer.id, x.c.fid == fid, x.c.account_id == account_id)
+            t.delete().where(t.c.layer == layer.id, t.c.fid == fid, t.c.account_id == account_id)
         ).rowcount
         if not gone:
-            raise NotFound(f"you have not liked or disliked feature {fid} of {layer.id!r}")
+            raise NotFound(f"you have not {what} feature {fid} of {layer.id!r}")
         return self._aggregate_on(conn, layer.id, fid)
 
     # -- reads ---------------------------------------------------------------------------
