@@ -148,6 +148,53 @@ def test_a_failing_write_fails_alone_in_its_group(
         store.close()
 
 
+def test_a_cancelled_write_is_not_written_and_the_group_is_still_answered(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request cancelled while its write waits (``asyncio.wrap_future`` cancels the future)
+    writes nothing, and the writes grouped with it are answered: a cancelled future's answer
+    raised, which stopped the writer's thread and left the rest of its group waiting forever.
+    A group that fails outside any write (here: keys that cannot be sorted) answers every
+    write with the error, and the thread goes on committing."""
+    with app_client(store_url, api_keys=KEYS) as client:
+        work = add_work(client, "Аллея")
+        a, b = (sign_up_resident(client, caplog) for _ in range(2))
+    store = open_store(store_url)
+    works = layers.get("works")
+    ratings = Ratings(store)
+    writer = GroupWriter(store, max_batch=64, prepare=ratings.prepare_group)
+    try:
+        started, gate = threading.Event(), threading.Event()
+        first = writer.submit(lambda conn: (started.set(), gate.wait(10)))
+        assert started.wait(10)
+        gave_up = writer.submit(ratings.rate_on, a.account_id, works, work, 2)
+        kept = writer.submit(ratings.rate_on, b.account_id, works, work, 4)
+        assert gave_up.cancel()
+        gate.set()
+        first.result(10)
+        assert kept.result(10)[1].count == 1
+        assert gave_up.cancelled()
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT account_id, stars FROM ratings")).all()
+        assert [tuple(r) for r in rows] == [(b.account_id, 4)]
+
+        # keys of two types cannot be sorted: both writes get the TypeError, nothing is lost
+        started.clear()
+        gate.clear()
+        first = writer.submit(lambda conn: (started.set(), gate.wait(10)))
+        assert started.wait(10)
+        odd = [writer.submit(lambda conn: None, key=k) for k in [(1,), ("x",)]]
+        gate.set()
+        first.result(10)
+        for future in odd:
+            with pytest.raises(TypeError):
+                future.result(10)
+        assert writer.submit(ratings.rate_on, a.account_id, works, work, 3).result(10)[0]
+    finally:
+        writer.close()
+        store.close()
+
+
 def test_a_second_rating_is_refused_within_one_group(
     store_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -193,10 +193,21 @@ class GroupWriter:
         stop = False
         while not stop:
             jobs, stop = self._take()
-            if jobs:
+            # A job whose caller gave up before it started (its request was cancelled, which
+            # cancels the future through ``asyncio.wrap_future``) is not written; every other
+            # future is now running, so it can no longer be cancelled and its answer below
+            # cannot raise.
+            jobs = [j for j in jobs if j.future.set_running_or_notify_cancel()]
+            if not jobs:
+                continue
+            try:
                 jobs.sort(key=lambda j: j.key)
                 self._write(jobs)
-                self._answer(jobs)
+            except BaseException as exc:  # never lose a thread, nor leave a caller waiting
+                log.exception("group of %d writes failed outside any write", len(jobs))
+                for job in jobs:
+                    job.result, job.error = None, exc
+            self._answer(jobs)
 
     def _write(self, jobs: list[_Job]) -> None:
         """Commit ``jobs`` as one group: first without savepoints; if a write failed
@@ -267,9 +278,13 @@ class GroupWriter:
             self._order.acquire()
             locked[0] = True
 
-    def _answer(self, jobs: list[_Job]) -> None:
+    @staticmethod
+    def _answer(jobs: list[_Job]) -> None:
         for job in jobs:
-            if job.error is not None:
-                job.future.set_exception(job.error)
-            else:
-                job.future.set_result(job.result)
+            try:
+                if job.error is not None:
+                    job.future.set_exception(job.error)
+                else:
+                    job.future.set_result(job.result)
+            except Exception:  # answered already: the others must still be answered
+                log.exception("a write's answer could not be given")
