@@ -141,3 +141,47 @@ def test_many_random_cameras_among_many_buildings_stay_valid() -> None:
     assert shapely.is_valid(polys).all()
     built = shapely.union_all(obstacles.parts)
     assert shapely.area(shapely.intersection(shapely.union_all(polys), built)) < 1.0
+
+
+def _mixed_blocks() -> Obstacles:
+    """A courtyard block (a hole), an L, a box given clockwise, and a multi-polygon."""
+    court = shapely.Polygon(
+        [(0, 0), (40, 0), (40, 40), (0, 40)], [[(10, 10), (30, 10), (30, 30), (10, 30)]]
+    )
+    ell = shapely.union(shapely.box(60, 0, 90, 10), shapely.box(60, 10, 70, 40))
+    cw = shapely.Polygon([(100, 0), (100, 20), (120, 20), (120, 0)])
+    pair = shapely.MultiPolygon([shapely.box(0, 60, 10, 70), shapely.box(20, 60, 25, 90)])
+    return Obstacles.from_geometries(np.array([court, ell, cw, pair]))
+
+
+def _same_obstacles(a: Obstacles, b: Obstacles) -> bool:
+    names = ("owner", "convex", "vx", "vy", "vstart", "vcount")
+    names += ("ax", "ay", "bx", "by", "estart", "ecount")
+    arrays = all(
+        getattr(a, k).dtype == getattr(b, k).dtype and np.array_equal(getattr(a, k), getattr(b, k))
+        for k in names
+    )
+    return arrays and bool(shapely.equals_exact(a.parts, b.parts, tolerance=0.0).all())
+
+
+@pytest.mark.parametrize("idx", [[0, 1, 2, 3, 4], [1, 3], [0, 4], [2], []])
+def test_taken_parts_are_the_obstacles_of_those_parts(idx: list[int]) -> None:
+    # (what a Dask task gets instead of building them again from its footprints)
+    blocks = _mixed_blocks()
+    assert len(blocks) == 5 and blocks.ecount[0] == 8  # the hole's edges too
+    taken = blocks.take(np.array(idx, dtype=np.int64))
+    assert _same_obstacles(taken, Obstacles.from_geometries(blocks.parts[idx]))
+    assert len(taken.tree) == len(idx)
+
+
+def test_obstacles_pickle_as_the_same_obstacles() -> None:
+    import pickle
+
+    blocks = _mixed_blocks()
+    back = pickle.loads(pickle.dumps(blocks, protocol=5))
+    assert _same_obstacles(back, blocks)
+    cams = (np.array([50.0, 20.0]), np.array([20.0, 20.0]), np.zeros(2), np.full(2, 360.0))
+    reach = np.full(2, 80.0)
+    assert shapely.equals_exact(
+        visibility_polygons(*cams, reach, back), visibility_polygons(*cams, reach, blocks), 0.0
+    ).all()
