@@ -14,9 +14,10 @@ its worker dies, the answers put back in the jobs' order. The same job functions
 process without a cluster, so both give the same answer (tested).
 
 A step's large inputs that do not change between analyses (the footprints of the coverage
-cells) are *held*: sent once as a task of their own under a key that names their content,
-and kept on the cluster while this process keeps their future, so that the next analysis
-over the same data sends nothing and its tasks run where the data already is. What is held
+cells) are *held*: sent once, as a task of their own to the worker their job's task is meant
+for, under a key that names their content, and kept on the cluster while this process keeps
+their future, so that the next analysis over the same data sends nothing and its tasks run
+where the data already is. What is held
 is bounded (:data:`HELD_BYTES`, the least recently used let go first); a worker that dies
 takes its held values with it and the scheduler makes them again from their task.
 
@@ -50,15 +51,9 @@ _lock = threading.Lock()
 _client: Any = None
 
 
-class _Held:
-    """A held value: its future on the cluster and how to make it in this process."""
-
-    def __init__(self, future: Any, make: Callable[[], Any], nbytes: int) -> None:
-        self.future, self.make, self.nbytes = future, make, nbytes
-
-
-#: the held values by key, least recently used first
-_held: OrderedDict[str, _Held] = OrderedDict()
+#: the futures of the values held on the cluster, and their sizes, by key (least recently
+#: used first)
+_held: OrderedDict[str, tuple[Any, int]] = OrderedDict()
 
 
 def connect(address: str | None) -> None:
@@ -92,44 +87,55 @@ def _value(value: T) -> T:
     return value
 
 
-def hold(key: str, make: Callable[[], Any], nbytes: int) -> Any:
-    """Return the future of a value kept on the connected cluster under ``key`` (which must
-    name the value's content): ``make()`` is called and sent only when the cluster does not
-    hold it already. Pass the future in a job of :func:`run`; there it stands for the value.
+class Held:
+    """A value a job carries that is kept on the cluster between analyses, under ``key``
+    (which must name the value's content): ``make()`` is called and sent only when the
+    cluster does not hold it already, to the worker that is to run its job's task; on the
+    worker the job gets the value.
 
     Between analyses the values held take at most :data:`HELD_BYTES` (``nbytes`` each, as
     the caller counts them): when :func:`run` ends, the least recently used are let go (the
-    cluster frees them once no job refers to them). An analysis' own values are not let go
-    while it runs, so that they are still there to be made here if the cluster loses every
-    worker.
+    cluster frees them).
     """
-    dask = _client
-    if dask is None:
-        raise RuntimeError("no Dask cluster connected")
-    with _lock:
-        held = _held.get(key)
-        if held is not None and held.future.status not in ("error", "cancelled"):
-            _held.move_to_end(key)
-            return held.future
+
+    def __init__(self, key: str, make: Callable[[], Any], nbytes: int) -> None:
+        self.key, self.make, self.nbytes = key, make, nbytes
+
+
+def _held_future(dask: Any, value: Held, worker: str | None) -> Any:
+    """Return the future of a held value, sent to ``worker`` if the cluster lacks it."""
     from dask import config as dask_config
 
-    value = make()
+    with _lock:
+        known = _held.get(value.key)
+        if known is not None and known[0].status not in ("error", "cancelled"):
+            _held.move_to_end(value.key)
+            return known[0]
     # Dask warns of a graph past 10 MB: "use futures … without repetition", which this is.
     with dask_config.set({"distributed.admin.large-graph-warning-threshold": "4GiB"}):
-        future = dask.submit(_value, value, key=key, pure=False, retries=2)
+        future = dask.submit(
+            _value,
+            value.make(),
+            key=value.key,
+            pure=False,
+            retries=2,
+            # spread over the workers as the tasks are: a task runs where its values are
+            workers=None if worker is None else [worker],
+            allow_other_workers=True,
+        )
     with _lock:
-        _held[key] = _Held(future, make, nbytes)
-        _held.move_to_end(key)
+        _held[value.key] = (future, value.nbytes)
+        _held.move_to_end(value.key)
     return future
 
 
 def _trim() -> None:
     """Let go the least recently used held values past :data:`HELD_BYTES`."""
     with _lock:
-        total = sum(h.nbytes for h in _held.values())
+        total = sum(nbytes for _, nbytes in _held.values())
         while total > HELD_BYTES and _held:
-            _, gone = _held.popitem(last=False)
-            total -= gone.nbytes
+            _, (_, nbytes) = _held.popitem(last=False)
+            total -= nbytes
 
 
 def held() -> list[str]:
@@ -139,10 +145,8 @@ def held() -> list[str]:
 
 
 def _here(job: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Return ``job`` with its held futures replaced by their values made here."""
-    with _lock:
-        made = {h.future.key: h.make for h in _held.values()}
-    return tuple(made[a.key]() if hasattr(a, "key") and a.key in made else a for a in job)
+    """Return ``job`` with its held values made here."""
+    return tuple(a.make() if isinstance(a, Held) else a for a in job)
 
 
 def _run_group(fn: Callable[..., T], jobs: Sequence[tuple[Any, ...]], **shared: Any) -> list[T]:
@@ -177,8 +181,8 @@ def run(
     has workers, else in this process.
 
     ``weights`` (per job, e.g. its point count) balances the tasks; ``shared`` are keyword
-    arguments every job gets (sent to each worker once, not per task); a job may carry the
-    futures of :func:`hold` (each task then runs where its values are, if it can).
+    arguments every job gets (sent to each worker once, not per task); a job may carry
+    :class:`Held` values.
     """
     try:
         return _run(fn, jobs, weights, shared or {})
@@ -202,17 +206,27 @@ def _run(
     scattered = {k: dask.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
     cuts = groups([1.0] * len(jobs) if weights is None else weights, TASKS_PER_THREAD * here)
     name = getattr(fn, "__name__", "job")
+    # each run of neighbouring tasks to one worker thread (its held values sent there)
+    slots = [w for w, n in sorted(dask.nthreads().items()) for _ in range(n)] or [None]
     futures = [
         dask.submit(
             _run_group,
             fn,
-            [jobs[i] for i in idx],
+            [
+                tuple(
+                    _held_future(dask, a, slots[g * len(slots) // len(cuts)])
+                    if isinstance(a, Held)
+                    else a
+                    for a in jobs[i]
+                )
+                for i in idx
+            ],
             pure=False,
             retries=2,
             key=f"{name}-{uuid.uuid4().hex}",  # the job's name in the task stream
             **scattered,
         )
-        for idx in cuts
+        for g, idx in enumerate(cuts)
     ]
     out: list[Any] = [None] * len(jobs)
     for idx, future in zip(cuts, futures, strict=True):

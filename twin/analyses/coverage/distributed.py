@@ -13,18 +13,21 @@ vertex for vertex, as the in-process one (tested).
 
 What Dask costs on top of the polygons is moving footprints and polygons between processes
 on the same cores. Measured at the city ×10 (30,000 cameras, 82,050 footprint parts, six
-tasks), CPU seconds of one run on a LocalCluster of one worker, where in process takes
-2.6 s: 6.3 s when each task got its footprints as pickled shapely objects and built its
-obstacles from them, and sent back pickled polygons (pickle writes a geometry at a time:
-0.8 s for the footprints, 0.4 s for the polygons, and as much again to read them; building
-the six tasks' obstacles 0.9 s). Now both go as WKB buffers (:mod:`twin.analyses.wkb`) with
-the flat arrays :meth:`Obstacles.take` gathers, so a worker only builds a tree (ms), and each
-task's footprints are *held* on the cluster (:func:`twin.analyses.cluster.hold`) under a key
-naming their content: 3.6 s the first time, 2.7 s for the same analysis again, which sends
-no footprint at all and runs each task where its footprints are. The key is the footprints'
-content, not their place in this process' obstacles, so an edited building sends again only
-the cells it lies in; another set of cameras (placement's candidates) is cut into other
-cells and sends those.
+tasks; the CPU seconds of one run in the client and worker processes together, on a
+LocalCluster of one worker, where in process takes 2.6 s): 7.6–8.0 s when each
+task got its footprints as pickled shapely objects, built its obstacles from them and sent
+back pickled polygons (pickle writes a geometry at a time: 0.8 s for the footprints, 0.4 s
+for the polygons, about as much again to read them; building the six tasks' obstacles
+0.9 s). Now both go as WKB buffers (:mod:`twin.analyses.wkb`) with the flat arrays
+:meth:`Obstacles.take` gathers, so a worker only builds a tree (ms); 4.0–4.3 s. And each
+task's footprints are *held* on the cluster (:class:`twin.analyses.cluster.Held`) under a key
+naming their content: the same analysis again sends no footprint at all and runs each task
+where its footprints are, 3.3–3.7 s. The held footprints are sent to the worker their task
+is meant for, spread as the tasks are: left to the scheduler, they were not spread evenly
+and their tasks followed them (on two workers, 1.2 s of CPU on one and 2.1 s on the other in
+one run). The key is the footprints' content, not their place in this
+process' obstacles, so an edited building sends again only the cells it lies in; another set
+of cameras (placement's candidates) is cut into other cells and sends those.
 
 Partitions are plain arrays, not dask-geopandas frames: a spatial partition of
 dask-geopandas pays only when a query touches few partitions, and its partitioning is lost on
@@ -40,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
 
 import numpy as np
 import shapely
@@ -75,17 +77,17 @@ def _cell_task(
     return wkb.pack(visibility_polygons(x, y, heading, fov, range_m, footprints, active=active))
 
 
-def _footprints(obstacles: Obstacles, parts: np.ndarray) -> Any:
-    """Return the future of the footprint parts ``parts`` of ``obstacles`` held on the
-    cluster, keyed by their content (their WKB, in order): sent only when the cluster does
-    not hold the same footprints already, whatever their indices in this ``obstacles``."""
+def _footprints(obstacles: Obstacles, parts: np.ndarray) -> cluster.Held:
+    """Return the footprint parts ``parts`` of ``obstacles`` to be held on the cluster,
+    keyed by their content (their WKB, in order): sent only when the cluster does not hold
+    the same footprints already, whatever their indices in this ``obstacles``."""
     buf, offsets = wkb.pack(obstacles.parts[parts])
     digest = hashlib.blake2b(buf.tobytes(), digest_size=16)
     digest.update(offsets.tobytes())
     # what they take on a worker, roughly: their WKB again as geometries, and the vertex and
     # edge arrays (16 and 32 bytes each)
     vertices, edges = int(obstacles.vcount[parts].sum()), int(obstacles.ecount[parts].sum())
-    return cluster.hold(
+    return cluster.Held(
         f"footprints-{digest.hexdigest()}",
         lambda: obstacles.take(parts),
         nbytes=len(buf) + vertices * 16 + edges * 32,
