@@ -11,8 +11,9 @@ projects into one gets every one of them unchanged, the way the city events do
 (:mod:`twin.events.service`). The cycles stay the record (``budget_*`` tables); this layer is
 written from them in the same transaction as every change that moves a project — a
 submission, a review, a phase change (counting included), progress of works — through the
-store's ordinary load (source ``budget_cycles``, ``source_id`` = the application id), so the
-change log moves and cached tiles under the project drop.
+store's ordinary load (source ``budget_cycles``, ``source_id`` = the application id; the load
+is the city events' too, :func:`etl.derived.derived_batch`), so the change log moves and cached
+tiles under the project drop.
 
 What a project's ``status`` is, from its cycle's phase and its own review and count:
 
@@ -36,28 +37,23 @@ public then, never before). The account that applied is never copied here.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-import geopandas as gpd
 import sqlalchemy as sa
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from etl.transform import conform
-from layers.model import Layer
+from etl.derived import derived_batch
 from layers.programme import BUDGET_CYCLE_AREAS as AREAS
 from layers.programme import BUDGET_CYCLE_PROJECTS as LAYER
 from layers.programme import BUDGET_STAGE_DATES
 from twin.core import budget_counting as counting
 from twin.core.budget_phases import Phase, at_least
-from twin.core.errors import StoreError
-from twin.store import Batch, Store
-from twin.store.loading import row_hashes
+from twin.store import Store
 
 #: the layer's source: the rows written from the cycles
 SOURCE = "budget_cycles"
@@ -214,31 +210,6 @@ def _features(
     return rows, points, areas
 
 
-def _batch(
-    conn: sa.Connection, layer: Layer, rows: list[dict[str, Any]], geoms: list[BaseGeometry]
-) -> Batch | None:
-    """Return the load that makes ``layer``'s rows from the cycles these, or None when the
-    stored rows already are (same ids, same row hashes)."""
-    raw = gpd.GeoDataFrame(rows or {"source_id": []}, geometry=geoms or [], crs=4326)
-    flags = raw.pop("synthetic").astype(bool) if len(raw) else False
-    result = conform(raw, layer, origin=SOURCE, id_column="source_id", synthetic=flags)
-    if result.rejected:  # the budget's own checks are stricter: a bug, not bad input
-        bad = result.rejected[0]
-        raise StoreError(f"budget project {bad.source_id} ({layer.id}): {bad.reason}")
-    frame = result.frame
-    hashes = row_hashes(frame, layer) if len(frame) else []
-    stored: dict[str, str] = dict(
-        conn.execute(
-            sa.text(f'SELECT source_id, row_hash FROM "{layer.table}" WHERE source = :s'),
-            {"s": SOURCE},
-        ).fetchall()
-    )
-    if stored == dict(zip(frame["source_id"].astype(str), hashes, strict=True)):
-        return None
-    digest = hashlib.sha256(json.dumps(hashes).encode()).hexdigest()
-    return Batch(layer, SOURCE, frame, "budget_cycles", digest, layer.licence, replace=True)
-
-
 def project(store: Store, conn: sa.Connection) -> bool:
     """Write every cycle's projects into the layers in the caller's write transaction — each
     project's point into ``budget_cycle_projects``, the area of one located by an area also
@@ -247,14 +218,14 @@ def project(store: Store, conn: sa.Connection) -> bool:
     has a few hundred projects a year; a few milliseconds) and the load keeps only what
     differs."""
     rows, points, areas = _features(conn, store)
-    batches = [
-        b
-        for b in (
-            _batch(conn, LAYER, rows, list(points)),
-            _batch(conn, AREAS, [rows[i] for i, _ in areas], [g for _, g in areas]),
-        )
-        if b is not None
-    ]
+    batches = []
+    for layer, layer_rows, geoms in (
+        (LAYER, rows, points),
+        (AREAS, [rows[i] for i, _ in areas], [g for _, g in areas]),
+    ):
+        batch = derived_batch(conn, layer, layer_rows, geoms, source=SOURCE, what="budget project")
+        if batch is not None:
+            batches.append(batch)
     if not batches:
         return False
     store.load_in(conn, batches)

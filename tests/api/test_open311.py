@@ -382,7 +382,8 @@ def test_staff_analyses_answer_on_the_scene(base: str) -> None:
     csv_r = httpx.get(
         f"{base}/api/analysis/appeals/hotspots", params={"format": "csv"}, headers=STAFF
     )
-    assert csv_r.text.startswith("cell,count,z,p,label")
+    # a file for a spreadsheet: the UTF-8 byte-order mark first (twin.core.spreadsheet)
+    assert csv_r.text.startswith("\ufeffcell,count,z,p,label")
     r = httpx.get(f"{base}/api/analysis/appeals/forecast", headers=STAFF)
     assert r.status_code == 400 and "months of history" in r.json()["detail"]
     r = httpx.get(f"{base}/api/analysis/appeals/hotspots", params={"res": 7}, headers=STAFF)
@@ -401,7 +402,7 @@ def test_staff_figures_download_as_named_files(base: str, resident: Callable[[],
     assert r.headers["content-disposition"] == (
         'attachment; filename="appeal-services-2026-10-01-2026-10-31-en.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert sorted(x["service"] for x in rows) == ["city_lighting", "public_health"]
     assert [x["service"] for x in rows] == [s["service"] for s in figures["services"]]
     for row, service in zip(rows, figures["services"], strict=True):
@@ -419,7 +420,7 @@ def test_staff_figures_download_as_named_files(base: str, resident: Callable[[],
     cells = {f["properties"]["cell"]: f["properties"] for f in r.json()["features"]}
     r = httpx.get(hot, params={**asked, "format": "csv"}, headers=STAFF)
     assert r.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
-    table = {x["cell"]: x for x in csv.DictReader(io.StringIO(r.text))}
+    table = {x["cell"]: x for x in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))}
     assert sum(int(x["count"]) for x in table.values()) == 2  # the scene's two lighting appeals
     for cell, props in cells.items():
         assert int(table[cell]["count"]) == props["count"]

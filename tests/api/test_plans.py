@@ -3,6 +3,7 @@ the bundled Almaty set (both stores); the quota shared by two apps through a rea
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import threading
@@ -209,8 +210,9 @@ def test_quota_boundary_headers_and_usage(
     # is free whoever asks); the CSV says the same
     assert _site(client, shop.headers, CATS[1]).status_code == 200
     assert _site(client, shop.headers, "bank").status_code == 429
-    text = client.get("/api/business/usage.csv", headers=key).text
-    rows = list(csv.DictReader(io.StringIO(text)))
+    body = client.get("/api/business/usage.csv", headers=key).content
+    assert body.startswith(codecs.BOM_UTF8)  # for a spreadsheet (twin.core.spreadsheet)
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert sorted((r["analysis"], r["label"], r["calls"], r["units"]) for r in rows) == [
         ("site", "", "1", "0"),  # the member's session: one call, a repeat
         ("site", "site", "4", "6"),

@@ -24,7 +24,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from tests.support.accounts import code_from_log
+from tests.support.accounts import code_from_log, sign_up_resident
 from tests.web.conftest import PLANNER_KEY, Session
 
 STAFF = {"Authorization": f"Bearer {PLANNER_KEY}"}
@@ -353,4 +353,93 @@ def test_the_panel_shows_when_phases_began(make_session: Any, server: str) -> No
     assert "(planned)" not in text and review["started_by"] not in text
     voting = page.locator("#budget-calendar li[data-phase='voting']").inner_text()
     assert voting == "voting: from 1 May 2035 (planned)", voting
+    assert s.console_errors == []
+
+
+def test_an_area_half_drawn_survives_another_residents_application(
+    make_session: Any, server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another resident's application arrives live while a resident is drawing an area with
+    nothing typed yet: the panel is not drawn again (it was, and the corners clicked so far
+    went with the old form), the drawing goes on, and the application sends the whole area."""
+    caplog.set_level(logging.INFO, logger="twin.accounts")
+    api = httpx.Client(base_url=server)
+    r = api.post(
+        "/api/budget/cycles",
+        json={"year": 2036, "district": "Bostandyk", "budget_kzt": 80_000_000},
+        headers=STAFF,
+    )
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    corners = _area_in(api, "Bostandyk")
+    other = sign_up_resident(api, caplog)  # type: ignore[arg-type]
+
+    s = make_session()
+    s.open("#lang=en")
+    page = s.page
+    login = "budget.half.area@example.kz"
+    req = page.request
+    r2 = req.post(
+        s.base + "/api/accounts/signup", data={"login": login, "password": "a long pb password"}
+    )
+    assert r2.status == 201, r2.text()
+    r2 = req.post(
+        s.base + "/api/accounts/verify",
+        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
+    )
+    assert r2.status == 200, r2.text()
+    page.evaluate("localStorage.setItem('twin.budget.district', 'Bostandyk')")
+    page.locator("#budget-toggle").click()
+    page.wait_for_selector(f"#budget-cycle option[value='{cid}']", state="attached")
+    page.select_option("#budget-cycle", str(cid))
+    page.wait_for_selector("#budget-apply-draw")
+    # a stream of the page's own, to know when the other application has been announced
+    page.evaluate(
+        """() => { window.seen = [];
+            const es = new EventSource('/api/events?topic=budget');
+            es.addEventListener('budget.application', (e) => window.seen.push(e.data));
+            return new Promise((ok) => es.addEventListener('open', ok)); }"""
+    )
+    page.locator("#budget-apply-draw").click()
+    centre = [sum(c[0] for c in corners) / 4, sum(c[1] for c in corners) / 4]
+    page.evaluate("(c) => twin.map.jumpTo({ center: c, zoom: 15 })", centre)
+    s.idle()
+    for c in corners[:2]:
+        s.click_lnglat(*c)
+    status = page.locator("#budget-apply-point")
+    assert status.inner_text().startswith("Click the map at the area’s corners: 2")
+
+    r = api.post(
+        f"/api/budget/cycles/{cid}/projects",
+        json={
+            "title": "A playground",
+            "description": "Swings and a slide",
+            "category": "yards",
+            "cost_kzt": 9_000_000,
+            "location": {"type": "Point", "coordinates": centre},
+        },
+        headers=other.headers,
+    )
+    assert r.status_code == 201, r.text
+    page.wait_for_function("window.seen.length >= 1")
+    s.idle()
+    # the form is the one being drawn in: its status still counts the two corners
+    assert status.inner_text().startswith("Click the map at the area’s corners: 2")
+    s.click_lnglat(*corners[2])
+    page.mouse.dblclick(*s.page_xy(*corners[3]))
+    assert status.inner_text() == "Area: 4 corners"
+    page.fill("#budget-apply-title", "Trees along the yard")
+    page.fill("#budget-apply-description", "Twelve elms")
+    page.fill("#budget-apply-cost", "4000000")
+    page.locator("#budget-apply-send").click()
+    page.wait_for_function(
+        "document.querySelector('#budget-apply-status')?.textContent.includes('sent for review')"
+    )
+    mine = [p for p in api.get(f"/api/budget/cycles/{cid}/projects").json()
+            if p["title"] == "Trees along the yard"]  # fmt: skip
+    assert len(mine) == 1 and mine[0]["location"]["type"] == "Polygon"
+    assert len(mine[0]["location"]["coordinates"][0]) == 5
+    # both applications are listed once the resident's own is sent
+    listed = page.locator("#budget-projects li").all_inner_texts()
+    assert sorted(t.split(" · ")[0] for t in listed) == ["A playground", "Trees along the yard"]
     assert s.console_errors == []

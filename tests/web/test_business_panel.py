@@ -208,7 +208,7 @@ def test_the_business_tools_on_a_phone(
     assert page.locator("#mine-quota").inner_text().startswith("Тариф «Бесплатный»")
     with page.expect_download() as got:
         page.click("#mine-usage-csv")
-    with open(got.value.path(), encoding="utf-8") as f:
+    with open(got.value.path(), encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert sorted((r["analysis"], r["key_id"], r["calls"], r["units"]) for r in rows) == [
         ("batch", "session", "1", "5"),

@@ -13,9 +13,7 @@ The analyses are in ``twin.appeals`` (analytics, hotspots, forecast); the one
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from typing import Annotated, Any
 
@@ -29,6 +27,7 @@ from twin.appeals.insights import Insights, Scope, cell_feature
 from twin.core.access import require_planner
 from twin.core.errors import BadInput
 from twin.core.privacy import public_k, whole_months
+from twin.core.spreadsheet import csv_text
 
 router = APIRouter(tags=["appeals analysis"])
 _LANGS = ("ru", "kk", "en")
@@ -153,16 +152,11 @@ def _file_name(*parts: object) -> str:
 
 
 def _csv(rows: list[dict[Any, Any]], name: str, columns: list[str] | None = None) -> Response:
-    out = io.StringIO()
+    """A download for a spreadsheet (:mod:`twin.core.spreadsheet`): ``columns`` (else the
+    first row's keys) of every row."""
     fields = columns or (list(rows[0]) if rows else [])
-    if fields:
-        writer = csv.DictWriter(
-            out, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        csv_text(fields, ([row.get(c) for c in fields] for row in rows)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

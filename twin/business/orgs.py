@@ -11,8 +11,6 @@ key stops at once in every process. Staff change an organisation's plan.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import time
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from twin.accounts.service import clean_name
 from twin.business.plans import Plans
 from twin.core.access import hash_key, same_digest
 from twin.core.errors import BadInput, Forbidden, NotFound
+from twin.core.spreadsheet import csv_text
 from twin.store import Store
 
 #: the prefix of an organisation's API key (staff keys are ``twin_``, account tokens ``twa_``)
@@ -299,13 +298,9 @@ def _check_days(first: str, last: str) -> None:
 
 
 def usage_csv(rows: list[UsageRow]) -> str:
-    """Return usage rows as CSV (``day,key_id,label,analysis,calls,units``)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["day", "key_id", "label", "analysis", "calls", "units"])
-    for r in rows:
-        # a label is the organisation's own text: keep a spreadsheet from reading it as a
-        # formula (CSV injection)
-        label = "'" + r.label if r.label[:1] in ("=", "+", "-", "@") else r.label
-        w.writerow([r.day, r.key_id, label, r.analysis, r.calls, r.units])
-    return out.getvalue()
+    """Return usage rows as CSV for a spreadsheet (``day,key_id,label,analysis,calls,units``;
+    :mod:`twin.core.spreadsheet`: a label, the organisation's own text, is never a formula)."""
+    return csv_text(
+        ["day", "key_id", "label", "analysis", "calls", "units"],
+        ([r.day, r.key_id, r.label, r.analysis, r.calls, r.units] for r in rows),
+    )

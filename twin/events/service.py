@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -29,11 +28,11 @@ from shapely.geometry.base import BaseGeometry
 
 import layers
 import twin.live
-from etl.transform import conform
+from etl.derived import derived_batch
 from layers import GeomType
 from layers.events import EVENT_LAYERS
 from twin.analyses.memo import StoreMemo
-from twin.core.errors import BadInput, NotFound, StoreError
+from twin.core.errors import BadInput, NotFound
 from twin.events.model import (
     KINDS,
     LINE_TYPES,
@@ -51,8 +50,7 @@ from twin.events.model import (
     now_utc,
     to_utc,
 )
-from twin.store import Batch, Store
-from twin.store.loading import row_hashes
+from twin.store import Store
 
 TOPIC = "events"
 #: An address this close (metres) to an event's area or line is affected by it.
@@ -274,27 +272,11 @@ def _project(
         geoms[kind].append(shapely.from_wkb(bytes(r["geom_wkb"])))
     batches = []
     for kind in sorted(wanted, key=lambda k: k.value):
-        layer = EVENT_LAYERS[kind]
-        raw = gpd.GeoDataFrame(
-            by_kind[kind] or {"source_id": []}, geometry=geoms[kind] or [], crs=4326
+        batch = derived_batch(
+            conn, EVENT_LAYERS[kind], by_kind[kind], geoms[kind], source=LAYER_SOURCE, what="event"
         )
-        result = conform(raw, layer, origin=LAYER_SOURCE, id_column="source_id")
-        if result.rejected:  # the events' own checks are stricter: a bug, not bad input
-            raise StoreError(f"event {result.rejected[0].source_id}: {result.rejected[0].reason}")
-        frame = result.frame
-        hashes = row_hashes(frame, layer) if len(frame) else []
-        stored: dict[str, str] = dict(
-            conn.execute(
-                sa.text(f'SELECT source_id, row_hash FROM "{layer.table}" WHERE source = :s'),
-                {"s": LAYER_SOURCE},
-            ).fetchall()
-        )
-        if stored == dict(zip(frame["source_id"].astype(str), hashes, strict=True)):
-            continue
-        digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
-        batches.append(
-            Batch(layer, LAYER_SOURCE, frame, "city_events", digest, layer.licence, replace=True)
-        )
+        if batch is not None:
+            batches.append(batch)
     store.load_in(conn, batches)
     return [b.layer.id for b in batches]
 

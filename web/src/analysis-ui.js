@@ -1,5 +1,6 @@
 // Small pieces the analysis sections share: redrawing a section without losing the focus, a
-// status line (busy, an API error's detail), and where analysis layers go in the style.
+// status line (busy, an API error's detail), a section's request where only the latest counts,
+// and where analysis layers go in the style.
 
 import { t } from './i18n.js';
 import { h } from './panel.js';
@@ -25,6 +26,42 @@ export function statusLine(id, { busy = false, error = null, note = null } = {})
 export function errorText(e) {
   if (e?.name === 'AbortError') return null;
   return e?.body?.detail || e?.message || t('error.load');
+}
+
+/** A section's requests where only the latest counts. `run(ask, take)` marks the section busy
+ * (`state.busy`, `state.error`) and draws it (`redraw`), awaits `ask()`, gives the answer to
+ * `take` or the error's text to `state.error`, and draws it again; `fail(text)` shows an error
+ * of the section's own (an export that failed); `forget(more)` empties `state.data` (and sets
+ * `more`) for a sign-out. An answer that comes after a newer `run` or a
+ * `forget` is dropped: a late answer to an older question must not overwrite the newer one, nor
+ * bring back what a sign-out took off the page. */
+export function latestOnly(state, redraw) {
+  let clock = 0;
+  return {
+    async run(ask, take) {
+      const asked = ++clock;
+      Object.assign(state, { busy: true, error: null });
+      redraw();
+      try {
+        const answer = await ask();
+        if (asked !== clock) return;
+        take(answer);
+      } catch (e) {
+        if (asked !== clock) return;
+        state.error = errorText(e);
+      }
+      state.busy = false;
+      redraw();
+    },
+    fail(text) {
+      state.error = text;
+      redraw();
+    },
+    forget(more = {}) {
+      clock++;
+      Object.assign(state, { data: null, busy: false, error: null, ...more });
+    },
+  };
 }
 
 /** Where analysis fills go: under the point layers and labels of the base style. */

@@ -46,12 +46,18 @@ export function csrfHeaders() {
   return m ? { 'X-CSRF-Token': decodeURIComponent(m[1]) } : {};
 }
 
-/** GET a JSON document from our server; throws ApiError on a non-2xx answer. */
-export async function getJSON(path, params = {}, { key = apiKey, signal, credentials = 'same-origin' } = {}) {
+/** The URL of `path` on our server with `params` as its query (empty values left out). */
+function apiUrl(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   }
+  return url;
+}
+
+/** GET a JSON document from our server; throws ApiError on a non-2xx answer. */
+export async function getJSON(path, params = {}, { key = apiKey, signal, credentials = 'same-origin' } = {}) {
+  const url = apiUrl(path, params);
   const response = await fetch(url, {
     headers: { Accept: 'application/json', ...authHeaders(key) },
     credentials,
@@ -145,9 +151,11 @@ export async function sendForm(path, form) {
   return answer;
 }
 
-/** GET a file (a GeoTIFF, a GeoJSON export) from our server as a Blob, with the key. */
-export async function getBlob(path, { key = apiKey } = {}) {
-  const response = await fetch(new URL(path, location.origin), { headers: authHeaders(key) });
+/** The Response of `fetch(url, init)` when it is a 2xx; else throws ApiError with the problem
+ * body the server answered (null when it is not JSON). For answers that are not JSON documents
+ * (files, a CSV, a PDF), which are read only once they are known to be good. */
+async function fetchOk(url, init) {
+  const response = await fetch(url, init);
   if (!response.ok) {
     let body = null;
     try {
@@ -157,26 +165,20 @@ export async function getBlob(path, { key = apiKey } = {}) {
     }
     throw new ApiError(response.status, body);
   }
+  return response;
+}
+
+/** GET a file (a GeoTIFF, a GeoJSON export) from our server as a Blob, with the key. */
+export async function getBlob(path, { key = apiKey } = {}) {
+  const response = await fetchOk(new URL(path, location.origin), { headers: authHeaders(key) });
   return response.blob();
 }
 
 /** GET a file to save from our server, with the key: its Blob and the name the server gives it
  * (Content-Disposition), else `fallback`. Throws ApiError on a non-2xx answer. */
 export async function getFile(path, params = {}, fallback = 'download') {
-  const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
-  }
-  const response = await fetch(url, { headers: authHeaders() });
-  if (!response.ok) {
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
-    throw new ApiError(response.status, body);
-  }
+  const url = apiUrl(path, params);
+  const response = await fetchOk(url, { headers: authHeaders() });
   const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
   return { blob: await response.blob(), name: named ? named[1] : fallback };
 }
@@ -197,24 +199,11 @@ export function hasOrgKey() {
 /** A business's request (issue 21): its organisation key if one is in use, else the session
  * cookie with the CSRF token on writes. Returns the Response; throws ApiError on a non-2xx. */
 export async function businessFetch(method, path, params = {}, body = undefined, headers = {}) {
-  const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
-  }
-  const response = await fetch(url, {
+  const url = apiUrl(path, params);
+  return fetchOk(url, {
     method,
     headers: { ...headers, ...(method === 'GET' ? {} : csrfHeaders()), ...authHeaders() },
     credentials: 'same-origin',
     body,
   });
-  if (!response.ok) {
-    let answer = null;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = null;
-    }
-    throw new ApiError(response.status, answer);
-  }
-  return response;
 }

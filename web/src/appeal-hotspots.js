@@ -7,12 +7,11 @@
 // are not drawn. Signed out, the layer is emptied: a resident's map never holds these cells.
 
 import { getJSON } from './api.js';
-import { errorText, fillsBefore, renderInto, statusLine } from './analysis-ui.js';
+import { fillsBefore, latestOnly, renderInto, statusLine } from './analysis-ui.js';
 import { formatNumber } from './format.js';
 import { t } from './i18n.js';
 import { h } from './panel.js';
-import { loadServicesInto } from './appeal-services.js';
-import { exportButtons, isStaff } from './appeal-staff.js';
+import { exportButtons, isStaff, servicesSection } from './appeal-staff.js';
 
 const SOURCE = 'twin-ap-hot';
 export const HOT_LAYER = 'twin-ap-hot';
@@ -34,7 +33,7 @@ export function giClass(label, p) {
 export function createAppealHotspots(ctx, period) {
   const state = { mode: 'gi', res: 8, category: '', data: null, busy: false, error: null, picked: null, services: [] };
   let root = null;
-  let clock = 0;
+  const requests = latestOnly(state, rerender);
   // the legend on the map too: on a phone the panel closes to show the map, taking its legend
   const mapLegend = h('div', { id: 'ap-hot-maplegend', class: 'ap-hot-maplegend', role: 'region', hidden: true });
   document.getElementById('map').after(mapLegend);
@@ -65,31 +64,24 @@ export function createAppealHotspots(ctx, period) {
     mapLegend.replaceChildren(...(state.data ? [h('strong', { text: t('ap.hot.title') }), legend(true)[0]] : []));
   }
 
-  async function run() {
-    const asked = ++clock;
-    Object.assign(state, { busy: true, error: null, picked: null });
-    rerender();
+  function run() {
     const mode = state.mode;
     const asking =
       mode === 'gi'
         ? { path: '/api/analysis/appeals/hotspots', params: { res: state.res, category: state.category, start: period.start, end: period.end } }
         : { path: '/api/analysis/appeals/emerging', params: { res: state.res, category: state.category, as_of: period.end } };
-    try {
-      const data = await getJSON(asking.path, asking.params);
-      if (asked !== clock) return;
-      Object.assign(state, { data: { ...data, mode }, asked: asking });
-    } catch (e) {
-      if (asked !== clock) return;
-      state.error = errorText(e);
-    }
-    state.busy = false;
-    draw();
-    rerender();
+    state.picked = null;
+    return requests.run(
+      () => getJSON(asking.path, asking.params),
+      (data) => {
+        Object.assign(state, { data: { ...data, mode }, asked: asking });
+        draw();
+      },
+    );
   }
 
   function clear() {
-    clock++;
-    Object.assign(state, { data: null, busy: false, error: null, picked: null });
+    requests.forget({ picked: null });
     draw();
     rerender();
   }
@@ -156,10 +148,7 @@ export function createAppealHotspots(ctx, period) {
         ? exportButtons(
             'ap-hot-export',
             ['geojson', 'csv'].map((kind) => ({ kind, path: state.asked.path, params: { ...state.asked.params, format: kind } })),
-            (error) => {
-              state.error = error;
-              rerender();
-            },
+            requests.fail,
           )
         : null,
       picked(),
@@ -167,20 +156,13 @@ export function createAppealHotspots(ctx, period) {
     drawMapLegend();
   }
 
-  return {
+  return servicesSection(ctx, {
     id: 'appeal-hotspots',
     state,
-    hidden: () => !isStaff(ctx.app),
-    mount(el) {
-      root = el;
-      rerender();
-      loadServicesInto(state, rerender);
-    },
     rerender,
-    roleChanged() {
-      // signed out: nothing of the staff's analysis may stay on the page or the map
-      if (!isStaff(ctx.app)) clear();
-    },
+    keep: (el) => (root = el),
+    // signed out: nothing of the staff's analysis may stay on the page or the map
+    forget: clear,
     addLayers(map) {
       map.addSource(SOURCE, { type: 'geojson', data: EMPTY });
       map.addLayer(
@@ -201,5 +183,5 @@ export function createAppealHotspots(ctx, period) {
       state.picked = { ...f.properties };
       rerender();
     },
-  };
+  });
 }

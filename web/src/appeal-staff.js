@@ -9,7 +9,7 @@
 
 import { getFile, getJSON } from './api.js';
 import { loadServicesInto } from './appeal-services.js';
-import { errorText, renderInto, statusLine } from './analysis-ui.js';
+import { errorText, latestOnly, renderInto, statusLine } from './analysis-ui.js';
 import { saveBlob } from './download.js';
 import { formatMonth, formatNumber } from './format.js';
 import { lang, t } from './i18n.js';
@@ -19,6 +19,27 @@ const DAY = 86400000;
 const iso = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 export const isStaff = (app) => ['planner', 'admin'].includes(app.role);
+
+/** The panel entry of a staff section whose selects offer the appeal services: hidden without
+ * a staff role; mounting it keeps its element (`keep`), draws it and loads the services' list;
+ * a sign-out (a role that is not staff) calls `forget`, so nothing of the staff's analysis stays
+ * on the page. `parts` are the rest of the entry (id, addLayers …). */
+export function servicesSection(ctx, { state, rerender, keep, forget, ...parts }) {
+  return {
+    state,
+    hidden: () => !isStaff(ctx.app),
+    mount(el) {
+      keep(el);
+      rerender();
+      loadServicesInto(state, rerender);
+    },
+    rerender,
+    roleChanged() {
+      if (!isStaff(ctx.app)) forget();
+    },
+    ...parts,
+  };
+}
 
 /** The period the staff sections share: the last 12 months up to today, until changed. */
 export function createPeriod() {
@@ -100,28 +121,14 @@ function servicesTable(services) {
 export function createAppealStats(ctx, period) {
   const state = { data: null, dataLang: null, busy: false, error: null };
   let root = null;
-  let clock = 0;
+  const requests = latestOnly(state, rerender);
 
-  async function run() {
-    const asked = ++clock;
-    Object.assign(state, { busy: true, error: null });
-    rerender();
-    try {
-      const params = { start: period.start, end: period.end, lang: lang() };
-      const data = await getJSON('/api/analysis/appeals', params);
-      if (asked !== clock) return;
-      Object.assign(state, { data, dataLang: lang(), params });
-    } catch (e) {
-      if (asked !== clock) return;
-      state.error = errorText(e);
-    }
-    state.busy = false;
-    rerender();
-  }
-
-  function fail(error) {
-    state.error = error;
-    rerender();
+  function run() {
+    const params = { start: period.start, end: period.end, lang: lang() };
+    return requests.run(
+      () => getJSON('/api/analysis/appeals', params),
+      (data) => Object.assign(state, { data, dataLang: lang(), params }),
+    );
   }
 
   function results() {
@@ -140,7 +147,7 @@ export function createAppealStats(ctx, period) {
       countTable('ap-by-district', t('ap.byDistrict'), t('ap.district'), dists, 'data-district'),
       servicesTable(d.services),
       h('p', { class: 'hint', text: `${t('ap.rating.formula')}: ${t('ap.rating.formulaText', { min: d.min_ranked })}` }),
-      exportButtons('ap-export', [{ kind: 'csv', path: '/api/analysis/appeals', params: { ...state.params, format: 'csv' } }], fail),
+      exportButtons('ap-export', [{ kind: 'csv', path: '/api/analysis/appeals', params: { ...state.params, format: 'csv' } }], requests.fail),
     ];
   }
 
@@ -177,9 +184,7 @@ export function createAppealStats(ctx, period) {
     },
     rerender,
     roleChanged() {
-      if (isStaff(ctx.app)) return;
-      clock++;
-      Object.assign(state, { data: null, busy: false, error: null });
+      if (!isStaff(ctx.app)) requests.forget();
     },
     addLayers() {},
   };
@@ -231,28 +236,14 @@ export function forecastChart(history, forecast, { width = 320, height = 140, la
 export function createAppealForecast(ctx) {
   const state = { district: '', category: '', data: null, busy: false, error: null, services: [] };
   let root = null;
-  let clock = 0;
+  const requests = latestOnly(state, rerender);
 
-  async function run() {
-    const asked = ++clock;
-    Object.assign(state, { busy: true, error: null });
-    rerender();
-    try {
-      const params = { district: state.district, category: state.category };
-      const data = await getJSON('/api/analysis/appeals/forecast', params);
-      if (asked !== clock) return;
-      Object.assign(state, { data, params });
-    } catch (e) {
-      if (asked !== clock) return;
-      state.error = errorText(e);
-    }
-    state.busy = false;
-    rerender();
-  }
-
-  function fail(error) {
-    state.error = error;
-    rerender();
+  function run() {
+    const params = { district: state.district, category: state.category };
+    return requests.run(
+      () => getJSON('/api/analysis/appeals/forecast', params),
+      (data) => Object.assign(state, { data, params }),
+    );
   }
 
   function result() {
@@ -296,7 +287,7 @@ export function createAppealForecast(ctx) {
         ),
       ),
       d.synthetic_share ? h('p', { class: 'hint', text: t('ap.synthetic') }) : null,
-      exportButtons('ap-fc-export', [{ kind: 'csv', path: '/api/analysis/appeals/forecast', params: { ...state.params, format: 'csv' } }], fail),
+      exportButtons('ap-fc-export', [{ kind: 'csv', path: '/api/analysis/appeals/forecast', params: { ...state.params, format: 'csv' } }], requests.fail),
     ];
   }
 
@@ -326,21 +317,12 @@ export function createAppealForecast(ctx) {
     );
   }
 
-  return {
+  return servicesSection(ctx, {
     id: 'appeal-forecast',
     state,
-    hidden: () => !isStaff(ctx.app),
-    mount(el) {
-      root = el;
-      rerender();
-      loadServicesInto(state, rerender);
-    },
     rerender,
-    roleChanged() {
-      if (isStaff(ctx.app)) return;
-      clock++;
-      Object.assign(state, { data: null, busy: false, error: null });
-    },
+    keep: (el) => (root = el),
+    forget: () => requests.forget(),
     addLayers() {},
-  };
+  });
 }

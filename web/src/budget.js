@@ -458,8 +458,12 @@ export function setupBudget(app) {
 
   const isOpen = () => app.panel === 'budget';
   const current = () => state.cycles.find((c) => c.id === state.cycleId);
-  // a resident typing an application keeps it: someone else's submission does not redraw
+  // a resident writing an application keeps it: someone else's submission does not redraw
+  // the form while anything is typed in it, a point is being picked or an area drawn, or a
+  // place is chosen (a redraw made a new, empty form: the corners clicked so far were lost)
   const typing = () =>
+    picker.active ||
+    Boolean(root.querySelector('#budget-apply-point')?.textContent) ||
     [...root.querySelectorAll('#budget-apply-form input, #budget-apply-form textarea')].some((i) => i.value);
   toggle.addEventListener('click', () => {
     if (isOpen()) render();
