@@ -7,6 +7,7 @@ Screenshots are kept under ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
+from tests.support.accounts import code_from_log
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from twin.app import create_app
 from twin.core.settings import PROJECT_ROOT, AuthSettings, Settings, StoreSettings
@@ -169,6 +171,24 @@ class Session:
             if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != ours:
                 hosts.add(parts.netloc)
         return hosts
+
+    def sign_up(
+        self, caplog: pytest.LogCaptureFixture, login: str, password: str = "a long pb password"
+    ) -> dict[str, str]:
+        """Sign a resident up and in, in this page's cookies (the code read from the server's
+        log); return the ``X-CSRF-Token`` header its writes need."""
+        caplog.set_level(logging.INFO, logger="twin.accounts")
+        req = self.page.request
+        r = req.post(
+            self.base + "/api/accounts/signup", data={"login": login, "password": password}
+        )
+        assert r.status == 201, r.text()
+        r = req.post(
+            self.base + "/api/accounts/verify",
+            data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
+        )
+        assert r.status == 200, r.text()
+        return {"X-CSRF-Token": r.json()["csrf_token"]}
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

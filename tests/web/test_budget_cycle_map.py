@@ -24,7 +24,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from tests.support.accounts import code_from_log, sign_up_resident
+from tests.support.accounts import sign_up_resident
 from tests.web.conftest import PLANNER_KEY, Session
 
 STAFF = {"Authorization": f"Bearer {PLANNER_KEY}"}
@@ -142,17 +142,8 @@ def test_a_resident_applies_from_the_map(
     s = make_session()
     s.open("#lang=kk")
     page = s.page
-    req = page.request
     login = "budget.applicant@example.kz"
-    r2 = req.post(
-        s.base + "/api/accounts/signup", data={"login": login, "password": "a long pb password"}
-    )
-    assert r2.status == 201, r2.text()
-    r2 = req.post(
-        s.base + "/api/accounts/verify",
-        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
-    )
-    assert r2.status == 200, r2.text()
+    s.sign_up(caplog, login)
     page.evaluate("localStorage.setItem('twin.budget.district', 'Bostandyk')")
     page.click("#budget-toggle")
     # my district's current cycle is the new one (its newest), in its applications phase
@@ -240,16 +231,7 @@ def test_a_resident_draws_the_projects_area(
     s.open("#lang=en")
     page = s.page
     login = f"budget.area.{year}@example.kz"
-    req = page.request
-    r2 = req.post(
-        s.base + "/api/accounts/signup", data={"login": login, "password": "a long pb password"}
-    )
-    assert r2.status == 201, r2.text()
-    r2 = req.post(
-        s.base + "/api/accounts/verify",
-        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
-    )
-    assert r2.status == 200, r2.text()
+    s.sign_up(caplog, login)
     page.evaluate("localStorage.setItem('twin.budget.district', 'Medeu')")
     page.locator("#budget-toggle").click()
     page.wait_for_selector(f"#budget-cycle option[value='{cid}']", state="attached")
@@ -378,16 +360,7 @@ def test_an_area_half_drawn_survives_another_residents_application(
     s.open("#lang=en")
     page = s.page
     login = "budget.half.area@example.kz"
-    req = page.request
-    r2 = req.post(
-        s.base + "/api/accounts/signup", data={"login": login, "password": "a long pb password"}
-    )
-    assert r2.status == 201, r2.text()
-    r2 = req.post(
-        s.base + "/api/accounts/verify",
-        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
-    )
-    assert r2.status == 200, r2.text()
+    s.sign_up(caplog, login)
     page.evaluate("localStorage.setItem('twin.budget.district', 'Bostandyk')")
     page.locator("#budget-toggle").click()
     page.wait_for_selector(f"#budget-cycle option[value='{cid}']", state="attached")

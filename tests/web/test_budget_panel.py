@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.accounts import code_from_log
 from tests.web.conftest import PLANNER_KEY
 
 STAFF = {"Authorization": f"Bearer {PLANNER_KEY}"}
@@ -23,16 +22,7 @@ def test_a_resident_votes_changes_and_sees_results(
     s.open()
     req = s.page.request
     login = "budget.voter@example.kz"
-    r = req.post(
-        s.base + "/api/accounts/signup", data={"login": login, "password": "a long pb password"}
-    )
-    assert r.status == 201, r.text()
-    r = req.post(
-        s.base + "/api/accounts/verify",
-        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
-    )
-    assert r.status == 200, r.text()
-    csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+    csrf = s.sign_up(caplog, login)
 
     cycle = req.post(
         s.base + "/api/budget/cycles",

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.accounts import code_from_log, sign_up_resident
+from tests.support.accounts import sign_up_resident
 from tests.web.conftest import ADMIN_KEY, Session
 
 LON, LAT = 76.9150, 43.2450
@@ -70,16 +70,7 @@ def test_staff_panels_update_live_and_the_resident_sees_the_answer(
     res.open(f"#map=16.00/{LAT:.6f}/{LON:.6f}")
     rp = res.page
     login = "live.staff@example.kz"
-    r = rp.request.post(
-        res.base + "/api/accounts/signup", data={"login": login, "password": "a long live pass"}
-    )
-    assert r.status == 201, r.text()
-    r = rp.request.post(
-        res.base + "/api/accounts/verify",
-        data={"login": login, "code": code_from_log(caplog, login), "kind": "session"},
-    )
-    assert r.status == 200, r.text()
-    csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+    csrf = res.sign_up(caplog, login, "a long live pass")
     rp.click("#appeals-toggle")
     rp.click("#appeal-file")
     res.click_lnglat(LON, LAT)
